@@ -1,0 +1,192 @@
+import * as path from 'node:path';
+import express, { type Application, type Router } from 'express';
+import { loadConfig, usesHttps, type RuntimeConfig } from './config';
+import { createCsrf, type Csrf } from './http/csrf';
+import { DEFAULT_BRANDING, STATIC_PREFIX, type Branding } from './http/layout';
+import { mountRouter } from './http/mount';
+import { securityHeaders } from './http/security';
+import { staticFiles } from './http/static';
+import { deriveKey, loadOrCreateSecret } from './secrets';
+import { createStaffAuth, type StaffAuth } from './staff/auth';
+import { staffLoginRouter } from './staff/login-page';
+import type { StaffStore } from './staff/types';
+import { openDatabase, type Db } from './store/db';
+import { SqliteStaffStore } from './store/sqlite/staff';
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export type HealthState = { ok: boolean; detail?: string };
+
+export interface Services {
+  readonly config: RuntimeConfig;
+  readonly db: Db;
+  readonly log: Logger;
+  /** Cookies carry Secure and the __Host- prefix. */
+  readonly secure: boolean;
+  readonly secret: string;
+  readonly hmacKey: Buffer;
+  readonly staffStore: StaffStore;
+  readonly staff: StaffAuth;
+  readonly csrf: Csrf;
+  /** Branding from the idv-settings node (set when the flows start). */
+  branding(): Branding;
+  setBranding(b: Branding | undefined): void;
+  /** One instance per key for the lifetime of the process (domain services shared by several nodes). */
+  memo<T>(key: string, factory: () => T): T;
+  registerHealth(name: string, check: () => HealthState | Promise<HealthState>): void;
+  health(): Promise<{ ok: boolean; checks: Record<string, HealthState> }>;
+  /** Mounts a router on the public app; returns its unmount function (routes go away when a node closes). */
+  mount(router: Router): () => void;
+  onClose(fn: () => unknown): void;
+  close(): Promise<void>;
+}
+
+export interface ServicesOptions {
+  config: RuntimeConfig;
+  log?: Logger;
+  /** The public express app (Node-RED's httpNode). Global routes (/login, static files) are installed on it. */
+  app?: Application;
+}
+
+const consoleLogger: Logger = {
+  info: (m) => console.log(`[idv] ${m}`),
+  warn: (m) => console.warn(`[idv] ${m}`),
+  error: (m) => console.error(`[idv] ${m}`),
+};
+
+let current: Services | undefined;
+
+export function createServices(o: ServicesOptions): Services {
+  const { config } = o;
+  const log = o.log ?? consoleLogger;
+  const { secret } = loadOrCreateSecret(config.dataDir, config.credentialSecret);
+  const db = openDatabase(path.join(config.dataDir, 'idvideo.sqlite'));
+  const secure = usesHttps(config);
+  const hmacKey = deriveKey(secret, 'hmac');
+  const staffStore = new SqliteStaffStore(db);
+  const staff = createStaffAuth({ store: staffStore, secure });
+  const csrf = createCsrf(hmacKey, secure);
+  const memos = new Map<string, unknown>();
+  const checks = new Map<string, () => HealthState | Promise<HealthState>>();
+  const closers: (() => unknown)[] = [];
+  let branding: Branding | undefined;
+  let app = o.app;
+  let closed = false;
+
+  checks.set('store', () => {
+    try {
+      db.prepare('SELECT 1').get();
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, detail: (e as Error).message };
+    }
+  });
+
+  const purgeTimer = setInterval(() => void staff.purge().catch(() => undefined), 10 * 60_000);
+  purgeTimer.unref();
+
+  const services: Services = {
+    config,
+    db,
+    log,
+    secure,
+    secret,
+    hmacKey,
+    staffStore,
+    staff,
+    csrf,
+    branding: () => branding ?? DEFAULT_BRANDING,
+    setBranding: (b) => {
+      branding = b;
+    },
+    memo<T>(key: string, factory: () => T): T {
+      if (!memos.has(key)) memos.set(key, factory());
+      return memos.get(key) as T;
+    },
+    registerHealth: (name, check) => {
+      checks.set(name, check);
+    },
+    async health() {
+      const out: Record<string, HealthState> = {};
+      for (const [name, check] of checks) {
+        try {
+          out[name] = await check();
+        } catch (e) {
+          out[name] = { ok: false, detail: (e as Error).message };
+        }
+      }
+      return { ok: Object.values(out).every((c) => c.ok), checks: out };
+    },
+    mount(router) {
+      if (!app) throw new Error('no public HTTP app to mount on');
+      return mountRouter(app, router);
+    },
+    onClose: (fn) => {
+      closers.push(fn);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(purgeTimer);
+      for (const fn of closers.reverse()) {
+        try {
+          await fn();
+        } catch (e) {
+          log.warn(`error while closing: ${(e as Error).message}`);
+        }
+      }
+      db.close();
+      if (current === services) current = undefined;
+    },
+  };
+
+  if (app) installGlobalRoutes(services, app);
+  // Later `getServices(RED)` calls may bring the app when the services were created without one (tests).
+  Object.defineProperty(services, '__setApp', {
+    value: (a: Application) => {
+      if (!app) {
+        app = a;
+        installGlobalRoutes(services, a);
+      }
+    },
+  });
+  return services;
+}
+
+function installGlobalRoutes(s: Services, app: Application): void {
+  const r = express.Router();
+  r.use(STATIC_PREFIX, staticFiles());
+  const pages = express.Router();
+  pages.use(securityHeaders({ frameAncestors: "'none'" }));
+  pages.use(staffLoginRouter({ auth: s.staff, csrf: s.csrf, secure: s.secure, branding: () => s.branding(), log: (m) => s.log.info(m) }));
+  r.use(pages);
+  mountRouter(app, r);
+}
+
+/** Sets the process-wide services (settings.ts does this before Node-RED starts). */
+export function initServices(o: ServicesOptions): Services {
+  if (current) throw new Error('services already initialised');
+  current = createServices(o);
+  return current;
+}
+
+/** What nodes call: the services settings.ts created, or (in a plain Node-RED) ones made from RED.settings. */
+export function getServices(RED?: { settings: Record<string, unknown>; httpNode?: Application; log?: Logger }): Services {
+  if (!current) {
+    if (!RED) throw new Error('ID Video services are not initialised');
+    const userDir = (RED.settings.userDir as string | undefined) ?? process.cwd();
+    const config = loadConfig({ ...process.env, IDV_DATA_DIR: process.env.IDV_DATA_DIR || path.join(userDir, 'idvideo') });
+    current = createServices({ config, log: RED.log, app: RED.httpNode });
+  } else if (RED?.httpNode) {
+    (current as unknown as { __setApp(a: Application): void }).__setApp(RED.httpNode);
+  }
+  return current;
+}
+
+export function currentServices(): Services | undefined {
+  return current;
+}

@@ -1,0 +1,143 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { clearCookie, cookieName, readCookies, setCookie } from '../http/cookies';
+import { sendErrorPage } from '../http/errors';
+import { pickLang } from '../http/lang';
+import { sendJsonError, wantsJson } from '../http/security';
+import { hashToken, newToken } from '../security/tokens';
+import { dummyHash, verifyPassword } from './password';
+import type { Role, StaffIdentity, StaffStore } from './types';
+
+export interface StaffAuthOptions {
+  store: StaffStore;
+  /** Behind https: Secure cookies with the __Host- prefix. */
+  secure: boolean;
+  idleMinutes?: number;
+  absoluteHours?: number;
+  /** Consecutive failures before the account backs off (doubling from one minute, capped at 15 minutes). */
+  maxFailures?: number;
+  now?: () => Date;
+  loginPath?: string;
+}
+
+export type LoginResult = { ok: true; sessionId: string; user: StaffIdentity } | { ok: false; reason: 'invalid' | 'locked' };
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    staff?: StaffIdentity;
+  }
+}
+
+export interface StaffAuth {
+  readonly cookie: string;
+  login(username: string, password: string): Promise<LoginResult>;
+  /** The signed-in employee of this request, or undefined (unknown, idle or too old sessions are removed). */
+  identify(req: Request): Promise<StaffIdentity | undefined>;
+  startSession(res: Response, sessionId: string): void;
+  logout(req: Request, res: Response): Promise<void>;
+  /** Middleware: sign-in required (redirect to the login page for pages, 401 for APIs), then one of the roles. */
+  requireStaff(...roles: Role[]): RequestHandler;
+  purge(): Promise<number>;
+}
+
+export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
+  const now = o.now ?? (() => new Date());
+  const idleMs = (o.idleMinutes ?? 30) * 60_000;
+  const absoluteMs = (o.absoluteHours ?? 10) * 3_600_000;
+  const maxFailures = o.maxFailures ?? 5;
+  const cookie = cookieName('idv_staff', o.secure);
+  const loginPath = o.loginPath ?? '/login';
+
+  const sessionIdFrom = (req: Request): string | undefined => {
+    const v = readCookies(req)[cookie];
+    return v && /^[A-Za-z0-9_-]{43}$/.test(v) ? v : undefined;
+  };
+
+  const auth: StaffAuth = {
+    cookie,
+    async login(username, password) {
+      const name = String(username ?? '').trim().toLowerCase().slice(0, 64);
+      const user = name ? await o.store.getUser(name) : undefined;
+      // Verify against a dummy hash for unknown users so timing does not reveal which usernames exist.
+      const ok = await verifyPassword(String(password ?? '').slice(0, 1024), user?.passwordHash ?? (await dummyHash()));
+      if (!user || user.disabled) return { ok: false, reason: 'invalid' };
+      const t = now();
+      if (user.lockedUntil && new Date(user.lockedUntil) > t) return { ok: false, reason: 'locked' };
+      if (!ok) {
+        const failures = user.failedLogins + 1;
+        const lock =
+          failures >= maxFailures
+            ? new Date(t.getTime() + Math.min(15, 2 ** (failures - maxFailures)) * 60_000).toISOString()
+            : undefined;
+        await o.store.recordFailure(user.username, lock);
+        return { ok: false, reason: lock ? 'locked' : 'invalid' };
+      }
+      await o.store.resetFailures(user.username);
+      const sessionId = newToken();
+      await o.store.createSession(hashToken(sessionId), user.username, t.toISOString());
+      return { ok: true, sessionId, user: { username: user.username, displayName: user.displayName, roles: user.roles } };
+    },
+    async identify(req) {
+      if (req.staff) return req.staff;
+      const id = sessionIdFrom(req);
+      if (!id) return undefined;
+      const idHash = hashToken(id);
+      const s = await o.store.getSession(idHash);
+      if (!s) return undefined;
+      const t = now().getTime();
+      if (t - new Date(s.createdAt).getTime() > absoluteMs || t - new Date(s.lastSeenAt).getTime() > idleMs) {
+        await o.store.deleteSession(idHash);
+        return undefined;
+      }
+      const user = await o.store.getUser(s.username);
+      if (!user || user.disabled) return undefined;
+      // Writing on every request would serialise all traffic on the database; a minute's precision is enough.
+      if (t - new Date(s.lastSeenAt).getTime() > 60_000) await o.store.touchSession(idHash, new Date(t).toISOString());
+      req.staff = { username: user.username, displayName: user.displayName, roles: user.roles };
+      return req.staff;
+    },
+    startSession(res, sessionId) {
+      setCookie(res, cookie, sessionId, { secure: o.secure, sameSite: 'Lax', maxAgeSeconds: absoluteMs / 1000 });
+    },
+    async logout(req, res) {
+      const id = sessionIdFrom(req);
+      if (id) await o.store.deleteSession(hashToken(id));
+      clearCookie(res, cookie, o.secure);
+    },
+    requireStaff(...roles) {
+      return (req: Request, res: Response, next: NextFunction) => {
+        auth
+          .identify(req)
+          .then((who) => {
+            res.setHeader('Cache-Control', 'no-store');
+            if (!who) {
+              if (wantsJson(req) || req.method !== 'GET') {
+                return sendJsonError(res, 401, 'sign_in_required', 'Meld u eerst aan. / Please sign in first.');
+              }
+              const next = encodeURIComponent(req.originalUrl.slice(0, 512));
+              return res.redirect(303, `${loginPath}?next=${next}`);
+            }
+            if (roles.length && !roles.some((r) => who.roles.includes(r))) {
+              if (wantsJson(req)) return sendJsonError(res, 403, 'forbidden', 'U heeft hier geen toegang. / You have no access here.');
+              const nl = pickLang(req) === 'nl';
+              return sendErrorPage(req, res, 403, nl ? 'Geen toegang' : 'No access',
+                nl ? 'U bent aangemeld, maar uw account heeft geen toegang tot deze pagina.' : 'You are signed in, but your account has no access to this page.');
+            }
+            next();
+          })
+          .catch(next);
+      };
+    },
+    async purge() {
+      const t = now().getTime();
+      return o.store.purgeSessions(new Date(t - absoluteMs).toISOString(), new Date(t - idleMs).toISOString());
+    },
+  };
+  return auth;
+}
+
+/** Only a local path may be a post-login target: never another host (open redirect). */
+export function safeNext(value: unknown, fallback = '/'): string {
+  if (typeof value !== 'string' || value.length > 512) return fallback;
+  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || /[\r\n]/.test(value)) return fallback;
+  return value;
+}

@@ -1,0 +1,92 @@
+import type { Db } from '../db';
+import type { Role, StaffIdentity, StaffStore, StaffUser } from '../../staff/types';
+
+interface UserRow {
+  username: string;
+  display_name: string;
+  roles: string;
+  password_hash: string;
+  failed_logins: number;
+  locked_until: string | null;
+  disabled: number;
+}
+
+function parseRoles(json: string): Role[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? (v.filter((r) => r === 'agent' || r === 'kcc' || r === 'admin') as Role[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+export class SqliteStaffStore implements StaffStore {
+  constructor(private readonly db: Db) {}
+
+  async getUser(username: string): Promise<StaffUser | undefined> {
+    const r = this.db.prepare('SELECT * FROM staff_users WHERE username = ?').get(username) as UserRow | undefined;
+    if (!r) return undefined;
+    return {
+      username: r.username,
+      displayName: r.display_name,
+      roles: parseRoles(r.roles),
+      passwordHash: r.password_hash,
+      failedLogins: r.failed_logins,
+      lockedUntil: r.locked_until ?? undefined,
+      disabled: r.disabled === 1,
+    };
+  }
+
+  async upsertUser(u: { username: string; displayName: string; roles: Role[]; passwordHash: string }): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO staff_users (username, display_name, roles, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(username) DO UPDATE SET display_name = excluded.display_name, roles = excluded.roles,
+           password_hash = excluded.password_hash, failed_logins = 0, locked_until = NULL`,
+      )
+      .run(u.username, u.displayName, JSON.stringify(u.roles), u.passwordHash, new Date().toISOString());
+  }
+
+  async listUsers(): Promise<StaffIdentity[]> {
+    const rows = this.db.prepare('SELECT username, display_name, roles FROM staff_users WHERE disabled = 0 ORDER BY username').all() as UserRow[];
+    return rows.map((r) => ({ username: r.username, displayName: r.display_name, roles: parseRoles(r.roles) }));
+  }
+
+  async recordFailure(username: string, lockedUntil: string | undefined): Promise<number> {
+    const row = this.db
+      .prepare('UPDATE staff_users SET failed_logins = failed_logins + 1, locked_until = ? WHERE username = ? RETURNING failed_logins')
+      .get(lockedUntil ?? null, username) as { failed_logins: number } | undefined;
+    return row?.failed_logins ?? 0;
+  }
+
+  async resetFailures(username: string): Promise<void> {
+    this.db.prepare('UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE username = ?').run(username);
+  }
+
+  async createSession(idHash: string, username: string, nowIso: string): Promise<void> {
+    this.db.prepare('INSERT INTO staff_sessions (id_hash, username, created_at, last_seen_at) VALUES (?, ?, ?, ?)').run(idHash, username, nowIso, nowIso);
+  }
+
+  async getSession(idHash: string) {
+    const r = this.db.prepare('SELECT username, created_at, last_seen_at FROM staff_sessions WHERE id_hash = ?').get(idHash) as
+      | { username: string; created_at: string; last_seen_at: string }
+      | undefined;
+    return r && { username: r.username, createdAt: r.created_at, lastSeenAt: r.last_seen_at };
+  }
+
+  async touchSession(idHash: string, nowIso: string): Promise<void> {
+    this.db.prepare('UPDATE staff_sessions SET last_seen_at = ? WHERE id_hash = ?').run(nowIso, idHash);
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    this.db.prepare('DELETE FROM staff_sessions WHERE id_hash = ?').run(idHash);
+  }
+
+  async deleteSessionsOf(username: string): Promise<void> {
+    this.db.prepare('DELETE FROM staff_sessions WHERE username = ?').run(username);
+  }
+
+  async purgeSessions(olderThanIso: string, idleSinceIso: string): Promise<number> {
+    return this.db.prepare('DELETE FROM staff_sessions WHERE created_at < ? OR last_seen_at < ?').run(olderThanIso, idleSinceIso).changes;
+  }
+}
