@@ -1,0 +1,85 @@
+import type { Held } from './slots';
+
+export type Channel = 'website' | 'phone';
+export type AppointmentStatus = 'booked' | 'cancelled';
+
+export interface Resident {
+  name: string;
+  email: string;
+  phone: string | null;
+  remarks: string | null;
+}
+
+export interface Appointment {
+  id: string;
+  /** UTC ISO strings. */
+  startUtc: string;
+  endUtc: string;
+  topic: string;
+  /** Username of the agent the appointment is planned for. */
+  agent: string;
+  channel: Channel;
+  /** Staff username for KCC bookings, null when the resident booked on the website. */
+  bookedBy: string | null;
+  resident: Resident;
+  status: AppointmentStatus;
+  createdAt: string;
+  cancelledAt: string | null;
+  /** Staff username, or null when the resident cancelled through the link (or not cancelled). */
+  cancelledBy: string | null;
+}
+
+export interface NewAppointment {
+  startUtc: string;
+  endUtc: string;
+  topic: string;
+  channel: Channel;
+  bookedBy: string | null;
+  resident: Resident;
+  /** SHA-256 hex of the cancel token; the token itself is never stored. */
+  cancelTokenHash: string;
+  /** Derived from (resident e-mail, start, topic); see booking-service. */
+  idempotencyKey: string;
+  createdAt: string;
+}
+
+export interface ClaimRequest {
+  /** Agents free for the slot as the caller last saw it, in tie-break order. The store re-checks under its lock. */
+  candidates: readonly string[];
+  /** UTC bounds of the local day, to pick the agent with the fewest appointments that day. */
+  dayStartUtc: string;
+  dayEndUtc: string;
+  /** Minimum gap to the agent's other appointments, re-checked in the claim transaction. */
+  bufferMinutes: number;
+  /** A booked appointment with the same idempotency key created at or after this instant is returned instead. */
+  idempotentSinceUtc: string;
+}
+
+export type CreateResult = { appointment: Appointment; duplicate: false } | { appointment: Appointment; duplicate: true };
+
+/**
+ * Persistence for appointments, async so a PostgreSQL implementation can replace SQLite. Implementations guarantee
+ * that one agent never holds the same slot twice, by a unique constraint rather than by application checks.
+ */
+export interface AppointmentStore {
+  /**
+   * In one transaction: return an existing booking with the same idempotency key (duplicate: true), or claim the slot
+   * for the candidate with the fewest appointments that day, trying the next on a unique-constraint or buffer clash.
+   * Throws UserError(409, 'slot_taken') when no candidate is left.
+   */
+  create(appointment: NewAppointment, claim: ClaimRequest): Promise<CreateResult>;
+  get(id: string): Promise<Appointment | null>;
+  /** The agent's appointments (any status) starting in [fromUtc, toUtc), by start time. */
+  listForAgent(agent: string, fromUtc: string, toUtc: string): Promise<Appointment[]>;
+  /** Booked appointments of the agent starting in [dayStartUtc, dayEndUtc). */
+  countForAgentOnDay(agent: string, dayStartUtc: string, dayEndUtc: string): Promise<number>;
+  /**
+   * Cancels a booked appointment and frees its claim, in one transaction. Returns the cancelled appointment, or null
+   * when it does not exist or is not booked any more (so of two racing cancels exactly one wins).
+   */
+  cancel(id: string, cancelledBy: string | null, atUtc: string): Promise<Appointment | null>;
+  /** Booked appointments overlapping [fromUtc, toUtc). */
+  heldInRange(fromUtc: string, toUtc: string): Promise<Held[]>;
+  findByIdempotencyKey(key: string, sinceUtc: string): Promise<Appointment | null>;
+  findByCancelTokenHash(hash: string): Promise<Appointment | null>;
+}

@@ -1,0 +1,211 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { UserError } from '../../errors';
+import { newToken } from '../../security/tokens';
+import { messageFor } from '../../appointments/messages';
+import type { Held } from '../../appointments/slots';
+import type {
+  Appointment,
+  AppointmentStore,
+  Channel,
+  ClaimRequest,
+  CreateResult,
+  NewAppointment,
+} from '../../appointments/store';
+
+type Db = BetterSqlite3.Database;
+
+interface Row {
+  id: string;
+  start_utc: string;
+  end_utc: string;
+  topic: string;
+  agent: string;
+  channel: Channel;
+  booked_by: string | null;
+  resident_name: string;
+  resident_email: string;
+  resident_phone: string | null;
+  remarks: string | null;
+  status: 'booked' | 'cancelled';
+  created_at: string;
+  cancelled_at: string | null;
+  cancelled_by: string | null;
+}
+
+/** Stored times are compared as strings, which is only sound for one fixed format. */
+const UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** Appointments last at most 240 minutes; range queries use this bound to stay on the start_utc index. */
+const MAX_APPOINTMENT_MS = 24 * 3600_000;
+
+function utc(value: string, what: string): string {
+  if (!UTC_RE.test(value)) throw new Error(`${what} must be a UTC ISO string with milliseconds`);
+  return value;
+}
+
+function shift(isoUtc: string, ms: number): string {
+  return new Date(Date.parse(isoUtc) + ms).toISOString();
+}
+
+function toAppointment(r: Row): Appointment {
+  return {
+    id: r.id,
+    startUtc: r.start_utc,
+    endUtc: r.end_utc,
+    topic: r.topic,
+    agent: r.agent,
+    channel: r.channel,
+    bookedBy: r.booked_by,
+    resident: { name: r.resident_name, email: r.resident_email, phone: r.resident_phone, remarks: r.remarks },
+    status: r.status,
+    createdAt: r.created_at,
+    cancelledAt: r.cancelled_at,
+    cancelledBy: r.cancelled_by,
+  };
+}
+
+/** A clash with the agent's buffer around another appointment: roll back this agent's attempt, try the next. */
+class BufferClash extends Error {}
+
+function isClaimConflict(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return (
+    (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') &&
+    String((e as Error).message).includes('slot_claims')
+  );
+}
+
+const COLUMNS = `id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email, resident_phone,
+  remarks, status, created_at, cancelled_at, cancelled_by`;
+
+/** AppointmentStore on better-sqlite3. The database must have migration 002 applied (lib/store/db.ts does that). */
+export function createSqliteAppointmentStore(db: Db): AppointmentStore {
+  const stmt = {
+    byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE id = ?`),
+    byTokenHash: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE cancel_token_hash = ?`),
+    byIdempotency: db.prepare<[string, string], Row>(
+      `SELECT ${COLUMNS} FROM appointments WHERE idempotency_key = ? AND status = 'booked' AND created_at >= ?
+       ORDER BY created_at LIMIT 1`,
+    ),
+    countOnDay: db.prepare<[string, string, string], { n: number }>(
+      `SELECT count(*) AS n FROM appointments WHERE agent = ? AND status = 'booked' AND start_utc >= ? AND start_utc < ?`,
+    ),
+    listForAgent: db.prepare<[string, string, string], Row>(
+      `SELECT ${COLUMNS} FROM appointments WHERE agent = ? AND start_utc >= ? AND start_utc < ? ORDER BY start_utc, id`,
+    ),
+    held: db.prepare<[string, string, string], { agent: string; start_utc: string; end_utc: string }>(
+      `SELECT agent, start_utc, end_utc FROM appointments
+       WHERE status = 'booked' AND start_utc >= ? AND start_utc < ? AND end_utc > ?`,
+    ),
+    overlap: db.prepare<[string, string, string, string, string], { one: number }>(
+      `SELECT 1 AS one FROM appointments
+       WHERE agent = ? AND status = 'booked' AND id != ? AND start_utc >= ? AND start_utc < ? AND end_utc > ? LIMIT 1`,
+    ),
+    insert: db.prepare(
+      `INSERT INTO appointments (id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email,
+         resident_phone, remarks, status, cancel_token_hash, idempotency_key, created_at)
+       VALUES (@id, @start_utc, @end_utc, @topic, @agent, @channel, @booked_by, @resident_name, @resident_email,
+         @resident_phone, @remarks, 'booked', @cancel_token_hash, @idempotency_key, @created_at)`,
+    ),
+    claim: db.prepare<[string, string, string]>(`INSERT INTO slot_claims (agent, start_utc, appointment_id) VALUES (?, ?, ?)`),
+    cancel: db.prepare<[string, string | null, string]>(
+      `UPDATE appointments SET status = 'cancelled', cancelled_at = ?, cancelled_by = ? WHERE id = ? AND status = 'booked'`,
+    ),
+    unclaim: db.prepare<[string]>(`DELETE FROM slot_claims WHERE appointment_id = ?`),
+  };
+
+  /** One agent's attempt, run as a savepoint inside the claim transaction so a failed attempt leaves nothing behind. */
+  const attempt = db.transaction((a: NewAppointment, agent: string, bufferMs: number): Row => {
+    const id = newToken(16);
+    stmt.insert.run({
+      id,
+      start_utc: a.startUtc,
+      end_utc: a.endUtc,
+      topic: a.topic,
+      agent,
+      channel: a.channel,
+      booked_by: a.bookedBy,
+      resident_name: a.resident.name,
+      resident_email: a.resident.email,
+      resident_phone: a.resident.phone,
+      remarks: a.resident.remarks,
+      cancel_token_hash: a.cancelTokenHash,
+      idempotency_key: a.idempotencyKey,
+      created_at: a.createdAt,
+    });
+    // The primary key of slot_claims, not a prior SELECT, is what stops a second booking of this agent and start.
+    stmt.claim.run(agent, a.startUtc, id);
+    // Different start, but overlapping (other slot length after a schedule change) or inside the buffer.
+    const lo = shift(a.startUtc, -bufferMs);
+    if (stmt.overlap.get(agent, id, shift(lo, -MAX_APPOINTMENT_MS), shift(a.endUtc, bufferMs), lo)) {
+      throw new BufferClash();
+    }
+    return stmt.byId.get(id) as Row;
+  });
+
+  const claimTx = db.transaction((a: NewAppointment, claim: ClaimRequest): CreateResult => {
+    const existing = stmt.byIdempotency.get(a.idempotencyKey, claim.idempotentSinceUtc);
+    if (existing) return { appointment: toAppointment(existing), duplicate: true };
+    // Fewest appointments that day first; ties keep the caller's (schedule) order.
+    const ranked = claim.candidates
+      .map((agent, i) => ({ agent, i, n: (stmt.countOnDay.get(agent, claim.dayStartUtc, claim.dayEndUtc) as { n: number }).n }))
+      .sort((x, y) => x.n - y.n || x.i - y.i);
+    for (const { agent } of ranked) {
+      try {
+        return { appointment: toAppointment(attempt(a, agent, claim.bufferMinutes * 60_000)), duplicate: false };
+      } catch (e) {
+        if (e instanceof BufferClash || isClaimConflict(e)) continue;
+        throw e;
+      }
+    }
+    throw new UserError(409, 'slot_taken', messageFor('slot_taken', 'nl'));
+  });
+
+  const cancelTx = db.transaction((id: string, by: string | null, at: string): Appointment | null => {
+    if (stmt.cancel.run(at, by, id).changes !== 1) return null;
+    stmt.unclaim.run(id);
+    return toAppointment(stmt.byId.get(id) as Row);
+  });
+
+  return {
+    async create(a, claim) {
+      utc(a.startUtc, 'startUtc');
+      utc(a.endUtc, 'endUtc');
+      utc(a.createdAt, 'createdAt');
+      utc(claim.dayStartUtc, 'dayStartUtc');
+      utc(claim.dayEndUtc, 'dayEndUtc');
+      utc(claim.idempotentSinceUtc, 'idempotentSinceUtc');
+      if (!Number.isInteger(claim.bufferMinutes) || claim.bufferMinutes < 0) throw new Error('bad bufferMinutes');
+      // IMMEDIATE takes the write lock before the first read, so the idempotency and buffer checks see every commit
+      // from other connections and processes.
+      return claimTx.immediate(a, claim);
+    },
+    async get(id) {
+      const r = stmt.byId.get(id);
+      return r ? toAppointment(r) : null;
+    },
+    async listForAgent(agent, fromUtc, toUtc) {
+      return stmt.listForAgent.all(agent, utc(fromUtc, 'fromUtc'), utc(toUtc, 'toUtc')).map(toAppointment);
+    },
+    async countForAgentOnDay(agent, dayStartUtc, dayEndUtc) {
+      return (stmt.countOnDay.get(agent, utc(dayStartUtc, 'dayStartUtc'), utc(dayEndUtc, 'dayEndUtc')) as { n: number }).n;
+    },
+    async cancel(id, cancelledBy, atUtc) {
+      return cancelTx.immediate(id, cancelledBy, utc(atUtc, 'atUtc'));
+    },
+    async heldInRange(fromUtc, toUtc): Promise<Held[]> {
+      utc(fromUtc, 'fromUtc');
+      utc(toUtc, 'toUtc');
+      return stmt.held
+        .all(shift(fromUtc, -MAX_APPOINTMENT_MS), toUtc, fromUtc)
+        .map((r) => ({ agent: r.agent, startUtc: r.start_utc, endUtc: r.end_utc }));
+    },
+    async findByIdempotencyKey(key, sinceUtc) {
+      const r = stmt.byIdempotency.get(key, utc(sinceUtc, 'sinceUtc'));
+      return r ? toAppointment(r) : null;
+    },
+    async findByCancelTokenHash(hash) {
+      const r = stmt.byTokenHash.get(hash);
+      return r ? toAppointment(r) : null;
+    },
+  };
+}
