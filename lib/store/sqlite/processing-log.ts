@@ -1,0 +1,71 @@
+import type { Db } from '../db';
+import {
+  validateEntry,
+  validateQuery,
+  type ProcessingLog,
+  type ProcessingLogEntry,
+  type ProcessingLogQuery,
+  type ProcessingLogRecord,
+} from '../../attributes/processing-log';
+
+interface Row {
+  id: number;
+  at: string;
+  appointment_id: string;
+  actor: string;
+  action: ProcessingLogRecord['action'];
+  purpose: string | null;
+  method_id: string | null;
+  attribute_keys: string;
+  detail: string | null;
+}
+
+function toRecord(r: Row): ProcessingLogRecord {
+  return {
+    id: r.id,
+    at: r.at,
+    appointmentId: r.appointment_id,
+    actor: r.actor,
+    action: r.action,
+    purpose: r.purpose,
+    methodId: r.method_id,
+    attributeKeys: JSON.parse(r.attribute_keys) as string[],
+    detail: r.detail,
+  };
+}
+
+/** SQLite implementation of the processing log (table from migration 004). Append-only: no update, no delete. */
+export class SqliteProcessingLog implements ProcessingLog {
+  constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
+
+  async record(entry: ProcessingLogEntry): Promise<ProcessingLogRecord> {
+    const e = validateEntry(entry, this.now);
+    const info = this.db
+      .prepare(
+        `INSERT INTO processing_log (at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(e.at, e.appointmentId, e.actor, e.action, e.purpose, e.methodId, JSON.stringify(e.attributeKeys), e.detail);
+    return { id: Number(info.lastInsertRowid), ...e };
+  }
+
+  async list(query: ProcessingLogQuery): Promise<ProcessingLogRecord[]> {
+    const q = validateQuery(query);
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.appointmentId !== undefined) {
+      where.push('appointment_id = ?');
+      args.push(q.appointmentId);
+    }
+    if (q.from !== undefined) {
+      where.push('at >= ?');
+      args.push(q.from);
+    }
+    if (q.to !== undefined) {
+      where.push('at < ?');
+      args.push(q.to);
+    }
+    const sql = `SELECT * FROM processing_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at, id LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, q.limit) as Row[]).map(toRecord);
+  }
+}
