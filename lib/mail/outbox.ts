@@ -1,0 +1,329 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type nodemailer from 'nodemailer';
+import type { NewOutboxRecord, OutboxCounts, OutboxRecord, OutboxStore } from './outbox-store';
+import { headerSafe, normalizeEmail } from './sanitize';
+import { classifySendError, failureCode, type SendFailure } from './smtp-errors';
+import type { MailTransport } from './transport';
+
+/** A rendered mail handed to the outbox. */
+export interface OutgoingMail {
+  /** What this mail is (e.g. 'resident-confirmation'); shown in events and status, never personal. */
+  kind: string;
+  appointmentId?: string;
+  /** Sender; defaults to the outbox's `from`. */
+  from?: { name?: string; address: string };
+  /** Exactly one recipient. */
+  to: { name?: string; address: string };
+  subject: string;
+  text: string;
+  html?: string;
+  ics?: { method: 'REQUEST' | 'CANCEL'; content: string };
+}
+
+export interface BackoffOptions {
+  /** Delay after the first failure (default 30 s). */
+  initialMs?: number;
+  /** Growth per attempt (default 2). */
+  factor?: number;
+  /** Longest delay (default 30 min). */
+  maxMs?: number;
+  /** Attempts before a mail is marked failed (default 10). */
+  maxAttempts?: number;
+}
+
+export interface OutboxOptions {
+  store: OutboxStore;
+  transport: MailTransport;
+  /** Default sender. */
+  from?: { name?: string; address: string };
+  /** Host part of generated Message-IDs (the public host). */
+  messageIdHost?: string;
+  now?: () => Date;
+  backoff?: BackoffOptions;
+  /** How long a claimed mail may stay 'sending' before another pass may take it over (crash recovery; default 10 min). */
+  leaseMs?: number;
+  /** Longest sleep between passes while started (default 60 s). */
+  pollMs?: number;
+  /** Mails per claim (default 20). */
+  batchSize?: number;
+  /** How long failed mails (with their personal data) are kept for inspection or requeue (default 7 days). */
+  failedRetentionMs?: number;
+}
+
+/** Event payloads: identifiers and codes only, never recipient, subject or content. */
+export interface SentEvent {
+  id: string;
+  kind: string;
+  appointmentId?: string;
+  attempt: number;
+}
+export interface RetryingEvent extends SentEvent {
+  errorCode: string;
+  nextAttemptAt: string;
+}
+export interface FailedEvent extends SentEvent {
+  errorCode: string;
+  /** True when the server refused the message or recipient (5xx); false when the attempts ran out. */
+  permanent: boolean;
+}
+
+export interface OutboxEvents {
+  sent: [SentEvent];
+  retrying: [RetryingEvent];
+  failed: [FailedEvent];
+  /** The store or scheduler itself failed (not a send). */
+  workerError: [Error];
+}
+
+const KIND = /^[a-z][a-z0-9-]{0,49}$/;
+const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+
+function positiveInt(value: number | undefined, fallback: number, name: string, max = 2 ** 31): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`${name} must be a whole number from 1 to ${max}`);
+  return v;
+}
+
+/** Bounded exponential backoff: initial * factor^(attempt-1), at most maxMs. */
+export function backoffDelay(attempt: number, options: Required<Omit<BackoffOptions, 'maxAttempts'>>): number {
+  const exp = options.initialMs * Math.pow(options.factor, Math.max(0, attempt - 1));
+  return Math.min(options.maxMs, Math.round(exp));
+}
+
+/**
+ * The persistent mail outbox and its worker. State lives in the store, so a restart (a new Outbox on the same
+ * database) continues where the old one stopped. A mail is claimed ('sending', attempt counted) in a transaction
+ * before it is handed to SMTP, and deleted once the server accepted it; if the process dies in between, the lease
+ * runs out and the mail is sent again with the same Message-ID, which is as close to exactly-once as SMTP allows.
+ */
+export class Outbox extends EventEmitter<OutboxEvents> {
+  private readonly store: OutboxStore;
+  private readonly transport: MailTransport;
+  private readonly clock: () => Date;
+  private readonly backoff: Required<BackoffOptions>;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly batchSize: number;
+  private readonly retentionMs: number;
+  private readonly host: string;
+  private readonly defaultFrom?: { name?: string; address: string };
+  private started = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(options: OutboxOptions) {
+    super();
+    this.store = options.store;
+    this.transport = options.transport;
+    this.clock = options.now ?? (() => new Date());
+    const b = options.backoff ?? {};
+    this.backoff = {
+      initialMs: positiveInt(b.initialMs, 30_000, 'backoff.initialMs'),
+      factor: b.factor ?? 2,
+      maxMs: positiveInt(b.maxMs, 30 * 60_000, 'backoff.maxMs'),
+      maxAttempts: positiveInt(b.maxAttempts, 10, 'backoff.maxAttempts', 1000),
+    };
+    if (!(this.backoff.factor >= 1 && this.backoff.factor <= 10)) throw new Error('backoff.factor must be between 1 and 10');
+    this.leaseMs = positiveInt(options.leaseMs, 10 * 60_000, 'leaseMs');
+    this.pollMs = positiveInt(options.pollMs, 60_000, 'pollMs');
+    this.batchSize = positiveInt(options.batchSize, 20, 'batchSize', 1000);
+    this.retentionMs = positiveInt(options.failedRetentionMs, 7 * 24 * 3600_000, 'failedRetentionMs', 366 * 24 * 3600_000);
+    this.host = options.messageIdHost ?? 'idvideo.invalid';
+    if (!HOST.test(this.host)) throw new Error('messageIdHost must be a DNS name');
+    if (options.from) this.defaultFrom = this.checkFrom(options.from);
+  }
+
+  private checkFrom(from: { name?: string; address: string }): { name?: string; address: string } {
+    const address = normalizeEmail(from?.address, 'from address');
+    const name = headerSafe(from.name, 120);
+    return name ? { name, address } : { address };
+  }
+
+  /** Validates and stores a mail; it is sent by the next pass (kicked right away when started). */
+  async enqueue(mail: OutgoingMail): Promise<{ id: string; messageId: string }> {
+    if (typeof mail?.kind !== 'string' || !KIND.test(mail.kind)) throw new Error('kind must be lower-case letters, digits and dashes');
+    if (mail.appointmentId !== undefined && (typeof mail.appointmentId !== 'string' || mail.appointmentId.length === 0 || mail.appointmentId.length > 200)) {
+      throw new Error('appointmentId must be a non-empty string of at most 200 characters');
+    }
+    const from = mail.from ? this.checkFrom(mail.from) : this.defaultFrom;
+    if (!from) throw new Error('no sender: pass mail.from or the outbox option from');
+    const toAddress = normalizeEmail(mail.to?.address, 'recipient');
+    const toName = headerSafe(mail.to.name, 120);
+    const subject = headerSafe(mail.subject, 250);
+    if (!subject) throw new Error('subject is empty');
+    if (typeof mail.text !== 'string' || mail.text.trim() === '' || mail.text.length > 200_000) throw new Error('text must be a non-empty string of at most 200000 characters');
+    if (mail.html !== undefined && (typeof mail.html !== 'string' || mail.html.length > 500_000)) throw new Error('html must be a string of at most 500000 characters');
+    if (mail.ics !== undefined) {
+      if (mail.ics.method !== 'REQUEST' && mail.ics.method !== 'CANCEL') throw new Error("ics.method must be 'REQUEST' or 'CANCEL'");
+      if (typeof mail.ics.content !== 'string' || !mail.ics.content.startsWith('BEGIN:VCALENDAR') || mail.ics.content.length > 100_000) {
+        throw new Error('ics.content must be an iCalendar text');
+      }
+    }
+    const id = randomUUID();
+    const now = this.clock().toISOString();
+    const record: NewOutboxRecord = {
+      id,
+      kind: mail.kind,
+      ...(mail.appointmentId !== undefined ? { appointmentId: mail.appointmentId } : {}),
+      messageId: `<${id}@${this.host}>`,
+      ...(from.name ? { fromName: from.name } : {}),
+      fromAddress: from.address,
+      toAddress,
+      ...(toName ? { toName } : {}),
+      subject,
+      text: mail.text,
+      ...(mail.html !== undefined ? { html: mail.html } : {}),
+      ...(mail.ics !== undefined ? { ics: { method: mail.ics.method, content: mail.ics.content } } : {}),
+      maxAttempts: this.backoff.maxAttempts,
+      nextAttemptAt: now,
+      createdAt: now,
+    };
+    await this.store.insert(record);
+    if (this.started) void this.kick();
+    return { id, messageId: record.messageId };
+  }
+
+  /** Starts the worker: a pass now, then whenever something is due (at least every pollMs). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    void this.kick();
+  }
+
+  /** Stops scheduling and waits for a pass in progress to finish. */
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Runs a pass now (or once more after the current one); resolves when done. Never rejects. */
+  kick(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const run = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pass();
+        } while (this.again);
+      } catch (e) {
+        this.emit('workerError', e instanceof Error ? e : new Error(String(e)));
+      } finally {
+        this.running = undefined;
+        await this.schedule();
+      }
+    })();
+    this.running = run;
+    return run;
+  }
+
+  counts(): Promise<OutboxCounts> {
+    return this.store.counts();
+  }
+
+  /** Puts a failed mail back in the queue (an administrator fixed the cause). */
+  async requeue(id: string): Promise<boolean> {
+    const ok = await this.store.requeue(id, this.clock().toISOString());
+    if (ok && this.started) void this.kick();
+    return ok;
+  }
+
+  /** Drops unsent mails of an appointment, e.g. a pending confirmation once the appointment is cancelled. */
+  discard(appointmentId: string, kinds?: string[]): Promise<number> {
+    return this.store.discard(appointmentId, kinds);
+  }
+
+  private async schedule(): Promise<void> {
+    if (!this.started) return;
+    if (this.timer) clearTimeout(this.timer);
+    let delay = this.pollMs;
+    try {
+      const next = await this.store.nextDueAt();
+      if (next) delay = Math.min(delay, Math.max(0, Date.parse(next) - this.clock().getTime()));
+    } catch (e) {
+      this.emit('workerError', e instanceof Error ? e : new Error(String(e)));
+    }
+    if (!this.started) return;
+    // At least a few ms between passes, so a clock mismatch can never turn into a busy loop.
+    this.timer = setTimeout(() => void this.kick(), Math.max(delay, 5));
+    this.timer.unref();
+  }
+
+  private async pass(): Promise<void> {
+    const now = this.clock();
+    await this.store.purgeFailed(new Date(now.getTime() - this.retentionMs).toISOString());
+    for (;;) {
+      const at = this.clock();
+      const claimId = randomUUID();
+      const { claimed, exhausted } = await this.store.claimDue(
+        at.toISOString(),
+        new Date(at.getTime() + this.leaseMs).toISOString(),
+        claimId,
+        this.batchSize,
+      );
+      for (const r of exhausted) this.emit('failed', { ...this.ids(r), errorCode: 'EINTERRUPTED', permanent: false });
+      if (claimed.length === 0) return;
+      for (const record of claimed) await this.deliver(record, claimId);
+      if (claimed.length < this.batchSize) return;
+    }
+  }
+
+  private ids(r: OutboxRecord): SentEvent {
+    return { id: r.id, kind: r.kind, ...(r.appointmentId !== undefined ? { appointmentId: r.appointmentId } : {}), attempt: r.attempts };
+  }
+
+  private message(r: OutboxRecord): nodemailer.SendMailOptions {
+    return {
+      messageId: r.messageId,
+      from: r.fromName ? { name: r.fromName, address: r.fromAddress } : r.fromAddress,
+      to: r.toName ? { name: r.toName, address: r.toAddress } : r.toAddress,
+      subject: r.subject,
+      text: r.text,
+      ...(r.html !== undefined ? { html: r.html } : {}),
+      ...(r.ics
+        ? { icalEvent: { method: r.ics.method, filename: r.ics.method === 'CANCEL' ? 'cancel.ics' : 'invite.ics', content: r.ics.content } }
+        : {}),
+      headers: { 'Auto-Submitted': 'auto-generated' },
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    };
+  }
+
+  private async deliver(record: OutboxRecord, claimId: string): Promise<void> {
+    let failure: SendFailure | undefined;
+    try {
+      const info = await this.transport.sendMail(this.message(record));
+      // One recipient per mail: a rejected list that is not empty means this recipient was refused.
+      if (Array.isArray(info?.rejected) && info.rejected.length > 0) failure = { code: 'EENVELOPE', permanent: true };
+    } catch (e) {
+      failure = classifySendError(e);
+    }
+    const now = this.clock();
+    if (!failure) {
+      await this.store.complete(record.id, claimId);
+      this.emit('sent', this.ids(record));
+      return;
+    }
+    const code = failureCode(failure);
+    if (failure.permanent || record.attempts >= record.maxAttempts) {
+      if (await this.store.fail(record.id, claimId, code, now.toISOString())) {
+        this.emit('failed', { ...this.ids(record), errorCode: code, permanent: failure.permanent });
+      }
+      return;
+    }
+    const next = new Date(now.getTime() + backoffDelay(record.attempts, this.backoff)).toISOString();
+    if (await this.store.reschedule(record.id, claimId, next, code, now.toISOString())) {
+      this.emit('retrying', { ...this.ids(record), errorCode: code, nextAttemptAt: next });
+    }
+  }
+}
+
+export function createOutbox(options: OutboxOptions): Outbox {
+  return new Outbox(options);
+}

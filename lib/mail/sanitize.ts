@@ -1,0 +1,87 @@
+/**
+ * Text that ends up in mail headers, invites and single-line template slots comes from residents (name, topic,
+ * remarks). A CR/LF there could add headers (Bcc:) or calendar properties, and bidi overrides can disguise a link or
+ * a name, so such text is flattened to one harmless line before use.
+ */
+
+// C0 controls (tab, CR and LF included), DEL, C1 controls.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+// Bidi embeddings/overrides/isolates and marks, plus zero-width characters and the line/paragraph separators.
+const INVISIBLE = /[\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g;
+
+/** One line, no control or bidi characters, collapsed spaces, at most `maxLength` characters. */
+export function headerSafe(value: unknown, maxLength = 200): string {
+  if (value === undefined || value === null) return '';
+  const text = String(value).normalize('NFC').replace(CONTROL, ' ').replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
+  // Cut on code points, not UTF-16 units, so a surrogate pair is never split in half.
+  const chars = Array.from(text);
+  return chars.length > maxLength ? chars.slice(0, maxLength).join('').trimEnd() : text;
+}
+
+/**
+ * Multi-line free text (remarks): keeps line breaks (normalised to \n) but drops every other control and bidi
+ * character. Still never use it in a header.
+ */
+export function multilineSafe(value: unknown, maxLength = 2000): string {
+  if (value === undefined || value === null) return '';
+  const lines = String(value)
+    .normalize('NFC')
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => line.replace(CONTROL, ' ').replace(INVISIBLE, '').replace(/[ \t]+/g, ' ').trim());
+  const text = lines.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  const chars = Array.from(text);
+  return chars.length > maxLength ? chars.slice(0, maxLength).join('') : text;
+}
+
+// RFC 5322 dot-atom local part (no quoted strings: nobody needs them and they complicate every consumer).
+const LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * A deliverable-looking single address: one @, dot-atom local part, a domain of at least two DNS labels (ASCII or
+ * punycode), at most 254 characters. Rejects anything with spaces, commas, quotes, angle brackets or line breaks, so
+ * it can never smuggle in a second recipient or a header.
+ */
+export function isEmailAddress(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 254) return false;
+  const at = value.lastIndexOf('@');
+  if (at <= 0 || at !== value.indexOf('@')) return false;
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (local.length > 64 || !LOCAL.test(local)) return false;
+  const labels = domain.split('.');
+  if (labels.length < 2) return false;
+  if (!labels.every((l) => LABEL.test(l))) return false;
+  return /[A-Za-z]/.test(labels[labels.length - 1]);
+}
+
+/** Trimmed, domain lower-cased address, or an Error naming the field (never echoing the value). */
+export function normalizeEmail(value: unknown, field = 'email'): string {
+  const trimmed = typeof value === 'string' ? value.trim() : value;
+  if (!isEmailAddress(trimmed)) throw new Error(`${field} is not a valid e-mail address`);
+  const at = trimmed.lastIndexOf('@');
+  return trimmed.slice(0, at) + '@' + trimmed.slice(at + 1).toLowerCase();
+}
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** Only absolute http(s) URLs may become links in a mail; anything else (javascript:, data:) is refused. */
+export function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 2048 || /[\s<>"']/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,103 @@
+import type { Database } from 'better-sqlite3';
+import type { LinkRole, LinkStore, StoredCallSession, StoredLink } from '../../links/types';
+
+interface LinkRow {
+  token_hash: string;
+  appointment_id: string;
+  role: LinkRole;
+  agent_username: string | null;
+  valid_from: string;
+  valid_until: string;
+  created_at: string;
+}
+
+interface SessionRow {
+  id_hash: string;
+  appointment_id: string;
+  role: LinkRole;
+  agent_username: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+function toLink(row: LinkRow | undefined): StoredLink | undefined {
+  if (!row) return undefined;
+  return {
+    tokenHash: row.token_hash,
+    appointmentId: row.appointment_id,
+    role: row.role,
+    ...(row.agent_username !== null ? { agentUsername: row.agent_username } : {}),
+    validFrom: row.valid_from,
+    validUntil: row.valid_until,
+    createdAt: row.created_at,
+  };
+}
+
+function toSession(row: SessionRow | undefined): StoredCallSession | undefined {
+  if (!row) return undefined;
+  return {
+    idHash: row.id_hash,
+    appointmentId: row.appointment_id,
+    role: row.role,
+    ...(row.agent_username !== null ? { agentUsername: row.agent_username } : {}),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+/** SQLite implementation of LinkStore on tables from migration 003. */
+export function createSqliteLinkStore(db: Database): LinkStore {
+  const deleteLinkFor = db.prepare('DELETE FROM access_links WHERE appointment_id = ? AND role = ?');
+  const insertLink = db.prepare(
+    `INSERT INTO access_links (token_hash, appointment_id, role, agent_username, valid_from, valid_until, created_at)
+     VALUES (@tokenHash, @appointmentId, @role, @agentUsername, @validFrom, @validUntil, @createdAt)`,
+  );
+  // Delete then insert in one transaction: there is never a moment with two live links or none half-written.
+  const replace = db.transaction((link: StoredLink) => {
+    deleteLinkFor.run(link.appointmentId, link.role);
+    insertLink.run({ ...link, agentUsername: link.agentUsername ?? null });
+  });
+  const byHash = db.prepare('SELECT * FROM access_links WHERE token_hash = ?');
+  const byAppointmentRole = db.prepare('SELECT * FROM access_links WHERE appointment_id = ? AND role = ?');
+  const deleteLinks = db.prepare('DELETE FROM access_links WHERE appointment_id = ?');
+  const insertSession = db.prepare(
+    `INSERT INTO call_sessions (id_hash, appointment_id, role, agent_username, created_at, expires_at)
+     VALUES (@idHash, @appointmentId, @role, @agentUsername, @createdAt, @expiresAt)`,
+  );
+  const sessionByHash = db.prepare('SELECT * FROM call_sessions WHERE id_hash = ?');
+  const deleteSessions = db.prepare('DELETE FROM call_sessions WHERE appointment_id = ?');
+  const deleteSession = db.prepare('DELETE FROM call_sessions WHERE id_hash = ?');
+  const purgeLinks = db.prepare('DELETE FROM access_links WHERE valid_until <= ?');
+  const purgeSessions = db.prepare('DELETE FROM call_sessions WHERE expires_at <= ?');
+  const purge = db.transaction((now: string) => purgeLinks.run(now).changes + purgeSessions.run(now).changes);
+
+  return {
+    async replaceLink(link) {
+      replace(link);
+    },
+    async findLinkByHash(tokenHash) {
+      return toLink(byHash.get(tokenHash) as LinkRow | undefined);
+    },
+    async findLink(appointmentId, role) {
+      return toLink(byAppointmentRole.get(appointmentId, role) as LinkRow | undefined);
+    },
+    async deleteLinksForAppointment(appointmentId) {
+      return deleteLinks.run(appointmentId).changes;
+    },
+    async insertCallSession(session) {
+      insertSession.run({ ...session, agentUsername: session.agentUsername ?? null });
+    },
+    async findCallSessionByHash(idHash) {
+      return toSession(sessionByHash.get(idHash) as SessionRow | undefined);
+    },
+    async deleteCallSessionsForAppointment(appointmentId) {
+      return deleteSessions.run(appointmentId).changes;
+    },
+    async deleteCallSessionByHash(idHash) {
+      return deleteSession.run(idHash).changes;
+    },
+    async purgeExpired(nowIso) {
+      return purge(nowIso);
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import type { Database } from 'better-sqlite3';
+import type { ClaimResult, NewOutboxRecord, OutboxRecord, OutboxStore } from '../../mail/outbox-store';
+
+interface Row {
+  id: string;
+  kind: string;
+  appointment_id: string | null;
+  message_id: string;
+  from_name: string | null;
+  from_address: string;
+  to_address: string;
+  to_name: string | null;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  ics_method: 'REQUEST' | 'CANCEL' | null;
+  ics_content: string | null;
+  status: OutboxRecord['status'];
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: string;
+  claim_id: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toRecord(row: Row): OutboxRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    ...(row.appointment_id !== null ? { appointmentId: row.appointment_id } : {}),
+    messageId: row.message_id,
+    ...(row.from_name !== null ? { fromName: row.from_name } : {}),
+    fromAddress: row.from_address,
+    toAddress: row.to_address,
+    ...(row.to_name !== null ? { toName: row.to_name } : {}),
+    subject: row.subject,
+    text: row.text_body,
+    ...(row.html_body !== null ? { html: row.html_body } : {}),
+    ...(row.ics_method !== null && row.ics_content !== null ? { ics: { method: row.ics_method, content: row.ics_content } } : {}),
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    nextAttemptAt: row.next_attempt_at,
+    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** SQLite implementation of OutboxStore on the mail_outbox table from migration 003. */
+export function createSqliteOutboxStore(db: Database): OutboxStore {
+  const insert = db.prepare(
+    `INSERT INTO mail_outbox (id, kind, appointment_id, message_id, from_name, from_address, to_address, to_name, subject,
+       text_body, html_body, ics_method, ics_content, status, attempts, max_attempts, next_attempt_at, created_at, updated_at)
+     VALUES (@id, @kind, @appointmentId, @messageId, @fromName, @fromAddress, @toAddress, @toName, @subject,
+       @text, @html, @icsMethod, @icsContent, 'pending', 0, @maxAttempts, @nextAttemptAt, @createdAt, @createdAt)`,
+  );
+  const exhaust = db.prepare(
+    `UPDATE mail_outbox SET status = 'failed', last_error = 'EINTERRUPTED', claim_id = NULL, lease_until = NULL, updated_at = @now
+     WHERE status = 'sending' AND lease_until <= @now AND attempts >= max_attempts
+     RETURNING *`,
+  );
+  const selectDue = db.prepare(
+    `SELECT id FROM mail_outbox
+     WHERE (status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)
+     ORDER BY next_attempt_at, created_at LIMIT @limit`,
+  );
+  const claimOne = db.prepare(
+    `UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1, claim_id = @claimId, lease_until = @leaseUntil,
+       updated_at = @now
+     WHERE id = @id RETURNING *`,
+  );
+  const claim = db.transaction((now: string, leaseUntil: string, claimId: string, limit: number): ClaimResult => {
+    const exhausted = (exhaust.all({ now }) as Row[]).map(toRecord);
+    const ids = selectDue.all({ now, limit }) as { id: string }[];
+    const claimed = ids.map(({ id }) => toRecord(claimOne.get({ id, claimId, leaseUntil, now }) as Row));
+    return { claimed, exhausted };
+  });
+  const complete = db.prepare(`DELETE FROM mail_outbox WHERE id = ? AND claim_id = ? AND status = 'sending'`);
+  const reschedule = db.prepare(
+    `UPDATE mail_outbox SET status = 'pending', next_attempt_at = @next, last_error = @error, claim_id = NULL,
+       lease_until = NULL, updated_at = @now
+     WHERE id = @id AND claim_id = @claimId AND status = 'sending'`,
+  );
+  const fail = db.prepare(
+    `UPDATE mail_outbox SET status = 'failed', last_error = @error, claim_id = NULL, lease_until = NULL, updated_at = @now
+     WHERE id = @id AND claim_id = @claimId AND status = 'sending'`,
+  );
+  const nextDue = db.prepare(
+    `SELECT MIN(t) AS t FROM (
+       SELECT MIN(next_attempt_at) AS t FROM mail_outbox WHERE status = 'pending'
+       UNION ALL SELECT MIN(lease_until) AS t FROM mail_outbox WHERE status = 'sending')`,
+  );
+  const purge = db.prepare(`DELETE FROM mail_outbox WHERE status = 'failed' AND updated_at < ?`);
+  const requeue = db.prepare(
+    `UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, updated_at = @now
+     WHERE id = @id AND status = 'failed'`,
+  );
+  const discardAll = db.prepare(`DELETE FROM mail_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed')`);
+  const counts = db.prepare(`SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status`);
+  const get = db.prepare('SELECT * FROM mail_outbox WHERE id = ?');
+
+  return {
+    async insert(r: NewOutboxRecord) {
+      insert.run({
+        id: r.id,
+        kind: r.kind,
+        appointmentId: r.appointmentId ?? null,
+        messageId: r.messageId,
+        fromName: r.fromName ?? null,
+        fromAddress: r.fromAddress,
+        toAddress: r.toAddress,
+        toName: r.toName ?? null,
+        subject: r.subject,
+        text: r.text,
+        html: r.html ?? null,
+        icsMethod: r.ics?.method ?? null,
+        icsContent: r.ics?.content ?? null,
+        maxAttempts: r.maxAttempts,
+        nextAttemptAt: r.nextAttemptAt,
+        createdAt: r.createdAt,
+      });
+    },
+    async claimDue(now, leaseUntil, claimId, limit) {
+      return claim(now, leaseUntil, claimId, limit);
+    },
+    async complete(id, claimId) {
+      return complete.run(id, claimId).changes === 1;
+    },
+    async reschedule(id, claimId, next, error, now) {
+      return reschedule.run({ id, claimId, next, error, now }).changes === 1;
+    },
+    async fail(id, claimId, error, now) {
+      return fail.run({ id, claimId, error, now }).changes === 1;
+    },
+    async nextDueAt() {
+      const row = nextDue.get() as { t: string | null };
+      return row.t ?? undefined;
+    },
+    async purgeFailed(before) {
+      return purge.run(before).changes;
+    },
+    async requeue(id, now) {
+      return requeue.run({ id, now }).changes === 1;
+    },
+    async discard(appointmentId, kinds) {
+      if (!kinds || kinds.length === 0) return discardAll.run(appointmentId).changes;
+      const placeholders = kinds.map(() => '?').join(', ');
+      return db
+        .prepare(`DELETE FROM mail_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed') AND kind IN (${placeholders})`)
+        .run(appointmentId, ...kinds).changes;
+    },
+    async counts() {
+      const result = { pending: 0, sending: 0, failed: 0 };
+      for (const { status, n } of counts.all() as { status: keyof typeof result; n: number }[]) result[status] = n;
+      return result;
+    },
+    async get(id) {
+      const row = get.get(id) as Row | undefined;
+      return row ? toRecord(row) : undefined;
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+
+/**
+ * A real SMTP server on loopback for tests, with failure modes:
+ * - accept: takes every mail
+ * - refuse-auth: every AUTH fails with 535
+ * - reject-recipient: RCPT TO answered with 550
+ * - temp-fail: RCPT TO answered with 451
+ * - silent: accepts TCP connections and never says a word (greeting timeout)
+ * The mode can change while running; stop() and start() reuse the same port ("server away, then back").
+ */
+export type SmtpMode = 'accept' | 'refuse-auth' | 'reject-recipient' | 'temp-fail' | 'silent';
+
+export interface ReceivedMail {
+  envelope: { from: string; to: string[] };
+  raw: Buffer;
+  parsed: ParsedMail;
+  /** The user who authenticated, if any. */
+  user?: string;
+}
+
+export interface TestSmtpOptions {
+  mode?: SmtpMode;
+  /** When set, AUTH is required and must match. */
+  auth?: { user: string; pass: string };
+  /** TLS from the start with smtp-server's built-in self-signed certificate (clients that verify will refuse). */
+  secure?: boolean;
+  /** Recipients to refuse with 550 even in 'accept' mode. */
+  rejectRecipients?: string[];
+}
+
+export class TestSmtpServer {
+  mode: SmtpMode;
+  readonly received: ReceivedMail[] = [];
+  /** Counts of SMTP transactions that reached DATA (accepted or not): catches duplicate sends. */
+  dataCommands = 0;
+  connections = 0;
+  port = 0;
+  private smtp: SMTPServer | undefined;
+  private silent: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(private readonly options: TestSmtpOptions = {}) {
+    this.mode = options.mode ?? 'accept';
+  }
+
+  get url(): string {
+    const auth = this.options.auth ? `${encodeURIComponent(this.options.auth.user)}:${encodeURIComponent(this.options.auth.pass)}@` : '';
+    return `${this.options.secure ? 'smtps' : 'smtp'}://${auth}127.0.0.1:${this.port}`;
+  }
+
+  /** Starts listening (on the previous port after a stop). */
+  async start(): Promise<this> {
+    if (this.mode === 'silent') await this.startSilent();
+    else await this.startSmtp();
+    return this;
+  }
+
+  /** Changes the mode; switching to or from 'silent' restarts the listener on the same port. */
+  async setMode(mode: SmtpMode): Promise<void> {
+    const restart = (mode === 'silent') !== (this.mode === 'silent') && this.listening;
+    if (restart) await this.stop();
+    this.mode = mode;
+    if (restart) await this.start();
+  }
+
+  get listening(): boolean {
+    return this.smtp !== undefined || this.silent !== undefined;
+  }
+
+  /** Resolves when `count` mails have been received in total. */
+  waitFor(count: number, timeoutMs = 5000): Promise<void> {
+    if (this.received.length >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${this.received.length} of ${count} mails arrived`)), timeoutMs);
+      const check = () => {
+        if (this.received.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    const smtp = this.smtp;
+    const silent = this.silent;
+    this.smtp = undefined;
+    this.silent = undefined;
+    if (smtp) await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    if (silent) await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+
+  private track(socket: Socket): void {
+    this.connections++;
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  private async listen(server: Server): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (server.address() as AddressInfo).port;
+  }
+
+  private async startSilent(): Promise<void> {
+    const server = createServer((socket) => {
+      this.track(socket);
+      socket.on('error', () => undefined);
+    });
+    this.silent = server;
+    await this.listen(server);
+  }
+
+  private async startSmtp(): Promise<void> {
+    const auth = this.options.auth;
+    const options: SMTPServerOptions = {
+      secure: this.options.secure === true,
+      authOptional: !auth,
+      allowInsecureAuth: true,
+      disabledCommands: this.options.secure ? [] : ['STARTTLS'],
+      logger: false,
+      closeTimeout: 100,
+      onConnect: (session, callback) => callback(),
+      onAuth: (a, _session, callback) => {
+        if (this.mode === 'refuse-auth' || !auth || a.username !== auth.user || a.password !== auth.pass) {
+          callback(Object.assign(new Error('Authentication failed'), { responseCode: 535 }));
+          return;
+        }
+        callback(null, { user: a.username });
+      },
+      onRcptTo: (address, _session, callback) => {
+        if (this.mode === 'temp-fail') {
+          callback(Object.assign(new Error('Try again later'), { responseCode: 451 }));
+        } else if (this.mode === 'reject-recipient' || (this.options.rejectRecipients ?? []).includes(address.address)) {
+          callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
+        } else callback();
+      },
+      onData: (stream, session, callback) => {
+        this.dataCommands++;
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          simpleParser(raw)
+            .then((parsed) => {
+              this.received.push({
+                envelope: {
+                  from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+                  to: session.envelope.rcptTo.map((r) => r.address),
+                },
+                raw,
+                parsed,
+                ...(typeof session.user === 'string' ? { user: session.user } : {}),
+              });
+              callback();
+              for (const w of this.waiters.splice(0)) w();
+            })
+            .catch((e: Error) => callback(e));
+        });
+      },
+    };
+    const smtp = new SMTPServer(options);
+    smtp.on('error', () => undefined);
+    smtp.server.on('connection', (socket: Socket) => this.track(socket));
+    this.smtp = smtp;
+    await this.listen(smtp.server);
+  }
+}
+
+export async function startTestSmtp(options: TestSmtpOptions = {}): Promise<TestSmtpServer> {
+  return new TestSmtpServer(options).start();
+}
