@@ -41,6 +41,8 @@ export interface Services {
   health(): Promise<{ ok: boolean; checks: Record<string, HealthState> }>;
   /** Mounts a router on the public app; returns its unmount function (routes go away when a node closes). */
   mount(router: Router): () => void;
+  /** Gives the services the public app once it exists (Node-RED creates httpNode during init). */
+  attachApp(app: Application): void;
   onClose(fn: () => unknown): void;
   close(): Promise<void>;
 }
@@ -125,6 +127,11 @@ export function createServices(o: ServicesOptions): Services {
       if (!app) throw new Error('no public HTTP app to mount on');
       return mountRouter(app, router);
     },
+    attachApp(a) {
+      if (app === a) return;
+      app = a;
+      installGlobalRoutes(services, a);
+    },
     onClose: (fn) => {
       closers.push(fn);
     },
@@ -145,15 +152,6 @@ export function createServices(o: ServicesOptions): Services {
   };
 
   if (app) installGlobalRoutes(services, app);
-  // Later `getServices(RED)` calls may bring the app when the services were created without one (tests).
-  Object.defineProperty(services, '__setApp', {
-    value: (a: Application) => {
-      if (!app) {
-        app = a;
-        installGlobalRoutes(services, a);
-      }
-    },
-  });
   return services;
 }
 
@@ -182,7 +180,7 @@ export function getServices(RED?: { settings: Record<string, unknown>; httpNode?
     const config = loadConfig({ ...process.env, IDV_DATA_DIR: process.env.IDV_DATA_DIR || path.join(userDir, 'idvideo') });
     current = createServices({ config, log: RED.log, app: RED.httpNode });
   } else if (RED?.httpNode) {
-    (current as unknown as { __setApp(a: Application): void }).__setApp(RED.httpNode);
+    current.attachApp(RED.httpNode);
   }
   return current;
 }

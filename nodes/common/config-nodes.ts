@@ -1,0 +1,34 @@
+import type { Schedule } from '../../lib/appointments/schedule';
+import type { InstanceSettings } from '../../lib/settings-node';
+import type { Node, NodeAPI } from './node-red';
+
+export interface SettingsNode extends Node {
+  settings?: InstanceSettings;
+  problems: string[];
+}
+
+export interface ScheduleNode extends Node {
+  schedule?: Schedule;
+  problems: string[];
+}
+
+/** The config node a node refers to, or an error naming what is wrong (missing, wrong type, invalid values). */
+export function configNode<T extends Node>(RED: NodeAPI, id: unknown, type: string): T {
+  const n = typeof id === 'string' && id ? RED.nodes.getNode(id) : null;
+  if (!n) throw new Error(`no ${type} configuration selected`);
+  if (n.type !== type) throw new Error(`configuration ${String(id)} is a ${n.type}, not a ${type}`);
+  return n as unknown as T;
+}
+
+export function scheduleOf(RED: NodeAPI, id: unknown): Schedule {
+  const n = configNode<ScheduleNode>(RED, id, 'idv-schedule');
+  if (!n.schedule) throw new Error(`the schedule "${n.name || n.id}" is invalid: ${n.problems.join('; ')}`);
+  return n.schedule;
+}
+
+export function settingsOf(RED: NodeAPI, id: unknown): InstanceSettings | undefined {
+  if (!id) return undefined;
+  const n = configNode<SettingsNode>(RED, id, 'idv-settings');
+  if (!n.settings) throw new Error(`the settings "${n.name || n.id}" are invalid: ${n.problems.join('; ')}`);
+  return n.settings;
+}
