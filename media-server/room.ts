@@ -84,13 +84,18 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Wraps mediasoup's validation errors (TypeError from ortc) as bad_request; keeps SignalErrors. */
+/**
+ * Runs a mediasoup call on client-supplied parameters. mediasoup rejects bad ones with TypeError (ortc validation),
+ * UnsupportedError (codec mismatch) or a plain Error from the worker (e.g. a duplicate MID or SSRC): all of those are
+ * the client's fault and become bad_request. A closed transport or router (InvalidStateError) means the call is gone.
+ */
 async function clientInput<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof SignalError) throw err;
-    if (err instanceof TypeError) throw new SignalError('bad_request', `invalid ${what}`);
+    if (err instanceof Error && err.name === 'InvalidStateError') throw new SignalError('unavailable', 'the call is no longer available');
+    if (err instanceof Error) throw new SignalError('bad_request', `invalid ${what}`);
     throw err;
   }
 }
