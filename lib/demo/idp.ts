@@ -179,7 +179,8 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     acrValues: [...acrValues],
     claims: {
-      openid: ['sub'],
+      // acr under openid: brokers always state the level in the ID token, not only when acr_values asked for it.
+      openid: ['sub', 'acr', 'auth_time'],
       profile: ['name', 'given_name', 'family_name', 'birthdate', ...extraClaimNames],
       bsn: ['bsn'],
       acr: null,
