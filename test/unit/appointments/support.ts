@@ -1,0 +1,78 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DateTime } from 'luxon';
+import { openDatabase, type Db } from '../../../lib/store/db';
+import { createSqliteAppointmentStore } from '../../../lib/store/sqlite/appointments';
+import { createBookingService, type BookingService } from '../../../lib/appointments/booking-service';
+import { scheduleOrThrow, type Schedule } from '../../../lib/appointments/schedule';
+import type { AppointmentStore } from '../../../lib/appointments/store';
+import { isUserError, type UserError } from '../../../lib/errors';
+
+/** A real SQLite file (all migrations applied) in a fresh temp folder; `cleanup` closes handles and removes it. */
+export function tempDatabase(): { file: string; db: Db; open: () => Db; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-appointments-'));
+  const file = path.join(dir, 'idvideo.db');
+  const handles: Db[] = [];
+  const open = (): Db => {
+    const db = openDatabase(file);
+    handles.push(db);
+    return db;
+  };
+  const db = open();
+  return {
+    file,
+    db,
+    open,
+    cleanup: () => {
+      for (const h of handles) if (h.open) h.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A clock the test moves by hand. */
+export function fixedClock(iso: string): { now: () => DateTime; set: (iso: string) => void } {
+  let current = DateTime.fromISO(iso, { setZone: true });
+  if (!current.isValid) throw new Error(`bad test time ${iso}`);
+  return {
+    now: () => current,
+    set: (next: string) => {
+      current = DateTime.fromISO(next, { setZone: true });
+    },
+  };
+}
+
+const weekday = [{ from: '09:00', to: '17:00' }];
+
+/** Mon-Fri 09:00-17:00, 30-minute slots, no notice/buffer unless overridden; agents agent1, agent2. */
+export function testSchedule(overrides: Record<string, unknown> = {}): Schedule {
+  return scheduleOrThrow({
+    openingHours: { mon: weekday, tue: weekday, wed: weekday, thu: weekday, fri: weekday },
+    slotMinutes: 30,
+    bufferMinutes: 0,
+    minNoticeMinutes: 0,
+    horizonDays: 60,
+    agents: [
+      { username: 'agent1', displayName: 'Agent Een' },
+      { username: 'agent2', displayName: 'Agent Twee' },
+    ],
+    ...overrides,
+  });
+}
+
+export function serviceOn(db: Db, schedule: Schedule, now: () => DateTime): { store: AppointmentStore; service: BookingService } {
+  const store = createSqliteAppointmentStore(db);
+  return { store, service: createBookingService({ store, getSchedule: () => schedule, now }) };
+}
+
+/** Runs fn and returns the UserError it throws; fails when it succeeds or throws something else. */
+export async function userErrorOf(fn: () => unknown): Promise<UserError> {
+  try {
+    await fn();
+  } catch (e) {
+    if (isUserError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a UserError, but the call succeeded');
+}
