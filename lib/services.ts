@@ -41,6 +41,8 @@ export interface Services {
   health(): Promise<{ ok: boolean; checks: Record<string, HealthState> }>;
   /** Mounts a router on the public app; returns its unmount function (routes go away when a node closes). */
   mount(router: Router): () => void;
+  /** The public express app routes are mounted on (Node-RED's httpNode). */
+  app(): Application | undefined;
   /** Gives the services the public app once it exists (Node-RED creates httpNode during init). */
   attachApp(app: Application): void;
   onClose(fn: () => unknown): void;
@@ -127,6 +129,7 @@ export function createServices(o: ServicesOptions): Services {
       if (!app) throw new Error('no public HTTP app to mount on');
       return mountRouter(app, router);
     },
+    app: () => app,
     attachApp(a) {
       if (app === a) return;
       app = a;

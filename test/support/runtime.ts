@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const DEMO_PASSWORD = 'test-demo-password-42';
+
+export interface RuntimeHandle {
+  url: string;
+  port: number;
+  dataDir: string;
+  proc: ChildProcess;
+  output(): string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function tempDir(prefix = 'idv-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * Starts the real embedded runtime (`node dist/settings.js`) as a child process on an ephemeral port, in its own data
+ * dir, and resolves when it listens. Node-RED is a per-process singleton, so every runtime test gets its own process.
+ */
+export function startRuntime(opts: { env?: Record<string, string>; dataDir?: string; timeoutMs?: number } = {}): Promise<RuntimeHandle> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    IDV_DATA_DIR: dataDir,
+    IDV_DEMO_PASSWORD: DEMO_PASSWORD,
+    ...opts.env,
+  };
+  const proc = spawn(process.execPath, [path.join(ROOT, 'dist', 'settings.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`runtime did not start within ${opts.timeoutMs ?? 30000} ms:\n${out}`));
+    }, opts.timeoutMs ?? 30000);
+    const check = () => {
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m && /Started flows/.test(out)) {
+        clearTimeout(timer);
+        const port = Number(m[1]);
+        resolve({
+          url: `http://127.0.0.1:${port}`,
+          port,
+          dataDir,
+          proc,
+          output: () => out,
+          stop: async (signal = 'SIGTERM') => {
+            if (proc.exitCode === null) proc.kill(signal);
+            return exited;
+          },
+        });
+      }
+    };
+    proc.stdout?.on('data', check);
+    proc.stderr?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`runtime exited with ${code} before listening:\n${out}`));
+    });
+  });
+}
+
+/** Runs the runtime expecting it to refuse to start; resolves with exit code and output. */
+export function runRuntimeExpectingExit(env: Record<string, string>, timeoutMs = 30000): Promise<{ code: number | null; output: string }> {
+  const proc = spawn(process.execPath, [path.join(ROOT, 'dist', 'settings.js')], {
+    env: { ...(process.env as Record<string, string>), PORT: '0', HOST: '127.0.0.1', IDV_DEMO_PASSWORD: DEMO_PASSWORD, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: out });
+    });
+  });
+}
