@@ -150,7 +150,8 @@ export function parseBookingInput(body: unknown, options: BookingInputOptions): 
   for (const key of keys) {
     if (!allowed.has(key)) {
       // Hostile keys are not echoed back verbatim.
-      if (/^[A-Za-z0-9_.-]{1,64}$/.test(key)) fields[key] = 'field.unknown';
+      const safeName = /^[A-Za-z0-9_.-]{1,64}$/.test(key) && !['__proto__', 'constructor', 'prototype'].includes(key);
+      if (safeName) fields[key] = 'field.unknown';
       else fields.body = 'body.invalid';
       continue;
     }
