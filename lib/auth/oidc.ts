@@ -183,7 +183,8 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
       return oc.discovery(new URL(m.issuer), m.clientId, undefined, await clientAuthFor(oc, m), {
         [oc.customFetch]: fetchImpl as OC.CustomFetch,
         timeout: Math.max(1, Math.ceil(httpTimeoutMs / 1000)),
-        ...(insecure ? { execute: [oc.allowInsecureRequests] } : {}),
+        // Signature checks of the ID token too (JWKS), not only TLS: a broker's token must be provably its own.
+        execute: insecure ? [oc.allowInsecureRequests, oc.enableNonRepudiationChecks] : [oc.enableNonRepudiationChecks],
       });
     })();
     const entry: CachedConfig = { fingerprint: fp, expiresAt: Date.now() + discoveryTtlMs, config };
