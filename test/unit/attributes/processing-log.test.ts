@@ -1,0 +1,56 @@
+import { strict as assert } from 'node:assert';
+import { openDatabase, type Db } from '../../../lib/store/db';
+import { migration } from '../../../lib/store/migrations/004-processing-log';
+import { SqliteProcessingLog } from '../../../lib/store/sqlite/processing-log';
+import { isUserError } from '../../../lib/errors';
+
+describe('attributes/processing log (SQLite)', () => {
+  let db: Db;
+  let log: SqliteProcessingLog;
+  beforeEach(() => {
+    db = openDatabase(':memory:', [migration]);
+    log = new SqliteProcessingLog(db);
+  });
+  afterEach(() => db.close());
+
+  it('records and lists entries with names, never values', async () => {
+    await log.record({ at: '2026-12-01T09:00:00.000Z', appointmentId: 'A', actor: 'agent.jansen', action: 'requested', purpose: 'Identificatie paspoortaanvraag', methodId: 'digid', attributeKeys: ['bsn', 'name'] });
+    await log.record({ at: '2026-12-01T09:01:00.000Z', appointmentId: 'A', actor: 'resident', action: 'verified', methodId: 'digid', attributeKeys: ['bsn', 'name'] });
+    await log.record({ at: '2026-12-01T09:02:00.000Z', appointmentId: 'B', actor: 'system', action: 'failed', methodId: 'digid', detail: 'acr_too_low' });
+    const a = await log.list({ appointmentId: 'A', limit: 10 });
+    assert.deepEqual(a.map((r) => [r.action, r.actor, r.attributeKeys]), [['requested', 'agent.jansen', ['bsn', 'name']], ['verified', 'resident', ['bsn', 'name']]]);
+    const window = await log.list({ from: '2026-12-01T09:01:00.000Z', to: '2026-12-01T10:01:30+01:00', limit: 10 });
+    assert.deepEqual(window.map((r) => r.action), ['verified']);
+    assert.equal((await log.list({ limit: 1 })).length, 1);
+    const raw = JSON.stringify(db.prepare('SELECT * FROM processing_log').all());
+    assert.ok(!/\d{9}/.test(raw));
+  });
+
+  it('refuses values where names belong, bad actions and bad codes, writing nothing', async () => {
+    const bad = [
+      { appointmentId: 'A', actor: 'resident', action: 'verified', attributeKeys: ['999993653'] },
+      { appointmentId: 'A', actor: 'resident', action: 'verified', attributeKeys: ['Jan Jansen'] },
+      { appointmentId: 'A', actor: 'resident', action: 'verified', attributeKeys: ['1980-01-01'] },
+      { appointmentId: 'A', actor: 'resident', action: 'leaked' },
+      { appointmentId: 'A', actor: 'Jan Jansen', action: 'shown' },
+      { appointmentId: 'A', actor: 'system', action: 'failed', detail: 'BSN 999993653 invalid' },
+      { appointmentId: '', actor: 'system', action: 'failed' },
+      { appointmentId: 'A', actor: 'system', action: 'failed', at: 'yesterday' },
+    ];
+    for (const e of bad) {
+      await assert.rejects(log.record(e as never), (err: unknown) => isUserError(err) && !err.message.includes('999993653') && !err.message.includes('Jan Jansen'));
+    }
+    assert.equal((db.prepare('SELECT count(*) AS n FROM processing_log').get() as { n: number }).n, 0);
+  });
+
+  it('the table itself refuses unknown actions and non-list keys', () => {
+    assert.throws(() => db.prepare(`INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x','A','system','sold')`).run());
+    assert.throws(() => db.prepare(`INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys) VALUES ('x','A','system','shown','"bsn"')`).run());
+  });
+
+  it('validates the query', async () => {
+    await assert.rejects(log.list({ limit: 0 }), /limit/);
+    await assert.rejects(log.list({ limit: 5000 }), /limit/);
+    await assert.rejects(log.list({ limit: 10, from: 'gisteren' }), /from/);
+  });
+});
