@@ -37,7 +37,7 @@ function explain(file: string, e: unknown): StoreError {
  * Opens (or creates) the SQLite database with WAL, foreign keys and a busy timeout, and runs the migrations that are
  * not yet applied, each in its own transaction. Any failure is a StoreError with an operator-readable message.
  */
-export function openDatabase(file: string, migrations: Migration[] = allMigrations()): Db {
+export function openDatabase(file: string, migrations: Migration[] = allMigrations(), opts: { busyTimeoutMs?: number } = {}): Db {
   if (file !== ':memory:') {
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -48,7 +48,7 @@ export function openDatabase(file: string, migrations: Migration[] = allMigratio
   let db: Db | undefined;
   try {
     db = new Database(file, { fileMustExist: false });
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
     // A query before the pragmas that write: a damaged file fails here, before anything is changed.
     db.prepare('SELECT count(*) AS n FROM sqlite_master').get();
     db.pragma('journal_mode = WAL');
