@@ -111,11 +111,11 @@ async function readForm(req: http.IncomingMessage, limit = 8 * 1024): Promise<UR
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-function sendHtml(res: http.ServerResponse, status: number, body: string): void {
+function sendHtml(res: http.ServerResponse, status: number, body: string, formAction = "'self'"): void {
   res.writeHead(status, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-store',
-    'Content-Security-Policy': "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'Content-Security-Policy': `default-src 'none'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
   });
@@ -127,6 +127,9 @@ function validateOptions(opts: DemoIdpOptions, acrValues: readonly string[]): vo
   if (!Array.isArray(opts.clients) || opts.clients.length === 0) throw new Error('the demo IdP needs at least one client');
   for (const c of opts.clients) {
     if (!c.clientId || !Array.isArray(c.redirectUris) || c.redirectUris.length === 0) throw new Error('each demo client needs a clientId and redirectUris');
+    for (const u of c.redirectUris) {
+      if (!URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol)) throw new Error(`demo client ${c.clientId}: redirect URI is not an http(s) URL`);
+    }
     if (c.clientAuth === 'client_secret_basic' && (!c.clientSecret || c.clientSecret.length < 16)) throw new Error(`demo client ${c.clientId}: clientSecret of at least 16 characters required`);
     if (c.clientAuth === 'private_key_jwt' && (!c.publicJwks || c.publicJwks.length === 0)) throw new Error(`demo client ${c.clientId}: publicJwks required for private_key_jwt`);
     if (c.acr !== undefined && !acrValues.includes(c.acr)) throw new Error(`demo client ${c.clientId}: acr is not one of the IdP's acr values`);
@@ -140,6 +143,9 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
   const accounts = Object.freeze([...(opts.accounts ?? DEMO_ACCOUNTS)]);
   const byId = new Map(accounts.map((a) => [a.id, a]));
   const clientsById = new Map(opts.clients.map((c) => [c.clientId, c]));
+  // Browsers apply form-action to the redirects after a form post too: the final hop goes to the client's callback.
+  const formAction = ["'self'", ...new Set(opts.clients.flatMap((c) => c.redirectUris.map((u) => new URL(u).origin)))].join(' ');
+  const page = (res: http.ServerResponse, status: number, body: string) => sendHtml(res, status, body, formAction);
   const { Provider, interactionPolicy } = await loadOidcProvider();
 
   let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => {
@@ -229,11 +235,11 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
 
     if (req.method === 'GET' && !action) {
       if (details.prompt.name === 'login') {
-        return sendHtml(res, 200, loginPage(details.uid, clientName, accounts.map((a) => ({ id: a.id, name: a.name })), [...acrValues], client?.acr ?? defaultAcr));
+        return page(res, 200, loginPage(details.uid, clientName, accounts.map((a) => ({ id: a.id, name: a.name })), [...acrValues], client?.acr ?? defaultAcr));
       }
       if (details.prompt.name === 'consent') {
         const scopes = String(details.params.scope ?? '').split(' ').filter((s) => s !== 'openid');
-        return sendHtml(res, 200, consentPage(details.uid, clientName, scopes));
+        return page(res, 200, consentPage(details.uid, clientName, scopes));
       }
       return sendHtml(res, 400, errorPage('Onbekende stap.'));
     }

@@ -48,6 +48,17 @@ describe('attributes/processing log (SQLite)', () => {
     assert.throws(() => db.prepare(`INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys) VALUES ('x','A','system','shown','"bsn"')`).run());
   });
 
+  it('migration 004 applies in the full migration chain', async () => {
+    const full = openDatabase(':memory:');
+    try {
+      const rec = await new SqliteProcessingLog(full).record({ appointmentId: 'A', actor: 'system', action: 'expired', attributeKeys: ['bsn'] });
+      assert.equal(rec.action, 'expired');
+      assert.match(rec.at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    } finally {
+      full.close();
+    }
+  });
+
   it('validates the query', async () => {
     await assert.rejects(log.list({ limit: 0 }), /limit/);
     await assert.rejects(log.list({ limit: 5000 }), /limit/);
