@@ -3,6 +3,7 @@ import { UserError } from '../errors';
 import { ZONE } from '../time';
 import { parseClockMinutes, parseLocalDate } from './calendar';
 import { messageFor } from './messages';
+import { amsterdamOffsetMinutes } from './public-time';
 
 /** A validated booking request. The grid, notice and availability checks happen in the booking service. */
 export interface BookingInput {
@@ -66,7 +67,7 @@ function parseStart(value: string): string | { error: string } {
   const utcMs =
     Date.UTC(date.year, date.month - 1, date.day, Math.floor(clock / 60), clock % 60, seconds, millis) - offset * 60_000;
   // The offset must be the one Amsterdam really had then: anything else is a client computing in another zone.
-  if (DateTime.fromMillis(utcMs, { zone: ZONE }).offset !== offset) return { error: 'start.offset' };
+  if (amsterdamOffsetMinutes(utcMs) !== offset) return { error: 'start.offset' };
   return new Date(utcMs).toISOString();
 }
 

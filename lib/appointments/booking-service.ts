@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import { UserError } from '../errors';
 import { hashToken, looksLikeToken, newToken } from '../security/tokens';
-import { toPublicIso, toStoredUtc, ZONE } from '../time';
+import { toStoredUtc, ZONE } from '../time';
+import { publicIsoFromMillis } from './public-time';
 import type { BookingInput } from './booking-input';
 import { epochDay, formatLocalDate, parseLocalDate, type LocalDate } from './calendar';
 import { messageFor } from './messages';
@@ -135,7 +136,7 @@ export function createBookingService(options: BookingServiceOptions): BookingSer
       const held = await store.heldInRange(shiftUtc(rangeStart, -bufferMs), shiftUtc(rangeEnd, bufferMs));
       return computeSlots(schedule, { from, to, now: now(), held })
         .filter((s) => s.available > 0)
-        .map((s) => ({ start: toPublicIso(s.start), end: toPublicIso(s.end), available: s.available }));
+        .map((s) => ({ start: publicIsoFromMillis(Date.parse(s.start)), end: publicIsoFromMillis(Date.parse(s.end)), available: s.available }));
     },
 
     async book(input, context) {

@@ -55,6 +55,8 @@ interface CompiledSchedule {
   closing: ReadonlySet<string>;
   schedule: Schedule;
   agents: CompiledAgent[];
+  /** dayGrid per epoch day: the grid depends only on the schedule and the date, and costs luxon calls. */
+  grids: Map<number, GridSlot[]>;
 }
 
 const MINUTE = 60_000;
@@ -91,6 +93,7 @@ function compile(schedule: Schedule): CompiledSchedule {
         .filter((x): x is [number, number] => x !== null)
         .sort((x, y) => x[0] - y[0]),
     })),
+    grids: new Map(),
   };
   compiled.set(schedule, c);
   return c;
@@ -114,9 +117,20 @@ export function isClosedDay(schedule: Schedule, date: LocalDate): boolean {
  * so a break never leaves a slot straddling it. On DST days a wall-clock start that does not exist is skipped and an
  * ambiguous one occurs once (luxon's choice of offset), so no slot is missing twice or doubled.
  */
-export function dayGrid(schedule: Schedule, date: LocalDate): GridSlot[] {
+export function dayGrid(schedule: Schedule, date: LocalDate): readonly GridSlot[] {
   const c = compile(schedule);
-  const ranges = c.opening[weekdayIndex(epochDay(date))];
+  const day = epochDay(date);
+  let grid = c.grids.get(day);
+  if (!grid) {
+    grid = buildDayGrid(c, date, day);
+    if (c.grids.size > 2000) c.grids.clear();
+    c.grids.set(day, Object.freeze(grid) as GridSlot[]);
+  }
+  return grid;
+}
+
+function buildDayGrid(c: CompiledSchedule, date: LocalDate, day: number): GridSlot[] {
+  const ranges = c.opening[weekdayIndex(day)];
   if (ranges.length === 0) return [];
   const midnight = DateTime.fromObject(date, { zone: ZONE });
   const nextMidnight = midnight.plus({ days: 1 });
@@ -137,7 +151,7 @@ export function dayGrid(schedule: Schedule, date: LocalDate): GridSlot[] {
       if (startMs === null) continue;
       const endMs = startMs + c.slotMs;
       if (endMs > rangeEndMs) continue;
-      out.push({ startMs, endMs, wallMinute: wall });
+      out.push(Object.freeze({ startMs, endMs, wallMinute: wall }));
     }
   }
   return out;
