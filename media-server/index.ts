@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { RoomRegistry } from './room-registry';
 import { SignalingServer, type IceServer, type Notification, type SessionInfo, type SignalingLog } from './signaling';
-import { WorkerPool, type PoolHealth } from './worker-pool';
+import { WorkerPool, type PoolHealth, type WorkerDiedEvent } from './worker-pool';
 import type { Role } from './room';
 
 export type { Role } from './room';
@@ -112,6 +112,7 @@ export async function createMediaServer(opts: MediaServerOptions): Promise<Media
     emptyRoomTimeoutMs,
     maxProducersPerPeer: 3,
   });
+  const log = opts.log ?? { warn: (m: string) => console.warn(`[idv media] ${m}`), error: (m: string) => console.error(`[idv media] ${m}`) };
   const signaling = new SignalingServer({
     authenticate: opts.authenticate,
     allowedOrigin: opts.allowedOrigin,
@@ -119,13 +120,18 @@ export async function createMediaServer(opts: MediaServerOptions): Promise<Media
     iceServers,
     maxPayload: opts.maxPayload,
     rateLimit: opts.rateLimit,
-    log: opts.log,
+    log,
   });
   const events = new EventEmitter();
   for (const name of ['peerJoined', 'peerLeft', 'callStarted', 'callEnded', 'roomClosed']) {
     registry.on(name, (e: unknown) => events.emit(name, e));
   }
-  pool.on('workerDied', (e: unknown) => events.emit('workerDied', e));
+  pool.on('workerDied', (e: WorkerDiedEvent) => {
+    // mediasoup itself only logs through `debug`, so a dead worker would go unnoticed without this line.
+    log.error(`mediasoup worker ${e.pid} died (${e.reason}); respawning, ${e.roomKeys.length} call(s) told to rejoin`);
+    events.emit('workerDied', e);
+  });
+  pool.on('workerSpawnFailed', (e: { reason: string }) => log.error(`mediasoup worker could not be started: ${e.reason}`));
   pool.on('workerRespawned', (e: unknown) => events.emit('workerRespawned', e));
   pool.on('workerSpawnFailed', (e: unknown) => events.emit('workerSpawnFailed', e));
 

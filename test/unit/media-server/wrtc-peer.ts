@@ -63,11 +63,16 @@ export interface WrtcPeer {
   close(): void;
 }
 
-const W = 320;
-const H = 240;
+export interface WrtcPeerOptions {
+  width?: number;
+  height?: number;
+  fps?: number;
+}
 
-/** Runs the whole client sequence and starts sending video at ~30 fps. */
-export async function startWrtcPeer(c: SignalClient): Promise<WrtcPeer> {
+/** Runs the whole client sequence and starts sending synthetic video (default 320x240 at 30 fps). */
+export async function startWrtcPeer(c: SignalClient, opts: WrtcPeerOptions = {}): Promise<WrtcPeer> {
+  const W = opts.width ?? 320;
+  const H = opts.height ?? 240;
   const wrtc = loadWrtc();
   const { Device } = require('mediasoup-client') as { Device: new (o: { handlerName: string }) => MsDevice };
   const source = new wrtc.nonstandard.RTCVideoSource();
@@ -75,9 +80,15 @@ export async function startWrtcPeer(c: SignalClient): Promise<WrtcPeer> {
   const frame = new Uint8ClampedArray(W * H * 1.5);
   let tick = 0;
   const pump = setInterval(() => {
-    frame.fill((tick++ * 7) % 255, 0, W * H);
+    // A flat background plus a moving block of noise: the encoder has real work and a webcam-like bitrate.
+    frame.fill((tick * 7) % 255, 0, W * H);
+    const bx = (tick * 4) % Math.max(1, W - 64);
+    for (let y = 0; y < Math.min(64, H); y++) {
+      for (let x = 0; x < 64 && bx + x < W; x++) frame[y * W + bx + x] = (Math.random() * 256) | 0;
+    }
+    tick++;
     source.onFrame({ width: W, height: H, data: frame });
-  }, 33);
+  }, Math.round(1000 / (opts.fps ?? 30)));
 
   const frames = { count: 0, firstAt: 0, width: 0 };
   let resolveFirst: (t: number) => void = () => undefined;
