@@ -51,6 +51,8 @@ export interface OutboxStore {
   complete(id: string, claimId: string): Promise<boolean>;
   reschedule(id: string, claimId: string, nextAttemptAtIso: string, errorCode: string, nowIso: string): Promise<boolean>;
   fail(id: string, claimId: string, errorCode: string, nowIso: string): Promise<boolean>;
+  /** Gives a claimed but unattempted mail back (shutdown): pending again, the attempt uncounted. */
+  release(id: string, claimId: string, nowIso: string): Promise<boolean>;
   /** Earliest time something may become due (pending due time or sending lease end), if any. */
   nextDueAt(): Promise<string | undefined>;
   /** Deletes failed mails last touched before `beforeIso` (retention of personal data). */

@@ -112,6 +112,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** Set while stop() waits: the pass finishes the mail in hand but claims no more. */
+  private stopping = false;
 
   constructor(options: OutboxOptions) {
     super();
@@ -197,7 +199,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.started = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.running;
+    this.stopping = true;
+    try {
+      await this.running;
+    } finally {
+      this.stopping = false;
+    }
   }
 
   /** Runs a pass now (or once more after the current one); resolves when done. Never rejects. */
@@ -211,7 +218,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
         do {
           this.again = false;
           await this.pass();
-        } while (this.again);
+        } while (this.again && !this.stopping);
       } catch (e) {
         this.emit('workerError', e instanceof Error ? e : new Error(String(e)));
       } finally {
@@ -258,7 +265,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private async pass(): Promise<void> {
     const now = this.clock();
     await this.store.purgeFailed(new Date(now.getTime() - this.retentionMs).toISOString());
-    for (;;) {
+    while (!this.stopping) {
       const at = this.clock();
       const claimId = randomUUID();
       const { claimed, exhausted } = await this.store.claimDue(
@@ -269,7 +276,11 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       );
       for (const r of exhausted) this.emit('failed', { ...this.ids(r), errorCode: 'EINTERRUPTED', permanent: false });
       if (claimed.length === 0) return;
-      for (const record of claimed) await this.deliver(record, claimId);
+      for (const record of claimed) {
+        // Mails claimed but not attempted go back to the queue at once instead of waiting for their lease.
+        if (this.stopping) await this.store.release(record.id, claimId, at.toISOString());
+        else await this.deliver(record, claimId);
+      }
       if (claimed.length < this.batchSize) return;
     }
   }

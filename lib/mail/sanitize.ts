@@ -5,7 +5,6 @@
  */
 
 // C0 controls (tab, CR and LF included), DEL, C1 controls.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 // Bidi embeddings/overrides/isolates and marks, plus zero-width characters and the line/paragraph separators.
 const INVISIBLE = /[\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g;

@@ -89,6 +89,11 @@ export function createSqliteOutboxStore(db: Database): OutboxStore {
     `UPDATE mail_outbox SET status = 'failed', last_error = @error, claim_id = NULL, lease_until = NULL, updated_at = @now
      WHERE id = @id AND claim_id = @claimId AND status = 'sending'`,
   );
+  const release = db.prepare(
+    `UPDATE mail_outbox SET status = 'pending', attempts = MAX(attempts - 1, 0), claim_id = NULL, lease_until = NULL,
+       updated_at = @now
+     WHERE id = @id AND claim_id = @claimId AND status = 'sending'`,
+  );
   const nextDue = db.prepare(
     `SELECT MIN(t) AS t FROM (
        SELECT MIN(next_attempt_at) AS t FROM mail_outbox WHERE status = 'pending'
@@ -135,6 +140,9 @@ export function createSqliteOutboxStore(db: Database): OutboxStore {
     },
     async fail(id, claimId, error, now) {
       return fail.run({ id, claimId, error, now }).changes === 1;
+    },
+    async release(id, claimId, now) {
+      return release.run({ id, claimId, now }).changes === 1;
     },
     async nextDueAt() {
       const row = nextDue.get() as { t: string | null };

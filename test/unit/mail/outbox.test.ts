@@ -363,3 +363,35 @@ describe('mail outbox (real SMTP server on loopback)', function () {
     assert.equal(rows(t).length, 0);
   });
 });
+
+describe('mail outbox shutdown', function () {
+  this.timeout(20000);
+  it('stop() finishes the mail in hand and gives the rest of the batch back uncounted', async () => {
+    const t = tempDb('idv-outbox-stop-');
+    const smtp = await startTestSmtp();
+    try {
+      const store = createSqliteOutboxStore(t.db);
+      let sends = 0;
+      const transport = createMailTransport({ host: '127.0.0.1', port: smtp.port, secure: false }, { env: {} });
+      let o: Outbox | undefined = undefined;
+      const slow = {
+        async sendMail(m: Parameters<typeof transport.sendMail>[0]) {
+          sends++;
+          // Ask for a stop while the first mail is on its way.
+          if (sends === 1) void o?.stop();
+          return transport.sendMail(m);
+        },
+      };
+      o = createOutbox({ store, transport: slow, batchSize: 10 });
+      for (let i = 0; i < 3; i++) await o.enqueue(sampleMail(`p${i}@example.org`, `a${i}`));
+      await o.kick();
+      assert.equal(sends, 1);
+      assert.equal(smtp.received.length, 1);
+      const left = t.db.prepare('SELECT status, attempts FROM mail_outbox').all();
+      assert.deepEqual(left, [{ status: 'pending', attempts: 0 }, { status: 'pending', attempts: 0 }]);
+    } finally {
+      await smtp.stop();
+      t.cleanup();
+    }
+  });
+});
