@@ -34,7 +34,7 @@ export interface StartInput {
 }
 
 export interface FinishInput {
-  /** The full callback URL as the browser requested it (redirect URI + query). */
+  /** The callback as the browser requested it: a full URL or path + query (e.g. Express's req.originalUrl). Only its query is used. */
   currentUrl: string | URL;
   callSessionId: string;
 }
@@ -240,9 +240,13 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
 
   async function finish(input: FinishInput): Promise<FinishResult> {
     sweep();
+    // Only the query counts; scheme, host and path are our configured redirect URI, so a spoofed Host header or a
+    // proxy's view of the URL cannot change what is sent to the token endpoint. A path+query (req.originalUrl) works.
     let url: URL;
     try {
-      url = new URL(String(input.currentUrl));
+      const given = new URL(String(input.currentUrl), opts.redirectUri);
+      url = new URL(opts.redirectUri);
+      url.search = given.search;
     } catch {
       return { ok: false, reason: 'validation_failed' };
     }
@@ -266,8 +270,8 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
     let config: OC.Configuration;
     try {
       config = await getConfig(oc, p.method);
-    } catch (e) {
-      return fail(causeOf(e, ResponseTooLargeError) ? 'too_large' : 'provider_error');
+    } catch {
+      return fail('provider_error');
     }
     try {
       const tokens = await oc.authorizationCodeGrant(config, url, {

@@ -68,6 +68,17 @@ describe('auth/oidc against a real OP on loopback', function () {
     });
   }
 
+  it('takes path + query (req.originalUrl) and ignores a spoofed host', async () => {
+    const url = await begin(flows, testMethod(op, 'secret'));
+    const cb = new URL(await loginWithHttp(url, { redirectUri }));
+    const spoofed = `https://evil.example/elsewhere${cb.search}`;
+    const res = await flows.finish({ currentUrl: spoofed, callSessionId: SESSION });
+    assert.equal(res.ok, true);
+    const url2 = await begin(flows, testMethod(op, 'secret'));
+    const cb2 = new URL(await loginWithHttp(url2, { redirectUri }));
+    assert.equal((await flows.finish({ currentUrl: `${cb2.pathname}${cb2.search}`, callSessionId: SESSION })).ok, true);
+  });
+
   it('two starts give different state, nonce and PKCE', async () => {
     const m = testMethod(op, 'secret');
     const a = new URL(await begin(flows, m));
@@ -129,7 +140,7 @@ describe('auth/oidc against a real OP on loopback', function () {
     assert.deepEqual(await flows.finish({ currentUrl: `${redirectUri}?code=abc&state=${randomBytes(32).toString('base64url')}`, callSessionId: SESSION }), { ok: false, reason: 'expired' });
     assert.deepEqual(await flows.finish({ currentUrl: `${redirectUri}?code=abc`, callSessionId: SESSION }), { ok: false, reason: 'validation_failed' });
     assert.deepEqual(await flows.finish({ currentUrl: `${redirectUri}?state=%27%3B--`, callSessionId: SESSION }), { ok: false, reason: 'validation_failed' });
-    assert.deepEqual(await flows.finish({ currentUrl: 'not a url', callSessionId: SESSION }), { ok: false, reason: 'validation_failed' });
+    assert.deepEqual(await flows.finish({ currentUrl: 'http://[::1', callSessionId: SESSION }), { ok: false, reason: 'validation_failed' });
     const url = new URL(await begin(flows, testMethod(op, 'secret')));
     const s = url.searchParams.get('state');
     assert.deepEqual(await flows.finish({ currentUrl: `${redirectUri}?code=a&state=${s}&state=${s}`, callSessionId: SESSION }), { ok: false, reason: 'validation_failed' });
@@ -210,7 +221,7 @@ describe('auth/oidc against a real OP on loopback', function () {
     const started = Date.now();
     const res = await f.finish({ currentUrl: cb, callSessionId: SESSION });
     assert.equal(res.ok === false && res.reason, 'provider_error');
-    assert.ok(Date.now() - started < 2000);
+    assert.ok(Date.now() - started < 5000);
   });
 });
 
@@ -258,7 +269,7 @@ describe('auth/oidc against unreachable and misbehaving providers', function () 
   it('discovery that hangs -> provider_error within the timeout', async () => {
     hop.mode.discovery = 'hang';
     const ms = await startFails(createOidcFlows({ redirectUri, httpTimeoutMs: 300 }));
-    assert.ok(ms < 1500, `took ${ms} ms`);
+    assert.ok(ms < 4000, `took ${ms} ms`);
   });
 
   it('discovery answering 500, or naming another issuer -> provider_error', async () => {
@@ -275,7 +286,7 @@ describe('auth/oidc against unreachable and misbehaving providers', function () 
     const t = Date.now();
     const res = await f.finish({ currentUrl: cb, callSessionId: SESSION });
     assert.equal(res.ok === false && res.reason, 'provider_error');
-    assert.ok(Date.now() - t < 1500);
+    assert.ok(Date.now() - t < 4000, 'bounded by the 300 ms timeout, far below the 30 s default');
   });
 
   it('a broken or hanging JWKS -> provider_error', async () => {
