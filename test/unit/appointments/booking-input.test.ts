@@ -181,4 +181,21 @@ describe('appointments/booking-input', () => {
     assert.notEqual(messageFor('slot_taken', 'nl'), messageFor('slot_taken', 'en'));
     assert.equal(messageFor('no.such.code', 'en'), messageFor('invalid_input', 'en'));
   });
+
+  it('gives the same UTC start whatever the machine time zone', () => {
+    const original = process.env.TZ;
+    const { start: _s, ...rest } = valid;
+    try {
+      const seen = new Set<string>();
+      for (const tz of ['UTC', 'America/New_York', 'Australia/Lord_Howe']) {
+        process.env.TZ = tz;
+        seen.add(parseBookingInput({ ...rest, date: '2026-10-25', time: '02:30' }, options).start);
+        seen.add(parseBookingInput({ ...valid, start: '2026-10-25T02:30:00+01:00' }, options).start);
+      }
+      assert.deepEqual([...seen], ['2026-10-25T01:30:00.000Z']);
+    } finally {
+      if (original === undefined) delete process.env.TZ;
+      else process.env.TZ = original;
+    }
+  });
 });

@@ -1,0 +1,95 @@
+import { strict as assert } from 'node:assert';
+import type { ClaimRequest, NewAppointment } from '../../../lib/appointments/store';
+import { createSqliteAppointmentStore } from '../../../lib/store/sqlite/appointments';
+import { tempDatabase } from './support';
+
+const NOW = '2026-11-30T08:00:00.000Z';
+const DAY: Pick<ClaimRequest, 'dayStartUtc' | 'dayEndUtc'> = { dayStartUtc: '2026-11-30T23:00:00.000Z', dayEndUtc: '2026-12-01T23:00:00.000Z' };
+
+function appt(n: number, startUtc: string, endUtc: string, extra: Partial<NewAppointment> = {}): NewAppointment {
+  return {
+    startUtc,
+    endUtc,
+    topic: 'paspoort',
+    channel: 'website',
+    bookedBy: null,
+    resident: { name: `R${n}`, email: `r${n}@example.nl`, phone: null, remarks: null },
+    cancelTokenHash: `hash${n}`,
+    idempotencyKey: `key${n}`,
+    createdAt: NOW,
+    ...extra,
+  };
+}
+
+function claim(candidates: string[], extra: Partial<ClaimRequest> = {}): ClaimRequest {
+  return { candidates, ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW, ...extra };
+}
+
+describe('store/sqlite/appointments', () => {
+  let t: ReturnType<typeof tempDatabase>;
+  beforeEach(() => {
+    t = tempDatabase();
+  });
+  afterEach(() => t.cleanup());
+
+  it('lists, counts and finds appointments; cancelled ones stop counting and holding', async () => {
+    const store = createSqliteAppointmentStore(t.db);
+    const a = (await store.create(appt(1, '2026-12-01T09:00:00.000Z', '2026-12-01T09:30:00.000Z'), claim(['x']))).appointment;
+    const b = (await store.create(appt(2, '2026-12-01T08:00:00.000Z', '2026-12-01T08:30:00.000Z'), claim(['x']))).appointment;
+    await store.create(appt(3, '2026-12-01T08:00:00.000Z', '2026-12-01T08:30:00.000Z'), claim(['y']));
+    assert.deepEqual((await store.listForAgent('x', DAY.dayStartUtc, DAY.dayEndUtc)).map((r) => r.id), [b.id, a.id]);
+    assert.equal(await store.countForAgentOnDay('x', DAY.dayStartUtc, DAY.dayEndUtc), 2);
+    assert.equal((await store.findByCancelTokenHash('hash1'))?.id, a.id);
+    assert.equal(await store.findByCancelTokenHash('nope'), null);
+    assert.equal((await store.findByIdempotencyKey('key1', NOW))?.id, a.id);
+    assert.equal(await store.findByIdempotencyKey('key1', '2026-11-30T08:00:00.001Z'), null, 'outside the window');
+    assert.equal(await store.get('missing'), null);
+
+    // heldInRange: overlap, half-open at both ends.
+    const held = async (from: string, to: string) => (await store.heldInRange(from, to)).map((h) => `${h.agent}@${h.startUtc.slice(11, 16)}`).sort();
+    assert.deepEqual(await held('2026-12-01T08:15:00.000Z', '2026-12-01T09:00:00.000Z'), ['x@08:00', 'y@08:00']);
+    assert.deepEqual(await held('2026-12-01T08:30:00.000Z', '2026-12-01T09:00:00.000Z'), []);
+    assert.deepEqual(await held('2026-12-01T09:29:00.000Z', '2026-12-01T23:00:00.000Z'), ['x@09:00']);
+
+    const c = await store.cancel(a.id, 'kcc1', '2026-11-30T09:00:00.000Z');
+    assert.equal(c?.status, 'cancelled');
+    assert.equal(await store.cancel(a.id, 'kcc1', '2026-11-30T09:00:00.000Z'), null, 'second cancel does nothing');
+    assert.equal(await store.countForAgentOnDay('x', DAY.dayStartUtc, DAY.dayEndUtc), 1);
+    assert.deepEqual(await held('2026-12-01T09:00:00.000Z', '2026-12-01T10:00:00.000Z'), []);
+    assert.equal(await store.findByIdempotencyKey('key1', NOW), null, 'a cancelled booking is no duplicate');
+    assert.equal((await store.listForAgent('x', DAY.dayStartUtc, DAY.dayEndUtc)).length, 2, 'listing keeps cancelled ones');
+  });
+
+  it('refuses malformed times and bad rows without writing anything', async () => {
+    const store = createSqliteAppointmentStore(t.db);
+    await assert.rejects(store.create(appt(1, '2026-12-01T09:00:00Z', '2026-12-01T09:30:00.000Z'), claim(['x'])), /startUtc/);
+    await assert.rejects(store.create(appt(1, '2026-12-01T09:00:00.000+01:00', '2026-12-01T09:30:00.000Z'), claim(['x'])), /startUtc/);
+    await assert.rejects(store.heldInRange('yesterday', NOW), /fromUtc/);
+    await assert.rejects(
+      store.create(appt(1, '2026-12-01T09:00:00.000Z', '2026-12-01T09:30:00.000Z', { channel: 'fax' as 'phone' }), claim(['x'])),
+      /CHECK constraint/,
+    );
+    await assert.rejects(store.create(appt(1, '2026-12-01T09:30:00.000Z', '2026-12-01T09:00:00.000Z'), claim(['x'])), /CHECK constraint/);
+    await store.create(appt(1, '2026-12-01T09:00:00.000Z', '2026-12-01T09:30:00.000Z'), claim(['x']));
+    // Same cancel token hash twice: a UNIQUE violation that is not a slot clash must surface, not be retried away.
+    await assert.rejects(
+      store.create(appt(2, '2026-12-01T10:00:00.000Z', '2026-12-01T10:30:00.000Z', { cancelTokenHash: 'hash1' }), claim(['x', 'y'])),
+      /UNIQUE constraint failed: appointments.cancel_token_hash/,
+    );
+    assert.equal((t.db.prepare('SELECT count(*) AS n FROM appointments').get() as { n: number }).n, 1);
+    assert.equal((t.db.prepare('SELECT count(*) AS n FROM slot_claims').get() as { n: number }).n, 1);
+  });
+
+  it('tries the next candidate when the first one\'s claim exists, and 409s when none is left', async () => {
+    const store = createSqliteAppointmentStore(t.db);
+    const s = '2026-12-01T09:00:00.000Z';
+    const e = '2026-12-01T09:30:00.000Z';
+    assert.equal((await store.create(appt(1, s, e), claim(['x', 'y']))).appointment.agent, 'x');
+    assert.equal((await store.create(appt(2, s, e), claim(['x', 'y']))).appointment.agent, 'y', 'x clashed on the claim');
+    await assert.rejects(store.create(appt(3, s, e), claim(['x', 'y'])), (err: { status?: number; code?: string }) =>
+      err.status === 409 && err.code === 'slot_taken');
+    await assert.rejects(store.create(appt(4, s, e), claim([])), (err: { status?: number }) => err.status === 409);
+    const dup = await store.create(appt(1, s, e, { cancelTokenHash: 'other' }), claim([]));
+    assert.equal(dup.duplicate, true, 'idempotency is checked before the candidates');
+  });
+});
