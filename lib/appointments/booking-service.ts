@@ -143,6 +143,8 @@ export function createBookingService(options: BookingServiceOptions): BookingSer
       if (context.channel !== 'website' && context.channel !== 'phone') throw new Error('unknown channel');
       const bookedBy = context.bookedBy ?? null;
       if (bookedBy !== null && (typeof bookedBy !== 'string' || bookedBy === '')) throw new Error('bad bookedBy');
+      // A phone booking is made by a KCC employee; who did it belongs in the record.
+      if (context.channel === 'phone' && bookedBy === null) throw new Error('a phone booking needs bookedBy');
       if (!UTC_RE.test(input.start)) throw new Error('input.start must come from parseBookingInput');
       const schedule = await getSchedule();
       const at = now();

@@ -8,6 +8,7 @@ import { createBookingService, type BookingService } from '../../../lib/appointm
 import { scheduleOrThrow, type Schedule } from '../../../lib/appointments/schedule';
 import type { AppointmentStore } from '../../../lib/appointments/store';
 import { isUserError, type UserError } from '../../../lib/errors';
+import { hasMessage } from '../../../lib/appointments/messages';
 
 /** A real SQLite file (all migrations applied) in a fresh temp folder; `cleanup` closes handles and removes it. */
 export function tempDatabase(): { file: string; db: Db; open: () => Db; cleanup: () => void } {
@@ -71,7 +72,11 @@ export async function userErrorOf(fn: () => unknown): Promise<UserError> {
   try {
     await fn();
   } catch (e) {
-    if (isUserError(e)) return e;
+    if (isUserError(e)) {
+      if (!hasMessage(e.code)) throw new Error(`no nl/en text for error code ${e.code}`);
+      for (const code of Object.values(e.fields ?? {})) if (!hasMessage(code)) throw new Error(`no text for field code ${code}`);
+      return e;
+    }
     throw e;
   }
   throw new Error('expected a UserError, but the call succeeded');
