@@ -257,3 +257,14 @@ export function acrSatisfies(req: AcrRequirement | undefined, acr: unknown): boo
   const got = acrRank(req, acr);
   return got >= 0 && got >= req.order.indexOf(req.minimum);
 }
+
+/** What the resident's method-choice pop-up may show: no issuer, client or credentials. */
+export interface PublicMethodView {
+  id: string;
+  displayName: string;
+  logo: string;
+}
+
+export function publicMethodView(m: AuthMethod): PublicMethodView {
+  return { id: m.id, displayName: m.displayName, logo: m.logo };
+}

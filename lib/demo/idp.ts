@@ -292,3 +292,27 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
       }),
   };
 }
+
+/**
+ * The raw `idv-auth-method` configuration for a client of a running demo IdP (feed it to validateAuthMethod): the
+ * DigiD-like scopes, claim mapping and minimum acr (substantieel), loopback http allowed because it is the demo.
+ */
+export function demoAuthMethodConfig(issuer: string, clientId: string, clientSecret: string): Record<string, unknown> {
+  return {
+    id: 'demo-digid',
+    displayName: 'DigiD (TEST)',
+    logo: 'digid',
+    issuer,
+    clientId,
+    clientAuth: 'client_secret_basic',
+    credentials: { clientSecret },
+    scopes: ['openid', 'profile', 'bsn'],
+    acr: { minimum: DIGID_ACR_ORDER[2], order: [...DIGID_ACR_ORDER] },
+    claims: [
+      { claim: 'bsn', key: 'bsn', labelNl: 'BSN', labelEn: 'Citizen service number', kind: 'bsn' },
+      { claim: 'name', key: 'name', labelNl: 'Naam', labelEn: 'Name', kind: 'text' },
+      { claim: 'birthdate', key: 'birthdate', labelNl: 'Geboortedatum', labelEn: 'Date of birth', kind: 'date' },
+    ],
+    allowInsecureLoopback: true,
+  };
+}

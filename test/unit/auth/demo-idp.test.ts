@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { startDemoIdp, DEMO_ACCOUNTS } from '../../../lib/demo/idp';
+import { startDemoIdp, DEMO_ACCOUNTS, demoAuthMethodConfig } from '../../../lib/demo/idp';
+import { validateAuthMethod, publicMethodView } from '../../../lib/auth/method';
+import { finishFailureText } from '../../../lib/auth/messages';
 import { isValidBsn } from '../../../lib/auth/bsn';
 import { startTestOp, type TestOp } from '../../support/oidc-provider';
 
@@ -61,6 +63,13 @@ describe('demo/idp (the test OP itself)', function () {
     const r = await fetch(`${op.issuer}/auth?client_id=nope&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(redirectUri)}`, { redirect: 'manual' });
     assert.equal(r.status, 400);
     assert.doesNotMatch(await r.text(), /<script/);
+  });
+
+  it('gives a demo method config that validates, and a public view without issuer or secrets', () => {
+    const m = validateAuthMethod(demoAuthMethodConfig(op.issuer, op.secretClient.clientId, op.secretClient.clientSecret));
+    assert.deepEqual(publicMethodView(m), { id: 'demo-digid', displayName: 'DigiD (TEST)', logo: 'digid' });
+    assert.match(finishFailureText('acr_too_low', 'en'), /level of assurance/);
+    assert.match(finishFailureText('cancelled'), /afgebroken/);
   });
 
   it('refuses unsafe options', async () => {
