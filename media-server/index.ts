@@ -34,7 +34,8 @@ export interface MediaServerOptions {
   enableTcp?: boolean;
   maxPayload?: number;
   rateLimit?: { burst: number; perSecond: number };
-  log?: SignalingLog;
+  /** Where worker deaths and internal errors go (the runtime's logger); never given tokens or attribute values. */
+  log: SignalingLog;
 }
 
 export interface MediaHealth {
@@ -88,6 +89,9 @@ export async function createMediaServer(opts: MediaServerOptions): Promise<Media
   if (typeof opts.authenticate !== 'function' || typeof opts.allowedOrigin !== 'function') {
     throw new Error('createMediaServer needs authenticate and allowedOrigin functions');
   }
+  if (typeof opts.log?.warn !== 'function' || typeof opts.log?.error !== 'function') {
+    throw new Error('createMediaServer needs a log with warn and error');
+  }
   const listenIp = opts.listenIp ?? '127.0.0.1';
   if (!isIP(listenIp)) throw new Error(`listenIp must be an IP address, got "${listenIp}"`);
   if (opts.announcedIp !== undefined && !isIP(opts.announcedIp)) throw new Error(`announcedIp must be an IP address, got "${opts.announcedIp}"`);
@@ -112,7 +116,7 @@ export async function createMediaServer(opts: MediaServerOptions): Promise<Media
     emptyRoomTimeoutMs,
     maxProducersPerPeer: 3,
   });
-  const log = opts.log ?? { warn: (m: string) => console.warn(`[idv media] ${m}`), error: (m: string) => console.error(`[idv media] ${m}`) };
+  const log = opts.log;
   const signaling = new SignalingServer({
     authenticate: opts.authenticate,
     allowedOrigin: opts.allowedOrigin,

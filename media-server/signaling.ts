@@ -36,7 +36,7 @@ export interface SignalingOptions {
   rateLimit?: { burst: number; perSecond: number };
   /** Keep-alive ping interval; a connection that misses one pong is dropped. Default 30 s. */
   pingIntervalMs?: number;
-  log?: SignalingLog;
+  log: SignalingLog;
 }
 
 /** A server push: `{notification:true, method, data}`. */
@@ -129,7 +129,7 @@ export class SignalingServer {
   constructor(private readonly opts: SignalingOptions) {
     this.burst = opts.rateLimit?.burst ?? 40;
     this.perSecond = opts.rateLimit?.perSecond ?? 20;
-    this.log = opts.log ?? { warn: (m) => console.warn(`[idv media] ${m}`), error: (m) => console.error(`[idv media] ${m}`) };
+    this.log = opts.log;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? 64 * 1024, perMessageDeflate: false, clientTracking: false });
     opts.registry.on('roomClosed', (e: { appointmentId: string; reason: string }) => this.onRoomClosed(e.appointmentId, e.reason));
     this.pingTimer = setInterval(() => this.heartbeat(), opts.pingIntervalMs ?? 30_000);
