@@ -68,7 +68,7 @@ async function throughput(clients: number) {
         while (Date.now() < deadline) {
           const i = next++;
           if (i >= BOOKINGS_PER_LEVEL) return;
-          // Three bookings per slot on average: clients collide on the same slot now and then.
+          // Three bookings share each slot, so concurrent clients often claim the same slot for different agents.
           const start = starts[Math.floor(i / 3) % starts.length];
           const s = process.hrtime.bigint();
           try {
