@@ -13,7 +13,7 @@ export interface TestOp {
   issuer: string;
   redirectUri: string;
   secretClient: { clientId: string; clientSecret: string };
-  jwtClient: { clientId: string; privateJwk: Record<string, unknown>; kid: string };
+  jwtClient: { clientId: string; privateJwk: Record<string, unknown>; privatePem?: string; kid: string };
   close(): Promise<void>;
 }
 
@@ -22,14 +22,21 @@ export interface TestOpOptions {
   accounts?: DemoAccount[];
   /** Default acr of both clients. */
   acr?: string;
+  /** Key type of the private_key_jwt client (EC P-256 by default). */
+  jwtKeyType?: 'ec' | 'rsa' | 'ed25519';
+  /** Hand the private key to the method as PEM instead of JWK. */
+  jwtKeyAsPem?: boolean;
 }
 
 export async function startTestOp(opts: TestOpOptions): Promise<TestOp> {
   const clientSecret = randomBytes(24).toString('base64url');
   const kid = `test-${randomBytes(4).toString('hex')}`;
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const type = opts.jwtKeyType ?? 'ec';
+  const { privateKey, publicKey } =
+    type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : type === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const privateJwk = { ...privateKey.export({ format: 'jwk' }), kid };
-  const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'ES256' };
+  const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig' };
+  const privatePem = opts.jwtKeyAsPem ? (privateKey.export({ format: 'pem', type: 'pkcs8' }) as string) : undefined;
   const idp = await startDemoIdp({
     issuerHost: '127.0.0.1',
     ...(opts.accounts ? { accounts: opts.accounts } : {}),
@@ -43,7 +50,7 @@ export async function startTestOp(opts: TestOpOptions): Promise<TestOp> {
     issuer: idp.issuer,
     redirectUri: opts.redirectUri,
     secretClient: { clientId: 'idv-secret', clientSecret },
-    jwtClient: { clientId: 'idv-jwt', privateJwk, kid },
+    jwtClient: { clientId: 'idv-jwt', privateJwk, ...(privatePem ? { privatePem } : {}), kid },
     close: () => idp.close(),
   };
 }
@@ -57,7 +64,7 @@ export function testMethod(op: TestOp, auth: 'secret' | 'jwt', overrides: Record
     issuer: op.issuer,
     clientId: auth === 'secret' ? op.secretClient.clientId : op.jwtClient.clientId,
     clientAuth: auth === 'secret' ? 'client_secret_basic' : 'private_key_jwt',
-    credentials: auth === 'secret' ? { clientSecret: op.secretClient.clientSecret } : { privateKey: op.jwtClient.privateJwk },
+    credentials: auth === 'secret' ? { clientSecret: op.secretClient.clientSecret } : op.jwtClient.privatePem ? { privateKey: op.jwtClient.privatePem, privateKeyId: op.jwtClient.kid } : { privateKey: op.jwtClient.privateJwk },
     scopes: ['openid', 'profile', 'bsn'],
     acr: { minimum: DIGID_ACR_ORDER[2], order: [...DIGID_ACR_ORDER] },
     claims: [

@@ -68,6 +68,25 @@ describe('auth/oidc against a real OP on loopback', function () {
     });
   }
 
+  for (const [jwtKeyType, jwtKeyAsPem] of [['rsa', true], ['ed25519', false], ['ec', true]] as const) {
+    it(`private_key_jwt with an ${jwtKeyType} key given as ${jwtKeyAsPem ? 'PEM' : 'JWK'}`, async () => {
+      const other = await startTestOp({ redirectUri, jwtKeyType, jwtKeyAsPem });
+      try {
+        const f = createOidcFlows({ redirectUri, httpTimeoutMs: 3000 });
+        const res = await f.finish({ currentUrl: await loginWithHttp(await begin(f, testMethod(other, 'jwt')), { redirectUri }), callSessionId: SESSION });
+        assert.equal(res.ok, true);
+      } finally {
+        await other.close();
+      }
+    });
+  }
+
+  it('a wrong client secret -> provider_error (the OP refuses the client)', async () => {
+    const method = testMethod(op, 'secret', { credentials: { clientSecret: 'wrong-secret-wrong-secret' } });
+    const res = await flows.finish({ currentUrl: await loginWithHttp(await begin(flows, method), { redirectUri }), callSessionId: SESSION });
+    assert.equal(res.ok === false && res.reason, 'provider_error');
+  });
+
   it('takes path + query (req.originalUrl) and ignores a spoofed host', async () => {
     const url = await begin(flows, testMethod(op, 'secret'));
     const cb = new URL(await loginWithHttp(url, { redirectUri }));
