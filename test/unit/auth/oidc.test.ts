@@ -217,6 +217,19 @@ describe('auth/oidc against a real OP on loopback', function () {
     assert.ok(high.ok && high.acr === DIGID_ACR_ORDER[3]);
   });
 
+  it('the OP\'s acr comes from the client default, and an account can force its own', async () => {
+    const low = await startTestOp({ redirectUri, acr: DIGID_ACR_ORDER[1], accounts: [...DEMO_ACCOUNTS, { ...DEMO_ACCOUNTS[0]!, id: 'hoog', acr: DIGID_ACR_ORDER[3] }] });
+    try {
+      const f = createOidcFlows({ redirectUri, httpTimeoutMs: 3000 });
+      const byClient = await f.finish({ currentUrl: await loginWithHttp(await begin(f, testMethod(low, 'secret')), { redirectUri }), callSessionId: SESSION });
+      assert.equal(byClient.ok === false && byClient.reason, 'acr_too_low');
+      const forced = await f.finish({ currentUrl: await loginWithHttp(await begin(f, testMethod(low, 'secret')), { redirectUri, account: 'hoog', acr: DIGID_ACR_ORDER[0] }), callSessionId: SESSION });
+      assert.ok(forced.ok && forced.acr === DIGID_ACR_ORDER[3]);
+    } finally {
+      await low.close();
+    }
+  });
+
   it('an acr the method does not know -> acr_too_low', async () => {
     const method = testMethod(op, 'secret', { acr: { minimum: 'loa-low', order: ['loa-low', 'loa-high'] } });
     const res = await flows.finish({ currentUrl: await loginWithHttp(await begin(flows, method), { redirectUri }), callSessionId: SESSION });
