@@ -20,6 +20,8 @@ export interface PageOptions {
   branding?: Branding;
   /** Script files under /idv/static (no inline script: the CSP forbids it). */
   scripts?: string[];
+  /** Extra stylesheets under /idv/static, after idv.css (e.g. the call page's). */
+  styles?: string[];
   /** Current path, for the language switch link. */
   path?: string;
   /** Shown in the header, e.g. the signed-in employee with a logout form. */
@@ -51,6 +53,7 @@ export function renderPage(o: PageOptions): string {
 <link rel="stylesheet" href="${STATIC_PREFIX}/vendor/utrecht.css">
 ${b.themeCssUrl ? html`<link rel="stylesheet" href="${b.themeCssUrl}">` : ''}
 <link rel="stylesheet" href="${STATIC_PREFIX}/idv.css">
+${(o.styles ?? []).map((s) => html`<link rel="stylesheet" href="${STATIC_PREFIX}/${s}">`)}
 ${(o.scripts ?? []).map((s) => html`<script src="${STATIC_PREFIX}/${s}" defer></script>`)}
 </head>
 <body class="utrecht-document utrecht-document--surface idv-body"${dataAttrs}>
