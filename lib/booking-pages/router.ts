@@ -1,0 +1,392 @@
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { DateTime } from 'luxon';
+import { parseBookingInput, type BookingInput } from '../appointments/booking-input';
+import type { BookingService } from '../appointments/booking-service';
+import { epochDay, formatLocalDate, fromEpochDay, parseLocalDate } from '../appointments/calendar';
+import { fieldMessages, messageFor } from '../appointments/messages';
+import type { Schedule } from '../appointments/schedule';
+import type { Appointment } from '../appointments/store';
+import { isUserError, UserError } from '../errors';
+import type { Csrf } from '../http/csrf';
+import { errorHandler, sendErrorPage } from '../http/errors';
+import { html, type SafeHtml } from '../http/html';
+import { pickLang, type Lang } from '../http/lang';
+import { renderPage, type Branding } from '../http/layout';
+import { createRateLimiter, hashedIp, type RateLimiter } from '../http/rate-limit';
+import { asyncRoute, bodyParsers, noStore, securityHeaders } from '../http/security';
+import { dateInWords, dateTimeInWords } from '../mail/when';
+import { hmac } from '../security/tokens';
+import { logoutForm } from '../staff/login-page';
+import { ZONE } from '../time';
+import { signConfirmationRef, verifyConfirmationRef } from './confirmation-ref';
+import { corsAllowList, originAllowed } from './cors';
+import { bookingEvent, type BookingEvent } from './events';
+import { dayChoiceMain, timeFormMain, type DayOption, type SummaryItem } from './form-pages';
+import type { BookingPageConfig } from './options';
+import { cancelConfirmMain, cancelledMain, confirmationMain, upcomingMain, type UpcomingRow } from './other-pages';
+import { texts } from './texts';
+
+export interface BookingRouterOptions {
+  config: BookingPageConfig;
+  service: BookingService;
+  /** The schedule the service books against: the day pager needs its horizon, the KCC list its agents. */
+  schedule: () => Schedule;
+  csrf: Csrf;
+  hmacKey: Buffer;
+  secure: boolean;
+  /** Base URL residents reach us on, for the cancel link in the message. */
+  publicUrl: () => string;
+  branding: () => Branding;
+  /** Staff sign-in guard; required in KCC mode. */
+  requireStaff?: RequestHandler;
+  onEvent: (e: BookingEvent) => void;
+  log: (msg: string) => void;
+  now?: () => DateTime;
+}
+
+const DAYS_PER_PAGE = 14;
+const FORM_FIELDS = ['name', 'email', 'phone', 'remarks', 'time'] as const;
+const MAX_UPCOMING = 500;
+
+type Values = Partial<Record<(typeof FORM_FIELDS)[number], string>>;
+
+/** Form field a parser/service error belongs to, as the id the error summary links to. */
+function formField(field: string): string {
+  if (field === 'start' || field === 'time') return 'time';
+  if (field === 'date' || field === 'topic') return 'change';
+  if ((FORM_FIELDS as readonly string[]).includes(field)) return field;
+  return 'main';
+}
+
+function anchorFor(field: string): string {
+  return field === 'time' ? 'time-0' : field;
+}
+
+/**
+ * The booking module's pages and JSON API under one path: day and time choice, booking (form and JSON), the
+ * confirmation page, the resident's cancel pages, and in KCC mode the upcoming list with cancel buttons.
+ */
+export function createBookingRouter(o: BookingRouterOptions): Router {
+  const { config, service, csrf } = o;
+  const kcc = config.mode === 'kcc';
+  if (kcc && !o.requireStaff) throw new Error('KCC mode needs requireStaff');
+  const now = o.now ?? (() => DateTime.utc());
+  const perClient: RateLimiter = createRateLimiter({ windowMs: 10 * 60_000, max: config.limitPerIp });
+  const perEmail: RateLimiter = createRateLimiter({ windowMs: 60 * 60_000, max: config.limitPerEmail });
+  const reads: RateLimiter = createRateLimiter({ windowMs: 60_000, max: Math.max(300, config.limitPerIp * 5) });
+  const emailKey = (email: string) => hmac(o.hmacKey, `booking-email|${email.toLowerCase()}`);
+  const clientKey = (req: Request) => (kcc && req.staff ? `staff|${req.staff.username}` : hashedIp(req));
+
+  const inner = express.Router();
+  inner.use(securityHeaders({ frameAncestors: config.frameAncestors }));
+  inner.use(noStore);
+  if (!kcc) inner.use(corsAllowList(config.corsOrigins));
+  if (kcc) inner.use(o.requireStaff as RequestHandler);
+
+  const page = (req: Request, res: Response, status: number, lang: Lang, title: string, main: SafeHtml) => {
+    let headerExtra: SafeHtml | undefined;
+    if (kcc && req.staff) {
+      headerExtra = html`<a class="utrecht-link" href="${req.baseUrl}/afspraken">${texts(lang).upcomingLink}</a>
+${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
+    }
+    res.status(status).type('html').send(
+      renderPage({ lang, title, main, branding: o.branding(), path: req.baseUrl + req.path, scripts: ['form-errors.js', 'booking.js'], headerExtra }),
+    );
+  };
+
+  const limited = (req: Request, res: Response, limiter: RateLimiter, key: string, json: boolean, lang: Lang): boolean => {
+    if (limiter.hit(key)) return false;
+    res.setHeader('Retry-After', String(limiter.retryAfter(key)));
+    const message = texts(lang).tooMany;
+    if (json) res.status(429).type('application/json').send(JSON.stringify({ error: 'rate_limited', message }));
+    else sendErrorPage(req, res, 429, message, '', o.branding());
+    return true;
+  };
+
+  const today = () => {
+    const d = now().setZone(ZONE);
+    return { year: d.year, month: d.month, day: d.day };
+  };
+
+  const localDateOf = (publicIso: string) => publicIso.slice(0, 10);
+  const when = (a: Pick<Appointment, 'startUtc' | 'topic'>, lang: Lang) => ({
+    when: dateTimeInWords(DateTime.fromISO(a.startUtc, { zone: 'utc' }), lang),
+    topic: a.topic,
+  });
+
+  async function renderDays(req: Request, res: Response, lang: Lang, topic: string, summary: SummaryItem[], status: number, day?: string) {
+    const first = epochDay(today());
+    const horizonEnd = first + o.schedule().horizonDays;
+    const asked = parseLocalDate(req.query.from);
+    const start = Math.min(Math.max(asked ? epochDay(asked) : first, first), horizonEnd);
+    const from = formatLocalDate(fromEpochDay(start));
+    const to = formatLocalDate(fromEpochDay(start + DAYS_PER_PAGE - 1));
+    const byDay = new Map<string, number>();
+    for (const s of await service.slots(from, to)) byDay.set(localDateOf(s.start), (byDay.get(localDateOf(s.start)) ?? 0) + 1);
+    const days: DayOption[] = [...byDay].map(([date, free]) => ({
+      date,
+      free,
+      label: dateInWords(DateTime.fromISO(date, { zone: ZONE }), lang),
+    }));
+    const t = texts(lang);
+    page(req, res, status, lang, kcc ? t.titleKcc : t.title, dayChoiceMain({
+      lang,
+      mode: config.mode,
+      action: req.baseUrl,
+      topics: config.topics,
+      topic,
+      days,
+      day,
+      earlierFrom: start > first ? formatLocalDate(fromEpochDay(Math.max(first, start - DAYS_PER_PAGE))) : undefined,
+      laterFrom: start + DAYS_PER_PAGE <= horizonEnd ? formatLocalDate(fromEpochDay(start + DAYS_PER_PAGE)) : undefined,
+      summary,
+    }));
+  }
+
+  async function renderTimes(
+    req: Request,
+    res: Response,
+    v: { lang: Lang; topic: string; day: string; values: Values; errors: Record<string, string>; status: number },
+  ) {
+    const t = texts(v.lang);
+    const date = DateTime.fromISO(v.day, { zone: ZONE });
+    const dayLabel = dateInWords(date, v.lang);
+    const slots = await service.slots(v.day, v.day);
+    const times = slots.map((s) => ({ value: s.start.slice(11, 16), clock: s.start.slice(11, 16), datePrefix: `${dayLabel}, ` }));
+    const summary: SummaryItem[] = Object.entries(v.errors).map(([field, message]) => ({
+      href: field === 'time' && times.length === 0 ? 'time-0' : anchorFor(field),
+      message,
+    }));
+    const back = new URLSearchParams({ day: v.day });
+    if (v.topic) back.set('topic', v.topic);
+    page(req, res, v.status, v.lang, kcc ? t.titleKcc : t.title, timeFormMain({
+      lang: v.lang,
+      mode: config.mode,
+      action: req.baseUrl,
+      csrf: csrf.issue(req, res),
+      topic: v.topic,
+      showTopic: config.topics.length > 0,
+      day: v.day,
+      dayLabel,
+      changeHref: `${req.baseUrl}?${back.toString()}`,
+      times,
+      values: v.values,
+      phone: config.phone,
+      privacyUrl: config.privacyUrl,
+      errors: v.errors,
+      summary,
+    }));
+  }
+
+  // The form, step by step without JavaScript: topic and day (GET), then time and contact details (POST).
+  inner.get('/', asyncRoute(async (req, res) => {
+    const lang = pickLang(req, res, o.secure);
+    if (limited(req, res, reads, clientKey(req), false, lang)) return;
+    const t = texts(lang);
+    const summary: SummaryItem[] = [];
+    let topic = config.topics[0] ?? '';
+    const qTopic = req.query.topic;
+    if (qTopic !== undefined) {
+      if (typeof qTopic === 'string' && (config.topics.includes(qTopic) || (config.topics.length === 0 && qTopic === ''))) topic = qTopic;
+      else summary.push({ href: 'topic-0', message: messageFor('topic.unknown', lang) });
+    }
+    const qDay = req.query.day;
+    if (qDay !== undefined && summary.length === 0) {
+      const d = parseLocalDate(qDay);
+      if (d) return renderTimes(req, res, { lang, topic, day: formatLocalDate(d), values: {}, errors: {}, status: 200 });
+      summary.push({ href: 'day-0', message: t.badDay });
+    }
+    return renderDays(req, res, lang, topic, summary, summary.length ? 400 : 200);
+  }));
+
+  inner.get('/slots', asyncRoute(async (req, res) => {
+    const lang = pickLang(req);
+    if (limited(req, res, reads, clientKey(req), true, lang)) return;
+    try {
+      res.json(await service.slots(req.query.from as string, req.query.to as string));
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      sendUserErrorJson(res, e, lang);
+    }
+  }));
+
+  inner.post('/', ...bodyParsers('16kb'), asyncRoute(async (req, res) => {
+    const json = req.is('application/json') === 'application/json';
+    const lang = pickLang(req);
+    const t = texts(lang);
+    if (limited(req, res, perClient, clientKey(req), json, lang)) return;
+    if (json) {
+      if (!originAllowed(req.headers.origin, req.headers.host, o.publicUrl(), config.corsOrigins)) {
+        return res.status(403).type('application/json').send(JSON.stringify({ error: 'forbidden_origin', message: t.forbidden }));
+      }
+    } else if (!csrf.verify(req)) {
+      return sendErrorPage(req, res, 403, t.csrf, '', o.branding());
+    }
+    const body = req.body as Record<string, unknown>;
+    const values: Values = {};
+    for (const f of FORM_FIELDS) if (typeof body?.[f] === 'string') values[f] = (body[f] as string).slice(0, 1000);
+    const formTopic = typeof body?.topic === 'string' && config.topics.includes(body.topic) ? body.topic : config.topics[0] ?? '';
+    const formDay = parseLocalDate(body?.date);
+
+    const fail = async (e: UserError) => {
+      if (json) return sendUserErrorJson(res, e, lang);
+      const fields = e.fields ?? { start: e.code };
+      if (!formDay) {
+        return renderDays(req, res, lang, formTopic, [{ href: 'day-0', message: fields.date ? messageFor(fields.date, lang) : e.message }], e.status);
+      }
+      const errors: Record<string, string> = {};
+      for (const [field, code] of Object.entries(fields)) {
+        const target = formField(field);
+        errors[target] ??= messageFor(code, lang);
+      }
+      if (e.code === 'slot_taken') errors.time = messageFor('slot_taken', lang);
+      if (errors.time) delete values.time;
+      return renderTimes(req, res, { lang, topic: formTopic, day: formatLocalDate(formDay), values, errors, status: e.status });
+    };
+
+    let input: BookingInput;
+    try {
+      input = parseBookingInput(body, {
+        topics: config.topics,
+        askPhone: config.phone !== 'off',
+        requirePhone: config.phone === 'required',
+        extraFields: json ? [] : ['_csrf'],
+      });
+    } catch (e) {
+      if (isUserError(e)) return fail(e);
+      throw e;
+    }
+    // Per e-mail as well as per address: one resident flooding from many addresses is still one resident.
+    if (!kcc && limited(req, res, perEmail, emailKey(input.email), json, lang)) return;
+    let result;
+    try {
+      result = await service.book(input, kcc ? { channel: 'phone', bookedBy: req.staff?.username ?? null } : { channel: 'website' });
+    } catch (e) {
+      if (isUserError(e)) return fail(e);
+      throw e;
+    }
+    const a = result.appointment;
+    if (!result.duplicate && result.cancelToken) {
+      const base = o.publicUrl().replace(/\/+$/, '');
+      emit(bookingEvent('booked', a, lang, `${base}${config.residentPath}/annuleren/${result.cancelToken}`));
+    }
+    if (json) {
+      const body = bookingEvent('booked', a, lang).appointment;
+      return res.status(result.duplicate ? 200 : 201).json({ id: a.id, start: body.start, end: body.end });
+    }
+    res.redirect(303, `${req.baseUrl}/bevestiging?ref=${signConfirmationRef(o.hmacKey, a.id, now().toMillis())}`);
+  }));
+
+  inner.get('/bevestiging', asyncRoute(async (req, res) => {
+    const lang = pickLang(req, res, o.secure);
+    const t = texts(lang);
+    const id = verifyConfirmationRef(o.hmacKey, req.query.ref, now().toMillis());
+    const a = id ? await service.get(id) : null;
+    const shown = a && a.status === 'booked' ? a : null;
+    page(req, res, shown ? 200 : 404, lang, kcc ? t.confirmedTitleKcc : t.confirmedTitle,
+      confirmationMain(lang, config.mode, shown ? when(shown, lang) : null, req.baseUrl, shown?.resident));
+  }));
+
+  if (!kcc) {
+    const linkInvalid = (req: Request, res: Response, lang: Lang) => {
+      const t = texts(lang);
+      page(req, res, 404, lang, t.linkInvalidTitle, html`<h1 class="utrecht-heading-1">${t.linkInvalidTitle}</h1>
+<p class="utrecht-paragraph">${messageFor('link_invalid', lang)}</p>
+<p class="utrecht-paragraph"><a class="utrecht-link" href="${req.baseUrl}">${t.another}</a></p>`);
+    };
+
+    // GET only shows what would be cancelled: mail scanners and link previews open links, and must not cancel.
+    inner.get('/annuleren/:token', asyncRoute(async (req, res) => {
+      const lang = pickLang(req, res, o.secure);
+      if (limited(req, res, reads, clientKey(req), false, lang)) return;
+      let a: Appointment;
+      try {
+        a = await service.appointmentForCancelToken(req.params.token);
+      } catch (e) {
+        if (isUserError(e)) return linkInvalid(req, res, lang);
+        throw e;
+      }
+      page(req, res, 200, lang, texts(lang).cancelTitle,
+        cancelConfirmMain(lang, when(a, lang), `${req.baseUrl}/annuleren/${req.params.token}`, csrf.issue(req, res), req.baseUrl));
+    }));
+
+    inner.post('/annuleren/:token', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
+      const lang = pickLang(req);
+      if (limited(req, res, perClient, clientKey(req), false, lang)) return;
+      if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
+      let a: Appointment;
+      try {
+        a = await service.cancelByToken(req.params.token);
+      } catch (e) {
+        if (isUserError(e)) return linkInvalid(req, res, lang);
+        throw e;
+      }
+      emit(bookingEvent('cancelled', a, lang));
+      page(req, res, 200, lang, texts(lang).cancelledTitle, cancelledMain(lang, when(a, lang), req.baseUrl));
+    }));
+  } else {
+    inner.get('/afspraken', asyncRoute(async (req, res) => {
+      const lang = pickLang(req, res, o.secure);
+      const schedule = o.schedule();
+      const from = now();
+      const to = from.plus({ days: schedule.horizonDays + 2 });
+      const names = new Map(schedule.agents.map((a) => [a.username, a.displayName]));
+      const all: Appointment[] = [];
+      for (const agent of schedule.agents) {
+        const list = await service.listForAgent(agent.username, from.toUTC().toISO() as string, to.toUTC().toISO() as string);
+        all.push(...list.filter((a) => a.status === 'booked'));
+      }
+      all.sort((x, y) => (x.startUtc < y.startUtc ? -1 : x.startUtc > y.startUtc ? 1 : 0));
+      const rows: UpcomingRow[] = all.slice(0, MAX_UPCOMING).map((a) => ({
+        id: a.id,
+        when: when(a, lang).when,
+        topic: a.topic,
+        agent: names.get(a.agent) ?? a.agent,
+        resident: a.resident.name,
+        channel: a.channel,
+      }));
+      const notice = req.query.geannuleerd === '1' ? texts(lang).cancelledNotice : undefined;
+      page(req, res, 200, lang, texts(lang).upcomingTitle, upcomingMain(lang, rows, req.baseUrl, csrf.issue(req, res), notice));
+    }));
+
+    inner.post('/afspraken/:id/annuleren', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
+      const lang = pickLang(req);
+      if (limited(req, res, perClient, clientKey(req), false, lang)) return;
+      if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
+      let a: Appointment;
+      try {
+        a = await service.cancelByStaff(req.params.id, (req.staff as { username: string }).username);
+      } catch (e) {
+        if (isUserError(e)) return sendErrorPage(req, res, e.status, messageFor(e.code, lang), '', o.branding());
+        throw e;
+      }
+      emit(bookingEvent('cancelled', a, lang));
+      res.redirect(303, `${req.baseUrl}/afspraken?geannuleerd=1`);
+    }));
+  }
+
+  inner.use(errorHandler({ log: o.log, branding: o.branding }));
+
+  function emit(e: BookingEvent) {
+    try {
+      o.onEvent(e);
+    } catch (err) {
+      // The booking stands whatever a downstream node does; the flow's Catch node sees the node's own error.
+      o.log(`booking event could not be sent: ${(err as Error).name}`);
+    }
+  }
+
+  const outer = express.Router();
+  outer.use(config.path, inner);
+  return outer;
+}
+
+function sendUserErrorJson(res: Response, e: UserError, lang: Lang): void {
+  const body: Record<string, unknown> = { error: e.code, message: messageFor(e.code, lang) };
+  if (e.fields) {
+    body.fields = fieldMessages(e.fields, lang);
+    body.codes = e.fields;
+  }
+  res.status(e.status).type('application/json').setHeader('Cache-Control', 'no-store');
+  res.send(JSON.stringify(body));
+}

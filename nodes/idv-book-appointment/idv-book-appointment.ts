@@ -1,0 +1,65 @@
+import { createBookingService } from '../../lib/appointments/booking-service';
+import type { AppointmentStore } from '../../lib/appointments/store';
+import type { BookingEvent } from '../../lib/booking-pages/events';
+import { validateBookingPageConfig } from '../../lib/booking-pages/options';
+import { createBookingRouter } from '../../lib/booking-pages/router';
+import { getServices } from '../../lib/services';
+import { createSqliteAppointmentStore } from '../../lib/store/sqlite/appointments';
+import { scheduleOf, settingsOf } from '../common/config-nodes';
+import type { Node, NodeAPI, NodeDef } from '../common/node-red';
+
+/** The store is shared by every node that reads or books appointments (one set of prepared statements per db). */
+const APPOINTMENT_STORE_KEY = 'appointments.store';
+
+/**
+ * Serves the booking form and its JSON API (resident mode, or KCC mode behind staff sign-in) and sends one message
+ * per booking or cancellation. All logic lives in lib/booking-pages and lib/appointments; this adapts it to Node-RED.
+ */
+export = function register(RED: NodeAPI): void {
+  function IdvBookAppointment(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const counts = { booked: 0, cancelled: 0 };
+    let unmount: (() => void) | undefined;
+    try {
+      const checked = validateBookingPageConfig(def);
+      if (!checked.ok) throw new Error(checked.errors.join('; '));
+      const config = checked.config;
+      const schedule = scheduleOf(RED, def.schedule);
+      const settings = settingsOf(RED, def.settings);
+      if (!config.privacyUrl && settings?.privacyUrl) config.privacyUrl = settings.privacyUrl;
+      const services = getServices(RED);
+      const store = services.memo<AppointmentStore>(APPOINTMENT_STORE_KEY, () => createSqliteAppointmentStore(services.db));
+      const service = createBookingService({ store, getSchedule: () => schedule });
+      const router = createBookingRouter({
+        config,
+        service,
+        schedule: () => schedule,
+        csrf: services.csrf,
+        hmacKey: services.hmacKey,
+        secure: services.secure,
+        publicUrl: () => settings?.publicUrl ?? services.config.publicUrl,
+        branding: () => services.branding(),
+        requireStaff: config.mode === 'kcc' ? services.staff.requireStaff('kcc') : undefined,
+        log: (m) => node.warn(m),
+        onEvent: (e: BookingEvent) => {
+          counts[e.event]++;
+          node.send({ topic: e.event, event: e.event, appointment: e.appointment, resident: e.resident, ...(e.links ? { links: e.links } : {}) });
+          node.status({ fill: 'green', shape: 'dot', text: RED._('idv-book-appointment.status.counts', counts) });
+        },
+      });
+      unmount = services.mount(router);
+      node.status({ fill: 'green', shape: 'dot', text: 'idv-book-appointment.status.ready' });
+    } catch (e) {
+      const problem = (e as Error).message;
+      node.error(`idv-book-appointment: ${problem}`);
+      node.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+    }
+    node.on('close', (_removed: boolean, done: () => void) => {
+      unmount?.();
+      node.status({});
+      done();
+    });
+  }
+  RED.nodes.registerType('idv-book-appointment', IdvBookAppointment);
+};
