@@ -18,7 +18,6 @@ const APPOINTMENT_STORE_KEY = 'appointments.store';
 export = function register(RED: NodeAPI): void {
   function IdvBookAppointment(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
     const counts = { booked: 0, cancelled: 0 };
     let unmount: (() => void) | undefined;
     try {
@@ -41,23 +40,23 @@ export = function register(RED: NodeAPI): void {
         publicUrl: () => settings?.publicUrl ?? services.config.publicUrl,
         branding: () => services.branding(),
         requireStaff: config.mode === 'kcc' ? services.staff.requireStaff('kcc') : undefined,
-        log: (m) => node.warn(m),
+        log: (m) => this.warn(m),
         onEvent: (e: BookingEvent) => {
           counts[e.event]++;
-          node.send({ topic: e.event, event: e.event, appointment: e.appointment, resident: e.resident, ...(e.links ? { links: e.links } : {}) });
-          node.status({ fill: 'green', shape: 'dot', text: RED._('idv-book-appointment.status.counts', counts) });
+          this.send({ topic: e.event, event: e.event, appointment: e.appointment, resident: e.resident, ...(e.links ? { links: e.links } : {}) });
+          this.status({ fill: 'green', shape: 'dot', text: RED._('idv-book-appointment.status.counts', counts) });
         },
       });
       unmount = services.mount(router);
-      node.status({ fill: 'green', shape: 'dot', text: 'idv-book-appointment.status.ready' });
+      this.status({ fill: 'green', shape: 'dot', text: 'idv-book-appointment.status.ready' });
     } catch (e) {
       const problem = (e as Error).message;
-      node.error(`idv-book-appointment: ${problem}`);
-      node.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+      this.error(`idv-book-appointment: ${problem}`);
+      this.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
     }
-    node.on('close', (_removed: boolean, done: () => void) => {
+    this.on('close', (_removed: boolean, done: () => void) => {
       unmount?.();
-      node.status({});
+      this.status({});
       done();
     });
   }
