@@ -1,0 +1,486 @@
+import { EventEmitter } from 'node:events';
+import type { AppointmentStore } from '../appointments/store';
+import { AttributeCache, type AttributeSet } from '../attributes/cache';
+import type { ProcessingLog, ProcessingLogEntry } from '../attributes/processing-log';
+import { createOidcFlows, type FinishFailure, type OidcFlows, type OidcFlowsOptions } from '../auth/oidc';
+import type { AuthMethod } from '../auth/method';
+import { appointmentStoreOf } from '../call/deps';
+import { UserError } from '../errors';
+import type { CallSession } from '../links';
+import type { Services } from '../services';
+import { SqliteProcessingLog } from '../store/sqlite/processing-log';
+import { callServiceChannels, type IdentificationChannels } from './channels';
+import { RequestRegistry, type AuthRequest } from './requests';
+import { agentNoticeFor, agentText, type AgentNotice } from './texts';
+
+/** What idv-receive-attributes sends on: references and names only. */
+export interface VerifiedEvent {
+  attributeSetId: string;
+  appointmentId: string;
+  requestId: string;
+  purpose: string;
+  methodId: string;
+  attributeKeys: string[];
+  acr?: string;
+}
+
+/** Why an identification ended without data: a reason code of lib/auth, 'declined' (Annuleren in the pop-up) or 'internal'. */
+export type FailureReason = FinishFailure | 'declined' | 'internal';
+
+export interface FailedEvent {
+  reason: FailureReason;
+  appointmentId?: string;
+  requestId?: string;
+  methodId?: string;
+}
+
+export interface NewRequest {
+  appointmentId: unknown;
+  agent: unknown;
+  purpose: unknown;
+  /** The methods the node offers (validated config), narrowed by msg.methods. */
+  methods: readonly AuthMethod[];
+  /** Ids from msg.methods; undefined offers all. */
+  onlyMethodIds?: unknown;
+  /** Keys to ask; empty asks every key the offered methods map. */
+  attributeKeys?: readonly string[];
+}
+
+/** The pop-up's content: method names and logos, which data and why. No issuer, client or secret. */
+export interface PopupView {
+  requestId: string;
+  purpose: string;
+  methods: { id: string; displayName: string; logoUrl: string }[];
+  attributes: { key: string; labelNl: string; labelEn: string }[];
+  startPath: string;
+}
+
+/** One thing the agent's panel should know, as pushed on the hub and kept briefly for a panel that polls. */
+export interface AgentNoticeMessage {
+  type: 'identification';
+  seq: number;
+  at: string;
+  appointmentId: string;
+  state: AgentNotice;
+  text: { nl: string; en: string };
+  requestId?: string;
+  attributeSetId?: string;
+  methodId?: string;
+  methodName?: string;
+  acr?: string;
+  attributeKeys?: string[];
+  expiresAt?: string;
+  reason?: string;
+}
+
+export interface IdentificationServiceOptions {
+  services: Services;
+  channels?: IdentificationChannels;
+  /** Clock for the request and state lifetimes (tests age a request with it). */
+  now?: () => number;
+  /** Overrides of the OIDC flow limits (timeouts, sizes) — tests make providers "slow" within seconds. */
+  flows?: Partial<Omit<OidcFlowsOptions, 'redirectUri' | 'now'>>;
+  /** Attribute cache sweep period in seconds (default 1). */
+  checkPeriodSec?: number;
+}
+
+const PURPOSE_RE = /^[^\u0000-\u001f\u007f<>]{1,200}$/;
+const USERNAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
+const APPOINTMENT_RE = /^[A-Za-z0-9_-]{1,100}$/;
+const NOTICES_KEPT = 20;
+
+export const BUILTIN_LOGO_PATH = '/auth/logos/';
+
+function logoUrl(m: AuthMethod): string {
+  return /^https?:/.test(m.logo) ? m.logo : `${BUILTIN_LOGO_PATH}${m.logo}.svg`;
+}
+
+/**
+ * The identification during a call, process-wide: open requests, the OIDC flows, the attribute cache (the only place
+ * values live), the processing log and what the agent and resident are told. Nodes and routes are thin around it.
+ */
+export class IdentificationService extends EventEmitter<{ verified: [VerifiedEvent]; failed: [FailedEvent] }> {
+  readonly cache: AttributeCache;
+  readonly log: ProcessingLog;
+  readonly requests: RequestRegistry;
+  private readonly services: Services;
+  private readonly channels: IdentificationChannels;
+  private readonly appointments: AppointmentStore;
+  private readonly now: () => number;
+  private readonly flowOptions: IdentificationServiceOptions['flows'];
+  private flows: OidcFlows | undefined;
+  private redirectUri: string;
+  private ttlSec = 15 * 60;
+  /** Sets whose values the agent fetched: 'shown' is logged once per set. */
+  private readonly shown = new Set<string>();
+  /** Method of each live set, for what the agent is told on expiry. */
+  private readonly setMeta = new Map<string, { appointmentId: string; methodId: string; keys: string[] }>();
+  private readonly notices = new Map<string, AgentNoticeMessage[]>();
+  private seq = 0;
+  private stopCallEnded: (() => void) | undefined;
+
+  constructor(o: IdentificationServiceOptions) {
+    super();
+    this.services = o.services;
+    this.channels = o.channels ?? callServiceChannels(o.services);
+    this.appointments = appointmentStoreOf(o.services);
+    this.now = o.now ?? Date.now;
+    this.flowOptions = o.flows;
+    this.redirectUri = `${o.services.config.publicUrl}/auth/callback`;
+    this.cache = new AttributeCache({ defaultTtlSec: this.ttlSec, checkPeriodSec: o.checkPeriodSec ?? 1 });
+    this.log = new SqliteProcessingLog(o.services.db);
+    this.requests = new RequestRegistry({ now: this.now });
+    this.cache.on('expired', (e) => void this.expired(e.attributeSetId, e.appointmentId));
+  }
+
+  /** The callback URL registered with the providers: <public URL>/auth/callback. */
+  callbackUrl(): string {
+    return this.redirectUri;
+  }
+
+  /** Follows the public URL of idv-settings (IDV_PUBLIC_URL wins); a change starts fresh OIDC flows. */
+  setPublicUrl(publicUrl: string | undefined): void {
+    const base = (process.env.IDV_PUBLIC_URL ? this.services.config.publicUrl : publicUrl || this.services.config.publicUrl).replace(/\/+$/, '');
+    const uri = `${base}/auth/callback`;
+    if (uri !== this.redirectUri) {
+      this.redirectUri = uri;
+      this.flows = undefined;
+    }
+  }
+
+  /** The attribute lifetime from idv-settings (1–60 minutes; default 15). */
+  setAttributeTtlMinutes(minutes: number | undefined): void {
+    const m = minutes ?? 15;
+    if (!Number.isInteger(m) || m < 1 || m > 60) throw new UserError(400, 'invalid_ttl', 'attributeTtlMinutes must be 1 to 60');
+    this.ttlSec = m * 60;
+  }
+
+  /** For tests and the benchmark: seconds instead of minutes. */
+  setAttributeTtlSeconds(seconds: number): void {
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) throw new UserError(400, 'invalid_ttl', 'TTL must be 1 to 3600 seconds');
+    this.ttlSec = seconds;
+  }
+
+  private oidc(): OidcFlows {
+    this.flows ??= createOidcFlows({ ...this.flowOptions, redirectUri: this.redirectUri, now: this.now });
+    return this.flows;
+  }
+
+  private watchCalls(): void {
+    this.stopCallEnded ??= this.channels.onCallEnded((appointmentId) => void this.callEnded(appointmentId));
+  }
+
+  private async record(entry: ProcessingLogEntry): Promise<void> {
+    await this.log.record(entry);
+  }
+
+  /** Logging must not take the resident's way back down with it; the failure itself is reported (without values). */
+  private async recordQuietly(entry: ProcessingLogEntry): Promise<void> {
+    try {
+      await this.log.record(entry);
+    } catch (e) {
+      this.services.log.error(`processing log write failed (${entry.action}): ${(e as Error).message}`);
+    }
+  }
+
+  /** Tells the appointment's agent, and keeps the notice for a panel that reloads or polls. */
+  async notifyAgent(appointmentId: string, state: AgentNotice, extra: Partial<AgentNoticeMessage> = {}, agent?: string): Promise<number> {
+    const username = agent ?? (await this.appointments.get(appointmentId).catch(() => null))?.agent;
+    const message: AgentNoticeMessage = {
+      type: 'identification',
+      seq: ++this.seq,
+      at: new Date(this.now()).toISOString(),
+      appointmentId,
+      state,
+      text: agentText(state),
+      ...extra,
+    };
+    const list = this.notices.get(appointmentId) ?? [];
+    list.push(message);
+    while (list.length > NOTICES_KEPT) list.shift();
+    this.notices.set(appointmentId, list);
+    if (!username) return 0;
+    return this.channels.toAgent(username, { ...message });
+  }
+
+  /** Notices of an appointment newer than `after` (the panel's last seen seq). */
+  noticesFor(appointmentId: string, after = 0): AgentNoticeMessage[] {
+    return (this.notices.get(appointmentId) ?? []).filter((n) => n.seq > after);
+  }
+
+  /**
+   * The agent asks for identification. Refuses (403) an appointment that is not the agent's own — and says so to that
+   * agent — and anything malformed (400). Logs 'requested', pushes the pop-up to the resident.
+   */
+  async request(input: NewRequest): Promise<{ request: AuthRequest; delivered: number }> {
+    const agent = typeof input.agent === 'string' ? input.agent.trim().toLowerCase() : '';
+    if (!USERNAME_RE.test(agent)) throw new UserError(400, 'invalid_agent', 'msg.agent must be the username of the employee who asks');
+    const appointmentId = typeof input.appointmentId === 'string' ? input.appointmentId : '';
+    if (!APPOINTMENT_RE.test(appointmentId)) throw new UserError(400, 'invalid_appointment', 'msg.appointment.id is missing or malformed');
+    const purpose = typeof input.purpose === 'string' ? input.purpose.trim() : '';
+    if (!PURPOSE_RE.test(purpose)) throw new UserError(400, 'invalid_purpose', 'msg.purpose must say why (1 to 200 characters, no < > or control characters)');
+
+    const appointment = await this.appointments.get(appointmentId);
+    if (!appointment || appointment.status !== 'booked' || appointment.agent.toLowerCase() !== agent) {
+      await this.notifyAgent(appointmentId, 'not_your_appointment', {}, agent).catch(() => 0);
+      throw new UserError(403, 'not_your_appointment', `agent ${agent} may not ask for identification in appointment ${appointmentId}`);
+    }
+
+    let methods = [...input.methods];
+    if (input.onlyMethodIds !== undefined && input.onlyMethodIds !== null) {
+      const ids = input.onlyMethodIds;
+      if (!Array.isArray(ids) || ids.length === 0 || !ids.every((x) => typeof x === 'string')) throw new UserError(400, 'invalid_methods', 'msg.methods must be a list of method ids');
+      const unknown = ids.filter((id) => !methods.some((m) => m.id === id));
+      if (unknown.length) throw new UserError(400, 'invalid_methods', `msg.methods names methods this node does not offer: ${unknown.map((u) => String(u).slice(0, 40)).join(', ')}`);
+      methods = methods.filter((m) => ids.includes(m.id));
+    }
+    if (methods.length === 0) throw new UserError(400, 'no_methods', 'no authentication method to offer');
+
+    const mapped = new Set(methods.flatMap((m) => m.claims.map((c) => c.key)));
+    const asked = input.attributeKeys && input.attributeKeys.length ? [...new Set(input.attributeKeys)] : [...mapped];
+    const notMapped = asked.filter((k) => !mapped.has(k));
+    if (notMapped.length) throw new UserError(400, 'invalid_attributes', `no offered method provides: ${notMapped.join(', ')}`);
+
+    const request = this.requests.create({ appointmentId, agent, purpose, methodIds: methods.map((m) => m.id), attributeKeys: asked, methods });
+    this.rememberMethodNames(methods);
+    await this.record({ appointmentId, actor: agent, action: 'requested', purpose, attributeKeys: asked });
+    this.watchCalls();
+    const delivered = await this.channels.toResident(appointmentId, 'identificationRequest', this.popupView(request));
+    await this.notifyAgent(appointmentId, delivered > 0 ? 'requested' : 'not_delivered', { requestId: request.requestId }, agent);
+    return { request, delivered };
+  }
+
+  popupView(r: AuthRequest): PopupView {
+    const attributes = r.attributeKeys.map((key) => {
+      const c = r.methods.flatMap((m) => m.claims).find((x) => x.key === key);
+      return { key, labelNl: c?.labelNl ?? key, labelEn: c?.labelEn ?? key };
+    });
+    return {
+      requestId: r.requestId,
+      purpose: r.purpose,
+      methods: r.methods.map((m) => ({ id: m.id, displayName: m.displayName, logoUrl: logoUrl(m) })),
+      attributes,
+      startPath: '/auth/start',
+    };
+  }
+
+  /** The open pop-up of the resident's call, if any (after a reload, a reconnect, or when the push did not arrive). */
+  pendingFor(session: CallSession): PopupView | undefined {
+    if (session.role !== 'resident') return undefined;
+    const r = this.requests.forAppointment(session.appointmentId);
+    return r ? this.popupView(r) : undefined;
+  }
+
+  /**
+   * The resident chose a method: returns the provider's authorization URL for a 303. The request must be open and
+   * belong to this call session's appointment; state and nonce are bound to the session cookie.
+   */
+  async start(requestId: unknown, methodId: unknown, session: CallSession | undefined, sessionCookie: string | undefined): Promise<string> {
+    if (!session || !sessionCookie || session.role !== 'resident') throw new UserError(401, 'call_session_required', 'Open het gesprek via de link in uw e-mail.');
+    const r = this.requests.get(requestId);
+    if (!r || r.appointmentId !== session.appointmentId) throw new UserError(404, 'request_unknown', 'Deze inlogvraag bestaat niet (meer). Ga terug naar het gesprek.');
+    const method = r.methods.find((m) => m.id === methodId);
+    if (!method) throw new UserError(400, 'method_unknown', 'Kies een van de aangeboden manieren om in te loggen.');
+    let url: string;
+    try {
+      ({ authorizationUrl: url } = await this.oidc().start({ method, appointmentId: r.appointmentId, callSessionId: sessionCookie, purpose: r.purpose, requestId: r.requestId }));
+    } catch (e) {
+      const code = e instanceof UserError ? e.code : 'internal';
+      await this.recordQuietly({ appointmentId: r.appointmentId, actor: 'system', action: 'failed', purpose: r.purpose, methodId: method.id, detail: code === 'provider_error' ? 'provider_error' : 'internal' });
+      await this.notifyAgent(r.appointmentId, 'failed', { requestId: r.requestId, methodId: method.id, methodName: method.displayName, reason: 'provider_error' }, r.agent).catch(() => 0);
+      throw e;
+    }
+    await this.record({ appointmentId: r.appointmentId, actor: 'resident', action: 'method_chosen', purpose: r.purpose, methodId: method.id, attributeKeys: r.attributeKeys });
+    await this.notifyAgent(r.appointmentId, 'method_chosen', { requestId: r.requestId, methodId: method.id, methodName: method.displayName }, r.agent);
+    return url;
+  }
+
+  /** The resident pressed "Annuleren" in the pop-up. */
+  async decline(requestId: unknown, session: CallSession | undefined): Promise<void> {
+    if (!session || session.role !== 'resident') throw new UserError(401, 'call_session_required', 'No call session');
+    const open = this.requests.get(requestId);
+    if (!open || open.appointmentId !== session.appointmentId) throw new UserError(404, 'request_unknown', 'This request is not open');
+    const r = this.requests.take(requestId) as AuthRequest;
+    await this.recordQuietly({ appointmentId: r.appointmentId, actor: 'resident', action: 'failed', purpose: r.purpose, detail: 'declined' });
+    await this.notifyAgent(r.appointmentId, 'cancelled', { requestId: r.requestId, reason: 'declined' }, r.agent);
+    this.emit('failed', { reason: 'declined', appointmentId: r.appointmentId, requestId: r.requestId });
+  }
+
+  /**
+   * The provider sent the resident back. Returns the outcome code for the resident's return banner: 'ok' or a reason.
+   * On success the values go into the cache and nowhere else; on any failure nothing is stored.
+   */
+  async finish(currentUrl: string, session: CallSession | undefined, sessionCookie: string | undefined): Promise<'ok' | FailureReason> {
+    const result = await this.oidc().finish({ currentUrl, callSessionId: sessionCookie ?? '' });
+    const request = result.requestId ? this.requests.get(result.requestId) : undefined;
+    const fail = async (reason: FailureReason, methodId?: string): Promise<FailureReason> => {
+      const appointmentId = result.appointmentId ?? session?.appointmentId;
+      // A callback for someone else's request ends that request (its state is used up); it is logged against it.
+      if (result.requestId) this.requests.take(result.requestId);
+      if (appointmentId) {
+        await this.recordQuietly({ appointmentId, actor: 'resident', action: 'failed', ...(result.purpose ? { purpose: result.purpose } : {}), ...(methodId ? { methodId } : {}), detail: reason });
+        await this.notifyAgent(appointmentId, agentNoticeFor(reason === 'internal' ? 'validation_failed' : reason), { ...(result.requestId ? { requestId: result.requestId } : {}), ...(methodId ? { methodId } : {}), reason }).catch(() => 0);
+      }
+      this.emit('failed', { reason, ...(appointmentId ? { appointmentId } : {}), ...(result.requestId ? { requestId: result.requestId } : {}), ...(methodId ? { methodId } : {}) });
+      return reason;
+    };
+    if (!result.ok) return fail(result.reason, result.methodId);
+    // The request went away meanwhile (call ended, the agent asked again): the answer is not kept.
+    if (!request || request.appointmentId !== result.appointmentId) return fail('expired', result.methodId);
+    this.requests.take(request.requestId);
+    const keep = new Set(request.attributeKeys);
+    const attributes = result.attributes.filter((a) => keep.has(a.key));
+    const attributeKeys = attributes.map((a) => a.key);
+    let attributeSetId: string | undefined;
+    try {
+      attributeSetId = this.cache.put({ appointmentId: result.appointmentId, requestId: result.requestId, methodId: result.methodId, ...(result.acr ? { acr: result.acr } : {}), attributes }, this.ttlSec);
+      this.setMeta.set(attributeSetId, { appointmentId: result.appointmentId, methodId: result.methodId, keys: attributeKeys });
+      await this.record({ appointmentId: result.appointmentId, actor: 'resident', action: 'verified', purpose: result.purpose, methodId: result.methodId, attributeKeys });
+    } catch (e) {
+      // Nothing half-written: a set that could not be logged is not kept.
+      if (attributeSetId) this.dropSet(attributeSetId);
+      this.services.log.error(`identification could not be stored: ${(e as Error).name}: ${(e as Error).message}`);
+      return fail('internal', result.methodId);
+    }
+    for (const a of result.attributes) a.value = '';
+    this.watchCalls();
+    this.emit('verified', {
+      attributeSetId,
+      appointmentId: result.appointmentId,
+      requestId: result.requestId,
+      purpose: result.purpose,
+      methodId: result.methodId,
+      attributeKeys,
+      ...(result.acr ? { acr: result.acr } : {}),
+    });
+    return 'ok';
+  }
+
+  /** idv-show-to-agent: tells the appointment's agent that a verified set is there (the panel fetches the values). */
+  async showToAgent(attributeSetId: unknown, appointmentId: unknown): Promise<number> {
+    const meta = typeof attributeSetId === 'string' ? this.setMeta.get(attributeSetId) : undefined;
+    if (!meta || !this.cache.has(attributeSetId as string)) throw new UserError(404, 'attribute_set_gone', 'the attribute set does not exist (any more): deleted or expired');
+    if (appointmentId !== undefined && appointmentId !== meta.appointmentId) throw new UserError(400, 'appointment_mismatch', 'msg.appointment.id does not match the attribute set');
+    const set = this.cache.get(attributeSetId as string) as AttributeSet;
+    const methodName = this.methodNameOf(set);
+    const reached = await this.notifyAgent(meta.appointmentId, 'verified', {
+      attributeSetId: set.attributeSetId,
+      requestId: set.requestId,
+      methodId: set.methodId,
+      ...(methodName ? { methodName } : {}),
+      ...(set.acr ? { acr: set.acr } : {}),
+      attributeKeys: meta.keys,
+      expiresAt: set.expiresAt,
+    });
+    wipeCopy(set);
+    return reached;
+  }
+
+  private readonly methodNames = new Map<string, string>();
+  /** Display names of methods seen in requests (for the agent's panel; the set itself keeps the id only). */
+  private methodNameOf(set: Pick<AttributeSet, 'methodId'>): string | undefined {
+    return this.methodNames.get(set.methodId);
+  }
+  rememberMethodNames(methods: readonly AuthMethod[]): void {
+    for (const m of methods) this.methodNames.set(m.id, m.displayName);
+  }
+
+  /**
+   * The values for the agent's screen: only the agent the appointment is planned for gets them (anyone else: 404, the
+   * same as an unknown id). Logs 'shown' the first time.
+   */
+  async setForAgent(attributeSetId: string, username: string): Promise<(AttributeSet & { methodName?: string }) | undefined> {
+    const set = this.cache.get(attributeSetId);
+    if (!set) return undefined;
+    const appointment = await this.appointments.get(set.appointmentId);
+    if (!appointment || appointment.agent.toLowerCase() !== username.toLowerCase()) {
+      wipeCopy(set);
+      return undefined;
+    }
+    if (!this.shown.has(attributeSetId)) {
+      this.shown.add(attributeSetId);
+      await this.record({ appointmentId: set.appointmentId, actor: username, action: 'shown', methodId: set.methodId, attributeKeys: set.attributes.map((a) => a.key) });
+    }
+    const methodName = this.methodNameOf(set);
+    return { ...set, ...(methodName ? { methodName } : {}) };
+  }
+
+  /** Live sets of an appointment the agent owns: references and names for the panel, no values. */
+  async setsForAppointment(appointmentId: string, username: string): Promise<{ owned: boolean; sets: { attributeSetId: string; attributeKeys: string[]; methodId: string }[] }> {
+    const appointment = APPOINTMENT_RE.test(appointmentId) ? await this.appointments.get(appointmentId) : null;
+    if (!appointment || appointment.agent.toLowerCase() !== username.toLowerCase()) return { owned: false, sets: [] };
+    const sets = this.cache.idsForAppointment(appointmentId).flatMap((id) => {
+      const m = this.setMeta.get(id);
+      return m ? [{ attributeSetId: id, attributeKeys: m.keys, methodId: m.methodId }] : [];
+    });
+    return { owned: true, sets };
+  }
+
+  /** "Verwijder nu": only the owning agent; false when unknown or not theirs. */
+  async deleteByAgent(attributeSetId: string, username: string): Promise<boolean> {
+    const meta = this.setMeta.get(attributeSetId);
+    if (!meta || !this.cache.has(attributeSetId)) return false;
+    const appointment = await this.appointments.get(meta.appointmentId);
+    if (!appointment || appointment.agent.toLowerCase() !== username.toLowerCase()) return false;
+    this.dropSet(attributeSetId);
+    await this.recordQuietly({ appointmentId: meta.appointmentId, actor: username, action: 'deleted', methodId: meta.methodId, attributeKeys: meta.keys, detail: 'agent_deleted' });
+    await this.notifyAgent(meta.appointmentId, 'deleted', { attributeSetId }, appointment.agent);
+    return true;
+  }
+
+  /** The call ended: every set and open request of it goes. */
+  async callEnded(appointmentId: string): Promise<void> {
+    this.requests.removeForAppointment(appointmentId);
+    for (const id of this.cache.idsForAppointment(appointmentId)) {
+      const meta = this.setMeta.get(id);
+      this.dropSet(id);
+      await this.recordQuietly({ appointmentId, actor: 'system', action: 'deleted', ...(meta ? { methodId: meta.methodId, attributeKeys: meta.keys } : {}), detail: 'call_ended' });
+      await this.notifyAgent(appointmentId, 'call_ended', { attributeSetId: id }).catch(() => 0);
+    }
+  }
+
+  private async expired(attributeSetId: string, appointmentId: string): Promise<void> {
+    const meta = this.setMeta.get(attributeSetId);
+    this.setMeta.delete(attributeSetId);
+    this.shown.delete(attributeSetId);
+    await this.recordQuietly({ appointmentId, actor: 'system', action: 'expired', ...(meta ? { methodId: meta.methodId, attributeKeys: meta.keys } : {}), detail: 'ttl' });
+    await this.notifyAgent(appointmentId, 'expired', { attributeSetId }).catch(() => 0);
+  }
+
+  private dropSet(id: string): void {
+    this.cache.delete(id);
+    this.setMeta.delete(id);
+    this.shown.delete(id);
+  }
+
+  /** Requests waiting at a provider (monitoring). */
+  pendingAtProviders(): number {
+    return this.flows?.pendingCount() ?? 0;
+  }
+
+  close(): void {
+    this.stopCallEnded?.();
+    this.cache.close();
+    this.setMeta.clear();
+    this.notices.clear();
+    this.removeAllListeners();
+  }
+}
+
+/** A copy handed out by the cache is blanked as soon as the caller is done with it. */
+export function wipeCopy(set: AttributeSet): void {
+  for (const a of set.attributes) a.value = '';
+  set.attributes.length = 0;
+}
+
+export const IDENTIFICATION_SERVICE_KEY = 'identification.service';
+
+/** The one identification service of these services (closed with them). */
+export function identificationServiceOf(services: Services, options: Omit<IdentificationServiceOptions, 'services'> = {}): IdentificationService {
+  return services.memo(IDENTIFICATION_SERVICE_KEY, () => {
+    const s = new IdentificationService({ ...options, services });
+    services.onClose(() => s.close());
+    services.registerHealth('identification', () => ({ ok: true, detail: `${s.cache.stats().sets} attribute sets, ${s.requests.size()} open requests` }));
+    return s;
+  });
+}

@@ -1,0 +1,121 @@
+import type { FinishFailure } from '../auth/oidc';
+import type { Lang } from '../http/lang';
+
+/**
+ * What the agent reads about an identification, in plain words (the dashboard shows it as is). Never a value: these
+ * texts go over the live hub and may be logged by a browser's console.
+ */
+export type AgentNotice =
+  | 'requested'
+  | 'not_delivered'
+  | 'method_chosen'
+  | 'cancelled'
+  | 'failed'
+  | 'verified'
+  | 'deleted'
+  | 'expired'
+  | 'call_ended'
+  | 'not_your_appointment';
+
+const AGENT_TEXTS: Record<Lang, Record<AgentNotice, string>> = {
+  nl: {
+    requested: 'De inwoner ziet nu de vraag om in te loggen.',
+    not_delivered: 'De inwoner is nu niet in het gesprek; de vraag verschijnt zodra de inwoner terug is.',
+    method_chosen: 'De inwoner is aan het inloggen.',
+    cancelled: 'Identificatie geannuleerd door de inwoner.',
+    failed: 'Identificatie niet gelukt, probeer opnieuw.',
+    verified: 'Identificatie gelukt. De gegevens staan hieronder.',
+    deleted: 'De gegevens zijn verwijderd.',
+    expired: 'De bewaartijd is om: de gegevens zijn verwijderd.',
+    call_ended: 'Het gesprek is beëindigd: de gegevens zijn verwijderd.',
+    not_your_appointment: 'U kunt alleen identificatie vragen in uw eigen gesprekken.',
+  },
+  en: {
+    requested: 'The resident now sees the request to sign in.',
+    not_delivered: 'The resident is not in the call right now; the request appears as soon as they are back.',
+    method_chosen: 'The resident is signing in.',
+    cancelled: 'Identification cancelled by the resident.',
+    failed: 'Identification did not succeed, please try again.',
+    verified: 'Identification succeeded. The data is shown below.',
+    deleted: 'The data has been deleted.',
+    expired: 'The retention time is over: the data has been deleted.',
+    call_ended: 'The call has ended: the data has been deleted.',
+    not_your_appointment: 'You can only ask for identification in your own calls.',
+  },
+};
+
+/** Both languages: the hub does not know which language the dashboard is in. */
+export function agentText(notice: AgentNotice): { nl: string; en: string } {
+  return { nl: AGENT_TEXTS.nl[notice], en: AGENT_TEXTS.en[notice] };
+}
+
+/** How a failure reason reads to the agent: a cancellation is named as such, everything else is "try again". */
+export function agentNoticeFor(reason: FinishFailure | 'declined'): AgentNotice {
+  return reason === 'cancelled' || reason === 'declined' ? 'cancelled' : 'failed';
+}
+
+/** The resident's pop-up (Dutch with the formal "u") and the banner after returning to the call. */
+export const RESIDENT_TEXTS = {
+  nl: {
+    title: 'De medewerker vraagt u om in te loggen',
+    intro: 'Zo weet de medewerker zeker met wie hij of zij spreekt. Kies hoe u wilt inloggen.',
+    purpose: 'Waarom:',
+    data: 'Deze gegevens worden gedeeld met de medewerker:',
+    keep: 'De medewerker ziet ze alleen tijdens dit gesprek; daarna worden ze verwijderd.',
+    choose: 'Inloggen met',
+    away: 'U gaat even naar de inlogpagina. Daarna komt u vanzelf terug in het gesprek.',
+    cancel: 'Annuleren',
+    cancelled: 'U heeft het inloggen geannuleerd. De medewerker ziet dat.',
+    back: 'U bent weer terug in het gesprek.',
+    ok: 'Het inloggen is gelukt. De medewerker ziet nu uw gegevens.',
+    dialogLabel: 'Inloggen gevraagd',
+  },
+  en: {
+    title: 'The employee asks you to sign in',
+    intro: 'This way the employee knows for sure who they are talking to. Choose how you want to sign in.',
+    purpose: 'Why:',
+    data: 'This data will be shared with the employee:',
+    keep: 'The employee sees it only during this call; afterwards it is deleted.',
+    choose: 'Sign in with',
+    away: 'You will briefly go to the sign-in page. Afterwards you return to the call by yourself.',
+    cancel: 'Cancel',
+    cancelled: 'You cancelled signing in. The employee will see that.',
+    back: 'You are back in the call.',
+    ok: 'Signing in succeeded. The employee now sees your data.',
+    dialogLabel: 'Sign-in requested',
+  },
+} satisfies Record<Lang, Record<string, string>>;
+
+/** The processing log page for administrators. */
+export const LOG_TEXTS = {
+  nl: {
+    title: 'Verwerkingenlogboek identificatie',
+    intro: 'Wie welke gegevens vroeg, voor welke afspraak en waarom, met welke inlogmethode, en wanneer ze zijn getoond en verwijderd. Waarden staan hier nooit in.',
+    filter: 'Afspraak (id)',
+    show: 'Tonen',
+    at: 'Tijd',
+    appointment: 'Afspraak',
+    actor: 'Door',
+    action: 'Handeling',
+    purpose: 'Doel',
+    method: 'Methode',
+    keys: 'Gegevens (namen)',
+    detail: 'Reden',
+    none: 'Geen regels.',
+  },
+  en: {
+    title: 'Identification processing log',
+    intro: 'Who asked for which data, for which appointment and why, with which sign-in method, and when it was shown and deleted. Values are never kept here.',
+    filter: 'Appointment (id)',
+    show: 'Show',
+    at: 'Time',
+    appointment: 'Appointment',
+    actor: 'By',
+    action: 'Action',
+    purpose: 'Purpose',
+    method: 'Method',
+    keys: 'Data (names)',
+    detail: 'Reason',
+    none: 'No entries.',
+  },
+} satisfies Record<Lang, Record<string, string>>;
