@@ -1,0 +1,129 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AppointmentStore } from '../appointments/store';
+import type { LinkService } from '../links';
+import { createAgentHub, type AgentHub } from '../realtime/agent-hub';
+import type { Services } from '../services';
+import { createMediaServer, type MediaServer } from '../../media-server';
+import { authenticateCall, queryOf, sameOriginUpgrade, signedInAgent, type CallAuthDeps } from './authenticate';
+import { appointmentStoreOf, linkServiceOf } from './deps';
+import { PresenceTracker } from './presence';
+
+/** The process-wide call machinery: one media server, one agent hub, one presence view, whatever nodes come and go. */
+export interface CallService {
+  readonly media: MediaServer;
+  readonly hub: AgentHub;
+  readonly presence: PresenceTracker;
+  readonly appointments: AppointmentStore;
+  readonly links: LinkService;
+  /** Hooks `/ws` (under httpNodeRoot) into an HTTP server's upgrades; a second call for the same server does nothing. */
+  attach(server: Server, basePath?: string): void;
+}
+
+export const CALL_SERVICE_KEY = 'call.service';
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function refuse(socket: Duplex, status: 401 | 403, text: string): void {
+  if (socket.destroyed) return;
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+  socket.destroy();
+}
+
+async function start(services: Services): Promise<CallService> {
+  const appointments = appointmentStoreOf(services);
+  const links = linkServiceOf(services);
+  const deps: CallAuthDeps = { links, appointments, staff: services.staff, secure: services.secure, publicUrl: () => services.config.publicUrl };
+  const m = services.config.media;
+  const media = await createMediaServer({
+    numWorkers: m.workers,
+    listenIp: m.listenIp,
+    announcedIp: m.announcedIp,
+    rtcMinPort: m.rtcMinPort,
+    rtcMaxPort: m.rtcMaxPort,
+    iceServers: m.iceServers,
+    allowedOrigin: (req) => sameOriginUpgrade(req, deps.publicUrl?.()),
+    authenticate: (req) => authenticateCall(req, deps),
+    log: { warn: (msg) => services.log.warn(msg), error: (msg) => services.log.error(msg) },
+  });
+  const hub = createAgentHub();
+  const presence = new PresenceTracker(media.events);
+  // The agent's dashboard follows its residents live; the lookup is one indexed read per join or leave.
+  presence.on('presence', (appointmentId: string, p: { resident: boolean; agent: boolean }) => {
+    void appointments
+      .get(appointmentId)
+      .then((a) => {
+        if (a) hub.publish(a.agent, { type: 'presence', appointmentId, resident: p.resident, agent: p.agent });
+      })
+      .catch((e: unknown) => services.log.warn(`presence update failed: ${(e as Error).message}`));
+  });
+
+  const attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+  const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    if (queryOf(req).get('channel') === 'agent') {
+      if (!sameOriginUpgrade(req, deps.publicUrl?.())) return refuse(socket, 403, 'Forbidden');
+      const username = await signedInAgent(req, deps);
+      if (!username) return refuse(socket, 401, 'Unauthorized');
+      return hub.accept(req, socket, head, username);
+    }
+    media.handleUpgrade(req, socket, head);
+  };
+
+  services.registerHealth('media', () => {
+    const h = media.health();
+    const down = h.workers.filter((w) => !w.alive).length;
+    return { ok: h.ok, detail: h.ok ? undefined : `${down} of ${h.workers.length} media workers down` };
+  });
+  services.onClose(async () => {
+    for (const [server, fn] of attached) server.off('upgrade', fn);
+    attached.clear();
+    presence.close();
+    hub.close();
+    await media.close();
+  });
+
+  return {
+    media,
+    hub,
+    presence,
+    appointments,
+    links,
+    attach(server, basePath = '/') {
+      if (attached.has(server)) return;
+      const wsPath = `${basePath.endsWith('/') ? basePath : `${basePath}/`}ws`;
+      const fn = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+        // Other upgrade listeners (Node-RED's editor comms, websocket nodes) own their paths: leave those alone.
+        if (pathOf(req) !== wsPath) return;
+        socket.on('error', () => socket.destroy());
+        upgrade(req, socket, head).catch((e: unknown) => {
+          services.log.error(`upgrade on ${wsPath} failed: ${(e as Error).message}`);
+          if (!socket.destroyed) socket.destroy();
+        });
+      };
+      server.on('upgrade', fn);
+      attached.set(server, fn);
+    },
+  };
+}
+
+/**
+ * The call service of these services, started on first use. A failed start (no worker binary, bad media settings) is
+ * reported, shows as unhealthy, and is retried on the next use instead of being remembered forever.
+ */
+export function getCallService(services: Services): Promise<CallService> {
+  const holder = services.memo(CALL_SERVICE_KEY, () => ({ pending: undefined as Promise<CallService> | undefined, problem: '' }));
+  if (!holder.pending) {
+    services.registerHealth('media', () => ({ ok: false, detail: holder.problem || 'media server starting' }));
+    holder.pending = start(services).catch((e: unknown) => {
+      holder.problem = `media server could not start: ${(e as Error).message}`;
+      holder.pending = undefined;
+      services.log.error(holder.problem);
+      throw e;
+    });
+  }
+  return holder.pending;
+}

@@ -1,0 +1,86 @@
+import { callEventMessage, type CallEvent } from '../../lib/call/presence';
+import { callRoutes } from '../../lib/call/routes';
+import { getCallService, type CallService } from '../../lib/call/service';
+import { getServices } from '../../lib/services';
+import { settingsOf } from '../common/config-nodes';
+import type { Node, NodeAPI, NodeDef } from '../common/node-red';
+
+function checkDays(value: unknown): number {
+  if (value === undefined || value === '') return 14;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 90) throw new Error('days must be a whole number from 1 to 90');
+  return n;
+}
+
+/**
+ * Serves the agents' dashboard (/agent, /agent/call/<id>) and the residents' call page (/call), hooks /ws into the
+ * runtime's HTTP server (once per process; the media server lives as long as the runtime), and sends one message per
+ * call event. All logic is in lib/call, lib/agent-pages and lib/call-pages.
+ */
+export = function register(RED: NodeAPI): void {
+  function IdvAgentDashboard(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    let closed = false;
+    let unmount: (() => void) | undefined;
+    let call: CallService | undefined;
+    let detach: (() => void) | undefined;
+
+    const showStatus = (): void => {
+      if (!call) return;
+      const live = call.presence.live().filter((id) => {
+        const p = call!.presence.get(id);
+        return p.resident && p.agent;
+      }).length;
+      node.status({ fill: 'green', shape: live ? 'dot' : 'ring', text: RED._('idv-agent-dashboard.status.live', { count: live }) });
+    };
+
+    try {
+      const days = checkDays(def.days);
+      settingsOf(RED, def.settings); // a selected but invalid settings node is an error here too
+      const services = getServices(RED);
+      const router = callRoutes(services, { days, presence: () => call && ((id) => call!.presence.get(id)), log: (m) => node.warn(m) });
+      unmount = services.mount(router);
+      node.status({ fill: 'yellow', shape: 'ring', text: 'idv-agent-dashboard.status.starting' });
+
+      getCallService(services)
+        .then((c) => {
+          if (closed) return;
+          call = c;
+          // /ws sits beside the pages, under httpNodeRoot.
+          const root = RED.settings.httpNodeRoot;
+          if (RED.server) c.attach(RED.server, typeof root === 'string' && root ? root : '/');
+          else node.warn('no HTTP server to attach /ws to: calls cannot connect');
+          const onCall = (e: CallEvent): void => {
+            node.send(callEventMessage(e));
+          };
+          const onPresence = (): void => showStatus();
+          c.presence.on('call', onCall);
+          c.presence.on('presence', onPresence);
+          detach = () => {
+            c.presence.off('call', onCall);
+            c.presence.off('presence', onPresence);
+          };
+          showStatus();
+        })
+        .catch((e: unknown) => {
+          if (closed) return;
+          node.error(`idv-agent-dashboard: ${(e as Error).message}`);
+          node.status({ fill: 'red', shape: 'ring', text: 'idv-agent-dashboard.status.mediaDown' });
+        });
+    } catch (e) {
+      const problem = (e as Error).message;
+      node.error(`idv-agent-dashboard: ${problem}`);
+      node.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      detach?.();
+      unmount?.();
+      node.status({});
+      done();
+    });
+  }
+  RED.nodes.registerType('idv-agent-dashboard', IdvAgentDashboard);
+};

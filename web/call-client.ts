@@ -1,0 +1,542 @@
+/**
+ * The browser side of a call, shared by the resident's page (web/call.ts) and the agent dashboard (web/agent.ts):
+ * signaling over /ws (request/response/notification envelope, see media-server/README.md), mediasoup-client for the
+ * transports, recovery (WebSocket drop -> reconnect with backoff and rejoin; `rejoin` notification after a media
+ * worker crash -> set up again on the same socket; ICE failure -> restartIce, then a full rejoin), the connection
+ * quality, and the controls of the call stage (lib/call-pages/stage.ts renders the markup with these ids).
+ */
+import { Device } from 'mediasoup-client';
+import type { types } from 'mediasoup-client';
+
+export type CallState = 'connecting' | 'joined' | 'reconnecting' | 'ended' | 'replaced' | 'failed';
+export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
+
+export interface CallClientOptions {
+  /** Same-origin WebSocket URL, e.g. ws(s)://host/ws or …/ws?appointment=<id>. */
+  url: string;
+  /** The current local tracks to send (may change between rejoins, e.g. after a device switch). */
+  tracks(): MediaStreamTrack[];
+  onState(state: CallState): void;
+  onPeer(role: string, present: boolean): void;
+  onRemoteStream(stream: MediaStream): void;
+  onQuality(quality: Quality): void;
+  /** Every other server push (e.g. the identification pop-up), for the page to handle. */
+  onNotification?(method: string, data: unknown): void;
+}
+
+interface Pending {
+  resolve(data: unknown): void;
+  reject(err: Error): void;
+  timer: number;
+}
+
+interface Envelope {
+  response?: boolean;
+  notification?: boolean;
+  id?: unknown;
+  ok?: boolean;
+  method?: string;
+  data?: unknown;
+  error?: { code: string; message: string };
+}
+
+interface TransportInfo {
+  id: string;
+  iceParameters: types.IceParameters;
+  iceCandidates: types.IceCandidate[];
+  dtlsParameters: types.DtlsParameters;
+  iceServers?: RTCIceServer[];
+}
+
+interface NewConsumer {
+  id: string;
+  producerId: string;
+  kind: types.MediaKind;
+  rtpParameters: types.RtpParameters;
+  peerRole: string;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+/** After an ICE restart the transport gets this long to connect before the whole setup is redone. */
+const ICE_RESTART_GRACE_MS = 8_000;
+/** A 'disconnected' transport often recovers by itself; only after this long is ICE restarted. */
+const DISCONNECTED_GRACE_MS = 4_000;
+const MAX_BACKOFF_MS = 10_000;
+export const CLOSE_REPLACED = 4001;
+export const CLOSE_ROOM_CLOSED = 4002;
+
+interface Media {
+  device: Device;
+  send: types.Transport;
+  recv: types.Transport;
+  producers: Map<types.MediaKind, types.Producer>;
+  consumers: Map<string, types.Consumer>;
+  timers: number[];
+}
+
+export class CallClient {
+  private ws: WebSocket | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private media: Media | undefined;
+  /** Bumped on every teardown: async work of an older setup sees it is stale and stops. */
+  private generation = 0;
+  private attempts = 0;
+  private finished = false;
+  private state: CallState = 'connecting';
+  private micOn = true;
+  private cameraOn = true;
+  private remote = new MediaStream();
+  private statsTimer: number | undefined;
+  private lastInbound = { received: 0, lost: 0 };
+
+  constructor(private readonly o: CallClientOptions) {}
+
+  start(): void {
+    this.connect();
+    this.statsTimer = window.setInterval(() => void this.measure(), 3000);
+  }
+
+  get micEnabled(): boolean {
+    return this.micOn;
+  }
+
+  get cameraEnabled(): boolean {
+    return this.cameraOn;
+  }
+
+  /** Leaves the call for good: no reconnects after this. */
+  hangUp(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.ws?.readyState === WebSocket.OPEN) {
+      try {
+        this.ws.send(JSON.stringify({ request: true, id: this.nextId++, method: 'leave', data: {} }));
+      } catch {
+        /* closing anyway */
+      }
+    }
+    this.teardown();
+    this.ws?.close(1000, 'hang up');
+    window.clearInterval(this.statsTimer);
+    this.setState('ended');
+  }
+
+  setMic(on: boolean): void {
+    this.micOn = on;
+    const p = this.media?.producers.get('audio');
+    if (p) on ? p.resume() : p.pause();
+    for (const t of this.o.tracks()) if (t.kind === 'audio') t.enabled = on;
+  }
+
+  setCamera(on: boolean): void {
+    this.cameraOn = on;
+    const p = this.media?.producers.get('video');
+    if (p) on ? p.resume() : p.pause();
+    for (const t of this.o.tracks()) if (t.kind === 'video') t.enabled = on;
+  }
+
+  /** A new camera or microphone was chosen: send it without renegotiating. */
+  async replaceTrack(track: MediaStreamTrack): Promise<void> {
+    const p = this.media?.producers.get(track.kind as types.MediaKind);
+    if (p) await p.replaceTrack({ track });
+  }
+
+  private setState(s: CallState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.o.onState(s);
+  }
+
+  private connect(): void {
+    if (this.finished) return;
+    const ws = new WebSocket(this.o.url);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempts = 0;
+      void this.setUp();
+    };
+    ws.onmessage = (ev) => this.onMessage(ev.data);
+    ws.onclose = (ev) => this.onClose(ws, ev.code);
+  }
+
+  private onClose(ws: WebSocket, code: number): void {
+    if (ws !== this.ws) return;
+    for (const p of this.pending.values()) {
+      window.clearTimeout(p.timer);
+      p.reject(new Error('connection closed'));
+    }
+    this.pending.clear();
+    this.teardown();
+    if (this.finished) return;
+    if (code === CLOSE_REPLACED || code === CLOSE_ROOM_CLOSED) {
+      this.finished = true;
+      window.clearInterval(this.statsTimer);
+      this.setState(code === CLOSE_REPLACED ? 'replaced' : 'ended');
+      return;
+    }
+    this.setState('reconnecting');
+    // Exponential backoff with jitter, so a restarted server is not hit by every client at the same moment.
+    const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempts) * (0.75 + Math.random() * 0.5);
+    this.attempts++;
+    window.setTimeout(() => this.connect(), delay);
+  }
+
+  /** Forces the reconnect path (used when a request fails or media cannot be set up). */
+  private restartConnection(): void {
+    if (this.finished) return;
+    this.ws?.close(4000, 'restarting');
+  }
+
+  private onMessage(raw: unknown): void {
+    let m: Envelope;
+    try {
+      m = JSON.parse(String(raw)) as Envelope;
+    } catch {
+      return;
+    }
+    if (m.response && typeof m.id === 'number') {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      window.clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.data);
+      else p.reject(new Error(m.error?.code ?? 'error'));
+      return;
+    }
+    if (!m.notification || typeof m.method !== 'string') return;
+    const data = (m.data ?? {}) as Record<string, unknown>;
+    switch (m.method) {
+      case 'newConsumer':
+        void this.consume(data as unknown as NewConsumer).catch(() => this.restartConnection());
+        break;
+      case 'consumerClosed':
+        this.dropConsumer(String(data.consumerId));
+        break;
+      case 'peerJoined':
+        this.o.onPeer(String(data.role), true);
+        break;
+      case 'peerLeft':
+        this.o.onPeer(String(data.role), false);
+        break;
+      case 'rejoin':
+        // The media worker was replaced: same socket, fresh device and transports on the new router.
+        this.setState('reconnecting');
+        this.teardown();
+        void this.setUp();
+        break;
+      case 'roomClosed':
+        if (data.reason === 'replaced' || data.reason === 'ended') {
+          this.finished = true;
+          this.teardown();
+          window.clearInterval(this.statsTimer);
+          this.setState(data.reason === 'replaced' ? 'replaced' : 'ended');
+        }
+        break;
+      default:
+        this.o.onNotification?.(m.method, m.data);
+    }
+  }
+
+  private request<T>(method: string, data: unknown = {}): Promise<T> {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = window.setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error('timeout'));
+        // No answer in time: the connection is as good as dead.
+        this.restartConnection();
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve: resolve as (d: unknown) => void, reject, timer });
+      ws.send(JSON.stringify({ request: true, id, method, data }));
+    });
+  }
+
+  private async setUp(): Promise<void> {
+    const gen = ++this.generation;
+    const stale = () => gen !== this.generation || this.finished;
+    try {
+      const caps = await this.request<types.RtpCapabilities>('getRouterRtpCapabilities');
+      if (stale()) return;
+      const device = new Device();
+      await device.load({ routerRtpCapabilities: caps });
+      const sendInfo = await this.request<TransportInfo>('createWebRtcTransport', { direction: 'send' });
+      const recvInfo = await this.request<TransportInfo>('createWebRtcTransport', { direction: 'recv' });
+      if (stale()) return;
+      const send = device.createSendTransport({ ...sendInfo, iceServers: sendInfo.iceServers ?? [] });
+      const recv = device.createRecvTransport({ ...recvInfo, iceServers: recvInfo.iceServers ?? [] });
+      const media: Media = { device, send, recv, producers: new Map(), consumers: new Map(), timers: [] };
+      this.media = media;
+      for (const t of [send, recv]) {
+        t.on('connect', ({ dtlsParameters }, ok, fail) => {
+          this.request('connectWebRtcTransport', { transportId: t.id, dtlsParameters }).then(() => ok(), fail);
+        });
+        t.on('connectionstatechange', (s) => this.onTransportState(media, t, s, gen));
+      }
+      send.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
+        this.request<{ id: string }>('produce', { transportId: send.id, kind, rtpParameters, appData }).then(ok, fail);
+      });
+      const joined = await this.request<{ peers: Array<{ role: string }> }>('join', { rtpCapabilities: device.rtpCapabilities });
+      if (stale()) return;
+      for (const p of joined.peers) this.o.onPeer(p.role, true);
+      for (const track of this.o.tracks()) {
+        if (track.readyState !== 'live' || !device.canProduce(track.kind as types.MediaKind)) continue;
+        const on = track.kind === 'audio' ? this.micOn : this.cameraOn;
+        // The track outlives this setup (a rejoin sends the same camera again), so mediasoup must not stop it.
+        const producer = await send.produce({ track, stopTracks: false, appData: { source: track.kind === 'audio' ? 'mic' : 'webcam' } });
+        if (stale()) return;
+        media.producers.set(producer.kind, producer);
+        if (!on) producer.pause();
+      }
+      this.setState('joined');
+    } catch {
+      if (!stale()) this.restartConnection();
+    }
+  }
+
+  private async consume(c: NewConsumer): Promise<void> {
+    const media = this.media;
+    if (!media) return;
+    const consumer = await media.recv.consume({ id: c.id, producerId: c.producerId, kind: c.kind, rtpParameters: c.rtpParameters });
+    if (this.media !== media) {
+      consumer.close();
+      return;
+    }
+    media.consumers.set(consumer.id, consumer);
+    // One stream per remote side: a new track of a kind replaces the old one of that kind.
+    const tracks = this.remote.getTracks().filter((t) => t.kind !== consumer.kind);
+    this.remote = new MediaStream([...tracks, consumer.track]);
+    this.o.onRemoteStream(this.remote);
+    await this.request('resumeConsumer', { consumerId: consumer.id });
+  }
+
+  private dropConsumer(id: string): void {
+    const consumer = this.media?.consumers.get(id);
+    if (!consumer) return;
+    this.media?.consumers.delete(id);
+    consumer.close();
+    this.remote = new MediaStream(this.remote.getTracks().filter((t) => t !== consumer.track));
+    this.o.onRemoteStream(this.remote);
+  }
+
+  private onTransportState(media: Media, t: types.Transport, s: string, gen: number): void {
+    if (gen !== this.generation || this.finished) return;
+    if (s === 'connected') {
+      if (this.state === 'reconnecting' && this.ws?.readyState === WebSocket.OPEN) this.setState('joined');
+      return;
+    }
+    if (s === 'failed') {
+      void this.restartIce(media, t, gen);
+    } else if (s === 'disconnected') {
+      media.timers.push(
+        window.setTimeout(() => {
+          if (gen === this.generation && t.connectionState === 'disconnected') void this.restartIce(media, t, gen);
+        }, DISCONNECTED_GRACE_MS),
+      );
+    }
+  }
+
+  /** Media path broken: new ICE credentials first (cheap, keeps the transports); if that does not help, rejoin. */
+  private async restartIce(media: Media, t: types.Transport, gen: number): Promise<void> {
+    this.setState('reconnecting');
+    try {
+      const { iceParameters } = await this.request<{ iceParameters: types.IceParameters }>('restartIce', { transportId: t.id });
+      if (gen !== this.generation) return;
+      await t.restartIce({ iceParameters });
+    } catch {
+      /* falls through to the rejoin below */
+    }
+    media.timers.push(
+      window.setTimeout(() => {
+        if (gen !== this.generation || this.finished || t.connectionState === 'connected') return;
+        this.teardown();
+        void this.setUp();
+      }, ICE_RESTART_GRACE_MS),
+    );
+  }
+
+  private teardown(): void {
+    this.generation++;
+    const media = this.media;
+    this.media = undefined;
+    if (!media) return;
+    for (const timer of media.timers) window.clearTimeout(timer);
+    media.send.close();
+    media.recv.close();
+    this.remote = new MediaStream();
+    this.o.onRemoteStream(this.remote);
+  }
+
+  /** Connection quality from the receive side: packet loss since the last look and the round-trip time. */
+  private async measure(): Promise<void> {
+    const media = this.media;
+    if (!media || media.recv.connectionState !== 'connected') {
+      this.o.onQuality('unknown');
+      return;
+    }
+    let received = 0;
+    let lost = 0;
+    let rtt: number | undefined;
+    try {
+      const report = await media.recv.getStats();
+      report.forEach((s: Record<string, unknown>) => {
+        if (s.type === 'inbound-rtp') {
+          received += Number(s.packetsReceived ?? 0);
+          lost += Math.max(0, Number(s.packetsLost ?? 0));
+        } else if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number') {
+          rtt = s.currentRoundTripTime;
+        }
+      });
+    } catch {
+      return;
+    }
+    const dReceived = received - this.lastInbound.received;
+    const dLost = lost - this.lastInbound.lost;
+    this.lastInbound = { received, lost };
+    if (dReceived <= 0) {
+      this.o.onQuality('unknown');
+      return;
+    }
+    const loss = Math.max(0, dLost) / (dReceived + Math.max(0, dLost));
+    const r = rtt ?? 0;
+    this.o.onQuality(loss < 0.02 && r < 0.3 ? 'good' : loss < 0.08 && r < 0.6 ? 'fair' : 'poor');
+  }
+}
+
+/** Why the camera/microphone could not be opened, in words the page can explain. */
+export type MediaProblem = 'permissionDenied' | 'noCamera' | 'noDevices' | 'deviceBusy' | 'unsupported';
+
+export interface LocalMedia {
+  stream: MediaStream;
+  /** Set when the camera was missing but the microphone works: the call can go on with sound only. */
+  problem?: MediaProblem;
+}
+
+/** Opens camera and microphone (the chosen ones if given); falls back to sound only when there is no camera. */
+export async function openLocalMedia(cameraId?: string, micId?: string): Promise<LocalMedia> {
+  if (!navigator.mediaDevices?.getUserMedia || typeof RTCPeerConnection === 'undefined') throw problemError('unsupported');
+  const audio: MediaTrackConstraints | boolean = micId ? { deviceId: { exact: micId } } : true;
+  const video: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, ...(cameraId ? { deviceId: { exact: cameraId } } : {}) };
+  try {
+    return { stream: await navigator.mediaDevices.getUserMedia({ audio, video }) };
+  } catch (e) {
+    const name = (e as DOMException).name;
+    if (name === 'NotAllowedError' || name === 'SecurityError') throw problemError('permissionDenied');
+    if (name === 'NotReadableError' || name === 'AbortError') throw problemError('deviceBusy');
+    if (name !== 'NotFoundError' && name !== 'OverconstrainedError') throw problemError('deviceBusy');
+  }
+  try {
+    return { stream: await navigator.mediaDevices.getUserMedia({ audio }), problem: 'noCamera' };
+  } catch (e) {
+    const name = (e as DOMException).name;
+    throw problemError(name === 'NotAllowedError' ? 'permissionDenied' : name === 'NotFoundError' ? 'noDevices' : 'deviceBusy');
+  }
+}
+
+export class MediaProblemError extends Error {
+  constructor(readonly problem: MediaProblem) {
+    super(problem);
+  }
+}
+
+function problemError(p: MediaProblem): MediaProblemError {
+  return new MediaProblemError(p);
+}
+
+/** The signaling URL on this page's own origin (ws: or wss: to match http: or https:). */
+export function signalingUrl(query = ''): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}/ws${query}`;
+}
+
+export type Texts = Record<string, string>;
+
+export function readTexts(): Texts {
+  try {
+    return JSON.parse(document.body.dataset.texts ?? '{}') as Texts;
+  } catch {
+    return {};
+  }
+}
+
+export function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return el as T;
+}
+
+/** Announces a state change in the page's polite live region (and shows it). */
+export function announce(text: string): void {
+  const status = document.getElementById('status');
+  if (status) status.textContent = text;
+}
+
+/**
+ * Wires the call stage (videos, mute, camera, hang up, quality, reconnect banner) to a CallClient. Returns the client
+ * (not yet started) so the page can start it and react to the end of the call.
+ */
+export function createStage(opts: {
+  texts: Texts;
+  url: string;
+  local: () => MediaStream | undefined;
+  otherRole: string;
+  onState(state: CallState): void;
+  onPeer(present: boolean): void;
+  onNotification?(method: string, data: unknown): void;
+}): CallClient {
+  const t = opts.texts;
+  const remoteVideo = byId<HTMLVideoElement>('remote-video');
+  const localVideo = byId<HTMLVideoElement>('local-video');
+  const banner = byId<HTMLElement>('reconnecting');
+  const mic = byId<HTMLButtonElement>('toggle-mic');
+  const cam = byId<HTMLButtonElement>('toggle-camera');
+  const hang = byId<HTMLButtonElement>('hang-up');
+  const quality = byId<HTMLElement>('quality');
+  localVideo.srcObject = opts.local() ?? null;
+  let wasReconnecting = false;
+  const client = new CallClient({
+    url: opts.url,
+    tracks: () => opts.local()?.getTracks() ?? [],
+    onState: (s) => {
+      banner.hidden = s !== 'reconnecting';
+      if (s === 'reconnecting') {
+        if (!wasReconnecting) announce(t.reconnecting);
+        wasReconnecting = true;
+      } else if (s === 'joined' && wasReconnecting) {
+        wasReconnecting = false;
+        announce(t.reconnected);
+      }
+      opts.onState(s);
+    },
+    onPeer: (role, present) => {
+      if (role !== opts.otherRole) return;
+      announce(t[`${role}${present ? 'Joined' : 'Left'}`] ?? '');
+      opts.onPeer(present);
+    },
+    onRemoteStream: (stream) => {
+      remoteVideo.srcObject = stream;
+      void remoteVideo.play().catch(() => undefined);
+    },
+    onQuality: (q) => {
+      quality.dataset.quality = q;
+      quality.textContent = t[q] ?? q;
+    },
+    onNotification: opts.onNotification,
+  });
+  mic.addEventListener('click', () => {
+    const off = client.micEnabled;
+    client.setMic(!off);
+    mic.setAttribute('aria-pressed', String(off));
+    announce(off ? t.muted : t.unmuted);
+  });
+  cam.addEventListener('click', () => {
+    const off = client.cameraEnabled;
+    client.setCamera(!off);
+    cam.setAttribute('aria-pressed', String(off));
+    announce(off ? t.cameraOff : t.cameraOn);
+  });
+  hang.addEventListener('click', () => client.hangUp());
+  return client;
+}
