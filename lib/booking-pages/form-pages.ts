@@ -24,8 +24,8 @@ export interface DayChoiceView {
   topic: string;
   days: DayOption[];
   day?: string;
-  earlierFrom?: string;
-  laterFrom?: string;
+  earlierHref?: string;
+  laterHref?: string;
   summary: SummaryItem[];
 }
 
@@ -78,8 +78,8 @@ ${v.topics.map((topic, i) => html`<div class="utrecht-form-field utrecht-form-fi
         ? html`<input type="hidden" name="topic" value="${v.topics[0]}">`
         : '';
   const paging = html`<nav class="idv-paging" aria-label="${t.dayLegend}">
-${v.earlierFrom ? html`<a class="utrecht-link" href="${v.action}?from=${v.earlierFrom}">${t.earlier}</a>` : ''}
-${v.laterFrom ? html`<a class="utrecht-link" href="${v.action}?from=${v.laterFrom}">${t.later}</a>` : ''}
+${v.earlierHref ? html`<a class="utrecht-link" href="${v.earlierHref}">${t.earlier}</a>` : ''}
+${v.laterHref ? html`<a class="utrecht-link" href="${v.laterHref}">${t.later}</a>` : ''}
 </nav>`;
   const days = v.days.length
     ? html`<fieldset class="utrecht-form-fieldset idv-fieldset">

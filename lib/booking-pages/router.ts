@@ -129,6 +129,12 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       label: dateInWords(DateTime.fromISO(date, { zone: ZONE }), lang),
     }));
     const t = texts(lang);
+    // Paging keeps the chosen topic, so a visitor without JavaScript does not lose it.
+    const pageHref = (epoch: number) => {
+      const q = new URLSearchParams({ from: formatLocalDate(fromEpochDay(epoch)) });
+      if (topic && config.topics.length > 1) q.set('topic', topic);
+      return `${req.baseUrl}?${q.toString()}`;
+    };
     page(req, res, status, lang, kcc ? t.titleKcc : t.title, dayChoiceMain({
       lang,
       mode: config.mode,
@@ -137,8 +143,8 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       topic,
       days,
       day,
-      earlierFrom: start > first ? formatLocalDate(fromEpochDay(Math.max(first, start - DAYS_PER_PAGE))) : undefined,
-      laterFrom: start + DAYS_PER_PAGE <= horizonEnd ? formatLocalDate(fromEpochDay(start + DAYS_PER_PAGE)) : undefined,
+      earlierHref: start > first ? pageHref(Math.max(first, start - DAYS_PER_PAGE)) : undefined,
+      laterHref: start + DAYS_PER_PAGE <= horizonEnd ? pageHref(start + DAYS_PER_PAGE) : undefined,
       summary,
     }));
   }

@@ -28,6 +28,8 @@ export = function register(RED: NodeAPI): void {
       const settings = settingsOf(RED, def.settings);
       if (!config.privacyUrl && settings?.privacyUrl) config.privacyUrl = settings.privacyUrl;
       const services = getServices(RED);
+      // Embedding follows the runtime's IDV_FRAME_ANCESTORS unless this node sets its own.
+      config.frameAncestors ??= services.config.frameAncestors;
       const store = services.memo<AppointmentStore>(APPOINTMENT_STORE_KEY, () => createSqliteAppointmentStore(services.db));
       const service = createBookingService({ store, getSchedule: () => schedule });
       const router = createBookingRouter({
