@@ -1,0 +1,91 @@
+import { UserError } from '../errors';
+import { toDateTime } from '../links/window';
+import { isEmailAddress, isHttpUrl, normalizeEmail } from '../mail/sanitize';
+import type { MailLang } from '../mail/when';
+
+/** What idv-session-link reads from a booking message (the output of idv-book-appointment). */
+export interface BookingEvent {
+  event: 'booked' | 'cancelled';
+  appointment: {
+    id: string;
+    /** ISO 8601 with offset, as the message carries it. */
+    start: string;
+    end: string;
+    topic: string;
+    /** The agent's staff username. */
+    agent: string;
+  };
+  resident: { name: string; email: string; remarks?: string; lang: MailLang };
+  /** The resident's cancel link (booked only). */
+  cancelLink?: string;
+}
+
+// Appointment ids become part of invite UIDs and URLs: the booking service makes 22-character base64url ids.
+const ID = /^[A-Za-z0-9._~-]{1,200}$/;
+const USERNAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+function bad(path: string, rule: string): never {
+  // The message names the field and the rule, never the value: it ends up in the flow's debug and logs.
+  throw new UserError(400, 'invalid_message', `${path} ${rule}`);
+}
+
+function obj(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(path, 'must be an object');
+  return value as Record<string, unknown>;
+}
+
+function text(value: unknown, path: string, max: number, required = true): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    if (required) bad(path, 'is required');
+    return undefined;
+  }
+  if (typeof value !== 'string') bad(path, 'must be a string');
+  if (value.length > max) bad(path, `must be at most ${max} characters`);
+  return value;
+}
+
+function instant(value: unknown, path: string): string {
+  if (typeof value !== 'string') bad(path, 'must be an ISO 8601 time with offset');
+  try {
+    toDateTime(value, path);
+  } catch {
+    bad(path, 'must be an ISO 8601 time with offset');
+  }
+  return value;
+}
+
+/** Validates a booking message; throws a 400 UserError naming the first bad field. Nothing is changed by reading. */
+export function parseBookingMessage(msg: Record<string, unknown>): BookingEvent {
+  const event = msg.event;
+  if (event !== 'booked' && event !== 'cancelled') bad('msg.event', "must be 'booked' or 'cancelled'");
+  const a = obj(msg.appointment, 'msg.appointment');
+  const id = text(a.id, 'msg.appointment.id', 200)!;
+  if (!ID.test(id)) bad('msg.appointment.id', 'must be 1-200 characters of A-Z a-z 0-9 . _ ~ -');
+  const start = instant(a.start, 'msg.appointment.start');
+  const end = instant(a.end, 'msg.appointment.end');
+  if (toDateTime(end, 'end') <= toDateTime(start, 'start')) bad('msg.appointment.end', 'must be after the start');
+  const topic = text(a.topic, 'msg.appointment.topic', 200)!;
+  const agent = text(a.agent, 'msg.appointment.agent', 64)!;
+  if (!USERNAME.test(agent)) bad('msg.appointment.agent', 'must be a staff username');
+  const r = obj(msg.resident, 'msg.resident');
+  const name = text(r.name, 'msg.resident.name', 200)!;
+  const rawEmail = text(r.email, 'msg.resident.email', 254)!;
+  if (!isEmailAddress(rawEmail.trim())) bad('msg.resident.email', 'must be one valid e-mail address');
+  const remarks = text(r.remarks, 'msg.resident.remarks', 2000, false);
+  const lang = r.lang === undefined || r.lang === null || r.lang === '' ? 'nl' : r.lang;
+  if (lang !== 'nl' && lang !== 'en') bad('msg.resident.lang', "must be 'nl' or 'en'");
+  let cancelLink: string | undefined;
+  if (msg.links !== undefined && msg.links !== null) {
+    const l = obj(msg.links, 'msg.links');
+    if (l.cancel !== undefined && l.cancel !== null && l.cancel !== '') {
+      if (!isHttpUrl(l.cancel)) bad('msg.links.cancel', 'must be an absolute http(s) URL');
+      cancelLink = l.cancel;
+    }
+  }
+  return {
+    event,
+    appointment: { id, start, end, topic, agent },
+    resident: { name, email: normalizeEmail(rawEmail, 'msg.resident.email'), ...(remarks ? { remarks } : {}), lang },
+    ...(cancelLink ? { cancelLink } : {}),
+  };
+}

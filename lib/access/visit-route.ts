@@ -1,0 +1,101 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { isUserError } from '../errors';
+import { html } from '../http/html';
+import { pickLang, type Lang } from '../http/lang';
+import { renderPage } from '../http/layout';
+import { createRateLimiter, rateLimit, type RateLimiter } from '../http/rate-limit';
+import { asyncRoute, noStore, securityHeaders } from '../http/security';
+import type { Services } from '../services';
+import { setCallCookie } from './call-session';
+import { linkServiceOf } from './links';
+import { notValidPage, tooEarlyPage } from './pages';
+
+export interface VisitRouteOptions {
+  services: Services;
+  /** Per hashed client address; default 60 visits per 10 minutes (an office behind one NAT address still fits). */
+  limiter?: RateLimiter;
+  /** Where the resident's call page is (default /call). */
+  residentCallPath?: string;
+  /** Where the agent's call page for an appointment is (default /agent/call/<id>). */
+  agentCallPath?: (appointmentId: string) => string;
+}
+
+const TEXT = {
+  nl: {
+    wrongAgent: 'Deze link is voor een andere medewerker',
+    wrongAgentBody: 'U bent aangemeld, maar deze link hoort bij de medewerker voor wie de afspraak is ingepland. Meld u aan met dat account.',
+    failed: 'Er ging iets mis',
+    failedBody: 'Er ging aan onze kant iets mis. Probeert u het over een paar minuten opnieuw.',
+  },
+  en: {
+    wrongAgent: 'This link is for another employee',
+    wrongAgentBody: 'You are signed in, but this link belongs to the employee the appointment is planned for. Please sign in with that account.',
+    failed: 'Something went wrong',
+    failedBody: 'Something went wrong on our side. Please try again in a few minutes.',
+  },
+};
+
+/**
+ * GET /v/<token>: swaps an access link for a call-session cookie and redirects (303) to the call page, so the token
+ * leaves the address bar and never travels in a Referer. Read-only towards the link: a mail scanner that fetches it
+ * gets a cookie of its own and changes nothing for the resident.
+ */
+export function visitRouter(o: VisitRouteOptions): Router {
+  const { services } = o;
+  const links = linkServiceOf(services);
+  const limiter = o.limiter ?? createRateLimiter({ windowMs: 10 * 60_000, max: 60 });
+  const residentPath = o.residentCallPath ?? '/call';
+  const agentPath = o.agentCallPath ?? ((id: string) => `/agent/call/${encodeURIComponent(id)}`);
+  const router = express.Router();
+
+  const page = (res: Response, status: number, body: string) => {
+    res.status(status).type('html').send(body);
+  };
+  const message = (res: Response, lang: Lang, status: number, title: string, body: string) =>
+    page(res, status, renderPage({ lang, title, branding: services.branding(), path: '/v/', main: html`<h1 class="utrecht-heading-1">${title}</h1><p class="utrecht-paragraph">${body}</p>` }));
+
+  const visit = async (req: Request, res: Response) => {
+    const lang = pickLang(req, res, services.secure);
+    // Everything after /v/ is the token; /v, /v/ and deeper paths are just more kinds of invalid token.
+    const token = req.path.length > 3 ? req.path.slice(3) : '';
+    const notValid = () => page(res, 404, notValidPage(lang, services.branding()));
+    try {
+      const result = await links.resolve(token);
+      if (result.status === 'invalid') return notValid();
+      if (result.status === 'too_early') return page(res, 200, tooEarlyPage(lang, services.branding(), result.opensAt, `/v/${token}`));
+      if (result.role === 'agent') {
+        const staff = await services.staff.identify(req);
+        if (!staff) return res.redirect(303, `/login?next=${encodeURIComponent(`/v/${token}`)}`);
+        const owner = (result.agentUsername ?? '').toLowerCase();
+        if (!staff.roles.includes('agent') || staff.username !== owner) {
+          return message(res, lang, 403, TEXT[lang].wrongAgent, TEXT[lang].wrongAgentBody);
+        }
+      }
+      const sessionId = await links.createCallSession({
+        appointmentId: result.appointmentId,
+        role: result.role,
+        ...(result.agentUsername ? { agentUsername: result.agentUsername } : {}),
+      });
+      setCallCookie(res, services.secure, sessionId, result.validUntil);
+      return res.redirect(303, result.role === 'agent' ? agentPath(result.appointmentId) : residentPath);
+    } catch (e) {
+      // Revoked between lookup and session (a cancellation racing the click): the same page as any dead link.
+      if (isUserError(e) && e.status === 404) return notValid();
+      services.log.error(`access link visit failed: ${(e as Error).name}: ${(e as Error).message}`);
+      return message(res, lang, 500, TEXT[lang].failed, TEXT[lang].failedBody);
+    }
+  };
+
+  router.get(
+    /^\/v(?:\/.*)?$/,
+    securityHeaders(),
+    noStore,
+    (_req, res, next) => {
+      res.setHeader('X-Robots-Tag', 'noindex, nofollow');
+      next();
+    },
+    rateLimit(limiter),
+    asyncRoute(visit),
+  );
+  return router;
+}
