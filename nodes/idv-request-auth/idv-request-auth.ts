@@ -1,0 +1,87 @@
+import type { AuthMethod } from '../../lib/auth/method';
+import { isUserError } from '../../lib/errors';
+import { demoMethods } from '../../lib/identification/demo';
+import type { AuthMethodNode } from '../../lib/identification/method-config';
+import { acquireIdentificationRoutes } from '../../lib/identification/routes';
+import { identificationServiceOf } from '../../lib/identification/service';
+import { getServices } from '../../lib/services';
+import { configNode, settingsOf } from '../common/config-nodes';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/node-red';
+
+const METHOD_SLOTS = ['method1', 'method2', 'method3', 'method4'] as const;
+const KEY_RE = /^[a-z][a-zA-Z0-9_]{0,39}$/;
+
+/**
+ * The agent asks the resident to identify: input msg.appointment.id, msg.purpose, msg.agent and optionally msg.methods
+ * (a subset of the offered method ids). Pushes the method-choice pop-up into that appointment's call and sends the msg
+ * on with msg.requestId. An agent asking in someone else's appointment gets an error here and a plain message on
+ * their own dashboard.
+ */
+export = function register(RED: NodeAPI): void {
+  function IdvRequestAuth(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    let release: (() => void) | undefined;
+    let problem: string | undefined;
+    const configured: AuthMethod[] = [];
+    let attributeKeys: string[] = [];
+    const services = getServices(RED);
+    const service = identificationServiceOf(services);
+    try {
+      const settings = settingsOf(RED, def.settings);
+      service.setPublicUrl(settings?.publicUrl);
+      for (const slot of METHOD_SLOTS) {
+        if (!def[slot]) continue;
+        const n = configNode<Node & AuthMethodNode>(RED, def[slot], 'idv-auth-method');
+        if (!n.method) throw new Error(`the method "${n.name || n.id}" is invalid: ${n.problems.join('; ')}`);
+        configured.push(n.method);
+      }
+      attributeKeys = String(def.attributes ?? '').split(/[\s,]+/).filter(Boolean);
+      const badKey = attributeKeys.find((k) => !KEY_RE.test(k));
+      if (badKey !== undefined) throw new Error(`attribute names: "${badKey.slice(0, 40)}" is not an attribute key`);
+      const demo = def.demoMethods === true && services.config.mode === 'demo';
+      if (def.demoMethods === true && !demo) node.warn('idv-request-auth: the demo methods exist in demo mode only; they are not offered');
+      if (configured.length === 0 && !demo) throw new Error('select at least one authentication method');
+      release = acquireIdentificationRoutes(services, service);
+      node.status({ fill: 'green', shape: 'dot', text: 'idv-request-auth.status.ready' });
+    } catch (e) {
+      problem = (e as Error).message;
+      node.error(`idv-request-auth: ${problem}`);
+      node.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+    }
+
+    const offered = async (): Promise<AuthMethod[]> => {
+      if (def.demoMethods !== true || services.config.mode !== 'demo') return configured;
+      const demo = await demoMethods(services, service.callbackUrl());
+      return [...configured, ...demo.methods.filter((m) => !configured.some((c) => c.id === m.id))];
+    };
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      if (problem) return done(new Error(`idv-request-auth is not configured: ${problem}`));
+      const appointment = msg.appointment as { id?: unknown } | undefined;
+      void (async () => {
+        const { request, delivered } = await service.request({
+          appointmentId: appointment?.id,
+          agent: msg.agent,
+          purpose: msg.purpose,
+          methods: await offered(),
+          onlyMethodIds: msg.methods,
+          attributeKeys,
+        });
+        node.status({ fill: delivered ? 'green' : 'yellow', shape: 'dot', text: delivered ? 'idv-request-auth.status.shown' : 'idv-request-auth.status.waiting' });
+        send({ ...msg, requestId: request.requestId, methods: request.methodIds, attributeKeys: request.attributeKeys, delivered: delivered > 0 });
+        done();
+      })().catch((e: unknown) => {
+        const text = isUserError(e) ? e.message : `identification request failed: ${(e as Error).message}`;
+        node.status({ fill: 'red', shape: 'ring', text: (isUserError(e) ? e.code : 'error').slice(0, 60) });
+        done(new Error(text));
+      });
+    });
+    node.on('close', (_removed: boolean, done: () => void) => {
+      release?.();
+      node.status({});
+      done();
+    });
+  }
+  RED.nodes.registerType('idv-request-auth', IdvRequestAuth);
+};
