@@ -113,7 +113,13 @@ export function identificationRouter(services: Services, id: IdentificationServi
     const { owned, sets } = await id.setsForAppointment(appointmentId, username);
     if (!owned) return sendJsonError(res, 404, 'not_found', 'Deze afspraak bestaat niet of is niet voor u ingepland. / Not found.');
     const after = Number(req.query.after ?? 0);
-    res.json({ sets, notices: id.noticesFor(appointmentId, Number.isFinite(after) ? after : 0), csrf: services.csrf.issue(req, res) });
+    res.json({ sets, notices: id.noticesFor(appointmentId, Number.isFinite(after) ? after : 0), purposes: id.purposeList(), csrf: services.csrf.issue(req, res) });
+  }));
+
+  r.post('/auth/agent/appointments/:appointmentId/request', ...pages, agent, ...bodyParsers('2kb'), asyncRoute(async (req, res) => {
+    if (!sameOrigin(req, services.config.publicUrl) || !services.csrf.verify(req)) return sendJsonError(res, 403, 'csrf', 'Vernieuw de pagina en probeer het opnieuw. / Reload the page and try again.');
+    await id.ask(String(req.params.appointmentId), req.staff!.username, (req.body as { purpose?: unknown } | undefined)?.purpose);
+    res.status(202).json({ asked: true });
   }));
 
   r.get('/auth/agent/sets/:setId', ...pages, agent, asyncRoute(async (req, res) => {

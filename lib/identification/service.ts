@@ -99,7 +99,16 @@ function logoUrl(m: AuthMethod): string {
  * The identification during a call, process-wide: open requests, the OIDC flows, the attribute cache (the only place
  * values live), the processing log and what the agent and resident are told. Nodes and routes are thin around it.
  */
-export class IdentificationService extends EventEmitter<{ verified: [VerifiedEvent]; failed: [FailedEvent] }> {
+/** The agent pressed "Vraag identificatie" on the dashboard's panel. */
+export interface AskedEvent {
+  appointmentId: string;
+  agent: string;
+  purpose: string;
+}
+
+export const DEFAULT_PURPOSES = ['Vaststellen identiteit voor uw aanvraag', 'Controle van uw gegevens bij uw melding'];
+
+export class IdentificationService extends EventEmitter<{ verified: [VerifiedEvent]; failed: [FailedEvent]; asked: [AskedEvent] }> {
   readonly cache: AttributeCache;
   readonly log: ProcessingLog;
   readonly requests: RequestRegistry;
@@ -117,6 +126,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   private readonly setMeta = new Map<string, { appointmentId: string; methodId: string; keys: string[] }>();
   private readonly notices = new Map<string, AgentNoticeMessage[]>();
   private seq = 0;
+  private purposes: string[] = [...DEFAULT_PURPOSES];
   private stopCallEnded: (() => void) | undefined;
 
   constructor(o: IdentificationServiceOptions) {
@@ -153,6 +163,31 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     const m = minutes ?? 15;
     if (!Number.isInteger(m) || m < 1 || m > 60) throw new UserError(400, 'invalid_ttl', 'attributeTtlMinutes must be 1 to 60');
     this.ttlSec = m * 60;
+  }
+
+  /** The purposes the agent picks from on the panel (set by idv-request-auth). */
+  setPurposes(list: readonly string[] | undefined): void {
+    const clean = (list ?? []).map((p) => p.trim()).filter((p) => PURPOSE_RE.test(p));
+    this.purposes = clean.length ? [...new Set(clean)].slice(0, 20) : [...DEFAULT_PURPOSES];
+  }
+
+  purposeList(): string[] {
+    return [...this.purposes];
+  }
+
+  /**
+   * The panel's button: only for the agent's own appointment and a listed purpose. Emits 'asked' for idv-request-auth;
+   * returns false when no such node listens (nothing would happen).
+   */
+  async ask(appointmentId: string, username: string, purpose: unknown): Promise<boolean> {
+    const appointment = APPOINTMENT_RE.test(appointmentId) ? await this.appointments.get(appointmentId) : null;
+    if (!appointment || appointment.status !== 'booked' || appointment.agent.toLowerCase() !== username.toLowerCase()) {
+      throw new UserError(404, 'not_found', 'Deze afspraak bestaat niet of is niet voor u ingepland. / Not found.');
+    }
+    if (typeof purpose !== 'string' || !this.purposes.includes(purpose)) throw new UserError(400, 'invalid_purpose', 'Kies een doel uit de lijst. / Choose a purpose from the list.');
+    if (this.listenerCount('asked') === 0) throw new UserError(503, 'not_configured', 'Identificatie is nog niet ingericht. / Identification is not set up.');
+    this.emit('asked', { appointmentId, agent: username.toLowerCase(), purpose });
+    return true;
   }
 
   /** For tests and the benchmark: seconds instead of minutes. */

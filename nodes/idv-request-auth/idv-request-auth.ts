@@ -3,7 +3,7 @@ import { isUserError } from '../../lib/errors';
 import { demoMethods } from '../../lib/identification/demo';
 import type { AuthMethodNode } from '../../lib/identification/method-config';
 import { acquireIdentificationRoutes } from '../../lib/identification/routes';
-import { identificationServiceOf } from '../../lib/identification/service';
+import { identificationServiceOf, type AskedEvent } from '../../lib/identification/service';
 import { getServices } from '../../lib/services';
 import { configNode, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/node-red';
@@ -42,6 +42,8 @@ export = function register(RED: NodeAPI): void {
       const demo = def.demoMethods === true && services.config.mode === 'demo';
       if (def.demoMethods === true && !demo) node.warn('idv-request-auth: the demo methods exist in demo mode only; they are not offered');
       if (configured.length === 0 && !demo) throw new Error('select at least one authentication method');
+      service.setPurposes(String(def.purposes ?? '').split(/\r?\n/));
+      if (def.button !== false) service.on('asked', onAsked);
       release = acquireIdentificationRoutes(services, service);
       node.status({ fill: 'green', shape: 'dot', text: 'idv-request-auth.status.ready' });
     } catch (e) {
@@ -56,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       return [...configured, ...demo.methods.filter((m) => !configured.some((c) => c.id === m.id))];
     };
 
-    node.on('input', (msg: NodeMessage, send, done) => {
+    const handle = (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
       if (problem) return done(new Error(`idv-request-auth is not configured: ${problem}`));
       const appointment = msg.appointment as { id?: unknown } | undefined;
       void (async () => {
@@ -76,8 +78,17 @@ export = function register(RED: NodeAPI): void {
         node.status({ fill: 'red', shape: 'ring', text: (isUserError(e) ? e.code : 'error').slice(0, 60) });
         done(new Error(text));
       });
-    });
+    };
+    node.on('input', (msg, send, done) => handle(msg, send, done));
+    // The panel's "Vraag identificatie" button, as if the dashboard had sent the message to this node's input.
+    function onAsked(e: AskedEvent): void {
+      const msg: NodeMessage = { topic: 'identification', appointment: { id: e.appointmentId }, agent: e.agent, purpose: e.purpose };
+      handle(msg, (m) => node.send(m), (err) => {
+        if (err) node.error(err, msg);
+      });
+    }
     node.on('close', (_removed: boolean, done: () => void) => {
+      service.off('asked', onAsked);
       release?.();
       node.status({});
       done();
