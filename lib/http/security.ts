@@ -71,7 +71,9 @@ export function sendJsonError(res: Response, status: number, error: string, mess
 export function sameOrigin(req: Request, publicUrl?: string): boolean {
   const origin = req.headers.origin;
   if (!origin) return true; // non-browser clients and old browsers; CSRF tokens still apply to forms
-  if (origin === 'null') return false;
+  // Under our Referrer-Policy no-referrer, Chromium sends "Origin: null" even for same-origin form posts; the
+  // browser-set (unforgeable by pages) Sec-Fetch-Site then tells a same-origin post from a sandboxed or foreign one.
+  if (origin === 'null') return req.headers['sec-fetch-site'] === 'same-origin';
   const host = req.headers.host;
   try {
     const o = new URL(origin);
