@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 
 /**
  * CORS for the JSON API, off unless the administrator lists origins (the gemeente's own front end). Exact origin
@@ -22,13 +22,18 @@ export function corsAllowList(origins: readonly string[]): RequestHandler {
   };
 }
 
-/** Whether a state-changing JSON request may proceed: no Origin (not a browser), our own origin, or a listed one. */
-export function originAllowed(origin: string | undefined, host: string | undefined, publicUrl: string, allowed: readonly string[]): boolean {
+/**
+ * Whether a state-changing JSON request may proceed: no Origin (not a browser), our own origin, or a listed one.
+ * "Origin: null" is what a browser sends for a same-origin post under Referrer-Policy no-referrer, but also from
+ * sandboxed frames: only the browser-set Sec-Fetch-Site tells them apart.
+ */
+export function originAllowed(req: Request, publicUrl: string, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin;
   if (origin === undefined) return true;
-  if (origin === 'null') return false;
+  if (origin === 'null') return req.headers['sec-fetch-site'] === 'same-origin';
   try {
     const o = new URL(origin);
-    if (o.host === host) return true;
+    if (o.host === req.headers.host) return true;
     if (o.origin === new URL(publicUrl).origin) return true;
     return allowed.includes(o.origin.toLowerCase());
   } catch {

@@ -222,7 +222,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     const t = texts(lang);
     if (limited(req, res, perClient, clientKey(req), json, lang)) return;
     if (json) {
-      if (!originAllowed(req.headers.origin, req.headers.host, o.publicUrl(), config.corsOrigins)) {
+      if (!originAllowed(req, o.publicUrl(), config.corsOrigins)) {
         return res.status(403).type('application/json').send(JSON.stringify({ error: 'forbidden_origin', message: t.forbidden }));
       }
     } else if (!csrf.verify(req)) {

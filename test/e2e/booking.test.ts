@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
-import { startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { DEMO_PASSWORD, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 
 // Code passed to page.evaluate runs in the browser; the test's tsconfig has no DOM types, so this is the slice it uses.
 interface BrowserInput { id: string; value: string; matches(s: string): boolean; labels?: { textContent: string | null }[] }
@@ -39,6 +39,19 @@ function flows() {
       phone: 'optional',
       wires: [[]],
     },
+    {
+      id: 'kcc-booking',
+      type: 'idv-book-appointment',
+      z: 'tab',
+      schedule: 'schedule',
+      settings: 'settings',
+      mode: 'kcc',
+      path: '/kcc/afspraak',
+      residentPath: '/afspraak',
+      topics: ['Paspoort aanvragen'],
+      phone: 'required',
+      wires: [[]],
+    },
   ];
 }
 
@@ -72,6 +85,34 @@ describe('booking in a real browser, surviving a restart', function () {
     await browser?.close();
     await rt?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a KCC employee signs in, books for a caller and cancels from the list, all pages passing axe', async () => {
+    const page = await (browser as Browser).newPage();
+    const base = (rt as RuntimeHandle).url;
+    await page.goto(`${base}/kcc/afspraak`);
+    assert.match(page.url(), /\/login\?next=/, 'sign-in first');
+    await page.fill('#username', 'kcc1');
+    await page.fill('#password', DEMO_PASSWORD);
+    await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+    assert.match(page.url(), /\/kcc\/afspraak$/, await page.textContent('main') ?? '');
+    await expectNoViolations(page, 'KCC day choice');
+    await Promise.all([page.waitForNavigation(), page.click('main button[type="submit"]')]);
+    await expectNoViolations(page, 'KCC time and details');
+    await page.check('#time-1');
+    await page.fill('#name', 'Beller Bakker');
+    await page.fill('#email', 'beller@example.nl');
+    await page.fill('#phone', '020 1234567');
+    await Promise.all([page.waitForNavigation(), page.click('main button[type="submit"]')]);
+    assert.match(await page.textContent('main') ?? '', /Beller Bakker/);
+    await expectNoViolations(page, 'KCC confirmation');
+    await page.goto(`${base}/kcc/afspraak/afspraken`);
+    await expectNoViolations(page, 'KCC upcoming list');
+    assert.equal(await page.locator('tbody tr').count(), 1);
+    await Promise.all([page.waitForNavigation(), page.click('tbody button[type="submit"]')]);
+    assert.match(page.url(), /geannuleerd=1/);
+    assert.equal(await page.locator('tbody tr').count(), 0);
+    await page.close();
   });
 
   it('a resident books with the keyboard only, the pages pass axe, and the booking outlives the runtime', async () => {

@@ -209,7 +209,10 @@ describe('idv-book-appointment node', function () {
       assert.equal(other.headers['access-control-allow-origin'], undefined);
       const post = await json('/afspraak', resident({ start: at(8, '10:00') })).set('origin', 'https://evil.example').expect(403);
       assert.equal(post.body.error, 'forbidden_origin');
+      await json('/afspraak', resident({ start: at(8, '10:00') })).set('origin', 'null').expect(403);
+      await json('/afspraak', resident({ start: at(8, '10:00') })).set('origin', 'null').set('sec-fetch-site', 'cross-site').expect(403);
       await json('/afspraak', resident({ start: at(8, '10:00') })).set('origin', 'https://www.testdorp.example').expect(201);
+      await json('/afspraak', resident({ start: at(8, '10:30') })).set('origin', 'null').set('sec-fetch-site', 'same-origin').expect(201);
       // The node without an allow-list answers no origin at all.
       const off = await supertest(app()).get(`/flood/slots?from=${day(3)}&to=${day(3)}`).set('origin', 'https://www.testdorp.example');
       assert.equal(off.headers['access-control-allow-origin'], undefined);
@@ -253,6 +256,29 @@ describe('idv-book-appointment node', function () {
       const en = await supertest(app()).get(`/afspraak?lang=en&day=${day(4)}`).expect(200);
       assert.match(en.text, /<html lang="en"/);
       assert.match(en.text, /Choose a time/);
+    });
+
+    it('pages through the days within the horizon, keeping the topic', async () => {
+      const first = await supertest(app()).get(`/afspraak?topic=${encodeURIComponent(topics[1])}`).expect(200);
+      const later = /<a class="utrecht-link" href="([^"]+)">Latere dagen<\/a>/.exec(first.text)?.[1].replace(/&amp;/g, '&');
+      assert.equal(later, `/afspraak?from=${day(14)}&topic=${encodeURIComponent(topics[1]).replace(/%20/g, '+')}`);
+      assert.doesNotMatch(first.text, /Eerdere dagen/);
+      const second = await supertest(app()).get(later as string).expect(200);
+      assert.match(second.text, new RegExp(`name="day" value="${day(14)}" checked`));
+      assert.match(second.text, /id="topic-1" name="topic" value="Verhuizing doorgeven" checked/);
+      assert.match(second.text, /Eerdere dagen/);
+      const last = await supertest(app()).get(`/afspraak?from=${day(28)}`).expect(200);
+      assert.doesNotMatch(last.text, /Latere dagen/, 'nothing beyond the horizon');
+      assert.doesNotMatch(last.text, new RegExp(`value="${day(31)}"`));
+    });
+
+    it('may be embedded where the runtime allows it; the KCC pages never', async () => {
+      const res = await supertest(app()).get('/afspraak').expect(200);
+      assert.match(String(res.headers['content-security-policy']), /frame-ancestors 'self'/);
+      const kcc = await signedIn('kcc1');
+      const page = await kcc.get('/kcc/afspraak').expect(200);
+      assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
+      assert.equal(page.headers['x-frame-options'], 'DENY');
     });
 
     it('refuses a bad day or topic in the query with a 400 page', async () => {
