@@ -371,7 +371,8 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     }));
   }
 
-  inner.use(errorHandler({ log: o.log, branding: o.branding }));
+  // The error handler logs the request path, and a cancel path carries the resident's token: never let it reach a log.
+  inner.use(errorHandler({ log: (m) => o.log(m.replace(/[A-Za-z0-9_-]{32,}/g, '[redacted]')), branding: o.branding }));
 
   function emit(e: BookingEvent) {
     try {

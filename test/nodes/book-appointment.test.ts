@@ -466,3 +466,34 @@ describe('idv-book-appointment node', function () {
     });
   });
 });
+
+describe('idv-book-appointment node lifecycle', () => {
+  before(() => startServices());
+  after(async () => {
+    await helper.unload();
+    await stopServices();
+  });
+
+  type StatusCall = { thisValue: unknown; args: [{ fill?: string; text?: string }] };
+  const statusesOf = (id: string): { fill?: string; text?: string }[] => {
+    const n = helper.getNode(id) as unknown as { status: { getCalls(): StatusCall[] } };
+    return n.status.getCalls().filter((c) => c.thisValue === n).map((c) => c.args[0]);
+  };
+
+  it('shows a red status and serves nothing when misconfigured; removes its routes on close', async () => {
+    await helper.load([scheduleNode, bookNode], [
+      schedule,
+      { id: 'good', type: 'idv-book-appointment', schedule: 's1', mode: 'resident', path: '/afspraak', topics, wires: [[]] },
+      { id: 'bad', type: 'idv-book-appointment', schedule: 's1', mode: 'resident', path: '/admin/afspraak', topics, wires: [[]] },
+      { id: 'orphan', type: 'idv-book-appointment', schedule: 'missing', mode: 'resident', path: '/zonder-rooster', wires: [[]] },
+    ]);
+    assert.deepEqual(statusesOf('good').at(-1), { fill: 'green', shape: 'dot', text: 'idv-book-appointment.status.ready' });
+    assert.equal(statusesOf('bad').at(-1)?.fill, 'red');
+    assert.match(String(statusesOf('bad').at(-1)?.text), /path/);
+    assert.match(String(statusesOf('orphan').at(-1)?.text), /no idv-schedule/);
+    await supertest(app()).get('/afspraak').expect(200);
+    await supertest(app()).get('/zonder-rooster').expect(404);
+    await helper.unload();
+    await supertest(app()).get('/afspraak').expect(404);
+  });
+});
