@@ -59,7 +59,8 @@ function renderRow(r: Row): HTMLLIElement {
   join.type = 'button';
   join.className = 'utrecht-button utrecht-button--primary-action';
   join.textContent = active?.id === r.id ? (t.rejoin ?? '') : (t.join ?? '');
-  join.setAttribute('aria-label', `${t.joinLabel ?? ''} ${r.when}, ${r.topic}`);
+  // The accessible name starts with the visible text (WCAG 2.5.3) and says which appointment.
+  join.setAttribute('aria-label', `${join.textContent}: ${r.when}, ${r.topic}`);
   join.disabled = !!active;
   join.addEventListener('click', () => void joinCall(r.id));
   li.append(when, ' ', topic, ' ', channel, ' ', presence, ' ', join);

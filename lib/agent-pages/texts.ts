@@ -43,7 +43,6 @@ export const AGENT_CLIENT = {
     notArrived: 'Inwoner nog niet aanwezig',
     loadFailed: 'De afspraken konden niet worden geladen. Wij proberen het zo opnieuw.',
     residentWaitingNotice: 'Een inwoner wacht op u.',
-    joinLabel: 'Deelnemen aan het gesprek van',
   },
   en: {
     join: 'Join',
@@ -53,6 +52,5 @@ export const AGENT_CLIENT = {
     notArrived: 'Resident not here yet',
     loadFailed: 'The appointments could not be loaded. We will try again shortly.',
     residentWaitingNotice: 'A resident is waiting for you.',
-    joinLabel: 'Join the call of',
   },
 } satisfies Record<Lang, Record<string, string>>;
