@@ -3,7 +3,7 @@ import { isUserError } from '../errors';
 import { html } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage } from '../http/layout';
-import { createRateLimiter, rateLimit, type RateLimiter } from '../http/rate-limit';
+import { createRateLimiter, hashedIp, rateLimit, type RateLimiter } from '../http/rate-limit';
 import { asyncRoute, noStore, securityHeaders } from '../http/security';
 import type { Services } from '../services';
 import { setCallCookie } from './call-session';
@@ -12,7 +12,9 @@ import { notValidPage, tooEarlyPage } from './pages';
 
 export interface VisitRouteOptions {
   services: Services;
-  /** Per hashed client address; default 60 visits per 10 minutes (an office behind one NAT address still fits). */
+  /** Bad links per hashed client address before it is refused for the rest of the window; default 30 per 10 minutes. */
+  failures?: RateLimiter;
+  /** All visits per hashed client address (caps the lookups); default 600 per 10 minutes. */
   limiter?: RateLimiter;
   /** Where the resident's call page is (default /call). */
   residentCallPath?: string;
@@ -43,7 +45,19 @@ const TEXT = {
 export function visitRouter(o: VisitRouteOptions): Router {
   const { services } = o;
   const links = linkServiceOf(services);
-  const limiter = o.limiter ?? createRateLimiter({ windowMs: 10 * 60_000, max: 60 });
+  // Guessing is what the limit is for, so it counts bad links: a municipality's office (or a proxy without
+  // IDV_TRUST_PROXY) sends many residents' and agents' good links from one address and must not be locked out.
+  const failures = o.failures ?? createRateLimiter({ windowMs: 10 * 60_000, max: 30 });
+  const limiter = o.limiter ?? createRateLimiter({ windowMs: 10 * 60_000, max: 600 });
+  // Address -> when its refusal ends. Bounded like the limiters, so a flood of addresses cannot grow it without end.
+  const blocked = new Map<string, number>();
+  const block = (key: string): number => {
+    const until = Date.now() + failures.retryAfter(key) * 1000;
+    blocked.delete(key);
+    blocked.set(key, until);
+    while (blocked.size > 50_000) blocked.delete(blocked.keys().next().value as string);
+    return until;
+  };
   const residentPath = o.residentCallPath ?? '/call';
   const agentPath = o.agentCallPath ?? ((id: string) => `/agent/call/${encodeURIComponent(id)}`);
   const router = express.Router();
@@ -58,7 +72,20 @@ export function visitRouter(o: VisitRouteOptions): Router {
     const lang = pickLang(req, res, services.secure);
     // Everything after /v/ is the token; /v, /v/ and deeper paths are just more kinds of invalid token.
     const token = req.path.length > 3 ? req.path.slice(3) : '';
-    const notValid = () => page(res, 404, notValidPage(lang, services.branding()));
+    const key = hashedIp(req);
+    const refuse = (until: number) => {
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil((until - Date.now()) / 1000))));
+      return res.status(429).type('text/plain; charset=utf-8').send('Te veel ongeldige links. Probeer het over een paar minuten opnieuw. / Too many invalid links.');
+    };
+    const notValid = () => {
+      if (!failures.hit(key)) return refuse(block(key));
+      return page(res, 404, notValidPage(lang, services.branding()));
+    };
+    const until = blocked.get(key);
+    if (until !== undefined) {
+      if (until > Date.now()) return refuse(until);
+      blocked.delete(key);
+    }
     try {
       const result = await links.resolve(token);
       if (result.status === 'invalid') return notValid();
