@@ -20,6 +20,8 @@ const KEY_RE = /^[a-z][a-zA-Z0-9_]{0,39}$/;
 export = function register(RED: NodeAPI): void {
   function IdvRequestAuth(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
+    // Node-RED's idiom: the handlers below refer to the node by name.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     let release: (() => void) | undefined;
     let problem: string | undefined;

@@ -12,6 +12,8 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/node-red';
 export = function register(RED: NodeAPI): void {
   function IdvShowToAgent(this: Node, _def: NodeDef): void {
     RED.nodes.createNode(this, _def);
+    // Node-RED's idiom: the handlers below refer to the node by name.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const services = getServices(RED);
     const service = identificationServiceOf(services);

@@ -36,6 +36,8 @@ const receiveNode = require('../../nodes/idv-receive-attributes/idv-receive-attr
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const showNode = require('../../nodes/idv-show-to-agent/idv-show-to-agent');
 
+// Messages and JSON answers are asserted field by field; their shape is what the tests check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = Record<string, any>;
 const PASSWORD = 'identification-test-password';
 const PUBLIC_URL = 'http://127.0.0.1:1880';
