@@ -1,0 +1,380 @@
+/**
+ * idv-agent-dashboard in node-red-node-test-helper with the real media worker: the pages (supertest on httpNode), the
+ * /ws upgrade on the helper's real HTTP server (RED.server) with real ws clients, the live hub, and the call events
+ * the node sends. Hostile and broken clients included.
+ */
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import WebSocket from 'ws';
+import { linkServiceOf } from '../../lib/access/links';
+import { appointmentStoreOf } from '../../lib/call/deps';
+import { getCallService, type CallService } from '../../lib/call/service';
+import type { Appointment } from '../../lib/appointments/store';
+import type { Services } from '../../lib/services';
+import { hashPassword } from '../../lib/staff/password';
+import { helper, httpNode, startServices, stopServices } from '../support/node-red';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dashboardNode = require('../../nodes/idv-agent-dashboard/idv-agent-dashboard');
+
+const PASSWORD = 'dashboard-test-password';
+type Msg = Record<string, unknown>;
+
+interface Envelope {
+  response?: boolean;
+  notification?: boolean;
+  id?: unknown;
+  ok?: boolean;
+  method?: string;
+  type?: string;
+  data?: Record<string, unknown>;
+  error?: { code: string };
+  [k: string]: unknown;
+}
+
+/** A real ws client that keeps every message it gets and can wait for one. */
+class Client {
+  readonly got: Envelope[] = [];
+  private waiters: Array<{ match: (e: Envelope) => boolean; resolve: (e: Envelope) => void }> = [];
+  readonly closed: Promise<number>;
+  private nextId = 1;
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (raw) => {
+      let e: Envelope;
+      try {
+        e = JSON.parse(raw.toString()) as Envelope;
+      } catch {
+        return;
+      }
+      this.got.push(e);
+      for (const w of [...this.waiters]) if (w.match(e)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(e);
+      }
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+  }
+  waitFor(match: (e: Envelope) => boolean, ms = 5000): Promise<Envelope> {
+    const seen = this.got.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no such message')), ms);
+      this.waiters.push({ match, resolve: (e) => (clearTimeout(t), resolve(e)) });
+    });
+  }
+  async request(method: string, data?: unknown): Promise<Envelope> {
+    const id = this.nextId++;
+    this.ws.send(JSON.stringify({ request: true, id, method, data }));
+    return this.waitFor((e) => e.response === true && e.id === id);
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+describe('idv-agent-dashboard node', function () {
+  this.timeout(30_000);
+
+  let services: Services;
+  let call: CallService;
+  let origin: string;
+  let wsUrl: string;
+  let mine: Appointment;
+  let theirs: Appointment;
+  let cancelled: Appointment;
+  let agent1: string;
+  let agent2: string;
+  let kcc: string;
+  const sent: Msg[] = [];
+  const open: WebSocket[] = [];
+
+  async function book(agent: string, minutesFromNow: number, key: string): Promise<Appointment> {
+    const now = Date.now();
+    const { appointment } = await appointmentStoreOf(services).create(
+      {
+        startUtc: new Date(now + minutesFromNow * 60_000).toISOString(),
+        endUtc: new Date(now + (minutesFromNow + 30) * 60_000).toISOString(),
+        topic: 'Rijbewijs verlengen',
+        channel: 'phone',
+        bookedBy: 'kcc1',
+        resident: { name: 'Jan Geheim', email: 'jan.geheim@example.test', phone: '0612345678', remarks: null },
+        cancelTokenHash: `hash-${key}`,
+        idempotencyKey: key,
+        createdAt: new Date(now).toISOString(),
+      },
+      { candidates: [agent], dayStartUtc: new Date(now - 86_400_000).toISOString(), dayEndUtc: new Date(now + 86_400_000).toISOString(), bufferMinutes: 0, idempotentSinceUtc: new Date(now).toISOString() },
+    );
+    return appointment;
+  }
+
+  async function staffCookie(username: string): Promise<string> {
+    const r = await services.staff.login(username, PASSWORD);
+    assert.ok(r.ok, `sign-in of ${username}`);
+    return `${services.staff.cookie}=${r.sessionId}`;
+  }
+
+  async function callCookie(appointmentId: string, role: 'resident' | 'agent' = 'resident', validMs = 3_600_000, agentUsername?: string): Promise<string> {
+    const links = linkServiceOf(services);
+    const now = Date.now();
+    await links.issue({ appointmentId, role, agentUsername, validFrom: new Date(now - 60_000).toISOString(), validUntil: new Date(now + validMs).toISOString() });
+    const id = await links.createCallSession({ appointmentId, role, agentUsername });
+    return `idv_call=${id}`;
+  }
+
+  function connect(query: string, headers: Record<string, string>): Promise<Client> {
+    const ws = new WebSocket(`${wsUrl}${query}`, { headers });
+    open.push(ws);
+    const c = new Client(ws);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(c));
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+  }
+
+  /** The HTTP status an upgrade is refused with (fails if it is accepted). */
+  function refusal(query: string, headers: Record<string, string>): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${wsUrl}${query}`, { headers });
+      ws.once('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.once('open', () => {
+        ws.close();
+        reject(new Error('upgrade accepted'));
+      });
+      ws.once('error', () => undefined);
+    });
+  }
+
+  before(async () => {
+    services = startServices({ IDV_MEDIA_WORKERS: '1' });
+    for (const [username, roles] of [['agent1', ['agent']], ['agent2', ['agent']], ['kcc1', ['kcc']]] as const) {
+      await services.staffStore.upsertUser({ username, displayName: username, roles: [...roles], passwordHash: await hashPassword(PASSWORD) });
+    }
+    await helper.startServer();
+    await helper.load(dashboardNode, [
+      { id: 'd1', type: 'idv-agent-dashboard', days: 14, wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ]);
+    const out = helper.getNode('out') as unknown as { on(e: 'input', fn: (m: Msg) => void): void };
+    out.on('input', (m) => sent.push(m));
+    call = await getCallService(services);
+    origin = (helper as unknown as { url(): string }).url();
+    wsUrl = `${origin.replace('http:', 'ws:')}/ws`;
+    mine = await book('agent1', 5, 'k1');
+    theirs = await book('agent2', 5, 'k2');
+    cancelled = await book('agent1', 60, 'k3');
+    await appointmentStoreOf(services).cancel(cancelled.id, 'kcc1', new Date().toISOString());
+    agent1 = await staffCookie('agent1');
+    agent2 = await staffCookie('agent2');
+    kcc = await staffCookie('kcc1');
+  });
+
+  after(async () => {
+    for (const ws of open) ws.terminate();
+    await helper.unload();
+    await helper.stopServer();
+    await stopServices();
+  });
+
+  describe('pages', () => {
+    it('sends visitors without sign-in to the login page and refuses staff without the agent role', async () => {
+      const anon = await httpNode().get('/agent');
+      assert.equal(anon.status, 303);
+      assert.match(anon.headers.location, /^\/login\?next=%2Fagent/);
+      const json = await httpNode().get('/agent/appointments.json').set('accept', 'application/json');
+      assert.equal(json.status, 401);
+      const k = await httpNode().get('/agent').set('cookie', kcc);
+      assert.equal(k.status, 403);
+    });
+
+    it('serves the dashboard shell with the identification mount point and a strict CSP', async () => {
+      const res = await httpNode().get('/agent').set('cookie', agent1);
+      assert.equal(res.status, 200);
+      assert.match(res.text, /<section id="identification"[^>]*data-appointment-id=""/);
+      assert.match(res.text, /<script src="\/idv\/static\/agent\.js" defer><\/script>/);
+      assert.doesNotMatch(res.text, /<script>|style="/, 'no inline script or style');
+      assert.match(res.headers['content-security-policy'], /script-src 'self'/);
+      assert.equal(res.headers['cache-control'], 'no-store');
+    });
+
+    it("lists only the signed-in agent's booked appointments, with nothing personal about the resident", async () => {
+      const res = await httpNode().get('/agent/appointments.json').set('cookie', agent1).set('accept', 'application/json');
+      assert.equal(res.status, 200);
+      const ids = (res.body.appointments as Array<{ id: string }>).map((a) => a.id);
+      assert.deepEqual(ids, [mine.id], 'not agent2\'s, not the cancelled one');
+      const row = res.body.appointments[0];
+      assert.match(row.when, /^vandaag om \d\d:\d\d$|^morgen om \d\d:\d\d$/);
+      assert.equal(row.topic, 'Rijbewijs verlengen');
+      assert.equal(row.residentPresent, false);
+      assert.match(row.start, /[+-]0[12]:00$/, 'Amsterdam offset');
+      assert.doesNotMatch(res.text, /Geheim|example\.test|0612345678/);
+    });
+
+    it("opens an agent's own call from /agent/call/<id> and refuses other or malformed ids", async () => {
+      const ok = await httpNode().get(`/agent/call/${mine.id}`).set('cookie', agent1);
+      assert.equal(ok.status, 303);
+      assert.equal(ok.headers.location, `/agent?call=${mine.id}`);
+      for (const bad of [theirs.id, cancelled.id, 'nope', '%00%0d%0a', 'x'.repeat(300)]) {
+        const res = await httpNode().get(`/agent/call/${bad}`).set('cookie', agent1);
+        assert.equal(res.status, 404, bad);
+        assert.doesNotMatch(res.text, /at .*\.js:\d+/, 'no stack trace');
+      }
+    });
+
+    it('shows the call page only with a live resident call session of a booked appointment', async () => {
+      assert.equal((await httpNode().get('/call')).status, 403);
+      assert.equal((await httpNode().get('/call').set('cookie', 'idv_call=garbage')).status, 403);
+      assert.equal((await httpNode().get('/call').set('cookie', `idv_call=${'A'.repeat(43)}`)).status, 403);
+      const ok = await httpNode().get('/call').set('cookie', await callCookie(mine.id));
+      assert.equal(ok.status, 200);
+      assert.match(ok.text, /De medewerker komt zo bij u/);
+      assert.match(ok.text, /id="reconnecting"[^>]*role="alert"/);
+      assert.doesNotMatch(ok.text, /Geheim|example\.test/);
+      const en = await httpNode().get('/call?lang=en').set('cookie', await callCookie(mine.id));
+      assert.match(en.text, /The employee will be with you shortly/);
+    });
+  });
+
+  describe('/ws upgrade', () => {
+    it('refuses without a cookie, with junk, cross-origin and without Origin', async () => {
+      assert.equal(await refusal('', { origin }), 401);
+      assert.equal(await refusal('', { origin, cookie: 'idv_call=junk' }), 401);
+      const resident = await callCookie(mine.id);
+      assert.equal(await refusal('', { origin: 'https://evil.example', cookie: resident }), 403);
+      assert.equal(await refusal('', { origin: 'null', cookie: resident }), 403);
+      assert.equal(await refusal('', { cookie: resident }), 403);
+      assert.equal(await refusal('?appointment=' + mine.id, { origin: 'https://evil.example', cookie: agent1 }), 403);
+    });
+
+    it("refuses another appointment's session, an expired link's and a cancelled appointment's", async () => {
+      // Agent1 signed in, asking for agent2's appointment; agent2's agent cookie without agent2 signed in.
+      assert.equal(await refusal(`?appointment=${theirs.id}`, { origin, cookie: agent1 }), 401);
+      assert.equal(await refusal(`?appointment=${cancelled.id}`, { origin, cookie: agent1 }), 401);
+      assert.equal(await refusal(`?appointment=..%2F${mine.id}`, { origin, cookie: agent1 }), 401);
+      assert.equal(await refusal(`?appointment=${mine.id}`, { origin, cookie: kcc }), 401);
+      const agent2Cookie = await callCookie(theirs.id, 'agent', 3_600_000, 'agent2');
+      assert.equal(await refusal('', { origin, cookie: `${agent2Cookie}; ${agent1}` }), 401);
+      const expiring = await callCookie(mine.id, 'resident', 1200);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await refusal('', { origin, cookie: expiring }), 401);
+      await linkServiceOf(services).issue({ appointmentId: cancelled.id, role: 'resident', validFrom: new Date(Date.now() - 60_000).toISOString(), validUntil: new Date(Date.now() + 3_600_000).toISOString() });
+      const cancelledSession = await linkServiceOf(services).createCallSession({ appointmentId: cancelled.id, role: 'resident' });
+      assert.equal(await refusal('', { origin, cookie: `idv_call=${cancelledSession}` }), 401);
+      // Still fine for the right people.
+      (await connect(`?appointment=${mine.id}`, { origin, cookie: agent1 })).close();
+      (await connect('', { origin, cookie: `${agent2Cookie}; ${agent2}` })).close();
+    });
+
+    it('answers garbage with errors, keeps the connection, and closes on oversized frames', async () => {
+      const c = await connect('', { origin, cookie: await callCookie(mine.id) });
+      c.ws.send('{not json');
+      const e1 = await c.waitFor((e) => e.response === true && e.ok === false);
+      assert.equal(e1.error?.code, 'bad_request');
+      c.ws.send(Buffer.from([0, 1, 2, 3]));
+      c.ws.send(JSON.stringify({ request: true, id: 7, method: '__proto__', data: {} }));
+      const e2 = await c.waitFor((e) => e.id === 7);
+      assert.equal(e2.error?.code, 'unknown_method');
+      const ok = await c.request('getRouterRtpCapabilities');
+      assert.equal(ok.ok, true, 'still usable');
+      c.ws.send('x'.repeat(70 * 1024));
+      assert.equal(await c.closed, 1009);
+    });
+
+    it('a silent client does not block the call, and a second connection of the same resident replaces it', async () => {
+      const cookie = await callCookie(mine.id);
+      // Raw TCP: completes the handshake, then never reads, never answers a ping, never sends.
+      const raw = net.connect(Number(new URL(origin).port), '127.0.0.1');
+      await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
+      raw.write(
+        `GET /ws HTTP/1.1\r\nHost: ${new URL(origin).host}\r\nOrigin: ${origin}\r\nCookie: ${cookie}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      const head = await new Promise<string>((resolve) => raw.once('data', (d: Buffer) => resolve(d.toString())));
+      assert.match(head, /^HTTP\/1\.1 101/);
+      raw.pause();
+      const agent = await connect(`?appointment=${mine.id}`, { origin, cookie: agent1 });
+      const caps = await agent.request('getRouterRtpCapabilities');
+      const joined = await agent.request('join', { rtpCapabilities: caps.data });
+      assert.equal(joined.ok, true, 'the agent gets in although the resident side is silent');
+      const resident = await connect('', { origin, cookie });
+      const rCaps = await resident.request('getRouterRtpCapabilities');
+      assert.equal((await resident.request('join', { rtpCapabilities: rCaps.data })).ok, true);
+      // Joining twice on one connection is refused; the call goes on.
+      const again = await resident.request('join', { rtpCapabilities: rCaps.data });
+      assert.equal(again.ok, false);
+      assert.equal(again.error?.code, 'bad_request');
+      // The resident's new connection replaced the silent one: it was told so (and is being closed).
+      let told = '';
+      await new Promise<void>((resolve) => {
+        raw.on('data', (d: Buffer) => {
+          told += d.toString('latin1');
+          if (told.includes('"replaced"')) resolve();
+        });
+        raw.resume();
+      });
+      raw.destroy();
+      // A second tab of the same resident takes over; the first is told and closed with 4001.
+      const second = await connect('', { origin, cookie });
+      assert.equal(await resident.closed, 4001);
+      await agent.waitFor((e) => e.notification === true && e.method === 'peerLeft');
+      second.close();
+      agent.close();
+    });
+  });
+
+  describe('live hub and call events', () => {
+    it("tells only the appointment's agent that the resident waits, and the node sends call events without personal data", async () => {
+      sent.length = 0;
+      const hub1 = await connect('?channel=agent', { origin, cookie: agent1 });
+      const hub2 = await connect('?channel=agent', { origin, cookie: agent2 });
+      await hub1.waitFor((e) => e.type === 'hello');
+      await hub2.waitFor((e) => e.type === 'hello');
+      const resident = await connect('', { origin, cookie: await callCookie(mine.id) });
+      const caps = await resident.request('getRouterRtpCapabilities');
+      await resident.request('join', { rtpCapabilities: caps.data });
+      const p = await hub1.waitFor((e) => e.type === 'presence' && e.appointmentId === mine.id && e.resident === true);
+      assert.equal(p.agent, false);
+      const agent = await connect(`?appointment=${mine.id}`, { origin, cookie: agent1 });
+      await agent.request('join', { rtpCapabilities: (await agent.request('getRouterRtpCapabilities')).data });
+      await hub1.waitFor((e) => e.type === 'presence' && e.agent === true);
+      assert.equal(call.hub.publish('agent1', { type: 'identification', appointmentId: mine.id }), 1);
+      await hub1.waitFor((e) => e.type === 'identification');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(hub2.got.map((e) => e.type), ['hello'], 'agent2 hears nothing about agent1\'s calls');
+
+      assert.equal(call.media.closeRoom(mine.id), true);
+      const deadline = Date.now() + 5000;
+      while (!sent.some((m) => m.event === 'callEnded') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const events = sent.map((m) => m.event);
+      assert.deepEqual(events.filter((e) => e !== 'callEnded'), ['residentJoined', 'agentJoined']);
+      const ended = sent.find((m) => m.event === 'callEnded');
+      assert.ok(ended, 'callEnded sent');
+      assert.equal(typeof ended.durationSeconds, 'number');
+      for (const m of sent) {
+        assert.deepEqual(Object.keys(m).filter((k) => k !== '_msgid').sort(), m.event === 'callEnded' ? ['appointment', 'durationSeconds', 'event', 'topic'] : ['appointment', 'event', 'topic']);
+        assert.deepEqual(m.appointment, { id: mine.id });
+      }
+      assert.equal(await resident.closed, 4002);
+      hub1.close();
+      hub2.close();
+    });
+
+    it('refuses the live channel to visitors, other roles and other origins, and closes it on oversized frames', async () => {
+      assert.equal(await refusal('?channel=agent', { origin }), 401);
+      assert.equal(await refusal('?channel=agent', { origin, cookie: kcc }), 401);
+      assert.equal(await refusal('?channel=agent', { origin, cookie: await callCookie(mine.id) }), 401);
+      assert.equal(await refusal('?channel=agent', { origin: 'https://evil.example', cookie: agent1 }), 403);
+      const hub = await connect('?channel=agent', { origin, cookie: agent1 });
+      hub.ws.send('x'.repeat(4096));
+      assert.equal(await hub.closed, 1009);
+    });
+
+    it('reports the media server in the health checks', async () => {
+      const h = await services.health();
+      assert.equal(h.checks.media?.ok, true);
+    });
+  });
+});
