@@ -362,6 +362,33 @@ describe('idv-agent-dashboard node', function () {
       hub2.close();
     });
 
+    it('a killed media worker mid-call is one call to flows: no second "joined", one callEnded', async () => {
+      const second = await book('agent1', 120, 'k4');
+      sent.length = 0;
+      const join = async (c: Client) => (await c.request('join', { rtpCapabilities: (await c.request('getRouterRtpCapabilities')).data })).ok;
+      const resident = await connect('', { origin, cookie: await callCookie(second.id) });
+      const agent = await connect(`?appointment=${second.id}`, { origin, cookie: agent1 });
+      assert.equal(await join(resident), true);
+      assert.equal(await join(agent), true);
+      const pid = call.media.workerPidOf(second.id);
+      assert.ok(pid);
+      process.kill(pid, 'SIGKILL');
+      await resident.waitFor((e) => e.notification === true && e.method === 'rejoin', 10_000);
+      await agent.waitFor((e) => e.notification === true && e.method === 'rejoin', 10_000);
+      let rejoined = false;
+      for (let i = 0; i < 40 && !rejoined; i++) {
+        rejoined = (await join(resident).catch(() => false)) === true;
+        if (!rejoined) await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.ok(rejoined, 'the resident gets back in on a fresh worker');
+      assert.equal(await join(agent), true);
+      assert.notEqual(call.media.workerPidOf(second.id), pid);
+      assert.deepEqual(call.presence.get(second.id), { resident: true, agent: true });
+      call.media.closeRoom(second.id);
+      await resident.closed;
+      assert.deepEqual(sent.map((m) => m.event), ['residentJoined', 'agentJoined', 'callEnded']);
+    });
+
     it('refuses the live channel to visitors, other roles and other origins, and closes it on oversized frames', async () => {
       assert.equal(await refusal('?channel=agent', { origin }), 401);
       assert.equal(await refusal('?channel=agent', { origin, cookie: kcc }), 401);
