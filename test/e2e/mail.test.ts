@@ -65,9 +65,9 @@ function registered(): boolean {
   return Boolean(pkg['node-red']?.nodes?.['idv-session-link'] && pkg['node-red']?.nodes?.['idv-book-appointment']);
 }
 
-async function bookFirstSlot(base: string, email: string): Promise<string> {
-  const from = new Date().toISOString().slice(0, 10);
-  const to = new Date(Date.now() + 6 * 86_400_000).toISOString().slice(0, 10);
+async function bookFirstSlot(base: string, email: string, daysAhead = 0): Promise<string> {
+  const from = new Date(Date.now() + daysAhead * 86_400_000).toISOString().slice(0, 10);
+  const to = new Date(Date.now() + (daysAhead + 6) * 86_400_000).toISOString().slice(0, 10);
   const slots = (await (await fetch(`${base}/afspraak/slots?from=${from}&to=${to}`)).json()) as { start: string; available: number }[];
   const slot = slots.find((s) => s.available > 0);
   assert.ok(slot, 'a free slot within the week');
@@ -159,6 +159,25 @@ describe('mail journey through the runtime (demo mode)', function () {
       await residentPage.goto(`${base}/v/not-a-token`);
       await expectNoViolations(residentPage, 'link not valid page');
       await residentContext.close();
+
+      // A booking beyond the week the links open ahead: its link shows when the call opens.
+      await bookFirstSlot(base, 'later@example.org', 10);
+      const laterLink = await until('the later confirmation', async () => {
+        const html = await (await staff.get('/dev/mail')).text();
+        for (const m of [...html.matchAll(/href="\/dev\/mail\/([0-9a-f-]{36})"/g)].map((x) => x[1])) {
+          const d = await (await staff.get(`/dev/mail/${m}`)).text();
+          if (d.includes('later@example.org')) return linkRe.exec(d)?.[1];
+        }
+        return undefined;
+      }, 20_000);
+      const earlyContext = await b.newContext();
+      const early = await earlyContext.newPage();
+      const earlyResponse = await early.goto(laterLink);
+      assert.equal(earlyResponse?.status(), 200);
+      assert.match((await early.textContent('main')) ?? '', /Het gesprek is nog niet geopend/);
+      assert.equal((await earlyContext.cookies()).some((c) => c.name === 'idv_call'), false);
+      await expectNoViolations(early, 'too early page');
+      await earlyContext.close();
 
       // The agent: signs in in the browser, reads the mail in /dev/mail and clicks the link there.
       const agentContext = await b.newContext();

@@ -327,6 +327,9 @@ describe('idv-session-link node', function () {
     assert.deepEqual(page.body, { appointmentId: (msg.appointment as Msg).id, role: 'resident' });
     assert.equal((await callPage('agent').get('/call').set('Cookie', pair)).status, 403, 'a resident session is no agent session');
     assert.equal((await callPage().get('/call')).status, 401, 'no cookie, no call');
+    const api = await callPage().get('/call').set('Accept', 'application/json');
+    assert.equal(api.status, 401);
+    assert.equal(api.body.error, 'call_session_required');
     assert.equal((await callPage().get('/call').set('Cookie', `${callCookieName(false)}=${newToken()}`)).status, 401);
   });
 
