@@ -125,14 +125,16 @@ export class CallClient {
   setMic(on: boolean): void {
     this.micOn = on;
     const p = this.media?.producers.get('audio');
-    if (p) on ? p.resume() : p.pause();
+    if (p && on) p.resume();
+    else if (p) p.pause();
     for (const t of this.o.tracks()) if (t.kind === 'audio') t.enabled = on;
   }
 
   setCamera(on: boolean): void {
     this.cameraOn = on;
     const p = this.media?.producers.get('video');
-    if (p) on ? p.resume() : p.pause();
+    if (p && on) p.resume();
+    else if (p) p.pause();
     for (const t of this.o.tracks()) if (t.kind === 'video') t.enabled = on;
   }
 

@@ -20,7 +20,6 @@ function checkDays(value: unknown): number {
 export = function register(RED: NodeAPI): void {
   function IdvAgentDashboard(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
     let closed = false;
     let unmount: (() => void) | undefined;
     let call: CallService | undefined;
@@ -32,16 +31,16 @@ export = function register(RED: NodeAPI): void {
         const p = call!.presence.get(id);
         return p.resident && p.agent;
       }).length;
-      node.status({ fill: 'green', shape: live ? 'dot' : 'ring', text: RED._('idv-agent-dashboard.status.live', { count: live }) });
+      this.status({ fill: 'green', shape: live ? 'dot' : 'ring', text: RED._('idv-agent-dashboard.status.live', { count: live }) });
     };
 
     try {
       const days = checkDays(def.days);
       settingsOf(RED, def.settings); // a selected but invalid settings node is an error here too
       const services = getServices(RED);
-      const router = callRoutes(services, { days, presence: () => call && ((id) => call!.presence.get(id)), log: (m) => node.warn(m) });
+      const router = callRoutes(services, { days, presence: () => call && ((id) => call!.presence.get(id)), log: (m) => this.warn(m) });
       unmount = services.mount(router);
-      node.status({ fill: 'yellow', shape: 'ring', text: 'idv-agent-dashboard.status.starting' });
+      this.status({ fill: 'yellow', shape: 'ring', text: 'idv-agent-dashboard.status.starting' });
 
       getCallService(services)
         .then((c) => {
@@ -50,9 +49,9 @@ export = function register(RED: NodeAPI): void {
           // /ws sits beside the pages, under httpNodeRoot.
           const root = RED.settings.httpNodeRoot;
           if (RED.server) c.attach(RED.server, typeof root === 'string' && root ? root : '/');
-          else node.warn('no HTTP server to attach /ws to: calls cannot connect');
+          else this.warn('no HTTP server to attach /ws to: calls cannot connect');
           const onCall = (e: CallEvent): void => {
-            node.send(callEventMessage(e));
+            this.send(callEventMessage(e));
           };
           const onPresence = (): void => showStatus();
           c.presence.on('call', onCall);
@@ -65,20 +64,20 @@ export = function register(RED: NodeAPI): void {
         })
         .catch((e: unknown) => {
           if (closed) return;
-          node.error(`idv-agent-dashboard: ${(e as Error).message}`);
-          node.status({ fill: 'red', shape: 'ring', text: 'idv-agent-dashboard.status.mediaDown' });
+          this.error(`idv-agent-dashboard: ${(e as Error).message}`);
+          this.status({ fill: 'red', shape: 'ring', text: 'idv-agent-dashboard.status.mediaDown' });
         });
     } catch (e) {
       const problem = (e as Error).message;
-      node.error(`idv-agent-dashboard: ${problem}`);
-      node.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+      this.error(`idv-agent-dashboard: ${problem}`);
+      this.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    this.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       detach?.();
       unmount?.();
-      node.status({});
+      this.status({});
       done();
     });
   }
