@@ -56,15 +56,14 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 }
 
 export async function startIdentHarness(): Promise<IdentHarness> {
-  let app: express.Application | undefined;
-  const server = http.createServer((req, res) => (app ? app(req, res) : res.writeHead(503).end()));
+  const app = express();
+  const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const dataDir = tempDir('idv-e2e-ident-');
   // The public URL is this server: the demo IdP sends the browser back to <base>/auth/callback.
   const config = loadConfig({ IDV_MODE: 'demo', IDV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', IDV_PUBLIC_URL: base, IDV_MEDIA_WORKERS: '1' });
   const logs: string[] = [];
-  app = express();
   const services = initServices({ config, app, log: { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) } });
   await services.staffStore.upsertUser({ username: 'agent1', displayName: 'Agent Een', roles: ['agent'], passwordHash: await hashPassword(AGENT_PASSWORD) });
   const call = await getCallService(services);
