@@ -4,8 +4,13 @@ import express from 'express';
 import { DateTime } from 'luxon';
 import type { ParsedMail } from 'mailparser';
 import supertest from 'supertest';
+import { createServer } from 'node:http';
+import { parseBookingMessage } from '../../lib/access/booking-message';
 import { callCookieName, requireCallSession } from '../../lib/access/call-session';
 import { linkServiceOf } from '../../lib/access/links';
+import { notifyBooked } from '../../lib/access/notifier';
+import { publicBase } from '../../lib/access/public-base';
+import { parseAgentEmails, validateSessionLinkConfig } from '../../lib/access/session-link-config';
 import { mailServiceOf } from '../../lib/mail-service';
 import { currentServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
@@ -742,5 +747,49 @@ describe('/dev/mail in production mode', () => {
     await smtp.waitFor(1);
     assert.equal(smtp.received[0].envelope.to[0], 'jan@example.org', 'SMTP_URL is used');
     assert.ok(smtp.received[0].parsed.text?.includes(`https://video.example.nl/v/${token}`), 'links are built from IDV_PUBLIC_URL');
+  });
+});
+
+describe('lib/access helpers behind the node', () => {
+  it('publicBase: IDV_PUBLIC_URL wins, then the settings, then the real port of a runtime started on port 0', async () => {
+    const derived = { host: '127.0.0.1', port: 1880, publicUrl: 'http://127.0.0.1:1880' };
+    assert.equal(publicBase({ ...derived, publicUrl: 'https://video.gemeente.nl' }, 'https://other.example'), 'https://video.gemeente.nl');
+    assert.equal(publicBase(derived, 'https://video.gemeente.nl/'), 'https://video.gemeente.nl');
+    assert.equal(publicBase(derived, undefined), 'http://127.0.0.1:1880');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      assert.equal(publicBase({ host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1:0' }, undefined, server), `http://127.0.0.1:${port}`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('agent address lists: errors name the line, never the address', async () => {
+    const errors: string[] = [];
+    const map = parseAgentEmails('# team\nAgent1 = anna@gemeente.example\n\nagent2: geheim adres@x\nagent1=dubbel@gemeente.example\nagent3 = a@b.nl, c@d.nl', errors);
+    assert.deepEqual([...map], [['agent1', 'anna@gemeente.example']]);
+    assert.deepEqual(errors, ['agentEmails line 4: expected "username = address"', 'agentEmails line 5: this username is listed twice', 'agentEmails line 6: expected "username = address"']);
+  });
+
+  it('the agent announcement carries the dashboard link, also through an administrator template', async () => {
+    const queued: { kind: string; text: string }[] = [];
+    const deps = {
+      links: { issue: async () => newToken(), revokeForAppointment: async () => 0 } as never,
+      outbox: { enqueue: async (m: { kind: string; text: string }) => (queued.push(m), { id: String(queued.length), messageId: 'x' }), discard: async () => 0 },
+      agentName: async () => 'Anna',
+    };
+    const event = booking() as never;
+    const parsed = parseBookingMessage(event);
+    for (const templates of [{}, { 'agent-announcement': { nl: { text: 'Hallo {{name}}\n\n{{link}}\n\nOverzicht: {{dashboardLink}}' } } }]) {
+      queued.length = 0;
+      const v = validateSessionLinkConfig({ agentEmails: 'agent1 = anna@gemeente.example', templates });
+      assert.ok(v.ok);
+      await notifyBooked(deps, { base: BASE, host: 'video.example.nl', municipality: 'Gemeente Testdorp', fromAddress: 'video@testdorp.example', config: v.config }, parsed);
+      const agent = queued.find((m) => m.kind === 'agent-announcement');
+      assert.ok(agent?.text.includes(`${BASE}/agent`), JSON.stringify(templates));
+      assert.ok(!agent?.text.includes('{{dashboardLink}}'));
+    }
   });
 });
