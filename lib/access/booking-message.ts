@@ -3,8 +3,12 @@ import { toDateTime } from '../links/window';
 import { isEmailAddress, isHttpUrl, normalizeEmail } from '../mail/sanitize';
 import type { MailLang } from '../mail/when';
 
-/** What idv-session-link reads from a booking message (the output of idv-book-appointment). */
-export interface BookingEvent {
+/**
+ * What idv-session-link takes from a booking message: the validated, normalised part of the BookingEvent that
+ * idv-book-appointment sends (lib/booking-pages/events.ts). Its own type, because a flow may build the message
+ * itself (a CRM, another booking system), so nothing in it is trusted until parsed here.
+ */
+export interface AppointmentNotice {
   event: 'booked' | 'cancelled';
   appointment: {
     id: string;
@@ -55,7 +59,7 @@ function instant(value: unknown, path: string): string {
 }
 
 /** Validates a booking message; throws a 400 UserError naming the first bad field. Nothing is changed by reading. */
-export function parseBookingMessage(msg: Record<string, unknown>): BookingEvent {
+export function parseBookingMessage(msg: Record<string, unknown>): AppointmentNotice {
   const event = msg.event;
   if (event !== 'booked' && event !== 'cancelled') bad('msg.event', "must be 'booked' or 'cancelled'");
   const a = obj(msg.appointment, 'msg.appointment');

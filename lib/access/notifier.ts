@@ -3,7 +3,7 @@ import { validityWindow } from '../links/window';
 import { composeAppointmentMail } from '../mail/compose';
 import { DEFAULT_TEMPLATES, type MailKind, type MailLang, type MailTemplate } from '../mail/templates';
 import type { Outbox, OutgoingMail } from '../mail/outbox';
-import type { BookingEvent } from './booking-message';
+import type { AppointmentNotice } from './booking-message';
 import { DASHBOARD_PLACEHOLDER, type SessionLinkConfig } from './session-link-config';
 
 /** What the notifier needs around it; the node supplies the process-wide services. */
@@ -87,7 +87,7 @@ async function enqueueAll(deps: NotifierDeps, appointmentId: string, mails: Outg
  * announcement into the outbox. Rendering happens before anything is queued; if it or the queue fails, the new
  * links are revoked again, so nothing is left half-done.
  */
-export async function notifyBooked(deps: NotifierDeps, ctx: NotifyContext, ev: BookingEvent): Promise<BookedResult> {
+export async function notifyBooked(deps: NotifierDeps, ctx: NotifyContext, ev: AppointmentNotice): Promise<BookedResult> {
   const { config } = ctx;
   const a = ev.appointment;
   const window = validityWindow(a.start, a.end, { beforeMinutes: config.beforeMinutes, afterMinutes: config.afterMinutes });
@@ -147,7 +147,7 @@ export async function notifyBooked(deps: NotifierDeps, ctx: NotifyContext, ev: B
  * A cancellation: links and call sessions stop working at once, unsent confirmations are dropped (their links are
  * dead), and the cancellations go out with METHOD:CANCEL for the same UID and a higher SEQUENCE.
  */
-export async function notifyCancelled(deps: NotifierDeps, ctx: NotifyContext, ev: BookingEvent): Promise<CancelledResult> {
+export async function notifyCancelled(deps: NotifierDeps, ctx: NotifyContext, ev: AppointmentNotice): Promise<CancelledResult> {
   const { config } = ctx;
   const a = ev.appointment;
   const agentEmail = config.agentEmails.get(a.agent.toLowerCase());
