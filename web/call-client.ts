@@ -307,9 +307,10 @@ export class CallClient {
       return;
     }
     media.consumers.set(consumer.id, consumer);
-    // One stream per remote side: a new track of a kind replaces the old one of that kind.
-    const tracks = this.remote.getTracks().filter((t) => t.kind !== consumer.kind);
-    this.remote = new MediaStream([...tracks, consumer.track]);
+    // One stream per remote side, changed in place: giving the <video> a new stream object restarts its pipeline
+    // and delays the first frame. A new track of a kind replaces the old one of that kind.
+    for (const t of this.remote.getTracks()) if (t.kind === consumer.kind) this.remote.removeTrack(t);
+    this.remote.addTrack(consumer.track);
     this.o.onRemoteStream(this.remote);
     await this.request('resumeConsumer', { consumerId: consumer.id });
   }
@@ -319,8 +320,7 @@ export class CallClient {
     if (!consumer) return;
     this.media?.consumers.delete(id);
     consumer.close();
-    this.remote = new MediaStream(this.remote.getTracks().filter((t) => t !== consumer.track));
-    this.o.onRemoteStream(this.remote);
+    this.remote.removeTrack(consumer.track);
   }
 
   private onTransportState(media: Media, t: types.Transport, s: string, gen: number): void {
@@ -518,6 +518,7 @@ export function createStage(opts: {
       opts.onPeer(present);
     },
     onRemoteStream: (stream) => {
+      if (remoteVideo.srcObject === stream) return;
       remoteVideo.srcObject = stream;
       void remoteVideo.play().catch(() => undefined);
     },

@@ -1,0 +1,278 @@
+/**
+ * Call benchmark in Debian's Chromium (fake camera and microphone): join to first remote frame, p50 and p95 over
+ * BENCH_JOINS joins (default 12), of
+ *   - the product: the resident's /call page (after its device check) joining an agent who waits in the dashboard,
+ *     through the real access link, cookie, /ws authentication and room;
+ *   - a bare mediasoup call: a minimal page with mediasoup-client only (no UI, no device check), on the same server,
+ *     the same worker and the same signaling, same fake camera, same agent on the other end.
+ * Both are timed in the page from the click (resp. script start, with the camera already open) until the remote
+ * <video> has presented a frame. Then memory per call: media worker and runtime RSS with 0 and with BENCH_CALLS
+ * (default 3) concurrent browser calls.
+ *
+ * Run: node scripts/build.js && node dist/scripts/bench/call.js
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import express from 'express';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { acquireAccessRoutes } from '../../lib/access/routes';
+import { appointmentStoreOf, linkServiceOf } from '../../lib/call/deps';
+import { callRoutes } from '../../lib/call/routes';
+import { getCallService, type CallService } from '../../lib/call/service';
+import { loadConfig } from '../../lib/config';
+import { initServices, type Services } from '../../lib/services';
+import { hashPassword } from '../../lib/staff/password';
+import { launchBrowser } from '../../test/support/browser';
+import { tempDir } from '../../test/support/runtime';
+
+const PASSWORD = 'bench-agent-password';
+const passwordHash = hashPassword(PASSWORD);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function intEnv(name: string, fallback: number, max: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0 || n > max) throw new Error(`${name} must be a whole number from 1 to ${max}`);
+  return n;
+}
+
+function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]);
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The bare client: mediasoup-client and the signaling envelope, nothing else. Bundled by esbuild at start. */
+const BARE_CLIENT = `
+import { Device } from 'mediasoup-client';
+(async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { ideal: 1280 }, height: { ideal: 720 } } });
+  await new Promise((r) => document.getElementById('go').addEventListener('click', r, { once: true }));
+  const t0 = performance.now();
+  const ws = new WebSocket('ws://' + location.host + '/ws');
+  let n = 0; const pending = new Map();
+  const req = (method, data = {}) => new Promise((resolve, reject) => { const id = ++n; pending.set(id, { resolve, reject }); ws.send(JSON.stringify({ request: true, id, method, data })); });
+  const video = document.getElementById('remote-video');
+  const remote = new MediaStream();
+  let recv;
+  ws.onmessage = async (ev) => {
+    const m = JSON.parse(ev.data);
+    if (m.response) { const p = pending.get(m.id); pending.delete(m.id); m.ok ? p.resolve(m.data) : p.reject(new Error(m.error.code)); return; }
+    if (m.method === 'newConsumer') {
+      const c = await recv.consume({ id: m.data.id, producerId: m.data.producerId, kind: m.data.kind, rtpParameters: m.data.rtpParameters });
+      remote.addTrack(c.track); video.srcObject = remote; await req('resumeConsumer', { consumerId: c.id });
+    }
+  };
+  await new Promise((r) => (ws.onopen = r));
+  const device = new Device();
+  await device.load({ routerRtpCapabilities: await req('getRouterRtpCapabilities') });
+  const s = await req('createWebRtcTransport', { direction: 'send' });
+  const r = await req('createWebRtcTransport', { direction: 'recv' });
+  const send = device.createSendTransport(s); recv = device.createRecvTransport(r);
+  for (const t of [send, recv]) t.on('connect', ({ dtlsParameters }, ok, fail) => req('connectWebRtcTransport', { transportId: t.id, dtlsParameters }).then(ok, fail));
+  send.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => req('produce', { transportId: send.id, kind, rtpParameters, appData }).then(ok, fail));
+  await req('join', { rtpCapabilities: device.rtpCapabilities });
+  for (const track of stream.getTracks()) await send.produce({ track });
+  const poll = () => (video.getVideoPlaybackQuality().totalVideoFrames > 0 ? (document.body.dataset.firstFrameMs = String(performance.now() - t0)) : setTimeout(poll, 5));
+  poll();
+})();
+`;
+
+/** Times the product's page: from the click on "Naar het gesprek" until the remote video presented a frame. */
+const TIME_PRODUCT_JOIN = `new Promise((resolve) => {
+  const video = document.getElementById('remote-video');
+  const t0 = performance.now();
+  const poll = () => (video.getVideoPlaybackQuality().totalVideoFrames > 0 ? resolve(performance.now() - t0) : setTimeout(poll, 5));
+  document.getElementById('start-call').click();
+  poll();
+})`;
+
+interface Setup {
+  services: Services;
+  call: CallService;
+  server: http.Server;
+  base: string;
+  close(): Promise<void>;
+}
+
+async function startServer(bareScript: string): Promise<Setup> {
+  const dataDir = tempDir('idv-bench-call-');
+  const config = loadConfig({ IDV_MODE: 'demo', IDV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', IDV_MEDIA_WORKERS: '1' });
+  const app = express();
+  const server = http.createServer(app);
+  const services = initServices({ config, app, log: { info: () => undefined, warn: () => undefined, error: (m) => console.error(m) } });
+  const call = await getCallService(services);
+  call.attach(server);
+  // The bare page exists only in this benchmark process.
+  app.get('/bench/bare', (_req, res) => {
+    res.type('html').send('<!DOCTYPE html><html lang="en"><body><button id="go">go</button><video id="remote-video" autoplay playsinline muted></video><script src="/bench/bare.js"></script></body></html>');
+  });
+  app.get('/bench/bare.js', (_req, res) => res.type('js').send(bareScript));
+  const unmount = services.mount(callRoutes(services, { presence: () => (id) => call.presence.get(id), log: () => undefined }));
+  const release = acquireAccessRoutes(services);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    services,
+    call,
+    server,
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      release();
+      unmount();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An appointment running now, for its own agent (one agent cannot hold two overlapping appointments). */
+async function book(s: Setup, agent: string): Promise<{ id: string; residentLink: string }> {
+  const now = Date.now();
+  await s.services.staffStore.upsertUser({ username: agent, displayName: agent, roles: ['agent'], passwordHash: await passwordHash });
+  const { appointment } = await appointmentStoreOf(s.services).create(
+    {
+      startUtc: new Date(now - 60_000).toISOString(),
+      endUtc: new Date(now + 30 * 60_000).toISOString(),
+      topic: 'Benchmark',
+      channel: 'website',
+      bookedBy: null,
+      resident: { name: 'Bench', email: `${agent}@example.test`, phone: null, remarks: null },
+      cancelTokenHash: `bench-${agent}`,
+      idempotencyKey: `bench-${agent}`,
+      createdAt: new Date(now).toISOString(),
+    },
+    { candidates: [agent], dayStartUtc: new Date(now - 86_400_000).toISOString(), dayEndUtc: new Date(now + 86_400_000).toISOString(), bufferMinutes: 0, idempotentSinceUtc: new Date(now).toISOString() },
+  );
+  const token = await linkServiceOf(s.services).issue({
+    appointmentId: appointment.id,
+    role: 'resident',
+    validFrom: new Date(now - 3_600_000).toISOString(),
+    validUntil: new Date(now + 3_600_000).toISOString(),
+  });
+  return { id: appointment.id, residentLink: `${s.base}/v/${token}` };
+}
+
+async function context(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ permissions: ['camera', 'microphone'] });
+}
+
+/** The agent, signed in, in the call of the appointment from the dashboard (waits there for every resident). */
+async function agentInCall(browser: Browser, s: Setup, agent: string, appointmentId: string): Promise<BrowserContext> {
+  const ctx = await context(browser);
+  const page = await ctx.newPage();
+  await page.goto(`${s.base}/login?next=${encodeURIComponent(`/agent/call/${appointmentId}`)}`);
+  await page.fill('#username', agent);
+  await page.fill('#password', PASSWORD);
+  await page.click('main form button[type="submit"]');
+  await page.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
+  const deadline = Date.now() + 20_000;
+  while (!s.call.presence.get(appointmentId).agent && Date.now() < deadline) await sleep(50);
+  if (!s.call.presence.get(appointmentId).agent) throw new Error('agent did not join');
+  return ctx;
+}
+
+async function residentJoin(browser: Browser, s: Setup, link: string, keep = false): Promise<{ ms: number; ctx: BrowserContext; page: Page }> {
+  const ctx = await context(browser);
+  const page = await ctx.newPage();
+  await page.goto(link);
+  await page.locator('#start-call:enabled').waitFor({ timeout: 15_000 });
+  const ms = await page.evaluate<number>(TIME_PRODUCT_JOIN);
+  if (!keep) await ctx.close();
+  return { ms, ctx, page };
+}
+
+async function bareJoin(browser: Browser, s: Setup, link: string): Promise<number> {
+  const ctx = await context(browser);
+  const page = await ctx.newPage();
+  await page.goto(link); // sets the call cookie
+  await page.goto(`${s.base}/bench/bare`);
+  await sleep(500); // camera open before the clock starts, as after the product's device check
+  await page.click('#go');
+  // Polled from here: the page's CSP (as for every page of ours) forbids the eval behind waitForFunction(string).
+  let ms = NaN;
+  for (const end = Date.now() + 20_000; Number.isNaN(ms) && Date.now() < end; await sleep(20)) {
+    ms = Number(await page.evaluate<string | undefined>('document.body.dataset.firstFrameMs') ?? NaN);
+  }
+  if (Number.isNaN(ms)) throw new Error('bare page: no remote frame within 20 s');
+  await ctx.close();
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const joins = intEnv('BENCH_JOINS', 12, 100);
+  const concurrent = intEnv('BENCH_CALLS', 3, 10);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const bundle = await esbuild.build({ stdin: { contents: BARE_CLIENT, resolveDir: path.resolve(__dirname, '..', '..', '..'), loader: 'js' }, bundle: true, write: false, format: 'iife', minify: true });
+  const s = await startServer(bundle.outputFiles[0].text);
+  const browser = await launchBrowser();
+  try {
+    const main = await book(s, 'agent0');
+    const agent = await agentInCall(browser, s, 'agent0', main.id);
+    // One warm-up join of each kind (browser and worker caches), not counted.
+    await residentJoin(browser, s, main.residentLink);
+    await bareJoin(browser, s, main.residentLink);
+    const product: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < joins; i++) {
+      // Alternating, so drift on the machine touches both the same way.
+      product.push((await residentJoin(browser, s, main.residentLink)).ms);
+      bare.push(await bareJoin(browser, s, main.residentLink));
+    }
+    await agent.close();
+    console.log(`join -> first remote frame in Chromium over ${joins} joins each:`);
+    console.log(`  product (/call page): p50 ${percentile(product, 50)} ms, p95 ${percentile(product, 95)} ms`);
+    console.log(`  bare mediasoup page : p50 ${percentile(bare, 50)} ms, p95 ${percentile(bare, 95)} ms`);
+
+    await sleep(2000);
+    const workerPid = s.call.media.workerPids()[0];
+    const before = { worker: rssMiB(workerPid), node: process.memoryUsage().rss / 2 ** 20 };
+    const contexts: BrowserContext[] = [];
+    for (let i = 1; i <= concurrent; i++) {
+      const a = await book(s, `agent${i}`);
+      contexts.push(await agentInCall(browser, s, `agent${i}`, a.id));
+      contexts.push((await residentJoin(browser, s, a.residentLink, true)).ctx);
+    }
+    await sleep(5000);
+    const during = { worker: rssMiB(workerPid), node: process.memoryUsage().rss / 2 ** 20 };
+    const per = (a: number, b: number) => Math.round(((b - a) / concurrent) * 100) / 100;
+    console.log(
+      `memory with ${concurrent} concurrent browser calls: worker RSS ${before.worker.toFixed(1)} -> ${during.worker.toFixed(1)} MiB ` +
+        `(+${per(before.worker, during.worker)} MiB/call), runtime RSS ${before.node.toFixed(1)} -> ${during.node.toFixed(1)} MiB (+${per(before.node, during.node)} MiB/call)`,
+    );
+    console.log(
+      JSON.stringify({
+        benchmark: 'call',
+        joins,
+        product: { p50: percentile(product, 50), p95: percentile(product, 95), samples: product.map(Math.round) },
+        bare: { p50: percentile(bare, 50), p95: percentile(bare, 95), samples: bare.map(Math.round) },
+        memory: { calls: concurrent, workerMiBPerCall: per(before.worker, during.worker), runtimeMiBPerCall: per(before.node, during.node) },
+      }),
+    );
+    for (const c of contexts) await c.close();
+  } finally {
+    await browser.close();
+    await s.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`call benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
