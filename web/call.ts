@@ -75,6 +75,8 @@ function startCall(): void {
     url: signalingUrl(),
     local: () => local,
     otherRole: 'agent',
+    // Pushes this page does not handle itself (the identification pop-up) go to web/identify.ts as a DOM event.
+    onNotification: (method, data) => document.dispatchEvent(new CustomEvent('idv:call-notification', { detail: { method, data } })),
     onState: (s) => {
       if (s === 'joined' && !agentHere) announce(t.waiting ?? '');
       if (s === 'ended' || s === 'replaced') {

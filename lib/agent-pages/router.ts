@@ -99,8 +99,8 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
         title: t.title,
         branding: o.branding(),
         path: req.baseUrl + req.path,
-        scripts: ['agent.js'],
-        styles: ['call.css'],
+        scripts: ['agent.js', 'identify-agent.js'],
+        styles: ['call.css', 'identify.css'],
         headerExtra: logoutForm(lang, o.csrf.issue(req, res), staff.displayName, req.baseUrl),
         data: { texts: JSON.stringify({ ...CLIENT[lang], ...AGENT_CLIENT[lang] }), role: 'agent', lang },
         main: html`<h1 class="utrecht-heading-1">${t.title}</h1>

@@ -41,8 +41,8 @@ export function callPagesRouter(o: CallPagesOptions): Router {
         title: t.title,
         branding: o.branding(),
         path: req.baseUrl + req.path,
-        scripts: ['call.js'],
-        styles: ['call.css'],
+        scripts: ['call.js', 'identify.js'],
+        styles: ['call.css', 'identify.css'],
         data: { texts: JSON.stringify(CLIENT[lang]), role: 'resident' },
         main: html`<h1 class="utrecht-heading-1">${t.title}</h1>
 <p id="status" class="utrecht-paragraph idv-status" role="status" aria-live="polite"></p>
