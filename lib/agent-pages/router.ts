@@ -82,7 +82,7 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
   r.get('/agent/call/:id', ...guard, asyncRoute(async (req, res) => {
     const id = req.params.id;
     const a = APPOINTMENT_ID.test(id) ? await o.appointments.get(id) : null;
-    if (!a || a.agent !== req.staff!.username || a.status !== 'booked') {
+    if (!a || a.agent.toLowerCase() !== req.staff!.username || a.status !== 'booked') {
       const lang = pickLang(req);
       return sendErrorPage(req, res, 404, AGENT[lang].notFoundTitle, AGENT[lang].notFoundText, o.branding());
     }

@@ -68,7 +68,7 @@ export async function authenticateCall(req: IncomingMessage, deps: CallAuthDeps)
     const username = await signedInAgent(req, deps);
     if (!username) return null;
     const appointment = await deps.appointments.get(wanted);
-    if (!appointment || appointment.status !== 'booked' || appointment.agent !== username) return null;
+    if (!appointment || appointment.status !== 'booked' || appointment.agent.toLowerCase() !== username) return null;
     return { appointmentId: appointment.id, role: 'agent', sessionId: `staff:${username}` };
   }
   const cookie = cookieFrom(req.headers.cookie, callCookieName(deps.secure));

@@ -216,6 +216,8 @@ describe('video call in Chromium (e2e)', function () {
     await assertMediaFlows(resident, 'resident');
     await assertMediaFlows(agent, 'agent');
     assert.equal(await agent.locator('#identification').getAttribute('data-appointment-id'), appointmentId, 'the identification panel knows the call');
+    await waitFor('a measured connection quality', async () => ['good', 'fair'].includes((await resident.locator('#quality').getAttribute('data-quality')) ?? ''));
+    assert.match(await resident.locator('#quality').innerText(), /^(goed|matig)$/);
     const axeCall = await axeViolations(resident);
     assert.equal(axeCall.length, 0, describeViolations(axeCall));
     const axeAgentCall = await axeViolations(agent);
