@@ -145,6 +145,10 @@ async function main(): Promise<void> {
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  // Started on port 0 (tests, a second local instance): links must carry the port we really listen on.
+  if (!config.publicUrlFromEnv && config.port === 0) {
+    (config as { publicUrl: string }).publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  }
   await RED.start();
   console.log(`[idv] ID Video (${config.mode} mode) listening on http://${config.host}:${port}  editor: /admin  data: ${config.dataDir}`);
 

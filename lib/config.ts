@@ -11,6 +11,8 @@ export interface RuntimeConfig {
   host: string;
   /** Public base URL as residents reach it, without trailing slash (e.g. https://video.gemeente.nl). */
   publicUrl: string;
+  /** True when IDV_PUBLIC_URL set it: then it wins over the idv-settings node's public URL. */
+  publicUrlFromEnv: boolean;
   credentialSecret?: string;
   smtpUrl?: string;
   demoPassword?: string;
@@ -102,6 +104,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
     port,
     host,
     publicUrl,
+    publicUrlFromEnv: !!env.IDV_PUBLIC_URL,
     credentialSecret: env.IDV_CREDENTIAL_SECRET || undefined,
     smtpUrl: env.SMTP_URL || undefined,
     demoPassword: mode === 'demo' ? env.IDV_DEMO_PASSWORD || undefined : undefined,

@@ -4,6 +4,7 @@ import type { BookingEvent } from '../../lib/booking-pages/events';
 import { validateBookingPageConfig } from '../../lib/booking-pages/options';
 import { createBookingRouter } from '../../lib/booking-pages/router';
 import { getServices } from '../../lib/services';
+import { publicBase } from '../../lib/access/public-base';
 import { createSqliteAppointmentStore } from '../../lib/store/sqlite/appointments';
 import { scheduleOf, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
@@ -39,7 +40,7 @@ export = function register(RED: NodeAPI): void {
         csrf: services.csrf,
         hmacKey: services.hmacKey,
         secure: services.secure,
-        publicUrl: () => settings?.publicUrl ?? services.config.publicUrl,
+        publicUrl: () => publicBase(services.config, settings?.publicUrl),
         branding: () => services.branding(),
         requireStaff: config.mode === 'kcc' ? services.staff.requireStaff('kcc') : undefined,
         log: (m) => this.warn(m),

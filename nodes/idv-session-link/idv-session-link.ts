@@ -122,7 +122,7 @@ export = function register(RED: NodeAPI): void {
         done(e as Error);
         return;
       }
-      const base = publicBase(services.config, instance.publicUrl, RED.server);
+      const base = publicBase(services.config, instance.publicUrl);
       const ctx = { base, host: mailHost(base), municipality: instance.municipality, fromAddress: instance.fromAddress, config };
       const work =
         event.event === 'booked'
