@@ -173,7 +173,7 @@ async function showSet(id: string): Promise<void> {
   if (!res.ok) return;
   const v = (await res.json()) as Values;
   if (shownSets.has(id)) return;
-  const box = el('section', { class: 'idv-ident-verified', 'aria-labelledby': `idv-ident-h-${id}`, 'data-set': id });
+  const box = el('section', { class: 'idv-ident-verified', 'aria-labelledby': `idv-ident-h-${id}`, 'data-set': id, 'data-shown-at': String(Date.now()) });
   const h = el('h3', { id: `idv-ident-h-${id}`, class: 'utrecht-heading-3' }, T.verified);
   h.append(' ', el('span', { class: 'idv-ident-badge' }, `✓ ${T.badge}`));
   const dl = el('dl', { class: 'idv-ident-values' });
@@ -216,6 +216,7 @@ function onNotice(n: Notice): void {
 
 async function refresh(): Promise<void> {
   if (!appointmentId) return;
+  const askedAt = Date.now();
   const res = await fetch(`/auth/agent/appointments/${encodeURIComponent(appointmentId)}?after=${lastSeq}`, { credentials: 'same-origin', headers: { accept: 'application/json' }, cache: 'no-store' }).catch(() => undefined);
   if (!res || !res.ok) return;
   const s = (await res.json()) as State;
@@ -226,7 +227,8 @@ async function refresh(): Promise<void> {
   }
   for (const n of s.notices) onNotice(n);
   const live = new Set(s.sets.map((x) => x.attributeSetId));
-  for (const id of [...shownSets.keys()]) if (!live.has(id)) removeSet(id);
+  // A set shown after this answer was asked for is newer than the answer: it stays.
+  for (const [id, box] of [...shownSets]) if (!live.has(id) && Number(box.dataset.shownAt) < askedAt) removeSet(id);
   for (const id of live) void showSet(id);
 }
 
