@@ -16,11 +16,13 @@ import { appointmentStoreOf, linkServiceOf } from '../../lib/call/deps';
 import { getCallService } from '../../lib/call/service';
 import { loadConfig } from '../../lib/config';
 import { DEMO_ACCOUNTS, DIGID_ACR_ORDER, type DemoAccount } from '../../lib/demo/idp';
+import { demoMethods } from '../../lib/identification/demo';
+import { methodFromEditor } from '../../lib/identification/method-config';
 import { identificationServiceOf, type IdentificationService } from '../../lib/identification/service';
 import { initServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
 import { Client } from '../support/http-client';
-import { helper } from '../support/node-red';
+import { helper, startServices, stopServices } from '../support/node-red';
 import { loginWithHttp, startTestOp, type TestOp } from '../support/oidc-provider';
 import { tempDir } from '../support/runtime';
 import { startHostileOp, type HostileOp } from '../unit/auth/hostile-op';
@@ -609,5 +611,42 @@ describe('identification nodes and routes', function () {
       assert.equal((await agentClient('agent1').get('/admin-log')).status, 403);
       assert.equal((await new Client(base).get('/admin-log')).status, 303, 'signed out: to the login page');
     });
+  });
+});
+
+describe('identification configuration', function () {
+  this.timeout(20_000);
+  after(async () => {
+    await helper.unload();
+    await stopServices();
+  });
+
+  it('idv-auth-method is validated at runtime: every bad field named, the secret never echoed', () => {
+    const secret = 'short-secret';
+    const r = methodFromEditor(
+      { methodId: 'Bad Id', displayName: '', logo: 'url', logoUrl: 'http://example.com/logo.png', issuer: 'http://idp.example', clientId: 'c', clientAuth: 'client_secret_basic', scopes: 'openid', extraAuthParams: 'state=x\nkc_idp_hint=digid', claims: '[{"claim":"bsn","key":"BSN","labelNl":"BSN","labelEn":"BSN","kind":"number"}]', acrMinimum: 'hoog', acrOrder: 'basis midden' },
+      { clientSecret: secret },
+    );
+    assert.equal(r.ok, false);
+    const text = r.ok ? '' : r.errors.join('\n');
+    for (const field of ['id:', 'displayName:', 'logo:', 'issuer:', 'clientSecret:', 'extraAuthParams:', 'acr:', 'claims[0].key:', 'claims[0].kind:']) assert.ok(text.includes(field), `${field} in ${text}`);
+    assert.ok(!text.includes(secret));
+    const jwk = methodFromEditor({ methodId: 'x', displayName: 'X', logo: 'generic', issuer: 'https://idp.example', clientId: 'c', clientAuth: 'private_key_jwt', scopes: 'openid', claims: '[{"claim":"name","key":"name","labelNl":"Naam","labelEn":"Name"}]' }, { privateKey: '{"kty":"oct","k":"c2VjcmV0"}' });
+    assert.equal(jwk.ok, false);
+    assert.ok(!jwk.ok && !jwk.errors.join(' ').includes('c2VjcmV0'));
+  });
+
+  it('an invalid method makes idv-request-auth refuse every message with a clear error; demo methods never outside demo mode', async () => {
+    startServices({ IDV_PUBLIC_URL: PUBLIC_URL });
+    await helper.load([settingsNode, methodNode, requestNode], [
+      { id: 'bad', type: 'idv-auth-method', methodId: 'digid', displayName: 'DigiD', logo: 'digid', issuer: 'http://idp.example', clientId: 'c', clientAuth: 'client_secret_basic', scopes: 'openid', claims: '[]' },
+      { id: 'ra', type: 'idv-request-auth', method1: 'bad', wires: [[]] },
+    ], { bad: { clientSecret: 'a-long-enough-secret-1234' } });
+    const errors: string[] = [];
+    helper.getNode('ra').on('call:error', (call: Msg) => errors.push(String(call.args[0]?.message ?? call.args[0])));
+    helper.getNode('ra').receive({ appointment: { id: 'x' }, agent: 'agent1', purpose: 'p' });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.match(errors.join('\n'), /not configured: the method "bad" is invalid: .*issuer/);
+    await assert.rejects(demoMethods({ config: { mode: 'production' } } as unknown as Services, REDIRECT_URI), /demo mode only/);
   });
 });
