@@ -361,7 +361,10 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     };
     if (!result.ok) return fail(result.reason, result.methodId);
     // The request went away meanwhile (call ended, the agent asked again): the answer is not kept.
-    if (!request || request.appointmentId !== result.appointmentId) return fail('expired', result.methodId);
+    if (!request || request.appointmentId !== result.appointmentId) {
+      for (const a of result.attributes) a.value = '';
+      return fail('expired', result.methodId);
+    }
     this.requests.take(request.requestId);
     const keep = new Set(request.attributeKeys);
     const attributes = result.attributes.filter((a) => keep.has(a.key));
