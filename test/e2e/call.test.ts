@@ -13,7 +13,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import express from 'express';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { acquireAccessRoutes } from '../../lib/access/routes';
 import { appointmentStoreOf, linkServiceOf } from '../../lib/call/deps';
 import { callRoutes } from '../../lib/call/routes';
@@ -21,7 +21,7 @@ import { getCallService, type CallService } from '../../lib/call/service';
 import { loadConfig } from '../../lib/config';
 import { initServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
-import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
+import { axeViolations, CHROMIUM_ARGS, chromiumPath, describeViolations, launchBrowser } from '../support/browser';
 import { tempDir } from '../support/runtime';
 
 const PASSWORD = 'agent-password-for-tests';
@@ -262,6 +262,43 @@ describe('video call in Chromium (e2e)', function () {
     await resident.locator('#reconnecting').waitFor({ state: 'hidden', timeout: 10_000 });
     const status = await resident.locator('#status').innerText();
     assert.match(status, /Verbinding hersteld|medewerker/);
+  });
+
+  it('explains a denied camera and microphone permission and offers to try again', async () => {
+    // Without the flag that auto-accepts the permission prompt, and with the permission set to denied.
+    const strict = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS.filter((a) => a !== '--use-fake-ui-for-media-stream') });
+    try {
+      const ctx = await strict.newContext();
+      const page = await ctx.newPage();
+      const cdp = await ctx.newCDPSession(page);
+      const { targetInfo } = (await cdp.send('Target.getTargetInfo')) as { targetInfo: { browserContextId?: string } };
+      for (const name of ['camera', 'microphone']) {
+        await cdp.send('Browser.setPermission', { permission: { name }, setting: 'denied', browserContextId: targetInfo.browserContextId });
+      }
+      await page.goto(residentLink);
+      await page.locator('#device-problem').waitFor({ state: 'visible' });
+      assert.match(await page.locator('#device-problem-text').innerText(), /geen toestemming/);
+      assert.equal(await page.locator('#retry-devices').isVisible(), true);
+      assert.equal(await page.locator('#start-call').isDisabled(), true, 'no call without devices');
+      const axe = await axeViolations(page);
+      assert.equal(axe.length, 0, describeViolations(axe));
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('explains that no camera or microphone was found', async () => {
+    // Debian's Chromium without the fake devices: this machine has neither camera nor microphone.
+    const bare = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS.filter((a) => a !== '--use-fake-device-for-media-stream') });
+    try {
+      const page = await (await bare.newContext({ permissions: ['camera', 'microphone'] })).newPage();
+      await page.goto(residentLink);
+      await page.locator('#device-problem').waitFor({ state: 'visible' });
+      assert.match(await page.locator('#device-problem-text').innerText(), /geen camera en geen microfoon/);
+      assert.equal(await page.locator('#start-call').isDisabled(), true);
+    } finally {
+      await bare.close();
+    }
   });
 
   it('hanging up ends the call for the resident and reports it to the dashboard', async () => {
