@@ -44,6 +44,8 @@ async function callSessionOf(services: Services, req: Request): Promise<{ sessio
 export function identificationRouter(services: Services, id: IdentificationService): Router {
   const r = express.Router();
   const residentLimiter = createRateLimiter({ windowMs: 60_000, max: 60 });
+  // The call page asks every few seconds whether a pop-up is open; that must not eat the budget of start/callback.
+  const pollLimiter = createRateLimiter({ windowMs: 60_000, max: 120 });
   const agent = services.staff.requireStaff('agent');
   const pages = [securityHeaders(), noStore];
   const backToCall = (lang: Lang) => (lang === 'nl' ? 'Terug naar het gesprek' : 'Back to the call');
@@ -81,7 +83,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
     res.redirect(303, `/call?idv-auth=${encodeURIComponent(outcome)}`);
   }));
 
-  r.get('/auth/pending', ...pages, rateLimit(residentLimiter), asyncRoute(async (req, res) => {
+  r.get('/auth/pending', ...pages, rateLimit(pollLimiter), asyncRoute(async (req, res) => {
     const { session } = await callSessionOf(services, req);
     if (!session || session.role !== 'resident') return sendJsonError(res, 401, 'call_session_required', 'No call session');
     const lang = pickLang(req);
