@@ -1,0 +1,71 @@
+/**
+ * Staff accounts from the command line (production has no demo accounts):
+ *
+ *   node dist/scripts/staff-account.js add <username> --name "Anna de Vries" --roles agent[,kcc,admin]
+ *   node dist/scripts/staff-account.js password <username>
+ *   node dist/scripts/staff-account.js list
+ *
+ * The password is read from standard input (one line), never from the command line, where it would end up in the
+ * shell history and the process list. Uses IDV_DATA_DIR like the runtime; run it while the runtime is stopped or
+ * running (SQLite WAL allows both).
+ */
+import * as path from 'node:path';
+import { loadConfig } from '../lib/config';
+import { hashPassword } from '../lib/staff/password';
+import { ROLES, type Role } from '../lib/staff/types';
+import { openDatabase } from '../lib/store/db';
+import { SqliteStaffStore } from '../lib/store/sqlite/staff';
+
+function usage(message?: string): never {
+  if (message) console.error(message);
+  console.error('usage: staff-account add <username> --name "Display Name" --roles agent,kcc,admin | password <username> | list');
+  process.exit(2);
+}
+
+async function readPassword(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (line.length < 12) usage('the password (on standard input) must be at least 12 characters');
+  return line;
+}
+
+async function main(): Promise<void> {
+  const [cmd, username, ...rest] = process.argv.slice(2);
+  const config = loadConfig({ ...process.env, IDV_MODE: 'demo' });
+  const db = openDatabase(path.join(config.dataDir, 'idvideo.sqlite'));
+  const store = new SqliteStaffStore(db);
+  try {
+    if (cmd === 'list') {
+      for (const u of await store.listUsers()) console.log(`${u.username}\t${u.roles.join(',')}\t${u.displayName}`);
+      return;
+    }
+    if (!username || !/^[a-z0-9._@-]{1,64}$/.test(username)) usage('username: 1 to 64 lower-case letters, digits or . _ @ -');
+    if (cmd === 'add') {
+      const opt = (name: string) => {
+        const i = rest.indexOf(name);
+        return i >= 0 ? rest[i + 1] : undefined;
+      };
+      const displayName = opt('--name') ?? usage('--name is required');
+      if (displayName.length > 100 || /[\u0000-\u001f<>]/.test(displayName)) usage('--name: at most 100 characters, no < > or control characters');
+      const roles = (opt('--roles') ?? usage('--roles is required')).split(',').map((r) => r.trim());
+      if (!roles.length || roles.some((r) => !ROLES.includes(r as Role))) usage(`--roles: a comma-separated list of ${ROLES.join(', ')}`);
+      await store.upsertUser({ username, displayName, roles: roles as Role[], passwordHash: await hashPassword(await readPassword()) });
+      console.log(`account ${username} saved (${roles.join(', ')})`);
+    } else if (cmd === 'password') {
+      const user = (await store.getUser(username)) ?? usage(`no account ${username}`);
+      await store.upsertUser({ username, displayName: user.displayName, roles: user.roles, passwordHash: await hashPassword(await readPassword()) });
+      await store.deleteSessionsOf(username);
+      console.log(`password of ${username} changed; its sessions were ended`);
+    } else {
+      usage();
+    }
+  } finally {
+    db.close();
+  }
+}
+
+void main().catch((e: Error) => {
+  console.error(e.message);
+  process.exit(1);
+});
