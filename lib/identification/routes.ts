@@ -15,7 +15,8 @@ import { linkServiceOf } from '../call/deps';
 import type { Services } from '../services';
 import { logPage } from './log-page';
 import { logoSvg } from './logos';
-import { wipeCopy, type FailureReason, type IdentificationService } from './service';
+import { wipeCopy, type IdentificationService } from './service';
+import type { FailureReason } from './types';
 import { RESIDENT_TEXTS } from './texts';
 
 const FINISH_REASONS: readonly string[] = ['cancelled', 'expired', 'replayed', 'wrong_session', 'provider_error', 'validation_failed', 'acr_too_low', 'bsn_invalid', 'too_large'];

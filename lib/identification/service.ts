@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AppointmentStore } from '../appointments/store';
 import { AttributeCache, type AttributeSet } from '../attributes/cache';
 import type { ProcessingLog, ProcessingLogEntry } from '../attributes/processing-log';
-import { createOidcFlows, type FinishFailure, type OidcFlows, type OidcFlowsOptions } from '../auth/oidc';
+import { createOidcFlows, type OidcFlows, type OidcFlowsOptions } from '../auth/oidc';
 import type { AuthMethod } from '../auth/method';
 import { appointmentStoreOf } from '../call/deps';
 import { UserError } from '../errors';
@@ -12,66 +12,7 @@ import { SqliteProcessingLog } from '../store/sqlite/processing-log';
 import { callServiceChannels, type IdentificationChannels } from './channels';
 import { RequestRegistry, type AuthRequest } from './requests';
 import { agentNoticeFor, agentText, type AgentNotice } from './texts';
-
-/** What idv-receive-attributes sends on: references and names only. */
-export interface VerifiedEvent {
-  attributeSetId: string;
-  appointmentId: string;
-  requestId: string;
-  purpose: string;
-  methodId: string;
-  attributeKeys: string[];
-  acr?: string;
-}
-
-/** Why an identification ended without data: a reason code of lib/auth, 'declined' (Annuleren in the pop-up) or 'internal'. */
-export type FailureReason = FinishFailure | 'declined' | 'internal';
-
-export interface FailedEvent {
-  reason: FailureReason;
-  appointmentId?: string;
-  requestId?: string;
-  methodId?: string;
-}
-
-export interface NewRequest {
-  appointmentId: unknown;
-  agent: unknown;
-  purpose: unknown;
-  /** The methods the node offers (validated config), narrowed by msg.methods. */
-  methods: readonly AuthMethod[];
-  /** Ids from msg.methods; undefined offers all. */
-  onlyMethodIds?: unknown;
-  /** Keys to ask; empty asks every key the offered methods map. */
-  attributeKeys?: readonly string[];
-}
-
-/** The pop-up's content: method names and logos, which data and why. No issuer, client or secret. */
-export interface PopupView {
-  requestId: string;
-  purpose: string;
-  methods: { id: string; displayName: string; logoUrl: string }[];
-  attributes: { key: string; labelNl: string; labelEn: string }[];
-  startPath: string;
-}
-
-/** One thing the agent's panel should know, as pushed on the hub and kept briefly for a panel that polls. */
-export interface AgentNoticeMessage {
-  type: 'identification';
-  seq: number;
-  at: string;
-  appointmentId: string;
-  state: AgentNotice;
-  text: { nl: string; en: string };
-  requestId?: string;
-  attributeSetId?: string;
-  methodId?: string;
-  methodName?: string;
-  acr?: string;
-  attributeKeys?: string[];
-  expiresAt?: string;
-  reason?: string;
-}
+import type { AgentNoticeMessage, AskedEvent, FailedEvent, FailureReason, NewRequest, PopupView, VerifiedEvent } from './types';
 
 export interface IdentificationServiceOptions {
   services: Services;
@@ -99,13 +40,6 @@ function logoUrl(m: AuthMethod): string {
  * The identification during a call, process-wide: open requests, the OIDC flows, the attribute cache (the only place
  * values live), the processing log and what the agent and resident are told. Nodes and routes are thin around it.
  */
-/** The agent pressed "Vraag identificatie" on the dashboard's panel. */
-export interface AskedEvent {
-  appointmentId: string;
-  agent: string;
-  purpose: string;
-}
-
 export const DEFAULT_PURPOSES = ['Vaststellen identiteit voor uw aanvraag', 'Controle van uw gegevens bij uw melding'];
 
 export class IdentificationService extends EventEmitter<{ verified: [VerifiedEvent]; failed: [FailedEvent]; asked: [AskedEvent] }> {

@@ -1,5 +1,6 @@
 import { acquireIdentificationRoutes } from '../../lib/identification/routes';
-import { identificationServiceOf, type FailedEvent, type VerifiedEvent } from '../../lib/identification/service';
+import { identificationServiceOf } from '../../lib/identification/service';
+import type { FailedEvent, VerifiedEvent } from '../../lib/identification/types';
 import { getServices } from '../../lib/services';
 import { settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
