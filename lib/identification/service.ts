@@ -13,6 +13,7 @@ import { callServiceChannels, type IdentificationChannels } from './channels';
 import { RequestRegistry, type AuthRequest } from './requests';
 import { agentNoticeFor, agentText, type AgentNotice } from './texts';
 import type { AgentNoticeMessage, AskedEvent, FailedEvent, FailureReason, NewRequest, PopupView, VerifiedEvent } from './types';
+import { publicBase } from '../access/public-base';
 
 export interface IdentificationServiceOptions {
   services: Services;
@@ -84,7 +85,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
 
   /** Follows the public URL of idv-settings (IDV_PUBLIC_URL wins); a change starts fresh OIDC flows. */
   setPublicUrl(publicUrl: string | undefined): void {
-    const base = (process.env.IDV_PUBLIC_URL ? this.services.config.publicUrl : publicUrl || this.services.config.publicUrl).replace(/\/+$/, '');
+    const base = publicBase(this.services.config, publicUrl);
     const uri = `${base}/auth/callback`;
     if (uri !== this.redirectUri) {
       this.redirectUri = uri;
