@@ -144,7 +144,7 @@ async function book(s: Setup, agent: string): Promise<{ id: string; residentLink
   await s.services.staffStore.upsertUser({ username: agent, displayName: agent, roles: ['agent'], passwordHash: await passwordHash });
   const { appointment } = await appointmentStoreOf(s.services).create(
     {
-      startUtc: new Date(now - 60_000).toISOString(),
+      startUtc: new Date(now + 60_000).toISOString(),
       endUtc: new Date(now + 30 * 60_000).toISOString(),
       topic: 'Benchmark',
       channel: 'website',
