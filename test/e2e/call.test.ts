@@ -22,20 +22,10 @@ import { loadConfig } from '../../lib/config';
 import { initServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
 import { axeViolations, CHROMIUM_ARGS, chromiumPath, describeViolations, launchBrowser } from '../support/browser';
+import { RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 import { tempDir } from '../support/runtime';
 
 const PASSWORD = 'agent-password-for-tests';
-
-/**
- * Records the page's RTCPeerConnections so the test can read their stats. It runs through the DevTools protocol
- * before any page script: the page itself has no test hook, and its CSP is unaffected.
- */
-const RECORD_PEER_CONNECTIONS = `(() => {
-  const Native = window.RTCPeerConnection;
-  const list = [];
-  Object.defineProperty(window, '__idvTestPcs', { value: list });
-  window.RTCPeerConnection = class extends Native { constructor(...a) { super(...a); list.push(this); } };
-})();`;
 
 interface Flow {
   pcs: number;
@@ -45,8 +35,8 @@ interface Flow {
 }
 
 /**
- * What the page receives right now over its open peer connections, and what its remote video element played
- * (`getVideoPlaybackQuality`). Evaluated in the page as source text: this project's Node typings have no DOM.
+ * What the page receives right now over its open peer connections, how many it ever made (a recovery makes new
+ * ones), and what its remote video element played (`getVideoPlaybackQuality`). Source text: no DOM typings here.
  */
 const FLOW = `(async () => {
   const all = window.__idvTestPcs || [];
@@ -65,21 +55,6 @@ const FLOW = `(async () => {
 
 async function flow(page: Page): Promise<Flow> {
   return page.evaluate<Flow>(FLOW);
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 /** Media flows when decoded video frames, played frames and received audio all keep growing. */
