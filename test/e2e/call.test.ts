@@ -240,6 +240,28 @@ describe('video call in Chromium (e2e)', function () {
     assert.match(status, /Verbinding hersteld|medewerker/);
   });
 
+  it('restarts ICE when the media path stalls, keeping the same peer connections', async () => {
+    // The remote ICE username fragment of each open peer connection changes only through an ICE restart.
+    const UFRAGS = `(window.__idvTestPcs || []).filter((pc) => pc.connectionState !== 'closed').map((pc) => ((pc.remoteDescription && pc.remoteDescription.sdp.match(/a=ice-ufrag:(\\S+)/)) || [])[1])`;
+    const before = { ufrags: await resident.evaluate<string[]>(UFRAGS), pcs: (await flow(resident)).pcs };
+    const pid = call.media.workerPidOf(appointmentId);
+    assert.ok(pid);
+    // A frozen worker answers no ICE checks and forwards no media: to the browsers the network path is gone.
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await resident.locator('#reconnecting').waitFor({ state: 'visible', timeout: 20_000 });
+      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await assertMediaFlows(resident, 'resident after a media stall');
+    await assertMediaFlows(agent, 'agent after a media stall');
+    const after = { ufrags: await resident.evaluate<string[]>(UFRAGS), pcs: (await flow(resident)).pcs };
+    assert.equal(after.pcs, before.pcs, 'no rejoin was needed');
+    assert.ok(after.ufrags.some((u, i) => u !== before.ufrags[i]), `ICE was restarted (${before.ufrags} -> ${after.ufrags})`);
+    await resident.locator('#reconnecting').waitFor({ state: 'hidden', timeout: 10_000 });
+  });
+
   it('explains a denied camera and microphone permission and offers to try again', async () => {
     // Without the flag that auto-accepts the permission prompt, and with the permission set to denied.
     const strict = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS.filter((a) => a !== '--use-fake-ui-for-media-stream') });
