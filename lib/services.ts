@@ -41,6 +41,11 @@ export interface Services {
   health(): Promise<{ ok: boolean; checks: Record<string, HealthState> }>;
   /** Mounts a router on the public app; returns its unmount function (routes go away when a node closes). */
   mount(router: Router): () => void;
+  /**
+   * Routes several nodes share (e.g. /v/<token>, /auth/*): mounted by the first node that needs them, unmounted when
+   * the last one closes, so a redeploy never leaves a stale handler answering. Returns that node's release function.
+   */
+  mountShared(key: string, build: () => Router): () => void;
   /** The public express app routes are mounted on (Node-RED's httpNode). */
   app(): Application | undefined;
   /** Gives the services the public app once it exists (Node-RED creates httpNode during init). */
@@ -134,6 +139,21 @@ export function createServices(o: ServicesOptions): Services {
       if (app === a) return;
       app = a;
       installGlobalRoutes(services, a);
+    },
+    mountShared(key, build) {
+      const state = services.memo(`mount:${key}`, () => ({ users: 0, unmount: undefined as (() => void) | undefined }));
+      if (state.users === 0) state.unmount = services.mount(build());
+      state.users++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        state.users--;
+        if (state.users === 0) {
+          state.unmount?.();
+          state.unmount = undefined;
+        }
+      };
     },
     onClose: (fn) => {
       closers.push(fn);

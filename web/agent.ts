@@ -71,9 +71,15 @@ function render(): void {
   const today = byId('list-today');
   const upcoming = byId('list-upcoming');
   const all = [...rows.values()];
-  today.replaceChildren(...all.filter((r) => r.today).map(renderRow));
-  upcoming.replaceChildren(...all.filter((r) => !r.today).map(renderRow));
-  byId('list-empty-text').hidden = all.length > 0;
+  // An empty heading reads as a broken page; each list says so when it has nothing.
+  const fill = (list: HTMLElement, items: Row[]) => {
+    if (items.length) return list.replaceChildren(...items.map(renderRow));
+    const none = document.createElement('li');
+    none.textContent = t.none ?? '';
+    list.replaceChildren(none);
+  };
+  fill(today, all.filter((r) => r.today));
+  fill(upcoming, all.filter((r) => !r.today));
 }
 
 async function load(): Promise<void> {

@@ -112,7 +112,6 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
       <ul id="list-today" class="utrecht-unordered-list idv-appointment-list"><li>${t.loading}</li></ul>
       <h2 id="upcoming-heading" class="utrecht-heading-2">${t.upcoming}</h2>
       <ul id="list-upcoming" class="utrecht-unordered-list idv-appointment-list"></ul>
-      <p id="list-empty-text" hidden>${t.none}</p>
     </section>
     <section id="call" aria-labelledby="call-heading" hidden>
       <h2 id="call-heading" class="utrecht-heading-2" tabindex="-1">${t.callHeading}</h2>

@@ -110,15 +110,28 @@ async function start(services: Services): Promise<CallService> {
   };
 }
 
+function callHolder(services: Services) {
+  return services.memo(CALL_SERVICE_KEY, () => ({
+    pending: undefined as Promise<CallService> | undefined,
+    running: undefined as CallService | undefined,
+    problem: '',
+  }));
+}
+
+/** The call service if a node already started it; never starts media workers just to ask. */
+export function runningCallService(services: Services): CallService | undefined {
+  return callHolder(services).running;
+}
+
 /**
  * The call service of these services, started on first use. A failed start (no worker binary, bad media settings) is
  * reported, shows as unhealthy, and is retried on the next use instead of being remembered forever.
  */
 export function getCallService(services: Services): Promise<CallService> {
-  const holder = services.memo(CALL_SERVICE_KEY, () => ({ pending: undefined as Promise<CallService> | undefined, problem: '' }));
+  const holder = callHolder(services);
   if (!holder.pending) {
     services.registerHealth('media', () => ({ ok: false, detail: holder.problem || 'media server starting' }));
-    holder.pending = start(services).catch((e: unknown) => {
+    holder.pending = start(services).then((service) => (holder.running = service)).catch((e: unknown) => {
       holder.problem = `media server could not start: ${(e as Error).message}`;
       holder.pending = undefined;
       services.log.error(holder.problem);

@@ -162,24 +162,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
   return r;
 }
 
-const ROUTES_KEY = 'identification.routes';
-
-/**
- * Mounts the routes once while any identification node runs (first in mounts, last out unmounts), so a redeploy
- * never leaves a stale handler answering. Returns the release function for the node's close handler.
- */
+/** Mounts the routes once while any identification node runs; returns the release function for the node's close. */
 export function acquireIdentificationRoutes(services: Services, id: IdentificationService): () => void {
-  const state = services.memo(ROUTES_KEY, () => ({ users: 0, unmount: undefined as (() => void) | undefined }));
-  if (state.users === 0) state.unmount = services.mount(identificationRouter(services, id));
-  state.users++;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    state.users--;
-    if (state.users === 0) {
-      state.unmount?.();
-      state.unmount = undefined;
-    }
-  };
+  return services.mountShared('identification', () => identificationRouter(services, id));
 }

@@ -8,6 +8,7 @@ import { publicBase } from '../../lib/access/public-base';
 import { createSqliteAppointmentStore } from '../../lib/store/sqlite/appointments';
 import { scheduleOf, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
+import { runningCallService } from '../../lib/call/service';
 
 /** The store is shared by every node that reads or books appointments (one set of prepared statements per db). */
 const APPOINTMENT_STORE_KEY = 'appointments.store';
@@ -47,6 +48,8 @@ export = function register(RED: NodeAPI): void {
         onEvent: (e: BookingEvent) => {
           counts[e.event]++;
           this.send({ topic: e.event, event: e.event, appointment: e.appointment, resident: e.resident, ...(e.links ? { links: e.links } : {}) });
+          // The assigned agent's open dashboard refreshes at once instead of at its next poll.
+          runningCallService(services)?.hub.publish(e.appointment.agent, { type: 'appointments' });
           this.status({ fill: 'green', shape: 'dot', text: RED._('idv-book-appointment.status.counts', counts) });
         },
       });

@@ -22,52 +22,10 @@ import { loadConfig } from '../../lib/config';
 import { initServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
 import { axeViolations, CHROMIUM_ARGS, chromiumPath, describeViolations, launchBrowser } from '../support/browser';
-import { RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
+import { assertMediaFlows, mediaFlow as flow, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 import { tempDir } from '../support/runtime';
 
 const PASSWORD = 'agent-password-for-tests';
-
-interface Flow {
-  pcs: number;
-  framesDecoded: number;
-  audioBytes: number;
-  playedFrames: number;
-}
-
-/**
- * What the page receives right now over its open peer connections, how many it ever made (a recovery makes new
- * ones), and what its remote video element played (`getVideoPlaybackQuality`). Source text: no DOM typings here.
- */
-const FLOW = `(async () => {
-  const all = window.__idvTestPcs || [];
-  let framesDecoded = 0, audioBytes = 0;
-  for (const pc of all.filter((pc) => pc.connectionState !== 'closed')) {
-    (await pc.getStats()).forEach((s) => {
-      if (s.type !== 'inbound-rtp') return;
-      if (s.kind === 'video') framesDecoded += Number(s.framesDecoded || 0);
-      if (s.kind === 'audio') audioBytes += Number(s.bytesReceived || 0);
-    });
-  }
-  const video = document.getElementById('remote-video');
-  const playedFrames = video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
-  return { pcs: all.length, framesDecoded, audioBytes, playedFrames };
-})()`;
-
-async function flow(page: Page): Promise<Flow> {
-  return page.evaluate<Flow>(FLOW);
-}
-
-/** Media flows when decoded video frames, played frames and received audio all keep growing. */
-async function assertMediaFlows(page: Page, label: string, minPcs = 0): Promise<void> {
-  const a = await waitFor(`${label}: peer connections with video`, async () => {
-    const f = await flow(page);
-    return f.pcs >= minPcs && f.framesDecoded > 0 && f.audioBytes > 0 ? f : undefined;
-  });
-  await waitFor(`${label}: video and audio keep arriving`, async () => {
-    const b = await flow(page);
-    return b.framesDecoded > a.framesDecoded + 10 && b.audioBytes > a.audioBytes && b.playedFrames > a.playedFrames;
-  });
-}
 
 describe('video call in Chromium (e2e)', function () {
   this.timeout(180_000);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT, startRuntime, tempDir } from '../support/runtime';
+import { ROOT, startRuntime, tempDir, waitHealthy } from '../support/runtime';
 
 const EXAMPLES = path.join(ROOT, 'examples');
 const files = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort();
@@ -27,13 +27,7 @@ describe('examples (Import → Examples)', function () {
       fs.copyFileSync(path.join(EXAMPLES, f), path.join(dataDir, 'flows.json'));
       const rt = await startRuntime({ dataDir });
       try {
-        // The media workers may still be starting right after the flows do: wait for readiness, bounded.
-        let status = 0;
-        for (let i = 0; i < 60 && status !== 200; i++) {
-          status = (await fetch(`${rt.url}/healthz`)).status;
-          if (status !== 200) await new Promise((r) => setTimeout(r, 250));
-        }
-        assert.equal(status, 200, rt.output());
+        assert.equal((await waitHealthy(rt.url)).status, 200, rt.output());
         // Exported and imported flows never carry credentials: an example with a real provider waits for its client
         // secret, and says so. Any other error is a defect of the example.
         const errors = rt

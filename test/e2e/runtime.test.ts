@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
 import { Client } from '../support/http-client';
-import { DEMO_PASSWORD, runRuntimeExpectingExit, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { DEMO_PASSWORD, runRuntimeExpectingExit, startRuntime, tempDir, waitHealthy, type RuntimeHandle } from '../support/runtime';
 
 describe('embedded runtime', function () {
   this.timeout(90_000);
@@ -18,12 +18,11 @@ describe('embedded runtime', function () {
     });
 
     it('answers /healthz with the state of runtime and store', async () => {
-      const res = await fetch(`${rt.url}/healthz`);
+      const res = await waitHealthy(rt.url);
       assert.equal(res.status, 200);
       const body = (await res.json()) as Record<string, { ok: boolean }> & { status: string };
       assert.equal(body.status, 'ok');
-      assert.equal(body.runtime.ok, true);
-      assert.equal(body.store.ok, true);
+      for (const part of ['runtime', 'store', 'media', 'mail', 'identification']) assert.equal(body[part]?.ok, true, part);
     });
 
     it('keeps the editor API behind sign-in and lets only admins in', async () => {

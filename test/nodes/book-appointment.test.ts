@@ -81,7 +81,7 @@ describe('idv-book-appointment node', function () {
   const msgs: Msg[] = [];
 
   before(async () => {
-    const s = startServices({ IDV_PUBLIC_URL: 'http://127.0.0.1:1880' });
+    const s = startServices();
     const hash = await hashPassword(PASSWORD);
     await s.staffStore.upsertUser({ username: 'kcc1', displayName: 'Karin KCC', roles: ['kcc'], passwordHash: hash });
     await s.staffStore.upsertUser({ username: 'agent1', displayName: 'Anna', roles: ['agent'], passwordHash: hash });

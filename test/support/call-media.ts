@@ -15,6 +15,8 @@ export interface MediaFlow {
   pcs: number;
   framesDecoded: number;
   audioBytes: number;
+  /** Frames the remote <video id="remote-video"> presented (getVideoPlaybackQuality). */
+  playedFrames: number;
 }
 
 const FLOW = `(async () => {
@@ -27,14 +29,16 @@ const FLOW = `(async () => {
       if (s.kind === 'audio') audioBytes += Number(s.bytesReceived || 0);
     });
   }
-  return { pcs: all.length, framesDecoded, audioBytes };
+  const video = document.getElementById('remote-video');
+  const playedFrames = video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
+  return { pcs: (window.__idvTestPcs || []).length, framesDecoded, audioBytes, playedFrames };
 })()`;
 
 export function mediaFlow(page: Page): Promise<MediaFlow> {
   return page.evaluate<MediaFlow>(FLOW);
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 250): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {
@@ -44,19 +48,22 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (e) {
       last = e;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
-/** Video is decoded and audio received, and both keep growing: the call really carries media into this page. */
-export async function assertMediaFlows(page: Page, label: string): Promise<void> {
+/**
+ * Video is decoded and played and audio received, and all keep growing: the call really carries media into this page.
+ * `minPcs`: at least this many peer connections were ever made (after a rejoin: more than before).
+ */
+export async function assertMediaFlows(page: Page, label: string, minPcs = 0, timeoutMs = 30_000): Promise<void> {
   const a = await waitFor(`${label}: video and audio arrive`, async () => {
     const f = await mediaFlow(page);
-    return f.framesDecoded > 0 && f.audioBytes > 0 ? f : undefined;
-  }, 30_000);
+    return f.pcs >= minPcs && f.framesDecoded > 0 && f.audioBytes > 0 ? f : undefined;
+  }, timeoutMs);
   await waitFor(`${label}: video and audio keep arriving`, async () => {
     const b = await mediaFlow(page);
-    return b.framesDecoded > a.framesDecoded + 10 && b.audioBytes > a.audioBytes;
-  }, 30_000);
+    return b.framesDecoded > a.framesDecoded + 10 && b.audioBytes > a.audioBytes && b.playedFrames > a.playedFrames;
+  }, timeoutMs);
 }

@@ -88,3 +88,18 @@ export function runRuntimeExpectingExit(env: Record<string, string>, timeoutMs =
     });
   });
 }
+
+/**
+ * Polls /healthz until it answers 200 (bounded): right after "Started flows" the media workers may still be
+ * starting, which /healthz rightly reports as 503.
+ */
+export async function waitHealthy(url: string, timeoutMs = 20_000): Promise<Response> {
+  const end = Date.now() + timeoutMs;
+  let res = await fetch(`${url}/healthz`);
+  while (res.status !== 200 && Date.now() < end) {
+    await res.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 250));
+    res = await fetch(`${url}/healthz`);
+  }
+  return res;
+}
