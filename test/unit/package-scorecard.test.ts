@@ -1,0 +1,59 @@
+/**
+ * The checks of Node-RED's package scorecard (`node-red-dev validate`) that can run without the network: that tool
+ * itself fetches the flows catalogue and the npm registry, which CI cannot reach. What it checks and we check here:
+ * licence (P01), scoped name (P04), `node-red` keyword (P05), declared Node-RED version that the supported 4.x
+ * satisfies (P06), Node.js engine (P07), node files that exist with their editor file, help and messages in English and
+ * Dutch, and examples (N02). Not checked here: repository/bugs URL (P03, to be filled in where the project is hosted)
+ * and the number of dependencies (D01: we have more than six, each in DESIGN.md for a reason).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from '../support/runtime';
+
+interface Pkg {
+  name: string;
+  license?: string;
+  keywords?: string[];
+  engines?: { node?: string };
+  'node-red'?: { version?: string; nodes?: Record<string, string> };
+}
+
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Pkg;
+const nodeRedVersion = (JSON.parse(fs.readFileSync(require.resolve('node-red/package.json'), 'utf8')) as { version: string }).version;
+
+describe('package scorecard (offline part of node-red-dev validate)', () => {
+  it('has a licence, a scoped name, the node-red keyword and declared versions', () => {
+    assert.equal(pkg.license, 'EUPL-1.2');
+    assert.match(pkg.name, /^@[a-z\d][\w.-]+\/[a-z\d][\w.-]*$/);
+    assert.ok(pkg.keywords?.includes('node-red'));
+    assert.equal(pkg['node-red']?.version, '>=4.0.0');
+    assert.match(nodeRedVersion, /^4\./, 'tested against Node-RED 4');
+    assert.equal(pkg.engines?.node, '>=20.19');
+  });
+
+  it('lists every node folder, each with its editor file, help and messages in en-US and nl', () => {
+    const listed = pkg['node-red']?.nodes ?? {};
+    const folders = fs.readdirSync(path.join(ROOT, 'nodes')).filter((d) => d.startsWith('idv-'));
+    assert.deepEqual(Object.keys(listed).sort(), folders.sort());
+    for (const [type, file] of Object.entries(listed)) {
+      assert.equal(file, `dist/nodes/${type}/${type}.js`);
+      const dir = path.join(ROOT, 'nodes', type);
+      assert.ok(fs.existsSync(path.join(dir, `${type}.ts`)), `${type}.ts`);
+      const editor = fs.readFileSync(path.join(dir, `${type}.html`), 'utf8');
+      assert.match(editor, new RegExp(`registerType\\('${type}'`), `${type}.html registers the type`);
+      for (const lang of ['en-US', 'nl']) {
+        const messages = JSON.parse(fs.readFileSync(path.join(dir, 'locales', lang, `${type}.json`), 'utf8')) as Record<string, unknown>;
+        assert.ok(messages[type], `${lang} messages of ${type} are under its own key`);
+        const help = fs.readFileSync(path.join(dir, 'locales', lang, `${type}.html`), 'utf8');
+        assert.match(help, new RegExp(`data-help-name="${type}"`), `${lang} help of ${type}`);
+        assert.match(help, /<p>[^<]{20,}/, `${lang} help of ${type} opens with a paragraph (the palette tooltip)`);
+      }
+    }
+  });
+
+  it('has examples (N02)', () => {
+    const examples = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json'));
+    assert.ok(examples.length >= Object.keys(pkg['node-red']?.nodes ?? {}).length);
+  });
+});
