@@ -26,7 +26,7 @@ export interface AppointmentNotice {
 
 // Appointment ids become part of invite UIDs and URLs: the booking service makes 22-character base64url ids.
 const ID = /^[A-Za-z0-9._~-]{1,200}$/;
-const USERNAME = /^[A-Za-z0-9._-]{1,64}$/;
+const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/; // as idv-schedule allows
 
 function bad(path: string, rule: string): never {
   // The message names the field and the rule, never the value: it ends up in the flow's debug and logs.

@@ -45,8 +45,17 @@ export function callServiceChannels(services: Services): IdentificationChannels 
           const listener = (e: { event: string; appointmentId: string }) => {
             if (e.event === 'callEnded') fn(e.appointmentId);
           };
+          // The media room lingers up to a minute after the last participant left (for a quick rejoin); verified
+          // values should not: they go as soon as nobody is in the call any more.
+          const everyoneLeft = (appointmentId: string, p: { resident: boolean; agent: boolean }) => {
+            if (!p.resident && !p.agent) fn(appointmentId);
+          };
           cs.presence.on('call', listener);
-          off = () => void cs.presence.off('call', listener);
+          cs.presence.on('presence', everyoneLeft);
+          off = () => {
+            cs.presence.off('call', listener);
+            cs.presence.off('presence', everyoneLeft);
+          };
         })
         .catch(() => undefined);
       return () => {

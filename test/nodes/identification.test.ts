@@ -418,6 +418,20 @@ describe('identification nodes and routes', function () {
       const res = await c.get(`/auth/start?request=${open.requestId}&method=digid`);
       assert.equal(res.status, 404, 'the open request went with the call');
     });
+    it('when both participants have left, the sets go at once, before the media room closes', async () => {
+      assert.equal(await fullRun(appointments.a1, 'digid'), 'ok');
+      assert.ok(sets() > 0);
+      const call = await getCallService(services);
+      const peer = (role: 'resident' | 'agent') => ({ appointmentId: appointments.a1, role });
+      call.media.events.emit('peerJoined', peer('resident'));
+      call.media.events.emit('peerJoined', peer('agent'));
+      call.media.events.emit('peerLeft', peer('resident'));
+      assert.ok(sets() > 0, 'the agent is still in the call: the values stay');
+      call.media.events.emit('peerLeft', peer('agent'));
+      await until('deletion when everyone left', () => sets() === 0);
+      const log = await logOf(appointments.a1);
+      assert.ok(log.some((r) => r.action === 'deleted' && r.detail === 'call_ended'));
+    });
   });
 
   describe('hostile input and faults: nothing in the cache, the agent told in plain words', () => {
