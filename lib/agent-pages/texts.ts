@@ -6,7 +6,6 @@ export const AGENT = {
     today: 'Vandaag',
     upcoming: 'Komende dagen',
     loading: 'Afspraken worden geladen…',
-    none: 'Geen afspraken.',
     callHeading: 'Gesprek',
     remoteVideo: 'Beeld van de inwoner',
     identificationHeading: 'Identificatie',
@@ -21,7 +20,6 @@ export const AGENT = {
     today: 'Today',
     upcoming: 'Coming days',
     loading: 'Loading appointments…',
-    none: 'No appointments.',
     callHeading: 'Call',
     remoteVideo: "The resident's video",
     identificationHeading: 'Identification',
@@ -43,6 +41,7 @@ export const AGENT_CLIENT = {
     notArrived: 'Inwoner nog niet aanwezig',
     loadFailed: 'De afspraken konden niet worden geladen. Wij proberen het zo opnieuw.',
     residentWaitingNotice: 'Een inwoner wacht op u.',
+    none: 'Geen afspraken.',
   },
   en: {
     join: 'Join',
@@ -52,5 +51,6 @@ export const AGENT_CLIENT = {
     notArrived: 'Resident not here yet',
     loadFailed: 'The appointments could not be loaded. We will try again shortly.',
     residentWaitingNotice: 'A resident is waiting for you.',
+    none: 'No appointments.',
   },
 } satisfies Record<Lang, Record<string, string>>;
