@@ -4,29 +4,16 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
 import { DEMO_PASSWORD, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { baseFlows } from '../support/flows';
 
 // Code passed to page.evaluate runs in the browser; the test's tsconfig has no DOM types, so this is the slice it uses.
 interface BrowserInput { id: string; value: string; matches(s: string): boolean; labels?: { textContent: string | null }[] }
 declare const document: { activeElement: BrowserInput | null };
 
-const everyDay = [{ from: '09:00', to: '17:00' }];
-
 /** The flows this test runs: our own, so the test does not depend on what flows/flows.json holds today. */
 function flows() {
   return [
-    { id: 'tab', type: 'tab', label: 'booking e2e' },
-    { id: 'settings', type: 'idv-settings', z: 'tab', municipality: 'Gemeente Testdorp', publicUrl: '', fromAddress: 'video@testdorp.example', attributeTtlMinutes: 15 },
-    {
-      id: 'schedule',
-      type: 'idv-schedule',
-      z: 'tab',
-      openingHours: { mon: everyDay, tue: everyDay, wed: everyDay, thu: everyDay, fri: everyDay, sat: everyDay, sun: everyDay },
-      slotMinutes: 30,
-      minNoticeMinutes: 60,
-      horizonDays: 30,
-      dutchHolidays: false,
-      agents: [{ username: 'agent1', displayName: 'Anna de Vries' }],
-    },
+    ...baseFlows('booking e2e'),
     {
       id: 'book',
       type: 'idv-book-appointment',

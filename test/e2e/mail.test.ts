@@ -12,25 +12,12 @@ import { axeViolations, describeViolations, launchBrowser } from '../support/bro
 import { Client } from '../support/http-client';
 import { DEMO_PASSWORD, ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp';
-
-const everyDay = [{ from: '09:00', to: '17:00' }];
+import { baseFlows } from '../support/flows';
 
 /** Our own flows, so the test does not depend on what flows/flows.json holds today. */
 function flows() {
   return [
-    { id: 'tab', type: 'tab', label: 'mail e2e' },
-    { id: 'settings', type: 'idv-settings', z: 'tab', municipality: 'Gemeente Testdorp', publicUrl: '', fromAddress: 'video@testdorp.example', attributeTtlMinutes: 15 },
-    {
-      id: 'schedule',
-      type: 'idv-schedule',
-      z: 'tab',
-      openingHours: { mon: everyDay, tue: everyDay, wed: everyDay, thu: everyDay, fri: everyDay, sat: everyDay, sun: everyDay },
-      slotMinutes: 30,
-      minNoticeMinutes: 60,
-      horizonDays: 30,
-      dutchHolidays: false,
-      agents: [{ username: 'agent1', displayName: 'Anna de Vries' }],
-    },
+    ...baseFlows('mail e2e'),
     {
       id: 'book',
       type: 'idv-book-appointment',
