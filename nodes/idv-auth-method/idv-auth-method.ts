@@ -1,5 +1,6 @@
 import { methodFromEditor, type AuthMethodNode as MethodView } from '../../lib/identification/method-config';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
+import { currentSettings } from '../common/settings';
 
 type AuthMethodNode = Node & MethodView;
 
@@ -7,13 +8,14 @@ type AuthMethodNode = Node & MethodView;
 export = function register(RED: NodeAPI): void {
   function IdvAuthMethod(this: AuthMethodNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
-    const result = methodFromEditor(def, this.credentials ?? {});
+    const result = methodFromEditor(currentSettings(this, def), this.credentials ?? {});
     if (result.ok) {
       this.method = result.method;
       this.problems = [];
     } else {
+      // A config node stays quiet: the nodes that use it report its problems. An imported method waits for its
+      // client secret (imports carry no credentials); that is news only where the method is offered.
       this.problems = result.errors;
-      this.error(`idv-auth-method: ${result.errors.join('; ')}`);
     }
   }
   RED.nodes.registerType('idv-auth-method', IdvAuthMethod, {
