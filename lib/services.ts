@@ -4,7 +4,7 @@ import { loadConfig, usesHttps, type RuntimeConfig } from './config';
 import { createCsrf, type Csrf } from './http/csrf';
 import { DEFAULT_BRANDING, STATIC_PREFIX, type Branding } from './http/layout';
 import { mountRouter } from './http/mount';
-import { securityHeaders } from './http/security';
+import { allowBrandingOrigins, securityHeaders } from './http/security';
 import { staticFiles } from './http/static';
 import { deriveKey, loadOrCreateSecret } from './secrets';
 import { createStaffAuth, type StaffAuth } from './staff/auth';
@@ -111,6 +111,7 @@ export function createServices(o: ServicesOptions): Services {
     branding: () => branding ?? DEFAULT_BRANDING,
     setBranding: (b) => {
       branding = b;
+      allowBrandingOrigins(b ?? {});
     },
     memo<T>(key: string, factory: () => T): T {
       if (!memos.has(key)) memos.set(key, factory());

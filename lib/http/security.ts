@@ -8,28 +8,56 @@ export interface SecurityOptions {
 }
 
 /**
+ * Origins the configured branding loads from (idv-settings): the theme stylesheet (with the fonts and images it
+ * refers to) and the logo. The CSP allows these and no other outside origin. Process-wide like the branding itself;
+ * set by services.setBranding.
+ */
+let brandingOrigins: { theme?: string; logo?: string } = {};
+
+/** The origin of an absolute http(s) URL; undefined for a path of ours or anything else. */
+function originOf(url: string | undefined): string | undefined {
+  if (!url || !/^https?:\/\//i.test(url)) return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lets the pages load the theme stylesheet and logo of this branding (absolute URLs only; paths are 'self'). */
+export function allowBrandingOrigins(b: { themeCssUrl?: string; logoUrl?: string }): void {
+  brandingOrigins = { theme: originOf(b.themeCssUrl), logo: originOf(b.logoUrl) };
+}
+
+/**
  * Baseline headers for every page and API of ours. The CSP allows no inline script or style at all: pages load
  * their code from /idv/static only, which is what makes an escaped-but-missed value harmless.
  */
 export function securityHeaders(opts: SecurityOptions = {}): RequestHandler {
   const frameAncestors = opts.frameAncestors?.trim() || "'none'";
   const formAction = ["'self'", ...(opts.formAction ?? [])].join(' ');
-  const csp = [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    `form-action ${formAction}`,
-    `frame-ancestors ${frameAncestors}`,
-  ].join('; ');
+  const cspFor = (theme: string | undefined, logo: string | undefined): string => {
+    const sources = (...extra: (string | undefined)[]) => ["'self'", ...new Set(extra.filter((o): o is string => !!o))].join(' ');
+    return [
+      "default-src 'self'",
+      "script-src 'self'",
+      `style-src ${sources(theme)}`,
+      `img-src ${sources(theme, logo)} data: blob:`,
+      "media-src 'self' blob:",
+      "connect-src 'self'",
+      `font-src ${sources(theme)}`,
+      "object-src 'none'",
+      "base-uri 'none'",
+      `form-action ${formAction}`,
+      `frame-ancestors ${frameAncestors}`,
+    ].join('; ');
+  };
+  let cached = { key: '', csp: cspFor(undefined, undefined) };
   const xfo = frameAncestors === "'none'" ? 'DENY' : frameAncestors === "'self'" ? 'SAMEORIGIN' : undefined;
   return (_req, res, next) => {
-    res.setHeader('Content-Security-Policy', csp);
+    const key = `${brandingOrigins.theme ?? ''} ${brandingOrigins.logo ?? ''}`;
+    if (key !== cached.key) cached = { key, csp: cspFor(brandingOrigins.theme, brandingOrigins.logo) };
+    res.setHeader('Content-Security-Policy', cached.csp);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');

@@ -21,6 +21,21 @@ describe('examples (Import → Examples)', function () {
     for (const type of Object.keys(pkg['node-red'].nodes)) assert.ok(used.has(type), `an example uses ${type}`);
   });
 
+  it('the default flows as ID Video 0.1 saved them (no settings versions) still deploy without errors', async () => {
+    const saved = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'flows-0.1.json'), 'utf8')) as Record<string, unknown>;
+    const dataDir = tempDir('idv-flows-01-');
+    fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(saved['flows/flows.json']));
+    const rt = await startRuntime({ dataDir });
+    try {
+      assert.equal((await waitHealthy(rt.url)).status, 200, rt.output());
+      assert.deepEqual(rt.output().split('\n').filter((l) => /\[error\]/.test(l)), []);
+      assert.equal((await fetch(`${rt.url}/afspraak`)).status, 200);
+    } finally {
+      await rt.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   for (const f of files) {
     it(`"${f}" deploys in the real runtime without errors`, async () => {
       const dataDir = tempDir('idv-example-');

@@ -32,6 +32,25 @@ const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 const NODE_RED_5 = NODE_MAJOR >= 22;
 const WORKER_BIN = path.join(ROOT, '.media-worker', 'mediasoup-worker');
 
+/**
+ * The machine's npm (11, which knows allowScripts), run by the Node of this test: not an npm that a dependency put in
+ * node_modules/.bin, which comes first on PATH when mocha runs through npx.
+ */
+function npmCli(): string {
+  const fromNpm = process.env.npm_execpath;
+  if (fromNpm && /npm-cli\.js$|npx-cli\.js$/.test(fromNpm)) return fromNpm.replace(/npx-cli\.js$/, 'npm-cli.js');
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir || dir.includes('node_modules')) continue;
+    const bin = path.join(dir, 'npm');
+    if (fs.existsSync(bin)) return path.join(path.dirname(fs.realpathSync(bin)), 'npm-cli.js');
+  }
+  throw new Error('npm not found on PATH');
+}
+
+function npm(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): string {
+  return sh(process.execPath, [npmCli(), ...args], opts);
+}
+
 function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): string {
   const res = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8', timeout: opts.timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   const out = `${res.stdout ?? ''}${res.stderr ?? ''}`;
@@ -157,7 +176,7 @@ describe(`the npm package installed into a fresh Node-RED user directory (Node-R
   it('installs from the packed tarball without dev dependencies', function () {
     this.timeout(360_000);
     nodeRedDir = NODE_RED_5 ? runtimes.ensureNodeRed5() : path.dirname(require.resolve('node-red/package.json', { paths: [ROOT] }));
-    const packed = sh('npm', ['pack', '--silent', '--pack-destination', work], { cwd: ROOT, timeoutMs: 60_000 }).trim().split('\n').pop() as string;
+    const packed = npm(['pack', '--silent', '--pack-destination', work], { cwd: ROOT, timeoutMs: 60_000 }).trim().split('\n').pop() as string;
     const tarball = path.join(work, packed);
     fs.mkdirSync(userDir);
     // Node-RED 5 on Node 24: the README's way (install scripts reviewed in the user directory, the worker binary
@@ -178,7 +197,8 @@ describe(`the npm package installed into a fresh Node-RED user directory (Node-R
       IDV_MODE: 'demo',
       NODE_ENV: 'production',
     };
-    const out = sh('npm', ['install', tarball, '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: userDir, env, timeoutMs: 300_000 });
+    // --foreground-scripts: the install scripts' own messages are part of what is checked.
+    const out = npm(['install', tarball, '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts'], { cwd: userDir, env, timeoutMs: 300_000 });
     const installed = path.join(userDir, 'node_modules', ...PKG.name.split('/'));
     assert.ok(fs.existsSync(path.join(installed, 'package.json')), out);
     for (const dev of ['mocha', 'typescript', 'playwright-core', 'esbuild', 'node-red', '@utrecht/design-tokens', 'supertest']) {
@@ -202,7 +222,13 @@ describe(`the npm package installed into a fresh Node-RED user directory (Node-R
       fs.copyFileSync(path.join(ROOT, 'flows', 'flows.json'), path.join(userDir, 'flows.json'));
       host = await startNodeRed(nodeRedDir, userDir, { ...env, IDV_SKIP_WORKER: '' });
       const s = await waitForStatuses(host.url, (m) => m.get('agent-dashboard')?.fill === 'red', 'the dashboard reports the missing worker');
-      assert.match(s.get('agent-dashboard')?.text ?? '', /npx idv-provision-worker/);
+      // A message key: the editor shows it in its user's language, both with the command.
+      assert.equal(s.get('agent-dashboard')?.text, 'idv-agent-dashboard.status.workerMissing');
+      const installed = path.join(userDir, 'node_modules', ...PKG.name.split('/'), 'dist', 'nodes', 'idv-agent-dashboard', 'locales');
+      for (const lang of ['nl', 'en-US']) {
+        const messages = JSON.parse(fs.readFileSync(path.join(installed, lang, 'idv-agent-dashboard.json'), 'utf8')) as { 'idv-agent-dashboard': { status: { workerMissing: string } } };
+        assert.match(messages['idv-agent-dashboard'].status.workerMissing, /npx idv-provision-worker/);
+      }
       assert.match(host.output(), new RegExp(`Run: cd ${userDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} && npx idv-provision-worker`));
       const others = [...s].filter(([id, st]) => id !== 'agent-dashboard' && st.fill === 'red');
       assert.deepEqual(others, [], 'only the dashboard is affected');
@@ -212,7 +238,8 @@ describe(`the npm package installed into a fresh Node-RED user directory (Node-R
       await host.stop();
       host = undefined;
 
-      const fixed = sh('npx', ['idv-provision-worker'], { cwd: userDir, env: { ...env, IDV_SKIP_WORKER: '', MEDIASOUP_WORKER_BIN: WORKER_BIN }, timeoutMs: 180_000 });
+      // What the status says, as `npx idv-provision-worker` runs it (npm exec of the package's bin, offline).
+      const fixed = npm(['exec', '--offline', '--', 'idv-provision-worker'], { cwd: userDir, env: { ...env, IDV_SKIP_WORKER: '', MEDIASOUP_WORKER_BIN: WORKER_BIN }, timeoutMs: 180_000 });
       assert.match(fixed, /installing it without its install script/, fixed);
       assert.match(fixed, /using MEDIASOUP_WORKER_BIN=.* \(verified\)/, fixed);
       env = { ...env, IDV_SKIP_WORKER: '', MEDIASOUP_WORKER_BIN: WORKER_BIN };
