@@ -19,6 +19,7 @@ export interface StaffAuthOptions {
   loginPath?: string;
 }
 
+export type VerifyResult = { ok: true; user: StaffIdentity } | { ok: false; reason: 'invalid' | 'locked' };
 export type LoginResult = { ok: true; sessionId: string; user: StaffIdentity } | { ok: false; reason: 'invalid' | 'locked' };
 
 declare module 'express-serve-static-core' {
@@ -29,6 +30,12 @@ declare module 'express-serve-static-core' {
 
 export interface StaffAuth {
   readonly cookie: string;
+  /**
+   * Checks a username and password (failures count towards the account's back-off) without starting anything:
+   * every sign-in door (the staff form, the editor's token endpoint) starts its own kind of session after it.
+   */
+  verify(username: string, password: string): Promise<VerifyResult>;
+  /** verify() plus a new staff session (the cookie value is returned once; only its hash is stored). */
   login(username: string, password: string): Promise<LoginResult>;
   /** The signed-in employee of this request, or undefined (unknown, idle or too old sessions are removed). */
   identify(req: Request): Promise<StaffIdentity | undefined>;
@@ -54,7 +61,7 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
 
   const auth: StaffAuth = {
     cookie,
-    async login(username, password) {
+    async verify(username, password) {
       const name = String(username ?? '').trim().toLowerCase().slice(0, 64);
       const user = name ? await o.store.getUser(name) : undefined;
       // Verify against a dummy hash for unknown users so timing does not reveal which usernames exist.
@@ -72,9 +79,14 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
         return { ok: false, reason: lock ? 'locked' : 'invalid' };
       }
       await o.store.resetFailures(user.username);
+      return { ok: true, user: { username: user.username, displayName: user.displayName, roles: user.roles } };
+    },
+    async login(username, password) {
+      const result = await auth.verify(username, password);
+      if (!result.ok) return result;
       const sessionId = newToken();
-      await o.store.createSession(hashToken(sessionId), user.username, t.toISOString());
-      return { ok: true, sessionId, user: { username: user.username, displayName: user.displayName, roles: user.roles } };
+      await o.store.createSession(hashToken(sessionId), result.user.username, now().toISOString());
+      return { ok: true, sessionId, user: result.user };
     },
     async identify(req) {
       if (req.staff) return req.staff;
