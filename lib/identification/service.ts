@@ -22,7 +22,7 @@ export interface IdentificationServiceOptions {
   now?: () => number;
   /** Overrides of the OIDC flow limits (timeouts, sizes) — tests make providers "slow" within seconds. */
   flows?: Partial<Omit<OidcFlowsOptions, 'redirectUri' | 'now'>>;
-  /** Attribute cache sweep period in seconds (default 1). */
+  /** node-cache sweep period in seconds (expiry does not depend on it: each set has its own timer). */
   checkPeriodSec?: number;
 }
 
@@ -72,7 +72,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.now = o.now ?? Date.now;
     this.flowOptions = o.flows;
     this.redirectUri = `${o.services.config.publicUrl}/auth/callback`;
-    this.cache = new AttributeCache({ defaultTtlSec: this.ttlSec, checkPeriodSec: o.checkPeriodSec ?? 1 });
+    this.cache = new AttributeCache({ defaultTtlSec: this.ttlSec, checkPeriodSec: o.checkPeriodSec });
     this.log = new SqliteProcessingLog(o.services.db);
     this.requests = new RequestRegistry({ now: this.now });
     this.cache.on('expired', (e) => void this.expired(e.attributeSetId, e.appointmentId));
