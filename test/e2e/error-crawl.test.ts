@@ -138,6 +138,11 @@ for (const mode of ['demo', 'production'] as const) {
       assert.ok(entries.length > 60, `${entries.length} routes`);
     });
 
+    it('sends Strict-Transport-Security only for an https public URL (production), never in demo over http', async () => {
+      const res = await fetch(`${rt.url}/login`);
+      assert.equal(res.headers.get('strict-transport-security'), mode === 'production' ? 'max-age=31536000' : null);
+    });
+
     it('answers every malformed, traversing, overlong and unknown path with a 4xx (or a redirect), without internals', async () => {
       const targets = targetsFor(entries);
       const logBefore = rt.output().split('\n').length;
