@@ -1,4 +1,5 @@
 import { hashToken, looksLikeToken, newToken } from '../security/tokens';
+import { liveSessionUser } from '../staff/auth';
 import type { StaffStore } from '../staff/types';
 
 /**
@@ -54,18 +55,8 @@ export function createEditorSessions(o: EditorSessionsOptions): EditorSessions {
     },
     async validate(token) {
       if (!looksLikeToken(token)) return null;
-      const key = id(token);
-      const s = await o.store.getSession(key);
-      if (!s) return null;
-      const t = now().getTime();
-      if (t - new Date(s.createdAt).getTime() > absoluteMs || t - new Date(s.lastSeenAt).getTime() > idleMs) {
-        await o.store.deleteSession(key);
-        return null;
-      }
-      const user = await o.store.getUser(s.username);
-      if (!user || user.disabled || !user.roles.includes('admin')) return null;
-      if (t - new Date(s.lastSeenAt).getTime() > 60_000) await o.store.touchSession(key, new Date(t).toISOString());
-      return { username: user.username, permissions: '*' };
+      const user = await liveSessionUser(o.store, id(token), now().getTime(), idleMs, absoluteMs);
+      return user && user.roles.includes('admin') ? { username: user.username, permissions: '*' } : null;
     },
     async revoke(token) {
       if (looksLikeToken(token)) await o.store.deleteSession(id(token));

@@ -5,7 +5,7 @@ import { pickLang } from '../http/lang';
 import { sendJsonError, wantsJson } from '../http/security';
 import { hashToken, newToken } from '../security/tokens';
 import { dummyHash, verifyPassword } from './password';
-import type { Role, StaffIdentity, StaffStore } from './types';
+import type { Role, StaffIdentity, StaffStore, StaffUser } from './types';
 
 export interface StaffAuthOptions {
   store: StaffStore;
@@ -92,18 +92,8 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
       if (req.staff) return req.staff;
       const id = sessionIdFrom(req);
       if (!id) return undefined;
-      const idHash = hashToken(id);
-      const s = await o.store.getSession(idHash);
-      if (!s) return undefined;
-      const t = now().getTime();
-      if (t - new Date(s.createdAt).getTime() > absoluteMs || t - new Date(s.lastSeenAt).getTime() > idleMs) {
-        await o.store.deleteSession(idHash);
-        return undefined;
-      }
-      const user = await o.store.getUser(s.username);
-      if (!user || user.disabled) return undefined;
-      // Writing on every request would serialise all traffic on the database; a minute's precision is enough.
-      if (t - new Date(s.lastSeenAt).getTime() > 60_000) await o.store.touchSession(idHash, new Date(t).toISOString());
+      const user = await liveSessionUser(o.store, hashToken(id), now().getTime(), idleMs, absoluteMs);
+      if (!user) return undefined;
       req.staff = { username: user.username, displayName: user.displayName, roles: user.roles };
       return req.staff;
     },
@@ -145,6 +135,24 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
     },
   };
   return auth;
+}
+
+/**
+ * The enabled user of a stored session, or undefined. A session past its idle or absolute limit is deleted; a live one
+ * is touched at most once a minute (writing on every request would serialise all traffic on the database).
+ * `t` is the time in ms since the epoch.
+ */
+export async function liveSessionUser(store: StaffStore, idHash: string, t: number, idleMs: number, absoluteMs: number): Promise<StaffUser | undefined> {
+  const s = await store.getSession(idHash);
+  if (!s) return undefined;
+  if (t - new Date(s.createdAt).getTime() > absoluteMs || t - new Date(s.lastSeenAt).getTime() > idleMs) {
+    await store.deleteSession(idHash);
+    return undefined;
+  }
+  const user = await store.getUser(s.username);
+  if (!user || user.disabled) return undefined;
+  if (t - new Date(s.lastSeenAt).getTime() > 60_000) await store.touchSession(idHash, new Date(t).toISOString());
+  return user;
 }
 
 /** Only a local path may be a post-login target: never another host (open redirect). */
