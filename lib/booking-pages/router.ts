@@ -12,7 +12,7 @@ import { errorHandler, sendErrorPage } from '../http/errors';
 import { html, type SafeHtml } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage, type Branding } from '../http/layout';
-import { createRateLimiter, hashedIp, type RateLimiter } from '../http/rate-limit';
+import { clientKey as networkKey, createRateLimiter, type RateLimiter } from '../http/rate-limit';
 import { asyncRoute, bodyParsers, noStore, securityHeaders } from '../http/security';
 import { dateInWords, dateTimeInWords } from '../mail/when';
 import { hmac } from '../security/tokens';
@@ -75,7 +75,7 @@ export function createBookingRouter(o: BookingRouterOptions): Router {
   const perEmail: RateLimiter = createRateLimiter({ windowMs: 60 * 60_000, max: config.limitPerEmail });
   const reads: RateLimiter = createRateLimiter({ windowMs: 60_000, max: Math.max(300, config.limitPerIp * 5) });
   const emailKey = (email: string) => hmac(o.hmacKey, `booking-email|${email.toLowerCase()}`);
-  const clientKey = (req: Request) => (kcc && req.staff ? `staff|${req.staff.username}` : hashedIp(req));
+  const clientKey = (req: Request) => (kcc && req.staff ? `staff|${req.staff.username}` : networkKey(req));
 
   const inner = express.Router();
   inner.use(securityHeaders({ frameAncestors: config.frameAncestors }));
@@ -94,9 +94,10 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     );
   };
 
-  const limited = (req: Request, res: Response, limiter: RateLimiter, key: string, json: boolean, lang: Lang): boolean => {
-    if (limiter.hit(key)) return false;
-    res.setHeader('Retry-After', String(limiter.retryAfter(key)));
+  const limited = async (req: Request, res: Response, limiter: RateLimiter, key: string, json: boolean, lang: Lang): Promise<boolean> => {
+    const r = await limiter.hit(key);
+    if (r.ok) return false;
+    res.setHeader('Retry-After', String(r.retryAfterSec));
     const message = texts(lang).tooMany;
     if (json) res.status(429).type('application/json').send(JSON.stringify({ error: 'rate_limited', message }));
     else sendErrorPage(req, res, 429, message, '', o.branding());
@@ -187,7 +188,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
   // The form, step by step without JavaScript: topic and day (GET), then time and contact details (POST).
   inner.get('/', asyncRoute(async (req, res) => {
     const lang = pickLang(req, res, o.secure);
-    if (limited(req, res, reads, clientKey(req), false, lang)) return;
+    if (await limited(req, res, reads, clientKey(req), false, lang)) return;
     const t = texts(lang);
     const summary: SummaryItem[] = [];
     let topic = config.topics[0] ?? '';
@@ -207,7 +208,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
 
   inner.get('/slots', asyncRoute(async (req, res) => {
     const lang = pickLang(req);
-    if (limited(req, res, reads, clientKey(req), true, lang)) return;
+    if (await limited(req, res, reads, clientKey(req), true, lang)) return;
     try {
       res.json(await service.slots(req.query.from as string, req.query.to as string));
     } catch (e) {
@@ -220,7 +221,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     const json = req.is('application/json') === 'application/json';
     const lang = pickLang(req);
     const t = texts(lang);
-    if (limited(req, res, perClient, clientKey(req), json, lang)) return;
+    if (await limited(req, res, perClient, clientKey(req), json, lang)) return;
     if (json) {
       if (!originAllowed(req, o.publicUrl(), config.corsOrigins)) {
         return res.status(403).type('application/json').send(JSON.stringify({ error: 'forbidden_origin', message: t.forbidden }));
@@ -263,7 +264,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       throw e;
     }
     // Per e-mail as well as per address: one resident flooding from many addresses is still one resident.
-    if (!kcc && limited(req, res, perEmail, emailKey(input.email), json, lang)) return;
+    if (!kcc && (await limited(req, res, perEmail, emailKey(input.email), json, lang))) return;
     let result;
     try {
       result = await service.book(input, kcc ? { channel: 'phone', bookedBy: req.staff?.username ?? null } : { channel: 'website' });
@@ -304,7 +305,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     // GET only shows what would be cancelled: mail scanners and link previews open links, and must not cancel.
     inner.get('/annuleren/:token', asyncRoute(async (req, res) => {
       const lang = pickLang(req, res, o.secure);
-      if (limited(req, res, reads, clientKey(req), false, lang)) return;
+      if (await limited(req, res, reads, clientKey(req), false, lang)) return;
       let a: Appointment;
       try {
         a = await service.appointmentForCancelToken(req.params.token);
@@ -318,7 +319,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
 
     inner.post('/annuleren/:token', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
       const lang = pickLang(req);
-      if (limited(req, res, perClient, clientKey(req), false, lang)) return;
+      if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
       if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
       let a: Appointment;
       try {
@@ -357,7 +358,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
 
     inner.post('/afspraken/:id/annuleren', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
       const lang = pickLang(req);
-      if (limited(req, res, perClient, clientKey(req), false, lang)) return;
+      if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
       if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
       let a: Appointment;
       try {
@@ -371,8 +372,8 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     }));
   }
 
-  // The error handler logs the request path, and a cancel path carries the resident's token: never let it reach a log.
-  inner.use(errorHandler({ log: (m) => o.log(m.replace(/[A-Za-z0-9_-]{32,}/g, '[redacted]')), branding: o.branding }));
+  // The error handler logs the path with token-like runs redacted (lib/http/errors.ts loggablePath).
+  inner.use(errorHandler({ log: o.log, branding: o.branding }));
 
   function emit(e: BookingEvent) {
     try {

@@ -29,40 +29,80 @@ export function allowBrandingOrigins(b: { themeCssUrl?: string; logoUrl?: string
   brandingOrigins = { theme: originOf(b.themeCssUrl), logo: originOf(b.logoUrl) };
 }
 
+/** The CSP and companion headers of one page kind (see securityHeaders), with the branding origins of now. */
+function headerSet(opts: SecurityOptions = {}): [string, string][] {
+  const frameAncestors = opts.frameAncestors?.trim() || "'none'";
+  const formAction = ["'self'", ...(opts.formAction ?? [])].join(' ');
+  const { theme, logo } = brandingOrigins;
+  const sources = (...extra: (string | undefined)[]) => ["'self'", ...new Set(extra.filter((o): o is string => !!o))].join(' ');
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    `style-src ${sources(theme)}`,
+    `img-src ${sources(theme, logo)} data: blob:`,
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    `font-src ${sources(theme)}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    `form-action ${formAction}`,
+    `frame-ancestors ${frameAncestors}`,
+  ].join('; ');
+  const xfo = frameAncestors === "'none'" ? 'DENY' : frameAncestors === "'self'" ? 'SAMEORIGIN' : undefined;
+  const headers: [string, string][] = [
+    ['Content-Security-Policy', csp],
+    ['X-Content-Type-Options', 'nosniff'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['Cross-Origin-Opener-Policy', 'same-origin'],
+    ['Permissions-Policy', 'camera=(self), microphone=(self), geolocation=(), payment=()'],
+  ];
+  if (xfo) headers.push(['X-Frame-Options', xfo]);
+  return headers;
+}
+
+/**
+ * The headers of one page kind, made again only when the branding origins changed (a redeploy of idv-settings), so
+ * a response costs a comparison, not a string build.
+ */
+function cachedHeaders(opts: SecurityOptions = {}): () => [string, string][] {
+  let cache: { theme?: string; logo?: string; headers: [string, string][] } | undefined;
+  return () => {
+    const { theme, logo } = brandingOrigins;
+    if (!cache || cache.theme !== theme || cache.logo !== logo) cache = { theme, logo, headers: headerSet(opts) };
+    return cache.headers;
+  };
+}
+
+const defaultHeaders = cachedHeaders();
+
+/** Sets the baseline headers on one response (error pages answered outside a page router). */
+export function applySecurityHeaders(res: Response, opts?: SecurityOptions): void {
+  for (const [name, value] of opts ? headerSet(opts) : defaultHeaders()) res.setHeader(name, value);
+}
+
 /**
  * Baseline headers for every page and API of ours. The CSP allows no inline script or style at all: pages load
  * their code from /idv/static only, which is what makes an escaped-but-missed value harmless.
  */
 export function securityHeaders(opts: SecurityOptions = {}): RequestHandler {
-  const frameAncestors = opts.frameAncestors?.trim() || "'none'";
-  const formAction = ["'self'", ...(opts.formAction ?? [])].join(' ');
-  const cspFor = (theme: string | undefined, logo: string | undefined): string => {
-    const sources = (...extra: (string | undefined)[]) => ["'self'", ...new Set(extra.filter((o): o is string => !!o))].join(' ');
-    return [
-      "default-src 'self'",
-      "script-src 'self'",
-      `style-src ${sources(theme)}`,
-      `img-src ${sources(theme, logo)} data: blob:`,
-      "media-src 'self' blob:",
-      "connect-src 'self'",
-      `font-src ${sources(theme)}`,
-      "object-src 'none'",
-      "base-uri 'none'",
-      `form-action ${formAction}`,
-      `frame-ancestors ${frameAncestors}`,
-    ].join('; ');
-  };
-  let cached = { key: '', csp: cspFor(undefined, undefined) };
-  const xfo = frameAncestors === "'none'" ? 'DENY' : frameAncestors === "'self'" ? 'SAMEORIGIN' : undefined;
+  const headers = cachedHeaders(opts);
   return (_req, res, next) => {
-    const key = `${brandingOrigins.theme ?? ''} ${brandingOrigins.logo ?? ''}`;
-    if (key !== cached.key) cached = { key, csp: cspFor(brandingOrigins.theme, brandingOrigins.logo) };
-    res.setHeader('Content-Security-Policy', cached.csp);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Permissions-Policy', 'camera=(self), microphone=(self), geolocation=(), payment=()');
-    if (xfo) res.setHeader('X-Frame-Options', xfo);
+    for (const [name, value] of headers()) res.setHeader(name, value);
+    next();
+  };
+}
+
+/**
+ * Strict-Transport-Security (RFC 6797) for an installation residents reach over https (IDV_PUBLIC_URL), on every
+ * response, max-age from IDV_HSTS_MAX_AGE. Never over plain http (RFC 6797 7.2): with IDV_TRUST_PROXY set, the
+ * proxy's X-Forwarded-Proto tells; without it we cannot see the scheme and go by the configured https public URL
+ * (TLS ends at the proxy). An http public URL (demo, loopback) never sends it.
+ */
+export function strictTransportSecurity(config: { publicUrl: string; hstsMaxAge: number; trustProxy: number }): RequestHandler {
+  const on = config.publicUrl.startsWith('https://') && config.hstsMaxAge > 0;
+  const value = `max-age=${config.hstsMaxAge}`;
+  return (req, res, next) => {
+    if (on && (config.trustProxy === 0 || req.secure)) res.setHeader('Strict-Transport-Security', value);
     next();
   };
 }
