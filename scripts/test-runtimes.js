@@ -112,8 +112,10 @@ function ensureOwnPrebuild() {
     const addon = path.join(src, 'build', 'Release', 'better_sqlite3.node');
     // Only when it really is this Node's build: a binary of another ABI must not be cached under this one.
     run(process.execPath, ['-e', `require(${JSON.stringify(addon)})`]);
-    run('tar', ['czf', `${own}.tmp`, '-C', src, 'build/Release/better_sqlite3.node']);
-    fs.renameSync(`${own}.tmp`, own);
+    // A temporary name of this process's own: CI makes these in the background while a test may make the same one.
+    const tmp = `${own}.${process.pid}.tmp`;
+    run('tar', ['czf', tmp, '-C', src, 'build/Release/better_sqlite3.node']);
+    fs.renameSync(tmp, own);
   }
   return dir;
 }
@@ -141,8 +143,9 @@ function ensurePrebuilds() {
       });
       // Loading the addon itself proves it matches Node 24's ABI (the package's JS needs its hoisted dependencies).
       run(path.join(node24, 'bin', 'node'), ['-e', `require(${JSON.stringify(path.join(copy, 'build', 'Release', 'better_sqlite3.node'))})`]);
-      run('tar', ['czf', `${for24}.tmp`, '-C', copy, 'build/Release/better_sqlite3.node']);
-      fs.renameSync(`${for24}.tmp`, for24);
+      const tmp = `${for24}.${process.pid}.tmp`;
+      run('tar', ['czf', tmp, '-C', copy, 'build/Release/better_sqlite3.node']);
+      fs.renameSync(tmp, for24);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }
