@@ -99,7 +99,7 @@ function body(): HTMLElement {
     b = el('div', { id: 'idv-ident-body' });
     const form = el('form', { id: 'idv-ident-form', class: 'idv-ident-form' });
     const label = el('label', { for: 'idv-ident-purpose', class: 'utrecht-form-label' }, T.purpose);
-    const select = el('select', { id: 'idv-ident-purpose', class: 'utrecht-select', name: 'purpose' });
+    const select = el('select', { id: 'idv-ident-purpose', class: 'utrecht-select utrecht-select--html-select', name: 'purpose' });
     const button = el('button', { type: 'submit', class: 'utrecht-button utrecht-button--primary-action', id: 'idv-ident-ask' }, T.ask);
     form.append(label, select, button);
     form.addEventListener('submit', (e) => {

@@ -53,11 +53,11 @@ export function callPagesRouter(o: CallPagesOptions): Router {
   <div id="device-problem" class="utrecht-alert utrecht-alert--error" role="alert" hidden><p class="utrecht-paragraph" id="device-problem-text"></p></div>
   <div class="utrecht-form-field idv-device-field">
     <label class="utrecht-form-label" for="camera-select">${t.camera}</label>
-    <select id="camera-select" class="utrecht-select"></select>
+    <select id="camera-select" class="utrecht-select utrecht-select--html-select"></select>
   </div>
   <div class="utrecht-form-field idv-device-field">
     <label class="utrecht-form-label" for="mic-select">${t.microphone}</label>
-    <select id="mic-select" class="utrecht-select"></select>
+    <select id="mic-select" class="utrecht-select utrecht-select--html-select"></select>
   </div>
   <p class="idv-actions">
     <button type="button" id="start-call" class="utrecht-button utrecht-button--primary-action" disabled>${t.start}</button>
