@@ -72,7 +72,7 @@ function createItem(r: Row): HTMLLIElement {
   const body = el('div', 'idv-appointment-details-body');
   details.append(summary, body);
   details.addEventListener('toggle', () => {
-    if (details.open) void showBookingDetails(r.id, body, t, 'dashboard');
+    if (details.open) void showBookingDetails(r.id, body, t, 'dashboard', () => details.open);
     else clearBookingDetails(body);
   });
   li.append(head, details);
@@ -186,7 +186,7 @@ async function joinCall(id: string): Promise<void> {
   document.body.dataset.workspace = 'call';
   byId('call').hidden = false;
   byId('call-heading').focus();
-  void showBookingDetails(id, byId('booking-details-body'), t, 'call');
+  void showBookingDetails(id, byId('booking-details-body'), t, 'call', () => active?.id === id);
   const status = createCallStatus('agent', t, { sections: false });
   status.dispatch({ type: 'connect' });
   const client = createStage({

@@ -28,8 +28,11 @@ function row(key: string, value: string, multiline = false): HTMLDivElement {
   return item;
 }
 
-/** Fetches and shows the details in `into` (replacing what was there). `where`: 'call' or 'dashboard', for the log. */
-export async function showBookingDetails(appointmentId: string, into: HTMLElement, t: Texts, where: 'call' | 'dashboard'): Promise<boolean> {
+/**
+ * Fetches and shows the details in `into` (replacing what was there). `where`: 'call' or 'dashboard', for the log.
+ * `wanted` is asked again when the answer arrives: a disclosure closed (or a call ended) meanwhile gets nothing.
+ */
+export async function showBookingDetails(appointmentId: string, into: HTMLElement, t: Texts, where: 'call' | 'dashboard', wanted: () => boolean = () => true): Promise<boolean> {
   let d: Details;
   try {
     const res = await fetch(`agent/appointments/${encodeURIComponent(appointmentId)}/booking.json?where=${where}`, {
@@ -39,6 +42,7 @@ export async function showBookingDetails(appointmentId: string, into: HTMLElemen
     });
     if (!res.ok) throw new Error(String(res.status));
     d = (await res.json()) as Details;
+    if (!wanted()) return false;
   } catch {
     const p = document.createElement('p');
     p.className = 'utrecht-paragraph';
@@ -48,6 +52,17 @@ export async function showBookingDetails(appointmentId: string, into: HTMLElemen
   }
   const dl = document.createElement('dl');
   dl.className = 'utrecht-data-list idv-summary-list idv-booking-data';
+  // In the call the side panel's heading carries the "not verified" badge; on the dashboard the list says it itself.
+  const note: HTMLElement[] = [];
+  if (where === 'dashboard') {
+    const p = document.createElement('p');
+    p.className = 'utrecht-paragraph idv-unverified-note';
+    const badge = document.createElement('span');
+    badge.className = 'utrecht-status-badge utrecht-status-badge--warning';
+    badge.textContent = t.unverified ?? '';
+    p.append(badge, ` ${t.unverifiedNote ?? ''}`);
+    note.push(p);
+  }
   dl.append(
     row(t.name ?? 'Naam', d.name),
     row(t.email ?? 'E-mail', d.email),
@@ -56,7 +71,7 @@ export async function showBookingDetails(appointmentId: string, into: HTMLElemen
     row(t.remarks ?? 'Opmerking', d.remarks || (t.notGiven ?? ''), true),
     row(t.channel ?? 'Geboekt', d.channel === 'phone' ? (t.channelPhone ?? '') : (t.channelWebsite ?? '')),
   );
-  into.replaceChildren(dl);
+  into.replaceChildren(...note, dl);
   return true;
 }
 
