@@ -7,6 +7,7 @@ import { renderPage } from '../http/layout';
 import { asyncRoute, noStore, securityHeaders } from '../http/security';
 import type { MailService } from '../mail-service';
 import type { Services } from '../services';
+import { ZONE } from '../zone';
 
 const TEXT = {
   nl: {
@@ -59,7 +60,7 @@ export function linkify(text: string): SafeHtml {
 
 function when(iso: string | undefined, lang: Lang): string {
   if (!iso) return '';
-  return new Date(iso).toLocaleString(lang === 'nl' ? 'nl-NL' : 'en-GB', { timeZone: 'Europe/Amsterdam', dateStyle: 'medium', timeStyle: 'medium' });
+  return new Date(iso).toLocaleString(lang === 'nl' ? 'nl-NL' : 'en-GB', { timeZone: ZONE, dateStyle: 'medium', timeStyle: 'medium' });
 }
 
 /**

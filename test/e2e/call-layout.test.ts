@@ -12,15 +12,13 @@
  * axe 0 violations in every state. One runtime, one browser, a context per person.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { axeViolations, describeViolations } from '../support/browser';
 import { RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
-import { defaultFlowsOpenNow } from '../support/flows';
 import { amsterdamClocksAroundNow, box, layoutProblems, lineCount, lookOf, radioPairs, selectTextFits, smallTargets, VIEWPORTS, withinViewport } from '../support/layout';
-import { linkFromMail, signIn } from '../support/pages';
-import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { linkFromMail, signIn, startWithDefaultFlows, type PagesHarness } from '../support/pages';
+import type { RuntimeHandle } from '../support/runtime';
 
 const NAME = 'Jan Jansen-Verbeek';
 const EMAIL = 'jan.verbeek@example.nl';
@@ -31,19 +29,17 @@ describe('the call on a phone and in the agent workspace: layout, states, messag
   let rt: RuntimeHandle;
   let browser: Browser;
   let base: string;
-  const contexts: BrowserContext[] = [];
   let resident: Page;
   let agent: Page;
   let agentName = '';
   let otherAgentName = '';
   let appointmentId = '';
 
+  let h: PagesHarness;
+
   before(async () => {
-    const dataDir = tempDir('idv-call-layout-');
-    fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(defaultFlowsOpenNow(ROOT)));
-    rt = await startRuntime({ dataDir, timeoutMs: 60_000 });
-    base = rt.url;
-    browser = await launchBrowser();
+    h = await startWithDefaultFlows('idv-call-layout-');
+    ({ rt, browser, base } = h);
     // Book the first free slot through the JSON API, as a gemeente's own front end would.
     const day = (offset: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' }).format(new Date(Date.now() + offset * 86_400_000));
     const slots = (await (await fetch(`${base}/afspraak/slots?from=${day(0)}&to=${day(2)}`)).json()) as Array<{ start: string }>;
@@ -59,15 +55,12 @@ describe('the call on a phone and in the agent workspace: layout, states, messag
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await rt?.stop();
-    if (rt) fs.rmSync(rt.dataDir, { recursive: true, force: true });
+    await h?.close();
   });
 
   async function newPage(viewport: { width: number; height: number }): Promise<Page> {
     const ctx = await browser.newContext({ viewport, permissions: ['camera', 'microphone'], timezoneId: 'America/New_York', locale: 'en-US' });
-    contexts.push(ctx);
+    h.contexts.push(ctx);
     await ctx.addInitScript(RECORD_PEER_CONNECTIONS);
     return ctx.newPage();
   }

@@ -14,12 +14,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { axeViolations, describeViolations } from '../support/browser';
 import { assertMediaFlows, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
-import { defaultFlowsOpenNow } from '../support/flows';
-import { linkFromMail, signIn } from '../support/pages';
-import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { linkFromMail, signIn, startWithDefaultFlows, type PagesHarness } from '../support/pages';
+import { ROOT, tempDir, type RuntimeHandle } from '../support/runtime';
 
 const SHOTS = process.env.IDV_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : tempDir('idv-shots-');
 const BSN = '999993653';
@@ -39,32 +38,27 @@ describe('both journeys end to end (default flows, Chromium, mail catcher, demo 
   let rt: RuntimeHandle;
   let browser: Browser;
   let base: string;
-  const contexts: BrowserContext[] = [];
+
+  let h: PagesHarness;
 
   before(async () => {
-    const dataDir = tempDir('idv-journeys-');
-    fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(defaultFlowsOpenNow(ROOT), null, 2));
-    rt = await startRuntime({ dataDir, timeoutMs: 60_000 });
-    base = rt.url;
-    browser = await launchBrowser();
+    h = await startWithDefaultFlows('idv-journeys-');
+    ({ rt, browser, base } = h);
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await rt?.stop();
-    if (rt) fs.rmSync(rt.dataDir, { recursive: true, force: true });
+    await h?.close();
   });
 
   /** Each journey closes its browsers: open dashboards and calls would otherwise keep the machine busy. */
   async function closeAll(): Promise<void> {
-    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    for (const c of h.contexts.splice(0)) await c.close().catch(() => undefined);
   }
 
   /** Staff work on a laptop; the resident of the walkthrough calls from a phone (390 × 844). */
   async function newPage(viewport = { width: 1366, height: 768 }): Promise<Page> {
     const ctx = await browser.newContext({ permissions: ['camera', 'microphone'], viewport });
-    contexts.push(ctx);
+    h.contexts.push(ctx);
     await ctx.addInitScript(RECORD_PEER_CONNECTIONS);
     return ctx.newPage();
   }

@@ -7,14 +7,11 @@
  * One runtime, one browser; one context per viewport (the browser's time zone is New York on purpose).
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
-import { defaultFlowsOpenNow } from '../support/flows';
+import type { Browser, Page } from 'playwright-core';
+import { axeViolations, describeViolations } from '../support/browser';
 import { amsterdamClocksAroundNow, layoutProblems, lookOf, radioPairs, smallTargets, VIEWPORTS } from '../support/layout';
-import { linkFromMail, signIn } from '../support/pages';
-import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { linkFromMail, signIn, startWithDefaultFlows, type PagesHarness } from '../support/pages';
 
 type Viewport = { width: number; height: number };
 const SIZES: Array<[string, Viewport]> = [
@@ -27,29 +24,23 @@ const SHOTS = process.env.IDV_LAYOUT_SHOTS;
 
 describe('pages at phone and laptop sizes: layout, control states, axe (Chromium)', function () {
   this.timeout(240_000);
-  let rt: RuntimeHandle;
   let browser: Browser;
   let base: string;
-  const contexts: BrowserContext[] = [];
+
+  let h: PagesHarness;
 
   before(async () => {
-    const dataDir = tempDir('idv-pages-layout-');
-    fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(defaultFlowsOpenNow(ROOT)));
-    rt = await startRuntime({ dataDir, timeoutMs: 60_000 });
-    base = rt.url;
-    browser = await launchBrowser();
+    h = await startWithDefaultFlows('idv-pages-layout-');
+    ({ browser, base } = h);
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await rt?.stop();
-    if (rt) fs.rmSync(rt.dataDir, { recursive: true, force: true });
+    await h?.close();
   });
 
   async function pageAt(viewport: Viewport): Promise<Page> {
     const ctx = await browser.newContext({ viewport, timezoneId: 'America/New_York', locale: 'en-US' });
-    contexts.push(ctx);
+    h.contexts.push(ctx);
     return ctx.newPage();
   }
 

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from './browser';
 import { waitFor } from './call-media';
-import { DEMO_PASSWORD } from './runtime';
+import { defaultFlowsOpenNow } from './flows';
+import { DEMO_PASSWORD, ROOT, startRuntime, tempDir, type RuntimeHandle } from './runtime';
 
 /** Signs a demo staff account in through the real sign-in form and lands on `next`. */
 export async function signIn(page: Page, base: string, username: string, next: string): Promise<void> {
@@ -29,4 +33,33 @@ export async function linkFromMail(page: Page, base: string, to: string, prefix 
     }
     return undefined;
   }, 30_000);
+}
+
+/** A runtime with the default flows open now (see defaultFlowsOpenNow) and one browser, for a browser test file. */
+export interface PagesHarness {
+  rt: RuntimeHandle;
+  browser: Browser;
+  base: string;
+  contexts: BrowserContext[];
+  close(): Promise<void>;
+}
+
+export async function startWithDefaultFlows(prefix: string): Promise<PagesHarness> {
+  const dataDir = tempDir(prefix);
+  fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(defaultFlowsOpenNow(ROOT), null, 2));
+  const rt = await startRuntime({ dataDir, timeoutMs: 60_000 });
+  const browser = await launchBrowser();
+  const contexts: BrowserContext[] = [];
+  return {
+    rt,
+    browser,
+    base: rt.url,
+    contexts,
+    async close() {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      await browser.close();
+      await rt.stop();
+      fs.rmSync(rt.dataDir, { recursive: true, force: true });
+    },
+  };
 }
