@@ -135,7 +135,7 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
     const messages = o.messages?.();
     if (!messages) return sendJsonError(res, 503, 'unavailable', AGENT[lang].messageUnavailable);
     try {
-      const { delivered } = messages.send(a.id, req.staff!.username, (req.body as { text?: unknown } | undefined)?.text);
+      const { delivered } = await messages.send(a.id, req.staff!.username, (req.body as { text?: unknown } | undefined)?.text);
       res.status(201).json({ delivered });
     } catch (e) {
       if (!isUserError(e)) throw e;

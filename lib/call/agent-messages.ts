@@ -59,11 +59,11 @@ export class AgentMessages {
    * Sends `raw` from `agent` to the resident of `appointmentId` (the caller has checked that it is the agent's own
    * appointment). Throws UserError 400 for a bad text and 429 when the agent sends too many.
    */
-  send(appointmentId: string, agent: string, raw: unknown): { delivered: number; message: AgentMessage } {
+  async send(appointmentId: string, agent: string, raw: unknown): Promise<{ delivered: number; message: AgentMessage }> {
     const text = checkMessageText(raw);
-    const key = `${agent.toLowerCase()}|${appointmentId}`;
-    if (!this.limiter.hit(key)) {
-      throw new UserError(429, 'rate_limited', `Wacht even voordat u nog een bericht stuurt (${this.limiter.retryAfter(key)} s). / Please wait before sending another message.`);
+    const limit = await this.allowed(`${agent.toLowerCase()}|${appointmentId}`);
+    if (!limit.ok) {
+      throw new UserError(429, 'rate_limited', `Wacht even voordat u nog een bericht stuurt (${limit.retryAfterSec} s). / Please wait before sending another message.`);
     }
     const message: AgentMessage = { text, at: new Date(this.now()).toISOString() };
     try {
@@ -72,6 +72,12 @@ export class AgentMessages {
       // The cache is full (ECACHEFULL): the push below still reaches a connected resident.
     }
     return { delivered: this.o.deliver(appointmentId, message), message };
+  }
+
+  /** One hit on the limiter, in the shape lib/http/rate-limit gives when its store is asynchronous. */
+  private async allowed(key: string): Promise<{ ok: boolean; retryAfterSec: number }> {
+    const ok = this.limiter.hit(key);
+    return { ok, retryAfterSec: ok ? 0 : this.limiter.retryAfter(key) };
   }
 
   /** The latest message of an appointment within its keep time, for a resident page that (re)connects. */
