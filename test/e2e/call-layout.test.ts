@@ -101,7 +101,11 @@ describe('the call on a phone and in the agent workspace: layout, states, messag
     await resident.goto(link);
     await resident.locator('#start-call:enabled').waitFor({ timeout: 20_000 });
     await atSizes(resident, 'device check', [VIEWPORTS.phoneSmall, VIEWPORTS.phoneLandscape, VIEWPORTS.phone]);
-    assert.match(await lookOf(resident, '#camera-select'), /\S/);
+    // The device choice is a Utrecht select with its states: focused looks different from not focused.
+    const blurred = await lookOf(resident, '#camera-select');
+    await resident.focus('#camera-select');
+    assert.notEqual(await lookOf(resident, '#camera-select'), blurred, 'a focused select looks focused');
+    await resident.evaluate(`document.activeElement.blur()`);
     await axe(resident, 'device check');
     await resident.click('#start-call');
     await resident.locator('#waiting').waitFor({ state: 'visible' });

@@ -162,7 +162,9 @@ describe('pages at phone and laptop sizes: layout, control states, axe (Chromium
 
       const admin = await pageAt(viewport);
       await signIn(admin, base, 'admin', '/admin-log');
-      assert.match(await lookOf(admin, '#appointment'), /\S/);
+      const field = await lookOf(admin, '#appointment');
+      await admin.focus('#appointment');
+      assert.notEqual(await lookOf(admin, '#appointment'), field, 'the filter field looks focused when focused');
       await check(admin, 'processing log', size, axe);
       await Promise.all([staff.context().close(), resident.context().close(), admin.context().close()]);
     }
