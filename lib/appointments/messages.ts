@@ -47,6 +47,7 @@ const TEXT: Record<string, { nl: string; en: string }> = {
   'query.too_long': { nl: 'Vraag hoogstens 62 dagen tegelijk op.', en: 'Ask for at most 62 days at a time.' },
   'date.invalid': { nl: 'Deze datum bestaat niet.', en: 'This date does not exist.' },
   'time.invalid': { nl: 'Deze tijd bestaat niet.', en: 'This time does not exist.' },
+  'time.required': { nl: 'Kies een tijd.', en: 'Please choose a time.' },
   'name.required': { nl: 'Vul uw naam in.', en: 'Please enter your name.' },
   'name.too_long': { nl: 'Uw naam mag maximaal 100 tekens lang zijn.', en: 'Your name can be at most 100 characters.' },
   'name.invalid_chars': {

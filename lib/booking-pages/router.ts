@@ -21,7 +21,7 @@ import { ZONE } from '../time';
 import { signConfirmationRef, verifyConfirmationRef } from './confirmation-ref';
 import { corsAllowList, originAllowed } from './cors';
 import { bookingEvent, type BookingEvent } from './events';
-import { dayChoiceMain, timeFormMain, type DayOption, type SummaryItem } from './form-pages';
+import { dayChoiceMain, reviewMain, timeFormMain, type DayOption, type SummaryItem } from './form-pages';
 import type { BookingPageConfig } from './options';
 import { cancelConfirmMain, cancelledMain, confirmationMain, upcomingMain, type UpcomingRow } from './other-pages';
 import { texts } from './texts';
@@ -221,7 +221,11 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     const json = req.is('application/json') === 'application/json';
     const lang = pickLang(req);
     const t = texts(lang);
-    if (await limited(req, res, perClient, clientKey(req), json, lang)) return;
+    // The form goes through "Controleer uw afspraak" first: only step=confirm books. The JSON API books at once.
+    const rawStep = (req.body as Record<string, unknown> | undefined)?.step;
+    const step: 'review' | 'edit' | 'confirm' = json ? 'confirm' : rawStep === 'confirm' || rawStep === 'edit' ? rawStep : 'review';
+    // Looking and changing cost a read; only a real booking attempt counts against the booking limits.
+    if (await limited(req, res, step === 'confirm' ? perClient : reads, clientKey(req), json, lang)) return;
     if (json) {
       if (!originAllowed(req, o.publicUrl(), config.corsOrigins)) {
         return res.status(403).type('application/json').send(JSON.stringify({ error: 'forbidden_origin', message: t.forbidden }));
@@ -251,17 +255,39 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       return renderTimes(req, res, { lang, topic: formTopic, day: formatLocalDate(formDay), values, errors, status: e.status });
     };
 
+    if (step === 'edit') {
+      if (!formDay) return renderDays(req, res, lang, formTopic, [], 200);
+      return renderTimes(req, res, { lang, topic: formTopic, day: formatLocalDate(formDay), values, errors: {}, status: 200 });
+    }
+
     let input: BookingInput;
     try {
       input = parseBookingInput(body, {
         topics: config.topics,
         askPhone: config.phone !== 'off',
         requirePhone: config.phone === 'required',
-        extraFields: json ? [] : ['_csrf'],
+        extraFields: json ? [] : ['_csrf', 'step'],
       });
     } catch (e) {
       if (isUserError(e)) return fail(e);
       throw e;
+    }
+    if (step === 'review') {
+      // A time that went meanwhile is said now, not after the resident has read the review and pressed confirm.
+      const local = DateTime.fromISO(input.start, { zone: 'utc' }).setZone(ZONE);
+      const day = local.toFormat('yyyy-MM-dd');
+      const free = await service.slots(day, day);
+      if (!free.some((s) => Date.parse(s.start) === Date.parse(input.start))) return fail(new UserError(409, 'slot_taken', messageFor('slot_taken', lang)));
+      return page(req, res, 200, lang, kcc ? t.reviewTitleKcc : t.reviewTitle, reviewMain({
+        lang,
+        mode: config.mode,
+        action: req.baseUrl,
+        csrf: csrf.issue(req, res),
+        showTopic: config.topics.length > 0,
+        when: dateTimeInWords(DateTime.fromISO(input.start, { zone: 'utc' }), lang),
+        values: { topic: input.topic, date: day, time: local.toFormat('HH:mm'), name: input.name, email: input.email, phone: input.phone, remarks: input.remarks },
+        phone: config.phone,
+      }));
     }
     // Per e-mail as well as per address: one resident flooding from many addresses is still one resident.
     if (!kcc && (await limited(req, res, perEmail, emailKey(input.email), json, lang))) return;

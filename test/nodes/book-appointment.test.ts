@@ -70,6 +70,16 @@ function count(): number {
   return (currentServices()?.db.prepare("SELECT count(*) AS n FROM appointments WHERE status = 'booked'").get() as { n: number }).n;
 }
 
+/** The hidden fields of the review form, as the browser would send them back. */
+function reviewFields(page: string): Record<string, string> {
+  const form = /<form[^>]*idv-review-form[\s\S]*?<\/form>/.exec(page)?.[0] ?? '';
+  const out: Record<string, string> = {};
+  for (const m of form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    out[m[1]] = m[2].replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  }
+  return out;
+}
+
 let serial = 0;
 function resident(extra: Record<string, unknown> = {}) {
   serial++;
@@ -260,7 +270,7 @@ describe('idv-book-appointment node', function () {
 
     it('pages through the days within the horizon, keeping the topic', async () => {
       const first = await supertest(app()).get(`/afspraak?topic=${encodeURIComponent(topics[1])}`).expect(200);
-      const later = /<a class="utrecht-link" href="([^"]+)">Latere dagen<\/a>/.exec(first.text)?.[1].replace(/&amp;/g, '&');
+      const later = /<a class="utrecht-pagination__relative-link[^"]*" rel="next" href="([^"]+)">Latere dagen<\/a>/.exec(first.text)?.[1].replace(/&amp;/g, '&');
       assert.equal(later, `/afspraak?from=${day(14)}&topic=${encodeURIComponent(topics[1]).replace(/%20/g, '+')}`);
       assert.doesNotMatch(first.text, /Eerdere dagen/);
       const second = await supertest(app()).get(later as string).expect(200);
@@ -293,10 +303,50 @@ describe('idv-book-appointment node', function () {
       return { agent, csrf: csrfFrom(page.text) };
     }
 
+    it('shows "Controleer uw afspraak" before booking; changing keeps every value; nothing is booked until confirmed', async () => {
+      const { agent, csrf } = await formAgent(11);
+      const before = count();
+      const typed = { _csrf: csrf, topic: topics[1], date: day(11), time: '14:00', name: 'Jan <b>Jansen</b>', email: 'jan.review@example.nl', phone: '06 12345678', remarks: 'Regel één\nRegel "twee"' };
+      const review = await agent.post('/afspraak').type('form').send(typed).expect(200);
+      assert.match(review.text, /<h1 class="utrecht-heading-1">Controleer uw afspraak<\/h1>/);
+      assert.match(review.text, /om 14:00/);
+      assert.match(review.text, /Jan &lt;b&gt;Jansen&lt;\/b&gt;/, 'what was typed is shown as text');
+      assert.doesNotMatch(review.text, /<b>Jansen/);
+      assert.equal(count(), before, 'the review books nothing');
+      const fields = reviewFields(review.text);
+      assert.deepEqual({ ...fields, _csrf: '' }, { ...typed, _csrf: '' }, 'the review carries exactly what was checked');
+
+      const edit = await agent.post('/afspraak').type('form').send({ ...fields, step: 'edit' }).expect(200);
+      assert.match(edit.text, /id="name"[^>]*value="Jan &lt;b&gt;Jansen&lt;\/b&gt;"/);
+      assert.match(edit.text, /value="14:00" checked/);
+      assert.match(edit.text, /Regel één\nRegel &quot;twee&quot;<\/textarea>/);
+      assert.equal(count(), before);
+
+      const booked = await agent.post('/afspraak').type('form').send({ ...fields, step: 'confirm' }).expect(303);
+      assert.equal(count(), before + 1);
+      // A second confirm (double click, back button) is the same booking, not a second one.
+      const again = await agent.post('/afspraak').type('form').send({ ...fields, step: 'confirm' }).expect(303);
+      assert.equal(count(), before + 1);
+      assert.match(String(again.headers.location), /bevestiging/);
+      assert.ok(booked.headers.location);
+      // Without a valid CSRF token the confirm is refused like any form post.
+      await agent.post('/afspraak').type('form').send({ ...fields, step: 'confirm', _csrf: 'x' }).expect(403);
+    });
+
+    it('says at review time that the chosen time went meanwhile', async () => {
+      const { agent, csrf } = await formAgent(11);
+      // Two agents: two bookings take the slot.
+      await json('/afspraak', resident({ start: at(11, '15:00') })).expect(201);
+      await json('/afspraak', resident({ start: at(11, '15:00') })).expect(201);
+      const res = await agent.post('/afspraak').type('form').send({ _csrf: csrf, topic: topics[0], date: day(11), time: '15:00', name: 'Te Laat', email: 'late@example.nl' }).expect(409);
+      assert.match(res.text, /id="error-summary"/);
+      assert.doesNotMatch(res.text, /Controleer uw afspraak/);
+    });
+
     it('books through the form: 303 to a confirmation without secrets or personal data in the URL', async () => {
       const { agent, csrf } = await formAgent(11);
       const before = count();
-      const res = await agent.post('/afspraak').type('form').send({ _csrf: csrf, topic: topics[0], date: day(11), time: '13:30', name: 'Jan Jansen', email: 'jan@example.nl', phone: '', remarks: '' }).expect(303);
+      const res = await agent.post('/afspraak').type('form').send({ _csrf: csrf, step: 'confirm', topic: topics[0], date: day(11), time: '13:30', name: 'Jan Jansen', email: 'jan@example.nl', phone: '', remarks: '' }).expect(303);
       assert.equal(count(), before + 1);
       const location = res.headers.location as string;
       assert.match(location, /^\/afspraak\/bevestiging\?ref=[A-Za-z0-9_.-]+$/);
@@ -427,7 +477,9 @@ describe('idv-book-appointment node', function () {
       const page = await kcc.get(`/kcc/afspraak?day=${day(16)}`).expect(200);
       assert.match(page.text, /Gegevens van de inwoner/);
       assert.match(page.text, /Karin KCC/);
-      const res = await kcc.post('/kcc/afspraak').type('form').send({ _csrf: csrfFrom(page.text), topic: topics[1], date: day(16), time: '10:00', name: 'Beller', email: 'beller@example.nl', phone: '+31 20 1234567' }).expect(303);
+      const review = await kcc.post('/kcc/afspraak').type('form').send({ _csrf: csrfFrom(page.text), topic: topics[1], date: day(16), time: '10:00', name: 'Beller', email: 'beller@example.nl', phone: '+31 20 1234567' }).expect(200);
+      assert.match(review.text, /Controleer de afspraak/);
+      const res = await kcc.post('/kcc/afspraak').type('form').send({ ...reviewFields(review.text), step: 'confirm' }).expect(303);
       await new Promise((r) => setTimeout(r, 20));
       assert.equal(msgs[0].appointment.channel, 'phone');
       assert.equal(msgs[0].appointment.bookedBy, 'kcc1');
