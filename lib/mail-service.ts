@@ -1,8 +1,7 @@
 import type nodemailer from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { startMailCatcher, type MailCatcher } from './mail/catcher';
 import { createOutbox, type BackoffOptions, type Outbox } from './mail/outbox';
-import { createMailTransport, describeSmtp, parseSmtpUrl, type MailTransport, type SmtpSettings, type TransportTimeouts } from './mail/transport';
+import { createMailTransport, describeSmtp, parseSmtpUrl, type MailTransport, type SentInfo, type SmtpSettings, type TransportTimeouts } from './mail/transport';
 import { FaultLog } from './runtime/fault-log';
 import { instanceIdOf } from './runtime/instance';
 import type { Services } from './services';
@@ -112,7 +111,7 @@ function createMailService(services: Services, options: MailServiceOptions): Mai
 
   // The outbox holds one transport for its lifetime; this one follows configuration changes.
   const delegating: MailTransport = {
-    async sendMail(message: nodemailer.SendMailOptions): Promise<SMTPTransport.SentMessageInfo> {
+    async sendMail(message: nodemailer.SendMailOptions): Promise<SentInfo> {
       if (closed) throw Object.assign(new Error('mail service closed'), { code: 'ECLOSED' });
       const transport = await transportFor();
       return transport.sendMail(message);
