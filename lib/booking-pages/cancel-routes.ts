@@ -21,7 +21,9 @@ export class CancelRoutes extends EventEmitter<{ change: [] }> {
     return () => {
       if (done) return;
       done = true;
-      if (this.byNode.get(nodeId) === path) this.byNode.delete(nodeId);
+      // A node redeployed on a new path may register again before its old registration is withdrawn.
+      if (this.byNode.get(nodeId) !== path) return;
+      this.byNode.delete(nodeId);
       this.emit('change');
     };
   }
