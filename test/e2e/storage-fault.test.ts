@@ -27,7 +27,8 @@ describe('storage fault: the database cannot be written while running', function
     const flows = [
       ...baseFlows('storage fault'),
       { id: 'book', type: 'idv-book-appointment', z: 'tab', schedule: 'schedule', settings: 'settings', mode: 'resident', path: '/afspraak', topics: ['Paspoort'], phone: 'off', limitPerIp: 1000, limitPerEmail: 1000, wires: [['links']] },
-      { id: 'links', type: 'idv-session-link', z: 'tab', settings: 'settings', agentEmails: 'agent1 = anna@testdorp.example', wires: [[], []] },
+      // Links open a week ahead, so opening one during the fault really tries to write a call session.
+      { id: 'links', type: 'idv-session-link', z: 'tab', settings: 'settings', agentEmails: 'agent1 = anna@testdorp.example', openBeforeMinutes: 10080, wires: [[], []] },
     ];
     fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(flows));
     rt = await startRuntime({ dataDir, env: { SMTP_URL: smtp.url } });
@@ -122,6 +123,12 @@ describe('storage fault: the database cannot be written while running', function
     assert.equal(form.status, 503);
     assert.match(page, /niet beschikbaar/);
     assert.ok(!/SQLITE|sqlite|node_modules|\.js:\d+/.test(page), 'no internals on the page');
+
+    // An access link needs a call session (a write): a plain 503 too, and no log line per visitor.
+    const token = /\/v\/([A-Za-z0-9_-]{43})/.exec(mailsTo('eerst@example.org')[0].parsed.text ?? '')![1];
+    const visit = await fetch(`${rt!.url}/v/${token}`, { redirect: 'manual' });
+    assert.equal(visit.status, 503);
+    assert.ok(!/SQLITE|sqlite|node_modules/.test(await visit.text()));
 
     // The outbox retries the record with growing pauses; the issue saw 1840 log lines in 20 s here.
     await new Promise((r) => setTimeout(r, 3000));
