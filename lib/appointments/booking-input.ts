@@ -1,9 +1,7 @@
-import { DateTime } from 'luxon';
 import { UserError } from '../errors';
-import { ZONE } from '../time';
 import { parseClockMinutes, parseLocalDate } from './calendar';
 import { messageFor } from './messages';
-import { amsterdamOffsetMinutes } from './public-time';
+import { amsterdamOffsetMinutes, wallTimeToUtcMs } from './public-time';
 
 /** A validated booking request. The grid, notice and availability checks happen in the booking service. */
 export interface BookingInput {
@@ -78,12 +76,12 @@ function parseDateTime(dateValue: string, timeValue: string, fields: Record<stri
   if (!date) fields.date = 'date.invalid';
   if (clock === null) fields.time = 'time.invalid';
   if (!date || clock === null) return null;
-  const dt = DateTime.fromObject({ ...date, hour: Math.floor(clock / 60), minute: clock % 60 }, { zone: ZONE });
-  if (dt.hour * 60 + dt.minute !== clock) {
+  const ms = wallTimeToUtcMs(date, clock);
+  if (ms === null) {
     fields.time = 'start.nonexistent';
     return null;
   }
-  return new Date(dt.toMillis()).toISOString();
+  return new Date(ms).toISOString();
 }
 
 function parseEmail(raw: string): string | { error: string } {

@@ -1,8 +1,10 @@
-const everyDay = [{ from: '09:00', to: '17:00' }];
+// Open around the clock: a test that books "the second day offered" finds a full day at any hour, on any weekday
+// and across DST (the first day offered may hold a single slot late in the evening).
+const everyDay = [{ from: '00:00', to: '24:00' }];
 
 /**
  * The configuration every e2e flow file needs: a tab `tab`, settings `settings` (Gemeente Testdorp) and a schedule
- * `schedule` open 09:00–17:00 every day with agent1 (Anna de Vries). Tests add their own nodes, so they do not depend
+ * `schedule` open around the clock every day with agent1 (Anna de Vries). Tests add their own nodes, so they do not depend
  * on what flows/flows.json holds today.
  */
 export function baseFlows(label: string): Record<string, unknown>[] {

@@ -1,3 +1,4 @@
+import { Settings } from 'luxon';
 import { strict as assert } from 'node:assert';
 import { parseBookingInput, type BookingInputOptions } from '../../../lib/appointments/booking-input';
 import { fieldMessages, hasMessage, messageFor } from '../../../lib/appointments/messages';
@@ -182,6 +183,21 @@ describe('appointments/booking-input', () => {
     assert.equal(messageFor('no.such.code', 'en'), messageFor('invalid_input', 'en'));
   });
 
+  it('reads a time in the doubled hour as its first occurrence (RFC 5545), whether it is summer or winter now', () => {
+    const { start: _s, ...rest } = valid;
+    const original = Settings.now;
+    try {
+      const seen = new Set<string>();
+      for (const now of ['2026-07-01T12:00:00Z', '2026-12-01T12:00:00Z', '2026-10-25T00:45:00Z', '2026-10-25T01:45:00Z']) {
+        Settings.now = () => Date.parse(now);
+        seen.add(parseBookingInput({ ...rest, date: '2026-10-25', time: '02:30' }, options).start);
+      }
+      assert.deepEqual([...seen], ['2026-10-25T00:30:00.000Z']);
+    } finally {
+      Settings.now = original;
+    }
+  });
+
   it('gives the same UTC start whatever the machine time zone', () => {
     const original = process.env.TZ;
     const { start: _s, ...rest } = valid;
@@ -190,9 +206,9 @@ describe('appointments/booking-input', () => {
       for (const tz of ['UTC', 'America/New_York', 'Australia/Lord_Howe']) {
         process.env.TZ = tz;
         seen.add(parseBookingInput({ ...rest, date: '2026-10-25', time: '02:30' }, options).start);
-        seen.add(parseBookingInput({ ...valid, start: '2026-10-25T02:30:00+01:00' }, options).start);
+        seen.add(parseBookingInput({ ...valid, start: '2026-10-25T02:30:00+02:00' }, options).start);
       }
-      assert.deepEqual([...seen], ['2026-10-25T01:30:00.000Z']);
+      assert.deepEqual([...seen], ['2026-10-25T00:30:00.000Z']);
     } finally {
       if (original === undefined) delete process.env.TZ;
       else process.env.TZ = original;
