@@ -105,8 +105,8 @@ function checkTimeout(value: number | undefined, fallback: number, name: string)
 /**
  * Nodemailer options for the settings: no logging (mails hold personal data), short timeouts, and one pooled
  * connection reused for up to 100 mails. The outbox sends one mail at a time; reusing the connection sends a backlog
- * (after a restart, after the server was away) about three times faster than a new connection per mail (158 → 49 ms
- * per mail measured on a loaded 2-core test machine), and it is what mail relays prefer.
+ * (after a restart, after the server was away) two to three times faster than a new connection per mail
+ * (scripts/bench/outbox.ts), and it is what mail relays prefer.
  */
 export function transportOptions(settings: SmtpSettings, timeouts: TransportTimeouts = {}): SMTPPool.Options {
   return {

@@ -7,6 +7,7 @@ import type { Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
 import { hashToken, newToken } from '../../lib/security/tokens';
 import { ZONE } from '../../lib/time';
+import { baseFlows } from '../support/flows';
 import { helper, httpNode, startServices, stopServices } from '../support/node-red';
 import { startTestSmtp, type ReceivedMail, type TestSmtpServer } from '../support/smtp';
 
@@ -30,7 +31,6 @@ interface TestNode {
 
 const BASE = 'https://video.testdorp.example';
 const PASSWORD = 'staff-password-for-tests-1';
-const everyDay = [{ from: '08:00', to: '18:00' }];
 const day = (n: number) => DateTime.now().setZone(ZONE).startOf('day').plus({ days: n });
 
 describe('the durable hand-off from idv-book-appointment to idv-session-link', function () {
@@ -56,22 +56,19 @@ describe('the durable hand-off from idv-book-appointment to idv-session-link', f
   });
   afterEach(() => helper.unload());
 
-  const base = () => [
-    { id: 'cfg', type: 'idv-settings', municipality: 'Gemeente Testdorp', publicUrl: BASE, fromAddress: 'video@testdorp.example', smtpHost: '127.0.0.1', smtpPort: smtp.port },
-    {
-      id: 'sch',
-      type: 'idv-schedule',
-      openingHours: { mon: everyDay, tue: everyDay, wed: everyDay, thu: everyDay, fri: everyDay, sat: everyDay, sun: everyDay },
-      slotMinutes: 10,
-      minNoticeMinutes: 0,
-      horizonDays: 30,
-      dutchHolidays: false,
-      agents: [{ username: 'agent1', displayName: 'Anna' }],
-    },
-  ];
-  const book = (id: string, extra: Record<string, unknown>) => ({ id, type: 'idv-book-appointment', schedule: 'sch', settings: 'cfg', topics: ['Paspoort'], phone: 'off', limitPerIp: 10000, limitPerEmail: 10000, ...extra });
-  const link = (id: string, wires: string[][], extra: Record<string, unknown> = {}) => ({ id, type: 'idv-session-link', settings: 'cfg', agentEmails: 'agent1 = anna@testdorp.example', wires, ...extra });
-  const load = (nodes: Record<string, unknown>[]) => helper.load([settingsNode, scheduleNode, bookNode, sessionLinkNode, functionNode], [...base(), ...nodes]);
+  /** The shared base flow, with this test's public URL and mail server, and 10-minute slots open now. */
+  const base = () =>
+    baseFlows('hand-off').map((n) =>
+      n.type === 'idv-settings'
+        ? { ...n, publicUrl: BASE, smtpHost: '127.0.0.1', smtpPort: smtp.port }
+        : n.type === 'idv-schedule'
+          ? { ...n, slotMinutes: 10, minNoticeMinutes: 0 }
+          : n,
+    );
+  const book = (id: string, extra: Record<string, unknown>) => ({ id, type: 'idv-book-appointment', schedule: 'schedule', settings: 'settings', topics: ['Paspoort'], phone: 'off', limitPerIp: 10000, limitPerEmail: 10000, ...extra });
+  const link = (id: string, wires: string[][], extra: Record<string, unknown> = {}) => ({ id, type: 'idv-session-link', settings: 'settings', agentEmails: 'agent1 = anna@testdorp.example', wires, ...extra });
+  const onTab = (nodes: Record<string, unknown>[]) => nodes.map((n) => ({ z: 'tab', ...n }));
+  const load = (nodes: Record<string, unknown>[]) => helper.load([settingsNode, scheduleNode, bookNode, sessionLinkNode, functionNode], [...base(), ...onTab(nodes)]);
   const node = (id: string) => helper.getNode(id) as unknown as TestNode;
 
   /** Collects what a helper node receives. */
@@ -81,8 +78,8 @@ describe('the durable hand-off from idv-book-appointment to idv-session-link', f
     return got;
   }
 
-  /** A new free start each time: tomorrow from 08:00 on, 10 minutes apart (one agent). */
-  const nextStart = () => day(1).plus({ hours: 8, minutes: 10 * slot++ }).toISO() as string;
+  /** A new free start each time: tomorrow from 09:00 on, 10 minutes apart (one agent). */
+  const nextStart = () => day(1).plus({ hours: 9, minutes: 10 * slot++ }).toISO() as string;
 
   async function bookVia(path: string, cookie?: string): Promise<string> {
     const r = httpNode().post(path).set('accept', 'application/json');
@@ -177,7 +174,7 @@ describe('the durable hand-off from idv-book-appointment to idv-session-link', f
 
   it('events left pending when the node was not running are handed off at its start', async () => {
     // A booking made while no idv-session-link ran (a deploy without it, a crash): its event waits in the store.
-    const start = day(2).plus({ hours: 9 });
+    const start = day(2).plus({ hours: 10 });
     const { appointment, eventId } = await appointmentStoreOf(services).create(
       {
         startUtc: start.toUTC().toISO() as string,
@@ -254,7 +251,7 @@ describe('the durable hand-off from idv-book-appointment to idv-session-link', f
 
     // The administrator moves the resident form to /boeken and deploys only that node.
     const warned = new Promise<string>((resolve) => node('k1').on('call:warn', (c: never) => resolve(String((c as { args: unknown[] }).args[0]))));
-    await helper.setFlows([...base(), ...flow('/boeken')], 'nodes');
+    await helper.setFlows([...base(), ...onTab(flow('/boeken'))], 'nodes');
     const status = node('k1').status.lastCall?.args[0];
     assert.equal(status?.fill, 'red', 'nobody serves the cancel pages its links would name');
     // The test runtime has no message catalogue: the text is the i18n key (the editor shows "no resident form at /afspraak").
