@@ -10,6 +10,7 @@ import { pickLang, type Lang } from '../http/lang';
 import { renderPage, type Branding } from '../http/layout';
 import { asyncRoute, noStore, securityHeaders } from '../http/security';
 import { logoutForm } from '../staff/login-page';
+import { typedLine } from '../text/typed-text';
 import { toPublicIso } from '../time';
 import { AGENT, AGENT_CLIENT } from './texts';
 import { dashboardWindow, timeInWords } from './when';
@@ -66,7 +67,8 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
           end: toPublicIso(a.endUtc),
           when: timeInWords(a.startUtc, lang, t),
           today: a.startUtc < w.todayEndUtc,
-          topic: a.topic,
+          // Shown by the dashboard script as text: the same typed-text rule as every server-rendered page.
+          topic: typedLine(a.topic),
           channel: a.channel === 'phone' ? AGENT[lang].channelPhone : AGENT[lang].channelWebsite,
           residentPresent: p.resident,
           agentPresent: p.agent,

@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import { typedLine, typedLines } from '../text/typed-text';
 import { parseClockMinutes, parseLocalDate } from './calendar';
 import { messageFor } from './messages';
 import { amsterdamOffsetMinutes, wallTimeToUtcMs } from './public-time';
@@ -103,10 +104,17 @@ function parseEmail(raw: string): string | { error: string } {
   return `${local}@${domain}`;
 }
 
+/**
+ * Control characters and bidi overrides in a name are refused (a person sees what was wrong); invisible marks,
+ * zero-width spaces and line separators, which come along unseen when a name is pasted, are cleaned by the
+ * typed-text rule (lib/text/typed-text.ts) — the same rule every page and mail applies when it shows the name.
+ */
 function parseName(raw: string): string | { error: string } {
-  const value = raw.normalize('NFC').trim();
+  const trimmed = raw.normalize('NFC').trim();
+  if (trimmed === '') return { error: 'name.required' };
+  if (CONTROL_RE.test(trimmed) || BIDI_RE.test(trimmed)) return { error: 'name.invalid_chars' };
+  const value = typedLine(trimmed, 1000);
   if (value === '') return { error: 'name.required' };
-  if (CONTROL_RE.test(value) || BIDI_RE.test(value)) return { error: 'name.invalid_chars' };
   if (codePoints(value) > 100) return { error: 'name.too_long' };
   return value;
 }
@@ -115,8 +123,10 @@ function parseRemarks(raw: string): string | undefined | { error: string } {
   const value = raw.normalize('NFC').replace(/\r\n?/g, '\n').trim();
   if (value === '') return undefined;
   if (CONTROL_EXCEPT_NEWLINE_TAB_RE.test(value) || BIDI_RE.test(value)) return { error: 'remarks.invalid_chars' };
-  if (codePoints(value) > 1000) return { error: 'remarks.too_long' };
-  return value;
+  const clean = typedLines(value, 5000);
+  if (clean === '') return undefined;
+  if (codePoints(clean) > 1000) return { error: 'remarks.too_long' };
+  return clean;
 }
 
 /** A plausible phone number: digits with the usual separators, an optional leading +, 8 to 15 digits. */

@@ -12,7 +12,7 @@ import { errorHandler, sendErrorPage } from '../http/errors';
 import { html, type SafeHtml } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage, type Branding } from '../http/layout';
-import { createRateLimiter, hashedIp, type RateLimiter } from '../http/rate-limit';
+import { clientKey as networkKey, createRateLimiter, type RateLimiter } from '../http/rate-limit';
 import { asyncRoute, bodyParsers, noStore, securityHeaders } from '../http/security';
 import { dateInWords, dateTimeInWords } from '../mail/when';
 import { appointmentMessage, type AppointmentMessage } from '../events/message';
@@ -83,7 +83,7 @@ export function createBookingRouter(o: BookingRouterOptions): Router {
   const source = o.source ?? null;
   /** The event part of a change: which node, which language the resident reads, where their cancel page is. */
   const event = (facts: NewEvent['facts']): NewEvent => ({ source, facts });
-  const clientKey = (req: Request) => (kcc && req.staff ? `staff|${req.staff.username}` : hashedIp(req));
+  const clientKey = (req: Request) => (kcc && req.staff ? `staff|${req.staff.username}` : networkKey(req));
 
   const inner = express.Router();
   inner.use(securityHeaders({ frameAncestors: config.frameAncestors }));
@@ -102,9 +102,10 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     );
   };
 
-  const limited = (req: Request, res: Response, limiter: RateLimiter, key: string, json: boolean, lang: Lang): boolean => {
-    if (limiter.hit(key)) return false;
-    res.setHeader('Retry-After', String(limiter.retryAfter(key)));
+  const limited = async (req: Request, res: Response, limiter: RateLimiter, key: string, json: boolean, lang: Lang): Promise<boolean> => {
+    const r = await limiter.hit(key);
+    if (r.ok) return false;
+    res.setHeader('Retry-After', String(r.retryAfterSec));
     const message = texts(lang).tooMany;
     if (json) res.status(429).type('application/json').send(JSON.stringify({ error: 'rate_limited', message }));
     else sendErrorPage(req, res, 429, message, '', o.branding());
@@ -195,7 +196,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
   // The form, step by step without JavaScript: topic and day (GET), then time and contact details (POST).
   inner.get('/', asyncRoute(async (req, res) => {
     const lang = pickLang(req, res, o.secure);
-    if (limited(req, res, reads, clientKey(req), false, lang)) return;
+    if (await limited(req, res, reads, clientKey(req), false, lang)) return;
     const t = texts(lang);
     const summary: SummaryItem[] = [];
     let topic = config.topics[0] ?? '';
@@ -215,7 +216,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
 
   inner.get('/slots', asyncRoute(async (req, res) => {
     const lang = pickLang(req);
-    if (limited(req, res, reads, clientKey(req), true, lang)) return;
+    if (await limited(req, res, reads, clientKey(req), true, lang)) return;
     try {
       res.json(await service.slots(req.query.from as string, req.query.to as string));
     } catch (e) {
@@ -228,7 +229,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     const json = req.is('application/json') === 'application/json';
     const lang = pickLang(req);
     const t = texts(lang);
-    if (limited(req, res, perClient, clientKey(req), json, lang)) return;
+    if (await limited(req, res, perClient, clientKey(req), json, lang)) return;
     if (json) {
       if (!originAllowed(req, o.publicUrl(), config.corsOrigins)) {
         return res.status(403).type('application/json').send(JSON.stringify({ error: 'forbidden_origin', message: t.forbidden }));
@@ -271,7 +272,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       throw e;
     }
     // Per e-mail as well as per address: one resident flooding from many addresses is still one resident.
-    if (!kcc && limited(req, res, perEmail, emailKey(input.email), json, lang)) return;
+    if (!kcc && (await limited(req, res, perEmail, emailKey(input.email), json, lang))) return;
     let result;
     try {
       const booked = event({ lang, cancelPath: config.residentPath });
@@ -313,7 +314,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     // GET only shows what would be cancelled: mail scanners and link previews open links, and must not cancel.
     inner.get('/annuleren/:token', asyncRoute(async (req, res) => {
       const lang = pickLang(req, res, o.secure);
-      if (limited(req, res, reads, clientKey(req), false, lang)) return;
+      if (await limited(req, res, reads, clientKey(req), false, lang)) return;
       let a: Appointment;
       try {
         a = await service.appointmentForCancelToken(req.params.token);
@@ -327,7 +328,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
 
     inner.post('/annuleren/:token', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
       const lang = pickLang(req);
-      if (limited(req, res, perClient, clientKey(req), false, lang)) return;
+      if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
       if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
       let cancelled;
       try {
@@ -367,7 +368,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
 
     inner.post('/afspraken/:id/annuleren', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
       const lang = pickLang(req);
-      if (limited(req, res, perClient, clientKey(req), false, lang)) return;
+      if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
       if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
       let cancelled;
       try {
@@ -390,8 +391,8 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     next(new UserError(503, 'store_unavailable', messageFor('store_unavailable', pickLang(req))));
   }) as express.ErrorRequestHandler);
 
-  // The error handler logs the request path, and a cancel path carries the resident's token: never let it reach a log.
-  inner.use(errorHandler({ log: (m) => o.log(m.replace(/[A-Za-z0-9_-]{32,}/g, '[redacted]')), branding: o.branding }));
+  // The error handler logs the path with token-like runs redacted (lib/http/errors.ts loggablePath).
+  inner.use(errorHandler({ log: o.log, branding: o.branding }));
 
   function emit(e: AppointmentMessage) {
     try {

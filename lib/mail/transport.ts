@@ -129,13 +129,22 @@ export function transportOptions(settings: SmtpSettings, timeouts: TransportTime
   };
 }
 
+/**
+ * Defaults for every message we send. Quoted-printable also selects RFC 2047 "Q" encoded words for the headers: in
+ * nodemailer 7 the "B" encoder it otherwise picks for mostly non-Latin text splits a long name between encoded words
+ * inside a surrogate pair unless the character is an emoji (U+20BB7 𠮷 or 𝔄 arrive as two U+FFFD), while its Q
+ * encoder splits only between whole UTF-8 sequences. test/unit/mail/header-roundtrip.test.ts sends a corpus of
+ * names through the real SMTP path and compares what the server parsed.
+ */
+export const MESSAGE_DEFAULTS = { textEncoding: 'quoted-printable' } as const;
+
 /** A nodemailer SMTP transport from settings or SMTP_URL. */
 export function createMailTransport(
   settings: SmtpSettings | undefined,
   options: { env?: NodeJS.ProcessEnv; timeouts?: TransportTimeouts } = {},
 ): MailTransport {
   const resolved = resolveSmtpSettings(settings, options.env);
-  const pool = nodemailer.createTransport(transportOptions(resolved, options.timeouts));
+  const pool = nodemailer.createTransport(transportOptions(resolved, options.timeouts), MESSAGE_DEFAULTS);
   return { sendMail: (message) => pool.sendMail(message), close: () => pool.close() };
 }
 
