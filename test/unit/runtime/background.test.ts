@@ -49,8 +49,8 @@ describe('background loops: bounded logging and backoff', () => {
       const end = Date.now() + 10_000;
       while (runs.length < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
       assert.equal(runs.length, 4);
-      // Pauses of 40, 80 and 160 ms at least between the first four runs.
-      assert.ok(runs[3] - runs[0] >= 280, `runs at ${runs.join(', ')} ms`);
+      // Pauses of 40, 80 and 160 ms between the first four runs (less a few ms of timer rounding).
+      assert.ok(runs[3] - runs[0] >= 270, `runs at ${runs.join(', ')} ms`);
       assert.equal(loop.failing, true);
       assert.equal(warnings.length, 1, 'one line for all of it');
       failing = false;
@@ -59,7 +59,8 @@ describe('background loops: bounded logging and backoff', () => {
       assert.equal(loop.failing, false);
       const after = runs.length;
       await new Promise((r) => setTimeout(r, 300));
-      assert.equal(runs.length, after, 'back to its 10 s period');
+      // A kick that arrived during a run asks for one more right after it; then the 10 s period holds.
+      assert.ok(runs.length <= after + 1, `back to its 10 s period (${runs.length - after} more runs)`);
       assert.match(warnings[1], /working again/);
     } finally {
       await loop.stop();
