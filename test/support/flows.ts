@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+
 // Open around the clock: a test that books "the second day offered" finds a full day at any hour, on any weekday
 // and across DST (the first day offered may hold a single slot late in the evening).
 const everyDay = [{ from: '00:00', to: '24:00' }];
@@ -23,4 +25,27 @@ export function baseFlows(label: string): Record<string, unknown>[] {
       agents: [{ username: 'agent1', displayName: 'Anna de Vries' }],
     },
   ];
+}
+
+/**
+ * The shipped default flows (flows/flows.json) made fit for production, as an administrator would: the agents are
+ * real staff accounts, no example domain or demo municipality is left, and (for tests) the schedule is open around
+ * the clock with no notice, so the first slot starts within half an hour and its access link already works.
+ */
+export function productionFlows(root: string, agent: { username: string; displayName: string; email: string }): Record<string, unknown>[] {
+  const flows = JSON.parse(fs.readFileSync(`${root}/flows/flows.json`, 'utf8')) as Record<string, unknown>[];
+  const allDay = [{ from: '00:00', to: '24:00' }];
+  for (const n of flows) {
+    if (n.type === 'idv-settings') Object.assign(n, { name: 'Gemeente Testdorp', municipality: 'Gemeente Testdorp', fromAddress: 'videobellen@testdorp.test' });
+    if (n.type === 'idv-schedule') {
+      Object.assign(n, {
+        openingHours: { mon: allDay, tue: allDay, wed: allDay, thu: allDay, fri: allDay, sat: allDay, sun: allDay },
+        minNoticeMinutes: 0,
+        dutchHolidays: false,
+        agents: [{ username: agent.username, displayName: agent.displayName }],
+      });
+    }
+    if (n.type === 'idv-session-link') n.agentEmails = `${agent.username}=${agent.email}`;
+  }
+  return flows;
 }
