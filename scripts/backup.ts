@@ -53,7 +53,10 @@ async function main(): Promise<void> {
 
   const config = loadConfig({ ...process.env, IDV_MODE: 'demo' });
   const owner = foreignOwnerProblem(config.dataDir);
-  if (owner) usage(owner);
+  if (owner) {
+    console.error(owner);
+    process.exit(2);
+  }
   const database = path.join(config.dataDir, 'idvideo.sqlite');
   if (!fs.existsSync(database)) usage(`there is no database in ${config.dataDir} (set IDV_DATA_DIR)`);
 

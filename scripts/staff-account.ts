@@ -49,7 +49,10 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, IDV_MODE: 'demo' });
   // Files this creates (a first database, its -wal/-shm) are the service user's and private, as the runtime's are.
   const owner = foreignOwnerProblem(config.dataDir);
-  if (owner) usage(owner);
+  if (owner) {
+    console.error(owner);
+    process.exit(2);
+  }
   usePrivateFileModes();
   const db = openDatabase(path.join(config.dataDir, 'idvideo.sqlite'));
   const store = new SqliteStaffStore(db);

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { launchBrowser } from '../support/browser';
+import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
 import { assertMediaFlows, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 import { productionFlows } from '../support/flows';
 import { freePort, makeTestCert, NGINX, proxyRequest, siteFromShipped, startNginx, type NginxHandle, type TestCert } from '../support/nginx';
@@ -381,6 +381,17 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
     assert.equal(down.headers['strict-transport-security'], 'max-age=300', 'nginx adds HSTS to its own answers');
     assert.ok(!nginx.errorLog().includes(token), 'the error log does not quote the link');
     assert.ok(!nginx.accessLog().includes(token));
+
+    // What a resident sees: the page on a phone, accessible, nothing cut off.
+    const ctx = await browser!.newContext({ ignoreHTTPSErrors: true, viewport: { width: 360, height: 640 } });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    const shown = await page.goto(`${publicUrl}/afspraak`);
+    assert.equal(shown?.status(), 502);
+    const v = await axeViolations(page);
+    assert.equal(v.length, 0, describeViolations(v));
+    assert.equal(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, 'no sideways scrolling at 360 px');
+    assert.match(await page.locator('h1').innerText(), /Videobellen is even niet bereikbaar/);
   });
 
   it('refuses to start with credentials it cannot decrypt, and with mail that would go without TLS', async () => {
