@@ -6,6 +6,7 @@
  * writes a new folder `<folder>/idvideo-<UTC time>/` (0700) with
  *   idvideo.sqlite   a consistent copy of the database through SQLite's online backup API (lib/store/backup.ts)
  *   flows.json, flows_cred.json   the flows and their encrypted credentials, as the runtime last saved them
+ *   .instance-id     this instance's id for its leases (restored onto the same instance only)
  * every file 0600. `--keep n` then removes all but the n newest `idvideo-*` folders in <folder> (backups hold residents'
  * contact details: keep them no longer than needed). The credential secret is not copied: flows_cred.json is useless
  * without it, so keep IDV_CREDENTIAL_SECRET in the secret store, apart from the backups. Uses IDV_DATA_DIR like the
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(partial, { mode: 0o700 });
   try {
     const { pages } = await backupDatabase(database, path.join(partial, 'idvideo.sqlite'));
-    const copied = ['flows.json', 'flows_cred.json'].filter((f) => copyPrivate(path.join(config.dataDir, f), path.join(partial, f)));
+    const copied = ['flows.json', 'flows_cred.json', '.instance-id'].filter((f) => copyPrivate(path.join(config.dataDir, f), path.join(partial, f)));
     fs.renameSync(partial, target);
     console.log(`backup written to ${target}: idvideo.sqlite (${pages} pages)${copied.map((f) => `, ${f}`).join('')}`);
   } catch (e) {

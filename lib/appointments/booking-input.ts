@@ -188,7 +188,8 @@ export function parseBookingInput(body: unknown, options: BookingInputOptions): 
     else fields.start = r.error;
   } else if (hasDateTime) {
     if ((text.date ?? '') === '') fields.date = 'date.invalid';
-    else if ((text.time ?? '') === '') fields.time = 'time.invalid';
+    // Nothing chosen is a different problem from a time that does not exist, and is said so.
+    else if ((text.time ?? '') === '') fields.time = 'time.required';
     else start = parseDateTime(text.date, text.time, fields) ?? undefined;
   } else if (!fields.start && !fields.date && !fields.time) fields.start = 'start.required';
 

@@ -253,6 +253,14 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     };
   }
 
+  /**
+   * Whether the agent can see verified data of this resident's call right now (a live set exists). A yes/no for the
+   * resident's page, so its text follows deletion, expiry and the end of the call; never which data or its values.
+   */
+  sharedWithAgent(session: CallSession): boolean {
+    return session.role === 'resident' && this.cache.idsForAppointment(session.appointmentId).length > 0;
+  }
+
   /** The open pop-up of the resident's call, if any (after a reload, a reconnect, or when the push did not arrive). */
   pendingFor(session: CallSession): PopupView | undefined {
     if (session.role !== 'resident') return undefined;

@@ -47,7 +47,7 @@ export function logoutForm(lang: Lang, csrfToken: string, displayName: string, b
   const t = T[lang];
   return html`<span class="idv-signed-in">${t.signedInAs} ${displayName}</span>
 <form method="post" action="${basePath}/logout" class="idv-inline-form"><input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}">
-<button type="submit" class="utrecht-button utrecht-button--subtle">${t.logout}</button></form>`;
+<button type="submit" class="utrecht-button utrecht-button--subtle idv-logout">${t.logout}</button></form>`;
 }
 
 function loginPage(lang: Lang, csrf: string, next: string, path: string, branding: Branding | undefined, error?: string, username = '', notice?: string) {
@@ -68,13 +68,13 @@ ${error
 <form method="post" action="${path}" class="idv-form" novalidate>
 <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
 <input type="hidden" name="next" value="${next}">
-<div class="utrecht-form-field utrecht-form-field--text">
+<div class="utrecht-form-field utrecht-form-field--text${error ? ' utrecht-form-field--invalid' : ''}">
 <label class="utrecht-form-label" for="username">${t.username}</label>
-<input class="utrecht-textbox utrecht-textbox--html-input" id="username" name="username" autocomplete="username" required maxlength="64" value="${username}" ${error ? html`aria-describedby="error-summary"` : ''}>
+<input class="utrecht-textbox utrecht-textbox--html-input${error ? ' utrecht-textbox--invalid' : ''}" id="username" name="username" autocomplete="username" required maxlength="64" value="${username}" ${error ? html`aria-describedby="error-summary" aria-invalid="true"` : ''}>
 </div>
-<div class="utrecht-form-field utrecht-form-field--text">
+<div class="utrecht-form-field utrecht-form-field--text${error ? ' utrecht-form-field--invalid' : ''}">
 <label class="utrecht-form-label" for="password">${t.password}</label>
-<input class="utrecht-textbox utrecht-textbox--html-input" id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+<input class="utrecht-textbox utrecht-textbox--html-input${error ? ' utrecht-textbox--invalid' : ''}" id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${error ? html` aria-describedby="error-summary" aria-invalid="true"` : ''}>
 </div>
 <button type="submit" class="utrecht-button utrecht-button--primary-action">${t.submit}</button>
 </form>`,

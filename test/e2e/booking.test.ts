@@ -93,6 +93,9 @@ describe('booking in a real browser, surviving a restart', function () {
     await page.fill('#email', 'beller@example.nl');
     await page.fill('#phone', '020 1234567');
     await Promise.all([page.waitForNavigation(), page.click('main button[type="submit"]')]);
+    assert.match(await page.textContent('h1') ?? '', /Controleer de afspraak/);
+    await expectNoViolations(page, 'KCC review');
+    await Promise.all([page.waitForNavigation(), page.click('button[value="confirm"]')]);
     assert.match(await page.textContent('main') ?? '', /Beller Bakker/);
     await expectNoViolations(page, 'KCC confirmation');
     await page.goto(`${base}/kcc/afspraak/afspraken`);
@@ -147,6 +150,12 @@ describe('booking in a real browser, surviving a restart', function () {
     await page.keyboard.type('jan@example.nl');
     assert.equal(await page.isChecked(`input[name="time"][value="${time}"]`), true, 'the chosen time is kept');
     await tabTo(page, 'button[type="submit"]');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    // "Controleer uw afspraak": what was typed, then confirm with the keyboard too.
+    assert.match(await page.textContent('h1') ?? '', /Controleer uw afspraak/);
+    assert.match(await page.textContent('main') ?? '', /Jan <b>Jansen<\/b>/);
+    await expectNoViolations(page, 'review');
+    await tabTo(page, 'button[value="confirm"]');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     assert.match(page.url(), /\/afspraak\/bevestiging\?ref=/);
     assert.match(await page.textContent('main') ?? '', new RegExp(`om ${time}`));

@@ -353,7 +353,7 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
     const [folder] = fs.readdirSync(backups);
     assert.match(folder, /^idvideo-\d{8}T\d{6}Z$/);
     assert.equal(fs.statSync(path.join(backups, folder)).mode & 0o777, 0o700);
-    assert.deepEqual(fs.readdirSync(path.join(backups, folder)).sort(), ['flows.json', 'flows_cred.json', 'idvideo.sqlite']);
+    assert.deepEqual(fs.readdirSync(path.join(backups, folder)).sort(), ['.instance-id', 'flows.json', 'flows_cred.json', 'idvideo.sqlite']);
     for (const f of fs.readdirSync(path.join(backups, folder))) assert.equal(fs.statSync(path.join(backups, folder, f)).mode & 0o777, 0o600, f);
     const copy = new Database(path.join(backups, folder, 'idvideo.sqlite'), { readonly: true });
     try {

@@ -28,23 +28,32 @@ export function baseFlows(label: string): Record<string, unknown>[] {
 }
 
 /**
- * The shipped default flows (flows/flows.json) made fit for production, as an administrator would: the agents are
- * real staff accounts, no example domain or demo municipality is left, and (for tests) the schedule is open around
- * the clock with no notice, so the first slot starts within half an hour and its access link already works.
+ * The shipped default flows (flows/flows.json) with the schedule open around the clock without notice and links that
+ * open a day ahead, so an appointment booked now can be held now whatever time the tests run.
  */
-export function productionFlows(root: string, agent: { username: string; displayName: string; email: string }): Record<string, unknown>[] {
+export function defaultFlowsOpenNow(root: string): Record<string, unknown>[] {
   const flows = JSON.parse(fs.readFileSync(`${root}/flows/flows.json`, 'utf8')) as Record<string, unknown>[];
   const allDay = [{ from: '00:00', to: '24:00' }];
   for (const n of flows) {
-    if (n.type === 'idv-settings') Object.assign(n, { name: 'Gemeente Testdorp', municipality: 'Gemeente Testdorp', fromAddress: 'videobellen@testdorp.test' });
     if (n.type === 'idv-schedule') {
-      Object.assign(n, {
-        openingHours: { mon: allDay, tue: allDay, wed: allDay, thu: allDay, fri: allDay, sat: allDay, sun: allDay },
-        minNoticeMinutes: 0,
-        dutchHolidays: false,
-        agents: [{ username: agent.username, displayName: agent.displayName }],
-      });
+      n.openingHours = { mon: allDay, tue: allDay, wed: allDay, thu: allDay, fri: allDay, sat: allDay, sun: allDay };
+      n.minNoticeMinutes = 0;
+      n.dutchHolidays = false;
     }
+    if (n.type === 'idv-session-link') n.openBeforeMinutes = 1440;
+  }
+  return flows;
+}
+
+/**
+ * defaultFlowsOpenNow made fit for production, as an administrator would: the agent is a real staff account, and no
+ * example domain or demo municipality is left (production refuses the default flows' demo set-up).
+ */
+export function productionFlows(root: string, agent: { username: string; displayName: string; email: string }): Record<string, unknown>[] {
+  const flows = defaultFlowsOpenNow(root);
+  for (const n of flows) {
+    if (n.type === 'idv-settings') Object.assign(n, { name: 'Gemeente Testdorp', municipality: 'Gemeente Testdorp', fromAddress: 'videobellen@testdorp.test' });
+    if (n.type === 'idv-schedule') n.agents = [{ username: agent.username, displayName: agent.displayName }];
     if (n.type === 'idv-session-link') n.agentEmails = `${agent.username}=${agent.email}`;
   }
   return flows;

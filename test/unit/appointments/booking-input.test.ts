@@ -73,7 +73,7 @@ describe('appointments/booking-input', () => {
     assert.equal(fieldsOf({ ...rest, date: '2026-13-01', time: '09:30' }).date, 'date.invalid');
     assert.equal(fieldsOf({ ...rest, date: '2026-12-01', time: '24:00' }).time, 'time.invalid');
     assert.equal(fieldsOf({ ...rest, date: '2026-12-01', time: '9:30' }).time, 'time.invalid');
-    assert.equal(fieldsOf({ ...rest, date: '2026-12-01' }).time, 'time.invalid');
+    assert.equal(fieldsOf({ ...rest, date: '2026-12-01' }).time, 'time.required');
     assert.equal(fieldsOf({ ...rest, date: '2026-03-29', time: '02:30' }).time, 'start.nonexistent');
     assert.equal(fieldsOf(rest).start, 'start.required');
     assert.equal(fieldsOf({ ...valid, date: '2026-12-01', time: '09:30' }).start, 'start.ambiguous');
