@@ -194,6 +194,10 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
     ws.close();
     assert.deepEqual(JSON.parse(answer), { auth: 'ok' });
 
+    // The editor offers no "http on loopback" for identity providers in production.
+    const settings = JSON.parse((await proxyRequest(inside(), '/admin/settings', { headers: { authorization: `Bearer ${adminToken}` } })).body) as Record<string, unknown>;
+    assert.equal(settings.idvAuthMethodLoopbackHttp, false);
+
     const flowsFile = path.join(dataDir, 'flows.json');
     const before = fs.readFileSync(flowsFile, 'utf8');
     const refused = await deploy(JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'flows.json'), 'utf8')) as unknown[]);
@@ -315,6 +319,8 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
     await proxyRequest(via('127.0.0.3'), `/afspraak/bevestiging?lang=nl&ref=${secrets[2]}`);
     await proxyRequest(inside(), `/admin/flows?access_token=${secrets[3]}`);
     await proxyRequest(via('127.0.0.3'), new URL(cancelLink).pathname);
+    // Where an agent's link sends someone who is not signed in yet.
+    await proxyRequest(via('127.0.0.3'), `/login?next=${encodeURIComponent(new URL(residentLink).pathname)}`);
     const log = await waitFor('the log lines', async () => {
       const text = nginx.accessLog();
       return /access_token=\*\*\*/.test(text) && /annuleren\/\*\*\*/.test(text) ? text : undefined;
@@ -325,6 +331,7 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
     assert.match(log, /"GET \/v\/\*\*\* HTTP\/[\d.]+" 303 /, 'the link visit is logged, masked');
     assert.match(log, /\/auth\/callback\?code=\*\*\*&state=\*\*\*&iss=x/);
     assert.match(log, /\/afspraak\/bevestiging\?lang=nl&ref=\*\*\*/);
+    assert.match(log, /"GET \/login\?next=\*\*\* /);
     assert.match(log, /"GET \/v\/\*\*\* HTTP\/[\d.]+" 429 /);
   });
 
