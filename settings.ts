@@ -12,6 +12,7 @@ import { sendErrorPage } from './lib/http/errors';
 import { prepareFlowsFile } from './lib/runtime/flows-file';
 import { seedDemoAccounts } from './lib/runtime/demo-accounts';
 import { initServices, type Services } from './lib/services';
+import { checkTurn } from './lib/call/turn-check';
 import { StoreError } from './lib/store/db';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -79,6 +80,12 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (e) {
     fail((e as Error).message);
+  }
+  if (config.media.turn) {
+    // A wrong TURN secret is an operator error: say so now, not through a resident's black screen.
+    const turn = await checkTurn(config.media.turn);
+    for (const w of turn.warnings) console.warn(`[idv] ${w}`);
+    if (turn.fatal.length) fail(turn.fatal.join('\n'));
   }
   let flowFile: string;
   try {
