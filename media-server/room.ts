@@ -280,6 +280,25 @@ export class Room extends EventEmitter {
     return { id: producer.id };
   }
 
+  private ownProducer(peer: Peer, producerId: unknown): ms.Producer {
+    this.ownPeer(peer);
+    const producer = typeof producerId === 'string' ? peer.producers.get(producerId) : undefined;
+    if (!producer) throw new SignalError('not_found', 'unknown producer');
+    return producer;
+  }
+
+  /** The client stopped sending one of its producers (e.g. to send video in another codec). */
+  closeProducer(peer: Peer, producerId: unknown): void {
+    this.ownProducer(peer, producerId).close();
+  }
+
+  /** Camera or microphone switched off (or on) by the participant; the other side's consumer follows. */
+  async pauseProducer(peer: Peer, producerId: unknown, paused: boolean): Promise<void> {
+    const producer = this.ownProducer(peer, producerId);
+    if (paused) await producer.pause();
+    else await producer.resume();
+  }
+
   async resumeConsumer(peer: Peer, consumerId: unknown): Promise<void> {
     this.ownPeer(peer);
     const consumer = typeof consumerId === 'string' ? peer.consumers.get(consumerId) : undefined;

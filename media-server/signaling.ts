@@ -290,6 +290,17 @@ export class SignalingServer {
         const { room, peer } = await this.ensurePeer(conn);
         return room.produce(peer, data.transportId, data.kind, data.rtpParameters, data.appData);
       }
+      case 'closeProducer': {
+        const { room, peer } = await this.ensurePeer(conn);
+        room.closeProducer(peer, data.producerId);
+        return {};
+      }
+      case 'pauseProducer':
+      case 'resumeProducer': {
+        const { room, peer } = await this.ensurePeer(conn);
+        await room.pauseProducer(peer, data.producerId, method === 'pauseProducer');
+        return {};
+      }
       case 'resumeConsumer': {
         const { room, peer } = await this.ensurePeer(conn);
         await room.resumeConsumer(peer, data.consumerId);

@@ -59,7 +59,8 @@ async function openDevices(cameraId?: string, micId?: string): Promise<void> {
     }
     old?.getTracks().forEach((tr) => tr.stop());
     await fillDeviceLists();
-    start.disabled = false;
+    // A call nobody can hear waits for a microphone (typing in the call is another issue).
+    start.disabled = media.problem === 'noMicrophone';
     if (!media.problem) announce(t.ready ?? '');
   } catch (e) {
     problem(e instanceof MediaProblemError ? e.problem : 'deviceBusy');
