@@ -303,7 +303,10 @@ export class Room extends EventEmitter {
     this.ownPeer(peer);
     const consumer = typeof consumerId === 'string' ? peer.consumers.get(consumerId) : undefined;
     if (!consumer) throw new SignalError('not_found', 'unknown consumer');
-    await consumer.resume();
+    // The consumer can close between the lookup and the worker's answer (the other side left): not a server error.
+    await consumer.resume().catch(() => {
+      throw new SignalError('not_found', 'the consumer is gone');
+    });
   }
 
   async getStats(peer: Peer): Promise<Record<string, unknown>> {

@@ -290,13 +290,23 @@ export class CallClient {
     const gen = ++this.generation;
     const stale = () => gen !== this.generation || this.finished;
     try {
-      const caps = await this.request<types.RtpCapabilities>('getRouterRtpCapabilities');
+      // Three requests at once (the server answers a connection's requests in order): one round trip, not three,
+      // and the device loads while the transports are being made.
+      const capsP = this.request<types.RtpCapabilities>('getRouterRtpCapabilities');
+      const sendP = this.request<TransportInfo>('createWebRtcTransport', { direction: 'send' });
+      const recvP = this.request<TransportInfo>('createWebRtcTransport', { direction: 'recv' });
+      // Rejections are handled below with the await; until then they must not count as unhandled.
+      for (const p of [sendP, recvP]) p.catch(() => undefined);
+      const caps = await capsP;
       if (stale()) return;
       const device = new Device();
       await device.load({ routerRtpCapabilities: caps });
-      const sendInfo = await this.request<TransportInfo>('createWebRtcTransport', { direction: 'send' });
-      const recvInfo = await this.request<TransportInfo>('createWebRtcTransport', { direction: 'recv' });
+      const [sendInfo, recvInfo] = await Promise.all([sendP, recvP]);
       if (stale()) return;
+      // Join goes out now; the transports below are made before this function yields again, so the consumers the
+      // server announces with its answer always find them.
+      const joinedP = this.request<{ peers: Array<{ role: string; videoCodecs?: unknown }> }>('join', { rtpCapabilities: device.rtpCapabilities });
+      joinedP.catch(() => undefined);
       const send = device.createSendTransport({ ...sendInfo, iceServers: sendInfo.iceServers ?? [] });
       const recv = device.createRecvTransport({ ...recvInfo, iceServers: recvInfo.iceServers ?? [] });
       const media: Media = { device, send, recv, producers: new Map(), consumers: new Map(), timers: [] };
@@ -310,7 +320,7 @@ export class CallClient {
       send.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
         this.request<{ id: string }>('produce', { transportId: send.id, kind, rtpParameters, appData }).then(ok, fail);
       });
-      const joined = await this.request<{ peers: Array<{ role: string; videoCodecs?: unknown }> }>('join', { rtpCapabilities: device.rtpCapabilities });
+      const joined = await joinedP;
       if (stale()) return;
       for (const p of joined.peers) this.peerArrived(p.videoCodecs);
       for (const p of joined.peers) this.o.onPeer(p.role, true);
@@ -614,6 +624,7 @@ export function createStage(opts: {
   const quality = byId<HTMLElement>('quality');
   localVideo.srcObject = opts.local() ?? null;
   const notices = mediaNotices(remoteVideo, t);
+  let shownVideo: MediaStreamTrack | undefined;
   let wasReconnecting = false;
   const client = new CallClient({
     url: opts.url,
@@ -635,7 +646,11 @@ export function createStage(opts: {
       opts.onPeer(present);
     },
     onRemoteStream: (stream) => {
-      if (remoteVideo.srcObject === stream) return;
+      // A new stream, or a new video track in it: assign again, which makes the element pick the track up at once
+      // (waiting for it to notice a track added to a stream it already plays delays the first frame).
+      const video = stream.getVideoTracks()[0];
+      if (remoteVideo.srcObject === stream && video === shownVideo) return;
+      shownVideo = video;
       remoteVideo.srcObject = stream;
       notices.play();
     },

@@ -69,6 +69,8 @@ async function openDevices(cameraId?: string, micId?: string): Promise<void> {
 
 function startCall(): void {
   if (!local) return;
+  // The hidden preview would keep rendering the camera while the call needs the CPU for its first frames.
+  byId<HTMLVideoElement>('preview').srcObject = null;
   show('waiting', 'waiting-heading');
   announce(t.connecting ?? '');
   client = createStage({
