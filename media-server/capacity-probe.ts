@@ -82,11 +82,15 @@ export async function startCapacityProbe(streams: RecordedStream[], o: { workerB
     return produced;
   };
 
-  /** The other participant's receive side: SRTP out of the measured worker into the helper, which drops it. */
+  /**
+   * The other participant's receive side: SRTP out of the measured worker into a helper transport without SRTP, which
+   * drops the packets as unknown (no decryption: the helper must stay light so it never slows the measured worker's
+   * feed).
+   */
   const receiver = async (producers: ms.Producer[]): Promise<void> => {
     const aOut = await plain(routerA, true);
-    const sink = await plain(routerB, true);
-    await link(aOut, sink);
+    const sink = await plain(routerB, false, true);
+    await aOut.connect({ ip: LOCAL, port: sink.tuple.localPort, srtpParameters: aOut.srtpParameters });
     outgoing.push(aOut);
     for (const p of producers) {
       const c = await aOut.consume({ producerId: p.id, rtpCapabilities: routerB.rtpCapabilities, paused: false });

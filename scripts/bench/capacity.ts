@@ -123,7 +123,9 @@ async function main(): Promise<void> {
   ];
   const probe = await startCapacityProbe(streams, TEST_RTC_PORTS);
   const player = replay(probe, rec, 10);
-  const rows: Array<{ calls: number; cpuPct: number; perCall: number; kbpsPerCall: number }> = [];
+  const rows: Array<{ calls: number; cpuPct: number; perCall: number; kbpsPerCall: number; feed: number; fullRatePct: number }> = [];
+  // What one call makes the worker send: each participant's audio and video to the other, plus the SRTP tag.
+  const expectedKbps = 2 * (kbps(rec.video) * (1 + 10 / 1100) + kbps(rec.audio) * (1 + 10 / 150));
   try {
     let calls = 0;
     for (const target of steps) {
@@ -138,21 +140,25 @@ async function main(): Promise<void> {
       const [c1, b1, t1] = [await probe.cpuMs(), await probe.bytesForwarded(), performance.now()];
       const cpuPct = ((c1 - c0) / (t1 - t0)) * 100;
       const kbpsPerCall = ((b1 - b0) * 8) / ((t1 - t0) / 1000) / 1000 / calls;
-      rows.push({ calls, cpuPct, perCall: cpuPct / calls, kbpsPerCall });
+      // On a busy machine the feed (this process, the helper worker) can fall behind: then the worker forwards less
+      // than a call sends, and its CPU is scaled up to the full rate (CPU per forwarded bit stays what it is).
+      const feed = Math.min(1, kbpsPerCall / expectedKbps);
+      const fullRatePct = cpuPct / feed;
+      rows.push({ calls, cpuPct, perCall: fullRatePct / calls, kbpsPerCall, feed, fullRatePct });
       console.log(
-        `${String(calls).padStart(3)} calls: worker ${cpuPct.toFixed(1).padStart(5)} % of a core, ${(cpuPct / calls).toFixed(2)} %/call, ` +
-          `forwarded ${Math.round(kbpsPerCall)} kbit/s per call (both directions), machine load ${load0.toFixed(1)}`,
+        `${String(calls).padStart(3)} calls: worker ${cpuPct.toFixed(1).padStart(5)} % of a core, forwarded ${Math.round(kbpsPerCall)} kbit/s per call ` +
+          `(${Math.round(feed * 100)} % of the full rate) -> ${fullRatePct.toFixed(1)} % at full rate, ${(fullRatePct / calls).toFixed(2)} %/call; machine load ${load0.toFixed(1)}`,
       );
-      if (cpuPct > 60) break;
+      if (fullRatePct > 60) break;
     }
-    // Least squares over the steps: fixed cost + cost per call.
+    // Least squares over the steps (at full rate): fixed cost + cost per call.
     const n = rows.length;
     const mx = rows.reduce((a, r) => a + r.calls, 0) / n;
-    const my = rows.reduce((a, r) => a + r.cpuPct, 0) / n;
-    const slope = rows.reduce((a, r) => a + (r.calls - mx) * (r.cpuPct - my), 0) / Math.max(1e-9, rows.reduce((a, r) => a + (r.calls - mx) ** 2, 0));
+    const my = rows.reduce((a, r) => a + r.fullRatePct, 0) / n;
+    const slope = rows.reduce((a, r) => a + (r.calls - mx) * (r.fullRatePct - my), 0) / Math.max(1e-9, rows.reduce((a, r) => a + (r.calls - mx) ** 2, 0));
     const base = my - slope * mx;
     const fit = Math.floor((50 - base) / slope);
-    const measuredMax = rows.filter((r) => r.cpuPct <= 50).reduce((m, r) => Math.max(m, r.calls), 0);
+    const measuredMax = rows.filter((r) => r.fullRatePct <= 50).reduce((m, r) => Math.max(m, r.calls), 0);
     console.log(`per 1:1 call: ${slope.toFixed(2)} % of a core (fit over ${n} steps, fixed ${base.toFixed(1)} %)`);
     console.log(`calls one worker carries at <= 50 % of a core: ${fit} (fit); largest step measured under 50 %: ${measuredMax}`);
     console.log(JSON.stringify({ benchmark: 'capacity', videoKbps: kbps(rec.video), audioKbps: kbps(rec.audio), rows, perCallPct: slope, baselinePct: base, callsAt50Pct: fit, measuredMax }));
