@@ -183,25 +183,43 @@ describe('calls over real networks: NAT, firewalls, TURN, loss, outages (e2e, ne
     figures.push(`(d) impairment by ${await net.impairResidentLink(150, 5)}`);
     await residentJoins();
     await bothSeeAndHear('(d)', 45_000);
-    // Over 8 s: frames keep coming (longest stall bounded) and sound keeps arriving, both sides sampled together.
-    const stalls = await Promise.all(
-      [resident, agent].map(async (page) => {
-        let last = await mediaFlow(page);
-        let lastGrowth = Date.now();
-        let longest = 0;
-        for (const end = Date.now() + 8000; Date.now() < end; ) {
-          await new Promise((r) => setTimeout(r, 250));
-          const f = await mediaFlow(page);
-          if (f.framesDecoded > last.framesDecoded) lastGrowth = Date.now();
-          longest = Math.max(longest, Date.now() - lastGrowth);
-          assert.ok(f.audioBytes >= last.audioBytes);
-          last = f;
+    // Over 8 s, sampled inside each page every 100 ms (no driver round trips in the measurement): frames keep coming,
+    // the longest stall stays bounded, sound keeps arriving; and the browsers' own freeze statistics (webrtc-stats:
+    // a frame gap longer than max(3 frame times, mean + 150 ms)) for the record. Both sides at once.
+    const WATCH = `(async () => {
+      const read = async () => {
+        const r = { frames: 0, audio: 0, freezes: 0, frozen: 0 };
+        for (const pc of (window.__idvTestPcs || []).filter((p) => p.connectionState !== 'closed')) {
+          (await pc.getStats()).forEach((s) => {
+            if (s.type !== 'inbound-rtp') return;
+            if (s.kind === 'video') { r.frames += s.framesDecoded || 0; r.freezes += s.freezeCount || 0; r.frozen += s.totalFreezesDuration || 0; }
+            else r.audio += s.bytesReceived || 0;
+          });
         }
-        return longest;
-      }),
-    );
-    figures.push(`(d) longest video stall: resident ${stalls[0]} ms, agent ${stalls[1]} ms`);
-    assert.ok(stalls.every((ms) => ms < 3000), `video froze for ${stalls} ms`);
+        return r;
+      };
+      const first = await read();
+      let last = first, lastGrowth = performance.now(), longest = 0;
+      const end = performance.now() + 8000;
+      while (performance.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+        const now = await read();
+        if (now.frames > last.frames) lastGrowth = performance.now();
+        longest = Math.max(longest, performance.now() - lastGrowth);
+        last = now;
+      }
+      return { frames: last.frames - first.frames, audio: last.audio - first.audio, freezes: last.freezes - first.freezes, frozen: last.frozen - first.frozen, longest: Math.round(longest) };
+    })()`;
+    type Watch = { frames: number; audio: number; freezes: number; frozen: number; longest: number };
+    const watched = (await Promise.all([resident.evaluate(WATCH), agent.evaluate(WATCH)])) as Watch[];
+    ['resident', 'agent'].forEach((who, i) => {
+      const w = watched[i];
+      figures.push(`(d) ${who}: ${w.frames} frames in 8 s, longest stall ${w.longest} ms, ${w.freezes} freezes (${w.frozen.toFixed(1)} s) by webrtc-stats`);
+      // Bounds for a 2-core machine shared with other work (seen: 86-160 frames, stalls 0.3-2.6 s at load 9-15).
+      assert.ok(w.frames >= 8 * 5, `${who}: video keeps decoding (${w.frames} frames in 8 s)`);
+      assert.ok(w.longest < 4000, `${who}: video stalled ${w.longest} ms`);
+      assert.ok(w.audio > 0, `${who}: sound keeps arriving`);
+    });
     await waitFor('the indicator tells a degraded connection in words', async () => ['fair', 'poor'].includes((await resident.locator('#quality').getAttribute('data-quality')) ?? ''), 30_000);
     assert.match(await resident.locator('#quality').innerText(), /^(matig|slecht)$/);
     await net.clearImpairment();
