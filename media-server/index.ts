@@ -16,6 +16,7 @@ export { resolveWorkerBin, defaultWorkerBin } from './mediasoup-loader';
 export { issueTurnCredentials, turnPassword, orderTurnUrls, checkTurnSettings, type TurnSettings, type TurnCredentials } from './turn-credentials';
 export { probeTurn, type TurnProbeResult } from './turn-probe';
 export { defaultListenIp } from './listen-address';
+export { routerRtpCapabilities } from './router-capabilities';
 export { DEFAULT_RTC_MIN_PORT, DEFAULT_RTC_MAX_PORT } from './worker-pool';
 
 export interface MediaServerOptions {

@@ -5,9 +5,9 @@
  * worker crash -> set up again on the same socket; ICE failure -> restartIce, then a full rejoin), the connection
  * quality, and the controls of the call stage (lib/call-pages/stage.ts renders the markup with these ids).
  */
-import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
 import { chooseVideoCodec, receiverTakes } from './media-codecs';
+import { deviceFor } from './media-device';
 import { MediaWatch, type MediaProblemKind } from './media-health';
 import { mediaNotices } from './media-notices';
 
@@ -76,7 +76,7 @@ export const CLOSE_REPLACED = 4001;
 export const CLOSE_ROOM_CLOSED = 4002;
 
 interface Media {
-  device: Device;
+  device: types.Device;
   send: types.Transport;
   recv: types.Transport;
   producers: Map<types.MediaKind, types.Producer>;
@@ -299,8 +299,7 @@ export class CallClient {
       for (const p of [sendP, recvP]) p.catch(() => undefined);
       const caps = await capsP;
       if (stale()) return;
-      const device = new Device();
-      await device.load({ routerRtpCapabilities: caps });
+      const device = await deviceFor(caps);
       const [sendInfo, recvInfo] = await Promise.all([sendP, recvP]);
       if (stale()) return;
       // Join goes out now; the transports below are made before this function yields again, so the consumers the

@@ -8,6 +8,7 @@ import { asyncRoute, noStore, securityHeaders } from '../http/security';
 import { readCookies } from '../http/cookies';
 import type { LinkService } from '../links';
 import { callCookieName } from '../call/cookie';
+import { routerRtpCapabilities } from '../../media-server';
 import { callStage } from './stage';
 import { CLIENT, RESIDENT } from './texts';
 
@@ -43,7 +44,8 @@ export function callPagesRouter(o: CallPagesOptions): Router {
         path: req.baseUrl + req.path,
         scripts: ['call.js', 'identify.js'],
         styles: ['call.css', 'identify.css'],
-        data: { texts: JSON.stringify(CLIENT[lang]), role: 'resident' },
+        // The router's capabilities let the browser prepare its media device during the device check.
+        data: { texts: JSON.stringify(CLIENT[lang]), role: 'resident', 'rtp-capabilities': JSON.stringify(routerRtpCapabilities()) },
         main: html`<h1 class="utrecht-heading-1">${t.title}</h1>
 <p id="status" class="utrecht-paragraph idv-status" role="status" aria-live="polite"></p>
 <section id="device-check" aria-labelledby="device-heading">

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { FAKE_DTLS, joinCall, rtpParametersFor, SignalClient, startHarness, upgradeStatus, type Harness } from './harness';
-import { turnPassword, type CallEndedEvent, type PeerEvent, type RoomClosedEvent } from '../../../media-server';
+import { routerRtpCapabilities, turnPassword, type CallEndedEvent, type PeerEvent, type RoomClosedEvent } from '../../../media-server';
 
 describe('media-server/signaling (real worker, real WebSocket)', function () {
   this.timeout(20000);
@@ -68,6 +68,7 @@ describe('media-server/signaling (real worker, real WebSocket)', function () {
       assert.ok(r.caps.codecs.some((c: { mimeType: string }) => c.mimeType === 'audio/opus'));
       assert.ok(r.caps.codecs.some((c: { mimeType: string }) => c.mimeType === 'video/VP8'));
       assert.ok(r.caps.codecs.some((c: { mimeType: string; parameters: Record<string, unknown> }) => c.mimeType === 'video/H264' && c.parameters['packetization-mode'] === 1));
+      assert.equal(JSON.stringify(r.caps), JSON.stringify(routerRtpCapabilities()), 'the capabilities the call page embeds are the router\'s');
       for (const t of [r.send, r.recv]) {
         assert.match(t.id, /^[0-9a-f-]{36}$/);
         assert.ok(t.iceParameters.usernameFragment && t.iceParameters.password);
