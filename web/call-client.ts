@@ -72,6 +72,8 @@ const DISCONNECTED_GRACE_MS = 4_000;
 const MAX_BACKOFF_MS = 10_000;
 /** How long media may fail to arrive before the page says so (a connection attempt over TURN/TLS takes a few s). */
 const NO_MEDIA_MS = 15_000;
+/** At most this long does a join wait for the other side's consumers before it starts sending. */
+const CONSUME_FIRST_MS = 400;
 export const CLOSE_REPLACED = 4001;
 export const CLOSE_ROOM_CLOSED = 4002;
 
@@ -105,6 +107,8 @@ export class CallClient {
   private readonly paused = new Set<string>();
   private readonly watch = new MediaWatch(NO_MEDIA_MS);
   private problem: MediaProblemKind | undefined;
+  /** Consumers being set up (local consume and resume request), so a join can let them go first. */
+  private readonly consuming = new Set<Promise<void>>();
 
   constructor(private readonly o: CallClientOptions) {}
 
@@ -230,9 +234,12 @@ export class CallClient {
     if (!m.notification || typeof m.method !== 'string') return;
     const data = (m.data ?? {}) as Record<string, unknown>;
     switch (m.method) {
-      case 'newConsumer':
-        void this.consume(data as unknown as NewConsumer).catch(() => this.restartConnection());
+      case 'newConsumer': {
+        const done = this.consume(data as unknown as NewConsumer).catch(() => this.restartConnection());
+        this.consuming.add(done);
+        void done.finally(() => this.consuming.delete(done));
         break;
+      }
       case 'consumerClosed':
         this.dropConsumer(String(data.consumerId));
         break;
@@ -323,6 +330,14 @@ export class CallClient {
       if (stale()) return;
       for (const p of joined.peers) this.peerArrived(p.videoCodecs);
       for (const p of joined.peers) this.o.onPeer(p.role, true);
+      // The other side's media first: the consumers its answer announced are set up and resumed before this side's
+      // encoders start, which would otherwise compete with them for the browser's signaling and CPU. (The other side
+      // has been waiting; this costs its first frame of us about what it saves ours.) Bounded, so a slow consumer
+      // never holds up sending.
+      if (this.consuming.size) {
+        await Promise.race([Promise.all([...this.consuming]), new Promise((r) => window.setTimeout(r, CONSUME_FIRST_MS))]);
+        if (stale()) return;
+      }
       for (const track of this.o.tracks()) {
         if (track.readyState !== 'live' || !device.canProduce(track.kind as types.MediaKind)) continue;
         await this.produce(media, track);
