@@ -72,6 +72,8 @@ const DISCONNECTED_GRACE_MS = 4_000;
 const MAX_BACKOFF_MS = 10_000;
 /** How long media may fail to arrive before the page says so (a connection attempt over TURN/TLS takes a few s). */
 const NO_MEDIA_MS = 15_000;
+/** The other side is here but sends no video this long: then the page says "Camera uit". */
+const NO_VIDEO_GRACE_MS = 2_000;
 /** At most this long does a join wait for the other side's consumers before it starts sending. */
 const CONSUME_FIRST_MS = 400;
 export const CLOSE_REPLACED = 4001;
@@ -107,6 +109,7 @@ export class CallClient {
   private readonly paused = new Set<string>();
   private readonly watch = new MediaWatch(NO_MEDIA_MS);
   private problem: MediaProblemKind | undefined;
+  private videoOffTimer: number | undefined;
   /** Consumers being set up (local consume and resume request), so a join can let them go first. */
   private readonly consuming = new Set<Promise<void>>();
 
@@ -380,11 +383,18 @@ export class CallClient {
     if (track) void this.produce(media, track).catch(() => this.restartConnection());
   }
 
-  /** Tells the page whether the other side's picture runs: here, with a video consumer that is not paused. */
+  /**
+   * Tells the page whether the other side's picture runs: here, with a video consumer that is not paused. A camera
+   * switched off shows at once; no video at all only after a grace time, because right after the other side arrives
+   * its video is still being set up.
+   */
   private reportRemoteVideo(): void {
-    const consumers = [...(this.media?.consumers.values() ?? [])];
-    const on = consumers.some((c) => c.kind === 'video' && !c.closed && !this.paused.has(c.id));
-    this.o.onRemoteVideo?.(!this.peerPresent || on);
+    const video = [...(this.media?.consumers.values() ?? [])].filter((c) => c.kind === 'video' && !c.closed);
+    const on = video.some((c) => !this.paused.has(c.id));
+    window.clearTimeout(this.videoOffTimer);
+    if (!this.peerPresent || on) return this.o.onRemoteVideo?.(true);
+    if (video.length) return this.o.onRemoteVideo?.(false);
+    this.videoOffTimer = window.setTimeout(() => this.o.onRemoteVideo?.(false), NO_VIDEO_GRACE_MS);
   }
 
   private async consume(c: NewConsumer): Promise<void> {
