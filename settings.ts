@@ -3,13 +3,18 @@
  * at /admin behind adminAuth (staff accounts with the admin role), our public pages and APIs under /, flows from
  * flows/flows.json on first start, data in IDV_DATA_DIR. Configuration comes from the environment (see README).
  */
+import { nodeEnvWasSet } from './lib/runtime/production-env';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import express from 'express';
 import { loadConfig, type RuntimeConfig } from './lib/config';
 import { isUserError } from './lib/errors';
-import { sendErrorPage } from './lib/http/errors';
+import { editorGuard, stripCorsHeaders } from './lib/editor/guard';
+import { errorHandler, rejectHostilePath, sendNotFound } from './lib/http/errors';
+import { strictTransportSecurity } from './lib/http/security';
 import { prepareFlowsFile } from './lib/runtime/flows-file';
+import { nodeRedLogHandler, shortenConsoleStacks } from './lib/runtime/log-handler';
 import { seedDemoAccounts } from './lib/runtime/demo-accounts';
 import { initServices, type Services } from './lib/services';
 import { checkTurn } from './lib/call/turn-check';
@@ -29,7 +34,8 @@ const RED = require('node-red') as {
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 function fail(message: string): never {
-  console.error(`\nID Video did not start:\n${message}\n`);
+  // Straight to stderr: a start-up failure keeps its whole message (shortenConsoleStacks only tames request noise).
+  process.stderr.write(`\nID Video did not start:\n${message}\n\n`);
   process.exit(1);
 }
 
@@ -45,20 +51,24 @@ function nodeRedSettings(config: RuntimeConfig, services: Services, flowFile: st
     // Our own nodes are loaded as the npm package this folder is (package.json "node-red" section), so their
     // locales and examples are found as for any installed module.
     nodesDir: [PROJECT_ROOT],
+    // The editor's sign-in and tokens are ours (lib/editor): POST /admin/auth/token is answered by editorGuard before
+    // Node-RED sees it, and Node-RED checks every bearer token through `tokens`, so a password change or a disabled
+    // account ends editor access at once. `authenticate` returns null: Node-RED never issues (plain-text) tokens.
     adminAuth: {
       type: 'credentials',
       users: async (username: string) => {
         const u = await services.staffStore.getUser(username);
         return u && u.roles.includes('admin') && !u.disabled ? { username: u.username, permissions: '*' } : null;
       },
-      authenticate: async (username: string, password: string) => {
-        const result = await services.staff.login(username, password);
-        if (!result.ok || !result.user.roles.includes('admin')) return null;
-        return { username: result.user.username, permissions: '*' };
-      },
-      sessionExpiryTime: 8 * 3600,
+      authenticate: async () => null,
+      tokens: (token: string) => services.editorSessions.validate(token),
+      sessionExpiryTime: services.editorSessions.lifetimeSec,
     },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
+    // Node-RED's admin app answers every request with Access-Control-Allow-Origin: *; this runs after that and
+    // takes it away (preflights never get there: editorGuard refuses them). httpAdminCors/httpNodeCors stay unset.
+    httpAdminMiddleware: stripCorsHeaders,
+    // Node-RED's format, but errors and warnings as one short, throttled line without a stack (lib/runtime/log-handler).
+    logging: { console: { level: 'info', metrics: false, audit: false, handler: nodeRedLogHandler() } },
     editorTheme: {
       page: { title: 'ID Video – flows' },
       header: { title: 'ID Video' },
@@ -67,7 +77,13 @@ function nodeRedSettings(config: RuntimeConfig, services: Services, flowFile: st
     },
     telemetry: { enabled: false },
     diagnostics: { enabled: false, ui: false },
-    externalModules: { autoInstall: false, palette: { allowInstall: config.mode === 'demo' }, modules: { allowInstall: false } },
+    // Production: no palette installs, uploads or updates from the editor (Node-RED then mounts no POST /admin/nodes and
+    // the palette manager has no Install tab); a module is added by the operator with npm, like the package itself.
+    externalModules: {
+      autoInstall: false,
+      palette: { allowInstall: config.mode === 'demo', allowUpload: config.mode === 'demo', allowUpdate: config.mode === 'demo' },
+      modules: { allowInstall: false },
+    },
     functionExternalModules: false,
     exportGlobalContextKeys: false,
     idv: { services },
@@ -97,6 +113,7 @@ async function main(): Promise<void> {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
+  app.use(strictTransportSecurity(config));
   const server = http.createServer(app);
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
@@ -122,6 +139,17 @@ async function main(): Promise<void> {
     console.warn('[idv] no staff accounts exist yet: create them with `node dist/scripts/staff-account.js` (see README)');
   }
 
+  // Node-RED's own token store (plain tokens) is not used any more; an old file could still hold live tokens.
+  const oldSessions = path.join(config.dataDir, '.sessions.json');
+  if (fs.existsSync(oldSessions)) {
+    fs.rmSync(oldSessions, { force: true });
+    console.log('[idv] removed the old editor sessions file (.sessions.json); administrators sign in to the editor again');
+  }
+  if (nodeEnvWasSet && process.env.NODE_ENV !== 'production') {
+    console.warn(`[idv] NODE_ENV is "${process.env.NODE_ENV}"; the runtime is meant to run with NODE_ENV=production`);
+  }
+
+  shortenConsoleStacks();
   let flowsRunning = false;
   RED.init(server, nodeRedSettings(config, services, flowFile));
   RED.events.on('flows:started', () => (flowsRunning = true));
@@ -129,18 +157,31 @@ async function main(): Promise<void> {
   services.registerHealth('runtime', () => ({ ok: flowsRunning, detail: flowsRunning ? undefined : 'flows not running' }));
   services.attachApp(RED.httpNode);
 
+  app.use(rejectHostilePath({ log: (m) => services.log.warn(m), branding: () => services.branding() }));
   app.get('/healthz', (_req, res) => {
     void services.health().then((h) => {
       res.status(h.ok ? 200 : 503).setHeader('Cache-Control', 'no-store');
       res.json({ status: h.ok ? 'ok' : 'unavailable', ...h.checks });
     });
   });
-  app.use('/admin', RED.httpAdmin);
+  app.use(
+    '/admin',
+    editorGuard({
+      sessions: services.editorSessions,
+      staff: services.staff,
+      signInLimiter: services.signInLimiter,
+      publicUrl: () => config.publicUrl,
+      // Demo mode may install from the palette manager, which reads Node-RED's public catalogue.
+      catalogues: config.mode === 'demo' ? ['https://catalogue.nodered.org'] : [],
+      log: (m) => services.log.info(m),
+    }),
+    RED.httpAdmin,
+  );
   app.use('/', RED.httpNode);
-  app.use((req, res) => {
-    const nl = !String(req.headers['accept-language'] ?? '').startsWith('en');
-    sendErrorPage(req, res, 404, nl ? 'Pagina niet gevonden' : 'Page not found', nl ? 'Deze pagina bestaat niet.' : 'This page does not exist.', services.branding());
-  });
+  // Last: what nobody answered is a 404, and every error that reached here (Node-RED's admin app, a library inside
+  // it, anything mounted without our handler) gets our page, our status rules and one throttled log line.
+  app.use((req, res) => sendNotFound(req, res, services.branding()));
+  app.use(errorHandler({ log: (m) => services.log.warn(m), branding: () => services.branding() }));
 
   await new Promise<void>((resolve) => {
     server.once('error', (e: NodeJS.ErrnoException) => {

@@ -21,6 +21,8 @@ export interface RuntimeConfig {
   trustProxy: number;
   /** frame-ancestors for the embeddable booking form, e.g. "'self' https://www.gemeente.nl". */
   frameAncestors: string;
+  /** Strict-Transport-Security max-age in seconds, sent only behind https (0: not sent). */
+  hstsMaxAge: number;
   media: {
     workers?: number;
     /** Unset: the first non-loopback interface address (media-server/listen-address.ts explains why). */
@@ -98,8 +100,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
   }
   let media: RuntimeConfig['media'] | undefined;
   let trustProxy = 0;
+  let hstsMaxAge = 0;
   try {
     trustProxy = intFrom(env, 'IDV_TRUST_PROXY', 0, 0, 10);
+    // One year by default (the usual preload minimum); two years at most.
+    hstsMaxAge = intFrom(env, 'IDV_HSTS_MAX_AGE', 31_536_000, 0, 63_072_000);
     media = {
       workers: env.IDV_MEDIA_WORKERS ? intFrom(env, 'IDV_MEDIA_WORKERS', 1, 1, 64) : undefined,
       listenIp: env.IDV_MEDIA_LISTEN_IP || undefined,
@@ -128,6 +133,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
     demoPassword: mode === 'demo' ? env.IDV_DEMO_PASSWORD || undefined : undefined,
     trustProxy,
     frameAncestors: env.IDV_FRAME_ANCESTORS || "'self'",
+    hstsMaxAge,
     media,
   };
 }

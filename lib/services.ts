@@ -3,7 +3,10 @@ import express, { type Application, type Router } from 'express';
 import { loadConfig, usesHttps, type RuntimeConfig } from './config';
 import { createCsrf, type Csrf } from './http/csrf';
 import { DEFAULT_BRANDING, STATIC_PREFIX, type Branding } from './http/layout';
+import { errorHandler } from './http/errors';
 import { mountRouter } from './http/mount';
+import { createRateLimiter, type RateLimiter } from './http/rate-limit';
+import { createEditorSessions, type EditorSessions } from './editor/sessions';
 import { securityHeaders } from './http/security';
 import { staticFiles } from './http/static';
 import { deriveKey, loadOrCreateSecret } from './secrets';
@@ -11,6 +14,7 @@ import { createStaffAuth, type StaffAuth } from './staff/auth';
 import { staffLoginRouter } from './staff/login-page';
 import type { StaffStore } from './staff/types';
 import { openDatabase, type Db } from './store/db';
+import { storeProbeOf } from './store/health';
 import { SqliteStaffStore } from './store/sqlite/staff';
 
 export interface Logger {
@@ -31,6 +35,10 @@ export interface Services {
   readonly hmacKey: Buffer;
   readonly staffStore: StaffStore;
   readonly staff: StaffAuth;
+  /** The one sign-in limit per client network, for every sign-in door (/login, the editor's auth/token). */
+  readonly signInLimiter: RateLimiter;
+  /** The flow editor's tokens (hashed, in the staff session table). */
+  readonly editorSessions: EditorSessions;
   readonly csrf: Csrf;
   /** Branding from the idv-settings node (set when the flows start). */
   branding(): Branding;
@@ -79,6 +87,8 @@ export function createServices(o: ServicesOptions): Services {
   const staffStore = new SqliteStaffStore(db);
   const staff = createStaffAuth({ store: staffStore, secure });
   const csrf = createCsrf(hmacKey, secure);
+  const signInLimiter = createRateLimiter({ windowMs: 15 * 60_000, max: 30 });
+  const editorSessions = createEditorSessions({ store: staffStore });
   const memos = new Map<string, unknown>();
   const checks = new Map<string, () => HealthState | Promise<HealthState>>();
   const closers: (() => unknown)[] = [];
@@ -86,14 +96,8 @@ export function createServices(o: ServicesOptions): Services {
   let app = o.app;
   let closed = false;
 
-  checks.set('store', () => {
-    try {
-      db.prepare('SELECT 1').get();
-      return { ok: true };
-    } catch (e) {
-      return { ok: false, detail: (e as Error).message };
-    }
-  });
+  // A real, bounded write: a store that can read but not write is down for bookings (lib/store/health.ts).
+  checks.set('store', () => storeProbeOf(services).check());
 
   const purgeTimer = setInterval(() => void staff.purge().catch(() => undefined), 10 * 60_000);
   purgeTimer.unref();
@@ -107,6 +111,8 @@ export function createServices(o: ServicesOptions): Services {
     hmacKey,
     staffStore,
     staff,
+    signInLimiter,
+    editorSessions,
     csrf,
     branding: () => branding ?? DEFAULT_BRANDING,
     setBranding: (b) => {
@@ -132,7 +138,7 @@ export function createServices(o: ServicesOptions): Services {
     },
     mount(router) {
       if (!app) throw new Error('no public HTTP app to mount on');
-      return mountRouter(app, router);
+      return mountRouter(app, router, errorHandler({ log: (m) => log.warn(m), branding: () => services.branding() }));
     },
     app: () => app,
     attachApp(a) {
@@ -180,12 +186,12 @@ export function createServices(o: ServicesOptions): Services {
 
 function installGlobalRoutes(s: Services, app: Application): void {
   const r = express.Router();
-  r.use(STATIC_PREFIX, staticFiles());
+  r.use(STATIC_PREFIX, staticFiles((m) => s.log.warn(m)));
   const pages = express.Router();
   pages.use(securityHeaders({ frameAncestors: "'none'" }));
-  pages.use(staffLoginRouter({ auth: s.staff, csrf: s.csrf, secure: s.secure, branding: () => s.branding(), log: (m) => s.log.info(m) }));
+  pages.use(staffLoginRouter({ auth: s.staff, csrf: s.csrf, secure: s.secure, limiter: s.signInLimiter, branding: () => s.branding(), log: (m) => s.log.info(m) }));
   r.use(pages);
-  mountRouter(app, r);
+  mountRouter(app, r, errorHandler({ log: (m) => s.log.warn(m), branding: () => s.branding() }));
 }
 
 /** Sets the process-wide services (settings.ts does this before Node-RED starts). */

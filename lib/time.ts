@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
+import { ZONE } from './zone';
 
-/** The municipality's business time zone: slots, mails and pages are computed here, whatever the machine's TZ. */
-export const ZONE = 'Europe/Amsterdam';
+/** The business zone lives in ./zone (no luxon, so browser scripts can use it); re-exported for the server side. */
+export { ZONE };
 
 /** UTC ISO string as stored in the database. */
 export function toStoredUtc(dt: DateTime): string {

@@ -6,6 +6,7 @@ export type SignalErrorCode =
   | 'not_joined'
   | 'unavailable'
   | 'rate_limited'
+  | 'forbidden'
   | 'internal';
 
 /**

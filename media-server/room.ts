@@ -41,6 +41,7 @@ export interface PeerSink {
 }
 
 export type RoomCloseReason = 'empty' | 'worker-died' | 'closed';
+export type LeaveReason = 'left' | 'replaced' | 'disconnected';
 
 export interface PeerEvent {
   appointmentId: string;
@@ -164,8 +165,11 @@ export class Room extends EventEmitter {
     return peer;
   }
 
-  /** The peer left (leave request, connection closed or replaced): closes its transports, which cascades. */
-  detach(peer: Peer, _reason: 'left' | 'replaced' | 'disconnected' = 'left'): void {
+  /**
+   * The peer left (leave request, connection closed or replaced): closes its transports, which cascades. The others
+   * hear why, so a page can tell "stepped away" (left) from "connection lost" (disconnected) from a reload (replaced).
+   */
+  detach(peer: Peer, reason: LeaveReason = 'left'): void {
     if (peer.closed) return;
     peer.closed = true;
     if (this.peers.get(peer.role) === peer) this.peers.delete(peer.role);
@@ -174,7 +178,7 @@ export class Room extends EventEmitter {
     if (peer.joined) {
       peer.joined = false;
       this.lastLeftAt = Date.now();
-      this.notifyOthers(peer, 'peerLeft', { role: peer.role });
+      this.notifyOthers(peer, 'peerLeft', { role: peer.role, reason });
       this.emit('peerLeft', { appointmentId: this.appointmentId, role: peer.role } satisfies PeerEvent);
     }
     if (this.peers.size === 0) this.armEmptyTimer();

@@ -133,6 +133,8 @@ export class SignalingServer {
   private readonly log: SignalingLog;
   private readonly pingTimer: NodeJS.Timeout;
   private closed = false;
+  /** Calls being ended by a participant's `end` request right now: who ended it, for the roomClosed push. */
+  private readonly endingBy = new Map<string, Role>();
 
   constructor(private readonly opts: SignalingOptions) {
     this.burst = opts.rateLimit?.burst ?? 40;
@@ -321,6 +323,18 @@ export class SignalingServer {
         conn.room = undefined;
         return {};
       }
+      case 'end': {
+        // The employee's "Ophangen" ends the conversation for both; a resident only leaves (`leave`). Everyone
+        // connected gets roomClosed {reason:'ended', by:'agent'} and close code 4002, this connection too.
+        if (conn.session.role !== 'agent') throw new SignalError('forbidden', 'only the employee can end the call for both');
+        const appointmentId = conn.session.appointmentId;
+        this.endingBy.set(appointmentId, conn.session.role);
+        try {
+          return { ended: this.opts.registry.closeRoom(appointmentId) };
+        } finally {
+          this.endingBy.delete(appointmentId);
+        }
+      }
       default:
         throw new SignalError('unknown_method', 'unknown method');
     }
@@ -334,6 +348,7 @@ export class SignalingServer {
   }
 
   private onRoomClosed(appointmentId: string, reason: string): void {
+    const by = this.endingBy.get(appointmentId);
     for (const conn of this.byAppointment.get(appointmentId) ?? []) {
       if (!conn.room || conn.room.appointmentId !== appointmentId || !conn.room.closed) continue;
       conn.room = undefined;
@@ -343,7 +358,7 @@ export class SignalingServer {
         // on this same connection and lands on a fresh router.
         conn.notify('rejoin', { reason: 'media-restart' });
       } else if (reason === 'closed') {
-        conn.notify('roomClosed', { reason: 'ended' });
+        conn.notify('roomClosed', by ? { reason: 'ended', by } : { reason: 'ended' });
         conn.closed = true;
         conn.ws.close(CLOSE_ROOM_CLOSED, 'call ended');
       }

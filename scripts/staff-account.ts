@@ -3,11 +3,15 @@
  *
  *   node dist/scripts/staff-account.js add <username> --name "Anna de Vries" --roles agent[,kcc,admin]
  *   node dist/scripts/staff-account.js password <username>
+ *   node dist/scripts/staff-account.js disable <username>
+ *   node dist/scripts/staff-account.js enable <username>
+ *   node dist/scripts/staff-account.js remove <username>
  *   node dist/scripts/staff-account.js list
  *
- * The password is read from standard input (one line), never from the command line, where it would end up in the
- * shell history and the process list. Uses IDV_DATA_DIR like the runtime; run it while the runtime is stopped or
- * running (SQLite WAL allows both).
+ * `password`, `disable` and `remove` end every session of the account at once: staff sign-ins and flow editor tokens
+ * alike (both live, hashed, in the same table and are checked there on every request). The password is read from
+ * standard input (one line), never from the command line, where it would end up in the shell history and the process
+ * list. Uses IDV_DATA_DIR like the runtime; run it while the runtime is stopped or running (SQLite WAL allows both).
  */
 import * as path from 'node:path';
 import { loadConfig } from '../lib/config';
@@ -16,9 +20,13 @@ import { ROLES, type Role } from '../lib/staff/types';
 import { openDatabase } from '../lib/store/db';
 import { SqliteStaffStore } from '../lib/store/sqlite/staff';
 
+const USAGE =
+  'usage: staff-account add <username> --name "Display Name" --roles agent,kcc,admin | password <username> | ' +
+  'disable <username> | enable <username> | remove <username> | list';
+
 function usage(message?: string): never {
   if (message) console.error(message);
-  console.error('usage: staff-account add <username> --name "Display Name" --roles agent,kcc,admin | password <username> | list');
+  console.error(USAGE);
   process.exit(2);
 }
 
@@ -30,14 +38,17 @@ async function readPassword(): Promise<string> {
   return line;
 }
 
+const sessionsEnded = (n: number) => `${n} session(s) ended (staff sign-ins and flow editor tokens)`;
+
 async function main(): Promise<void> {
   const [cmd, username, ...rest] = process.argv.slice(2);
+  if (!cmd || !['add', 'password', 'disable', 'enable', 'remove', 'list'].includes(cmd)) usage(cmd ? `unknown command ${cmd}` : undefined);
   const config = loadConfig({ ...process.env, IDV_MODE: 'demo' });
   const db = openDatabase(path.join(config.dataDir, 'idvideo.sqlite'));
   const store = new SqliteStaffStore(db);
   try {
     if (cmd === 'list') {
-      for (const u of await store.listUsers()) console.log(`${u.username}\t${u.roles.join(',')}\t${u.displayName}`);
+      for (const u of await store.listAccounts()) console.log(`${u.username}\t${u.roles.join(',')}\t${u.displayName}${u.disabled ? '\t(disabled)' : ''}`);
       return;
     }
     if (!username || !/^[a-z0-9._@-]{1,64}$/.test(username)) usage('username: 1 to 64 lower-case letters, digits or . _ @ -');
@@ -52,13 +63,22 @@ async function main(): Promise<void> {
       if (!roles.length || roles.some((r) => !ROLES.includes(r as Role))) usage(`--roles: a comma-separated list of ${ROLES.join(', ')}`);
       await store.upsertUser({ username, displayName, roles: roles as Role[], passwordHash: await hashPassword(await readPassword()) });
       console.log(`account ${username} saved (${roles.join(', ')})`);
-    } else if (cmd === 'password') {
-      const user = (await store.getUser(username)) ?? usage(`no account ${username}`);
+      return;
+    }
+    const user = (await store.getUser(username)) ?? usage(`no account ${username}`);
+    if (cmd === 'password') {
       await store.upsertUser({ username, displayName: user.displayName, roles: user.roles, passwordHash: await hashPassword(await readPassword()) });
-      await store.deleteSessionsOf(username);
-      console.log(`password of ${username} changed; its sessions were ended`);
-    } else {
-      usage();
+      console.log(`password of ${username} changed; ${sessionsEnded(await store.deleteSessionsOf(username))}`);
+    } else if (cmd === 'disable') {
+      await store.setDisabled(username, true);
+      console.log(`account ${username} disabled; ${sessionsEnded(await store.deleteSessionsOf(username))}`);
+    } else if (cmd === 'enable') {
+      await store.setDisabled(username, false);
+      console.log(`account ${username} enabled`);
+    } else if (cmd === 'remove') {
+      const ended = await store.deleteSessionsOf(username);
+      await store.removeUser(username);
+      console.log(`account ${username} removed; ${sessionsEnded(ended)}`);
     }
   } finally {
     db.close();

@@ -1,6 +1,6 @@
 /**
  * The agent dashboard (GET /agent): the signed-in employee's appointments, kept live over /ws?channel=agent, and the
- * call in the same page.
+ * call workspace in the same page (the list makes way for it while a call runs: they never share one column).
  *
  * Hook for the identification panel (another script owns what goes inside `<section id="identification">`):
  * - `idv:call` (CustomEvent on that section, bubbles): detail `{state:'started'|'ended', appointmentId}`; while a
@@ -11,6 +11,9 @@
  *   (media server `publish(appointmentId, 'agent', …)`).
  */
 import { announce, byId, createStage, MediaProblemError, openLocalMedia, readTexts, signalingUrl, type CallClient } from './call-client';
+import { clearBookingDetails, showBookingDetails } from './parts/booking-details';
+import { createCallStatus, type CallStatusController } from './parts/call-status';
+import { messageForm } from './parts/message-form';
 
 interface Row {
   id: string;
@@ -24,7 +27,11 @@ interface Row {
 
 const t = readTexts();
 const rows = new Map<string, Row>();
-let active: { id: string; client: CallClient; local: MediaStream } | undefined;
+/** One list item per appointment, updated in place: an open disclosure or a half-typed message survives a refresh. */
+const items = new Map<string, HTMLLIElement>();
+let active: { id: string; client: CallClient; local: MediaStream; status: CallStatusController } | undefined;
+
+const csrf = () => document.body.dataset.csrf ?? '';
 
 function panel(): HTMLElement {
   return byId('identification');
@@ -34,52 +41,83 @@ function emit(name: string, detail: unknown): void {
   panel().dispatchEvent(new CustomEvent(name, { detail, bubbles: true }));
 }
 
-function presenceText(r: Row): string {
-  if (r.residentPresent && r.agentPresent) return t.inCall ?? '';
-  if (r.residentPresent) return t.residentWaiting ?? '';
-  return t.notArrived ?? '';
+function presence(r: Row): { text: string; kind: string } {
+  if (r.residentPresent && r.agentPresent) return { text: t.inCall ?? '', kind: 'success' };
+  if (r.residentPresent) return { text: t.residentWaiting ?? '', kind: 'warning' };
+  return { text: t.notArrived ?? '', kind: 'neutral' };
 }
 
-function renderRow(r: Row): HTMLLIElement {
-  const li = document.createElement('li');
-  li.className = 'idv-appointment';
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function createItem(r: Row): HTMLLIElement {
+  const li = el('li', 'idv-appointment');
   li.dataset.appointmentId = r.id;
-  li.dataset.waiting = String(r.residentPresent && !r.agentPresent);
-  const when = document.createElement('strong');
-  when.textContent = r.when;
-  const topic = document.createElement('span');
-  topic.textContent = r.topic;
-  const channel = document.createElement('span');
-  channel.className = 'idv-channel';
-  channel.textContent = r.channel;
-  const presence = document.createElement('span');
-  presence.className = 'idv-presence';
-  presence.textContent = presenceText(r);
-  const join = document.createElement('button');
+  const head = el('div', 'idv-appointment-head');
+  const when = el('strong', 'idv-appointment-when');
+  const topic = el('span', 'idv-appointment-topic');
+  const channel = el('span', 'idv-channel');
+  const badge = el('span', 'utrecht-status-badge idv-presence');
+  const join = el('button', 'utrecht-button utrecht-button--primary-action idv-join');
   join.type = 'button';
-  join.className = 'utrecht-button utrecht-button--primary-action';
+  join.addEventListener('click', () => void joinCall(r.id));
+  head.append(when, topic, channel, badge, join);
+  // The resident's details open on request only: opening them is what the processing log records.
+  const details = el('details', 'idv-appointment-details');
+  const summary = el('summary', 'idv-appointment-summary', t.details ?? '');
+  const body = el('div', 'idv-appointment-details-body');
+  details.append(summary, body);
+  details.addEventListener('toggle', () => {
+    if (details.open) void showBookingDetails(r.id, body, t, 'dashboard', () => details.open);
+    else clearBookingDetails(body);
+  });
+  li.append(head, details);
+  if (r.today) li.append(messageForm(r.id, t, csrf));
+  return li;
+}
+
+function updateItem(li: HTMLLIElement, r: Row): void {
+  const p = presence(r);
+  li.dataset.waiting = String(r.residentPresent && !r.agentPresent);
+  li.querySelector('.idv-appointment-when')!.textContent = r.when;
+  li.querySelector('.idv-appointment-topic')!.textContent = r.topic;
+  li.querySelector('.idv-channel')!.textContent = r.channel;
+  const badge = li.querySelector<HTMLElement>('.idv-presence')!;
+  badge.textContent = p.text;
+  badge.className = `utrecht-status-badge utrecht-status-badge--${p.kind} idv-presence`;
+  const join = li.querySelector<HTMLButtonElement>('.idv-join')!;
   join.textContent = active?.id === r.id ? (t.rejoin ?? '') : (t.join ?? '');
   // The accessible name starts with the visible text (WCAG 2.5.3) and says which appointment.
   join.setAttribute('aria-label', `${join.textContent}: ${r.when}, ${r.topic}`);
   join.disabled = !!active;
-  join.addEventListener('click', () => void joinCall(r.id));
-  li.append(when, ' ', topic, ' ', channel, ' ', presence, ' ', join);
-  return li;
+}
+
+function fill(list: HTMLElement, wanted: Row[]): void {
+  if (!wanted.length) {
+    // An empty heading reads as a broken page; each list says so when it has nothing.
+    const none = el('li', 'idv-appointment-none', t.none ?? '');
+    list.replaceChildren(none);
+    return;
+  }
+  const next = wanted.map((r) => {
+    let li = items.get(r.id);
+    if (!li) items.set(r.id, (li = createItem(r)));
+    updateItem(li, r);
+    return li;
+  });
+  const same = next.length === list.children.length && next.every((li, i) => list.children[i] === li);
+  if (!same) list.replaceChildren(...next);
 }
 
 function render(): void {
-  const today = byId('list-today');
-  const upcoming = byId('list-upcoming');
   const all = [...rows.values()];
-  // An empty heading reads as a broken page; each list says so when it has nothing.
-  const fill = (list: HTMLElement, items: Row[]) => {
-    if (items.length) return list.replaceChildren(...items.map(renderRow));
-    const none = document.createElement('li');
-    none.textContent = t.none ?? '';
-    list.replaceChildren(none);
-  };
-  fill(today, all.filter((r) => r.today));
-  fill(upcoming, all.filter((r) => !r.today));
+  for (const id of [...items.keys()]) if (!rows.has(id)) items.delete(id);
+  fill(byId('list-today'), all.filter((r) => r.today));
+  fill(byId('list-upcoming'), all.filter((r) => !r.today));
 }
 
 async function load(): Promise<void> {
@@ -143,21 +181,35 @@ async function joinCall(id: string): Promise<void> {
     announce(t[e instanceof MediaProblemError ? e.problem : 'deviceBusy'] ?? '');
     return;
   }
-  const section = byId('call');
-  section.hidden = false;
+  const row = rows.get(id);
+  byId('call-heading').textContent = row ? `${t.callWith ?? ''} ${row.when} – ${row.topic}` : (t.callHeading ?? '');
+  document.body.dataset.workspace = 'call';
+  byId('call').hidden = false;
   byId('call-heading').focus();
+  void showBookingDetails(id, byId('booking-details-body'), t, 'call', () => active?.id === id);
+  const status = createCallStatus('agent', t, { sections: false });
+  status.dispatch({ type: 'connect' });
   const client = createStage({
     texts: t,
     url: signalingUrl(`?appointment=${encodeURIComponent(id)}`),
     local: () => local,
     otherRole: 'resident',
+    // The agent's "Ophangen" ends the conversation for the resident too (they see a page that says it is over).
+    endForBoth: true,
     onState: (s) => {
-      if (s === 'ended' || s === 'replaced' || s === 'failed') endCall(s);
+      if (s === 'joined') status.dispatch({ type: 'joined' });
+      else if (s === 'reconnecting') status.dispatch({ type: 'reconnecting' });
+      else if (s === 'ended' || s === 'replaced' || s === 'failed') {
+        status.dispatch(s === 'ended' ? { type: 'ended', by: active?.client.endedBy } : { type: s });
+        endCall();
+      }
     },
-    onPeer: () => undefined,
+    onJoined: (otherHere) => status.dispatch({ type: 'joined', otherHere }),
+    onPeer: (present, reason) => status.dispatch({ type: 'peer', present, reason }),
+    onHangUp: () => status.dispatch({ type: 'hangUp' }),
     onNotification: (method, data) => emit('idv:call-notification', { method, data }),
   });
-  active = { id, client, local };
+  active = { id, client, local, status };
   panel().dataset.appointmentId = id;
   byId('identification-idle').hidden = true;
   render();
@@ -165,17 +217,21 @@ async function joinCall(id: string): Promise<void> {
   client.start();
 }
 
-function endCall(state: string): void {
+function endCall(): void {
   if (!active) return;
   const { id, local } = active;
   active = undefined;
+  render();
   local.getTracks().forEach((tr) => tr.stop());
   byId('call').hidden = true;
+  delete document.body.dataset.workspace;
+  clearBookingDetails(byId('booking-details-body'));
   panel().dataset.appointmentId = '';
   byId('identification-idle').hidden = false;
-  announce(state === 'replaced' ? (t.replaced ?? '') : (t.ended ?? ''));
   emit('idv:call', { state: 'ended', appointmentId: id });
   void load();
+  // Back to the list: focus where the agent left it, on this appointment's row.
+  items.get(id)?.querySelector<HTMLElement>('.idv-join')?.focus();
 }
 
 document.addEventListener('DOMContentLoaded', () => {

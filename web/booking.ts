@@ -4,12 +4,15 @@ document.addEventListener('DOMContentLoaded', () => {
   if (!form) return;
 
   // A second click while the first submit is on its way would only produce the same booking; say it is busy instead.
-  form.addEventListener('submit', () => {
-    const button = form.querySelector<HTMLButtonElement>('button[type="submit"]');
-    if (!button) return;
+  // The review form has two buttons (confirm, change): the pressed one's name and value are already in the submitted
+  // data when the timeout runs, so both can be disabled.
+  form.addEventListener('submit', (e) => {
+    const pressed = (e as SubmitEvent).submitter;
     window.setTimeout(() => {
-      button.disabled = true;
-      button.setAttribute('aria-busy', 'true');
+      for (const button of form.querySelectorAll<HTMLButtonElement>('button[type="submit"]')) {
+        button.disabled = true;
+        if (button === pressed || !pressed) button.setAttribute('aria-busy', 'true');
+      }
     }, 0);
   });
 

@@ -6,10 +6,10 @@
  * quality, and the controls of the call stage (lib/call-pages/stage.ts renders the markup with these ids).
  */
 import type { types } from 'mediasoup-client';
-import { chooseVideoCodec, receiverTakes } from './media-codecs';
-import { deviceFor } from './media-device';
-import { MediaWatch, type MediaProblemKind } from './media-health';
-import { mediaNotices } from './media-notices';
+import { chooseVideoCodec, receiverTakes } from './parts/media-codecs';
+import { deviceFor } from './parts/media-device';
+import { MediaWatch, type MediaProblemKind } from './parts/media-health';
+import { mediaNotices } from './parts/media-notices';
 
 export type CallState = 'connecting' | 'joined' | 'reconnecting' | 'ended' | 'replaced' | 'failed';
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
@@ -20,7 +20,10 @@ export interface CallClientOptions {
   /** The current local tracks to send (may change between rejoins, e.g. after a device switch). */
   tracks(): MediaStreamTrack[];
   onState(state: CallState): void;
-  onPeer(role: string, present: boolean): void;
+  /** The other side came or went; `reason` when it went: 'left' (stepped away), 'disconnected' or 'replaced'. */
+  onPeer(role: string, present: boolean, reason?: string): void;
+  /** The join answer: who else is in the call right now (also after a rejoin, when presence may have changed). */
+  onJoined?(roles: string[]): void;
   onRemoteStream(stream: MediaStream): void;
   onQuality(quality: Quality): void;
   /** Every other server push (e.g. the identification pop-up), for the page to handle. */
@@ -112,6 +115,8 @@ export class CallClient {
   private videoOffTimer: number | undefined;
   /** Consumers being set up (local consume and resume request), so a join can let them go first. */
   private readonly consuming = new Set<Promise<void>>();
+  /** Who ended the call, when the server said so (roomClosed by:'agent'). */
+  endedBy: string | undefined;
 
   constructor(private readonly o: CallClientOptions) {}
 
@@ -128,19 +133,26 @@ export class CallClient {
     return this.cameraOn;
   }
 
-  /** Leaves the call for good: no reconnects after this. */
-  hangUp(): void {
+  /**
+   * Leaves the call for good: no reconnects after this. `endForBoth` (the agent's "Ophangen") ends the call for the
+   * other side too; without it the other side hears that this participant left.
+   */
+  hangUp(endForBoth = false): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.ws?.readyState === WebSocket.OPEN) {
+    const ws = this.ws;
+    const open = ws?.readyState === WebSocket.OPEN;
+    if (open) {
       try {
-        this.ws.send(JSON.stringify({ request: true, id: this.nextId++, method: 'leave', data: {} }));
+        ws.send(JSON.stringify({ request: true, id: this.nextId++, method: endForBoth ? 'end' : 'leave', data: {} }));
       } catch {
         /* closing anyway */
       }
     }
     this.teardown();
-    this.ws?.close(1000, 'hang up');
+    // After `end` the server closes the connection itself (4002); closing first could drop the request with it.
+    if (endForBoth && open) window.setTimeout(() => ws.close(1000, 'hang up'), 3000);
+    else ws?.close(1000, 'hang up');
     window.clearInterval(this.statsTimer);
     this.setState('ended');
   }
@@ -259,7 +271,7 @@ export class CallClient {
       case 'peerLeft':
         this.peerPresent = false;
         this.reportRemoteVideo();
-        this.o.onPeer(String(data.role), false);
+        this.o.onPeer(String(data.role), false, typeof data.reason === 'string' ? data.reason : undefined);
         break;
       case 'rejoin':
         // The media worker was replaced: same socket, fresh device and transports on the new router.
@@ -269,6 +281,7 @@ export class CallClient {
         break;
       case 'roomClosed':
         if (data.reason === 'replaced' || data.reason === 'ended') {
+          if (typeof data.by === 'string') this.endedBy = data.by;
           this.finished = true;
           this.teardown();
           window.clearInterval(this.statsTimer);
@@ -332,6 +345,7 @@ export class CallClient {
       const joined = await joinedP;
       if (stale()) return;
       for (const p of joined.peers) this.peerArrived(p.videoCodecs);
+      this.o.onJoined?.(joined.peers.map((p) => p.role));
       for (const p of joined.peers) this.o.onPeer(p.role, true);
       // The other side's media first: the consumers its answer announced are set up and resumed before this side's
       // encoders start, which would otherwise compete with them for the browser's signaling and CPU. (The other side
@@ -627,15 +641,22 @@ export function announce(text: string): void {
 
 /**
  * Wires the call stage (videos, mute, camera, hang up, quality, reconnect banner) to a CallClient. Returns the client
- * (not yet started) so the page can start it and react to the end of the call.
+ * (not yet started) so the page can start it and react to the end of the call. What the page says about the call's
+ * state is the page's (lib/call-pages/call-status.ts); the stage only announces its own buttons.
  */
 export function createStage(opts: {
   texts: Texts;
   url: string;
   local: () => MediaStream | undefined;
   otherRole: string;
+  /** The agent's "Ophangen" ends the call for both; the resident's only leaves it. */
+  endForBoth?: boolean;
   onState(state: CallState): void;
-  onPeer(present: boolean): void;
+  onPeer(present: boolean, reason?: string): void;
+  /** After each join: whether the other side is in the call. */
+  onJoined?(otherHere: boolean): void;
+  /** Own hang-up pressed (before the client leaves). */
+  onHangUp?(): void;
   onNotification?(method: string, data: unknown): void;
 }): CallClient {
   const t = opts.texts;
@@ -649,26 +670,17 @@ export function createStage(opts: {
   localVideo.srcObject = opts.local() ?? null;
   const notices = mediaNotices(remoteVideo, t);
   let shownVideo: MediaStreamTrack | undefined;
-  let wasReconnecting = false;
   const client = new CallClient({
     url: opts.url,
     tracks: () => opts.local()?.getTracks() ?? [],
     onState: (s) => {
       banner.hidden = s !== 'reconnecting';
-      if (s === 'reconnecting') {
-        if (!wasReconnecting) announce(t.reconnecting);
-        wasReconnecting = true;
-      } else if (s === 'joined' && wasReconnecting) {
-        wasReconnecting = false;
-        announce(t.reconnected);
-      }
       opts.onState(s);
     },
-    onPeer: (role, present) => {
-      if (role !== opts.otherRole) return;
-      announce(t[`${role}${present ? 'Joined' : 'Left'}`] ?? '');
-      opts.onPeer(present);
+    onPeer: (role, present, reason) => {
+      if (role === opts.otherRole) opts.onPeer(present, reason);
     },
+    onJoined: (roles) => opts.onJoined?.(roles.includes(opts.otherRole)),
     onRemoteStream: (stream) => {
       // A new stream, or a new video track in it: assign again, which makes the element pick the track up at once
       // (waiting for it to notice a track added to a stream it already plays delays the first frame).
@@ -698,6 +710,9 @@ export function createStage(opts: {
     cam.setAttribute('aria-pressed', String(off));
     announce(off ? t.cameraOff : t.cameraOn);
   });
-  hang.addEventListener('click', () => client.hangUp());
+  hang.addEventListener('click', () => {
+    opts.onHangUp?.();
+    client.hangUp(opts.endForBoth === true);
+  });
   return client;
 }

@@ -1,22 +1,24 @@
 /**
  * The resident's call page (GET /call): device check, waiting room, the call, the end. The call-session cookie that
- * /v/<token> set authenticates the WebSocket; this script never sees it.
+ * /v/<token> set authenticates the WebSocket; this script never sees it. What the page shows and says follows one
+ * state machine (lib/call-pages/call-status.ts, rendered by web/parts/call-status.ts).
  */
 import { announce, byId, createStage, MediaProblemError, openLocalMedia, readTexts, signalingUrl, type CallClient, type MediaProblem } from './call-client';
+import { fetchAgentMessage, showAgentMessage } from './parts/agent-message';
+import { createCallStatus } from './parts/call-status';
 
 const t = readTexts();
-const sections = ['device-check', 'waiting', 'call', 'ended'] as const;
-type Section = (typeof sections)[number];
 
 let local: MediaStream | undefined;
 let client: CallClient | undefined;
-let agentHere = false;
 
-function show(section: Section, focusId?: string): void {
-  for (const s of sections) byId(s).hidden = s !== section;
-  // Moving focus to the new heading tells screen-reader and keyboard users that the page changed under them.
-  if (focusId) byId(focusId).focus();
-}
+const status = createCallStatus('resident', t, {
+  sections: true,
+  onView: (v) => {
+    // The call is over: the camera light goes off.
+    if (v.section === 'ended') local?.getTracks().forEach((tr) => tr.stop());
+  },
+});
 
 function problem(p: MediaProblem | undefined): void {
   const box = byId('device-problem');
@@ -71,28 +73,30 @@ function startCall(): void {
   if (!local) return;
   // The hidden preview would keep rendering the camera while the call needs the CPU for its first frames.
   byId<HTMLVideoElement>('preview').srcObject = null;
-  show('waiting', 'waiting-heading');
-  announce(t.connecting ?? '');
+  status.dispatch({ type: 'connect' });
   client = createStage({
     texts: t,
     url: signalingUrl(),
     local: () => local,
     otherRole: 'agent',
-    // Pushes this page does not handle itself (the identification pop-up) go to web/identify.ts as a DOM event.
-    onNotification: (method, data) => document.dispatchEvent(new CustomEvent('idv:call-notification', { detail: { method, data } })),
+    onNotification: (method, data) => {
+      if (method === 'agentMessage') return showAgentMessage(data, t);
+      // Other pushes (the identification pop-up) go to web/identify.ts as a DOM event.
+      document.dispatchEvent(new CustomEvent('idv:call-notification', { detail: { method, data } }));
+    },
     onState: (s) => {
-      if (s === 'joined' && !agentHere) announce(t.waiting ?? '');
-      if (s === 'ended' || s === 'replaced') {
-        local?.getTracks().forEach((tr) => tr.stop());
-        if (s === 'replaced') byId('ended-text').textContent = t.replaced ?? '';
-        show('ended', 'ended-heading');
-      }
+      if (s === 'joined') status.dispatch({ type: 'joined' });
+      else if (s === 'reconnecting') status.dispatch({ type: 'reconnecting' });
+      else if (s === 'ended') status.dispatch({ type: 'ended', by: client?.endedBy });
+      else if (s === 'replaced') status.dispatch({ type: 'replaced' });
+      else if (s === 'failed') status.dispatch({ type: 'failed' });
     },
-    onPeer: (present) => {
-      agentHere = present;
-      if (present) show('call', 'call-heading');
-      else if (!byId('call').hidden) show('waiting', 'waiting-heading');
+    onJoined: (otherHere) => {
+      status.dispatch({ type: 'joined', otherHere });
+      void fetchAgentMessage(t);
     },
+    onPeer: (present, reason) => status.dispatch({ type: 'peer', present, reason }),
+    onHangUp: () => status.dispatch({ type: 'hangUp' }),
   });
   client.start();
 }
@@ -100,8 +104,12 @@ function startCall(): void {
 document.addEventListener('DOMContentLoaded', () => {
   byId('start-call').addEventListener('click', startCall);
   byId('retry-devices').addEventListener('click', () => void openDevices());
+  // After the end the link still works (until its window closes): a fresh page goes through the device check again.
+  byId('rejoin').addEventListener('click', () => location.reload());
   const onChoice = () => void openDevices(byId<HTMLSelectElement>('camera-select').value || undefined, byId<HTMLSelectElement>('mic-select').value || undefined);
   byId('camera-select').addEventListener('change', onChoice);
   byId('mic-select').addEventListener('change', onChoice);
+  // web/identify.ts tells whether the agent can see verified data of this call right now.
+  document.addEventListener('idv:identification', (e) => status.dispatch({ type: 'identification', shared: (e as CustomEvent<{ shared?: boolean }>).detail?.shared === true }));
   void openDevices();
 });

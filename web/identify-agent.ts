@@ -6,6 +6,8 @@
  * is deleted or expires — never in a message, never in storage.
  */
 
+import { amsterdamClock } from '../lib/zone';
+
 interface Notice {
   type: 'identification';
   seq: number;
@@ -46,6 +48,7 @@ const T = {
     level: 'Betrouwbaarheidsniveau',
     at: 'Geverifieerd om',
     countdown: 'Wordt verwijderd over',
+    until: 'Uiterlijk verwijderd om',
     deleteNow: 'Verwijder nu',
     failed: 'Dat lukte niet. Probeer het opnieuw.',
   },
@@ -60,6 +63,7 @@ const T = {
     level: 'Level of assurance',
     at: 'Verified at',
     countdown: 'Deleted in',
+    until: 'Deleted at the latest at',
     deleteNow: 'Delete now',
     failed: 'That did not work. Please try again.',
   },
@@ -99,7 +103,7 @@ function body(): HTMLElement {
     b = el('div', { id: 'idv-ident-body' });
     const form = el('form', { id: 'idv-ident-form', class: 'idv-ident-form' });
     const label = el('label', { for: 'idv-ident-purpose', class: 'utrecht-form-label' }, T.purpose);
-    const select = el('select', { id: 'idv-ident-purpose', class: 'utrecht-select', name: 'purpose' });
+    const select = el('select', { id: 'idv-ident-purpose', class: 'utrecht-select utrecht-select--html-select', name: 'purpose' });
     const button = el('button', { type: 'submit', class: 'utrecht-button utrecht-button--primary-action', id: 'idv-ident-ask' }, T.ask);
     form.append(label, select, button);
     form.addEventListener('submit', (e) => {
@@ -135,8 +139,9 @@ async function ask(purpose: string): Promise<void> {
   void refresh();
 }
 
+/** Amsterdam time whatever the zone of the agent's computer: the same clock as the processing log and the mails. */
 function time(iso: string): string {
-  return new Date(iso).toLocaleTimeString(lang === 'nl' ? 'nl-NL' : 'en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return amsterdamClock(iso, lang, true);
 }
 
 function remaining(iso: string): string {
@@ -174,25 +179,33 @@ async function showSet(id: string): Promise<void> {
   const v = (await res.json()) as Values;
   if (shownSets.has(id)) return;
   const box = el('section', { class: 'idv-ident-verified', 'aria-labelledby': `idv-ident-h-${id}`, 'data-set': id, 'data-shown-at': String(Date.now()) });
-  const h = el('h3', { id: `idv-ident-h-${id}`, class: 'utrecht-heading-3' }, T.verified);
-  h.append(' ', el('span', { class: 'idv-ident-badge' }, `✓ ${T.badge}`));
-  const dl = el('dl', { class: 'idv-ident-values' });
-  for (const a of v.attributes) dl.append(el('dt', {}, a.label), el('dd', { 'data-key': a.key }, a.value));
+  const h = el('h4', { id: `idv-ident-h-${id}`, class: 'utrecht-heading-4' }, T.verified);
+  h.append(' ', el('span', { class: 'utrecht-status-badge utrecht-status-badge--valid idv-ident-badge' }, `✓ ${T.badge}`));
+  const dl = el('dl', { class: 'utrecht-data-list idv-ident-values' });
+  for (const a of v.attributes) {
+    const item = el('div', { class: 'utrecht-data-list__item' });
+    item.append(el('dt', { class: 'utrecht-data-list__item-key' }, a.label), el('dd', { class: 'utrecht-data-list__item-value utrecht-data-list__item-value--html-dd', 'data-key': a.key }, a.value));
+    dl.append(item);
+  }
   const meta = el('dl', { class: 'idv-ident-meta' });
   const countdown = el('dd', { class: 'idv-ident-countdown', 'data-expires': v.expiresAt }, remaining(v.expiresAt));
+  const until = el('dd', { class: 'idv-ident-until' }, time(v.expiresAt));
   meta.append(
     el('dt', {}, T.method), el('dd', {}, v.methodName),
     el('dt', {}, T.level), el('dd', {}, v.acr ? (ACR_WORDS[v.acr] ?? v.acr) : '–'),
     el('dt', {}, T.at), el('dd', {}, time(v.verifiedAt)),
     el('dt', {}, T.countdown), countdown,
+    el('dt', {}, T.until), until,
   );
   const note = el('p', { class: 'utrecht-paragraph idv-ident-note' }, T.unverifiedNote);
-  const del = el('button', { type: 'button', class: 'utrecht-button utrecht-button--secondary-action idv-ident-delete' }, T.deleteNow);
+  const del = el('button', { type: 'button', class: 'utrecht-button utrecht-button--primary-action utrecht-button--danger idv-ident-delete' }, T.deleteNow);
   del.addEventListener('click', () => void deleteNow(id));
   box.append(h, dl, meta, note, del);
   body();
   document.getElementById('idv-ident-sets')?.append(box);
   shownSets.set(id, box);
+  // The side panel scrolls on its own: bring the verified data into view rather than leave it below the fold.
+  box.scrollIntoView({ block: 'nearest' });
 }
 
 function tickCountdowns(): void {

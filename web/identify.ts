@@ -23,6 +23,8 @@ interface Popup {
 type Texts = Record<string, string>;
 interface Pending {
   request: Popup | null;
+  /** Whether the agent can see verified data of this call now (no values, a yes/no). */
+  shared?: boolean;
   texts: Texts;
   outcome?: { ok: boolean; text: string };
 }
@@ -34,6 +36,14 @@ let shownFor: string | undefined;
 const dismissed = new Set<string>();
 let dialog: HTMLDialogElement | undefined;
 let opener: Element | null = null;
+let lastShared: boolean | undefined;
+
+/** Tells the call page (web/call.ts, its state machine) whether the agent sees verified data now. */
+function reportShared(p: Pending | undefined): void {
+  if (typeof p?.shared !== 'boolean' || p.shared === lastShared) return;
+  lastShared = p.shared;
+  document.dispatchEvent(new CustomEvent('idv:identification', { detail: { shared: p.shared } }));
+}
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -170,6 +180,7 @@ function rejoin(): void {
 async function poll(): Promise<void> {
   try {
     const p = await fetchPending();
+    reportShared(p);
     if (p?.request && p.request.requestId !== shownFor) open(p.request);
     if (!p?.request && dialog) close();
   } catch {
@@ -184,6 +195,7 @@ async function init(): Promise<void> {
     url.searchParams.delete('idv-auth');
     history.replaceState(null, '', url.pathname + url.search + url.hash);
     const p = await fetchPending(outcome).catch(() => undefined);
+    reportShared(p);
     if (p?.outcome) {
       banner(p.outcome.text, p.outcome.ok);
       say(`${texts.back ?? ''} ${p.outcome.text}`);

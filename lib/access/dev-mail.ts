@@ -1,11 +1,13 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { CaughtMail } from '../mail/catcher';
+import { dataList } from '../http/components';
 import { html, type SafeHtml } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage } from '../http/layout';
 import { asyncRoute, noStore, securityHeaders } from '../http/security';
 import type { MailService } from '../mail-service';
 import type { Services } from '../services';
+import { ZONE } from '../zone';
 
 const TEXT = {
   nl: {
@@ -58,7 +60,7 @@ export function linkify(text: string): SafeHtml {
 
 function when(iso: string | undefined, lang: Lang): string {
   if (!iso) return '';
-  return new Date(iso).toLocaleString(lang === 'nl' ? 'nl-NL' : 'en-GB', { timeZone: 'Europe/Amsterdam', dateStyle: 'medium', timeStyle: 'medium' });
+  return new Date(iso).toLocaleString(lang === 'nl' ? 'nl-NL' : 'en-GB', { timeZone: ZONE, dateStyle: 'medium', timeStyle: 'medium' });
 }
 
 /**
@@ -90,14 +92,14 @@ export function devMailRouter(services: Services, mail: MailService): Router {
 </tr>`,
     );
     const table = list.length
-      ? html`<table class="utrecht-table">
+      ? html`<div class="idv-table-wrap" role="region" aria-label="${t.caption}" tabindex="0"><table class="utrecht-table idv-table">
 <caption class="utrecht-table__caption">${t.caption}</caption>
 <thead class="utrecht-table__header"><tr class="utrecht-table__row">
 <th class="utrecht-table__header-cell" scope="col">${t.date}</th><th class="utrecht-table__header-cell" scope="col">${t.from}</th>
 <th class="utrecht-table__header-cell" scope="col">${t.to}</th><th class="utrecht-table__header-cell" scope="col">${t.subject}</th>
 </tr></thead>
 <tbody class="utrecht-table__body">${rows}</tbody>
-</table>`
+</table></div>`
       : html`<p class="utrecht-paragraph">${t.none}</p>`;
     send(req, res, 200, lang, t.title, html`<h1 class="utrecht-heading-1">${t.title}</h1><p class="utrecht-paragraph">${t.intro}</p>${table}`);
   }));
@@ -111,11 +113,7 @@ export function devMailRouter(services: Services, mail: MailService): Router {
     const back = html`<p class="utrecht-paragraph"><a class="utrecht-link" href="/dev/mail">${t.back}</a></p>`;
     if (!m) return send(req, res, 404, lang, t.notFound, html`<h1 class="utrecht-heading-1">${t.notFound}</h1>${back}`);
     send(req, res, 200, lang, m.subject || t.title, html`<h1 class="utrecht-heading-1">${m.subject}</h1>
-<dl class="idv-mail-headers">
-<dt>${t.from}</dt><dd>${m.from}</dd>
-<dt>${t.to}</dt><dd>${m.to.join(', ')}</dd>
-<dt>${t.date}</dt><dd>${when(m.date ?? m.receivedAt, lang)}</dd>
-</dl>
+${dataList([[t.from, m.from], [t.to, m.to.join(', ')], [t.date, when(m.date ?? m.receivedAt, lang)]], 'idv-mail-headers')}
 <pre class="idv-mail-text">${linkify(m.text)}</pre>
 ${m.calendar ? html`<h2 class="utrecht-heading-2">${t.invite}</h2><pre class="idv-mail-text">${m.calendar}</pre>` : ''}
 ${back}`);

@@ -3,8 +3,9 @@ import { isUserError } from '../errors';
 import { html } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage } from '../http/layout';
-import { createRateLimiter, hashedIp, rateLimit, type RateLimiter } from '../http/rate-limit';
+import { clientKey, createRateLimiter, rateLimit, type RateLimiter } from '../http/rate-limit';
 import { asyncRoute, noStore, securityHeaders } from '../http/security';
+import { isStoreFault } from '../store/faults';
 import type { Services } from '../services';
 import { setCallCookie } from './call-session';
 import { linkServiceOf } from './links';
@@ -49,15 +50,6 @@ export function visitRouter(o: VisitRouteOptions): Router {
   // IDV_TRUST_PROXY) sends many residents' and agents' good links from one address and must not be locked out.
   const failures = o.failures ?? createRateLimiter({ windowMs: 10 * 60_000, max: 30 });
   const limiter = o.limiter ?? createRateLimiter({ windowMs: 10 * 60_000, max: 600 });
-  // Address -> when its refusal ends. Bounded like the limiters, so a flood of addresses cannot grow it without end.
-  const blocked = new Map<string, number>();
-  const block = (key: string): number => {
-    const until = Date.now() + failures.retryAfter(key) * 1000;
-    blocked.delete(key);
-    blocked.set(key, until);
-    while (blocked.size > 50_000) blocked.delete(blocked.keys().next().value as string);
-    return until;
-  };
   const residentPath = o.residentCallPath ?? '/call';
   const agentPath = o.agentCallPath ?? ((id: string) => `/agent/call/${encodeURIComponent(id)}`);
   const router = express.Router();
@@ -72,20 +64,19 @@ export function visitRouter(o: VisitRouteOptions): Router {
     const lang = pickLang(req, res, services.secure);
     // Everything after /v/ is the token; /v, /v/ and deeper paths are just more kinds of invalid token.
     const token = req.path.length > 3 ? req.path.slice(3) : '';
-    const key = hashedIp(req);
-    const refuse = (until: number) => {
-      res.setHeader('Retry-After', String(Math.max(1, Math.ceil((until - Date.now()) / 1000))));
+    const key = clientKey(req);
+    const refuse = (retryAfterSec: number) => {
+      res.setHeader('Retry-After', String(retryAfterSec));
       return res.status(429).type('text/plain; charset=utf-8').send('Te veel ongeldige links. Probeer het over een paar minuten opnieuw. / Too many invalid links.');
     };
-    const notValid = () => {
-      if (!failures.hit(key)) return refuse(block(key));
+    // Over the budget of bad links, the network is refused for the rest of the window, good links included.
+    const notValid = async () => {
+      const r = await failures.hit(key);
+      if (!r.ok) return refuse(r.retryAfterSec);
       return page(res, 404, notValidPage(lang, services.branding()));
     };
-    const until = blocked.get(key);
-    if (until !== undefined) {
-      if (until > Date.now()) return refuse(until);
-      blocked.delete(key);
-    }
+    const state = await failures.peek(key);
+    if (!state.ok) return refuse(state.retryAfterSec);
     try {
       const result = await links.resolve(token);
       if (result.status === 'invalid') return notValid();
@@ -108,6 +99,11 @@ export function visitRouter(o: VisitRouteOptions): Router {
     } catch (e) {
       // Revoked between lookup and session (a cancellation racing the click): the same page as any dead link.
       if (isUserError(e) && e.status === 404) return notValid();
+      // A store that cannot write is an outage /healthz reports, not a log line per visitor.
+      if (isStoreFault(e)) {
+        res.setHeader('Retry-After', '30');
+        return message(res, lang, 503, TEXT[lang].failed, TEXT[lang].failedBody);
+      }
       services.log.error(`access link visit failed: ${(e as Error).name}: ${(e as Error).message}`);
       return message(res, lang, 500, TEXT[lang].failed, TEXT[lang].failedBody);
     }

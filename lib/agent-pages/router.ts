@@ -1,5 +1,7 @@
-import express, { type RequestHandler, type Router } from 'express';
-import type { AppointmentStore } from '../appointments/store';
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import type { ProcessingLogEntry } from '../attributes/processing-log';
+import type { Appointment, AppointmentStore } from '../appointments/store';
+import type { AgentMessages } from '../call/agent-messages';
 import type { Presence } from '../call/presence';
 import { callStage } from '../call-pages/stage';
 import { CLIENT } from '../call-pages/texts';
@@ -8,8 +10,10 @@ import { sendErrorPage } from '../http/errors';
 import { html } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage, type Branding } from '../http/layout';
-import { asyncRoute, noStore, securityHeaders } from '../http/security';
+import { isUserError } from '../errors';
+import { asyncRoute, bodyParsers, noStore, sameOrigin, securityHeaders, sendJsonError } from '../http/security';
 import { logoutForm } from '../staff/login-page';
+import { typedLine } from '../text/typed-text';
 import { toPublicIso } from '../time';
 import { AGENT, AGENT_CLIENT } from './texts';
 import { dashboardWindow, timeInWords } from './when';
@@ -24,7 +28,29 @@ export interface AgentPagesOptions {
   /** How many days ahead the list reaches (today included). Default 14. */
   days?: number;
   now?: () => Date;
+  /** The agent's messages to residents; undefined until the call service runs. */
+  messages?: () => AgentMessages | undefined;
+  /** Writes a processing-log line (booking details viewed: field names only). */
+  recordView?: (entry: ProcessingLogEntry) => Promise<unknown>;
+  publicUrl?: () => string | undefined;
 }
+
+/**
+ * The contact details a resident typed at booking (or the KCC typed for them), for the assigned agent only. Marked as
+ * typed, not verified, wherever shown; `fields` names what is filled in (what the processing log records).
+ */
+export interface BookingDetails {
+  appointmentId: string;
+  topic: string;
+  channel: Appointment['channel'];
+  name: string;
+  email: string;
+  phone: string | null;
+  remarks: string | null;
+  fields: string[];
+}
+
+const VIEW_PLACES: Record<string, string> = { call: 'viewed_in_call', dashboard: 'viewed_on_dashboard' };
 
 /** One row of the dashboard list: what the agent needs to pick a call, no resident details. */
 export interface DashboardAppointment {
@@ -52,6 +78,14 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
   const r = express.Router();
   const guard = [securityHeaders({ frameAncestors: "'none'" }), noStore, o.requireAgent];
 
+  /** The agent's own booked appointment, or undefined (another agent's, cancelled, unknown and malformed look alike). */
+  async function own(req: Request): Promise<Appointment | undefined> {
+    const id = String(req.params.id ?? '');
+    const a = APPOINTMENT_ID.test(id) ? await o.appointments.get(id) : null;
+    return a && a.status === 'booked' && a.agent.toLowerCase() === req.staff!.username.toLowerCase() ? a : undefined;
+  }
+  const notFound = (res: express.Response, lang: Lang) => sendJsonError(res, 404, 'not_found', AGENT[lang].notFoundText);
+
   async function listFor(username: string, lang: Lang): Promise<DashboardAppointment[]> {
     const t = now();
     const w = dashboardWindow(t, days);
@@ -66,7 +100,8 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
           end: toPublicIso(a.endUtc),
           when: timeInWords(a.startUtc, lang, t),
           today: a.startUtc < w.todayEndUtc,
-          topic: a.topic,
+          // Shown by the dashboard script as text: the same typed-text rule as every server-rendered page.
+          topic: typedLine(a.topic),
           channel: a.channel === 'phone' ? AGENT[lang].channelPhone : AGENT[lang].channelWebsite,
           residentPresent: p.resident,
           agentPresent: p.agent,
@@ -77,6 +112,38 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
   r.get('/agent/appointments.json', ...guard, asyncRoute(async (req, res) => {
     const lang = pickLang(req);
     res.json({ appointments: await listFor(req.staff!.username, lang) });
+  }));
+
+  // Booking details: only for the agent the appointment is planned for, and every opening is in the processing log
+  // (which fields, where — never their contents). The log write comes first: no log line, no details.
+  r.get('/agent/appointments/:id/booking.json', ...guard, asyncRoute(async (req, res) => {
+    const lang = pickLang(req);
+    const a = await own(req);
+    if (!a) return notFound(res, lang);
+    const r = a.resident;
+    const fields = ['name', 'email', ...(r.phone ? ['phone'] : []), 'topic', ...(r.remarks ? ['remarks'] : [])];
+    const where = VIEW_PLACES[String(req.query.where ?? '')] ?? 'viewed_on_dashboard';
+    await o.recordView?.({ appointmentId: a.id, actor: req.staff!.username, action: 'booking_viewed', attributeKeys: fields, detail: where });
+    const details: BookingDetails = { appointmentId: a.id, topic: a.topic, channel: a.channel, name: r.name, email: r.email, phone: r.phone, remarks: r.remarks, fields };
+    res.json(details);
+  }));
+
+  // A short message to the resident of the agent's own appointment, shown on the resident's call page.
+  r.post('/agent/appointments/:id/message', ...guard, ...bodyParsers('2kb'), asyncRoute(async (req, res) => {
+    const lang = pickLang(req);
+    if (!sameOrigin(req, o.publicUrl?.()) || !o.csrf.verify(req)) return sendJsonError(res, 403, 'csrf', AGENT[lang].reload);
+    const a = await own(req);
+    if (!a) return notFound(res, lang);
+    const messages = o.messages?.();
+    if (!messages) return sendJsonError(res, 503, 'unavailable', AGENT[lang].messageUnavailable);
+    try {
+      const { delivered } = await messages.send(a.id, req.staff!.username, (req.body as { text?: unknown } | undefined)?.text);
+      res.status(201).json({ delivered });
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      if (e.status === 429) res.setHeader('Retry-After', '60');
+      sendJsonError(res, e.status, e.code, e.message);
+    }
   }));
 
   r.get('/agent/call/:id', ...guard, asyncRoute(async (req, res) => {
@@ -102,25 +169,33 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
         scripts: ['agent.js', 'identify-agent.js'],
         styles: ['call.css', 'identify.css'],
         headerExtra: logoutForm(lang, o.csrf.issue(req, res), staff.displayName, req.baseUrl),
-        data: { texts: JSON.stringify({ ...CLIENT[lang], ...AGENT_CLIENT[lang] }), role: 'agent', lang },
-        main: html`<h1 class="utrecht-heading-1">${t.title}</h1>
+        data: { texts: JSON.stringify({ ...CLIENT[lang], ...AGENT_CLIENT[lang], channelWebsite: t.channelWebsite, channelPhone: t.channelPhone }), role: 'agent', lang, csrf: o.csrf.issue(req, res) },
+        bodyClass: 'idv-agent-page',
+        main: html`<h1 class="utrecht-heading-1 idv-agent-title">${t.title}</h1>
 <p id="status" class="utrecht-paragraph idv-status" role="status" aria-live="polite"></p>
 <div class="idv-dashboard">
-  <div class="idv-dashboard-main">
-    <section id="appointments" aria-labelledby="today-heading">
-      <h2 id="today-heading" class="utrecht-heading-2">${t.today}</h2>
-      <ul id="list-today" class="utrecht-unordered-list idv-appointment-list"><li>${t.loading}</li></ul>
-      <h2 id="upcoming-heading" class="utrecht-heading-2">${t.upcoming}</h2>
-      <ul id="list-upcoming" class="utrecht-unordered-list idv-appointment-list"></ul>
-    </section>
-    <section id="call" aria-labelledby="call-heading" hidden>
-      <h2 id="call-heading" class="utrecht-heading-2" tabindex="-1">${t.callHeading}</h2>
-      ${callStage(lang, t.remoteVideo)}
-    </section>
-  </div>
-  <section id="identification" class="idv-side-panel" aria-labelledby="identification-heading" data-appointment-id="">
-    <h2 id="identification-heading" class="utrecht-heading-2">${t.identificationHeading}</h2>
-    <p class="utrecht-paragraph" id="identification-idle">${t.identificationIdle}</p>
+  <section id="appointments" class="idv-appointments" aria-labelledby="today-heading">
+    <h2 id="today-heading" class="utrecht-heading-2">${t.today}</h2>
+    <ul id="list-today" class="idv-appointment-list"><li>${t.loading}</li></ul>
+    <h2 id="upcoming-heading" class="utrecht-heading-2">${t.upcoming}</h2>
+    <ul id="list-upcoming" class="idv-appointment-list"></ul>
+  </section>
+  <section id="call" class="idv-workspace" aria-labelledby="call-heading" hidden>
+    <h2 id="call-heading" class="utrecht-heading-2 idv-workspace-heading" tabindex="-1">${t.callHeading}</h2>
+    <div class="idv-workspace-grid">
+      <div class="idv-workspace-stage">${callStage(lang, t.remoteVideo)}</div>
+      <div class="idv-side-panel">
+        <section id="booking-details" class="idv-booking-details" aria-labelledby="booking-details-heading">
+          <h3 id="booking-details-heading" class="utrecht-heading-3">${t.detailsHeading} <span class="utrecht-status-badge utrecht-status-badge--warning">${t.unverified}</span></h3>
+          <p class="utrecht-paragraph idv-unverified-note">${t.unverifiedNote}</p>
+          <div id="booking-details-body"></div>
+        </section>
+        <section id="identification" class="idv-identification" aria-labelledby="identification-heading" data-appointment-id="">
+          <h3 id="identification-heading" class="utrecht-heading-3">${t.identificationHeading}</h3>
+          <p class="utrecht-paragraph" id="identification-idle">${t.identificationIdle}</p>
+        </section>
+      </div>
+    </div>
   </section>
 </div>`,
       }),

@@ -1,9 +1,8 @@
-import { DateTime } from 'luxon';
 import { UserError } from '../errors';
-import { ZONE } from '../time';
+import { typedLine, typedLines } from '../text/typed-text';
 import { parseClockMinutes, parseLocalDate } from './calendar';
 import { messageFor } from './messages';
-import { amsterdamOffsetMinutes } from './public-time';
+import { amsterdamOffsetMinutes, wallTimeToUtcMs } from './public-time';
 
 /** A validated booking request. The grid, notice and availability checks happen in the booking service. */
 export interface BookingInput {
@@ -78,12 +77,12 @@ function parseDateTime(dateValue: string, timeValue: string, fields: Record<stri
   if (!date) fields.date = 'date.invalid';
   if (clock === null) fields.time = 'time.invalid';
   if (!date || clock === null) return null;
-  const dt = DateTime.fromObject({ ...date, hour: Math.floor(clock / 60), minute: clock % 60 }, { zone: ZONE });
-  if (dt.hour * 60 + dt.minute !== clock) {
+  const ms = wallTimeToUtcMs(date, clock);
+  if (ms === null) {
     fields.time = 'start.nonexistent';
     return null;
   }
-  return new Date(dt.toMillis()).toISOString();
+  return new Date(ms).toISOString();
 }
 
 function parseEmail(raw: string): string | { error: string } {
@@ -105,10 +104,17 @@ function parseEmail(raw: string): string | { error: string } {
   return `${local}@${domain}`;
 }
 
+/**
+ * Control characters and bidi overrides in a name are refused (a person sees what was wrong); invisible marks,
+ * zero-width spaces and line separators, which come along unseen when a name is pasted, are cleaned by the
+ * typed-text rule (lib/text/typed-text.ts) — the same rule every page and mail applies when it shows the name.
+ */
 function parseName(raw: string): string | { error: string } {
-  const value = raw.normalize('NFC').trim();
+  const trimmed = raw.normalize('NFC').trim();
+  if (trimmed === '') return { error: 'name.required' };
+  if (CONTROL_RE.test(trimmed) || BIDI_RE.test(trimmed)) return { error: 'name.invalid_chars' };
+  const value = typedLine(trimmed, 1000);
   if (value === '') return { error: 'name.required' };
-  if (CONTROL_RE.test(value) || BIDI_RE.test(value)) return { error: 'name.invalid_chars' };
   if (codePoints(value) > 100) return { error: 'name.too_long' };
   return value;
 }
@@ -117,8 +123,10 @@ function parseRemarks(raw: string): string | undefined | { error: string } {
   const value = raw.normalize('NFC').replace(/\r\n?/g, '\n').trim();
   if (value === '') return undefined;
   if (CONTROL_EXCEPT_NEWLINE_TAB_RE.test(value) || BIDI_RE.test(value)) return { error: 'remarks.invalid_chars' };
-  if (codePoints(value) > 1000) return { error: 'remarks.too_long' };
-  return value;
+  const clean = typedLines(value, 5000);
+  if (clean === '') return undefined;
+  if (codePoints(clean) > 1000) return { error: 'remarks.too_long' };
+  return clean;
 }
 
 /** A plausible phone number: digits with the usual separators, an optional leading +, 8 to 15 digits. */
@@ -180,7 +188,8 @@ export function parseBookingInput(body: unknown, options: BookingInputOptions): 
     else fields.start = r.error;
   } else if (hasDateTime) {
     if ((text.date ?? '') === '') fields.date = 'date.invalid';
-    else if ((text.time ?? '') === '') fields.time = 'time.invalid';
+    // Nothing chosen is a different problem from a time that does not exist, and is said so.
+    else if ((text.time ?? '') === '') fields.time = 'time.required';
     else start = parseDateTime(text.date, text.time, fields) ?? undefined;
   } else if (!fields.start && !fields.date && !fields.time) fields.start = 'start.required';
 

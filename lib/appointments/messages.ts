@@ -24,6 +24,10 @@ const TEXT: Record<string, { nl: string; en: string }> = {
   not_found: { nl: 'Afspraak niet gevonden.', en: 'Appointment not found.' },
   already_cancelled: { nl: 'Deze afspraak is al geannuleerd.', en: 'This appointment has already been cancelled.' },
   appointment_over: { nl: 'Deze afspraak is al voorbij.', en: 'This appointment is already over.' },
+  store_unavailable: {
+    nl: 'Het afsprakensysteem is even niet beschikbaar. Er is niets vastgelegd. Probeert u het over een paar minuten opnieuw.',
+    en: 'The appointment system is briefly unavailable. Nothing was saved. Please try again in a few minutes.',
+  },
 
   // Field errors (UserError.fields values)
   'body.invalid': { nl: 'Het formulier is ongeldig verstuurd.', en: 'The form was sent in an invalid way.' },
@@ -47,6 +51,7 @@ const TEXT: Record<string, { nl: string; en: string }> = {
   'query.too_long': { nl: 'Vraag hoogstens 62 dagen tegelijk op.', en: 'Ask for at most 62 days at a time.' },
   'date.invalid': { nl: 'Deze datum bestaat niet.', en: 'This date does not exist.' },
   'time.invalid': { nl: 'Deze tijd bestaat niet.', en: 'This time does not exist.' },
+  'time.required': { nl: 'Kies een tijd.', en: 'Please choose a time.' },
   'name.required': { nl: 'Vul uw naam in.', en: 'Please enter your name.' },
   'name.too_long': { nl: 'Uw naam mag maximaal 100 tekens lang zijn.', en: 'Your name can be at most 100 characters.' },
   'name.invalid_chars': {

@@ -42,3 +42,23 @@ export function publicIsoFromMillis(ms: number): string {
     `${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
   );
 }
+
+/**
+ * UTC milliseconds of a wall-clock time in Amsterdam on a local date (`minuteOfDay` 0..1439), or null when that time
+ * does not exist (the spring-forward gap, 02:00–02:59 on the last Sunday of March). In the doubled hour of the last
+ * Sunday of October the **first** occurrence (summer time) is meant, as RFC 5545 §3.3.5 rules for calendar times.
+ *
+ * Deterministic on purpose: luxon's own `DateTime.fromObject(…, {zone})` resolves the doubled hour with a guess taken
+ * from the offset in force *now*, so the same form input meant another instant in summer than in winter.
+ */
+export function wallTimeToUtcMs(date: { year: number; month: number; day: number }, minuteOfDay: number): number | null {
+  const naive = Date.UTC(date.year, date.month - 1, date.day) + minuteOfDay * 60_000;
+  // Amsterdam's offsets around this wall time: the one a day before and the one a day after (equal on 363 days).
+  const offsets = new Set([amsterdamOffsetMinutes(naive - DAY_MS), amsterdamOffsetMinutes(naive + DAY_MS)]);
+  let best: number | null = null;
+  for (const offset of offsets) {
+    const ms = naive - offset * 60_000;
+    if (amsterdamOffsetMinutes(ms) === offset && (best === null || ms < best)) best = ms;
+  }
+  return best;
+}

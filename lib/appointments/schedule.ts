@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { ZONE } from '../time';
-import { parseClockMinutes, parseLocalDate } from './calendar';
+import { parseClockMinutes, parseLocalDate, type LocalDate } from './calendar';
+import { wallTimeToUtcMs } from './public-time';
 import type { LiberationDayRule } from './holidays';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -97,8 +98,14 @@ function absenceBound(value: unknown, isEnd: boolean): number | null {
   }
   const m = ABS_DATETIME_RE.exec(value);
   if (!m || !parseLocalDate(m[1]) || parseClockMinutes(m[2]) === null) return null;
-  const dt = m[3] ? DateTime.fromISO(value, { setZone: true }) : DateTime.fromISO(value, { zone: ZONE });
-  return dt.isValid ? dt.toMillis() : null;
+  if (m[3]) {
+    const dt = DateTime.fromISO(value, { setZone: true });
+    return dt.isValid ? dt.toMillis() : null;
+  }
+  // A local time without offset: the first occurrence in October's doubled hour; in March's gap, the hour after.
+  const date = parseLocalDate(m[1]) as LocalDate;
+  const minutes = parseClockMinutes(m[2]) as number;
+  return wallTimeToUtcMs(date, minutes) ?? wallTimeToUtcMs(date, minutes + 60);
 }
 
 function checkInt(v: unknown, path: string, min: number, max: number, errors: string[]): number {

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { ZONE } from '../time';
+import { wallTimeToUtcMs } from './public-time';
 import { epochDay, formatLocalDate, fromEpochDay, parseClockMinutes, parseLocalDate, type LocalDate } from './calendar';
 import { closedHolidayDates } from './holidays';
 import { absenceInterval, WEEKDAYS, type Schedule, type WeeklyHours } from './schedule';
@@ -140,8 +141,7 @@ function buildDayGrid(c: CompiledSchedule, date: LocalDate, day: number): GridSl
   const toMs = (wall: number): number | null => {
     if (steady) return baseMs + wall * MINUTE;
     if (wall >= 1440) return nextMidnight.toMillis();
-    const dt = DateTime.fromObject({ ...date, hour: Math.floor(wall / 60), minute: wall % 60 }, { zone: ZONE });
-    return dt.hour * 60 + dt.minute === wall ? dt.toMillis() : null;
+    return wallTimeToUtcMs(date, wall);
   };
   const out: GridSlot[] = [];
   for (const [from, to] of ranges) {

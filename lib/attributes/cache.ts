@@ -25,13 +25,28 @@ export interface AttributeSetEvent {
   appointmentId: string;
 }
 
+/** Timer functions (tests pass a controllable clock). */
+export interface CacheTimers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const realTimers: CacheTimers = {
+  set: (fn, ms) => setTimeout(fn, ms).unref(),
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
 export interface AttributeCacheOptions {
   /** Default lifetime in seconds (15 minutes). */
   defaultTtlSec?: number;
-  /** How often expired sets are swept, in seconds. Short, so an expired value does not linger until the next read. */
+  /**
+   * node-cache's sweep period in seconds (default 60). Expiry does not depend on it: every set has its own timer for
+   * its exact lifetime; the sweep is only node-cache's own backstop.
+   */
   checkPeriodSec?: number;
   /** Upper bound on sets held at once; beyond it put() refuses rather than letting memory grow without end. */
   maxSets?: number;
+  timers?: CacheTimers;
 }
 
 export interface AttributeCacheStats {
@@ -41,14 +56,20 @@ export interface AttributeCacheStats {
 }
 
 /**
- * The only place attribute values live: in memory, for minutes, never on disk. node-cache runs without clones so the
- * cache holds the single copy, which is wiped (values blanked, list emptied) when it is deleted or expires — anything
- * still pointing at it then sees nothing. get() hands out a fresh copy for rendering that the caller drops at once.
+ * The only place attribute values live: in memory, for minutes, never on disk. node-cache (5.1.2, pinned) runs without
+ * clones so the cache holds the single copy; get() hands out a fresh copy for rendering that the caller drops at once.
+ *
+ * node-cache removes an expired entry only at its next sweep or read, and flushAll() drops entries without telling
+ * anyone. So the exactness lives here: each set has a timer for its lifetime that removes it on time, and every path
+ * out of the cache — expiry (ours or node-cache's), delete, flush, close — goes through node-cache's `del`, whose
+ * event wipes the object in place (values blanked, list emptied): nothing can reach the values afterwards.
  */
 export class AttributeCache extends EventEmitter<{ expired: [AttributeSetEvent]; deleted: [AttributeSetEvent] }> {
   private readonly cache: NodeCache;
   private readonly defaultTtlSec: number;
   private readonly maxSets: number;
+  private readonly timers: CacheTimers;
+  private readonly expiry = new Map<string, unknown>();
   private hits = 0;
   private misses = 0;
 
@@ -56,12 +77,29 @@ export class AttributeCache extends EventEmitter<{ expired: [AttributeSetEvent];
     super();
     this.defaultTtlSec = opts.defaultTtlSec ?? 15 * 60;
     this.maxSets = opts.maxSets ?? 10_000;
-    this.cache = new NodeCache({ stdTTL: this.defaultTtlSec, checkperiod: opts.checkPeriodSec ?? 1, useClones: false, deleteOnExpire: true });
-    this.cache.on('expired', (_key: string, value: AttributeSet) => {
-      const ev = { attributeSetId: value.attributeSetId, appointmentId: value.appointmentId };
+    this.timers = opts.timers ?? realTimers;
+    this.cache = new NodeCache({ stdTTL: this.defaultTtlSec, checkperiod: opts.checkPeriodSec ?? 60, useClones: false, deleteOnExpire: true });
+    // Every removal, whatever its cause, ends here: wipe the single copy and drop its timer.
+    this.cache.on('del', (key: string, value: AttributeSet) => {
+      const handle = this.expiry.get(key);
+      if (handle !== undefined) this.timers.clear(handle);
+      this.expiry.delete(key);
       wipe(value);
-      this.emit('expired', ev);
     });
+    // node-cache's own expiry (a read or its sweep came first): it has already deleted (and so wiped) the set.
+    this.cache.on('expired', (_key: string, value: AttributeSet) => {
+      this.emit('expired', { attributeSetId: value.attributeSetId, appointmentId: value.appointmentId });
+    });
+  }
+
+  /** The set's lifetime is over: out of the cache (wiped by the del handler), then told as 'expired'. */
+  private expire(id: string): void {
+    this.expiry.delete(id);
+    const set = this.cache.get<AttributeSet>(id);
+    if (!set) return; // node-cache saw it expire on this very read and reported it
+    const ev = { attributeSetId: set.attributeSetId, appointmentId: set.appointmentId };
+    this.cache.del(id);
+    this.emit('expired', ev);
   }
 
   /** Stores a verified set and returns its new unguessable id (the reference that messages may carry). */
@@ -83,6 +121,7 @@ export class AttributeCache extends EventEmitter<{ expired: [AttributeSetEvent];
       expiresAt: new Date(now + ttlSec * 1000).toISOString(),
     };
     this.cache.set(id, set, ttlSec);
+    this.expiry.set(id, this.timers.set(() => this.expire(id), ttlSec * 1000));
     return id;
   }
 
@@ -110,9 +149,8 @@ export class AttributeCache extends EventEmitter<{ expired: [AttributeSetEvent];
     if (!looksLikeToken(id)) return false;
     const set = this.cache.get<AttributeSet>(id);
     if (!set) return false;
-    this.cache.del(id);
     const ev = { attributeSetId: set.attributeSetId, appointmentId: set.appointmentId };
-    wipe(set);
+    this.cache.del(id);
     this.emit('deleted', ev);
     return true;
   }
@@ -136,9 +174,15 @@ export class AttributeCache extends EventEmitter<{ expired: [AttributeSetEvent];
     return { sets: this.cache.keys().length, hits: this.hits, misses: this.misses };
   }
 
-  /** Wipes everything and stops the sweep timer (shutdown and tests). */
-  close(): void {
+  /** Deletes and wipes every set (each reported as 'deleted'); node-cache's flushAll alone would wipe nothing. */
+  flush(): void {
     for (const id of this.cache.keys()) this.delete(id);
+    this.cache.flushAll();
+  }
+
+  /** Wipes everything and stops every timer (shutdown and tests). */
+  close(): void {
+    this.flush();
     this.cache.close();
   }
 }

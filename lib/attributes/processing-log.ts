@@ -1,6 +1,7 @@
 import { UserError } from '../errors';
 
-export const PROCESSING_ACTIONS = ['requested', 'method_chosen', 'verified', 'failed', 'shown', 'deleted', 'expired'] as const;
+/** 'booking_viewed' (migration 007): the assigned agent opened the booking's contact details (field names logged). */
+export const PROCESSING_ACTIONS = ['requested', 'method_chosen', 'verified', 'failed', 'shown', 'deleted', 'expired', 'booking_viewed'] as const;
 export type ProcessingAction = (typeof PROCESSING_ACTIONS)[number];
 
 /** One line of the verwerkingenlogging. Names and codes only: never an attribute value. */

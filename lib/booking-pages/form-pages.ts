@@ -1,4 +1,5 @@
 import { CSRF_FIELD } from '../http/csrf';
+import { dataList } from '../http/components';
 import { html, type SafeHtml } from '../http/html';
 import type { Lang } from '../http/lang';
 import type { BookingMode, PhoneField } from './options';
@@ -71,21 +72,22 @@ export function dayChoiceMain(v: DayChoiceView): SafeHtml {
       ? html`<fieldset class="utrecht-form-fieldset idv-fieldset">
 <legend class="utrecht-form-fieldset__legend">${kcc ? t.topicLegendKcc : t.topicLegend}</legend>
 ${v.topics.map((topic, i) => html`<div class="utrecht-form-field utrecht-form-field--radio idv-choice">
-<input class="utrecht-radio-button" type="radio" id="topic-${i}" name="topic" value="${topic}"${topic === v.topic ? html` checked` : ''}>
+<input class="utrecht-radio-button utrecht-radio-button--html-input" type="radio" id="topic-${i}" name="topic" value="${topic}"${topic === v.topic ? html` checked` : ''}>
 <label class="utrecht-form-label utrecht-form-label--radio" for="topic-${i}">${topic}</label></div>`)}
 </fieldset>`
       : v.topics.length === 1
         ? html`<input type="hidden" name="topic" value="${v.topics[0]}">`
         : '';
-  const paging = html`<nav class="idv-paging" aria-label="${t.dayLegend}">
-${v.earlierHref ? html`<a class="utrecht-link" href="${v.earlierHref}">${t.earlier}</a>` : ''}
-${v.laterHref ? html`<a class="utrecht-link" href="${v.laterHref}">${t.later}</a>` : ''}
+  // Utrecht's pagination with only the relative links: the pages are periods of days, not numbered pages.
+  const paging = html`<nav class="utrecht-pagination idv-paging" aria-label="${t.pagingLabel}">
+${v.earlierHref ? html`<a class="utrecht-pagination__relative-link utrecht-pagination__relative-link--prev" rel="prev" href="${v.earlierHref}">${t.earlier}</a>` : ''}
+${v.laterHref ? html`<a class="utrecht-pagination__relative-link utrecht-pagination__relative-link--next" rel="next" href="${v.laterHref}">${t.later}</a>` : ''}
 </nav>`;
   const days = v.days.length
     ? html`<fieldset class="utrecht-form-fieldset idv-fieldset">
 <legend class="utrecht-form-fieldset__legend">${t.dayLegend}</legend>
 ${v.days.map((d, i) => html`<div class="utrecht-form-field utrecht-form-field--radio idv-choice">
-<input class="utrecht-radio-button" type="radio" id="day-${i}" name="day" value="${d.date}"${d.date === v.day || (!v.day && i === 0) ? html` checked` : ''}>
+<input class="utrecht-radio-button utrecht-radio-button--html-input" type="radio" id="day-${i}" name="day" value="${d.date}"${d.date === v.day || (!v.day && i === 0) ? html` checked` : ''}>
 <label class="utrecht-form-label utrecht-form-label--radio" for="day-${i}">${d.label} <span class="idv-free">(${t.dayFree(d.free)})</span></label></div>`)}
 </fieldset>
 <button type="submit" class="utrecht-button utrecht-button--primary-action">${t.toTimes}</button>`
@@ -140,17 +142,14 @@ export function timeFormMain(v: TimeFormView): SafeHtml {
 ${fieldError('time', timeError)}
 <div class="idv-times">
 ${v.times.map((o, i) => html`<div class="utrecht-form-field utrecht-form-field--radio idv-choice">
-<input class="utrecht-radio-button" type="radio" id="time-${i}" name="time" value="${o.value}"${o.value === v.values.time ? html` checked` : ''} required>
+<input class="utrecht-radio-button utrecht-radio-button--html-input${timeError ? ' utrecht-radio-button--invalid' : ''}" type="radio" id="time-${i}" name="time" value="${o.value}"${o.value === v.values.time ? html` checked` : ''}${timeError ? html` aria-invalid="true"` : ''}>
 <label class="utrecht-form-label utrecht-form-label--radio" for="time-${i}"><span class="idv-visually-hidden">${o.datePrefix}</span>${o.clock}</label></div>`)}
 </div>
 </fieldset>`
     : html`<p class="utrecht-paragraph" id="time-0">${t.noTimes} <a class="utrecht-link" href="${v.changeHref}">${t.change}</a></p>`;
   return html`<h1 class="utrecht-heading-1">${kcc ? t.titleKcc : t.title}</h1>
 ${errorSummary(v.lang, v.summary)}
-<dl class="idv-summary-list">
-${v.showTopic ? html`<dt>${t.topic}</dt><dd>${v.topic}</dd>` : ''}
-<dt>${t.day}</dt><dd>${v.dayLabel}</dd>
-</dl>
+${dataList([...(v.showTopic ? [[t.topic, v.topic] as const] : []), [t.day, v.dayLabel] as const])}
 <p class="utrecht-paragraph"><a class="utrecht-link" id="change" href="${v.changeHref}">${t.change}</a></p>
 ${v.times.length
   ? html`<form method="post" action="${v.action}" class="idv-form idv-booking-form" novalidate>
@@ -171,7 +170,48 @@ ${fieldError('remarks', e.remarks)}
 </div>
 </fieldset>
 ${v.privacyUrl && !kcc ? html`<p class="utrecht-paragraph">${t.privacy} <a class="utrecht-link" href="${v.privacyUrl}" rel="noopener">${t.privacyLink}</a>.</p>` : ''}
-<button type="submit" class="utrecht-button utrecht-button--primary-action">${t.submit}</button>
+<button type="submit" class="utrecht-button utrecht-button--primary-action">${kcc ? t.toReviewKcc : t.toReview}</button>
 </form>`
   : times}`;
+}
+
+export interface ReviewView {
+  lang: Lang;
+  mode: BookingMode;
+  action: string;
+  csrf: string;
+  showTopic: boolean;
+  /** "dinsdag 1 december 2026 om 10:30", Amsterdam time. */
+  when: string;
+  /** What the form carries on: the fields exactly as they were checked. */
+  values: { topic: string; date: string; time: string; name: string; email: string; phone?: string; remarks?: string };
+  phone: PhoneField;
+}
+
+/**
+ * "Controleer uw afspraak": what will be booked, before anything is booked. One form with the checked values in hidden
+ * fields and two buttons: confirm (books; the idempotency key is the content, so a double click books once) or change
+ * (back to the form with everything kept). Works without JavaScript.
+ */
+export function reviewMain(v: ReviewView): SafeHtml {
+  const t = texts(v.lang);
+  const kcc = v.mode === 'kcc';
+  const x = v.values;
+  const rows: Array<readonly [string, string, boolean?]> = [];
+  if (v.showTopic) rows.push([t.topic, x.topic]);
+  rows.push([t.whenLabel, v.when], [t.name, x.name], [t.email, x.email]);
+  if (v.phone !== 'off') rows.push([t.phone, x.phone || t.notGiven]);
+  rows.push([t.remarks, x.remarks || t.notGiven, true]);
+  const hidden = (name: string, value: string | undefined) => html`<input type="hidden" name="${name}" value="${value ?? ''}">`;
+  return html`<h1 class="utrecht-heading-1">${kcc ? t.reviewTitleKcc : t.reviewTitle}</h1>
+<p class="utrecht-paragraph">${kcc ? t.reviewIntroKcc : t.reviewIntro}</p>
+${dataList(rows, 'idv-review')}
+<form method="post" action="${v.action}" class="idv-form idv-booking-form idv-review-form" novalidate>
+${hidden(CSRF_FIELD, v.csrf)}${hidden('topic', x.topic)}${hidden('date', x.date)}${hidden('time', x.time)}
+${hidden('name', x.name)}${hidden('email', x.email)}${v.phone !== 'off' ? hidden('phone', x.phone) : ''}${hidden('remarks', x.remarks)}
+<div class="idv-button-row">
+<button type="submit" name="step" value="confirm" class="utrecht-button utrecht-button--primary-action">${t.submit}</button>
+<button type="submit" name="step" value="edit" class="utrecht-button utrecht-button--secondary-action">${t.edit}</button>
+</div>
+</form>`;
 }

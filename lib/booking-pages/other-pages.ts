@@ -3,6 +3,7 @@ import { CSRF_FIELD } from '../http/csrf';
 import { html, type SafeHtml } from '../http/html';
 import type { Lang } from '../http/lang';
 import type { BookingMode } from './options';
+import { dataList } from '../http/components';
 import { texts } from './texts';
 
 export interface ShownAppointment {
@@ -10,13 +11,9 @@ export interface ShownAppointment {
   topic: string;
 }
 
-function details(lang: Lang, a: ShownAppointment, extra: SafeHtml | '' = ''): SafeHtml {
+function details(lang: Lang, a: ShownAppointment, extra: Array<readonly [string, string]> = []): SafeHtml {
   const t = texts(lang);
-  return html`<dl class="idv-summary-list">
-<dt>${t.when}</dt><dd>${a.when}</dd>
-${a.topic ? html`<dt>${t.topic}</dt><dd>${a.topic}</dd>` : ''}
-${extra}
-</dl>`;
+  return dataList([[t.when, a.when], ...(a.topic ? [[t.topic, a.topic] as const] : []), ...extra]);
 }
 
 export function confirmationMain(lang: Lang, mode: BookingMode, a: ShownAppointment | null, again: string, resident?: Appointment['resident']): SafeHtml {
@@ -28,7 +25,7 @@ export function confirmationMain(lang: Lang, mode: BookingMode, a: ShownAppointm
 <p class="utrecht-paragraph"><a class="utrecht-link" href="${again}">${t.another}</a></p>`;
   }
   // Staff see whom they booked for; the resident's page shows no personal data (its URL may be shared or kept).
-  const who = kcc && resident ? html`<dt>${t.resident}</dt><dd>${resident.name}</dd><dt>${t.email}</dt><dd>${resident.email}</dd>` : '';
+  const who: Array<readonly [string, string]> = kcc && resident ? [[t.resident, resident.name], [t.email, resident.email]] : [];
   return html`<div class="utrecht-alert utrecht-alert--ok" role="status"><h1 class="utrecht-heading-1">${kcc ? t.confirmedTitleKcc : t.confirmedTitle}</h1></div>
 ${details(lang, a, who)}
 <p class="utrecht-paragraph">${kcc ? t.confirmedMailKcc : t.confirmedMail}</p>
@@ -42,7 +39,7 @@ export function cancelConfirmMain(lang: Lang, a: ShownAppointment, action: strin
 ${details(lang, a)}
 <form method="post" action="${action}" class="idv-form">
 <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
-<button type="submit" class="utrecht-button utrecht-button--primary-action">${t.cancelButton}</button>
+<button type="submit" class="utrecht-button utrecht-button--primary-action utrecht-button--danger">${t.cancelButton}</button>
 </form>
 <p class="utrecht-paragraph">${t.keepDone} <a class="utrecht-link" href="${home}">${t.keep}</a></p>`;
 }
@@ -65,11 +62,11 @@ export interface UpcomingRow {
 
 export function upcomingMain(lang: Lang, rows: UpcomingRow[], base: string, csrf: string, notice?: string): SafeHtml {
   const t = texts(lang);
-  return html`<h1 class="utrecht-heading-1">${t.upcomingTitle}</h1>
+  return html`<h1 class="utrecht-heading-1" id="upcoming-title">${t.upcomingTitle}</h1>
 ${notice ? html`<div class="utrecht-alert utrecht-alert--ok" role="status"><p class="utrecht-paragraph">${notice}</p></div>` : ''}
 <p class="utrecht-paragraph"><a class="utrecht-link" href="${base}">${t.newBooking}</a></p>
 ${rows.length
-  ? html`<table class="utrecht-table idv-table">
+  ? html`<div class="idv-table-wrap" role="region" aria-labelledby="upcoming-title" tabindex="0"><table class="utrecht-table idv-table">
 <thead class="utrecht-table__header"><tr class="utrecht-table__row">
 <th class="utrecht-table__header-cell" scope="col">${t.when}</th><th class="utrecht-table__header-cell" scope="col">${t.topic}</th>
 <th class="utrecht-table__header-cell" scope="col">${t.resident}</th><th class="utrecht-table__header-cell" scope="col">${t.agent}</th>
@@ -82,6 +79,6 @@ ${rows.map((r) => html`<tr class="utrecht-table__row">
 <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
 <button type="submit" class="utrecht-button utrecht-button--secondary-action">${t.cancelFor}<span class="idv-visually-hidden">: ${r.when}, ${r.resident}</span></button>
 </form></td></tr>`)}
-</tbody></table>`
+</tbody></table></div>`
   : html`<p class="utrecht-paragraph">${t.upcomingNone}</p>`}`;
 }

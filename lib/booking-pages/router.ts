@@ -12,16 +12,18 @@ import { errorHandler, sendErrorPage } from '../http/errors';
 import { html, type SafeHtml } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage, type Branding } from '../http/layout';
-import { createRateLimiter, hashedIp, type RateLimiter } from '../http/rate-limit';
+import { clientKey as networkKey, createRateLimiter, type RateLimiter } from '../http/rate-limit';
 import { asyncRoute, bodyParsers, noStore, securityHeaders } from '../http/security';
 import { dateInWords, dateTimeInWords } from '../mail/when';
+import { appointmentMessage, type AppointmentMessage } from '../events/message';
+import type { NewEvent } from '../events/types';
 import { hmac } from '../security/tokens';
+import { isStoreFault } from '../store/faults';
 import { logoutForm } from '../staff/login-page';
 import { ZONE } from '../time';
 import { signConfirmationRef, verifyConfirmationRef } from './confirmation-ref';
 import { corsAllowList, originAllowed } from './cors';
-import { bookingEvent, type BookingEvent } from './events';
-import { dayChoiceMain, timeFormMain, type DayOption, type SummaryItem } from './form-pages';
+import { dayChoiceMain, reviewMain, timeFormMain, type DayOption, type SummaryItem } from './form-pages';
 import type { BookingPageConfig } from './options';
 import { cancelConfirmMain, cancelledMain, confirmationMain, upcomingMain, type UpcomingRow } from './other-pages';
 import { texts } from './texts';
@@ -34,12 +36,15 @@ export interface BookingRouterOptions {
   csrf: Csrf;
   hmacKey: Buffer;
   secure: boolean;
-  /** Base URL residents reach us on, for the cancel link in the message. */
+  /** Base URL residents reach us on (the JSON API's same-origin check). */
   publicUrl: () => string;
+  /** The node id recorded as the source of the events this router's changes write (lib/events). */
+  source?: string;
   branding: () => Branding;
   /** Staff sign-in guard; required in KCC mode. */
   requireStaff?: RequestHandler;
-  onEvent: (e: BookingEvent) => void;
+  /** Called after each committed booking or cancellation with the message for the flow (it carries the event id). */
+  onEvent: (e: AppointmentMessage) => void;
   log: (msg: string) => void;
   now?: () => DateTime;
 }
@@ -75,7 +80,10 @@ export function createBookingRouter(o: BookingRouterOptions): Router {
   const perEmail: RateLimiter = createRateLimiter({ windowMs: 60 * 60_000, max: config.limitPerEmail });
   const reads: RateLimiter = createRateLimiter({ windowMs: 60_000, max: Math.max(300, config.limitPerIp * 5) });
   const emailKey = (email: string) => hmac(o.hmacKey, `booking-email|${email.toLowerCase()}`);
-  const clientKey = (req: Request) => (kcc && req.staff ? `staff|${req.staff.username}` : hashedIp(req));
+  const source = o.source ?? null;
+  /** The event part of a change: which node, which language the resident reads, where their cancel page is. */
+  const event = (facts: NewEvent['facts']): NewEvent => ({ source, facts });
+  const clientKey = (req: Request) => (kcc && req.staff ? `staff|${req.staff.username}` : networkKey(req));
 
   const inner = express.Router();
   inner.use(securityHeaders({ frameAncestors: config.frameAncestors }));
@@ -94,9 +102,10 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     );
   };
 
-  const limited = (req: Request, res: Response, limiter: RateLimiter, key: string, json: boolean, lang: Lang): boolean => {
-    if (limiter.hit(key)) return false;
-    res.setHeader('Retry-After', String(limiter.retryAfter(key)));
+  const limited = async (req: Request, res: Response, limiter: RateLimiter, key: string, json: boolean, lang: Lang): Promise<boolean> => {
+    const r = await limiter.hit(key);
+    if (r.ok) return false;
+    res.setHeader('Retry-After', String(r.retryAfterSec));
     const message = texts(lang).tooMany;
     if (json) res.status(429).type('application/json').send(JSON.stringify({ error: 'rate_limited', message }));
     else sendErrorPage(req, res, 429, message, '', o.branding());
@@ -187,7 +196,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
   // The form, step by step without JavaScript: topic and day (GET), then time and contact details (POST).
   inner.get('/', asyncRoute(async (req, res) => {
     const lang = pickLang(req, res, o.secure);
-    if (limited(req, res, reads, clientKey(req), false, lang)) return;
+    if (await limited(req, res, reads, clientKey(req), false, lang)) return;
     const t = texts(lang);
     const summary: SummaryItem[] = [];
     let topic = config.topics[0] ?? '';
@@ -207,7 +216,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
 
   inner.get('/slots', asyncRoute(async (req, res) => {
     const lang = pickLang(req);
-    if (limited(req, res, reads, clientKey(req), true, lang)) return;
+    if (await limited(req, res, reads, clientKey(req), true, lang)) return;
     try {
       res.json(await service.slots(req.query.from as string, req.query.to as string));
     } catch (e) {
@@ -220,7 +229,11 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     const json = req.is('application/json') === 'application/json';
     const lang = pickLang(req);
     const t = texts(lang);
-    if (limited(req, res, perClient, clientKey(req), json, lang)) return;
+    // The form goes through "Controleer uw afspraak" first: only step=confirm books. The JSON API books at once.
+    const rawStep = (req.body as Record<string, unknown> | undefined)?.step;
+    const step: 'review' | 'edit' | 'confirm' = json ? 'confirm' : rawStep === 'confirm' || rawStep === 'edit' ? rawStep : 'review';
+    // Looking and changing cost a read; only a real booking attempt counts against the booking limits.
+    if (await limited(req, res, step === 'confirm' ? perClient : reads, clientKey(req), json, lang)) return;
     if (json) {
       if (!originAllowed(req, o.publicUrl(), config.corsOrigins)) {
         return res.status(403).type('application/json').send(JSON.stringify({ error: 'forbidden_origin', message: t.forbidden }));
@@ -250,34 +263,57 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       return renderTimes(req, res, { lang, topic: formTopic, day: formatLocalDate(formDay), values, errors, status: e.status });
     };
 
+    if (step === 'edit') {
+      if (!formDay) return renderDays(req, res, lang, formTopic, [], 200);
+      return renderTimes(req, res, { lang, topic: formTopic, day: formatLocalDate(formDay), values, errors: {}, status: 200 });
+    }
+
     let input: BookingInput;
     try {
       input = parseBookingInput(body, {
         topics: config.topics,
         askPhone: config.phone !== 'off',
         requirePhone: config.phone === 'required',
-        extraFields: json ? [] : ['_csrf'],
+        extraFields: json ? [] : ['_csrf', 'step'],
       });
     } catch (e) {
       if (isUserError(e)) return fail(e);
       throw e;
     }
+    if (step === 'review') {
+      // A time that went meanwhile is said now, not after the resident has read the review and pressed confirm.
+      const local = DateTime.fromISO(input.start, { zone: 'utc' }).setZone(ZONE);
+      const day = local.toFormat('yyyy-MM-dd');
+      const free = await service.slots(day, day);
+      if (!free.some((s) => Date.parse(s.start) === Date.parse(input.start))) return fail(new UserError(409, 'slot_taken', messageFor('slot_taken', lang)));
+      return page(req, res, 200, lang, kcc ? t.reviewTitleKcc : t.reviewTitle, reviewMain({
+        lang,
+        mode: config.mode,
+        action: req.baseUrl,
+        csrf: csrf.issue(req, res),
+        showTopic: config.topics.length > 0,
+        when: dateTimeInWords(DateTime.fromISO(input.start, { zone: 'utc' }), lang),
+        values: { topic: input.topic, date: day, time: local.toFormat('HH:mm'), name: input.name, email: input.email, phone: input.phone, remarks: input.remarks },
+        phone: config.phone,
+      }));
+    }
     // Per e-mail as well as per address: one resident flooding from many addresses is still one resident.
-    if (!kcc && limited(req, res, perEmail, emailKey(input.email), json, lang)) return;
+    if (!kcc && (await limited(req, res, perEmail, emailKey(input.email), json, lang))) return;
     let result;
     try {
-      result = await service.book(input, kcc ? { channel: 'phone', bookedBy: req.staff?.username ?? null } : { channel: 'website' });
+      const booked = event({ lang, cancelPath: config.residentPath });
+      result = await service.book(
+        input,
+        kcc ? { channel: 'phone', bookedBy: req.staff?.username ?? null, event: booked } : { channel: 'website', event: booked },
+      );
     } catch (e) {
       if (isUserError(e)) return fail(e);
       throw e;
     }
     const a = result.appointment;
-    if (!result.duplicate && result.cancelToken) {
-      const base = o.publicUrl().replace(/\/+$/, '');
-      emit(bookingEvent('booked', a, lang, `${base}${config.residentPath}/annuleren/${result.cancelToken}`));
-    }
+    if (!result.duplicate && result.eventId) emit(appointmentMessage('booked', a, lang, result.eventId));
     if (json) {
-      const body = bookingEvent('booked', a, lang).appointment;
+      const body = appointmentMessage('booked', a, lang).appointment;
       return res.status(result.duplicate ? 200 : 201).json({ id: a.id, start: body.start, end: body.end });
     }
     res.redirect(303, `${req.baseUrl}/bevestiging?ref=${signConfirmationRef(o.hmacKey, a.id, now().toMillis())}`);
@@ -304,7 +340,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     // GET only shows what would be cancelled: mail scanners and link previews open links, and must not cancel.
     inner.get('/annuleren/:token', asyncRoute(async (req, res) => {
       const lang = pickLang(req, res, o.secure);
-      if (limited(req, res, reads, clientKey(req), false, lang)) return;
+      if (await limited(req, res, reads, clientKey(req), false, lang)) return;
       let a: Appointment;
       try {
         a = await service.appointmentForCancelToken(req.params.token);
@@ -318,16 +354,17 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
 
     inner.post('/annuleren/:token', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
       const lang = pickLang(req);
-      if (limited(req, res, perClient, clientKey(req), false, lang)) return;
+      if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
       if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
-      let a: Appointment;
+      let cancelled;
       try {
-        a = await service.cancelByToken(req.params.token);
+        cancelled = await service.cancelByToken(req.params.token, event({ lang }));
       } catch (e) {
         if (isUserError(e)) return linkInvalid(req, res, lang);
         throw e;
       }
-      emit(bookingEvent('cancelled', a, lang));
+      const a = cancelled.appointment;
+      emit(appointmentMessage('cancelled', a, lang, cancelled.eventId));
       page(req, res, 200, lang, texts(lang).cancelledTitle, cancelledMain(lang, when(a, lang), req.baseUrl));
     }));
   } else {
@@ -357,24 +394,33 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
 
     inner.post('/afspraken/:id/annuleren', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
       const lang = pickLang(req);
-      if (limited(req, res, perClient, clientKey(req), false, lang)) return;
+      if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
       if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
-      let a: Appointment;
+      let cancelled;
       try {
-        a = await service.cancelByStaff(req.params.id, (req.staff as { username: string }).username);
+        // No language: the employee's page language is not the resident's; the store takes the booking's.
+        cancelled = await service.cancelByStaff(req.params.id, (req.staff as { username: string }).username, event({}));
       } catch (e) {
         if (isUserError(e)) return sendErrorPage(req, res, e.status, messageFor(e.code, lang), '', o.branding());
         throw e;
       }
-      emit(bookingEvent('cancelled', a, lang));
+      emit(appointmentMessage('cancelled', cancelled.appointment, cancelled.lang, cancelled.eventId));
       res.redirect(303, `${req.baseUrl}/afspraken?geannuleerd=1`);
     }));
   }
 
-  // The error handler logs the request path, and a cancel path carries the resident's token: never let it reach a log.
-  inner.use(errorHandler({ log: (m) => o.log(m.replace(/[A-Za-z0-9_-]{32,}/g, '[redacted]')), branding: o.branding }));
+  // A database that cannot write (read-only, full, locked too long) is a temporary outage, not a bug: a plain 503 with
+  // Retry-After and no details, which the error handler below renders without a log line per request.
+  inner.use(((err, req, res, next) => {
+    if (!isStoreFault(err)) return next(err);
+    res.setHeader('Retry-After', '30');
+    next(new UserError(503, 'store_unavailable', messageFor('store_unavailable', pickLang(req))));
+  }) as express.ErrorRequestHandler);
 
-  function emit(e: BookingEvent) {
+  // The error handler logs the path with token-like runs redacted (lib/http/errors.ts loggablePath).
+  inner.use(errorHandler({ log: o.log, branding: o.branding }));
+
+  function emit(e: AppointmentMessage) {
     try {
       o.onEvent(e);
     } catch (err) {

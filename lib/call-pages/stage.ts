@@ -19,7 +19,7 @@ export function callStage(lang: Lang, remoteLabel: string): SafeHtml {
 <div class="idv-controls" role="group" aria-label="${t.controls}">
   <button type="button" id="toggle-mic" class="utrecht-button utrecht-button--secondary-action" aria-pressed="false">${t.mute}</button>
   <button type="button" id="toggle-camera" class="utrecht-button utrecht-button--secondary-action" aria-pressed="false">${t.camera}</button>
-  <button type="button" id="hang-up" class="utrecht-button utrecht-button--primary-action idv-hang-up">${t.hangUp}</button>
+  <button type="button" id="hang-up" class="utrecht-button utrecht-button--primary-action utrecht-button--danger idv-hang-up">${t.hangUp}</button>
   <p class="utrecht-paragraph idv-quality">${t.quality} <span id="quality" data-quality="unknown">${t.qualityUnknown}</span></p>
 </div>`;
 }

@@ -3,8 +3,11 @@ import { agentPagesRouter } from '../agent-pages/router';
 import { callPagesRouter } from '../call-pages/router';
 import { errorHandler } from '../http/errors';
 import type { Services } from '../services';
+import { SqliteProcessingLog } from '../store/sqlite/processing-log';
+import type { AgentMessages } from './agent-messages';
 import { appointmentStoreOf, linkServiceOf } from './deps';
 import type { Presence } from './presence';
+import { runningCallService } from './service';
 
 const NOBODY: Presence = { resident: false, agent: false };
 
@@ -14,11 +17,15 @@ export interface CallRoutesOptions {
   /** How many days ahead the dashboard lists (today included). */
   days?: number;
   log: (message: string) => void;
+  /** The agent's messages; default: those of the running call service. */
+  messages?: () => AgentMessages | undefined;
 }
 
 /** Everything the dashboard node serves: /agent, /agent/appointments.json, /agent/call/<id> and /call. */
 export function callRoutes(services: Services, o: CallRoutesOptions): Router {
   const appointments = appointmentStoreOf(services);
+  const messages = o.messages ?? (() => runningCallService(services)?.messages);
+  const processingLog = new SqliteProcessingLog(services.db);
   const router = express.Router();
   router.use(
     agentPagesRouter({
@@ -29,9 +36,12 @@ export function callRoutes(services: Services, o: CallRoutesOptions): Router {
       secure: services.secure,
       branding: () => services.branding(),
       days: o.days,
+      messages,
+      recordView: (entry) => processingLog.record(entry),
+      publicUrl: () => services.config.publicUrl,
     }),
   );
-  router.use(callPagesRouter({ links: linkServiceOf(services), appointments, secure: services.secure, branding: () => services.branding() }));
+  router.use(callPagesRouter({ links: linkServiceOf(services), appointments, secure: services.secure, branding: () => services.branding(), messages }));
   router.use(errorHandler({ log: o.log, branding: () => services.branding() }));
   return router;
 }

@@ -5,6 +5,7 @@ import type { LinkService } from '../links';
 import { createAgentHub, type AgentHub } from '../realtime/agent-hub';
 import type { Services } from '../services';
 import { createMediaServer, defaultListenIp, type MediaServer } from '../../media-server';
+import { AgentMessages } from './agent-messages';
 import { authenticateCall, queryOf, sameOriginUpgrade, signedInAgent, type CallAuthDeps } from './authenticate';
 import { appointmentStoreOf, linkServiceOf } from './deps';
 import { PresenceTracker } from './presence';
@@ -16,6 +17,8 @@ export interface CallService {
   readonly presence: PresenceTracker;
   readonly appointments: AppointmentStore;
   readonly links: LinkService;
+  /** The agent's short messages to a waiting resident (memory only). */
+  readonly messages: AgentMessages;
   /** Hooks `/ws` (under httpNodeRoot) into an HTTP server's upgrades; a second call for the same server does nothing. */
   attach(server: Server, basePath?: string): void;
 }
@@ -69,6 +72,11 @@ async function start(services: Services): Promise<CallService> {
       .catch((e: unknown) => services.log.warn(`presence update failed: ${(e as Error).message}`));
   });
 
+  const messages = new AgentMessages({ deliver: (appointmentId, message) => media.publish(appointmentId, 'resident', { method: 'agentMessage', data: message }) });
+  presence.on('call', (e: { event: string; appointmentId: string }) => {
+    if (e.event === 'callEnded') messages.forget(e.appointmentId);
+  });
+
   const attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     if (queryOf(req).get('channel') === 'agent') {
@@ -89,6 +97,7 @@ async function start(services: Services): Promise<CallService> {
     for (const [server, fn] of attached) server.off('upgrade', fn);
     attached.clear();
     presence.close();
+    messages.close();
     hub.close();
     await media.close();
   });
@@ -99,6 +108,7 @@ async function start(services: Services): Promise<CallService> {
     presence,
     appointments,
     links,
+    messages,
     attach(server, basePath = '/') {
       if (attached.has(server)) return;
       const wsPath = `${basePath.endsWith('/') ? basePath : `${basePath}/`}ws`;

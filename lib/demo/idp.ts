@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { consentPage, errorPage, loginPage } from './idp-pages';
+import { consentPage, errorPage, IDP_CSS, IDP_CSS_PATH, loginPage } from './idp-pages';
 
 /**
  * A real OpenID Provider (oidc-provider) on loopback for demo mode and tests: discovery, JWKS, authorization code with
@@ -115,7 +115,7 @@ function sendHtml(res: http.ServerResponse, status: number, body: string, formAc
   res.writeHead(status, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-store',
-    'Content-Security-Policy': `default-src 'none'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    'Content-Security-Policy': `default-src 'none'; style-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
   });
@@ -271,6 +271,11 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
 
   handler = (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === IDP_CSS_PATH && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600', 'X-Content-Type-Options': 'nosniff' });
+      res.end(IDP_CSS);
+      return;
+    }
     if (path.startsWith('/interaction/')) {
       interaction(req, res, path).catch(() => {
         // Details stay out of the page: an expired interaction cookie is the usual cause.

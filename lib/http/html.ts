@@ -1,3 +1,5 @@
+import { cleanTypedChars } from '../text/typed-text';
+
 /**
  * Server-side HTML with escaping by default: every interpolated value is escaped unless it is a `SafeHtml` made by
  * this module. Pages never build markup by string concatenation of user input.
@@ -11,11 +13,12 @@ export class SafeHtml {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
 
+/**
+ * Escapes for HTML text and quoted attributes, after the typed-text rule (lib/text/typed-text.ts): bidi overrides,
+ * direction marks, zero-width and line-separator characters would let a name reorder or hide the text around it.
+ */
 export function escapeHtml(value: unknown): string {
-  // Bidi overrides and other invisible controls would let a name reorder the text around it on the agent's screen.
-  return String(value ?? '')
-    .replace(/[&<>"'`]/g, (c) => ESCAPES[c])
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
+  return cleanTypedChars(value).replace(/[&<>"'`]/g, (c) => ESCAPES[c]);
 }
 
 type Part = SafeHtml | string | number | boolean | null | undefined | Part[];

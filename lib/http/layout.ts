@@ -28,6 +28,8 @@ export interface PageOptions {
   headerExtra?: SafeHtml;
   /** A data attribute bag for scripts (values escaped), read from document.body.dataset. */
   data?: Record<string, string>;
+  /** Extra classes on <body> for a page's own layout (e.g. the full-width agent workspace). */
+  bodyClass?: string;
 }
 
 const SKIP = { nl: 'Naar de inhoud', en: 'Skip to content' };
@@ -56,15 +58,15 @@ ${b.themeCssUrl ? html`<link rel="stylesheet" href="${b.themeCssUrl}">` : ''}
 ${(o.styles ?? []).map((s) => html`<link rel="stylesheet" href="${STATIC_PREFIX}/${s}">`)}
 ${(o.scripts ?? []).map((s) => html`<script src="${STATIC_PREFIX}/${s}" defer></script>`)}
 </head>
-<body class="utrecht-document utrecht-document--surface idv-body"${dataAttrs}>
-<a class="utrecht-link idv-skip-link" href="#main">${SKIP[o.lang]}</a>
+<body class="utrecht-document utrecht-document--surface idv-body${o.bodyClass ? ` ${o.bodyClass}` : ''}"${dataAttrs}>
+<a class="utrecht-skip-link utrecht-skip-link--visible-on-focus" href="#main">${SKIP[o.lang]}</a>
 <div class="utrecht-page">
 <header class="utrecht-page-header idv-header">
   <div class="idv-brand">
     ${b.logoUrl ? html`<img class="utrecht-logo-image idv-logo" src="${b.logoUrl}" alt="${b.municipality}">` : html`<span class="idv-municipality">${b.municipality}</span>`}
   </div>
   <nav class="idv-header-nav" aria-label="${o.lang === 'nl' ? 'Taal en account' : 'Language and account'}">
-    <a class="utrecht-link" href="${switchHref}" lang="${other.lang}" hreflang="${other.lang}">${other.label}</a>
+    <a class="utrecht-link idv-header-link" href="${switchHref}" lang="${other.lang}" hreflang="${other.lang}">${other.label}</a>
     ${o.headerExtra ?? ''}
   </nav>
 </header>

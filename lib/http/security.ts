@@ -7,11 +7,8 @@ export interface SecurityOptions {
   formAction?: string[];
 }
 
-/**
- * Baseline headers for every page and API of ours. The CSP allows no inline script or style at all: pages load
- * their code from /idv/static only, which is what makes an escaped-but-missed value harmless.
- */
-export function securityHeaders(opts: SecurityOptions = {}): RequestHandler {
+/** The CSP and companion headers of one page kind (see securityHeaders). */
+function headerSet(opts: SecurityOptions = {}): [string, string][] {
   const frameAncestors = opts.frameAncestors?.trim() || "'none'";
   const formAction = ["'self'", ...(opts.formAction ?? [])].join(' ');
   const csp = [
@@ -28,13 +25,47 @@ export function securityHeaders(opts: SecurityOptions = {}): RequestHandler {
     `frame-ancestors ${frameAncestors}`,
   ].join('; ');
   const xfo = frameAncestors === "'none'" ? 'DENY' : frameAncestors === "'self'" ? 'SAMEORIGIN' : undefined;
+  const headers: [string, string][] = [
+    ['Content-Security-Policy', csp],
+    ['X-Content-Type-Options', 'nosniff'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['Cross-Origin-Opener-Policy', 'same-origin'],
+    ['Permissions-Policy', 'camera=(self), microphone=(self), geolocation=(), payment=()'],
+  ];
+  if (xfo) headers.push(['X-Frame-Options', xfo]);
+  return headers;
+}
+
+const DEFAULT_HEADERS = headerSet();
+
+/** Sets the baseline headers on one response (error pages answered outside a page router). */
+export function applySecurityHeaders(res: Response, opts?: SecurityOptions): void {
+  for (const [name, value] of opts ? headerSet(opts) : DEFAULT_HEADERS) res.setHeader(name, value);
+}
+
+/**
+ * Baseline headers for every page and API of ours. The CSP allows no inline script or style at all: pages load
+ * their code from /idv/static only, which is what makes an escaped-but-missed value harmless.
+ */
+export function securityHeaders(opts: SecurityOptions = {}): RequestHandler {
+  const headers = headerSet(opts);
   return (_req, res, next) => {
-    res.setHeader('Content-Security-Policy', csp);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Permissions-Policy', 'camera=(self), microphone=(self), geolocation=(), payment=()');
-    if (xfo) res.setHeader('X-Frame-Options', xfo);
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}
+
+/**
+ * Strict-Transport-Security (RFC 6797) for an installation residents reach over https (IDV_PUBLIC_URL), on every
+ * response, max-age from IDV_HSTS_MAX_AGE. Never over plain http (RFC 6797 7.2): with IDV_TRUST_PROXY set, the
+ * proxy's X-Forwarded-Proto tells; without it we cannot see the scheme and go by the configured https public URL
+ * (TLS ends at the proxy). An http public URL (demo, loopback) never sends it.
+ */
+export function strictTransportSecurity(config: { publicUrl: string; hstsMaxAge: number; trustProxy: number }): RequestHandler {
+  const on = config.publicUrl.startsWith('https://') && config.hstsMaxAge > 0;
+  const value = `max-age=${config.hstsMaxAge}`;
+  return (req, res, next) => {
+    if (on && (config.trustProxy === 0 || req.secure)) res.setHeader('Strict-Transport-Security', value);
     next();
   };
 }

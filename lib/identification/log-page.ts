@@ -21,7 +21,7 @@ export function logPage(o: { lang: Lang; branding: Branding; records: Processing
 <form method="get" action="${o.path}" class="idv-log-filter">
   <div class="utrecht-form-field">
     <label class="utrecht-form-label" for="appointment">${t.filter}</label>
-    <input class="utrecht-textbox" id="appointment" name="appointment" value="${o.appointmentId ?? ''}" maxlength="100" autocomplete="off">
+    <input class="utrecht-textbox utrecht-textbox--html-input" id="appointment" name="appointment" value="${o.appointmentId ?? ''}" maxlength="100" autocomplete="off">
   </div>
   <button type="submit" class="utrecht-button utrecht-button--secondary-action">${t.show}</button>
 </form>

@@ -90,7 +90,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
     const lang = pickLang(req);
     const code = typeof req.query.outcome === 'string' ? req.query.outcome : undefined;
     const outcome = code ? outcomeText(code, lang) : undefined;
-    res.json({ request: id.pendingFor(session) ?? null, texts: RESIDENT_TEXTS[lang], ...(outcome ? { outcome } : {}) });
+    res.json({ request: id.pendingFor(session) ?? null, shared: id.sharedWithAgent(session), texts: RESIDENT_TEXTS[lang], ...(outcome ? { outcome } : {}) });
   }));
 
   r.post('/auth/decline', ...pages, rateLimit(residentLimiter), express.json({ limit: '2kb', strict: true }), asyncRoute(async (req, res) => {

@@ -6,6 +6,7 @@ import { createOidcFlows, type OidcFlows, type OidcFlowsOptions } from '../auth/
 import type { AuthMethod } from '../auth/method';
 import { appointmentStoreOf } from '../call/deps';
 import { UserError } from '../errors';
+import { hashToken, looksLikeToken, safeEqual } from '../security/tokens';
 import type { CallSession } from '../links';
 import type { Services } from '../services';
 import { SqliteProcessingLog } from '../store/sqlite/processing-log';
@@ -22,7 +23,7 @@ export interface IdentificationServiceOptions {
   now?: () => number;
   /** Overrides of the OIDC flow limits (timeouts, sizes) — tests make providers "slow" within seconds. */
   flows?: Partial<Omit<OidcFlowsOptions, 'redirectUri' | 'now'>>;
-  /** Attribute cache sweep period in seconds (default 1). */
+  /** node-cache sweep period in seconds (expiry does not depend on it: each set has its own timer). */
   checkPeriodSec?: number;
 }
 
@@ -30,6 +31,19 @@ const PURPOSE_RE = /^[^\u0000-\u001f\u007f<>]{1,200}$/;
 const USERNAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
 const APPOINTMENT_RE = /^[A-Za-z0-9_-]{1,100}$/;
 const NOTICES_KEPT = 20;
+/** How long a handled callback is remembered: as long as its state could have been used (lib/auth/oidc.ts). */
+const RETURN_MEMORY_MS = 10 * 60_000;
+const MAX_RETURNS = 5000;
+
+/** The callback's state parameter when it has the shape of one of ours, else undefined. */
+function stateOf(currentUrl: string): string | undefined {
+  try {
+    const states = new URL(currentUrl, 'http://callback.invalid').searchParams.getAll('state');
+    return states.length === 1 && looksLikeToken(states[0]) ? states[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export const BUILTIN_LOGO_PATH = '/auth/logos/';
 
@@ -60,6 +74,11 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   /** Method of each live set, for what the agent is told on expiry. */
   private readonly setMeta = new Map<string, { appointmentId: string; methodId: string; keys: string[] }>();
   private readonly notices = new Map<string, AgentNoticeMessage[]>();
+  /**
+   * Callbacks already handled, by the hash of their state: the call session that brought it and its outcome (a
+   * promise, so a double submit waits for the first). Kept as long as a state may live (10 minutes).
+   */
+  private readonly returns = new Map<string, { sessionHash: string; at: number; outcome: Promise<'ok' | FailureReason> }>();
   private seq = 0;
   private purposes: string[] = [...DEFAULT_PURPOSES];
   private stopCallEnded: (() => void) | undefined;
@@ -72,7 +91,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.now = o.now ?? Date.now;
     this.flowOptions = o.flows;
     this.redirectUri = `${o.services.config.publicUrl}/auth/callback`;
-    this.cache = new AttributeCache({ defaultTtlSec: this.ttlSec, checkPeriodSec: o.checkPeriodSec ?? 1 });
+    this.cache = new AttributeCache({ defaultTtlSec: this.ttlSec, checkPeriodSec: o.checkPeriodSec });
     this.log = new SqliteProcessingLog(o.services.db);
     this.requests = new RequestRegistry({ now: this.now });
     this.cache.on('expired', (e) => void this.expired(e.attributeSetId, e.appointmentId));
@@ -234,6 +253,14 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     };
   }
 
+  /**
+   * Whether the agent can see verified data of this resident's call right now (a live set exists). A yes/no for the
+   * resident's page, so its text follows deletion, expiry and the end of the call; never which data or its values.
+   */
+  sharedWithAgent(session: CallSession): boolean {
+    return session.role === 'resident' && this.cache.idsForAppointment(session.appointmentId).length > 0;
+  }
+
   /** The open pop-up of the resident's call, if any (after a reload, a reconnect, or when the push did not arrive). */
   pendingFor(session: CallSession): PopupView | undefined {
     if (session.role !== 'resident') return undefined;
@@ -279,8 +306,27 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   /**
    * The provider sent the resident back. Returns the outcome code for the resident's return banner: 'ok' or a reason.
    * On success the values go into the cache and nowhere else; on any failure nothing is stored.
+   *
+   * The same call session coming back with the same callback again (a reload, back/forward, a double submit) gets
+   * the first outcome again and changes nothing: no second log row, no notice to the agent, no retry prompt. The
+   * same callback from any other session is a replay and is refused (the state is single use), as before.
    */
   async finish(currentUrl: string, session: CallSession | undefined, sessionCookie: string | undefined): Promise<'ok' | FailureReason> {
+    const state = stateOf(currentUrl);
+    if (!state || !sessionCookie) return this.finishOnce(currentUrl, session, sessionCookie);
+    const key = hashToken(state);
+    const sessionHash = hashToken(sessionCookie);
+    const t = this.now();
+    for (const [k, r] of this.returns) if (t - r.at > RETURN_MEMORY_MS) this.returns.delete(k);
+    const seen = this.returns.get(key);
+    if (seen && safeEqual(seen.sessionHash, sessionHash)) return seen.outcome;
+    const outcome = this.finishOnce(currentUrl, session, sessionCookie);
+    // The first answer for a state is the one remembered; a replay from another session does not replace it.
+    if (!seen && this.returns.size < MAX_RETURNS) this.returns.set(key, { sessionHash, at: t, outcome });
+    return outcome;
+  }
+
+  private async finishOnce(currentUrl: string, session: CallSession | undefined, sessionCookie: string | undefined): Promise<'ok' | FailureReason> {
     const result = await this.oidc().finish({ currentUrl, callSessionId: sessionCookie ?? '' });
     const request = result.requestId ? this.requests.get(result.requestId) : undefined;
     const fail = async (reason: FailureReason, methodId?: string): Promise<FailureReason> => {
@@ -436,6 +482,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.cache.close();
     this.setMeta.clear();
     this.notices.clear();
+    this.returns.clear();
     this.removeAllListeners();
   }
 }

@@ -67,7 +67,7 @@ export const RESIDENT_TEXTS = {
     cancel: 'Annuleren',
     cancelled: 'U heeft het inloggen geannuleerd. De medewerker ziet dat.',
     back: 'U bent weer terug in het gesprek.',
-    ok: 'Het inloggen is gelukt. De medewerker ziet nu uw gegevens.',
+    ok: 'Het inloggen is gelukt.',
     dialogLabel: 'Inloggen gevraagd',
   },
   en: {
@@ -81,7 +81,7 @@ export const RESIDENT_TEXTS = {
     cancel: 'Cancel',
     cancelled: 'You cancelled signing in. The employee will see that.',
     back: 'You are back in the call.',
-    ok: 'Signing in succeeded. The employee now sees your data.',
+    ok: 'Signing in succeeded.',
     dialogLabel: 'Sign-in requested',
   },
 } satisfies Record<Lang, Record<string, string>>;

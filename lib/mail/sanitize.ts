@@ -1,37 +1,19 @@
+import { cleanTypedChars, typedLine, typedLines } from '../text/typed-text';
+
 /**
- * Text that ends up in mail headers, invites and single-line template slots comes from residents (name, topic,
+ * Text that ends up in mail headers, invites and single-line template slots comes from people (name, topic,
  * remarks). A CR/LF there could add headers (Bcc:) or calendar properties, and bidi overrides can disguise a link or
- * a name, so such text is flattened to one harmless line before use.
+ * a name. The rule for such text is lib/text/typed-text.ts, the same on pages as in mails.
  */
 
-// C0 controls (tab, CR and LF included), DEL, C1 controls.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-// Bidi embeddings/overrides/isolates and marks, plus zero-width characters and the line/paragraph separators.
-const INVISIBLE = /[\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g;
-
-/** One line, no control or bidi characters, collapsed spaces, at most `maxLength` characters. */
+/** One line under the typed-text rule, at most `maxLength` characters (graphemes). */
 export function headerSafe(value: unknown, maxLength = 200): string {
-  if (value === undefined || value === null) return '';
-  const text = String(value).normalize('NFC').replace(CONTROL, ' ').replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
-  // Cut on code points, not UTF-16 units, so a surrogate pair is never split in half.
-  const chars = Array.from(text);
-  return chars.length > maxLength ? chars.slice(0, maxLength).join('').trimEnd() : text;
+  return typedLine(value, maxLength);
 }
 
-/**
- * Multi-line free text (remarks): keeps line breaks (normalised to \n) but drops every other control and bidi
- * character. Still never use it in a header.
- */
+/** Multi-line text (remarks) under the typed-text rule: line breaks kept as \n. Still never use it in a header. */
 export function multilineSafe(value: unknown, maxLength = 2000): string {
-  if (value === undefined || value === null) return '';
-  const lines = String(value)
-    .normalize('NFC')
-    .replace(/\r\n?/g, '\n')
-    .split('\n')
-    .map((line) => line.replace(CONTROL, ' ').replace(INVISIBLE, '').replace(/[ \t]+/g, ' ').trim());
-  const text = lines.join('\n').replace(/\n{3,}/g, '\n\n').trim();
-  const chars = Array.from(text);
-  return chars.length > maxLength ? chars.slice(0, maxLength).join('') : text;
+  return typedLines(value, maxLength);
 }
 
 // RFC 5322 dot-atom local part (no quoted strings: nobody needs them and they complicate every consumer).
@@ -64,9 +46,9 @@ export function normalizeEmail(value: unknown, field = 'email'): string {
   return trimmed.slice(0, at) + '@' + trimmed.slice(at + 1).toLowerCase();
 }
 
-/** Escapes text for HTML element content and quoted attribute values. */
+/** Escapes text for HTML element content and quoted attribute values, after the typed-text rule. */
 export function escapeHtml(value: string): string {
-  return value
+  return cleanTypedChars(value)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

@@ -5,7 +5,7 @@ import { pickLang } from '../http/lang';
 import { sendJsonError, wantsJson } from '../http/security';
 import { hashToken, newToken } from '../security/tokens';
 import { dummyHash, verifyPassword } from './password';
-import type { Role, StaffIdentity, StaffStore } from './types';
+import type { Role, StaffIdentity, StaffStore, StaffUser } from './types';
 
 export interface StaffAuthOptions {
   store: StaffStore;
@@ -19,6 +19,7 @@ export interface StaffAuthOptions {
   loginPath?: string;
 }
 
+export type VerifyResult = { ok: true; user: StaffIdentity } | { ok: false; reason: 'invalid' | 'locked' };
 export type LoginResult = { ok: true; sessionId: string; user: StaffIdentity } | { ok: false; reason: 'invalid' | 'locked' };
 
 declare module 'express-serve-static-core' {
@@ -29,6 +30,12 @@ declare module 'express-serve-static-core' {
 
 export interface StaffAuth {
   readonly cookie: string;
+  /**
+   * Checks a username and password (failures count towards the account's back-off) without starting anything:
+   * every sign-in door (the staff form, the editor's token endpoint) starts its own kind of session after it.
+   */
+  verify(username: string, password: string): Promise<VerifyResult>;
+  /** verify() plus a new staff session (the cookie value is returned once; only its hash is stored). */
   login(username: string, password: string): Promise<LoginResult>;
   /** The signed-in employee of this request, or undefined (unknown, idle or too old sessions are removed). */
   identify(req: Request): Promise<StaffIdentity | undefined>;
@@ -54,7 +61,7 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
 
   const auth: StaffAuth = {
     cookie,
-    async login(username, password) {
+    async verify(username, password) {
       const name = String(username ?? '').trim().toLowerCase().slice(0, 64);
       const user = name ? await o.store.getUser(name) : undefined;
       // Verify against a dummy hash for unknown users so timing does not reveal which usernames exist.
@@ -72,26 +79,21 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
         return { ok: false, reason: lock ? 'locked' : 'invalid' };
       }
       await o.store.resetFailures(user.username);
+      return { ok: true, user: { username: user.username, displayName: user.displayName, roles: user.roles } };
+    },
+    async login(username, password) {
+      const result = await auth.verify(username, password);
+      if (!result.ok) return result;
       const sessionId = newToken();
-      await o.store.createSession(hashToken(sessionId), user.username, t.toISOString());
-      return { ok: true, sessionId, user: { username: user.username, displayName: user.displayName, roles: user.roles } };
+      await o.store.createSession(hashToken(sessionId), result.user.username, now().toISOString());
+      return { ok: true, sessionId, user: result.user };
     },
     async identify(req) {
       if (req.staff) return req.staff;
       const id = sessionIdFrom(req);
       if (!id) return undefined;
-      const idHash = hashToken(id);
-      const s = await o.store.getSession(idHash);
-      if (!s) return undefined;
-      const t = now().getTime();
-      if (t - new Date(s.createdAt).getTime() > absoluteMs || t - new Date(s.lastSeenAt).getTime() > idleMs) {
-        await o.store.deleteSession(idHash);
-        return undefined;
-      }
-      const user = await o.store.getUser(s.username);
-      if (!user || user.disabled) return undefined;
-      // Writing on every request would serialise all traffic on the database; a minute's precision is enough.
-      if (t - new Date(s.lastSeenAt).getTime() > 60_000) await o.store.touchSession(idHash, new Date(t).toISOString());
+      const user = await liveSessionUser(o.store, hashToken(id), now().getTime(), idleMs, absoluteMs);
+      if (!user) return undefined;
       req.staff = { username: user.username, displayName: user.displayName, roles: user.roles };
       return req.staff;
     },
@@ -133,6 +135,24 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
     },
   };
   return auth;
+}
+
+/**
+ * The enabled user of a stored session, or undefined. A session past its idle or absolute limit is deleted; a live one
+ * is touched at most once a minute (writing on every request would serialise all traffic on the database).
+ * `t` is the time in ms since the epoch.
+ */
+export async function liveSessionUser(store: StaffStore, idHash: string, t: number, idleMs: number, absoluteMs: number): Promise<StaffUser | undefined> {
+  const s = await store.getSession(idHash);
+  if (!s) return undefined;
+  if (t - new Date(s.createdAt).getTime() > absoluteMs || t - new Date(s.lastSeenAt).getTime() > idleMs) {
+    await store.deleteSession(idHash);
+    return undefined;
+  }
+  const user = await store.getUser(s.username);
+  if (!user || user.disabled) return undefined;
+  if (t - new Date(s.lastSeenAt).getTime() > 60_000) await store.touchSession(idHash, new Date(t).toISOString());
+  return user;
 }
 
 /** Only a local path may be a post-login target: never another host (open redirect). */

@@ -5,7 +5,7 @@ import { errorHandler } from '../http/errors';
 import { html } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage, type Branding } from '../http/layout';
-import { createRateLimiter, hashedIp } from '../http/rate-limit';
+import { clientKey, type RateLimiter } from '../http/rate-limit';
 import { asyncRoute, bodyParsers, noStore, sameOrigin } from '../http/security';
 import { safeNext, type StaffAuth } from './auth';
 
@@ -47,7 +47,7 @@ export function logoutForm(lang: Lang, csrfToken: string, displayName: string, b
   const t = T[lang];
   return html`<span class="idv-signed-in">${t.signedInAs} ${displayName}</span>
 <form method="post" action="${basePath}/logout" class="idv-inline-form"><input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}">
-<button type="submit" class="utrecht-button utrecht-button--subtle">${t.logout}</button></form>`;
+<button type="submit" class="utrecht-button utrecht-button--subtle idv-logout">${t.logout}</button></form>`;
 }
 
 function loginPage(lang: Lang, csrf: string, next: string, path: string, branding: Branding | undefined, error?: string, username = '', notice?: string) {
@@ -68,13 +68,13 @@ ${error
 <form method="post" action="${path}" class="idv-form" novalidate>
 <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
 <input type="hidden" name="next" value="${next}">
-<div class="utrecht-form-field utrecht-form-field--text">
+<div class="utrecht-form-field utrecht-form-field--text${error ? ' utrecht-form-field--invalid' : ''}">
 <label class="utrecht-form-label" for="username">${t.username}</label>
-<input class="utrecht-textbox utrecht-textbox--html-input" id="username" name="username" autocomplete="username" required maxlength="64" value="${username}" ${error ? html`aria-describedby="error-summary"` : ''}>
+<input class="utrecht-textbox utrecht-textbox--html-input${error ? ' utrecht-textbox--invalid' : ''}" id="username" name="username" autocomplete="username" required maxlength="64" value="${username}" ${error ? html`aria-describedby="error-summary" aria-invalid="true"` : ''}>
 </div>
-<div class="utrecht-form-field utrecht-form-field--text">
+<div class="utrecht-form-field utrecht-form-field--text${error ? ' utrecht-form-field--invalid' : ''}">
 <label class="utrecht-form-label" for="password">${t.password}</label>
-<input class="utrecht-textbox utrecht-textbox--html-input" id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+<input class="utrecht-textbox utrecht-textbox--html-input${error ? ' utrecht-textbox--invalid' : ''}" id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${error ? html` aria-describedby="error-summary" aria-invalid="true"` : ''}>
 </div>
 <button type="submit" class="utrecht-button utrecht-button--primary-action">${t.submit}</button>
 </form>`,
@@ -82,12 +82,20 @@ ${error
 }
 
 /**
- * GET/POST /login and POST /logout. Failed sign-ins are limited per client address as well as per account, so
- * neither password guessing on one account nor spraying over many accounts gets far.
+ * GET/POST /login and POST /logout. Sign-in attempts are limited per client network (one limit shared with the flow
+ * editor's sign-in) as well as per account, so neither password guessing on one account nor spraying over many
+ * accounts gets far.
  */
-export function staffLoginRouter(opts: { auth: StaffAuth; csrf: Csrf; secure: boolean; branding?: () => Branding | undefined; log?: (m: string) => void }): Router {
+export function staffLoginRouter(opts: {
+  auth: StaffAuth;
+  csrf: Csrf;
+  secure: boolean;
+  /** The sign-in limit per client network, shared with every other sign-in door. */
+  limiter: RateLimiter;
+  branding?: () => Branding | undefined;
+  log?: (m: string) => void;
+}): Router {
   const r = express.Router();
-  const perIp = createRateLimiter({ windowMs: 15 * 60_000, max: 30 });
   r.use(noStore);
   r.get('/login', (req, res) => {
     const lang = pickLang(req, res, opts.secure);
@@ -105,8 +113,9 @@ export function staffLoginRouter(opts: { auth: StaffAuth; csrf: Csrf; secure: bo
       const again = (status: number, msg: string) =>
         res.status(status).type('html').send(loginPage(lang, opts.csrf.issue(req, res), next, req.baseUrl + '/login', opts.branding?.(), msg, username));
       if (!sameOrigin(req) || !opts.csrf.verify(req)) return again(403, T[lang].csrf);
-      if (!perIp.hit(hashedIp(req))) {
-        res.setHeader('Retry-After', String(perIp.retryAfter(hashedIp(req))));
+      const limit = await opts.limiter.hit(clientKey(req));
+      if (!limit.ok) {
+        res.setHeader('Retry-After', String(limit.retryAfterSec));
         return again(429, T[lang].locked);
       }
       if (!username || typeof body.password !== 'string' || !body.password) return again(400, T[lang].missing);

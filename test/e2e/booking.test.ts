@@ -84,6 +84,8 @@ describe('booking in a real browser, surviving a restart', function () {
     await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
     assert.match(page.url(), /\/kcc\/afspraak$/, await page.textContent('main') ?? '');
     await expectNoViolations(page, 'KCC day choice');
+    // The second day offered: a whole day of free times at any hour (the first may hold one late slot only).
+    await page.check('#day-1');
     await Promise.all([page.waitForNavigation(), page.click('main button[type="submit"]')]);
     await expectNoViolations(page, 'KCC time and details');
     await page.check('#time-1');
@@ -91,6 +93,9 @@ describe('booking in a real browser, surviving a restart', function () {
     await page.fill('#email', 'beller@example.nl');
     await page.fill('#phone', '020 1234567');
     await Promise.all([page.waitForNavigation(), page.click('main button[type="submit"]')]);
+    assert.match(await page.textContent('h1') ?? '', /Controleer de afspraak/);
+    await expectNoViolations(page, 'KCC review');
+    await Promise.all([page.waitForNavigation(), page.click('button[value="confirm"]')]);
     assert.match(await page.textContent('main') ?? '', /Beller Bakker/);
     await expectNoViolations(page, 'KCC confirmation');
     await page.goto(`${base}/kcc/afspraak/afspraken`);
@@ -109,11 +114,14 @@ describe('booking in a real browser, surviving a restart', function () {
     assert.equal(await page.getAttribute('html', 'lang'), 'nl');
     await expectNoViolations(page, 'day choice');
 
-    // Topic: second option with the arrow key; day: the first offered; then on to the times.
+    // Topic: second option with the arrow key; day: the second offered (a whole day of free times at any hour, where
+    // the first may hold one late slot only); then on to the times.
     await tabTo(page, '#topic-0');
     await page.keyboard.press('ArrowDown');
     assert.equal(await page.isChecked('#topic-1'), true);
     await tabTo(page, 'input[name="day"]');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.isChecked('#day-1'), true);
     const day = await page.evaluate(() => (document.activeElement as BrowserInput).value);
     await tabTo(page, 'button[type="submit"]');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
@@ -142,6 +150,12 @@ describe('booking in a real browser, surviving a restart', function () {
     await page.keyboard.type('jan@example.nl');
     assert.equal(await page.isChecked(`input[name="time"][value="${time}"]`), true, 'the chosen time is kept');
     await tabTo(page, 'button[type="submit"]');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    // "Controleer uw afspraak": what was typed, then confirm with the keyboard too.
+    assert.match(await page.textContent('h1') ?? '', /Controleer uw afspraak/);
+    assert.match(await page.textContent('main') ?? '', /Jan <b>Jansen<\/b>/);
+    await expectNoViolations(page, 'review');
+    await tabTo(page, 'button[value="confirm"]');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     assert.match(page.url(), /\/afspraak\/bevestiging\?ref=/);
     assert.match(await page.textContent('main') ?? '', new RegExp(`om ${time}`));

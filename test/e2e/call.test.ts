@@ -144,7 +144,7 @@ describe('video call in Chromium (e2e)', function () {
     await waitFor('the dashboard shows the resident waiting', async () => (await row.getAttribute('data-waiting')) === 'true');
     const axe = await axeViolations(agent);
     assert.equal(axe.length, 0, describeViolations(axe));
-    await row.locator('button').click();
+    await row.locator('.idv-join').click();
     await agent.locator('#call').waitFor({ state: 'visible' });
     await resident.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
     await assertMediaFlows(resident, 'resident');

@@ -133,7 +133,7 @@ export async function startCall(h: IdentHarness): Promise<{ resident: Page; agen
   await agent.waitForURL(/\/agent$/, { timeout: 10_000 });
   const row = agent.locator(`li[data-appointment-id="${h.appointmentId}"]`);
   await waitFor('the resident waiting on the dashboard', async () => (await row.getAttribute('data-waiting')) === 'true');
-  await row.locator('button').click();
+  await row.locator('.idv-join').click();
   await resident.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
   await agent.locator('#idv-ident-ask').waitFor({ state: 'visible', timeout: 10_000 });
   return { resident, agent };

@@ -14,27 +14,14 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { axeViolations, describeViolations } from '../support/browser';
 import { assertMediaFlows, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
-import { DEMO_PASSWORD, ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { linkFromMail, signIn, startWithDefaultFlows, type PagesHarness } from '../support/pages';
+import { ROOT, tempDir, type RuntimeHandle } from '../support/runtime';
 
 const SHOTS = process.env.IDV_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : tempDir('idv-shots-');
 const BSN = '999993653';
-
-function defaultFlowsOpenNow(): unknown[] {
-  const flows = JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'flows.json'), 'utf8')) as Record<string, unknown>[];
-  const allDay = [{ from: '00:00', to: '24:00' }];
-  for (const n of flows) {
-    if (n.type === 'idv-schedule') {
-      n.openingHours = { mon: allDay, tue: allDay, wed: allDay, thu: allDay, fri: allDay, sat: allDay, sun: allDay };
-      n.minNoticeMinutes = 0;
-      n.dutchHolidays = false;
-    }
-    if (n.type === 'idv-session-link') n.openBeforeMinutes = 1440;
-  }
-  return flows;
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -46,60 +33,32 @@ async function noViolations(page: Page, what: string): Promise<void> {
   assert.equal(v.length, 0, `${what}:\n${describeViolations(v)}`);
 }
 
-async function signIn(page: Page, base: string, username: string, next: string): Promise<void> {
-  await page.goto(`${base}/login?next=${encodeURIComponent(next)}`);
-  await page.fill('#username', username);
-  await page.fill('#password', DEMO_PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click('main form button[type="submit"]')]);
-  assert.equal(new URL(page.url()).pathname, next.split('?')[0], `${username} signed in`);
-}
-
-/** Reads the caught mails in /dev/mail (as a signed-in employee) until one for `to` with an access link shows up. */
-async function accessLinkFromMail(page: Page, base: string, to: string): Promise<string> {
-  return waitFor(`a mail to ${to} with an access link`, async () => {
-    await page.goto(`${base}/dev/mail`);
-    const hrefs = await page.locator('main a[href^="/dev/mail/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
-    for (const href of hrefs) {
-      await page.goto(base + href);
-      const text = (await page.textContent('main')) ?? '';
-      if (!text.includes(to)) continue;
-      const link = await page.locator(`main a[href^="${base}/v/"]`).first().getAttribute('href');
-      if (link) return link;
-    }
-    return undefined;
-  }, 30_000);
-}
-
 describe('both journeys end to end (default flows, Chromium, mail catcher, demo identity provider)', function () {
   this.timeout(300_000);
   let rt: RuntimeHandle;
   let browser: Browser;
   let base: string;
-  const contexts: BrowserContext[] = [];
+
+  let h: PagesHarness;
 
   before(async () => {
-    const dataDir = tempDir('idv-journeys-');
-    fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(defaultFlowsOpenNow(), null, 2));
-    rt = await startRuntime({ dataDir, timeoutMs: 60_000 });
-    base = rt.url;
-    browser = await launchBrowser();
+    h = await startWithDefaultFlows('idv-journeys-');
+    ({ rt, browser, base } = h);
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await rt?.stop();
-    if (rt) fs.rmSync(rt.dataDir, { recursive: true, force: true });
+    await h?.close();
   });
 
   /** Each journey closes its browsers: open dashboards and calls would otherwise keep the machine busy. */
   async function closeAll(): Promise<void> {
-    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    for (const c of h.contexts.splice(0)) await c.close().catch(() => undefined);
   }
 
-  async function newPage(): Promise<Page> {
-    const ctx = await browser.newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1200, height: 800 } });
-    contexts.push(ctx);
+  /** Staff work on a laptop; the resident of the walkthrough calls from a phone (390 × 844). */
+  async function newPage(viewport = { width: 1366, height: 768 }): Promise<Page> {
+    const ctx = await browser.newContext({ permissions: ['camera', 'microphone'], viewport });
+    h.contexts.push(ctx);
     await ctx.addInitScript(RECORD_PEER_CONNECTIONS);
     return ctx.newPage();
   }
@@ -109,11 +68,11 @@ describe('both journeys end to end (default flows, Chromium, mail catcher, demo 
     // Read the resident's mail in /dev/mail (as an employee) and take the access link from it.
     const mailReader = await newPage();
     await signIn(mailReader, base, 'agent1', '/dev/mail');
-    const residentLink = await accessLinkFromMail(mailReader, base, residentEmail);
+    const residentLink = await linkFromMail(mailReader, base, residentEmail);
     if (shots) await shot(mailReader, `${journey}-3-mail`);
 
     // The resident opens the link from the mail: device check, then the waiting room.
-    const resident = await newPage();
+    const resident = await newPage({ width: 390, height: 844 });
     await resident.goto(residentLink);
     assert.equal(new URL(resident.url()).pathname, '/call', 'the link leads into the call page');
     await resident.locator('#start-call:enabled').waitFor({ timeout: 20_000 });
@@ -173,11 +132,15 @@ describe('both journeys end to end (default flows, Chromium, mail catcher, demo 
     assert.doesNotMatch((await resident.locator('body').innerText()) ?? '', new RegExp(BSN), 'the resident page never shows the values');
     if (shots) await shot(agent, `${journey}-9-verified`);
 
-    // "Verwijder nu", then the call ends.
+    // "Verwijder nu": the resident's page stops saying the agent sees the data; then the agent ends the call for both.
     await agent.click('.idv-ident-verified .idv-ident-delete');
     await verified.waitFor({ state: 'detached' });
-    await resident.click('#hang-up');
-    await resident.locator('#ended').waitFor({ state: 'visible' });
+    await waitFor('the resident is told the data is gone', async () => /verwijderd/.test(await resident.locator('#identification-status').innerText()), 15_000);
+    await agent.click('#hang-up');
+    await resident.locator('#ended').waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match(await resident.locator('#ended-heading').innerText(), /De medewerker heeft het gesprek beëindigd/);
+    await noViolations(resident, `${journey}: end of the call`);
+    if (shots) await shot(resident, `${journey}-10-ended`);
     return appointmentId;
   }
 
@@ -201,7 +164,11 @@ describe('both journeys end to end (default flows, Chromium, mail catcher, demo 
     await page.check('input[name="time"] >> nth=0');
     await page.fill('#name', 'Jan Jansen');
     await page.fill('#email', 'jan.jansen@example.nl');
+    await page.fill('#remarks', 'Mijn paspoort verloopt volgende maand.');
     await Promise.all([page.waitForNavigation(), page.click('main button[type="submit"]')]);
+    await noViolations(page, 'review');
+    await shot(page, 'journey1-2-review');
+    await Promise.all([page.waitForNavigation(), page.click('button[value="confirm"]')]);
     assert.match(new URL(page.url()).pathname, /bevestiging/);
     await noViolations(page, 'confirmation');
     await shot(page, 'journey1-2-confirmation');
@@ -221,6 +188,7 @@ describe('both journeys end to end (default flows, Chromium, mail catcher, demo 
     await page.fill('#name', 'Sophie de Vries');
     await page.fill('#email', 'sophie.devries@example.nl');
     await Promise.all([page.waitForNavigation(), page.click('main button[type="submit"]')]);
+    await Promise.all([page.waitForNavigation(), page.click('button[value="confirm"]')]);
     assert.match((await page.textContent('main')) ?? '', /Sophie de Vries/);
     await shot(page, 'journey2-2-kcc-confirmation');
 

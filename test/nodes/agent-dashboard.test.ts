@@ -325,6 +325,94 @@ describe('idv-agent-dashboard node', function () {
     });
   });
 
+  describe('booking details, messages and ending the call', () => {
+    /** A signed-in agent's CSRF cookie and token, as the dashboard page hands them to its script. */
+    async function agentCsrf(cookie: string): Promise<{ cookie: string; token: string }> {
+      const page = await httpNode().get('/agent').set('cookie', cookie);
+      const token = /data-csrf="([^"]+)"/.exec(page.text)?.[1];
+      const csrfCookie = String(page.headers['set-cookie'] ?? '').match(/idv_csrf=[^;]+/)?.[0];
+      assert.ok(token && csrfCookie, 'the page carries a CSRF token');
+      return { cookie: `${cookie}; ${csrfCookie}`, token };
+    }
+    const logLines = (appointmentId: string) =>
+      services.db.prepare('SELECT actor, action, attribute_keys AS keys, detail FROM processing_log WHERE appointment_id = ? ORDER BY id').all(appointmentId) as Array<Record<string, string>>;
+
+    it('shows the booking details to the assigned agent only, and logs each viewing with field names, never values', async () => {
+      const before = logLines(mine.id).length;
+      const res = await httpNode().get(`/agent/appointments/${mine.id}/booking.json?where=call`).set('cookie', agent1);
+      assert.equal(res.status, 200);
+      assert.deepEqual(
+        { name: res.body.name, email: res.body.email, phone: res.body.phone, topic: res.body.topic, remarks: res.body.remarks, channel: res.body.channel },
+        { name: 'Jan Geheim', email: 'jan.geheim@example.test', phone: '0612345678', topic: 'Rijbewijs verlengen', remarks: null, channel: 'phone' },
+      );
+      assert.equal(res.headers['cache-control'], 'no-store');
+      const lines = logLines(mine.id).slice(before);
+      assert.deepEqual(lines, [{ actor: 'agent1', action: 'booking_viewed', keys: '["name","email","phone","topic"]', detail: 'viewed_in_call' }]);
+      assert.doesNotMatch(JSON.stringify(services.db.prepare('SELECT * FROM processing_log').all()), /Geheim|example\.test|0612345678/);
+
+      for (const [cookie, id] of [[agent2, mine.id], [agent1, theirs.id], [agent1, cancelled.id], [agent1, '..%2F..'], [agent1, 'x'.repeat(300)]]) {
+        const other = await httpNode().get(`/agent/appointments/${id}/booking.json`).set('cookie', cookie);
+        assert.equal(other.status, 404, `${id}`);
+        assert.doesNotMatch(other.text, /Geheim|example\.test/);
+      }
+      assert.equal(logLines(mine.id).length, before + 1, 'a refused look is not a viewing');
+      assert.equal(logLines(theirs.id).length, 0);
+      assert.equal((await httpNode().get(`/agent/appointments/${mine.id}/booking.json`).set('cookie', kcc)).status, 403);
+      assert.equal((await httpNode().get(`/agent/appointments/${mine.id}/booking.json`).set('accept', 'application/json')).status, 401);
+    });
+
+    it('sends a short message to the waiting resident (live and for a later page), checked, limited and never logged', async () => {
+      const { cookie, token } = await agentCsrf(agent1);
+      const residentCookie = await callCookie(mine.id);
+      const resident = await connect('', { origin, cookie: residentCookie });
+      await resident.request('join', { rtpCapabilities: (await resident.request('getRouterRtpCapabilities')).data });
+      const post = (text: unknown, headers: Record<string, string> = { 'x-csrf-token': token, cookie }) =>
+        httpNode().post(`/agent/appointments/${mine.id}/message`).set(headers).set('accept', 'application/json').send({ text });
+
+      assert.equal((await post('zonder token', { cookie })).status, 403);
+      assert.equal((await post('andere site', { cookie, 'x-csrf-token': token, origin: 'https://evil.example' })).status, 403);
+      assert.equal((await post('')).body.error, 'message_empty');
+      assert.equal((await post('x'.repeat(201))).status, 400);
+      assert.equal((await httpNode().post(`/agent/appointments/${theirs.id}/message`).set({ 'x-csrf-token': token, cookie }).send({ text: 'hallo' })).status, 404);
+      const { cookie: cookie2, token: token2 } = await agentCsrf(agent2);
+      assert.equal((await httpNode().post(`/agent/appointments/${mine.id}/message`).set({ 'x-csrf-token': token2, cookie: cookie2 }).send({ text: 'hallo' })).status, 404, "another agent's resident is not theirs to message");
+
+      const sentAt = Date.now();
+      const ok = await post('Ik kom over 5 minuten bij u. <script>');
+      assert.equal(ok.status, 201);
+      assert.equal(ok.body.delivered, 1);
+      const pushed = await resident.waitFor((e) => e.notification === true && e.method === 'agentMessage');
+      assert.equal(pushed.data?.text, 'Ik kom over 5 minuten bij u. <script>', 'text as typed; the page shows it as text');
+      assert.ok(Math.abs(Date.parse(String(pushed.data?.at)) - sentAt) < 5000);
+      const later = await httpNode().get('/call/message.json').set('cookie', residentCookie);
+      assert.equal(later.body.message.text, 'Ik kom over 5 minuten bij u. <script>');
+      assert.equal((await httpNode().get('/call/message.json')).status, 401);
+      const otherResident = await httpNode().get('/call/message.json').set('cookie', await callCookie(theirs.id));
+      assert.equal(otherResident.body.message, null, "another appointment's resident does not see it");
+
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await post(`bericht ${i}`)).status);
+      assert.ok(statuses.includes(429), `flooding is limited: ${statuses.join(',')}`);
+      assert.doesNotMatch(JSON.stringify(services.db.prepare('SELECT * FROM processing_log').all()), /Ik kom over/);
+      resident.close();
+    });
+
+    it("the agent's end ends the call for the resident too (roomClosed by the agent); a resident cannot end it for the agent", async () => {
+      const resident = await connect('', { origin, cookie: await callCookie(mine.id) });
+      await resident.request('join', { rtpCapabilities: (await resident.request('getRouterRtpCapabilities')).data });
+      const agent = await connect(`?appointment=${mine.id}`, { origin, cookie: agent1 });
+      await agent.request('join', { rtpCapabilities: (await agent.request('getRouterRtpCapabilities')).data });
+      const refused = await resident.request('end');
+      assert.equal(refused.error?.code, 'forbidden');
+      agent.ws.send(JSON.stringify({ request: true, id: 'end-1', method: 'end', data: {} }));
+      const note = await resident.waitFor((e) => e.notification === true && e.method === 'roomClosed');
+      assert.deepEqual(note.data, { reason: 'ended', by: 'agent' });
+      assert.equal(await resident.closed, 4002);
+      assert.equal(await agent.closed, 4002);
+      assert.equal(call.messages.latest(mine.id), undefined, 'the message went with the call');
+    });
+  });
+
   describe('live hub and call events', () => {
     it("tells only the appointment's agent that the resident waits, and the node sends call events without personal data", async () => {
       sent.length = 0;

@@ -6,6 +6,7 @@ import { currentServices } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
 import { ZONE } from '../../lib/time';
 import { helper, startServices, stopServices } from '../support/node-red';
+import { issueCancelToken } from '../unit/appointments/support';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settingsNode = require('../../nodes/idv-settings/idv-settings');
@@ -15,6 +16,8 @@ const scheduleNode = require('../../nodes/idv-schedule/idv-schedule');
 const bookNode = require('../../nodes/idv-book-appointment/idv-book-appointment');
 
 interface Msg {
+  topic: string;
+  eventId: string;
   event: string;
   appointment: { id: string; start: string; topic: string; agent: string; channel: string; bookedBy: string | null; cancelledBy?: string | null };
   resident: Record<string, string>;
@@ -70,6 +73,16 @@ function count(): number {
   return (currentServices()?.db.prepare("SELECT count(*) AS n FROM appointments WHERE status = 'booked'").get() as { n: number }).n;
 }
 
+/** The hidden fields of the review form, as the browser would send them back. */
+function reviewFields(page: string): Record<string, string> {
+  const form = /<form[^>]*idv-review-form[\s\S]*?<\/form>/.exec(page)?.[0] ?? '';
+  const out: Record<string, string> = {};
+  for (const m of form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    out[m[1]] = m[2].replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  }
+  return out;
+}
+
 let serial = 0;
 function resident(extra: Record<string, unknown> = {}) {
   serial++;
@@ -110,7 +123,7 @@ describe('idv-book-appointment node', function () {
       await supertest(app()).get('/afspraak/slots?from[]=x').expect(400);
     });
 
-    it('books (201), sends one message with the cancel link and answers a repeat with the same booking', async () => {
+    it('books (201) with its event, sends one message with the event id and no secret, and answers a repeat with the same booking', async () => {
       const input = resident({ start: at(3, '10:00'), topic: topics[1], phone: '06 12345678', remarks: 'Graag in het Engels' });
       const res = await json('/afspraak?lang=en', input).expect(201);
       assert.deepEqual(Object.keys(res.body).sort(), ['end', 'id', 'start']);
@@ -125,9 +138,14 @@ describe('idv-book-appointment node', function () {
       assert.equal(m.appointment.bookedBy, null);
       assert.ok(['agent1', 'agent2'].includes(m.appointment.agent));
       assert.deepEqual(m.resident, { name: input.name, email: input.email, phone: '06 12345678', remarks: 'Graag in het Engels', lang: 'en' });
-      assert.match(m.links?.cancel ?? '', new RegExp(`^${PUBLIC_URL}/afspraak/annuleren/[A-Za-z0-9_-]{43}$`));
+      assert.match(m.eventId, /^[A-Za-z0-9_-]{22}$/);
+      assert.equal(m.topic, 'booked');
+      assert.equal(m.links, undefined, 'no link travels in the message: the hand-off issues them');
+      assert.ok(!JSON.stringify(m).includes('/annuleren/'));
+      const ev = currentServices()?.db.prepare('SELECT appointment_id, kind, source, facts, state FROM appointment_events WHERE id = ?').get(m.eventId);
+      assert.deepEqual(ev, { appointment_id: res.body.id, kind: 'booked', source: 'b1', facts: '{"lang":"en","cancelPath":"/afspraak"}', state: 'pending' });
       // Plain JSON only: it survives a round trip unchanged.
-      assert.deepEqual(JSON.parse(JSON.stringify({ a: m.appointment, r: m.resident, l: m.links })), { a: m.appointment, r: m.resident, l: m.links });
+      assert.deepEqual(JSON.parse(JSON.stringify(m)), { ...m, _msgid: (m as unknown as { _msgid: string })._msgid });
 
       const again = await json('/afspraak', input).expect(200);
       assert.equal(again.body.id, res.body.id);
@@ -260,7 +278,7 @@ describe('idv-book-appointment node', function () {
 
     it('pages through the days within the horizon, keeping the topic', async () => {
       const first = await supertest(app()).get(`/afspraak?topic=${encodeURIComponent(topics[1])}`).expect(200);
-      const later = /<a class="utrecht-link" href="([^"]+)">Latere dagen<\/a>/.exec(first.text)?.[1].replace(/&amp;/g, '&');
+      const later = /<a class="utrecht-pagination__relative-link[^"]*" rel="next" href="([^"]+)">Latere dagen<\/a>/.exec(first.text)?.[1].replace(/&amp;/g, '&');
       assert.equal(later, `/afspraak?from=${day(14)}&topic=${encodeURIComponent(topics[1]).replace(/%20/g, '+')}`);
       assert.doesNotMatch(first.text, /Eerdere dagen/);
       const second = await supertest(app()).get(later as string).expect(200);
@@ -293,16 +311,56 @@ describe('idv-book-appointment node', function () {
       return { agent, csrf: csrfFrom(page.text) };
     }
 
+    it('shows "Controleer uw afspraak" before booking; changing keeps every value; nothing is booked until confirmed', async () => {
+      const { agent, csrf } = await formAgent(11);
+      const before = count();
+      const typed = { _csrf: csrf, topic: topics[1], date: day(11), time: '14:00', name: 'Jan <b>Jansen</b>', email: 'jan.review@example.nl', phone: '06 12345678', remarks: 'Regel één\nRegel "twee"' };
+      const review = await agent.post('/afspraak').type('form').send(typed).expect(200);
+      assert.match(review.text, /<h1 class="utrecht-heading-1">Controleer uw afspraak<\/h1>/);
+      assert.match(review.text, /om 14:00/);
+      assert.match(review.text, /Jan &lt;b&gt;Jansen&lt;\/b&gt;/, 'what was typed is shown as text');
+      assert.doesNotMatch(review.text, /<b>Jansen/);
+      assert.equal(count(), before, 'the review books nothing');
+      const fields = reviewFields(review.text);
+      assert.deepEqual({ ...fields, _csrf: '' }, { ...typed, _csrf: '' }, 'the review carries exactly what was checked');
+
+      const edit = await agent.post('/afspraak').type('form').send({ ...fields, step: 'edit' }).expect(200);
+      assert.match(edit.text, /id="name"[^>]*value="Jan &lt;b&gt;Jansen&lt;\/b&gt;"/);
+      assert.match(edit.text, /value="14:00" checked/);
+      assert.match(edit.text, /Regel één\nRegel &quot;twee&quot;<\/textarea>/);
+      assert.equal(count(), before);
+
+      const booked = await agent.post('/afspraak').type('form').send({ ...fields, step: 'confirm' }).expect(303);
+      assert.equal(count(), before + 1);
+      // A second confirm (double click, back button) is the same booking, not a second one.
+      const again = await agent.post('/afspraak').type('form').send({ ...fields, step: 'confirm' }).expect(303);
+      assert.equal(count(), before + 1);
+      assert.match(String(again.headers.location), /bevestiging/);
+      assert.ok(booked.headers.location);
+      // Without a valid CSRF token the confirm is refused like any form post.
+      await agent.post('/afspraak').type('form').send({ ...fields, step: 'confirm', _csrf: 'x' }).expect(403);
+    });
+
+    it('says at review time that the chosen time went meanwhile', async () => {
+      const { agent, csrf } = await formAgent(11);
+      // Two agents: two bookings take the slot.
+      await json('/afspraak', resident({ start: at(11, '15:00') })).expect(201);
+      await json('/afspraak', resident({ start: at(11, '15:00') })).expect(201);
+      const res = await agent.post('/afspraak').type('form').send({ _csrf: csrf, topic: topics[0], date: day(11), time: '15:00', name: 'Te Laat', email: 'late@example.nl' }).expect(409);
+      assert.match(res.text, /id="error-summary"/);
+      assert.doesNotMatch(res.text, /Controleer uw afspraak/);
+    });
+
     it('books through the form: 303 to a confirmation without secrets or personal data in the URL', async () => {
       const { agent, csrf } = await formAgent(11);
       const before = count();
-      const res = await agent.post('/afspraak').type('form').send({ _csrf: csrf, topic: topics[0], date: day(11), time: '13:30', name: 'Jan Jansen', email: 'jan@example.nl', phone: '', remarks: '' }).expect(303);
+      const res = await agent.post('/afspraak').type('form').send({ _csrf: csrf, step: 'confirm', topic: topics[0], date: day(11), time: '13:30', name: 'Jan Jansen', email: 'jan@example.nl', phone: '', remarks: '' }).expect(303);
       assert.equal(count(), before + 1);
       const location = res.headers.location as string;
       assert.match(location, /^\/afspraak\/bevestiging\?ref=[A-Za-z0-9_.-]+$/);
       await new Promise((r) => setTimeout(r, 20));
-      const token = (msgs[0].links?.cancel as string).split('/').pop() as string;
-      assert.ok(!location.includes(token), 'the cancel token is not in the redirect');
+      assert.equal(msgs[0].links, undefined, 'no secret in the message');
+      assert.ok(!location.includes(msgs[0].eventId), 'the event id is not in the redirect');
       const confirmation = await agent.get(location).expect(200);
       assert.match(confirmation.text, /Uw afspraak is gemaakt/);
       assert.match(confirmation.text, /om 13:30/);
@@ -363,11 +421,12 @@ describe('idv-book-appointment node', function () {
   });
 
   describe('cancelling', () => {
+    /** Books, then does what the hand-off does for the cancel link (lib/access/handoff.ts): the token it mails. */
     async function booked(d: number, clock: string) {
       msgs.length = 0;
-      await json('/afspraak', resident({ start: at(d, clock) })).expect(201);
-      await new Promise((r) => setTimeout(r, 20));
-      return new URL(msgs[0].links?.cancel as string).pathname;
+      const res = await json('/afspraak', resident({ start: at(d, clock) })).expect(201);
+      const db = currentServices()!.db;
+      return `/afspraak/annuleren/${await issueCancelToken(db, res.body.id)}`;
     }
 
     it('GET shows the appointment and changes nothing; POST with CSRF cancels once and frees the slot', async () => {
@@ -390,6 +449,8 @@ describe('idv-book-appointment node', function () {
       assert.equal(msgs[0].event, 'cancelled');
       assert.equal(msgs[0].appointment.cancelledBy, null);
       assert.equal(msgs[0].links, undefined);
+      const ev = currentServices()?.db.prepare('SELECT kind, source, state FROM appointment_events WHERE id = ?').get(msgs[0].eventId);
+      assert.deepEqual(ev, { kind: 'cancelled', source: 'b1', state: 'pending' });
       await agent.post(path).type('form').send({ _csrf: csrfFrom(page.text) }).expect(404);
       await agent.get(path).expect(404);
     });
@@ -422,16 +483,22 @@ describe('idv-book-appointment node', function () {
       assert.equal(msgs.length, 0);
     });
 
-    it('books by phone for a caller, records the employee, and the cancel link points at the resident path', async () => {
+    it('books by phone for a caller, records the employee, and records the resident path for the cancel link', async () => {
       const kcc = await signedIn('kcc1');
       const page = await kcc.get(`/kcc/afspraak?day=${day(16)}`).expect(200);
       assert.match(page.text, /Gegevens van de inwoner/);
       assert.match(page.text, /Karin KCC/);
-      const res = await kcc.post('/kcc/afspraak').type('form').send({ _csrf: csrfFrom(page.text), topic: topics[1], date: day(16), time: '10:00', name: 'Beller', email: 'beller@example.nl', phone: '+31 20 1234567' }).expect(303);
+      const review = await kcc.post('/kcc/afspraak').type('form').send({ _csrf: csrfFrom(page.text), topic: topics[1], date: day(16), time: '10:00', name: 'Beller', email: 'beller@example.nl', phone: '+31 20 1234567' }).expect(200);
+      assert.match(review.text, /Controleer de afspraak/);
+      const res = await kcc.post('/kcc/afspraak').type('form').send({ ...reviewFields(review.text), step: 'confirm' }).expect(303);
       await new Promise((r) => setTimeout(r, 20));
       assert.equal(msgs[0].appointment.channel, 'phone');
       assert.equal(msgs[0].appointment.bookedBy, 'kcc1');
-      assert.match(msgs[0].links?.cancel ?? '', new RegExp(`^${PUBLIC_URL}/afspraak/annuleren/`));
+      assert.equal(msgs[0].links, undefined);
+      const ev = currentServices()?.db.prepare('SELECT source, facts FROM appointment_events WHERE id = ?').get(msgs[0].eventId);
+      assert.deepEqual(ev, { source: 'b4', facts: '{"lang":"nl","cancelPath":"/afspraak"}' });
+      const status = (helper.getNode('b4') as unknown as { status: { lastCall: { args: [{ fill: string }] } } }).status.lastCall.args[0];
+      assert.equal(status.fill, 'green', 'the resident node serves /afspraak');
       const confirmation = await kcc.get(res.headers.location).expect(200);
       assert.match(confirmation.text, /Beller/, 'staff see whom they booked for');
     });

@@ -454,13 +454,23 @@ describe('identification nodes and routes', function () {
       assert.equal((await (await c.get('/auth/pending', { accept: 'application/json' })).json() as Msg).request, null);
     });
 
-    it('a replayed state -> replayed; the first answer stays the only set', async () => {
+    it('the same call session returning again (reload, back, double submit) is the same success; another session is refused', async () => {
       const c = await resident(appointments.a1);
       const { requestId } = await ask(appointments.a1);
       const cb = await loginWithHttp(await start(c, requestId, 'digid'), { redirectUri: REDIRECT_URI });
-      assert.equal(await callback(c, cb), 'ok');
-      assert.equal(sets(), 1);
-      assert.equal(await callback(c, cb), 'replayed');
+      const rowsBefore = (await logOf(appointments.a1)).length;
+      // A double submit: both answers are the first one's.
+      assert.deepEqual(await Promise.all([callback(c, cb), callback(c, cb)]), ['ok', 'ok']);
+      assert.equal(await callback(c, cb), 'ok', 'a reload after success is the same success');
+      assert.equal(sets(), 1, 'one set');
+      const rows = (await logOf(appointments.a1)).slice(rowsBefore);
+      assert.deepEqual(rows.map((r) => r.action), ['verified'], 'one verified row, no failed row after it');
+      assert.ok(!failed.some((m) => m.requestId === requestId), 'no failure output');
+      assert.ok(!agentMessages.agent1.some((m) => m.requestId === requestId && m.state === 'failed'), 'the agent is not told it failed');
+
+      // The same callback in another call session (another device with the same link, or someone else): refused.
+      const other = await resident(appointments.a1);
+      assert.equal(await callback(other, cb), 'replayed');
       assert.equal(sets(), 1, 'the replay added nothing');
     });
 

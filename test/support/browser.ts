@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { clockOffsetMs } from './fake-clock';
 
 /** Debian's chromium: the test tools' own browser downloads cannot reach their servers here. */
 export function chromiumPath(): string {
@@ -26,7 +27,29 @@ export const CHROMIUM_ARGS = [
 ];
 
 export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+  return clockOffsetMs === 0 ? browser : withShiftedClock(browser);
+}
+
+/**
+ * Under `npm run test:clock` (test/support/fake-clock.ts) the servers run on a shifted clock; the pages must share
+ * it, or a countdown computed against the browser's own time would be hours off. Every context gets Playwright's
+ * clock installed at the shifted now; it keeps running.
+ */
+function withShiftedClock(browser: Browser): Browser {
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const ctx = await newContext(options);
+    await ctx.clock.install({ time: Date.now() });
+    return ctx;
+  };
+  browser.newPage = async (options) => {
+    const ctx = await browser.newContext(options);
+    const page = await ctx.newPage();
+    page.on('close', () => void ctx.close().catch(() => undefined));
+    return page;
+  };
+  return browser;
 }
 
 export interface AxeViolation {

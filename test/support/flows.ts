@@ -1,8 +1,12 @@
-const everyDay = [{ from: '09:00', to: '17:00' }];
+import * as fs from 'node:fs';
+
+// Open around the clock: a test that books "the second day offered" finds a full day at any hour, on any weekday
+// and across DST (the first day offered may hold a single slot late in the evening).
+const everyDay = [{ from: '00:00', to: '24:00' }];
 
 /**
  * The configuration every e2e flow file needs: a tab `tab`, settings `settings` (Gemeente Testdorp) and a schedule
- * `schedule` open 09:00–17:00 every day with agent1 (Anna de Vries). Tests add their own nodes, so they do not depend
+ * `schedule` open around the clock every day with agent1 (Anna de Vries). Tests add their own nodes, so they do not depend
  * on what flows/flows.json holds today.
  */
 export function baseFlows(label: string): Record<string, unknown>[] {
@@ -21,4 +25,22 @@ export function baseFlows(label: string): Record<string, unknown>[] {
       agents: [{ username: 'agent1', displayName: 'Anna de Vries' }],
     },
   ];
+}
+
+/**
+ * The shipped default flows (flows/flows.json) with the schedule open around the clock without notice and links that
+ * open a day ahead, so an appointment booked now can be held now whatever time the tests run.
+ */
+export function defaultFlowsOpenNow(root: string): Record<string, unknown>[] {
+  const flows = JSON.parse(fs.readFileSync(`${root}/flows/flows.json`, 'utf8')) as Record<string, unknown>[];
+  const allDay = [{ from: '00:00', to: '24:00' }];
+  for (const n of flows) {
+    if (n.type === 'idv-schedule') {
+      n.openingHours = { mon: allDay, tue: allDay, wed: allDay, thu: allDay, fri: allDay, sat: allDay, sun: allDay };
+      n.minNoticeMinutes = 0;
+      n.dutchHolidays = false;
+    }
+    if (n.type === 'idv-session-link') n.openBeforeMinutes = 1440;
+  }
+  return flows;
 }

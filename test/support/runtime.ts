@@ -24,7 +24,7 @@ export function tempDir(prefix = 'idv-test-'): string {
  * Starts the real embedded runtime (`node dist/settings.js`) as a child process on an ephemeral port, in its own data
  * dir, and resolves when it listens. Node-RED is a per-process singleton, so every runtime test gets its own process.
  */
-export function startRuntime(opts: { env?: Record<string, string>; dataDir?: string; timeoutMs?: number } = {}): Promise<RuntimeHandle> {
+export function startRuntime(opts: { env?: Record<string, string>; dataDir?: string; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<RuntimeHandle> {
   const dataDir = opts.dataDir ?? tempDir();
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -34,7 +34,7 @@ export function startRuntime(opts: { env?: Record<string, string>; dataDir?: str
     IDV_DEMO_PASSWORD: DEMO_PASSWORD,
     ...opts.env,
   };
-  const proc = spawn(process.execPath, [path.join(ROOT, 'dist', 'settings.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(ROOT, 'dist', 'settings.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));

@@ -4,7 +4,8 @@ import type { Migration } from '../migration';
 
 /**
  * The numbered migrations beside this file (`NNN-name.js` after the build), in order. Discovered rather than listed so
- * each domain owns its own migration file; numbers must be unique and without gaps.
+ * each domain owns its own migration file; numbers must be unique and ascending. Numbers are handed out per task
+ * before the work is merged, so a branch may lack a number another branch holds: a gap is allowed, a duplicate not.
  */
 export function allMigrations(dir: string = __dirname): Migration[] {
   const files = fs.readdirSync(dir).filter((f) => /^\d{3}-[a-z0-9-]+\.js$/.test(f)).sort();
@@ -16,7 +17,7 @@ export function allMigrations(dir: string = __dirname): Migration[] {
     return mod.migration;
   });
   migrations.forEach((m, i) => {
-    if (m.id !== i + 1) throw new Error(`migrations must be numbered 001, 002, … without gaps; found ${m.id} at ${i + 1}`);
+    if (i === 0 ? m.id !== 1 : m.id <= migrations[i - 1].id) throw new Error(`migrations must be numbered from 001 upwards, each once; found ${m.id} at ${i + 1}`);
   });
   return migrations;
 }

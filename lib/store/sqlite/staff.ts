@@ -1,5 +1,5 @@
 import type { Db } from '../db';
-import type { Role, StaffIdentity, StaffStore, StaffUser } from '../../staff/types';
+import type { Role, StaffAccount, StaffIdentity, StaffStore, StaffUser } from '../../staff/types';
 
 interface UserRow {
   username: string;
@@ -52,6 +52,26 @@ export class SqliteStaffStore implements StaffStore {
     return rows.map((r) => ({ username: r.username, displayName: r.display_name, roles: parseRoles(r.roles) }));
   }
 
+  async listAccounts(): Promise<StaffAccount[]> {
+    const rows = this.db.prepare('SELECT username, display_name, roles, disabled FROM staff_users ORDER BY username').all() as UserRow[];
+    return rows.map((r) => ({ username: r.username, displayName: r.display_name, roles: parseRoles(r.roles), disabled: r.disabled === 1 }));
+  }
+
+  async setDisabled(username: string, disabled: boolean): Promise<boolean> {
+    const sql = disabled
+      ? 'UPDATE staff_users SET disabled = 1 WHERE username = ?'
+      : 'UPDATE staff_users SET disabled = 0, failed_logins = 0, locked_until = NULL WHERE username = ?';
+    return this.db.prepare(sql).run(username).changes === 1;
+  }
+
+  async removeUser(username: string): Promise<boolean> {
+    const remove = this.db.transaction((name: string) => {
+      this.db.prepare('DELETE FROM staff_sessions WHERE username = ?').run(name);
+      return this.db.prepare('DELETE FROM staff_users WHERE username = ?').run(name).changes === 1;
+    });
+    return remove(username);
+  }
+
   async recordFailure(username: string, lockedUntil: string | undefined): Promise<number> {
     const row = this.db
       .prepare('UPDATE staff_users SET failed_logins = failed_logins + 1, locked_until = ? WHERE username = ? RETURNING failed_logins')
@@ -82,8 +102,8 @@ export class SqliteStaffStore implements StaffStore {
     this.db.prepare('DELETE FROM staff_sessions WHERE id_hash = ?').run(idHash);
   }
 
-  async deleteSessionsOf(username: string): Promise<void> {
-    this.db.prepare('DELETE FROM staff_sessions WHERE username = ?').run(username);
+  async deleteSessionsOf(username: string): Promise<number> {
+    return this.db.prepare('DELETE FROM staff_sessions WHERE username = ?').run(username).changes;
   }
 
   async purgeSessions(olderThanIso: string, idleSinceIso: string): Promise<number> {

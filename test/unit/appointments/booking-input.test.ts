@@ -1,3 +1,4 @@
+import { Settings } from 'luxon';
 import { strict as assert } from 'node:assert';
 import { parseBookingInput, type BookingInputOptions } from '../../../lib/appointments/booking-input';
 import { fieldMessages, hasMessage, messageFor } from '../../../lib/appointments/messages';
@@ -72,7 +73,7 @@ describe('appointments/booking-input', () => {
     assert.equal(fieldsOf({ ...rest, date: '2026-13-01', time: '09:30' }).date, 'date.invalid');
     assert.equal(fieldsOf({ ...rest, date: '2026-12-01', time: '24:00' }).time, 'time.invalid');
     assert.equal(fieldsOf({ ...rest, date: '2026-12-01', time: '9:30' }).time, 'time.invalid');
-    assert.equal(fieldsOf({ ...rest, date: '2026-12-01' }).time, 'time.invalid');
+    assert.equal(fieldsOf({ ...rest, date: '2026-12-01' }).time, 'time.required');
     assert.equal(fieldsOf({ ...rest, date: '2026-03-29', time: '02:30' }).time, 'start.nonexistent');
     assert.equal(fieldsOf(rest).start, 'start.required');
     assert.equal(fieldsOf({ ...valid, date: '2026-12-01', time: '09:30' }).start, 'start.ambiguous');
@@ -154,7 +155,8 @@ describe('appointments/booking-input', () => {
     expectField({ remarks: 'x'.repeat(1001) }, 'remarks', 'remarks.too_long');
     expectField({ remarks: 'ok\u202Eko' }, 'remarks', 'remarks.invalid_chars');
     expectField({ remarks: 'bell\u0007' }, 'remarks', 'remarks.invalid_chars');
-    assert.equal(parseBookingInput({ ...valid, remarks: 'regel 1\n\tregel 2' }, options).remarks, 'regel 1\n\tregel 2');
+    // Stored as every page and mail shows it (lib/text/typed-text.ts): lines kept, a tab is a space, lines trimmed.
+    assert.equal(parseBookingInput({ ...valid, remarks: 'regel 1\n\tregel 2' }, options).remarks, 'regel 1\nregel 2');
     assert.equal(parseBookingInput({ ...valid, remarks: '   ' }, options).remarks, undefined);
   });
 
@@ -182,6 +184,21 @@ describe('appointments/booking-input', () => {
     assert.equal(messageFor('no.such.code', 'en'), messageFor('invalid_input', 'en'));
   });
 
+  it('reads a time in the doubled hour as its first occurrence (RFC 5545), whether it is summer or winter now', () => {
+    const { start: _s, ...rest } = valid;
+    const original = Settings.now;
+    try {
+      const seen = new Set<string>();
+      for (const now of ['2026-07-01T12:00:00Z', '2026-12-01T12:00:00Z', '2026-10-25T00:45:00Z', '2026-10-25T01:45:00Z']) {
+        Settings.now = () => Date.parse(now);
+        seen.add(parseBookingInput({ ...rest, date: '2026-10-25', time: '02:30' }, options).start);
+      }
+      assert.deepEqual([...seen], ['2026-10-25T00:30:00.000Z']);
+    } finally {
+      Settings.now = original;
+    }
+  });
+
   it('gives the same UTC start whatever the machine time zone', () => {
     const original = process.env.TZ;
     const { start: _s, ...rest } = valid;
@@ -190,9 +207,9 @@ describe('appointments/booking-input', () => {
       for (const tz of ['UTC', 'America/New_York', 'Australia/Lord_Howe']) {
         process.env.TZ = tz;
         seen.add(parseBookingInput({ ...rest, date: '2026-10-25', time: '02:30' }, options).start);
-        seen.add(parseBookingInput({ ...valid, start: '2026-10-25T02:30:00+01:00' }, options).start);
+        seen.add(parseBookingInput({ ...valid, start: '2026-10-25T02:30:00+02:00' }, options).start);
       }
-      assert.deepEqual([...seen], ['2026-10-25T01:30:00.000Z']);
+      assert.deepEqual([...seen], ['2026-10-25T00:30:00.000Z']);
     } finally {
       if (original === undefined) delete process.env.TZ;
       else process.env.TZ = original;

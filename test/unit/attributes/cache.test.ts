@@ -9,7 +9,6 @@ const input = (appointmentId = 'appt-1') => ({
   attributes: [{ key: 'bsn', labelNl: 'BSN', labelEn: 'BSN', value: '999993653' }],
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('attributes/cache', function () {
   this.timeout(10_000);
@@ -30,16 +29,107 @@ describe('attributes/cache', function () {
     assert.equal(cache.has(id), true);
   });
 
-  it('the TTL really removes the set, even without a read, with an expired event carrying references only', async () => {
+  /** Timers the test fires itself: expiry is checked without waiting. */
+  function fakeTimers() {
+    const pending = new Map<number, { fn: () => void; ms: number }>();
+    let next = 1;
+    return {
+      pending,
+      set: (fn: () => void, ms: number) => {
+        pending.set(next, { fn, ms });
+        return next++;
+      },
+      clear: (h: unknown) => void pending.delete(h as number),
+      fireAll() {
+        for (const [h, t] of [...pending]) {
+          pending.delete(h);
+          t.fn();
+        }
+      },
+    };
+  }
+  type Inner = { attributes: { value: string }[] };
+  const innerOf = (c: AttributeCache, id: string) => (c as unknown as { cache: { get(k: string): Inner } }).cache.get(id);
+  const withInner = (c: AttributeCache, id: string): Inner => {
+    const inner = innerOf(c, id);
+    assert.equal(inner.attributes[0]?.value, '999993653');
+    return inner;
+  };
+
+  it('expires each set by its own timer at exactly its TTL, wiping the stored object (controllable clock)', () => {
+    const timers = fakeTimers();
+    const c = new AttributeCache({ checkPeriodSec: 3600, timers });
     const events: AttributeSetEvent[] = [];
-    cache.on('expired', (e) => events.push(e));
-    const id = cache.put(input(), 1);
-    await sleep(2300);
-    // The sweep ran on its own: the event came before any get().
-    assert.deepEqual(events, [{ attributeSetId: id, appointmentId: 'appt-1' }]);
-    assert.equal(cache.get(id), undefined);
-    assert.equal(cache.stats().sets, 0);
-    assert.ok(!JSON.stringify(events).includes('999993653'));
+    c.on('expired', (e) => events.push(e));
+    try {
+      const id = c.put(input(), 90);
+      const inner = withInner(c, id);
+      assert.deepEqual([...timers.pending.values()].map((t) => t.ms), [90_000], 'one timer for exactly the TTL, whatever the sweep period');
+      timers.fireAll();
+      assert.equal(inner.attributes.length, 0, 'wiped in place');
+      assert.equal(c.get(id), undefined);
+      assert.equal(c.stats().sets, 0);
+      assert.deepEqual(events, [{ attributeSetId: id, appointmentId: 'appt-1' }]);
+      assert.ok(!JSON.stringify(events).includes('999993653'));
+    } finally {
+      c.close();
+    }
+  });
+
+  it('with a one-hour sweep period, a 1 s set is gone within a second of its TTL (real clock, waits for the event)', async () => {
+    const c = new AttributeCache({ checkPeriodSec: 3600 });
+    try {
+      const started = Date.now();
+      const id = c.put(input(), 1);
+      const inner = withInner(c, id);
+      const expired = new Promise<number>((resolve) => c.once('expired', () => resolve(Date.now())));
+      const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not expired within TTL + 1 s')), 2000).unref());
+      const at = await Promise.race([expired, deadline]);
+      assert.ok(at - started >= 1000 && at - started < 2000, `expired after ${at - started} ms`);
+      assert.equal(inner.attributes.length, 0);
+      assert.equal(c.get(id), undefined);
+    } finally {
+      c.close();
+    }
+  });
+
+  it("node-cache's own expiry on read also wipes and reports (the path when its clock is ahead of our timer)", () => {
+    const timers = fakeTimers();
+    const c = new AttributeCache({ checkPeriodSec: 3600, timers });
+    const events: AttributeSetEvent[] = [];
+    c.on('expired', (e) => events.push(e));
+    try {
+      const id = c.put(input(), 60);
+      const inner = withInner(c, id);
+      // Age the entry inside node-cache (its stored expiry time) instead of waiting a minute.
+      (c as unknown as { cache: { data: Record<string, { t: number }> } }).cache.data[id].t = Date.now() - 1;
+      assert.equal(c.get(id), undefined);
+      assert.equal(inner.attributes.length, 0);
+      assert.equal(timers.pending.size, 0, 'its own timer is gone with it');
+      assert.deepEqual(events, [{ attributeSetId: id, appointmentId: 'appt-1' }]);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('flush and close wipe every stored object and stop every timer', () => {
+    for (const end of ['flush', 'close'] as const) {
+      const timers = fakeTimers();
+      const c = new AttributeCache({ timers });
+      const deleted: AttributeSetEvent[] = [];
+      c.on('deleted', (e) => deleted.push(e));
+      const ids = [c.put(input('A'), 60), c.put(input('B'), 120)];
+      const inners = ids.map((id) => withInner(c, id));
+      c[end]();
+      assert.ok(inners.every((i) => i.attributes.length === 0), `${end} wiped`);
+      assert.equal(timers.pending.size, 0, `${end} cleared the timers`);
+      assert.equal(c.stats().sets, 0);
+      assert.equal(deleted.length, 2);
+      if (end === 'flush') {
+        assert.equal(c.get(ids[0]), undefined);
+        c.close();
+      }
+    }
   });
 
   it('delete removes the set and wipes the stored object', () => {
@@ -47,8 +137,7 @@ describe('attributes/cache', function () {
     cache.on('deleted', (e) => deleted.push(e));
     const id = cache.put(input(), 60);
     // Peek at the single stored copy the way a leaked reference would see it.
-    const inner = (cache as unknown as { cache: { get(k: string): { attributes: { value: string }[] } } }).cache.get(id);
-    assert.equal(inner.attributes.length, 1);
+    const inner = withInner(cache, id);
     assert.equal(cache.delete(id), true);
     assert.equal(inner.attributes.length, 0, 'wiped in place');
     assert.equal(cache.get(id), undefined);

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { openDatabase, type Db } from '../../../lib/store/db';
 import { migration } from '../../../lib/store/migrations/004-processing-log';
+import { migration as bookingViewed } from '../../../lib/store/migrations/006-booking-viewed';
 import { SqliteProcessingLog } from '../../../lib/store/sqlite/processing-log';
 import { isUserError } from '../../../lib/errors';
 
@@ -63,5 +64,18 @@ describe('attributes/processing log (SQLite)', () => {
     await assert.rejects(log.list({ limit: 0 }), /limit/);
     await assert.rejects(log.list({ limit: 5000 }), /limit/);
     await assert.rejects(log.list({ limit: 10, from: 'gisteren' }), /from/);
+  });
+
+  it('migration 006 adds booking_viewed and keeps every row, id and index', async () => {
+    await log.record({ at: '2026-12-01T09:00:00.000Z', appointmentId: 'A', actor: 'agent1', action: 'shown', methodId: 'digid', attributeKeys: ['bsn'] });
+    assert.throws(() => db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x', 'A', 'agent1', 'booking_viewed')").run(), /CHECK/);
+    db.exec(bookingViewed.up);
+    const kept = await log.list({ limit: 10 });
+    assert.deepEqual(kept.map((r) => [r.id, r.action, r.attributeKeys]), [[1, 'shown', ['bsn']]]);
+    const viewed = await log.record({ appointmentId: 'A', actor: 'agent1', action: 'booking_viewed', attributeKeys: ['name', 'email', 'remarks'], detail: 'viewed_in_call' });
+    assert.equal(viewed.id, 2, 'ids go on where they were');
+    assert.throws(() => db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x', 'A', 'agent1', 'peeked')").run(), /CHECK/);
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'processing_log' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    assert.deepEqual(indexes, ['processing_log_appointment', 'processing_log_at']);
   });
 });

@@ -42,6 +42,14 @@ describe('runtime configuration', () => {
     assert.throws(() => loadConfig({ IDV_MODE: 'prod' }), /IDV_MODE/);
     assert.throws(() => loadConfig({ IDV_ICE_SERVERS: '{"urls":1}' }), /IDV_ICE_SERVERS/);
     assert.throws(() => loadConfig({ IDV_RTC_MIN_PORT: '50000', IDV_RTC_MAX_PORT: '40000' }), /RTC/);
+    assert.throws(() => loadConfig({ IDV_HSTS_MAX_AGE: 'forever' }), /IDV_HSTS_MAX_AGE/);
+    assert.throws(() => loadConfig({ IDV_HSTS_MAX_AGE: '999999999' }), /IDV_HSTS_MAX_AGE/);
+  });
+
+  it('HSTS max-age: one year by default, configurable, 0 turns it off', () => {
+    assert.equal(loadConfig({}).hstsMaxAge, 31_536_000);
+    assert.equal(loadConfig({ IDV_HSTS_MAX_AGE: '300' }).hstsMaxAge, 300);
+    assert.equal(loadConfig({ IDV_HSTS_MAX_AGE: '0' }).hstsMaxAge, 0);
   });
 
   it('takes TURN URLs and secret, orders the URLs, and names what is wrong without echoing the secret', () => {

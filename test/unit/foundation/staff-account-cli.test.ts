@@ -35,4 +35,42 @@ describe('staff-account command', function () {
     assert.equal(run(dir, ['add', 'Bram Jansen', '--name', 'Bram', '--roles', 'agent'], 'a long enough password\n').status, 2);
     assert.doesNotMatch(run(dir, ['list']).stdout, /bram/i);
   });
+
+  it('password, disable and remove end every session of the account (staff and editor); enable lets it sign in again', async () => {
+    assert.equal(run(dir, ['add', 'cees', '--name', 'Cees', '--roles', 'admin,agent'], 'a long enough password\n').status, 0);
+    const sessions = async (fn: (store: SqliteStaffStore) => Promise<unknown>) => {
+      const db = openDatabase(path.join(dir, 'idvideo.sqlite'));
+      try {
+        return await fn(new SqliteStaffStore(db));
+      } finally {
+        db.close();
+      }
+    };
+    const open = () =>
+      sessions(async (st) => {
+        await st.createSession('a'.repeat(64), 'cees', new Date().toISOString());
+        await st.createSession(`editor:${'b'.repeat(64)}`, 'cees', new Date().toISOString());
+      });
+    const count = () => sessions(async (st) => Number(!!(await st.getSession('a'.repeat(64)))) + Number(!!(await st.getSession(`editor:${'b'.repeat(64)}`))));
+
+    await open();
+    const pw = run(dir, ['password', 'cees'], 'another long password\n');
+    assert.match(pw.stdout, /2 session\(s\) ended/);
+    assert.equal(await count(), 0);
+
+    await open();
+    assert.match(run(dir, ['disable', 'cees']).stdout, /disabled; 2 session\(s\) ended/);
+    assert.equal(await count(), 0);
+    assert.equal(((await sessions((st) => st.getUser('cees'))) as { disabled: boolean }).disabled, true);
+    assert.match(run(dir, ['list']).stdout, /^cees\tadmin,agent\tCees\t\(disabled\)$/m);
+    run(dir, ['enable', 'cees']);
+    assert.equal(((await sessions((st) => st.getUser('cees'))) as { disabled: boolean }).disabled, false);
+
+    await open();
+    assert.match(run(dir, ['remove', 'cees']).stdout, /removed; 2 session\(s\) ended/);
+    assert.equal(await count(), 0);
+    assert.equal(await sessions((st) => st.getUser('cees')), undefined);
+    assert.equal(run(dir, ['disable', 'cees']).status, 2, 'no such account');
+    assert.equal(run(dir, ['frobnicate', 'x']).status, 2);
+  });
 });

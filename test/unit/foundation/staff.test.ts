@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import express from 'express';
 import supertest from 'supertest';
 import { createCsrf } from '../../../lib/http/csrf';
+import { createRateLimiter } from '../../../lib/http/rate-limit';
 import { createStaffAuth, safeNext, type StaffAuth } from '../../../lib/staff/auth';
 import { staffLoginRouter } from '../../../lib/staff/login-page';
 import { hashPassword, verifyPassword } from '../../../lib/staff/password';
@@ -51,7 +52,7 @@ describe('staff sign-in', function () {
     auth = createStaffAuth({ store, secure: false, now: () => clock });
     const csrf = createCsrf(Buffer.alloc(32, 7), false);
     app = express();
-    app.use(staffLoginRouter({ auth, csrf, secure: false }));
+    app.use(staffLoginRouter({ auth, csrf, secure: false, limiter: createRateLimiter({ windowMs: 15 * 60_000, max: 30 }) }));
     app.get('/agent', auth.requireStaff('agent'), (req, res) => res.send(`hello ${req.staff?.username}`));
     app.get('/kcc', auth.requireStaff('kcc'), (_req, res) => res.send('kcc'));
   });

@@ -118,7 +118,7 @@ describe('media-server/signaling (real worker, real WebSocket)', function () {
       const before = agent.inbox.length;
       resident.close();
       const left = await agent.notification('peerLeft', 5000, before);
-      assert.deepEqual(left.data, { role: 'resident' });
+      assert.deepEqual(left.data, { role: 'resident', reason: 'disconnected' });
       await agent.waitFor(() => agent.inbox.filter((e) => e.method === 'consumerClosed').length === 2);
       const closedIds = agent.inbox.filter((e) => e.method === 'consumerClosed').map((e) => e.data.consumerId);
       assert.deepEqual(closedIds.sort(), [first.data.id, second.data.id].sort());
@@ -147,6 +147,42 @@ describe('media-server/signaling (real worker, real WebSocket)', function () {
       assert.equal(await first.closed, 4001);
       const again = await joinCall(second);
       assert.deepEqual(again.join.peers, []);
+    });
+
+    it("tells the other side why a participant went: stepped away (leave) or connection lost", async () => {
+      const a = appointment();
+      const resident = await connect(a.resident);
+      const agent = await connect(a.agent);
+      await joinCall(resident);
+      await joinCall(agent);
+      await agent.request('leave');
+      assert.deepEqual((await resident.notification('peerLeft')).data, { role: 'agent', reason: 'left' });
+      const again = await connect(a.agent);
+      await joinCall(again);
+      const seen = resident.inbox.length;
+      again.ws.terminate();
+      assert.deepEqual((await resident.notification('peerLeft', 5000, seen)).data, { role: 'agent', reason: 'disconnected' });
+      assert.equal(resident.closeCode, undefined, 'the resident stays in the call');
+    });
+
+    it("ends the call for both on the agent's end request; a resident may only leave", async () => {
+      const a = appointment();
+      const resident = await connect(a.resident);
+      const agent = await connect(a.agent);
+      await joinCall(resident);
+      await joinCall(agent);
+      const refused = await resident.raw('end');
+      assert.equal(refused.ok, false);
+      assert.equal(refused.error?.code, 'forbidden');
+      assert.equal(h.media.health().rooms >= 1, true, 'a resident cannot end the call');
+      const closed = new Promise<RoomClosedEvent>((resolve) => h.media.events.once('roomClosed', resolve));
+      agent.ws.send(JSON.stringify({ request: true, id: 99, method: 'end', data: {} }));
+      assert.deepEqual((await resident.notification('roomClosed')).data, { reason: 'ended', by: 'agent' });
+      assert.deepEqual((await agent.notification('roomClosed')).data, { reason: 'ended', by: 'agent' });
+      assert.equal(await resident.closed, 4002);
+      assert.equal(await agent.closed, 4002);
+      assert.deepEqual(await closed, { appointmentId: a.id, reason: 'closed' });
+      assert.equal(resident.inbox.some((e) => e.method === 'peerLeft'), false, 'an ended call is not "the employee stepped away"');
     });
 
     it('publishes a notification to exactly one participant', async () => {
