@@ -66,7 +66,7 @@ describe('calls with Firefox ESR (e2e, WebDriver BiDi)', function () {
     await agent.click('main form button[type="submit"]');
     const row = agent.locator(`li[data-appointment-id="${h.appointmentId}"]`);
     await waitFor('the resident waiting on the dashboard', async () => (await row.getAttribute('data-waiting')) === 'true');
-    await row.locator('button').click();
+    await row.locator('button.idv-join').click();
     await resident.waitForSelector('#call', { visible: true, timeout: 20_000 });
     await assertMediaFlows(resident, 'Firefox resident');
     await assertMediaFlows(agent, 'Chromium agent');
@@ -98,7 +98,7 @@ describe('calls with Firefox ESR (e2e, WebDriver BiDi)', function () {
     await agent.type('#username', 'agent1');
     await agent.type('#password', AGENT_PASSWORD);
     await Promise.all([agent.waitForNavigation(), agent.click('main form button[type="submit"]')]);
-    const join = `li[data-appointment-id="${h.appointmentId}"][data-waiting="true"] button`;
+    const join = `li[data-appointment-id="${h.appointmentId}"][data-waiting="true"] button.idv-join`;
     await agent.waitForSelector(join, { timeout: 20_000 });
     await agent.click(join);
     await resident.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
