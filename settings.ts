@@ -23,6 +23,7 @@ import { stopWhenNpmExits } from './lib/runtime/parent-watch';
 import { nodeRedLogHandler, shortenConsoleStacks } from './lib/runtime/log-handler';
 import { seedDemoAccounts } from './lib/runtime/demo-accounts';
 import { initServices, type Services } from './lib/services';
+import { checkTurn } from './lib/call/turn-check';
 import { StoreError } from './lib/store/db';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -103,6 +104,12 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (e) {
     fail((e as Error).message);
+  }
+  if (config.media.turn) {
+    // A wrong TURN secret is an operator error: say so now, not through a resident's black screen.
+    const turn = await checkTurn(config.media.turn);
+    for (const w of turn.warnings) console.warn(`[idv] ${w}`);
+    if (turn.fatal.length) fail(turn.fatal.join('\n'));
   }
   let flowFile: string;
   try {

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { UserError } from './errors';
+import { checkTurnSettings, DEFAULT_RTC_MAX_PORT, DEFAULT_RTC_MIN_PORT, type TurnSettings } from '../media-server';
 
 export type Mode = 'demo' | 'production';
 
@@ -24,11 +25,14 @@ export interface RuntimeConfig {
   hstsMaxAge: number;
   media: {
     workers?: number;
-    listenIp: string;
+    /** Unset: the first non-loopback interface address (media-server/listen-address.ts explains why). */
+    listenIp?: string;
     announcedIp?: string;
     rtcMinPort: number;
     rtcMaxPort: number;
     iceServers: unknown[];
+    /** TURN URLs and the shared secret (IDV_TURN_URLS, IDV_TURN_SECRET). */
+    turn?: TurnSettings;
   };
 }
 
@@ -111,6 +115,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
       problems.push('IDV_ICE_SERVERS must be a JSON array of RTCIceServer objects');
     }
   }
+  let turn: TurnSettings | undefined;
+  const turnUrls = (env.IDV_TURN_URLS ?? '').split(/[\s,]+/).filter(Boolean);
+  if (turnUrls.length || env.IDV_TURN_SECRET) {
+    if (!turnUrls.length) problems.push('IDV_TURN_SECRET is set but IDV_TURN_URLS is not (e.g. "turn:turn.gemeente.nl:3478,turns:turn.gemeente.nl:443?transport=tcp")');
+    else if (!env.IDV_TURN_SECRET) problems.push('IDV_TURN_URLS is set but IDV_TURN_SECRET (coturn\'s static-auth-secret) is not');
+    else {
+      try {
+        turn = checkTurnSettings({ urls: turnUrls, secret: env.IDV_TURN_SECRET });
+      } catch (e) {
+        problems.push(`IDV_TURN_URLS/IDV_TURN_SECRET: ${(e as Error).message}`);
+      }
+    }
+  }
   let media: RuntimeConfig['media'] | undefined;
   let trustProxy = 0;
   let hstsMaxAge = 0;
@@ -120,11 +137,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
     hstsMaxAge = intFrom(env, 'IDV_HSTS_MAX_AGE', 31_536_000, 0, 63_072_000);
     media = {
       workers: env.IDV_MEDIA_WORKERS ? intFrom(env, 'IDV_MEDIA_WORKERS', 1, 1, 64) : undefined,
-      listenIp: env.IDV_MEDIA_LISTEN_IP || '127.0.0.1',
+      listenIp: env.IDV_MEDIA_LISTEN_IP || undefined,
       announcedIp: env.IDV_MEDIA_ANNOUNCED_IP || undefined,
-      rtcMinPort: intFrom(env, 'IDV_RTC_MIN_PORT', 40000, 1024, 65535),
-      rtcMaxPort: intFrom(env, 'IDV_RTC_MAX_PORT', 49999, 1024, 65535),
+      rtcMinPort: intFrom(env, 'IDV_RTC_MIN_PORT', DEFAULT_RTC_MIN_PORT, 1024, 65535),
+      rtcMaxPort: intFrom(env, 'IDV_RTC_MAX_PORT', DEFAULT_RTC_MAX_PORT, 1024, 65535),
       iceServers,
+      turn,
     };
     if (media.rtcMinPort > media.rtcMaxPort) problems.push('IDV_RTC_MIN_PORT must not exceed IDV_RTC_MAX_PORT');
   } catch (e) {
