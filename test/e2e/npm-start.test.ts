@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { waitFor } from '../support/call-media';
+import { TEST_RTC_ENV } from '../support/ports';
 import { ROOT, tempDir } from '../support/runtime';
 
 /** The pid of npm's only child (the runtime, after exec), from /proc. */
@@ -42,7 +43,7 @@ describe('npm start under a service manager', function () {
     out = '';
     npm = spawn('npm', ['start', '--silent'], {
       cwd: ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', IDV_DATA_DIR: dataDir, IDV_DEMO_PASSWORD: 'npm-start-test-password' },
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', IDV_DATA_DIR: dataDir, IDV_DEMO_PASSWORD: 'npm-start-test-password', ...TEST_RTC_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     npm.stdout?.on('data', (d: Buffer) => (out += d.toString()));

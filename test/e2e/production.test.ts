@@ -21,6 +21,7 @@ import { axeViolations, describeViolations, launchBrowser } from '../support/bro
 import { assertMediaFlows, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 import { productionFlows } from '../support/flows';
 import { freePort, makeTestCert, NGINX, proxyRequest, siteFromShipped, startNginx, type NginxHandle, type TestCert } from '../support/nginx';
+import { TEST_RTC_ENV } from '../support/ports';
 import { ROOT, runRuntimeExpectingExit, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp';
 
@@ -120,7 +121,8 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
       IDV_MEDIA_ANNOUNCED_IP: '127.0.0.1',
     };
     for (const k of Object.keys(changed)) assert.ok(k in shipped, `the shipped environment file sets ${k}`);
-    env = { ...shipped, ...changed, ...fromUnit, IDV_DATA_DIR: dataDir };
+    // Media ports apart from a running instance's (test/support/ports.ts); not in the shipped file (defaults).
+    env = { ...shipped, ...changed, ...fromUnit, IDV_DATA_DIR: dataDir, ...TEST_RTC_ENV };
     for (const [k, v] of Object.entries(env)) assert.doesNotMatch(v, /CHANGE/, `${k} still says CHANGE`);
     assert.equal(env.IDV_MODE, 'production');
     assert.equal(env.IDV_TRUST_PROXY, '1');
