@@ -67,7 +67,17 @@ interface Host {
 }
 
 /** Starts Node-RED from `nodeRedDir` on `userDir` with this test's Node binary; resolves once flows started. */
+const started: Host[] = [];
+
 function startNodeRed(nodeRedDir: string, userDir: string, env: NodeJS.ProcessEnv): Promise<Host> {
+  return startHost(nodeRedDir, userDir, env).then((h) => {
+    // Every host this file starts is stopped in after(), also when a test failed before stopping its own.
+    started.push(h);
+    return h;
+  });
+}
+
+function startHost(nodeRedDir: string, userDir: string, env: NodeJS.ProcessEnv): Promise<Host> {
   const proc = spawn(process.execPath, [path.join(ROOT, 'dist', 'test', 'support', 'node-red-host.js'), nodeRedDir, userDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -169,7 +179,7 @@ describe(`the npm package installed into a fresh Node-RED user directory (Node-R
   let env: NodeJS.ProcessEnv = {};
 
   after(async () => {
-    await host?.stop();
+    for (const h of started) await h.stop();
     fs.rmSync(work, { recursive: true, force: true });
   });
 
