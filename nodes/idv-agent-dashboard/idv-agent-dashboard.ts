@@ -1,7 +1,11 @@
 import { callEventMessage, type CallEvent } from '../../lib/call/presence';
 import { callRoutes } from '../../lib/call/routes';
 import { getCallService, type CallService } from '../../lib/call/service';
+import { publicBase } from '../../lib/access/public-base';
+import type { DocumentInfo } from '../../lib/documents/service';
+import { mailHost } from '../../lib/mail-service';
 import { getServices } from '../../lib/services';
+import type { InstanceSettings } from '../../lib/settings-node';
 import { settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
 
@@ -36,7 +40,8 @@ export = function register(RED: NodeAPI): void {
 
     try {
       const days = checkDays(def.days);
-      settingsOf(RED, def.settings); // a selected but invalid settings node is an error here too
+      // A selected but invalid settings node is an error here too.
+      const instance: InstanceSettings | undefined = settingsOf(RED, def.settings);
       const services = getServices(RED);
       const router = callRoutes(services, { days, presence: () => call && ((id) => call!.presence.get(id)), log: (m) => this.warn(m) });
       unmount = services.mount(router);
@@ -54,11 +59,22 @@ export = function register(RED: NodeAPI): void {
             this.send(callEventMessage(e));
           };
           const onPresence = (): void => showStatus();
+          // A shared document: references only (id, kind, size), never bytes; idv-fetch-document gets the bytes once.
+          const onDocument = (d: DocumentInfo): void => {
+            this.send({ topic: 'documentShared', event: 'documentShared', appointment: { id: d.appointmentId }, documentId: d.documentId, kind: d.kind, size: d.size });
+          };
           c.presence.on('call', onCall);
           c.presence.on('presence', onPresence);
+          c.documents.on('shared', onDocument);
+          // Invitations of a third participant go out with this node's settings (sender, public address).
+          if (instance) {
+            const base = publicBase(services.config, instance.publicUrl);
+            c.guests.configure({ base, host: mailHost(base), municipality: instance.municipality, fromAddress: instance.fromAddress });
+          }
           detach = () => {
             c.presence.off('call', onCall);
             c.presence.off('presence', onPresence);
+            c.documents.off('shared', onDocument);
           };
           showStatus();
         })
