@@ -65,14 +65,18 @@ export function createChat(o: ChatOptions): ChatView {
     intro.textContent = o.intro;
     root.append(intro);
   }
-  const log = document.createElement('ol');
-  log.className = 'idv-chat-log';
-  log.id = `${o.id}-log`;
-  log.setAttribute('role', 'log');
-  log.setAttribute('aria-live', 'polite');
-  log.setAttribute('aria-labelledby', `${o.id}-heading`);
+  // The live region wraps the list (role="log" on the list itself would take its list semantics away).
+  const region = document.createElement('div');
+  region.className = 'idv-chat-log';
+  region.id = `${o.id}-log`;
+  region.setAttribute('role', 'log');
+  region.setAttribute('aria-live', 'polite');
+  region.setAttribute('aria-labelledby', `${o.id}-heading`);
   // Scrollable region: reachable and scrollable by keyboard (WCAG 2.1.1).
-  log.tabIndex = 0;
+  region.tabIndex = 0;
+  const log = document.createElement('ol');
+  log.className = 'idv-chat-list';
+  region.append(log);
   const empty = document.createElement('li');
   empty.className = 'idv-chat-empty';
   empty.textContent = t.chatEmpty ?? '';
@@ -105,7 +109,7 @@ export function createChat(o: ChatOptions): ChatView {
   result.id = `${o.id}-result`;
   result.setAttribute('role', 'status');
   form.append(label, row, result);
-  root.append(log, form);
+  root.append(region, form);
   if (o.actions?.length) {
     const actions = document.createElement('p');
     actions.className = 'idv-actions';
@@ -134,7 +138,7 @@ export function createChat(o: ChatOptions): ChatView {
       log.append(li);
       if (m.from !== o.own) o.onIncoming?.(m);
     }
-    if (fresh.length) log.scrollTop = log.scrollHeight;
+    if (fresh.length) region.scrollTop = region.scrollHeight;
   };
 
   form.addEventListener('submit', (e) => {
