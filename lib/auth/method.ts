@@ -59,6 +59,9 @@ const RESERVED_PARAMS = new Set([
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 const KEY_RE = /^[a-z][a-zA-Z0-9_]{0,39}$/;
 const CLAIM_RE = /^[A-Za-z0-9_:.\-/#]{1,200}$/;
+/** The name and key rules of a claim mapping, as regular-expression sources (for editors that check the same). */
+export const CLAIM_RULES = { claim: CLAIM_RE.source, key: KEY_RE.source } as const;
+
 const SCOPE_RE = /^[\x21\x23-\x5B\x5D-\x7E]{1,100}$/; // RFC 6749 scope-token
 const PARAM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 

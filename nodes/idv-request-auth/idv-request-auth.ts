@@ -2,11 +2,12 @@ import type { AuthMethod } from '../../lib/auth/method';
 import { isUserError } from '../../lib/errors';
 import { demoMethods } from '../../lib/identification/demo';
 import type { AuthMethodNode } from '../../lib/identification/method-config';
+import type { IdContactCore } from '../../lib/idcontact/config';
 import { acquireIdentificationRoutes } from '../../lib/identification/routes';
 import { identificationServiceOf } from '../../lib/identification/service';
 import type { AskedEvent } from '../../lib/identification/types';
 import { getServices } from '../../lib/services';
-import { configNode, settingsOf } from '../common/config-nodes';
+import { configNode, idContactCoreOf, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/node-red';
 
 const METHOD_SLOTS = ['method1', 'method2', 'method3', 'method4'] as const;
@@ -14,7 +15,8 @@ const KEY_RE = /^[a-z][a-zA-Z0-9_]{0,39}$/;
 
 /**
  * The agent asks the resident to identify: input msg.appointment.id, msg.purpose, msg.agent and optionally msg.methods
- * (a subset of the offered method ids). Pushes the method-choice pop-up into that appointment's call and sends the msg
+ * (a subset of the offered method ids). The methods are the selected idv-auth-method nodes (OpenID Connect) and, with
+ * an idv-idcontact-core selected, the auth methods that core offers for its purpose (asked at each request). Pushes the method-choice pop-up into that appointment's call and sends the msg
  * on with msg.requestId. An agent asking in someone else's appointment gets an error here and a plain message on
  * their own dashboard.
  */
@@ -27,6 +29,7 @@ export = function register(RED: NodeAPI): void {
     let release: (() => void) | undefined;
     let problem: string | undefined;
     const configured: AuthMethod[] = [];
+    let idContact: IdContactCore | undefined;
     let attributeKeys: string[] = [];
     const services = getServices(RED);
     const service = identificationServiceOf(services);
@@ -39,12 +42,15 @@ export = function register(RED: NodeAPI): void {
         if (!n.method) throw new Error(`the method "${n.name || n.id}" is invalid: ${n.problems.join('; ')}`);
         configured.push(n.method);
       }
+      if (def.idcontact) {
+        idContact = idContactCoreOf(RED, def.idcontact);
+      }
       attributeKeys = String(def.attributes ?? '').split(/[\s,]+/).filter(Boolean);
       const badKey = attributeKeys.find((k) => !KEY_RE.test(k));
       if (badKey !== undefined) throw new Error(`attribute names: "${badKey.slice(0, 40)}" is not an attribute key`);
       const demo = def.demoMethods === true && services.config.mode === 'demo';
       if (def.demoMethods === true && !demo) node.warn('idv-request-auth: the demo methods exist in demo mode only; they are not offered');
-      if (configured.length === 0 && !demo) throw new Error('select at least one authentication method');
+      if (configured.length === 0 && !demo && !idContact) throw new Error('select at least one authentication method or an ID Contact core');
       service.setPurposes(String(def.purposes ?? '').split(/\r?\n/));
       if (def.button !== false) service.on('asked', onAsked);
       release = acquireIdentificationRoutes(services, service);
@@ -72,6 +78,7 @@ export = function register(RED: NodeAPI): void {
           methods: await offered(),
           onlyMethodIds: msg.methods,
           attributeKeys,
+          ...(idContact ? { idContact } : {}),
         });
         node.status({ fill: delivered ? 'green' : 'yellow', shape: 'dot', text: delivered ? 'idv-request-auth.status.shown' : 'idv-request-auth.status.waiting' });
         send({ ...msg, requestId: request.requestId, methods: request.methodIds, attributeKeys: request.attributeKeys, delivered: delivered > 0 });
