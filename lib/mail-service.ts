@@ -1,9 +1,11 @@
 import type nodemailer from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { startMailCatcher, type MailCatcher } from './mail/catcher';
 import { createOutbox, type BackoffOptions, type Outbox } from './mail/outbox';
-import { createMailTransport, describeSmtp, parseSmtpUrl, type MailTransport, type SmtpSettings, type TransportTimeouts } from './mail/transport';
+import { createMailTransport, describeSmtp, parseSmtpUrl, type MailTransport, type SentInfo, type SmtpSettings, type TransportTimeouts } from './mail/transport';
+import { FaultLog } from './runtime/fault-log';
+import { instanceIdOf } from './runtime/instance';
 import type { Services } from './services';
+import { storeProbeOf } from './store/health';
 import { createSqliteOutboxStore } from './store/sqlite/outbox';
 
 /**
@@ -28,6 +30,9 @@ export interface MailServiceOptions {
   backoff?: BackoffOptions;
   timeouts?: TransportTimeouts;
   pollMs?: number;
+  /** Pause after a pass the store made fail (default 1 s doubling to 60 s); a recovered store wakes it at once. */
+  faultBackoff?: { initialMs?: number; maxMs?: number };
+  leaseMs?: number;
 }
 
 const KEY = 'idv.mail-service';
@@ -106,7 +111,7 @@ function createMailService(services: Services, options: MailServiceOptions): Mai
 
   // The outbox holds one transport for its lifetime; this one follows configuration changes.
   const delegating: MailTransport = {
-    async sendMail(message: nodemailer.SendMailOptions): Promise<SMTPTransport.SentMessageInfo> {
+    async sendMail(message: nodemailer.SendMailOptions): Promise<SentInfo> {
       if (closed) throw Object.assign(new Error('mail service closed'), { code: 'ECLOSED' });
       const transport = await transportFor();
       return transport.sendMail(message);
@@ -119,18 +124,39 @@ function createMailService(services: Services, options: MailServiceOptions): Mai
     messageIdHost: mailHost(config.publicUrl),
     ...(options.backoff ? { backoff: options.backoff } : {}),
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    ...(options.faultBackoff ? { faultBackoff: options.faultBackoff } : {}),
+    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+    instanceId: instanceIdOf(services),
   });
-  outbox.on('workerError', (e) => services.log.warn(`mail outbox: ${e.message}`));
+  // A store that cannot write fails every pass: one log line, then a summary now and then, then "working again".
+  const faults = new FaultLog({ name: 'mail outbox', warn: (m) => services.log.warn(m), info: (m) => services.log.info(m) });
+  const probe = storeProbeOf(services);
+  outbox.on('workerError', (e) => {
+    faults.failed(e);
+    probe.noteFault();
+  });
+  outbox.on('recovered', () => {
+    faults.succeeded();
+    probe.noteOk();
+  });
+  // The health check (or another loop) saw the store write again: stop waiting out the backoff.
+  const wake = () => void outbox.kick();
+  probe.on('writable', wake);
   outbox.start();
 
   services.registerHealth('mail', async () => {
+    const held = outbox.heldInMemory();
     const counts = await outbox.counts();
     // A failed mail needs a person, but the runtime itself is alive: report it, do not fail liveness on it.
-    return { ok: true, detail: `${counts.pending + counts.sending} waiting, ${counts.failed} failed` };
+    return {
+      ok: true,
+      detail: `${counts.pending + counts.sending} waiting, ${counts.failed} failed${held ? `, ${held} outcome(s) kept in memory until the store can be written` : ''}`,
+    };
   });
 
   services.onClose(async () => {
     closed = true;
+    probe.off('writable', wake);
     await outbox.stop();
     current?.transport.close?.();
     current = undefined;

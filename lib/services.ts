@@ -14,6 +14,7 @@ import { createStaffAuth, type StaffAuth } from './staff/auth';
 import { staffLoginRouter } from './staff/login-page';
 import type { StaffStore } from './staff/types';
 import { openDatabase, type Db } from './store/db';
+import { storeProbeOf } from './store/health';
 import { SqliteStaffStore } from './store/sqlite/staff';
 
 export interface Logger {
@@ -95,14 +96,8 @@ export function createServices(o: ServicesOptions): Services {
   let app = o.app;
   let closed = false;
 
-  checks.set('store', () => {
-    try {
-      db.prepare('SELECT 1').get();
-      return { ok: true };
-    } catch (e) {
-      return { ok: false, detail: (e as Error).message };
-    }
-  });
+  // A real, bounded write: a store that can read but not write is down for bookings (lib/store/health.ts).
+  checks.set('store', () => storeProbeOf(services).check());
 
   const purgeTimer = setInterval(() => void staff.purge().catch(() => undefined), 10 * 60_000);
   purgeTimer.unref();

@@ -1,12 +1,13 @@
 import { UserError } from '../errors';
+import { EVENT_ID } from '../events/types';
 import { toDateTime } from '../links/window';
 import { isEmailAddress, isHttpUrl, normalizeEmail } from '../mail/sanitize';
 import type { MailLang } from '../mail/when';
 
 /**
- * What idv-session-link takes from a booking message: the validated, normalised part of the BookingEvent that
- * idv-book-appointment sends (lib/booking-pages/events.ts). Its own type, because a flow may build the message
- * itself (a CRM, another booking system), so nothing in it is trusted until parsed here.
+ * What idv-session-link takes from a booking message that another flow built (a CRM, another booking system): the
+ * validated, normalised part of the message. Nothing in it is trusted until parsed here. Messages from
+ * idv-book-appointment carry msg.eventId instead (parseEventId); their content is read from the store.
  */
 export interface AppointmentNotice {
   event: 'booked' | 'cancelled';
@@ -92,4 +93,15 @@ export function parseBookingMessage(msg: Record<string, unknown>): AppointmentNo
     resident: { name, email: normalizeEmail(rawEmail, 'msg.resident.email'), ...(remarks ? { remarks } : {}), lang },
     ...(cancelLink ? { cancelLink } : {}),
   };
+}
+
+/**
+ * The event id of a message from idv-book-appointment (lib/events/message.ts), or undefined for a message another
+ * flow built. A present but malformed id is refused (400), never guessed at.
+ */
+export function parseEventId(msg: Record<string, unknown>): string | undefined {
+  const id = msg.eventId;
+  if (id === undefined || id === null || id === '') return undefined;
+  if (typeof id !== 'string' || !EVENT_ID.test(id)) bad('msg.eventId', 'must be the event id idv-book-appointment sent (22 characters)');
+  return id;
 }

@@ -2,6 +2,7 @@ export { callCookieName, callSessionFrom, requireCallSession, setCallCookie, typ
 export { acquireAccessRoutes } from './routes';
 export { linkServiceOf } from './links';
 export { publicBase } from './public-base';
-export { parseBookingMessage, type AppointmentNotice } from './booking-message';
+export { parseBookingMessage, parseEventId, type AppointmentNotice } from './booking-message';
 export { validateSessionLinkConfig, type SessionLinkConfig } from './session-link-config';
-export { notifyBooked, notifyCancelled, type NotifierDeps, type NotifyContext } from './notifier';
+export { planBooked, planCancelled, type PlanDeps, type NotifyContext } from './notifier';
+export { HandOff, type HandOffResult } from './handoff';

@@ -1,4 +1,6 @@
+import type { Effects } from '../events/types';
 import type { LinkService } from '../links';
+import { hashToken, newToken } from '../security/tokens';
 import { validityWindow } from '../links/window';
 import { composeAppointmentMail } from '../mail/compose';
 import { DEFAULT_TEMPLATES, type MailKind, type MailLang, type MailTemplate } from '../mail/templates';
@@ -6,10 +8,10 @@ import type { Outbox, OutgoingMail } from '../mail/outbox';
 import type { AppointmentNotice } from './booking-message';
 import { DASHBOARD_PLACEHOLDER, type SessionLinkConfig } from './session-link-config';
 
-/** What the notifier needs around it; the node supplies the process-wide services. */
-export interface NotifierDeps {
-  links: LinkService;
-  outbox: Pick<Outbox, 'enqueue' | 'discard'>;
+/** What planning needs around it; the node supplies the process-wide services. Nothing here writes. */
+export interface PlanDeps {
+  links: Pick<LinkService, 'prepare'>;
+  outbox: Pick<Outbox, 'prepare'>;
   /** The agent's display name for the salutation (staff account), if known. */
   agentName(username: string): Promise<string | undefined>;
 }
@@ -25,18 +27,23 @@ export interface NotifyContext {
   config: SessionLinkConfig;
 }
 
-/** Why a mail was not sent; codes for status and warnings, never addresses. */
-export type Skipped = 'resident-mail-off' | 'agent-mail-off' | 'agent-address-unknown';
+/** Why something was left out; codes for status and warnings, never addresses. */
+export type Skipped = 'resident-mail-off' | 'agent-mail-off' | 'agent-address-unknown' | 'cancel-page-unserved';
 
-export interface BookedResult {
+/** How the resident's cancel link is made: given by a foreign message, or issued here for a booking page path. */
+export type CancelLinkPlan = { given: string } | { issueFor: string } | { none: true };
+
+export interface BookedPlan {
+  /** Links, cancel-token hash and mails, to be stored in one transaction (EventStore.finish / apply). */
+  effects: Effects;
+  /** The access links (secrets) for output 1; never stored. */
   links: { resident: string; agent: string };
   mails: { id: string; kind: MailKind }[];
   skipped: Skipped[];
 }
 
-export interface CancelledResult {
-  revoked: number;
-  discarded: number;
+export interface CancelledPlan {
+  effects: Effects;
   mails: { id: string; kind: MailKind }[];
   skipped: Skipped[];
 }
@@ -67,27 +74,12 @@ function withDashboard(config: SessionLinkConfig, dashboard: string): Partial<Ma
   return { ...own, text: text.replace(PLACEHOLDER, dashboard), ...(own.subject ? { subject: own.subject.replace(PLACEHOLDER, dashboard) } : {}) };
 }
 
-async function enqueueAll(deps: NotifierDeps, appointmentId: string, mails: OutgoingMail[]): Promise<{ id: string; kind: MailKind }[]> {
-  const done: { id: string; kind: MailKind }[] = [];
-  try {
-    for (const m of mails) {
-      const { id } = await deps.outbox.enqueue(m);
-      done.push({ id, kind: m.kind as MailKind });
-    }
-  } catch (e) {
-    // All or nothing: a half-announced appointment is worse than a clear error the flow can catch and retry.
-    if (done.length) await deps.outbox.discard(appointmentId, done.map((d) => d.kind)).catch(() => undefined);
-    throw e;
-  }
-  return done;
-}
-
 /**
- * A booking: fresh links for resident and agent (replacing earlier ones), then the confirmation and the
- * announcement into the outbox. Rendering happens before anything is queued; if it or the queue fails, the new
- * links are revoked again, so nothing is left half-done.
+ * A booking: fresh links for resident and agent (replacing earlier ones), a fresh cancel token when asked, the
+ * confirmation and the announcement, all rendered first and returned as effects to store in one transaction, so a
+ * crash or a bad template leaves nothing half-done. Throws on a mail that cannot be rendered.
  */
-export async function notifyBooked(deps: NotifierDeps, ctx: NotifyContext, ev: AppointmentNotice): Promise<BookedResult> {
+export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: AppointmentNotice, cancel: CancelLinkPlan): Promise<BookedPlan> {
   const { config } = ctx;
   const a = ev.appointment;
   const window = validityWindow(a.start, a.end, { beforeMinutes: config.beforeMinutes, afterMinutes: config.afterMinutes });
@@ -98,56 +90,61 @@ export async function notifyBooked(deps: NotifierDeps, ctx: NotifyContext, ev: A
   else if (!agentEmail) skipped.push('agent-address-unknown');
   const agentName = agentEmail && config.sendAgent ? ((await deps.agentName(a.agent)) ?? a.agent) : a.agent;
 
-  const residentToken = await deps.links.issue({ appointmentId: a.id, role: 'resident', ...window });
-  const agentToken = await deps.links.issue({ appointmentId: a.id, role: 'agent', agentUsername: a.agent, ...window });
-  const links = { resident: `${ctx.base}/v/${residentToken}`, agent: `${ctx.base}/v/${agentToken}` };
-  try {
-    const sender = { name: ctx.municipality, email: ctx.fromAddress };
-    const common = { topic: a.topic, municipality: ctx.municipality, start: a.start, end: a.end, opensAt: window.validFrom, ...(ev.resident.remarks ? { remarks: ev.resident.remarks } : {}) };
-    const mails: OutgoingMail[] = [];
-    if (config.sendResident) {
-      mails.push(
-        composeAppointmentMail({
-          kind: 'resident-confirmation',
-          lang: ev.resident.lang,
-          appointmentId: a.id,
-          host: ctx.host,
-          recipient: { name: ev.resident.name, email: ev.resident.email },
-          sender,
-          data: { ...common, link: links.resident, ...(ev.cancelLink ? { cancelLink: ev.cancelLink } : {}) },
-          template: override(config, 'resident-confirmation', ev.resident.lang),
-          sequence: 0,
-        }),
-      );
-    }
-    if (config.sendAgent && agentEmail) {
-      mails.push(
-        composeAppointmentMail({
-          kind: 'agent-announcement',
-          lang: AGENT_LANG,
-          appointmentId: a.id,
-          host: ctx.host,
-          recipient: { name: agentName, email: agentEmail },
-          sender,
-          data: { ...common, link: links.agent, residentName: ev.resident.name },
-          template: withDashboard(config, `${ctx.base}/agent`),
-          sequence: 0,
-        }),
-      );
-    }
-    const queued = await enqueueAll(deps, a.id, mails);
-    return { links, mails: queued, skipped };
-  } catch (e) {
-    await deps.links.revokeForAppointment(a.id).catch(() => undefined);
-    throw e;
+  const resident = deps.links.prepare({ appointmentId: a.id, role: 'resident', ...window });
+  const agent = deps.links.prepare({ appointmentId: a.id, role: 'agent', agentUsername: a.agent, ...window });
+  const links = { resident: `${ctx.base}/v/${resident.token}`, agent: `${ctx.base}/v/${agent.token}` };
+  const effects: Effects = { appointmentId: a.id, links: [resident.link, agent.link] };
+  let cancelLink: string | undefined;
+  if ('given' in cancel) cancelLink = cancel.given;
+  else if ('issueFor' in cancel) {
+    const token = newToken();
+    cancelLink = `${ctx.base}${cancel.issueFor}/annuleren/${token}`;
+    effects.cancelTokenHash = hashToken(token);
+  } else if (config.sendResident) skipped.push('cancel-page-unserved');
+
+  const sender = { name: ctx.municipality, email: ctx.fromAddress };
+  const common = { topic: a.topic, municipality: ctx.municipality, start: a.start, end: a.end, opensAt: window.validFrom, ...(ev.resident.remarks ? { remarks: ev.resident.remarks } : {}) };
+  const mails: OutgoingMail[] = [];
+  if (config.sendResident) {
+    mails.push(
+      composeAppointmentMail({
+        kind: 'resident-confirmation',
+        lang: ev.resident.lang,
+        appointmentId: a.id,
+        host: ctx.host,
+        recipient: { name: ev.resident.name, email: ev.resident.email },
+        sender,
+        data: { ...common, link: links.resident, ...(cancelLink ? { cancelLink } : {}) },
+        template: override(config, 'resident-confirmation', ev.resident.lang),
+        sequence: 0,
+      }),
+    );
   }
+  if (config.sendAgent && agentEmail) {
+    mails.push(
+      composeAppointmentMail({
+        kind: 'agent-announcement',
+        lang: AGENT_LANG,
+        appointmentId: a.id,
+        host: ctx.host,
+        recipient: { name: agentName, email: agentEmail },
+        sender,
+        data: { ...common, link: links.agent, residentName: ev.resident.name },
+        template: withDashboard(config, `${ctx.base}/agent`),
+        sequence: 0,
+      }),
+    );
+  }
+  effects.mails = mails.map((m) => deps.outbox.prepare(m));
+  return { effects, links, mails: effects.mails.map((r) => ({ id: r.id, kind: r.kind as MailKind })), skipped };
 }
 
 /**
- * A cancellation: links and call sessions stop working at once, unsent confirmations are dropped (their links are
- * dead), and the cancellations go out with METHOD:CANCEL for the same UID and a higher SEQUENCE.
+ * A cancellation: links and call sessions stop working, unsent confirmations are dropped (their links are dead),
+ * and the cancellations go out with METHOD:CANCEL for the same UID and a higher SEQUENCE. Returned as effects to
+ * store in one transaction.
  */
-export async function notifyCancelled(deps: NotifierDeps, ctx: NotifyContext, ev: AppointmentNotice): Promise<CancelledResult> {
+export async function planCancelled(deps: PlanDeps, ctx: NotifyContext, ev: AppointmentNotice): Promise<CancelledPlan> {
   const { config } = ctx;
   const a = ev.appointment;
   const agentEmail = config.agentEmails.get(a.agent.toLowerCase());
@@ -157,7 +154,6 @@ export async function notifyCancelled(deps: NotifierDeps, ctx: NotifyContext, ev
   else if (!agentEmail) skipped.push('agent-address-unknown');
   const sender = { name: ctx.municipality, email: ctx.fromAddress };
   const common = { topic: a.topic, municipality: ctx.municipality, start: a.start, end: a.end };
-  // Rendered first: a message that cannot be rendered changes nothing.
   const mails: OutgoingMail[] = [];
   if (config.sendResident) {
     mails.push(
@@ -190,8 +186,15 @@ export async function notifyCancelled(deps: NotifierDeps, ctx: NotifyContext, ev
       }),
     );
   }
-  const revoked = await deps.links.revokeForAppointment(a.id);
-  const discarded = await deps.outbox.discard(a.id, ['resident-confirmation', 'agent-announcement']);
-  const queued = await enqueueAll(deps, a.id, mails);
-  return { revoked, discarded, mails: queued, skipped };
+  const records = mails.map((m) => deps.outbox.prepare(m));
+  return {
+    effects: {
+      appointmentId: a.id,
+      revokeLinks: true,
+      discardMailKinds: ['resident-confirmation', 'agent-announcement'],
+      mails: records,
+    },
+    mails: records.map((r) => ({ id: r.id, kind: r.kind as MailKind })),
+    skipped,
+  };
 }

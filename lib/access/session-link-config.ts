@@ -19,6 +19,13 @@ export interface SessionLinkConfig {
   /** Staff username (lower case) -> e-mail address, for the agent's announcement. */
   agentEmails: ReadonlyMap<string, string>;
   templates: TemplateOverrides;
+  /**
+   * A booking whose message has not arrived this long after it was committed (a node between dropped it, the process
+   * stopped in between) is handed off by the sweep anyway, in milliseconds (default 30 s).
+   */
+  graceMs: number;
+  /** How often the sweep looks for such bookings, in milliseconds (default 10 s). */
+  sweepMs: number;
 }
 
 /** Our extra placeholder (agent announcement only): the dashboard address, filled in before rendering. */
@@ -33,6 +40,16 @@ function minutes(value: unknown, fallback: number, name: string, errors: string[
     return fallback;
   }
   return n;
+}
+
+/** Seconds (decimals allowed, so tests can use a fraction) from 0.1 to 3600, as milliseconds. */
+function seconds(value: unknown, fallback: number, name: string, errors: string[]): number {
+  const n = value === undefined || value === null || value === '' ? fallback : Number(value);
+  if (!Number.isFinite(n) || n < 0.1 || n > 3600) {
+    errors.push(`${name}: a number of seconds from 0.1 to 3600`);
+    return fallback * 1000;
+  }
+  return Math.round(n * 1000);
 }
 
 function flag(value: unknown, fallback: boolean): boolean {
@@ -148,6 +165,8 @@ export function validateSessionLinkConfig(raw: Record<string, unknown>): { ok: t
     sendAgent: flag(raw.sendAgent, true),
     agentEmails: parseAgentEmails(raw.agentEmails, errors),
     templates: parseTemplates(raw.templates, errors),
+    graceMs: seconds(raw.graceSeconds, 30, 'graceSeconds', errors),
+    sweepMs: seconds(raw.sweepSeconds, 10, 'sweepSeconds', errors),
   };
   return errors.length ? { ok: false, errors } : { ok: true, config };
 }

@@ -5,6 +5,7 @@ import { pickLang, type Lang } from '../http/lang';
 import { renderPage } from '../http/layout';
 import { clientKey, createRateLimiter, rateLimit, type RateLimiter } from '../http/rate-limit';
 import { asyncRoute, noStore, securityHeaders } from '../http/security';
+import { isStoreFault } from '../store/faults';
 import type { Services } from '../services';
 import { setCallCookie } from './call-session';
 import { linkServiceOf } from './links';
@@ -98,6 +99,11 @@ export function visitRouter(o: VisitRouteOptions): Router {
     } catch (e) {
       // Revoked between lookup and session (a cancellation racing the click): the same page as any dead link.
       if (isUserError(e) && e.status === 404) return notValid();
+      // A store that cannot write is an outage /healthz reports, not a log line per visitor.
+      if (isStoreFault(e)) {
+        res.setHeader('Retry-After', '30');
+        return message(res, lang, 503, TEXT[lang].failed, TEXT[lang].failedBody);
+      }
       services.log.error(`access link visit failed: ${(e as Error).name}: ${(e as Error).message}`);
       return message(res, lang, 500, TEXT[lang].failed, TEXT[lang].failedBody);
     }

@@ -8,7 +8,8 @@ import { epochDay, formatLocalDate, parseLocalDate, type LocalDate } from './cal
 import { messageFor } from './messages';
 import type { Schedule } from './schedule';
 import { checkBookable, computeSlots, freeAgents, indexHeld, scheduledAgents, type BookableReason } from './slots';
-import type { Appointment, AppointmentStore, Channel } from './store';
+import type { NewEvent } from '../events/types';
+import type { Appointment, AppointmentStore, CancelResult, Channel } from './store';
 
 export interface BookingServiceOptions {
   store: AppointmentStore;
@@ -30,12 +31,17 @@ export interface BookContext {
   channel: Channel;
   /** Staff username when a KCC employee books for a resident; omitted/null for the website. */
   bookedBy?: string | null;
+  /** Source and facts of the 'booked' event written with the booking (lib/events). */
+  event?: NewEvent;
 }
 
 export interface BookResult {
   appointment: Appointment;
-  /** The secret for the cancel link; null for a duplicate (the first request's token was already handed out). */
-  cancelToken: string | null;
+  /**
+   * The 'booked' event written in the booking's transaction; null for a duplicate (the first request's event
+   * stands). There is no cancel token here: the hand-off of this event issues it (lib/access/handoff.ts).
+   */
+  eventId: string | null;
   duplicate: boolean;
 }
 
@@ -46,8 +52,8 @@ export interface BookingService {
   /** The booked, future appointment a cancel token belongs to (for the confirm page); else 404 link_invalid. */
   appointmentForCancelToken(token: unknown): Promise<Appointment>;
   /** Cancels by the resident's token; the token is dead afterwards. Unknown/used/expired: 404 link_invalid. */
-  cancelByToken(token: unknown): Promise<Appointment>;
-  cancelByStaff(id: string, username: string): Promise<Appointment>;
+  cancelByToken(token: unknown, event?: NewEvent): Promise<CancelResult>;
+  cancelByStaff(id: string, username: string, event?: NewEvent): Promise<CancelResult>;
   get(id: string): Promise<Appointment | null>;
   /** The agent's appointments starting in [fromUtc, toUtc) (ISO 8601 instants with an offset). */
   listForAgent(username: string, fromUtc: string, toUtc: string): Promise<Appointment[]>;
@@ -160,7 +166,6 @@ export function createBookingService(options: BookingServiceOptions): BookingSer
       // so a repeat of one's own booking of the last place is recognised instead of answered with 409.
       const candidates = freeAgents(schedule, scheduledAgents(schedule, date, slot), slot, indexHeld(held));
       const [dayStartUtc, dayEndUtc] = dayBoundsUtc(date);
-      const cancelToken = newToken();
       const result = await store.create(
         {
           startUtc,
@@ -174,7 +179,8 @@ export function createBookingService(options: BookingServiceOptions): BookingSer
             phone: input.phone ?? null,
             remarks: input.remarks ?? null,
           },
-          cancelTokenHash: hashToken(cancelToken),
+          // A token nobody keeps: until the hand-off mails a real one, no cancel link works.
+          cancelTokenHash: hashToken(newToken()),
           idempotencyKey: idempotencyKey(input),
           createdAt: toStoredUtc(at),
         },
@@ -185,31 +191,31 @@ export function createBookingService(options: BookingServiceOptions): BookingSer
           bufferMinutes: schedule.bufferMinutes,
           idempotentSinceUtc: new Date(at.toMillis() - windowMs).toISOString(),
         },
+        context.event,
       );
-      if (result.duplicate) return { appointment: result.appointment, cancelToken: null, duplicate: true };
-      return { appointment: result.appointment, cancelToken, duplicate: false };
+      return { appointment: result.appointment, eventId: result.eventId, duplicate: result.duplicate };
     },
 
     async appointmentForCancelToken(token) {
       return liveAppointmentForToken(token, now());
     },
 
-    async cancelByToken(token) {
+    async cancelByToken(token, event) {
       const at = now();
       const appointment = await liveAppointmentForToken(token, at);
-      const cancelled = await store.cancel(appointment.id, null, toStoredUtc(at));
+      const cancelled = await store.cancel(appointment.id, null, toStoredUtc(at), event);
       if (!cancelled) throw userError(404, 'link_invalid');
       return cancelled;
     },
 
-    async cancelByStaff(id, username) {
+    async cancelByStaff(id, username, event) {
       if (typeof username !== 'string' || username === '') throw new Error('cancelByStaff needs a username');
       const at = now();
       const appointment = ID_RE.test(id) ? await store.get(id) : null;
       if (!appointment) throw userError(404, 'not_found');
       if (appointment.status !== 'booked') throw userError(409, 'already_cancelled');
       if (Date.parse(appointment.endUtc) <= at.toMillis()) throw userError(409, 'appointment_over');
-      const cancelled = await store.cancel(appointment.id, username, toStoredUtc(at));
+      const cancelled = await store.cancel(appointment.id, username, toStoredUtc(at), event);
       if (!cancelled) throw userError(409, 'already_cancelled');
       return cancelled;
     },

@@ -24,6 +24,10 @@ const TEXT: Record<string, { nl: string; en: string }> = {
   not_found: { nl: 'Afspraak niet gevonden.', en: 'Appointment not found.' },
   already_cancelled: { nl: 'Deze afspraak is al geannuleerd.', en: 'This appointment has already been cancelled.' },
   appointment_over: { nl: 'Deze afspraak is al voorbij.', en: 'This appointment is already over.' },
+  store_unavailable: {
+    nl: 'Het afsprakensysteem is even niet beschikbaar. Er is niets vastgelegd. Probeert u het over een paar minuten opnieuw.',
+    en: 'The appointment system is briefly unavailable. Nothing was saved. Please try again in a few minutes.',
+  },
 
   // Field errors (UserError.fields values)
   'body.invalid': { nl: 'Het formulier is ongeldig verstuurd.', en: 'The form was sent in an invalid way.' },

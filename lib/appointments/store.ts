@@ -1,3 +1,4 @@
+import type { NewEvent } from '../events/types';
 import type { Held } from './slots';
 
 export type Channel = 'website' | 'phone';
@@ -36,7 +37,10 @@ export interface NewAppointment {
   channel: Channel;
   bookedBy: string | null;
   resident: Resident;
-  /** SHA-256 hex of the cancel token; the token itself is never stored. */
+  /**
+   * SHA-256 hex of a cancel token. The booking stores the hash of a token nobody keeps; the hand-off of its 'booked'
+   * event replaces it with the hash of the token it mails (lib/access/handoff.ts), so no token travels in messages.
+   */
   cancelTokenHash: string;
   /** Derived from (resident e-mail, start, topic); see booking-service. */
   idempotencyKey: string;
@@ -55,7 +59,18 @@ export interface ClaimRequest {
   idempotentSinceUtc: string;
 }
 
-export type CreateResult = { appointment: Appointment; duplicate: false } | { appointment: Appointment; duplicate: true };
+/** A new booking comes with its 'booked' event (written in the same transaction); a repeat has none of its own. */
+export type CreateResult =
+  | { appointment: Appointment; duplicate: false; eventId: string }
+  | { appointment: Appointment; duplicate: true; eventId: null };
+
+/** A cancellation and its 'cancelled' event, written in one transaction. */
+export interface CancelResult {
+  appointment: Appointment;
+  eventId: string;
+  /** The resident's language: the event's own, else the one recorded with the booking, else 'nl'. */
+  lang: 'nl' | 'en';
+}
 
 /**
  * Persistence for appointments, async so a PostgreSQL implementation can replace SQLite. Implementations guarantee
@@ -64,20 +79,22 @@ export type CreateResult = { appointment: Appointment; duplicate: false } | { ap
 export interface AppointmentStore {
   /**
    * In one transaction: return an existing booking with the same idempotency key (duplicate: true), or claim the slot
-   * for the candidate with the fewest appointments that day, trying the next on a unique-constraint or buffer clash.
+   * for the candidate with the fewest appointments that day, trying the next on a unique-constraint or buffer clash,
+   * and record its 'booked' event (lib/events) with `event`'s source and facts.
    * Throws UserError(409, 'slot_taken') when no candidate is left.
    */
-  create(appointment: NewAppointment, claim: ClaimRequest): Promise<CreateResult>;
+  create(appointment: NewAppointment, claim: ClaimRequest, event?: NewEvent): Promise<CreateResult>;
   get(id: string): Promise<Appointment | null>;
   /** The agent's appointments (any status) starting in [fromUtc, toUtc), by start time. */
   listForAgent(agent: string, fromUtc: string, toUtc: string): Promise<Appointment[]>;
   /** Booked appointments of the agent starting in [dayStartUtc, dayEndUtc). */
   countForAgentOnDay(agent: string, dayStartUtc: string, dayEndUtc: string): Promise<number>;
   /**
-   * Cancels a booked appointment and frees its claim, in one transaction. Returns the cancelled appointment, or null
-   * when it does not exist or is not booked any more (so of two racing cancels exactly one wins).
+   * Cancels a booked appointment, frees its claim and records its 'cancelled' event, in one transaction. Returns the
+   * cancelled appointment and the event id, or null when it does not exist or is not booked any more (so of two
+   * racing cancels exactly one wins).
    */
-  cancel(id: string, cancelledBy: string | null, atUtc: string): Promise<Appointment | null>;
+  cancel(id: string, cancelledBy: string | null, atUtc: string, event?: NewEvent): Promise<CancelResult | null>;
   /** Booked appointments overlapping [fromUtc, toUtc). */
   heldInRange(fromUtc: string, toUtc: string): Promise<Held[]>;
   findByIdempotencyKey(key: string, sinceUtc: string): Promise<Appointment | null>;

@@ -15,12 +15,14 @@ import { renderPage, type Branding } from '../http/layout';
 import { clientKey as networkKey, createRateLimiter, type RateLimiter } from '../http/rate-limit';
 import { asyncRoute, bodyParsers, noStore, securityHeaders } from '../http/security';
 import { dateInWords, dateTimeInWords } from '../mail/when';
+import { appointmentMessage, type AppointmentMessage } from '../events/message';
+import type { NewEvent } from '../events/types';
 import { hmac } from '../security/tokens';
+import { isStoreFault } from '../store/faults';
 import { logoutForm } from '../staff/login-page';
 import { ZONE } from '../time';
 import { signConfirmationRef, verifyConfirmationRef } from './confirmation-ref';
 import { corsAllowList, originAllowed } from './cors';
-import { bookingEvent, type BookingEvent } from './events';
 import { dayChoiceMain, reviewMain, timeFormMain, type DayOption, type SummaryItem } from './form-pages';
 import type { BookingPageConfig } from './options';
 import { cancelConfirmMain, cancelledMain, confirmationMain, upcomingMain, type UpcomingRow } from './other-pages';
@@ -34,12 +36,15 @@ export interface BookingRouterOptions {
   csrf: Csrf;
   hmacKey: Buffer;
   secure: boolean;
-  /** Base URL residents reach us on, for the cancel link in the message. */
+  /** Base URL residents reach us on (the JSON API's same-origin check). */
   publicUrl: () => string;
+  /** The node id recorded as the source of the events this router's changes write (lib/events). */
+  source?: string;
   branding: () => Branding;
   /** Staff sign-in guard; required in KCC mode. */
   requireStaff?: RequestHandler;
-  onEvent: (e: BookingEvent) => void;
+  /** Called after each committed booking or cancellation with the message for the flow (it carries the event id). */
+  onEvent: (e: AppointmentMessage) => void;
   log: (msg: string) => void;
   now?: () => DateTime;
 }
@@ -75,6 +80,9 @@ export function createBookingRouter(o: BookingRouterOptions): Router {
   const perEmail: RateLimiter = createRateLimiter({ windowMs: 60 * 60_000, max: config.limitPerEmail });
   const reads: RateLimiter = createRateLimiter({ windowMs: 60_000, max: Math.max(300, config.limitPerIp * 5) });
   const emailKey = (email: string) => hmac(o.hmacKey, `booking-email|${email.toLowerCase()}`);
+  const source = o.source ?? null;
+  /** The event part of a change: which node, which language the resident reads, where their cancel page is. */
+  const event = (facts: NewEvent['facts']): NewEvent => ({ source, facts });
   const clientKey = (req: Request) => (kcc && req.staff ? `staff|${req.staff.username}` : networkKey(req));
 
   const inner = express.Router();
@@ -293,18 +301,19 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     if (!kcc && (await limited(req, res, perEmail, emailKey(input.email), json, lang))) return;
     let result;
     try {
-      result = await service.book(input, kcc ? { channel: 'phone', bookedBy: req.staff?.username ?? null } : { channel: 'website' });
+      const booked = event({ lang, cancelPath: config.residentPath });
+      result = await service.book(
+        input,
+        kcc ? { channel: 'phone', bookedBy: req.staff?.username ?? null, event: booked } : { channel: 'website', event: booked },
+      );
     } catch (e) {
       if (isUserError(e)) return fail(e);
       throw e;
     }
     const a = result.appointment;
-    if (!result.duplicate && result.cancelToken) {
-      const base = o.publicUrl().replace(/\/+$/, '');
-      emit(bookingEvent('booked', a, lang, `${base}${config.residentPath}/annuleren/${result.cancelToken}`));
-    }
+    if (!result.duplicate && result.eventId) emit(appointmentMessage('booked', a, lang, result.eventId));
     if (json) {
-      const body = bookingEvent('booked', a, lang).appointment;
+      const body = appointmentMessage('booked', a, lang).appointment;
       return res.status(result.duplicate ? 200 : 201).json({ id: a.id, start: body.start, end: body.end });
     }
     res.redirect(303, `${req.baseUrl}/bevestiging?ref=${signConfirmationRef(o.hmacKey, a.id, now().toMillis())}`);
@@ -347,14 +356,15 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       const lang = pickLang(req);
       if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
       if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
-      let a: Appointment;
+      let cancelled;
       try {
-        a = await service.cancelByToken(req.params.token);
+        cancelled = await service.cancelByToken(req.params.token, event({ lang }));
       } catch (e) {
         if (isUserError(e)) return linkInvalid(req, res, lang);
         throw e;
       }
-      emit(bookingEvent('cancelled', a, lang));
+      const a = cancelled.appointment;
+      emit(appointmentMessage('cancelled', a, lang, cancelled.eventId));
       page(req, res, 200, lang, texts(lang).cancelledTitle, cancelledMain(lang, when(a, lang), req.baseUrl));
     }));
   } else {
@@ -386,22 +396,31 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       const lang = pickLang(req);
       if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
       if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
-      let a: Appointment;
+      let cancelled;
       try {
-        a = await service.cancelByStaff(req.params.id, (req.staff as { username: string }).username);
+        // No language: the employee's page language is not the resident's; the store takes the booking's.
+        cancelled = await service.cancelByStaff(req.params.id, (req.staff as { username: string }).username, event({}));
       } catch (e) {
         if (isUserError(e)) return sendErrorPage(req, res, e.status, messageFor(e.code, lang), '', o.branding());
         throw e;
       }
-      emit(bookingEvent('cancelled', a, lang));
+      emit(appointmentMessage('cancelled', cancelled.appointment, cancelled.lang, cancelled.eventId));
       res.redirect(303, `${req.baseUrl}/afspraken?geannuleerd=1`);
     }));
   }
 
+  // A database that cannot write (read-only, full, locked too long) is a temporary outage, not a bug: a plain 503 with
+  // Retry-After and no details, which the error handler below renders without a log line per request.
+  inner.use(((err, req, res, next) => {
+    if (!isStoreFault(err)) return next(err);
+    res.setHeader('Retry-After', '30');
+    next(new UserError(503, 'store_unavailable', messageFor('store_unavailable', pickLang(req))));
+  }) as express.ErrorRequestHandler);
+
   // The error handler logs the path with token-like runs redacted (lib/http/errors.ts loggablePath).
   inner.use(errorHandler({ log: o.log, branding: o.branding }));
 
-  function emit(e: BookingEvent) {
+  function emit(e: AppointmentMessage) {
     try {
       o.onEvent(e);
     } catch (err) {

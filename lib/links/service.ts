@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { UserError } from '../errors';
 import { hashToken, looksLikeToken, newToken, safeEqual } from '../security/tokens';
 import { toStoredUtc } from '../time';
-import { LINK_ROLES, type CallSession, type LinkRole, type LinkStore, type ResolveResult } from './types';
+import { LINK_ROLES, type CallSession, type LinkRole, type LinkStore, type ResolveResult, type StoredLink } from './types';
 import { toDateTime, type TimeInput } from './window';
 
 export interface IssueRequest {
@@ -23,6 +23,11 @@ export interface CreateCallSessionRequest {
 export interface LinkService {
   /** A fresh token for the appointment and role; replaces (and so invalidates) the previous one. Returned once, never stored. */
   issue(request: IssueRequest): Promise<string>;
+  /**
+   * A fresh token and the link row to store for it, without storing anything: for a hand-off that stores the link
+   * in one transaction with its mails (lib/access/handoff.ts). Same checks as issue().
+   */
+  prepare(request: IssueRequest): { token: string; link: StoredLink };
   /** Checks a presented token. Read-only: resolving twice (mail scanners prefetch links) changes nothing. */
   resolve(token: unknown): Promise<ResolveResult>;
   /** Cancellation: the appointment's links and its call sessions stop working. Returns the number of rows removed. */
@@ -72,32 +77,40 @@ export function createLinkService(options: LinkServiceOptions): LinkService {
   const { store } = options;
   const nowIso = () => (options.now ? options.now() : new Date()).toISOString();
 
+  const prepare = (request: IssueRequest): { token: string; link: StoredLink } => {
+    const appointmentId = checkAppointmentId(request?.appointmentId);
+    const role = checkRole(request.role);
+    const agentUsername = checkAgent(role, request.agentUsername);
+    let from: DateTime;
+    let until: DateTime;
+    try {
+      from = toDateTime(request.validFrom, 'validFrom');
+      until = toDateTime(request.validUntil, 'validUntil');
+    } catch (e) {
+      throw new UserError(400, 'invalid_window', (e as Error).message);
+    }
+    if (until <= from) throw new UserError(400, 'invalid_window', 'validUntil must be after validFrom');
+    const token = newToken();
+    const link: StoredLink = {
+      tokenHash: hashToken(token),
+      appointmentId,
+      role,
+      ...(agentUsername ? { agentUsername } : {}),
+      validFrom: toStoredUtc(from),
+      validUntil: toStoredUtc(until),
+      createdAt: nowIso(),
+    };
+    return { token, link };
+  };
+
   return {
     async issue(request) {
-      const appointmentId = checkAppointmentId(request?.appointmentId);
-      const role = checkRole(request.role);
-      const agentUsername = checkAgent(role, request.agentUsername);
-      let from: DateTime;
-      let until: DateTime;
-      try {
-        from = toDateTime(request.validFrom, 'validFrom');
-        until = toDateTime(request.validUntil, 'validUntil');
-      } catch (e) {
-        throw new UserError(400, 'invalid_window', (e as Error).message);
-      }
-      if (until <= from) throw new UserError(400, 'invalid_window', 'validUntil must be after validFrom');
-      const token = newToken();
-      await store.replaceLink({
-        tokenHash: hashToken(token),
-        appointmentId,
-        role,
-        agentUsername,
-        validFrom: toStoredUtc(from),
-        validUntil: toStoredUtc(until),
-        createdAt: nowIso(),
-      });
+      const { token, link } = prepare(request);
+      await store.replaceLink(link);
       return token;
     },
+
+    prepare,
 
     async resolve(token) {
       // Junk never reaches the store, and every failure looks the same to the caller.

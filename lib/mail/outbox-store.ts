@@ -44,9 +44,15 @@ export interface OutboxStore {
   insert(record: NewOutboxRecord): Promise<void>;
   /**
    * In one transaction: takes up to `limit` mails that are due (pending and next_attempt_at <= now, or sending with
-   * an expired lease), marks them 'sending' with `claimId` and `leaseUntil`, and counts the attempt.
+   * an expired lease), marks them 'sending' with `claimId`, `leaseUntil` and the claimer's `instance` id, and counts
+   * the attempt.
    */
-  claimDue(nowIso: string, leaseUntilIso: string, claimId: string, limit: number): Promise<ClaimResult>;
+  claimDue(nowIso: string, leaseUntilIso: string, claimId: string, limit: number, instance?: string): Promise<ClaimResult>;
+  /**
+   * Ends the leases of mails this instance was sending in an earlier run (the process died mid-send), so they are
+   * due at once instead of after the lease. Call at start, before this run claims anything. Returns how many.
+   */
+  reclaimInstance(instance: string, nowIso: string): Promise<number>;
   /** Sent: the row (and its personal data) is deleted. False when the claim was lost. */
   complete(id: string, claimId: string): Promise<boolean>;
   reschedule(id: string, claimId: string, nextAttemptAtIso: string, errorCode: string, nowIso: string): Promise<boolean>;
@@ -60,7 +66,7 @@ export interface OutboxStore {
   /** Puts a failed mail back in the queue with a fresh attempt budget. */
   requeue(id: string, nowIso: string): Promise<boolean>;
   /** Deletes not-yet-sent mails of an appointment (optionally of some kinds), e.g. a confirmation after cancellation. */
-  discard(appointmentId: string, kinds?: string[]): Promise<number>;
+  discard(appointmentId: string, kinds?: readonly string[]): Promise<number>;
   counts(): Promise<OutboxCounts>;
   get(id: string): Promise<OutboxRecord | undefined>;
 }

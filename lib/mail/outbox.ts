@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type nodemailer from 'nodemailer';
 import type { NewOutboxRecord, OutboxCounts, OutboxRecord, OutboxStore } from './outbox-store';
 import { headerSafe, normalizeEmail } from './sanitize';
+import { faultCode } from '../store/faults';
 import { classifySendError, failureCode, type SendFailure } from './smtp-errors';
 import type { MailTransport } from './transport';
 
@@ -49,6 +50,13 @@ export interface OutboxOptions {
   batchSize?: number;
   /** How long failed mails (with their personal data) are kept for inspection or requeue (default 7 days). */
   failedRetentionMs?: number;
+  /**
+   * This instance's id (lib/runtime/instance.ts). Claims are marked with it, and the first pass ends the leases of
+   * this instance's earlier run, so mails interrupted by a crash go out at once instead of after leaseMs.
+   */
+  instanceId?: string;
+  /** Waiting after a pass failed because the store did (default 1 s, doubling to 60 s); kick() cuts it short. */
+  faultBackoff?: { initialMs?: number; maxMs?: number };
 }
 
 /** Event payloads: identifiers and codes only, never recipient, subject or content. */
@@ -72,9 +80,21 @@ export interface OutboxEvents {
   sent: [SentEvent];
   retrying: [RetryingEvent];
   failed: [FailedEvent];
-  /** The store or scheduler itself failed (not a send). */
+  /** The store or scheduler itself failed (not a send); the worker backs off. One event per failed pass. */
   workerError: [Error];
+  /** A pass succeeded after `failedPasses` failed ones; what was held in memory is recorded. */
+  recovered: [{ failedPasses: number }];
 }
+
+/**
+ * What the worker still has to write about a mail it handled while the store could not be written: the outcome of
+ * the send (so an accepted mail is never sent again) or the return of a claimed but unattempted mail.
+ */
+type Settlement =
+  | { op: 'complete' }
+  | { op: 'reschedule'; next: string; code: string }
+  | { op: 'fail'; code: string }
+  | { op: 'release' };
 
 const KIND = /^[a-z][a-z0-9-]{0,49}$/;
 const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
@@ -93,9 +113,13 @@ export function backoffDelay(attempt: number, options: Required<Omit<BackoffOpti
 
 /**
  * The persistent mail outbox and its worker. State lives in the store, so a restart (a new Outbox on the same
- * database) continues where the old one stopped. A mail is claimed ('sending', attempt counted) in a transaction
- * before it is handed to SMTP, and deleted once the server accepted it; if the process dies in between, the lease
- * runs out and the mail is sent again with the same Message-ID, which is as close to exactly-once as SMTP allows.
+ * database) continues where the old one stopped. A mail is claimed ('sending', attempt counted, marked with the
+ * instance id) in a transaction before it is handed to SMTP, and deleted once the server accepted it.
+ * - If the process dies in between, the restarted instance ends its own old leases at once (other instances' leases
+ *   run out) and the mail is sent again with the same Message-ID: SMTP has no two-phase commit, so a crash in the
+ *   instant between the server's 250 and the local commit can still send one mail twice; nothing else can.
+ * - If the store cannot be written, the outcome of every mail in hand is kept in memory and recorded before the next
+ *   claim once the store recovers, so an accepted mail is not sent again; the worker backs off exponentially.
  */
 export class Outbox extends EventEmitter<OutboxEvents> {
   private readonly store: OutboxStore;
@@ -108,6 +132,14 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private readonly retentionMs: number;
   private readonly host: string;
   private readonly defaultFrom?: { name?: string; address: string };
+  private readonly instanceId?: string;
+  private readonly faultInitialMs: number;
+  private readonly faultMaxMs: number;
+  /** Mail id -> what to record once the store can be written again; applied before anything is claimed. */
+  private readonly unsettled = new Map<string, { record: OutboxRecord; claimId: string; settlement: Settlement }>();
+  /** Passes failed in a row (store faults); 0 when healthy. */
+  private faults = 0;
+  private reclaimed = false;
   private started = false;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -135,6 +167,9 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.host = options.messageIdHost ?? 'idvideo.invalid';
     if (!HOST.test(this.host)) throw new Error('messageIdHost must be a DNS name');
     if (options.from) this.defaultFrom = this.checkFrom(options.from);
+    this.instanceId = options.instanceId;
+    this.faultInitialMs = positiveInt(options.faultBackoff?.initialMs, 1000, 'faultBackoff.initialMs');
+    this.faultMaxMs = positiveInt(options.faultBackoff?.maxMs, 60_000, 'faultBackoff.maxMs');
   }
 
   private checkFrom(from: { name?: string; address: string }): { name?: string; address: string } {
@@ -145,6 +180,17 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   /** Validates and stores a mail; it is sent by the next pass (kicked right away when started). */
   async enqueue(mail: OutgoingMail): Promise<{ id: string; messageId: string }> {
+    const record = this.prepare(mail);
+    await this.store.insert(record);
+    if (this.started) void this.kick();
+    return { id: record.id, messageId: record.messageId };
+  }
+
+  /**
+   * Validates a mail and builds its outbox row (id, Message-ID) without storing it: for callers that store it in
+   * one transaction with other changes (lib/store/sqlite/events.ts), then call kick(). Throws on a bad mail.
+   */
+  prepare(mail: OutgoingMail): NewOutboxRecord {
     if (typeof mail?.kind !== 'string' || !KIND.test(mail.kind)) throw new Error('kind must be lower-case letters, digits and dashes');
     if (mail.appointmentId !== undefined && (typeof mail.appointmentId !== 'string' || mail.appointmentId.length === 0 || mail.appointmentId.length > 200)) {
       throw new Error('appointmentId must be a non-empty string of at most 200 characters');
@@ -182,9 +228,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       nextAttemptAt: now,
       createdAt: now,
     };
-    await this.store.insert(record);
-    if (this.started) void this.kick();
-    return { id, messageId: record.messageId };
+    return record;
   }
 
   /** Starts the worker: a pass now, then whenever something is due (at least every pollMs). */
@@ -194,7 +238,10 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     void this.kick();
   }
 
-  /** Stops scheduling and waits for a pass in progress to finish. */
+  /**
+   * Stops scheduling and waits for a pass in progress to finish, then tries once more to record what is held in
+   * memory. What still cannot be recorded is lost with the process: those mails may go out once more after a restart.
+   */
   async stop(): Promise<void> {
     this.started = false;
     if (this.timer) clearTimeout(this.timer);
@@ -202,9 +249,20 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.stopping = true;
     try {
       await this.running;
+      if (this.unsettled.size) {
+        await this.flush().catch((e: unknown) => {
+          const held = this.unsettled.size;
+          this.emit('workerError', new Error(`${held} mail outcome(s) could not be recorded before stopping (${faultCode(e)}); they may be sent again after a restart`));
+        });
+      }
     } finally {
       this.stopping = false;
     }
+  }
+
+  /** Mails whose outcome is known but not yet recorded because the store could not be written. */
+  heldInMemory(): number {
+    return this.unsettled.size;
   }
 
   /** Runs a pass now (or once more after the current one); resolves when done. Never rejects. */
@@ -219,7 +277,13 @@ export class Outbox extends EventEmitter<OutboxEvents> {
           this.again = false;
           await this.pass();
         } while (this.again && !this.stopping);
+        if (this.faults > 0) {
+          const failedPasses = this.faults;
+          this.faults = 0;
+          this.emit('recovered', { failedPasses });
+        }
       } catch (e) {
+        this.faults++;
         this.emit('workerError', e instanceof Error ? e : new Error(String(e)));
       } finally {
         this.running = undefined;
@@ -250,11 +314,18 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     if (!this.started) return;
     if (this.timer) clearTimeout(this.timer);
     let delay = this.pollMs;
-    try {
-      const next = await this.store.nextDueAt();
-      if (next) delay = Math.min(delay, Math.max(0, Date.parse(next) - this.clock().getTime()));
-    } catch (e) {
-      this.emit('workerError', e instanceof Error ? e : new Error(String(e)));
+    if (this.faults > 0) {
+      // The store failed: wait longer after each failed pass instead of retrying what is due every few ms.
+      delay = Math.min(this.faultMaxMs, this.faultInitialMs * 2 ** Math.min(this.faults - 1, 20));
+    } else {
+      try {
+        const next = await this.store.nextDueAt();
+        if (next) delay = Math.min(delay, Math.max(0, Date.parse(next) - this.clock().getTime()));
+      } catch (e) {
+        this.faults++;
+        this.emit('workerError', e instanceof Error ? e : new Error(String(e)));
+        delay = this.faultInitialMs;
+      }
     }
     if (!this.started) return;
     // At least a few ms between passes, so a clock mismatch can never turn into a busy loop.
@@ -264,6 +335,13 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   private async pass(): Promise<void> {
     const now = this.clock();
+    if (this.instanceId && !this.reclaimed) {
+      // Only this instance's earlier run can hold these leases: that process is gone, its mails are due now.
+      await this.store.reclaimInstance(this.instanceId, now.toISOString());
+      this.reclaimed = true;
+    }
+    // Outcomes held in memory first: a mail the server accepted must be recorded before anything could claim it.
+    await this.flush();
     await this.store.purgeFailed(new Date(now.getTime() - this.retentionMs).toISOString());
     while (!this.stopping) {
       const at = this.clock();
@@ -273,15 +351,58 @@ export class Outbox extends EventEmitter<OutboxEvents> {
         new Date(at.getTime() + this.leaseMs).toISOString(),
         claimId,
         this.batchSize,
+        this.instanceId,
       );
       for (const r of exhausted) this.emit('failed', { ...this.ids(r), errorCode: 'EINTERRUPTED', permanent: false });
       if (claimed.length === 0) return;
+      let fault: unknown;
       for (const record of claimed) {
-        // Mails claimed but not attempted go back to the queue at once instead of waiting for their lease.
-        if (this.stopping) await this.store.release(record.id, claimId, at.toISOString());
-        else await this.deliver(record, claimId);
+        // Mails claimed but not attempted go back to the queue at once instead of waiting for their lease; after a
+        // store fault they are handed back in memory, recorded when the store recovers.
+        if (this.stopping || fault !== undefined) fault = await this.settle(record, claimId, { op: 'release' }, fault);
+        else fault = await this.deliver(record, claimId);
       }
+      if (fault !== undefined) throw fault;
       if (claimed.length < this.batchSize) return;
+    }
+  }
+
+  /**
+   * Records a mail's outcome. When the store cannot be written (or already failed in this pass: `fault`), the outcome
+   * is kept in memory and the fault returned, so the pass stops and backs off; flush() records it later.
+   */
+  private async settle(record: OutboxRecord, claimId: string, settlement: Settlement, fault?: unknown): Promise<unknown> {
+    if (fault === undefined) {
+      try {
+        await this.apply(record.id, claimId, settlement);
+        return undefined;
+      } catch (e) {
+        fault = e;
+      }
+    }
+    this.unsettled.set(record.id, { record, claimId, settlement });
+    return fault;
+  }
+
+  private async apply(id: string, claimId: string, s: Settlement): Promise<boolean> {
+    const now = this.clock().toISOString();
+    switch (s.op) {
+      case 'complete':
+        return this.store.complete(id, claimId);
+      case 'reschedule':
+        return this.store.reschedule(id, claimId, s.next, s.code, now);
+      case 'fail':
+        return this.store.fail(id, claimId, s.code, now);
+      case 'release':
+        return this.store.release(id, claimId, now);
+    }
+  }
+
+  /** Records the outcomes held in memory, in order; throws (keeping the rest) at the first store failure. */
+  private async flush(): Promise<void> {
+    for (const [id, { claimId, settlement }] of this.unsettled) {
+      await this.apply(id, claimId, settlement);
+      this.unsettled.delete(id);
     }
   }
 
@@ -306,7 +427,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     };
   }
 
-  private async deliver(record: OutboxRecord, claimId: string): Promise<void> {
+  /** Sends one claimed mail and records the outcome; returns a store fault instead of throwing it (see settle). */
+  private async deliver(record: OutboxRecord, claimId: string): Promise<unknown> {
     let failure: SendFailure | undefined;
     try {
       const info = await this.transport.sendMail(this.message(record));
@@ -317,21 +439,21 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     }
     const now = this.clock();
     if (!failure) {
-      await this.store.complete(record.id, claimId);
+      // Accepted by the server: from here on the mail must never be sent again, whatever the store does.
+      const fault = await this.settle(record, claimId, { op: 'complete' });
       this.emit('sent', this.ids(record));
-      return;
+      return fault;
     }
     const code = failureCode(failure);
     if (failure.permanent || record.attempts >= record.maxAttempts) {
-      if (await this.store.fail(record.id, claimId, code, now.toISOString())) {
-        this.emit('failed', { ...this.ids(record), errorCode: code, permanent: failure.permanent });
-      }
-      return;
+      const fault = await this.settle(record, claimId, { op: 'fail', code });
+      this.emit('failed', { ...this.ids(record), errorCode: code, permanent: failure.permanent });
+      return fault;
     }
     const next = new Date(now.getTime() + backoffDelay(record.attempts, this.backoff)).toISOString();
-    if (await this.store.reschedule(record.id, claimId, next, code, now.toISOString())) {
-      this.emit('retrying', { ...this.ids(record), errorCode: code, nextAttemptAt: next });
-    }
+    const fault = await this.settle(record, claimId, { op: 'reschedule', next, code });
+    this.emit('retrying', { ...this.ids(record), errorCode: code, nextAttemptAt: next });
+    return fault;
   }
 }
 

@@ -42,7 +42,11 @@ export interface NodeAPI {
     createNode(node: Node, def: NodeDef): void;
     registerType<N extends Node>(type: string, ctor: (this: N, def: NodeDef) => void, opts?: { credentials?: Record<string, { type: 'text' | 'password' }> }): void;
     getNode(id: string): (Node & Record<string, unknown>) | null;
+    /** Every node of the deployed flows as configured (type, wires, links…), not the running instances. */
+    eachNode?(cb: (def: NodeDef) => void): void;
   };
+  /** Runtime events; 'flows:started' fires when a (re)deploy has started every node. */
+  events?: { on(event: string, fn: (...args: unknown[]) => void): void; off?(event: string, fn: (...args: unknown[]) => void): void; removeListener(event: string, fn: (...args: unknown[]) => void): void };
   settings: Record<string, unknown>;
   httpNode: Application;
   httpAdmin: Application;

@@ -1,27 +1,27 @@
 import { createBookingService } from '../../lib/appointments/booking-service';
-import type { AppointmentStore } from '../../lib/appointments/store';
-import type { BookingEvent } from '../../lib/booking-pages/events';
+import { cancelRoutesOf } from '../../lib/booking-pages/cancel-routes';
 import { validateBookingPageConfig } from '../../lib/booking-pages/options';
 import { createBookingRouter } from '../../lib/booking-pages/router';
+import { appointmentStoreOf } from '../../lib/call/deps';
+import type { AppointmentMessage } from '../../lib/events/message';
 import { getServices } from '../../lib/services';
 import { publicBase } from '../../lib/access/public-base';
-import { createSqliteAppointmentStore } from '../../lib/store/sqlite/appointments';
 import { scheduleOf, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
 import { runningCallService } from '../../lib/call/service';
 
-/** The store is shared by every node that reads or books appointments (one set of prepared statements per db). */
-const APPOINTMENT_STORE_KEY = 'appointments.store';
-
 /**
  * Serves the booking form and its JSON API (resident mode, or KCC mode behind staff sign-in) and sends one message
- * per booking or cancellation. All logic lives in lib/booking-pages and lib/appointments; this adapts it to Node-RED.
+ * per booking or cancellation. Each change is committed together with its event (lib/events); the message carries
+ * msg.eventId and no secret: idv-session-link issues the links and carries out the effects, also when this message
+ * never reaches it. A resident node registers the path of its cancel pages; a KCC node whose residentPath no
+ * resident node serves goes red, because its bookings' cancel links would lead nowhere.
  */
 export = function register(RED: NodeAPI): void {
   function IdvBookAppointment(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const counts = { booked: 0, cancelled: 0 };
-    let unmount: (() => void) | undefined;
+    const releases: (() => void)[] = [];
     try {
       const checked = validateBookingPageConfig(def);
       if (!checked.ok) throw new Error(checked.errors.join('; '));
@@ -32,8 +32,16 @@ export = function register(RED: NodeAPI): void {
       const services = getServices(RED);
       // Embedding follows the runtime's IDV_FRAME_ANCESTORS unless this node sets its own.
       config.frameAncestors ??= services.config.frameAncestors;
-      const store = services.memo<AppointmentStore>(APPOINTMENT_STORE_KEY, () => createSqliteAppointmentStore(services.db));
-      const service = createBookingService({ store, getSchedule: () => schedule });
+      const service = createBookingService({ store: appointmentStoreOf(services), getSchedule: () => schedule });
+      const routes = cancelRoutesOf(services);
+      let residentRouteMissing = false;
+      const showStatus = () => {
+        if (residentRouteMissing) {
+          this.status({ fill: 'red', shape: 'ring', text: RED._('idv-book-appointment.status.noResidentRoute', { path: config.residentPath }) });
+        } else if (counts.booked + counts.cancelled > 0) {
+          this.status({ fill: 'green', shape: 'dot', text: RED._('idv-book-appointment.status.counts', counts) });
+        } else this.status({ fill: 'green', shape: 'dot', text: 'idv-book-appointment.status.ready' });
+      };
       const router = createBookingRouter({
         config,
         service,
@@ -44,27 +52,53 @@ export = function register(RED: NodeAPI): void {
         publicUrl: () => publicBase(services.config, settings?.publicUrl),
         branding: () => services.branding(),
         requireStaff: config.mode === 'kcc' ? services.staff.requireStaff('kcc') : undefined,
+        source: this.id,
         log: (m) => this.warn(m),
-        onEvent: (e: BookingEvent) => {
+        onEvent: (e: AppointmentMessage) => {
           counts[e.event]++;
-          this.send({ topic: e.event, event: e.event, appointment: e.appointment, resident: e.resident, ...(e.links ? { links: e.links } : {}) });
+          this.send({ ...e });
           // The assigned agent's open dashboard refreshes at once instead of at its next poll.
           runningCallService(services)?.hub.publish(e.appointment.agent, { type: 'appointments' });
-          this.status({ fill: 'green', shape: 'dot', text: RED._('idv-book-appointment.status.counts', counts) });
+          showStatus();
         },
       });
-      unmount = services.mount(router);
-      this.status({ fill: 'green', shape: 'dot', text: 'idv-book-appointment.status.ready' });
+      releases.push(services.mount(router));
+      if (config.mode === 'resident') {
+        releases.push(routes.register(this.id, config.path));
+        showStatus();
+      } else {
+        // The resident node may start after this one, or be redeployed on another path: follow the registry, and
+        // say it once in the log when a deploy ends with nobody serving the cancel pages this node's links name.
+        const check = () => {
+          residentRouteMissing = !routes.serves(config.residentPath);
+          showStatus();
+        };
+        const afterDeploy = () => {
+          check();
+          if (residentRouteMissing) {
+            const served = routes.paths();
+            this.warn(RED._('idv-book-appointment.warn.noResidentRoute', { path: config.residentPath, served: served.length ? served.join(', ') : '—' }));
+          }
+        };
+        routes.on('change', check);
+        RED.events?.on('flows:started', afterDeploy);
+        releases.push(() => {
+          routes.off('change', check);
+          RED.events?.removeListener('flows:started', afterDeploy);
+        });
+        check();
+      }
     } catch (e) {
       const problem = (e as Error).message;
       this.error(`idv-book-appointment: ${problem}`);
       this.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+    } finally {
+      this.on('close', (_removed: boolean, done: () => void) => {
+        for (const release of releases.splice(0)) release();
+        this.status({});
+        done();
+      });
     }
-    this.on('close', (_removed: boolean, done: () => void) => {
-      unmount?.();
-      this.status({});
-      done();
-    });
   }
   RED.nodes.registerType('idv-book-appointment', IdvBookAppointment);
 };

@@ -1,15 +1,24 @@
 import { acquireAccessRoutes } from '../../lib/access/routes';
-import { parseBookingMessage } from '../../lib/access/booking-message';
+import { parseBookingMessage, parseEventId } from '../../lib/access/booking-message';
+import { HandOff, type HandOffResult } from '../../lib/access/handoff';
 import { linkServiceOf } from '../../lib/access/links';
-import { notifyBooked, notifyCancelled, type NotifierDeps, type Skipped } from '../../lib/access/notifier';
+import type { NotifyContext, Skipped } from '../../lib/access/notifier';
 import { publicBase } from '../../lib/access/public-base';
 import { DASHBOARD_PLACEHOLDER, validateSessionLinkConfig, type SessionLinkConfig } from '../../lib/access/session-link-config';
+import { cancelRoutesOf } from '../../lib/booking-pages/cancel-routes';
+import { appointmentStoreOf } from '../../lib/call/deps';
+import { UserError } from '../../lib/errors';
+import { eventsOf } from '../../lib/events/runtime';
 import { mailHost, mailServiceOf } from '../../lib/mail-service';
 import type { FailedEvent, RetryingEvent, SentEvent } from '../../lib/mail/outbox';
 import { DEFAULT_TEMPLATES, PLACEHOLDERS } from '../../lib/mail/templates';
+import { startPeriodic } from '../../lib/runtime/periodic';
 import { getServices } from '../../lib/services';
 import type { InstanceSettings } from '../../lib/settings-node';
+import { faultCode } from '../../lib/store/faults';
+import { storeProbeOf } from '../../lib/store/health';
 import { settingsOf } from '../common/config-nodes';
+import { upstreamOf } from '../common/flow-graph';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/node-red';
 
 /** What output 2 carries: identifiers and codes of a mail delivery problem, never an address or content. */
@@ -29,12 +38,21 @@ const WARNINGS: Record<Skipped, string | undefined> = {
   'resident-mail-off': undefined,
   'agent-mail-off': undefined,
   'agent-address-unknown': 'idv-session-link.status.noAgentAddress',
+  'cancel-page-unserved': 'idv-session-link.status.noCancelPage',
 };
 
+/** Events handed off per sweep pass; a backlog is worked through in passes, oldest first. */
+const SWEEP_BATCH = 20;
+const SWEEP_BATCHES_PER_RUN = 25;
+
 /**
- * idv-session-link: on 'booked' issues the resident's and the agent's access links and queues the confirmation and
- * the announcement; on 'cancelled' revokes them and queues the cancellations. Output 1: the message with
- * msg.links.resident / msg.links.agent added. Output 2: mail delivery problems from the shared outbox.
+ * idv-session-link: carries out the effects of each booking and cancellation (lib/access/handoff.ts). On 'booked'
+ * it issues the resident's and the agent's access links and the resident's cancel link, and queues the confirmation
+ * and the announcement; on 'cancelled' it revokes them and queues the cancellations — each in one transaction with
+ * marking the event done. It does so when the message with msg.eventId arrives, at start for every event left
+ * unfinished, and for events whose message has not come after a grace period. Output 1: the message (with
+ * msg.links.resident/agent for a booking; msg.duplicate for an event already handled); events handed off without a
+ * message get a message of their own. Output 2: mail delivery problems from the shared outbox.
  */
 export = function register(RED: NodeAPI): void {
   // The editor shows the default texts as the starting point for overrides.
@@ -69,13 +87,29 @@ export = function register(RED: NodeAPI): void {
     const mail = mailServiceOf(services);
     const s = instance.smtp;
     mail.configure(s ? { host: s.host, port: s.port, secure: s.secure, user: s.user, pass: s.pass, rejectUnauthorized: s.rejectUnauthorized } : undefined);
-    const links = linkServiceOf(services);
     const release = acquireAccessRoutes(services);
-    const deps: NotifierDeps = {
-      links,
-      outbox: mail.outbox,
-      agentName: async (username) => (await services.staffStore.getUser(username.toLowerCase()))?.displayName,
+    const events = eventsOf(services);
+    const routes = cancelRoutesOf(services);
+    const probe = storeProbeOf(services);
+    const context = (): NotifyContext => {
+      const base = publicBase(services.config, instance.publicUrl);
+      return { base, host: mailHost(base), municipality: instance.municipality, fromAddress: instance.fromAddress, config };
     };
+    const handOff = new HandOff(
+      {
+        events: events.store,
+        appointments: appointmentStoreOf(services),
+        plan: {
+          links: linkServiceOf(services),
+          outbox: mail.outbox,
+          agentName: async (username) => (await services.staffStore.getUser(username.toLowerCase()))?.displayName,
+        },
+        cancelPath: (source, recorded) => routes.resolve(source, recorded),
+        instanceId: events.instanceId,
+        mailsQueued: () => void mail.outbox.kick(),
+      },
+      context,
+    );
 
     let warning: string | undefined;
     let retrying = false;
@@ -114,29 +148,79 @@ export = function register(RED: NodeAPI): void {
     mail.outbox.on('sent', onSent);
     refresh();
 
+    const noteSkipped = (skipped: Skipped[], agent: string) => {
+      warning = skipped.map((k) => WARNINGS[k]).find((w) => w !== undefined);
+      // The username only: the agent's address and the links stay out of logs.
+      if (skipped.includes('agent-address-unknown')) this.warn(RED._('idv-session-link.warn.noAgentAddress', { agent }));
+      if (skipped.includes('cancel-page-unserved')) this.warn(RED._('idv-session-link.warn.noCancelPage'));
+    };
+
+    /** The message output 1 sends for an event that was handed off (or found handled) without its own message. */
+    const sendResult = (r: HandOffResult) => {
+      if (r.status === 'done') {
+        noteSkipped(r.skipped, r.message.appointment.agent);
+        this.send([{ ...r.message } as NodeMessage, null]);
+      } else if (r.status === 'superseded') this.send([{ ...r.message, superseded: true } as NodeMessage, null]);
+    };
+
+    // Bookings whose message never came: all of them once at start (grace 0: nothing of this run is in flight yet),
+    // then those older than the grace, from the booking nodes wired to this node (and from nodes no longer deployed).
+    let firstSweep = true;
+    const scope = () => {
+      const defs: NodeDef[] = [];
+      RED.nodes.eachNode?.((d) => defs.push(d));
+      const { reaching, all } = upstreamOf(defs, this.id, 'idv-book-appointment');
+      return { sources: reaching, orphansOf: all, includeSourceless: true };
+    };
+    const sweep = startPeriodic({
+      name: `idv-session-link ${this.id}: unfinished bookings`,
+      everyMs: config.sweepMs,
+      backoff: { initialMs: Math.max(config.sweepMs, 1000), maxMs: Math.max(config.sweepMs, 60_000) },
+      log: { warn: (m) => this.warn(m), info: (m) => this.log(m) },
+      run: async () => {
+        await events.ready;
+        const grace = firstSweep ? 0 : config.graceMs;
+        const createdBeforeIso = new Date(Date.now() - grace).toISOString();
+        for (let i = 0; i < SWEEP_BATCHES_PER_RUN && !closed; i++) {
+          const { results, failed } = await handOff.sweep({ createdBeforeIso, ...scope() }, SWEEP_BATCH);
+          for (const r of results) sendResult(r);
+          for (const f of failed) this.warn(RED._('idv-session-link.warn.handOffFailed', { event: f.event.id, code: faultCode(f.error) }));
+          if (failed.length && failed.length === results.length + failed.length) throw failed[0].error;
+          if (results.length + failed.length < SWEEP_BATCH) break;
+        }
+        firstSweep = false;
+        refresh();
+      },
+    });
+    const wake = () => sweep.failing && sweep.kick();
+    probe.on('writable', wake);
+
     this.on('input', (msg: NodeMessage, send, done) => {
-      let event;
+      let eventId: string | undefined;
       try {
-        event = parseBookingMessage(msg);
+        eventId = parseEventId(msg);
       } catch (e) {
         done(e as Error);
         return;
       }
-      const base = publicBase(services.config, instance.publicUrl);
-      const ctx = { base, host: mailHost(base), municipality: instance.municipality, fromAddress: instance.fromAddress, config };
-      const work =
-        event.event === 'booked'
-          ? notifyBooked(deps, ctx, event).then((r) => {
-              const existing = typeof msg.links === 'object' && msg.links !== null ? (msg.links as Record<string, unknown>) : {};
-              msg.links = { ...existing, resident: r.links.resident, agent: r.links.agent };
-              return r.skipped;
-            })
-          : notifyCancelled(deps, ctx, event).then((r) => r.skipped);
+      const work = eventId
+        ? events.ready.then(() => handOff.byId(eventId as string)).then((r) => {
+            if (r.status === 'unknown') throw new UserError(400, 'unknown_event', 'msg.eventId names no event of this runtime');
+            if (r.status === 'done') {
+              noteSkipped(r.skipped, r.message.appointment.agent);
+              if (r.message.links) msg.links = { ...objectOr(msg.links), resident: r.message.links.resident, agent: r.message.links.agent };
+            } else if (r.status === 'superseded') msg.superseded = true;
+            // Handled before (a repeated message) or by another worker right now: nothing new, and the flow can tell.
+            else msg.duplicate = true;
+          })
+        : Promise.resolve().then(async () => {
+            const notice = parseBookingMessage(msg);
+            const r = await handOff.foreign(notice);
+            noteSkipped(r.skipped, notice.appointment.agent);
+            if (r.links) msg.links = { ...objectOr(msg.links), resident: r.links.resident, agent: r.links.agent };
+          });
       work.then(
-        (skipped) => {
-          warning = skipped.map((k) => WARNINGS[k]).find((w) => w !== undefined);
-          // The username only: the agent's address and the links stay out of logs.
-          if (skipped.includes('agent-address-unknown')) this.warn(RED._('idv-session-link.warn.noAgentAddress', { agent: event.appointment.agent }));
+        () => {
           send([msg, null]);
           refresh();
           done();
@@ -150,14 +234,21 @@ export = function register(RED: NodeAPI): void {
 
     this.on('close', (_removed, done) => {
       closed = true;
+      probe.off('writable', wake);
       mail.outbox.off('retrying', onRetrying);
       mail.outbox.off('failed', onFailed);
       mail.outbox.off('sent', onSent);
       release();
       this.status({});
-      done();
+      // A hand-off in progress finishes (it is one transaction); the next start or another node picks up the rest.
+      void sweep.stop().then(() => done(), () => done());
     });
   }
 
   RED.nodes.registerType('idv-session-link', IdvSessionLink);
 };
+
+/** The object a message property holds, or an empty one (a flow may have put anything there). */
+function objectOr(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

@@ -6,6 +6,7 @@ import { currentServices } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
 import { ZONE } from '../../lib/time';
 import { helper, startServices, stopServices } from '../support/node-red';
+import { issueCancelToken } from '../unit/appointments/support';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settingsNode = require('../../nodes/idv-settings/idv-settings');
@@ -15,6 +16,8 @@ const scheduleNode = require('../../nodes/idv-schedule/idv-schedule');
 const bookNode = require('../../nodes/idv-book-appointment/idv-book-appointment');
 
 interface Msg {
+  topic: string;
+  eventId: string;
   event: string;
   appointment: { id: string; start: string; topic: string; agent: string; channel: string; bookedBy: string | null; cancelledBy?: string | null };
   resident: Record<string, string>;
@@ -120,7 +123,7 @@ describe('idv-book-appointment node', function () {
       await supertest(app()).get('/afspraak/slots?from[]=x').expect(400);
     });
 
-    it('books (201), sends one message with the cancel link and answers a repeat with the same booking', async () => {
+    it('books (201) with its event, sends one message with the event id and no secret, and answers a repeat with the same booking', async () => {
       const input = resident({ start: at(3, '10:00'), topic: topics[1], phone: '06 12345678', remarks: 'Graag in het Engels' });
       const res = await json('/afspraak?lang=en', input).expect(201);
       assert.deepEqual(Object.keys(res.body).sort(), ['end', 'id', 'start']);
@@ -135,9 +138,14 @@ describe('idv-book-appointment node', function () {
       assert.equal(m.appointment.bookedBy, null);
       assert.ok(['agent1', 'agent2'].includes(m.appointment.agent));
       assert.deepEqual(m.resident, { name: input.name, email: input.email, phone: '06 12345678', remarks: 'Graag in het Engels', lang: 'en' });
-      assert.match(m.links?.cancel ?? '', new RegExp(`^${PUBLIC_URL}/afspraak/annuleren/[A-Za-z0-9_-]{43}$`));
+      assert.match(m.eventId, /^[A-Za-z0-9_-]{22}$/);
+      assert.equal(m.topic, 'booked');
+      assert.equal(m.links, undefined, 'no link travels in the message: the hand-off issues them');
+      assert.ok(!JSON.stringify(m).includes('/annuleren/'));
+      const ev = currentServices()?.db.prepare('SELECT appointment_id, kind, source, facts, state FROM appointment_events WHERE id = ?').get(m.eventId);
+      assert.deepEqual(ev, { appointment_id: res.body.id, kind: 'booked', source: 'b1', facts: '{"lang":"en","cancelPath":"/afspraak"}', state: 'pending' });
       // Plain JSON only: it survives a round trip unchanged.
-      assert.deepEqual(JSON.parse(JSON.stringify({ a: m.appointment, r: m.resident, l: m.links })), { a: m.appointment, r: m.resident, l: m.links });
+      assert.deepEqual(JSON.parse(JSON.stringify(m)), { ...m, _msgid: (m as unknown as { _msgid: string })._msgid });
 
       const again = await json('/afspraak', input).expect(200);
       assert.equal(again.body.id, res.body.id);
@@ -351,8 +359,8 @@ describe('idv-book-appointment node', function () {
       const location = res.headers.location as string;
       assert.match(location, /^\/afspraak\/bevestiging\?ref=[A-Za-z0-9_.-]+$/);
       await new Promise((r) => setTimeout(r, 20));
-      const token = (msgs[0].links?.cancel as string).split('/').pop() as string;
-      assert.ok(!location.includes(token), 'the cancel token is not in the redirect');
+      assert.equal(msgs[0].links, undefined, 'no secret in the message');
+      assert.ok(!location.includes(msgs[0].eventId), 'the event id is not in the redirect');
       const confirmation = await agent.get(location).expect(200);
       assert.match(confirmation.text, /Uw afspraak is gemaakt/);
       assert.match(confirmation.text, /om 13:30/);
@@ -413,11 +421,12 @@ describe('idv-book-appointment node', function () {
   });
 
   describe('cancelling', () => {
+    /** Books, then does what the hand-off does for the cancel link (lib/access/handoff.ts): the token it mails. */
     async function booked(d: number, clock: string) {
       msgs.length = 0;
-      await json('/afspraak', resident({ start: at(d, clock) })).expect(201);
-      await new Promise((r) => setTimeout(r, 20));
-      return new URL(msgs[0].links?.cancel as string).pathname;
+      const res = await json('/afspraak', resident({ start: at(d, clock) })).expect(201);
+      const db = currentServices()!.db;
+      return `/afspraak/annuleren/${await issueCancelToken(db, res.body.id)}`;
     }
 
     it('GET shows the appointment and changes nothing; POST with CSRF cancels once and frees the slot', async () => {
@@ -440,6 +449,8 @@ describe('idv-book-appointment node', function () {
       assert.equal(msgs[0].event, 'cancelled');
       assert.equal(msgs[0].appointment.cancelledBy, null);
       assert.equal(msgs[0].links, undefined);
+      const ev = currentServices()?.db.prepare('SELECT kind, source, state FROM appointment_events WHERE id = ?').get(msgs[0].eventId);
+      assert.deepEqual(ev, { kind: 'cancelled', source: 'b1', state: 'pending' });
       await agent.post(path).type('form').send({ _csrf: csrfFrom(page.text) }).expect(404);
       await agent.get(path).expect(404);
     });
@@ -472,7 +483,7 @@ describe('idv-book-appointment node', function () {
       assert.equal(msgs.length, 0);
     });
 
-    it('books by phone for a caller, records the employee, and the cancel link points at the resident path', async () => {
+    it('books by phone for a caller, records the employee, and records the resident path for the cancel link', async () => {
       const kcc = await signedIn('kcc1');
       const page = await kcc.get(`/kcc/afspraak?day=${day(16)}`).expect(200);
       assert.match(page.text, /Gegevens van de inwoner/);
@@ -483,7 +494,11 @@ describe('idv-book-appointment node', function () {
       await new Promise((r) => setTimeout(r, 20));
       assert.equal(msgs[0].appointment.channel, 'phone');
       assert.equal(msgs[0].appointment.bookedBy, 'kcc1');
-      assert.match(msgs[0].links?.cancel ?? '', new RegExp(`^${PUBLIC_URL}/afspraak/annuleren/`));
+      assert.equal(msgs[0].links, undefined);
+      const ev = currentServices()?.db.prepare('SELECT source, facts FROM appointment_events WHERE id = ?').get(msgs[0].eventId);
+      assert.deepEqual(ev, { source: 'b4', facts: '{"lang":"nl","cancelPath":"/afspraak"}' });
+      const status = (helper.getNode('b4') as unknown as { status: { lastCall: { args: [{ fill: string }] } } }).status.lastCall.args[0];
+      assert.equal(status.fill, 'green', 'the resident node serves /afspraak');
       const confirmation = await kcc.get(res.headers.location).expect(200);
       assert.match(confirmation.text, /Beller/, 'staff see whom they booked for');
     });

@@ -12,6 +12,8 @@ declare module 'node-red-node-test-helper' {
     init(runtimePath: string, settings?: Record<string, unknown>): void;
     load(nodes: unknown | unknown[], flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
     unload(): Promise<void>;
+    /** A redeploy of the loaded flows ("full", "flows" or "nodes": only changed nodes restart). */
+    setFlows(flow: unknown[], type?: 'full' | 'flows' | 'nodes', credentials?: Record<string, unknown>): Promise<void>;
     getNode(id: string): TestNode;
     startServer(): Promise<void>;
     stopServer(): Promise<void>;

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 
 /**
  * A real SMTP server on loopback for tests, with failure modes:
@@ -10,6 +10,9 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
  * - temp-fail: RCPT TO answered with 451
  * - silent: accepts TCP connections and never says a word (greeting timeout)
  * The mode can change while running; stop() and start() reuse the same port ("server away, then back").
+ * `hold` (any mode): the server reads each message but answers its DATA only on releaseHeld(); a message whose
+ * client disconnected meanwhile is dropped, as a real server drops a transaction that never completed. So a test can
+ * stop a sender while a mail is in flight and not yet accepted.
  */
 export type SmtpMode = 'accept' | 'refuse-auth' | 'reject-recipient' | 'temp-fail' | 'silent';
 
@@ -38,6 +41,10 @@ export class TestSmtpServer {
   dataCommands = 0;
   connections = 0;
   port = 0;
+  /** While true, DATA is not answered until releaseHeld(). */
+  hold = false;
+  private readonly held: { sessionId: string; finish: () => void }[] = [];
+  private readonly closedSessions = new Set<string>();
   private smtp: SMTPServer | undefined;
   private silent: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -59,12 +66,16 @@ export class TestSmtpServer {
     return this;
   }
 
-  /** Changes the mode; switching to or from 'silent' restarts the listener on the same port. */
+  /**
+   * Changes the mode; switching to or from 'silent' restarts the listener on the same port. Open connections are
+   * dropped, as a reconfigured server does, so a client's pooled connection cannot carry on under the old rules.
+   */
   async setMode(mode: SmtpMode): Promise<void> {
     const restart = (mode === 'silent') !== (this.mode === 'silent') && this.listening;
     if (restart) await this.stop();
     this.mode = mode;
     if (restart) await this.start();
+    else for (const s of this.sockets) s.destroy();
   }
 
   get listening(): boolean {
@@ -84,6 +95,21 @@ export class TestSmtpServer {
       };
       check();
     });
+  }
+
+  /** Messages read but not yet answered (hold). */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** True when the client of every held message has disconnected (so releasing them accepts none). */
+  heldSessionsClosed(): boolean {
+    return this.held.every((h) => this.closedSessions.has(h.sessionId));
+  }
+
+  /** Answers the held messages; those whose client is gone are dropped, never counted as received. */
+  releaseHeld(): void {
+    for (const h of this.held.splice(0)) h.finish();
   }
 
   async stop(): Promise<void> {
@@ -133,6 +159,9 @@ export class TestSmtpServer {
       logger: false,
       closeTimeout: 100,
       onConnect: (session, callback) => callback(),
+      onClose: (session) => {
+        this.closedSessions.add(session.id);
+      },
       onAuth: (a, _session, callback) => {
         if (this.mode === 'refuse-auth' || !auth || a.username !== auth.user || a.password !== auth.pass) {
           callback(Object.assign(new Error('Authentication failed'), { responseCode: 535 }));
@@ -153,21 +182,17 @@ export class TestSmtpServer {
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
           const raw = Buffer.concat(chunks);
-          simpleParser(raw)
-            .then((parsed) => {
-              this.received.push({
-                envelope: {
-                  from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-                  to: session.envelope.rcptTo.map((r) => r.address),
-                },
-                raw,
-                parsed,
-                ...(typeof session.user === 'string' ? { user: session.user } : {}),
-              });
-              callback();
-              for (const w of this.waiters.splice(0)) w();
-            })
-            .catch((e: Error) => callback(e));
+          if (this.hold) {
+            this.held.push({
+              sessionId: session.id,
+              finish: () => {
+                if (this.closedSessions.has(session.id)) return;
+                this.accept(raw, session, callback);
+              },
+            });
+            return;
+          }
+          this.accept(raw, session, callback);
         });
       },
     };
@@ -176,6 +201,21 @@ export class TestSmtpServer {
     smtp.server.on('connection', (socket: Socket) => this.track(socket));
     this.smtp = smtp;
     await this.listen(smtp.server);
+  }
+
+  private accept(raw: Buffer, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+    // The envelope is copied now: smtp-server resets the session for the next transaction on the connection.
+    const envelope = {
+      from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+      to: session.envelope.rcptTo.map((r) => r.address),
+    };
+    simpleParser(raw)
+      .then((parsed) => {
+        this.received.push({ envelope, raw, parsed, ...(typeof session.user === 'string' ? { user: session.user } : {}) });
+        callback();
+        for (const w of this.waiters.splice(0)) w();
+      })
+      .catch((e: Error) => callback(e));
   }
 }
 

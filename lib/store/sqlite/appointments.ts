@@ -6,11 +6,14 @@ import type { Held } from '../../appointments/slots';
 import type {
   Appointment,
   AppointmentStore,
+  CancelResult,
   Channel,
   ClaimRequest,
   CreateResult,
   NewAppointment,
 } from '../../appointments/store';
+import type { NewEvent } from '../../events/types';
+import { sqliteEventWrites } from './events';
 
 type Db = BetterSqlite3.Database;
 
@@ -79,6 +82,7 @@ const COLUMNS = `id, start_utc, end_utc, topic, agent, channel, booked_by, resid
 
 /** AppointmentStore on better-sqlite3. The database must have migration 002 applied (lib/store/db.ts does that). */
 export function createSqliteAppointmentStore(db: Db): AppointmentStore {
+  const events = sqliteEventWrites(db);
   const stmt = {
     byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE id = ?`),
     byTokenHash: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE cancel_token_hash = ?`),
@@ -111,6 +115,9 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       `UPDATE appointments SET status = 'cancelled', cancelled_at = ?, cancelled_by = ? WHERE id = ? AND status = 'booked'`,
     ),
     unclaim: db.prepare<[string]>(`DELETE FROM slot_claims WHERE appointment_id = ?`),
+    bookedFacts: db.prepare<[string], { facts: string }>(
+      `SELECT facts FROM appointment_events WHERE appointment_id = ? AND kind = 'booked' ORDER BY created_at DESC LIMIT 1`,
+    ),
   };
 
   /** One agent's attempt, run as a savepoint inside the claim transaction so a failed attempt leaves nothing behind. */
@@ -142,32 +149,44 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     return stmt.byId.get(id) as Row;
   });
 
-  const claimTx = db.transaction((a: NewAppointment, claim: ClaimRequest): CreateResult => {
+  const claimTx = db.transaction((a: NewAppointment, claim: ClaimRequest, event: NewEvent): CreateResult => {
     const existing = stmt.byIdempotency.get(a.idempotencyKey, claim.idempotentSinceUtc);
-    if (existing) return { appointment: toAppointment(existing), duplicate: true };
+    if (existing) return { appointment: toAppointment(existing), duplicate: true, eventId: null };
     // Fewest appointments that day first; ties keep the caller's (schedule) order.
     const ranked = claim.candidates
       .map((agent, i) => ({ agent, i, n: (stmt.countOnDay.get(agent, claim.dayStartUtc, claim.dayEndUtc) as { n: number }).n }))
       .sort((x, y) => x.n - y.n || x.i - y.i);
     for (const { agent } of ranked) {
+      let row: Row;
       try {
-        return { appointment: toAppointment(attempt(a, agent, claim.bufferMinutes * 60_000)), duplicate: false };
+        row = attempt(a, agent, claim.bufferMinutes * 60_000);
       } catch (e) {
         if (e instanceof BufferClash || isClaimConflict(e)) continue;
         throw e;
       }
+      // Same transaction as the claim: a committed booking always has its event (../shared/DESIGN.md).
+      const eventId = events.record(row.id, 'booked', event, a.createdAt);
+      return { appointment: toAppointment(row), duplicate: false, eventId };
     }
     throw new UserError(409, 'slot_taken', messageFor('slot_taken', 'nl'));
   });
 
-  const cancelTx = db.transaction((id: string, by: string | null, at: string): Appointment | null => {
+  const cancelTx = db.transaction((id: string, by: string | null, at: string, event: NewEvent): CancelResult | null => {
     if (stmt.cancel.run(at, by, id).changes !== 1) return null;
     stmt.unclaim.run(id);
-    return toAppointment(stmt.byId.get(id) as Row);
+    // The resident's mails keep the language they booked in, also when an employee cancels.
+    let lang = event.facts?.lang;
+    if (!lang) {
+      const booked = stmt.bookedFacts.get(id);
+      const recorded = booked ? (JSON.parse(booked.facts) as { lang?: unknown }).lang : undefined;
+      lang = recorded === 'en' ? 'en' : 'nl';
+    }
+    const eventId = events.record(id, 'cancelled', { ...event, facts: { ...event.facts, lang } }, at);
+    return { appointment: toAppointment(stmt.byId.get(id) as Row), eventId, lang };
   });
 
   return {
-    async create(a, claim) {
+    async create(a, claim, event = {}) {
       utc(a.startUtc, 'startUtc');
       utc(a.endUtc, 'endUtc');
       utc(a.createdAt, 'createdAt');
@@ -177,7 +196,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       if (!Number.isInteger(claim.bufferMinutes) || claim.bufferMinutes < 0) throw new Error('bad bufferMinutes');
       // IMMEDIATE takes the write lock before the first read, so the idempotency and buffer checks see every commit
       // from other connections and processes.
-      return claimTx.immediate(a, claim);
+      return claimTx.immediate(a, claim, event);
     },
     async get(id) {
       const r = stmt.byId.get(id);
@@ -189,8 +208,8 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     async countForAgentOnDay(agent, dayStartUtc, dayEndUtc) {
       return (stmt.countOnDay.get(agent, utc(dayStartUtc, 'dayStartUtc'), utc(dayEndUtc, 'dayEndUtc')) as { n: number }).n;
     },
-    async cancel(id, cancelledBy, atUtc) {
-      return cancelTx.immediate(id, cancelledBy, utc(atUtc, 'atUtc'));
+    async cancel(id, cancelledBy, atUtc, event = {}) {
+      return cancelTx.immediate(id, cancelledBy, utc(atUtc, 'atUtc'), event);
     },
     async heldInRange(fromUtc, toUtc): Promise<Held[]> {
       utc(fromUtc, 'fromUtc');

@@ -45,18 +45,38 @@ function toSession(row: SessionRow | undefined): StoredCallSession | undefined {
   };
 }
 
-/** SQLite implementation of LinkStore on tables from migration 003. */
-export function createSqliteLinkStore(db: Database): LinkStore {
+/** The synchronous writes of links, for use inside a larger transaction (lib/store/sqlite/events.ts). */
+export interface SqliteLinkWrites {
+  /** Stores the link, replacing the appointment's link of the same role. Call inside a transaction. */
+  replaceLink(link: StoredLink): void;
+  /** Removes the appointment's links and call sessions; returns the number of rows removed. */
+  revokeAppointment(appointmentId: string): number;
+}
+
+export function sqliteLinkWrites(db: Database): SqliteLinkWrites {
   const deleteLinkFor = db.prepare('DELETE FROM access_links WHERE appointment_id = ? AND role = ?');
   const insertLink = db.prepare(
     `INSERT INTO access_links (token_hash, appointment_id, role, agent_username, valid_from, valid_until, created_at)
      VALUES (@tokenHash, @appointmentId, @role, @agentUsername, @validFrom, @validUntil, @createdAt)`,
   );
+  const deleteLinks = db.prepare('DELETE FROM access_links WHERE appointment_id = ?');
+  const deleteSessions = db.prepare('DELETE FROM call_sessions WHERE appointment_id = ?');
+  return {
+    replaceLink(link) {
+      deleteLinkFor.run(link.appointmentId, link.role);
+      insertLink.run({ ...link, agentUsername: link.agentUsername ?? null });
+    },
+    revokeAppointment(appointmentId) {
+      return deleteLinks.run(appointmentId).changes + deleteSessions.run(appointmentId).changes;
+    },
+  };
+}
+
+/** SQLite implementation of LinkStore on tables from migration 003. */
+export function createSqliteLinkStore(db: Database): LinkStore {
+  const writes = sqliteLinkWrites(db);
   // Delete then insert in one transaction: there is never a moment with two live links or none half-written.
-  const replace = db.transaction((link: StoredLink) => {
-    deleteLinkFor.run(link.appointmentId, link.role);
-    insertLink.run({ ...link, agentUsername: link.agentUsername ?? null });
-  });
+  const replace = db.transaction((link: StoredLink) => writes.replaceLink(link));
   const byHash = db.prepare('SELECT * FROM access_links WHERE token_hash = ?');
   const byAppointmentRole = db.prepare('SELECT * FROM access_links WHERE appointment_id = ? AND role = ?');
   const deleteLinks = db.prepare('DELETE FROM access_links WHERE appointment_id = ?');

@@ -50,14 +50,55 @@ function toRecord(row: Row): OutboxRecord {
   };
 }
 
-/** SQLite implementation of OutboxStore on the mail_outbox table from migration 003. */
-export function createSqliteOutboxStore(db: Database): OutboxStore {
+/** The synchronous writes of the outbox, for use inside a larger transaction (lib/store/sqlite/events.ts). */
+export interface SqliteOutboxWrites {
+  insert(record: NewOutboxRecord): void;
+  /** Deletes not-yet-sent mails of an appointment (optionally of some kinds); returns how many. */
+  discard(appointmentId: string, kinds?: readonly string[]): number;
+}
+
+export function sqliteOutboxWrites(db: Database): SqliteOutboxWrites {
   const insert = db.prepare(
     `INSERT INTO mail_outbox (id, kind, appointment_id, message_id, from_name, from_address, to_address, to_name, subject,
        text_body, html_body, ics_method, ics_content, status, attempts, max_attempts, next_attempt_at, created_at, updated_at)
      VALUES (@id, @kind, @appointmentId, @messageId, @fromName, @fromAddress, @toAddress, @toName, @subject,
        @text, @html, @icsMethod, @icsContent, 'pending', 0, @maxAttempts, @nextAttemptAt, @createdAt, @createdAt)`,
   );
+  const discardAll = db.prepare(`DELETE FROM mail_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed')`);
+  return {
+    insert(r) {
+      insert.run({
+        id: r.id,
+        kind: r.kind,
+        appointmentId: r.appointmentId ?? null,
+        messageId: r.messageId,
+        fromName: r.fromName ?? null,
+        fromAddress: r.fromAddress,
+        toAddress: r.toAddress,
+        toName: r.toName ?? null,
+        subject: r.subject,
+        text: r.text,
+        html: r.html ?? null,
+        icsMethod: r.ics?.method ?? null,
+        icsContent: r.ics?.content ?? null,
+        maxAttempts: r.maxAttempts,
+        nextAttemptAt: r.nextAttemptAt,
+        createdAt: r.createdAt,
+      });
+    },
+    discard(appointmentId, kinds) {
+      if (!kinds || kinds.length === 0) return discardAll.run(appointmentId).changes;
+      const placeholders = kinds.map(() => '?').join(', ');
+      return db
+        .prepare(`DELETE FROM mail_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed') AND kind IN (${placeholders})`)
+        .run(appointmentId, ...kinds).changes;
+    },
+  };
+}
+
+/** SQLite implementation of OutboxStore on the mail_outbox table from migration 003. */
+export function createSqliteOutboxStore(db: Database): OutboxStore {
+  const writes = sqliteOutboxWrites(db);
   const exhaust = db.prepare(
     `UPDATE mail_outbox SET status = 'failed', last_error = 'EINTERRUPTED', claim_id = NULL, lease_until = NULL, updated_at = @now
      WHERE status = 'sending' AND lease_until <= @now AND attempts >= max_attempts
@@ -69,16 +110,21 @@ export function createSqliteOutboxStore(db: Database): OutboxStore {
      ORDER BY next_attempt_at, created_at LIMIT @limit`,
   );
   const claimOne = db.prepare(
-    `UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1, claim_id = @claimId, lease_until = @leaseUntil,
-       updated_at = @now
+    `UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1, claim_id = @claimId, claim_instance = @instance,
+       lease_until = @leaseUntil, updated_at = @now
      WHERE id = @id RETURNING *`,
   );
-  const claim = db.transaction((now: string, leaseUntil: string, claimId: string, limit: number): ClaimResult => {
+  const claim = db.transaction((now: string, leaseUntil: string, claimId: string, limit: number, instance: string | null): ClaimResult => {
     const exhausted = (exhaust.all({ now }) as Row[]).map(toRecord);
     const ids = selectDue.all({ now, limit }) as { id: string }[];
-    const claimed = ids.map(({ id }) => toRecord(claimOne.get({ id, claimId, leaseUntil, now }) as Row));
+    const claimed = ids.map(({ id }) => toRecord(claimOne.get({ id, claimId, leaseUntil, now, instance }) as Row));
     return { claimed, exhausted };
   });
+  // The lease ends now, so the next claim takes the mail at once; attempts stay counted (the send may have started).
+  const reclaim = db.prepare(
+    `UPDATE mail_outbox SET lease_until = @now, updated_at = @now
+     WHERE status = 'sending' AND claim_instance = @instance AND lease_until > @now`,
+  );
   const complete = db.prepare(`DELETE FROM mail_outbox WHERE id = ? AND claim_id = ? AND status = 'sending'`);
   const reschedule = db.prepare(
     `UPDATE mail_outbox SET status = 'pending', next_attempt_at = @next, last_error = @error, claim_id = NULL,
@@ -104,33 +150,18 @@ export function createSqliteOutboxStore(db: Database): OutboxStore {
     `UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, updated_at = @now
      WHERE id = @id AND status = 'failed'`,
   );
-  const discardAll = db.prepare(`DELETE FROM mail_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed')`);
   const counts = db.prepare(`SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status`);
   const get = db.prepare('SELECT * FROM mail_outbox WHERE id = ?');
 
   return {
     async insert(r: NewOutboxRecord) {
-      insert.run({
-        id: r.id,
-        kind: r.kind,
-        appointmentId: r.appointmentId ?? null,
-        messageId: r.messageId,
-        fromName: r.fromName ?? null,
-        fromAddress: r.fromAddress,
-        toAddress: r.toAddress,
-        toName: r.toName ?? null,
-        subject: r.subject,
-        text: r.text,
-        html: r.html ?? null,
-        icsMethod: r.ics?.method ?? null,
-        icsContent: r.ics?.content ?? null,
-        maxAttempts: r.maxAttempts,
-        nextAttemptAt: r.nextAttemptAt,
-        createdAt: r.createdAt,
-      });
+      writes.insert(r);
     },
-    async claimDue(now, leaseUntil, claimId, limit) {
-      return claim(now, leaseUntil, claimId, limit);
+    async claimDue(now, leaseUntil, claimId, limit, instance) {
+      return claim(now, leaseUntil, claimId, limit, instance ?? null);
+    },
+    async reclaimInstance(instance, now) {
+      return reclaim.run({ instance, now }).changes;
     },
     async complete(id, claimId) {
       return complete.run(id, claimId).changes === 1;
@@ -155,11 +186,7 @@ export function createSqliteOutboxStore(db: Database): OutboxStore {
       return requeue.run({ id, now }).changes === 1;
     },
     async discard(appointmentId, kinds) {
-      if (!kinds || kinds.length === 0) return discardAll.run(appointmentId).changes;
-      const placeholders = kinds.map(() => '?').join(', ');
-      return db
-        .prepare(`DELETE FROM mail_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed') AND kind IN (${placeholders})`)
-        .run(appointmentId, ...kinds).changes;
+      return writes.discard(appointmentId, kinds);
     },
     async counts() {
       const result = { pending: 0, sending: 0, failed: 0 };

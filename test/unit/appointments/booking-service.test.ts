@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { parseBookingInput, type BookingInput } from '../../../lib/appointments/booking-input';
 import { parseSlotsQuery } from '../../../lib/appointments/booking-service';
 import { hashToken } from '../../../lib/security/tokens';
-import { fixedClock, serviceOn, tempDatabase, testSchedule, userErrorOf } from './support';
+import { fixedClock, issueCancelToken, serviceOn, tempDatabase, testSchedule, userErrorOf } from './support';
 
 // Monday 30 November 2026, 09:00 Amsterdam.
 const NOW = '2026-11-30T08:00:00.000Z';
@@ -18,12 +18,22 @@ describe('appointments/booking-service (SQLite on disk)', () => {
   });
   afterEach(() => t.cleanup());
 
-  it('books a slot, stores only the cancel token hash, and shows the slot as taken', async () => {
+  it('books a slot with its event, stores only a cancel token hash, and shows the slot as taken', async () => {
     const clock = fixedClock(NOW);
     const { service } = serviceOn(t.db, testSchedule(), clock.now);
-    const r = await service.book(input('2026-12-01T10:00:00+01:00'), { channel: 'website' });
+    const r = await service.book(input('2026-12-01T10:00:00+01:00'), { channel: 'website', event: { source: 'node-1', facts: { lang: 'en', cancelPath: '/afspraak' } } });
     assert.equal(r.duplicate, false);
-    assert.ok(r.cancelToken && r.cancelToken.length === 43);
+    assert.match(r.eventId ?? '', /^[A-Za-z0-9_-]{22}$/);
+    const ev = t.db.prepare('SELECT * FROM appointment_events').get() as Record<string, unknown>;
+    assert.equal(ev.id, r.eventId);
+    assert.equal(ev.appointment_id, r.appointment.id);
+    assert.equal(ev.kind, 'booked');
+    assert.equal(ev.source, 'node-1');
+    assert.equal(ev.state, 'pending');
+    assert.deepEqual(JSON.parse(ev.facts as string), { lang: 'en', cancelPath: '/afspraak' });
+    const before = (t.db.prepare('SELECT cancel_token_hash FROM appointments').get() as { cancel_token_hash: string }).cancel_token_hash;
+    assert.match(before, /^[0-9a-f]{64}$/, 'a hash of a token nobody holds');
+    const token = await issueCancelToken(t.db, r.appointment.id);
     assert.equal(r.appointment.startUtc, '2026-12-01T09:00:00.000Z');
     assert.equal(r.appointment.endUtc, '2026-12-01T09:30:00.000Z');
     assert.equal(r.appointment.agent, 'agent1');
@@ -31,8 +41,8 @@ describe('appointments/booking-service (SQLite on disk)', () => {
     assert.equal(r.appointment.bookedBy, null);
     assert.equal(r.appointment.topic, 'paspoort');
     const row = t.db.prepare('SELECT * FROM appointments').get() as Record<string, unknown>;
-    assert.equal(row.cancel_token_hash, hashToken(r.cancelToken));
-    assert.ok(!JSON.stringify(row).includes(r.cancelToken), 'token itself not stored');
+    assert.equal(row.cancel_token_hash, hashToken(token));
+    assert.ok(!JSON.stringify(row).includes(token), 'token itself not stored');
     const slots = await service.slots('2026-12-01', '2026-12-01');
     const slot = slots.find((s) => s.start === '2026-12-01T10:00:00.000+01:00');
     assert.equal(slot?.available, 1);
@@ -86,7 +96,8 @@ describe('appointments/booking-service (SQLite on disk)', () => {
     const again = await service.book(input('2026-12-01T10:00:00+01:00', 'JAN@Example.nl'), { channel: 'website' });
     assert.equal(again.appointment.id, first.appointment.id);
     assert.equal(again.duplicate, true);
-    assert.equal(again.cancelToken, null);
+    assert.equal(again.eventId, null, 'no second event');
+    assert.equal((t.db.prepare('SELECT count(*) AS n FROM appointment_events').get() as { n: number }).n, 1);
     const other = await service.book(input('2026-12-01T10:00:00+01:00', 'jan@example.nl', { topic: 'rijbewijs' }), { channel: 'website' });
     assert.notEqual(other.appointment.id, first.appointment.id, 'another topic is another appointment');
   });
@@ -96,7 +107,7 @@ describe('appointments/booking-service (SQLite on disk)', () => {
     const results = await Promise.all([1, 2, 3].map(() => service.book(input('2026-12-01T10:00:00+01:00'), { channel: 'website' })));
     assert.equal(new Set(results.map((r) => r.appointment.id)).size, 1);
     assert.equal(results.filter((r) => !r.duplicate).length, 1);
-    assert.equal(results.filter((r) => r.cancelToken !== null).length, 1);
+    assert.equal(results.filter((r) => r.eventId !== null).length, 1, 'one event for one booking');
   });
 
   it('books anew after the idempotency window', async () => {
@@ -113,14 +124,17 @@ describe('appointments/booking-service (SQLite on disk)', () => {
     const clock = fixedClock(NOW);
     const { service } = serviceOn(t.db, testSchedule({ agents: [{ username: 'solo', displayName: 'Solo' }] }), clock.now);
     const start = '2026-12-01T10:00:00+01:00';
-    const booked = await service.book(input(start, 'a@example.nl'), { channel: 'website' });
-    const token = booked.cancelToken as string;
+    const booked = await service.book(input(start, 'a@example.nl'), { channel: 'website', event: { facts: { lang: 'en' } } });
+    const token = await issueCancelToken(t.db, booked.appointment.id);
     assert.equal((await service.slots('2026-12-01', '2026-12-01')).some((s) => s.start.startsWith('2026-12-01T10:00')), false);
     assert.equal((await service.appointmentForCancelToken(token)).id, booked.appointment.id);
-    const cancelled = await service.cancelByToken(token);
+    const { appointment: cancelled, eventId, lang } = await service.cancelByToken(token, { source: 'node-1' });
     assert.equal(cancelled.status, 'cancelled');
     assert.equal(cancelled.cancelledBy, null);
     assert.equal(cancelled.cancelledAt, NOW);
+    assert.equal(lang, 'en', 'the booking language, as no other was given');
+    const ev = t.db.prepare('SELECT kind, source, facts, state FROM appointment_events WHERE id = ?').get(eventId) as Record<string, string>;
+    assert.deepEqual(ev, { kind: 'cancelled', source: 'node-1', facts: '{"lang":"en"}', state: 'pending' });
     assert.equal((t.db.prepare('SELECT count(*) AS n FROM slot_claims').get() as { n: number }).n, 0, 'claim released');
     assert.equal((await service.slots('2026-12-01', '2026-12-01')).some((s) => s.start.startsWith('2026-12-01T10:00')), true);
 
@@ -136,7 +150,7 @@ describe('appointments/booking-service (SQLite on disk)', () => {
     const rebooked = await service.book(input(start, 'b@example.nl'), { channel: 'website' });
     assert.equal(rebooked.appointment.agent, 'solo');
     clock.set('2026-12-01T09:00:00.000Z'); // the appointment's start
-    const late = await userErrorOf(() => service.cancelByToken(rebooked.cancelToken));
+    const late = await userErrorOf(async () => service.cancelByToken(await issueCancelToken(t.db, rebooked.appointment.id)));
     assert.equal(late.code, 'link_invalid');
     assert.equal((await service.get(rebooked.appointment.id))?.status, 'booked');
   });
@@ -145,13 +159,14 @@ describe('appointments/booking-service (SQLite on disk)', () => {
     const clock = fixedClock(NOW);
     const { service } = serviceOn(t.db, testSchedule(), clock.now);
     const booked = await service.book(input('2026-12-01T10:00:00+01:00'), { channel: 'website' });
-    const c = await service.cancelByStaff(booked.appointment.id, 'kcc1');
+    const token = await issueCancelToken(t.db, booked.appointment.id);
+    const { appointment: c } = await service.cancelByStaff(booked.appointment.id, 'kcc1');
     assert.equal(c.cancelledBy, 'kcc1');
     assert.equal((await userErrorOf(() => service.cancelByStaff(booked.appointment.id, 'kcc1'))).code, 'already_cancelled');
     assert.equal((await userErrorOf(() => service.cancelByStaff('A'.repeat(22), 'kcc1'))).status, 404);
     assert.equal((await userErrorOf(() => service.cancelByStaff("' OR 1=1 --", 'kcc1'))).status, 404);
     assert.equal(await service.get("' OR 1=1 --"), null);
-    assert.equal((await userErrorOf(() => service.cancelByToken(booked.cancelToken))).code, 'link_invalid');
+    assert.equal((await userErrorOf(() => service.cancelByToken(token))).code, 'link_invalid');
     const other = await service.book(input('2026-12-01T11:00:00+01:00'), { channel: 'website' });
     clock.set('2026-12-01T10:30:00.000Z');
     assert.equal((await userErrorOf(() => service.cancelByStaff(other.appointment.id, 'kcc1'))).code, 'appointment_over');

@@ -52,7 +52,9 @@ describe('store/sqlite/appointments', () => {
     assert.deepEqual(await held('2026-12-01T09:29:00.000Z', '2026-12-01T23:00:00.000Z'), ['x@09:00']);
 
     const c = await store.cancel(a.id, 'kcc1', '2026-11-30T09:00:00.000Z');
-    assert.equal(c?.status, 'cancelled');
+    assert.equal(c?.appointment.status, 'cancelled');
+    const kinds = t.db.prepare('SELECT kind FROM appointment_events WHERE appointment_id = ? ORDER BY created_at').all(a.id);
+    assert.deepEqual(kinds, [{ kind: 'booked' }, { kind: 'cancelled' }], 'each change wrote its event in its transaction');
     assert.equal(await store.cancel(a.id, 'kcc1', '2026-11-30T09:00:00.000Z'), null, 'second cancel does nothing');
     assert.equal(await store.countForAgentOnDay('x', DAY.dayStartUtc, DAY.dayEndUtc), 1);
     assert.deepEqual(await held('2026-12-01T09:00:00.000Z', '2026-12-01T10:00:00.000Z'), []);

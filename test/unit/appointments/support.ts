@@ -9,6 +9,8 @@ import { scheduleOrThrow, type Schedule } from '../../../lib/appointments/schedu
 import type { AppointmentStore } from '../../../lib/appointments/store';
 import { isUserError, type UserError } from '../../../lib/errors';
 import { hasMessage } from '../../../lib/appointments/messages';
+import { hashToken, newToken } from '../../../lib/security/tokens';
+import { createSqliteEventStore } from '../../../lib/store/sqlite/events';
 
 /** A real SQLite file (all migrations applied) in a fresh temp folder; `cleanup` closes handles and removes it. */
 export function tempDatabase(): { file: string; db: Db; open: () => Db; cleanup: () => void } {
@@ -80,4 +82,14 @@ export async function userErrorOf(fn: () => unknown): Promise<UserError> {
     throw e;
   }
   throw new Error('expected a UserError, but the call succeeded');
+}
+
+/**
+ * What the hand-off of a 'booked' event does for the cancel link (lib/access/handoff.ts): a fresh token whose hash
+ * replaces the one nobody knows. Returns the token, as the confirmation mail would carry it.
+ */
+export async function issueCancelToken(db: Db, appointmentId: string): Promise<string> {
+  const token = newToken();
+  await createSqliteEventStore(db).apply({ appointmentId, requireBooked: true, cancelTokenHash: hashToken(token) });
+  return token;
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { openDatabase, type Db } from '../../../lib/store/db';
 import { migration } from '../../../lib/store/migrations/004-processing-log';
-import { migration as bookingViewed } from '../../../lib/store/migrations/007-booking-viewed';
+import { migration as bookingViewed } from '../../../lib/store/migrations/006-booking-viewed';
 import { SqliteProcessingLog } from '../../../lib/store/sqlite/processing-log';
 import { isUserError } from '../../../lib/errors';
 
@@ -66,7 +66,7 @@ describe('attributes/processing log (SQLite)', () => {
     await assert.rejects(log.list({ limit: 10, from: 'gisteren' }), /from/);
   });
 
-  it('migration 007 adds booking_viewed and keeps every row, id and index', async () => {
+  it('migration 006 adds booking_viewed and keeps every row, id and index', async () => {
     await log.record({ at: '2026-12-01T09:00:00.000Z', appointmentId: 'A', actor: 'agent1', action: 'shown', methodId: 'digid', attributeKeys: ['bsn'] });
     assert.throws(() => db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x', 'A', 'agent1', 'booking_viewed')").run(), /CHECK/);
     db.exec(bookingViewed.up);

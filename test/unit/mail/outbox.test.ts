@@ -395,3 +395,116 @@ describe('mail outbox shutdown', function () {
     }
   });
 });
+
+describe('mail outbox: restarts and store faults', function () {
+  this.timeout(20000);
+  let t: TempDb;
+  let smtp: TestSmtpServer;
+  let clock: Date;
+  const outboxes: Outbox[] = [];
+
+  function outbox(opts: Partial<OutboxOptions> = {}, db = t.db): Outbox {
+    const o = createOutbox({
+      store: createSqliteOutboxStore(db),
+      transport: createMailTransport({ host: '127.0.0.1', port: smtp.port, secure: false }, { env: {}, timeouts: FAST }),
+      now: () => clock,
+      messageIdHost: 'video.example.nl',
+      ...opts,
+    });
+    outboxes.push(o);
+    return o;
+  }
+
+  beforeEach(async () => {
+    t = tempDb('idv-outbox-faults-');
+    smtp = await startTestSmtp();
+    clock = new Date('2026-11-28T12:00:00.000Z');
+  });
+  afterEach(async () => {
+    for (const o of outboxes.splice(0)) await o.stop();
+    await smtp.stop();
+    t.cleanup();
+  });
+
+  const fault = (on: 'DELETE' | 'UPDATE') =>
+    t.db.exec(`CREATE TEMP TRIGGER IF NOT EXISTS fault BEFORE ${on} ON mail_outbox BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+  const heal = () => t.db.exec('DROP TRIGGER IF EXISTS fault');
+  const statuses = () => (t.db.prepare('SELECT status FROM mail_outbox ORDER BY created_at, id').all() as { status: string }[]).map((r) => r.status);
+
+  it("a restart sends this instance's interrupted mails at once, another instance's only after their lease", async () => {
+    const store = createSqliteOutboxStore(t.db);
+    const first = outbox({ instanceId: 'instance-A' });
+    await first.enqueue(sampleMail('a@example.org', 'a1'));
+    await first.enqueue(sampleMail('b@example.org', 'a2'));
+    const lease = new Date(clock.getTime() + 600_000).toISOString();
+    // Both mails were 'sending' when their processes died: one ours (previous run), one another instance's.
+    assert.equal((await store.claimDue(clock.toISOString(), lease, 'dead-run', 1, 'instance-A')).claimed.length, 1);
+    assert.equal((await store.claimDue(clock.toISOString(), lease, 'other-instance', 1, 'instance-B')).claimed.length, 1);
+    const restarted = outbox({ instanceId: 'instance-A' });
+    await restarted.kick();
+    assert.deepEqual(smtp.received.map((m) => m.envelope.to[0]), ['a@example.org'], 'ours at once, without waiting 10 minutes');
+    clock = new Date(clock.getTime() + 600_000);
+    await restarted.kick();
+    assert.deepEqual(smtp.received.map((m) => m.envelope.to[0]), ['a@example.org', 'b@example.org'], "the other's after its lease");
+  });
+
+  it('accepted by the server but not recordable: kept in memory, recorded on recovery, never sent twice', async () => {
+    const o = outbox({ leaseMs: 1000 });
+    const errors: Error[] = [];
+    const recovered: number[] = [];
+    o.on('workerError', (e) => errors.push(e));
+    o.on('recovered', (r) => recovered.push(r.failedPasses));
+    await o.enqueue(sampleMail());
+    fault('DELETE');
+    await o.kick();
+    assert.equal(smtp.received.length, 1, 'the server accepted it');
+    assert.deepEqual(statuses(), ['sending']);
+    assert.equal(o.heldInMemory(), 1);
+    assert.equal(errors.length, 1);
+    // The lease has run out and the store still fails: the pass stops before claiming, so nothing is sent again.
+    clock = new Date(clock.getTime() + 5000);
+    await o.kick();
+    assert.equal(smtp.received.length, 1);
+    heal();
+    await o.kick();
+    assert.deepEqual(statuses(), [], 'recorded as sent');
+    assert.equal(o.heldInMemory(), 0);
+    assert.equal(smtp.received.length, 1, 'exactly once');
+    assert.deepEqual(recovered, [2]);
+  });
+
+  it('a fault mid-batch hands the unattempted mails back, and after recovery each goes out once', async () => {
+    const o = outbox({ batchSize: 10 });
+    for (let i = 0; i < 3; i++) await o.enqueue(sampleMail(`p${i}@example.org`, `a${i}`));
+    fault('DELETE');
+    await o.kick();
+    assert.equal(smtp.received.length, 1, 'the first went out; the others were not attempted');
+    assert.equal(o.heldInMemory(), 3);
+    heal();
+    await o.kick();
+    assert.equal(smtp.received.length, 3);
+    assert.equal(new Set(smtp.received.map((m) => m.envelope.to[0])).size, 3, 'each once');
+    assert.deepEqual(statuses(), []);
+  });
+
+  it('a store that cannot write makes the worker back off instead of spinning', async () => {
+    const o = outbox({ now: () => new Date(), faultBackoff: { initialMs: 50, maxMs: 400 } });
+    await o.enqueue(sampleMail());
+    fault('UPDATE');
+    const errors: number[] = [];
+    o.on('workerError', () => errors.push(Date.now()));
+    const began = Date.now();
+    o.start();
+    const end = Date.now() + 10_000;
+    while (errors.length < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(errors.length >= 4, true, 'it keeps trying');
+    // Pauses of 50, 100 and 200 ms lie between the first four failures (a 5 ms spin would take 15 ms); a few ms of
+    // timer rounding allowed.
+    assert.ok(errors[3] - began >= 340, `${errors[3] - began} ms for four failed passes`);
+    assert.equal(smtp.received.length, 0);
+    heal();
+    await o.kick();
+    await smtp.waitFor(1);
+    assert.deepEqual(statuses(), []);
+  });
+});

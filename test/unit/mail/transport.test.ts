@@ -38,13 +38,14 @@ describe('mail transport', () => {
     assert.throws(() => resolveSmtpSettings({ host: 'x.nl', port: 0, secure: false }, {}), /port/);
   });
 
-  it('uses short timeouts, no pooling, no logging', () => {
+  it('uses short timeouts, one pooled connection, no logging', () => {
     const o = transportOptions({ host: 'x.nl', port: 25, secure: false });
     assert.equal(o.connectionTimeout, 10_000);
     assert.equal(o.greetingTimeout, 10_000);
     assert.equal(o.socketTimeout, 20_000);
     assert.equal(o.logger, false);
-    assert.equal((o as { pool?: boolean }).pool, undefined);
+    assert.equal(o.pool, true);
+    assert.equal(o.maxConnections, 1, 'one mail at a time, as the outbox sends them');
     assert.equal(transportOptions({ host: 'x.nl', port: 25, secure: false }, { socketTimeoutMs: 500 }).socketTimeout, 500);
     assert.throws(() => transportOptions({ host: 'x.nl', port: 25, secure: false }, { greetingTimeoutMs: 0 }), /greetingTimeoutMs/);
     assert.equal(describeSmtp({ host: 'x.nl', port: 465, secure: true, user: 'u', pass: 'hunter2' }), 'smtps://x.nl:465');

@@ -6,7 +6,7 @@ import type { Migration } from '../migration';
  * SQLite cannot change a CHECK in place, so the table is rebuilt with the same columns, rows, ids and indexes.
  */
 export const migration: Migration = {
-  id: 7,
+  id: 6,
   name: 'booking-viewed',
   up: `
     CREATE TABLE processing_log_new (
