@@ -28,8 +28,10 @@ export interface IdContactAttempt {
   tag: string;
   methodId: string;
   appointmentId: string;
-  requestId: string;
+  /** The agent's request; absent for a session the core started (start_communication), which has none. */
+  requestId?: string;
   purpose: string;
+  /** The resident's call session that started it; '' for a session the core started (no call session yet). */
   sessionHash: string;
   createdAt: number;
   used: boolean;
@@ -58,6 +60,8 @@ export const RETURN_PATH = '/auth/idcontact/return/';
 export class IdContactFlows {
   private readonly byAttr = new Map<string, IdContactAttempt>();
   private readonly byReturn = new Map<string, IdContactAttempt>();
+  /** Hashes of auth_results taken directly (start_communication), until they could no longer pass the age check. */
+  private readonly seenDirect = new Map<string, number>();
   private readonly now: () => number;
   private readonly ttlMs: number;
   private readonly max: number;
@@ -112,6 +116,53 @@ export class IdContactFlows {
     return clientUrl;
   }
 
+  /**
+   * An attr_url for a session the core started without a result (start_communication without auth_result: the core
+   * then runs the authentication and has the plugin post here). Bound to the new appointment; returns the URL.
+   */
+  sessionAttrUrl(input: { core: IdContactCore; appointmentId: string; methodId: string; purpose: string }): string {
+    this.sweep();
+    if (this.byAttr.size >= this.max) throw new Error('too many ID Contact attempts in progress');
+    const attrToken = newToken();
+    this.byAttr.set(hashToken(attrToken), {
+      attemptId: newToken(),
+      core: input.core,
+      tag: '',
+      methodId: input.methodId,
+      appointmentId: input.appointmentId,
+      purpose: input.purpose,
+      sessionHash: '',
+      createdAt: this.now(),
+      used: false,
+    });
+    return `${this.o.publicBase()}${ATTR_PATH}${attrToken}`;
+  }
+
+  /**
+   * Checks an auth_result the core hands over directly (start_communication): the same checks as accept(), and each
+   * result is taken once — the same token again while it could still be valid is 'replayed'.
+   */
+  async acceptDirect(core: IdContactCore, token: unknown): Promise<Exclude<IdContactResult, { ok: true }> | { ok: true; attributes: { key: string; labelNl: string; labelEn: string; value: string }[]; extraDropped: boolean }> {
+    const t = this.now();
+    for (const [k, until] of this.seenDirect) if (t > until) this.seenDirect.delete(k);
+    const key = typeof token === 'string' ? hashToken(token.trim()) : '';
+    if (key && this.seenDirect.has(key)) return { ok: false, reason: 'replayed' };
+    const verified = await verifyAuthResult(token, core.keys, { clockToleranceSec: core.clockToleranceSec, now: this.now });
+    if (!verified.ok) return { ok: false, reason: verified.reason };
+    // Remembered as long as the token could pass the age check (10 minutes) plus the clock tolerance.
+    if (this.seenDirect.size < this.max) this.seenDirect.set(key, t + 600_000 + core.clockToleranceSec * 1000);
+    return this.mapped(core, verified.attributes);
+  }
+
+  private mapped(core: IdContactCore, raw: Record<string, string>): { ok: true; attributes: { key: string; labelNl: string; labelEn: string; value: string }[]; extraDropped: boolean } | { ok: false; reason: 'bsn_invalid' | 'too_large' | 'validation_failed' } {
+    const mapped = mapClaims(raw, core.attributes, this.o.claimLimits ?? DEFAULT_CLAIM_LIMITS);
+    const listed = new Set(core.attributes.map((a) => a.claim));
+    const extraDropped = Object.keys(raw).some((tag) => !listed.has(tag));
+    for (const k of Object.keys(raw)) raw[k] = '';
+    if (!mapped.ok) return { ok: false, reason: mapped.reason };
+    return { ok: true, attributes: mapped.attributes, extraDropped };
+  }
+
   /** The attempt of a comm_url token (used or not), while it may live. */
   attemptForReturn(token: unknown): IdContactAttempt | undefined {
     if (!looksLikeToken(token)) return undefined;
@@ -145,16 +196,12 @@ export class IdContactFlows {
     const core = attempt.core;
     const verified = await verifyAuthResult(token, core.keys, { clockToleranceSec: core.clockToleranceSec, now: this.now });
     if (!verified.ok) return { ok: false, attempt, reason: verified.reason };
-    const mapped = mapClaims(verified.attributes, core.attributes, this.o.claimLimits ?? DEFAULT_CLAIM_LIMITS);
-    const listed = new Set(core.attributes.map((a) => a.claim));
-    const extraDropped = Object.keys(verified.attributes).some((tag) => !listed.has(tag));
-    for (const k of Object.keys(verified.attributes)) verified.attributes[k] = '';
-    if (!mapped.ok) return { ok: false, attempt, reason: mapped.reason };
-    return { ok: true, attempt, attributes: mapped.attributes, extraDropped };
+    return { ...this.mapped(core, verified.attributes), attempt };
   }
 
   close(): void {
     this.byAttr.clear();
     this.byReturn.clear();
+    this.seenDirect.clear();
   }
 }

@@ -3,6 +3,7 @@ import type { AppointmentStore } from '../appointments/store';
 import { AttributeCache, type AttributeSet } from '../attributes/cache';
 import type { ProcessingLog, ProcessingLogEntry } from '../attributes/processing-log';
 import { createOidcFlows, type OidcFlows, type OidcFlowsOptions } from '../auth/oidc';
+import type { Attribute } from '../auth/claims';
 import type { AuthMethod } from '../auth/method';
 import type { IdContactCore } from '../idcontact/config';
 import { CoreUnavailableError, fetchSessionOptions } from '../idcontact/core-client';
@@ -10,7 +11,7 @@ import { IdContactFlows, type IdContactResult } from '../idcontact/flows';
 import { CoreLogos } from '../idcontact/logos';
 import { appointmentStoreOf } from '../call/deps';
 import { UserError } from '../errors';
-import { hashToken, looksLikeToken, safeEqual } from '../security/tokens';
+import { hashToken, looksLikeToken, newToken, safeEqual } from '../security/tokens';
 import type { CallSession } from '../links';
 import type { Services } from '../services';
 import { SqliteProcessingLog } from '../store/sqlite/processing-log';
@@ -469,13 +470,61 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
       await this.recordQuietly({ appointmentId: UNKNOWN_APPOINTMENT, actor: 'system', action: 'failed', detail: r.ok ? 'internal' : r.reason });
       return r.ok ? 'internal' : r.reason;
     }
-    const ref = { appointmentId: a.appointmentId, requestId: a.requestId, purpose: a.purpose, methodId: a.methodId };
     if (!r.ok && r.reason === 'replayed') {
       // The first result of this attempt stands (verified or not); a second one is only noted.
       await this.recordQuietly({ appointmentId: a.appointmentId, actor: 'system', action: 'failed', purpose: a.purpose, methodId: a.methodId, detail: 'replayed' });
       return 'replayed';
     }
+    // A session the core started: no agent's request to answer, the core's purpose decided what is asked.
+    if (a.requestId === undefined) {
+      if (r.ok) return (await this.storeStarted({ appointmentId: a.appointmentId, purpose: a.purpose, methodId: a.methodId, attributes: r.attributes, extraDropped: r.extraDropped })).outcome;
+      await this.recordQuietly({ appointmentId: a.appointmentId, actor: 'resident', action: 'failed', purpose: a.purpose, methodId: a.methodId, detail: r.reason });
+      await this.notifyAgent(a.appointmentId, agentNoticeFor(r.reason), { methodId: a.methodId, reason: r.reason }).catch(() => 0);
+      this.emit('failed', { reason: r.reason, appointmentId: a.appointmentId, methodId: a.methodId });
+      return r.reason;
+    }
+    const ref = { appointmentId: a.appointmentId, requestId: a.requestId, purpose: a.purpose, methodId: a.methodId };
     return this.conclude(r.ok ? { ok: true, ...ref, attributes: r.attributes, ...(r.extraDropped ? { detail: 'unrequested_dropped' } : {}) } : { ok: false, reason: r.reason, ...ref });
+  }
+
+  /**
+   * Verified attributes of a session an ID Contact core started (start_communication with auth_result, or its
+   * attr_url): into the cache for the appointment's agent, 'verified' in the log with the core's purpose, emitted for
+   * idv-receive-attributes. There is no agent's request: every attribute the core's configuration maps is kept.
+   */
+  async storeStarted(input: { appointmentId: string; purpose: string; methodId: string; methodName?: string; attributes: Attribute[]; extraDropped: boolean }): Promise<{ outcome: 'ok' | FailureReason; attributeSetId?: string; attributeKeys?: string[] }> {
+    const { appointmentId, purpose, methodId, attributes } = input;
+    const wipeAll = () => {
+      for (const a of attributes) a.value = '';
+    };
+    if (attributes.length === 0) {
+      await this.recordQuietly({ appointmentId, actor: 'resident', action: 'failed', purpose, methodId, detail: 'attributes_missing' });
+      this.emit('failed', { reason: 'attributes_missing', appointmentId, methodId });
+      return { outcome: 'attributes_missing' };
+    }
+    const requestId = newToken();
+    const attributeKeys = attributes.map((a) => a.key);
+    let attributeSetId: string | undefined;
+    try {
+      attributeSetId = this.cache.put({ appointmentId, requestId, methodId, attributes }, this.ttlSec);
+      this.setMeta.set(attributeSetId, { appointmentId, methodId, keys: attributeKeys });
+      await this.record({ appointmentId, actor: 'resident', action: 'verified', purpose, methodId, attributeKeys, ...(input.extraDropped ? { detail: 'unrequested_dropped' } : {}) });
+    } catch (e) {
+      if (attributeSetId) this.dropSet(attributeSetId);
+      wipeAll();
+      this.services.log.error(`identification could not be stored: ${(e as Error).name}: ${(e as Error).message}`);
+      return { outcome: 'internal' };
+    }
+    wipeAll();
+    if (input.methodName) this.methodNames.set(methodId, input.methodName);
+    this.watchCalls();
+    this.emit('verified', { attributeSetId, appointmentId, requestId, purpose, methodId, attributeKeys });
+    return { outcome: 'ok', attributeSetId, attributeKeys };
+  }
+
+  /** A start_communication whose auth_result failed the checks: no appointment exists, so the log names none. */
+  async recordRefusedStart(purpose: string, methodId: string, reason: FailureReason): Promise<void> {
+    await this.recordQuietly({ appointmentId: UNKNOWN_APPOINTMENT, actor: 'system', action: 'failed', purpose, methodId, detail: reason });
   }
 
   /**

@@ -10,10 +10,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
 import WebSocket from 'ws';
 import { appointmentStoreOf, linkServiceOf } from '../../lib/call/deps';
 import { getCallService } from '../../lib/call/service';
+import { eventsOf } from '../../lib/events/runtime';
 import { loadConfig } from '../../lib/config';
 import { ATTR_PATH, RETURN_PATH } from '../../lib/idcontact/flows';
 import { identificationServiceOf, UNKNOWN_APPOINTMENT, type IdentificationService } from '../../lib/identification/service';
@@ -32,11 +34,26 @@ const coreNode = require('../../nodes/idv-idcontact-core/idv-idcontact-core');
 const requestNode = require('../../nodes/idv-request-auth/idv-request-auth');
 const receiveNode = require('../../nodes/idv-receive-attributes/idv-receive-attributes');
 const showNode = require('../../nodes/idv-show-to-agent/idv-show-to-agent');
+const sessionNode = require('../../nodes/idv-idcontact-session/idv-idcontact-session');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Msg = Record<string, any>;
 const PASSWORD = 'idcontact-test-password';
+const START_SECRET = 'a-start-secret-that-is-long-enough-1234';
+
+/** A self-signed client certificate (and a second one) as the core's TLS client would present, made with openssl. */
+function makeClientCert(): { pem: string; fingerprint: string; otherPem: string } {
+  const dir = tempDir('idv-cert-');
+  const make = (name: string) => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-keyout', path.join(dir, `${name}.key`), '-out', path.join(dir, `${name}.pem`)], { stdio: 'ignore' });
+    return fs.readFileSync(path.join(dir, `${name}.pem`), 'utf8');
+  };
+  const pem = make('core');
+  const otherPem = make('other');
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { pem, otherPem, fingerprint: new X509Certificate(pem).fingerprint256 };
+}
 const PERSON = { bsn: '999993653', fullname: 'Jan Idcontact', email: 'jan.idcontact@example.test' };
 const VALUES = [PERSON.bsn, PERSON.fullname, PERSON.email, 'NL91TEST0417164300', '123456789'];
 const captured: string[] = [];
@@ -55,6 +72,8 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
   const outs: Msg[] = [];
   const verified: Msg[] = [];
   const failed: Msg[] = [];
+  const started: Msg[] = [];
+  let clientCert: { pem: string; fingerprint: string; otherPem: string };
   const nodeErrors: string[] = [];
   const agentMessages: Msg[] = [];
   const residentPushes: Msg[] = [];
@@ -79,12 +98,14 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     const dataDir = tempDir('idv-idcontact-');
-    const config = loadConfig({ IDV_MODE: 'demo', IDV_DATA_DIR: dataDir, PORT: '1880', IDV_PUBLIC_URL: base, IDV_MEDIA_WORKERS: '1' });
+    // A trusted proxy, so the client-certificate mode of start_communication can be tried (its headers count only then).
+    const config = loadConfig({ IDV_MODE: 'demo', IDV_DATA_DIR: dataDir, PORT: '1880', IDV_PUBLIC_URL: base, IDV_MEDIA_WORKERS: '1', IDV_TRUST_PROXY: '1' });
     const log = { info: (m: string) => captured.push(m), warn: (m: string) => captured.push(m), error: (m: string) => captured.push(m) };
     services = initServices({ config, log });
     id = identificationServiceOf(services, { flows: { httpTimeoutMs: 1500 } });
     await services.staffStore.upsertUser({ username: 'agent1', displayName: 'agent1', roles: ['agent'], passwordHash: await hashPassword(PASSWORD) });
-    await services.staffStore.upsertUser({ username: 'agent2', displayName: 'agent2', roles: ['agent'], passwordHash: await hashPassword(PASSWORD) });
+    for (const u of ['agent2', 'agent3', 'agent4']) await services.staffStore.upsertUser({ username: u, displayName: u, roles: ['agent'], passwordHash: await hashPassword(PASSWORD) });
+    clientCert = makeClientCert();
     const login = await services.staff.login('agent1', PASSWORD);
     assert.ok(login.ok);
     agentCookie = `${services.staff.cookie}=${login.sessionId}`;
@@ -134,17 +155,23 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
       { id: 'ra', type: 'idv-request-auth', settings: 'c1', idcontact: 'core1', attributes: 'bsn, name', purposes: 'Verhuizing controleren', wires: [['out']] },
       { id: 'rcv', type: 'idv-receive-attributes', settings: 'c1', wires: [['show', 'verified'], ['failed']] },
       { id: 'show', type: 'idv-show-to-agent', wires: [[]] },
+      { id: 'core2', type: 'idv-idcontact-core', coreUrl: core.coreUrl, purpose: 'report_move', methodPrefix: 'idcc', attributes, allowInsecureLoopback: true, startAuth: 'client-cert', clientCertSha256: clientCert.fingerprint },
+      { id: 'sess', type: 'idv-idcontact-session', core: 'core1', settings: 'c1', path: '/idcontact', topic: 'Videogesprek via ID Contact', agents: 'agent3, agent4', durationMinutes: 30, wires: [['started']] },
+      { id: 'sess-cert', type: 'idv-idcontact-session', core: 'core2', settings: 'c1', path: '/idcontact-mtls', topic: 'Videogesprek via ID Contact', agents: 'agent3, agent4', durationMinutes: 30, wires: [['started']] },
       { id: 'out', type: 'helper' },
       { id: 'verified', type: 'helper' },
       { id: 'failed', type: 'helper' },
+      { id: 'started', type: 'helper' },
     ];
-    await helper.load([settingsNode, coreNode, requestNode, receiveNode, showNode], flow, {
-      core1: { decryptionKey: ours.privatePem, signingKeys: plugin.publicPem, startSecret: 'a-start-secret-that-is-long-enough-1234' },
+    await helper.load([settingsNode, coreNode, requestNode, receiveNode, showNode, sessionNode], flow, {
+      core1: { decryptionKey: ours.privatePem, signingKeys: plugin.publicPem, startSecret: START_SECRET },
+      core2: { decryptionKey: ours.privatePem, signingKeys: plugin.publicPem },
     });
+    helper.getNode('started').on('input', (m: Msg) => started.push(m));
     helper.getNode('out').on('input', (m: Msg) => outs.push(m));
     helper.getNode('verified').on('input', (m: Msg) => verified.push(m));
     helper.getNode('failed').on('input', (m: Msg) => failed.push(m));
-    for (const n of ['ra', 'rcv', 'show', 'core1']) helper.getNode(n).on('call:error', (call: Msg) => nodeErrors.push(String((call.args[0] as Error)?.message ?? call.args[0])));
+    for (const n of ['ra', 'rcv', 'show', 'core1', 'core2', 'sess', 'sess-cert']) helper.getNode(n).on('call:error', (call: Msg) => nodeErrors.push(String((call.args[0] as Error)?.message ?? call.args[0])));
     const app = services.app();
     assert.ok(app);
     handler = app;
@@ -164,7 +191,7 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
     const onDisk = dir ? fs.readdirSync(dir).map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile()).map((f) => fs.readFileSync(f).toString('latin1')) : [];
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
     for (const r of restore) r();
-    const everything = [...captured, ...onDisk, ...nodeErrors, JSON.stringify([outs, verified, failed, agentMessages, residentPushes]), JSON.stringify(helper.log().args ?? [])].join('\n');
+    const everything = [...captured, ...onDisk, ...nodeErrors, JSON.stringify([outs, verified, failed, started, agentMessages, residentPushes]), JSON.stringify(helper.log().args ?? [])].join('\n');
     for (const v of VALUES) assert.ok(!everything.includes(v), `the value ${v.slice(0, 3)}… leaked into logs, messages or disk`);
     assert.ok(!everything.includes(ours.privatePem.slice(40, 80)), 'our private key never leaves the credentials');
   });
@@ -343,7 +370,7 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
         const res = await postResult(attrUrl, await make());
         assert.equal(res.status, status);
         const text = await res.text();
-        assert.ok(!/at |\/work\/|jose|Error:/.test(text), `no internals in the answer: ${text}`);
+        assert.ok(!/\sat \S+:\d+|\/work\/|jose|Error:/.test(text), `no internals in the answer: ${text}`);
         await expectRefused(appointments.a1, reason);
         const f = await until('the failure output', () => failed.find((m) => m.reason === reason));
         assert.equal(f.method, 'idc-digid');
@@ -434,5 +461,146 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
         agentMessages.length = 0;
       });
     }
+  });
+
+  describe('POST /start_communication: ID Video started by the core', () => {
+    const basic = (secret: string, user = 'core') => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+    const pluginBase = () => `${base}/idcontact`;
+    const mails = () => (services.db.prepare('SELECT COUNT(*) AS n FROM mail_outbox').get() as { n: number }).n;
+    const unplanned = async () => (await Promise.all(['agent3', 'agent4'].map((a) => appointmentStoreOf(services).listForAgent(a, new Date(Date.now() - 3600_000).toISOString(), new Date(Date.now() + 3600_000).toISOString())))).flat();
+    const agentOf = (username: string) => {
+      const c = new Client(base);
+      return services.staff.login(username, PASSWORD).then((l) => {
+        assert.ok(l.ok);
+        c.cookies.set(services.staff.cookie, l.sessionId);
+        return c;
+      });
+    };
+
+    it('without auth_result: an unplanned appointment now for a free agent of the group, its link into the waiting room and an attr_url; no mail', async () => {
+      const before = started.length;
+      const res = await core.startCommunication(pluginBase(), { purpose: 'report_move' }, { authorization: basic(START_SECRET) });
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      assert.deepEqual(core.schemaViolations, []);
+      assert.match(String(res.json?.client_url), new RegExp(`^${base}/v/[A-Za-z0-9_-]{43}$`));
+      assert.match(String(res.json?.attr_url), new RegExp(`^${base}${ATTR_PATH}[A-Za-z0-9_-]{43}$`));
+      const msg = await until('the started message', () => started[before]);
+      assert.deepEqual(Object.keys(msg).sort(), ['_msgid', 'appointment', 'eventId', 'purpose', 'topic']);
+      assert.equal(msg.appointment.channel, 'idcontact');
+      assert.equal(msg.appointment.topic, 'Videogesprek via ID Contact');
+      assert.ok(['agent3', 'agent4'].includes(msg.appointment.agent));
+      const startsIn = Date.parse(msg.appointment.start) - Date.now();
+      assert.ok(Math.abs(startsIn) < 5000, 'it starts now');
+      const ev = await eventsOf(services).store.get(msg.eventId);
+      assert.equal(ev?.kind, 'started');
+      assert.equal(ev?.state, 'done', 'the link was stored with the event: the session is complete once answered');
+      assert.equal(mails(), 0, 'no booking mails for an unplanned session');
+
+      // The resident follows client_url: the access link becomes the call cookie, on to the call page (device check).
+      const resident = new Client(base);
+      const link = new URL(String(res.json?.client_url));
+      const visit = await resident.get(link.pathname);
+      assert.equal(visit.status, 303);
+      assert.equal(visit.headers.get('location'), '/call');
+      assert.ok(resident.cookies.get('idv_call'), 'the call cookie is set');
+      const session = await linkServiceOf(services).getCallSession(resident.cookies.get('idv_call'));
+      assert.equal(session?.appointmentId, msg.appointment.id);
+      // The assigned agent's dashboard lists it (the dashboard reads listForAgent; the e2e test looks at the page).
+      assert.ok((await unplanned()).some((a) => a.id === msg.appointment.id && a.agent === msg.appointment.agent && a.status === 'booked'));
+      const agent = await agentOf(msg.appointment.agent);
+
+      // The core's auth plugin delivers the attributes at the attr_url: kept for that appointment's agent.
+      const posted = await postResult(String(res.json?.attr_url), await seal({ bsn: PERSON.bsn, fullname: PERSON.fullname }));
+      assert.equal(posted.status, 200);
+      const v = await until('verified', () => verified.find((m) => m.appointment.id === msg.appointment.id));
+      assert.equal(v.method, 'idc-core');
+      const set = (await (await agent.get(`/auth/agent/sets/${v.attributeSetId}`)).json()) as Msg;
+      assert.deepEqual(set.attributes.map((a: Msg) => a.value), [PERSON.bsn, PERSON.fullname]);
+      assert.equal((await postResult(String(res.json?.attr_url), await seal({ bsn: PERSON.bsn }))).status, 409, 'one-time attr_url');
+    });
+
+    it('with auth_result: verified as during the call, waiting for the agent who takes the call; the same auth_result again is refused', async () => {
+      const before = started.length;
+      const token = await seal({ bsn: PERSON.bsn, fullname: PERSON.fullname, email: PERSON.email, iban: 'NL91TEST0417164300' });
+      const res = await core.startCommunication(pluginBase(), { purpose: 'report_move', auth_result: token }, { authorization: `Bearer ${START_SECRET}` });
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      assert.deepEqual(Object.keys(res.json ?? {}), ['client_url'], 'no attr_url: the attributes came along');
+      const msg = await until('the started message', () => started[before]);
+      assert.match(msg.attributeSetId, /^[A-Za-z0-9_-]{43}$/);
+      assert.deepEqual(msg.attributeKeys, ['bsn', 'name', 'email']);
+      const setIds = id.cache.idsForAppointment(msg.appointment.id);
+      assert.deepEqual(setIds, [msg.attributeSetId]);
+      const agent = await agentOf(msg.appointment.agent);
+      const set = (await (await agent.get(`/auth/agent/sets/${msg.attributeSetId}`)).json()) as Msg;
+      assert.deepEqual(set.attributes.map((a: Msg) => a.key), ['bsn', 'name', 'email'], 'iban was not mapped: dropped');
+      const other = await agentOf(msg.appointment.agent === 'agent3' ? 'agent4' : 'agent3');
+      assert.equal((await other.get(`/auth/agent/sets/${msg.attributeSetId}`)).status, 404, 'only the agent of the session');
+      const log = await logOf(msg.appointment.id);
+      assert.deepEqual(log.map((r) => [r.action, r.methodId, r.purpose, r.detail]), [['verified', 'idc-core', 'report_move', 'unrequested_dropped'], ['shown', 'idc-core', null, null]]);
+      const count = (await unplanned()).length;
+      const again = await core.startCommunication(pluginBase(), { purpose: 'report_move', auth_result: token }, { authorization: basic(START_SECRET) });
+      assert.equal(again.status, 400);
+      assert.equal(again.json?.error, 'replayed');
+      assert.equal((await unplanned()).length, count, 'nothing created');
+    });
+
+    it('refuses callers and bodies that are not the core: wrong or missing secret, other content types, 1 MB, malformed JSON, another purpose, bad auth_result', async () => {
+      const count = (await unplanned()).length;
+      const setsBefore = sets();
+      const none = await core.startCommunication(pluginBase(), { purpose: 'report_move' });
+      assert.equal(none.status, 401);
+      const wrong = await core.startCommunication(pluginBase(), { purpose: 'report_move' }, { authorization: basic(`${START_SECRET}x`) });
+      assert.equal(wrong.status, 401);
+      const post = (body: string, type: string) => fetch(`${pluginBase()}/start_communication`, { method: 'POST', headers: { 'content-type': type, authorization: basic(START_SECRET) }, body });
+      assert.equal((await post('purpose=report_move', 'application/x-www-form-urlencoded')).status, 415);
+      const big = await post(JSON.stringify({ purpose: 'report_move', auth_result: 'x'.repeat(1024 * 1024) }), 'application/json');
+      assert.equal(big.status, 413);
+      assert.ok(!/\sat \S+:\d+|\/work\/|body-parser|PayloadTooLarge/.test(await big.text()), 'no internals');
+      assert.equal((await post('{"purpose":', 'application/json')).status, 400);
+      assert.equal((await post('"report_move"', 'application/json')).status, 400, 'strict JSON: an object');
+      const other = await core.startCommunication(pluginBase(), { purpose: 'request_passport' }, { authorization: basic(START_SECRET) });
+      assert.equal(other.status, 404);
+      const now = Math.floor(Date.now() / 1000);
+      for (const [token, reason] of [
+        [await sealAuthResult({ signKey: stranger.privateKey, encKey: ours.publicKey, attributes: { bsn: PERSON.bsn } }), 'signature_invalid'],
+        [await sealAuthResult({ signKey: plugin.privateKey, encKey: stranger.publicKey, attributes: { bsn: PERSON.bsn } }), 'decrypt_failed'],
+        [await seal({ bsn: PERSON.bsn }, { iat: now - 400, exp: now - 90 }), 'token_expired'],
+        [await seal({}, { status: 'failed' }), 'auth_failed'],
+        [await seal({ bsn: '123456789' }), 'bsn_invalid'],
+      ] as const) {
+        const r = await core.startCommunication(pluginBase(), { purpose: 'report_move', auth_result: token }, { authorization: basic(START_SECRET) });
+        assert.equal(r.status, 400, reason);
+        assert.equal(r.json?.error, reason);
+        assert.ok((await logOf(UNKNOWN_APPOINTMENT)).some((l) => l.detail === reason), `log has ${reason}`);
+      }
+      assert.equal((await unplanned()).length, count, 'nothing created');
+      assert.equal(sets(), setsBefore, 'nothing cached');
+    });
+
+    it('client-certificate mode: only the pinned certificate, passed on by a trusted proxy, gets through', async () => {
+      const call = (headers: Record<string, string>) => core.startCommunication(`${base}/idcontact-mtls`, { purpose: 'other_purpose' }, headers);
+      assert.equal((await call({})).status, 401);
+      assert.equal((await call({ authorization: basic(START_SECRET) })).status, 401, 'the secret does not count in this mode');
+      assert.equal((await call({ 'x-ssl-client-verify': 'SUCCESS', 'x-ssl-client-cert': encodeURIComponent(clientCert.otherPem) })).status, 401, 'another certificate');
+      assert.equal((await call({ 'x-ssl-client-verify': 'FAILED:unable to verify', 'x-ssl-client-cert': encodeURIComponent(clientCert.pem) })).status, 401, 'not verified by the proxy');
+      assert.equal((await call({ 'x-ssl-client-verify': 'SUCCESS', 'x-ssl-client-cert': 'garbage' })).status, 401);
+      // Through: the purpose check answers (404), so nothing was created.
+      assert.equal((await call({ 'x-ssl-client-verify': 'SUCCESS', 'x-ssl-client-cert': encodeURIComponent(clientCert.pem) })).status, 404);
+    });
+
+    it('no agent of the group free now -> 503, nothing created', async () => {
+      // agent3 and agent4 each hold a session of the tests above (30 minutes from now).
+      const count = (await unplanned()).length;
+      const res = await core.startCommunication(pluginBase(), { purpose: 'report_move' }, { authorization: basic(START_SECRET) });
+      assert.equal(res.status, 503);
+      assert.equal(res.json?.error, 'no_agent_available');
+      assert.equal((await unplanned()).length, count);
+    });
+
+    it('a flood of calls is rate limited', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 130 && !statuses.includes(429); i++) statuses.push((await core.startCommunication(pluginBase(), { purpose: 'report_move' }, { authorization: basic('wrong-secret-guess-000000000000000') })).status);
+      assert.ok(statuses.includes(429));
+    });
   });
 });
