@@ -24,3 +24,19 @@ if (!has('chromium')) {
     process.exit(1);
   }
 }
+
+// The ID Contact node test makes client certificates with openssl (Debian's openssl, present on most installs).
+if (!has('openssl')) {
+  if (typeof process.getuid === 'function' && process.getuid() === 0 && has('apt-get')) {
+    console.log('[idv test] installing Debian openssl for the certificate tests (apt-get)…');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'openssl'], { stdio: 'inherit', env });
+    if (r.status !== 0) {
+      console.error('[idv test] apt-get install openssl failed; install it yourself: apt-get install openssl');
+      process.exit(1);
+    }
+  } else {
+    console.error('[idv test] the certificate tests need openssl: run `sudo apt-get install openssl`');
+    process.exit(1);
+  }
+}
