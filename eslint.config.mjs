@@ -29,6 +29,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Editor scripts Node-RED serves from resources/ (plain browser JavaScript beside the editor's jQuery).
+    files: ['resources/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', $: 'readonly' } },
+  },
+  {
     files: ['web/**/*.ts'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', navigator: 'readonly' } },
   },

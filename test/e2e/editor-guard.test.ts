@@ -220,6 +220,14 @@ describe('flow editor guard (production mode)', function () {
       });
       await page.locator('.red-ui-editor .monaco-editor .view-lines', { hasText: 'return msg;' }).first().waitFor({ timeout: 20_000 });
       await page.click('#node-dialog-ok');
+      // The claim/attribute list both identification config nodes share (resources/idv-claim-list.js) under the CSP.
+      for (const [type, rows] of [['idv-auth-method', 3], ['idv-idcontact-core', 2]] as const) {
+        await page.evaluate((t) => (globalThis as unknown as { RED: { editor: { editConfig(n: string, t: string, id: string): void } } }).RED.editor.editConfig('', t, '_ADD_'), type);
+        await page.locator('.red-ui-editor .idv-map-claim').nth(rows - 1).waitFor({ timeout: 10_000 });
+        assert.equal(await page.locator('.red-ui-editor .idv-map-claim').count(), rows, `${type}: default mappings listed`);
+        await page.click('#node-config-dialog-cancel');
+        await page.locator('.red-ui-editor .idv-map-claim').first().waitFor({ state: 'detached', timeout: 10_000 });
+      }
       await page.click('#red-ui-header-button-deploy');
       await page.waitForSelector('.red-ui-notification-success, .red-ui-notification:has-text("Successfully deployed")', { timeout: 20_000 });
       assert.deepEqual(violations, []);
