@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import WebSocket from 'ws';
 import { appointmentStoreOf, linkServiceOf } from '../../lib/call/deps';
 import { getCallService } from '../../lib/call/service';
@@ -23,6 +23,7 @@ import { newToken } from '../../lib/security/tokens';
 import { initServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
 import { Client } from '../support/http-client';
+import { appointmentNow, captureProcessOutput, openWs as openWsWith, residentClient, until } from '../support/identification-test';
 import { startIdContactStandIn, type StandIn } from '../support/idcontact-core';
 import { generateKeys, sealAuthResult, unsignedJws, type KeyPairPem } from '../support/idcontact-tokens';
 import { helper } from '../support/node-red';
@@ -82,14 +83,7 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
   let agentCookie = '';
 
   before(async () => {
-    for (const stream of [process.stdout, process.stderr] as const) {
-      const original = stream.write.bind(stream);
-      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-        captured.push(String(chunk));
-        return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write;
-      restore.push(() => (stream.write = original as typeof stream.write));
-    }
+    restore.push(captureProcessOutput(captured));
     [ours, plugin, stranger] = await Promise.all([generateKeys('rsa'), generateKeys('rsa'), generateKeys('rsa')]);
     // The public URL must be where this server listens: the stand-in plugin posts to our attr_url.
     let handler: http.RequestListener = (_req, res) => res.end();
@@ -119,30 +113,8 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
       person: PERSON,
     });
 
-    const store = appointmentStoreOf(services);
-    const now = Date.now();
-    const make = async (agent: string, key: string) =>
-      (
-        await store.create(
-          {
-            startUtc: new Date(now - 5 * 60_000).toISOString(),
-            endUtc: new Date(now + 25 * 60_000).toISOString(),
-            topic: 'Verhuizing doorgeven',
-            channel: 'website',
-            bookedBy: null,
-            resident: { name: 'Ongeverifieerd', email: `${key}@example.test`, phone: null, remarks: null },
-            cancelTokenHash: createHash('sha256').update(key).digest('hex'),
-            idempotencyKey: key,
-            createdAt: new Date(now).toISOString(),
-          },
-          { candidates: [agent], dayStartUtc: new Date(now - 86_400_000).toISOString(), dayEndUtc: new Date(now + 86_400_000).toISOString(), bufferMinutes: 0, idempotentSinceUtc: new Date(now).toISOString() },
-        )
-      ).appointment.id;
-    appointments.a1 = await make('agent1', 'idc-a1');
-    appointments.b1 = await make('agent2', 'idc-b1');
-    for (const a of Object.values(appointments)) {
-      await linkServiceOf(services).issue({ appointmentId: a, role: 'resident', validFrom: new Date(now - 3600_000).toISOString(), validUntil: new Date(now + 3600_000).toISOString() });
-    }
+    appointments.a1 = await appointmentNow(services, 'agent1', -5, 'idc-a1', 'Verhuizing doorgeven');
+    appointments.b1 = await appointmentNow(services, 'agent2', -5, 'idc-b1', 'Verhuizing doorgeven');
 
     const attributes = JSON.stringify([
       { claim: 'bsn', key: 'bsn', labelNl: 'BSN', labelEn: 'Citizen service number', kind: 'bsn' },
@@ -196,38 +168,8 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
     assert.ok(!everything.includes(ours.privatePem.slice(40, 80)), 'our private key never leaves the credentials');
   });
 
-  function openWs(url: string, cookie: string): Promise<WebSocket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers: { cookie, origin: base } });
-      sockets.push(ws);
-      ws.once('open', () => resolve(ws));
-      ws.once('error', reject);
-    });
-  }
-
-  async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 8000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  async function resident(appointmentId: string, connect = false): Promise<Client> {
-    const sessionId = await linkServiceOf(services).createCallSession({ appointmentId, role: 'resident' });
-    const c = new Client(base);
-    c.cookies.set('idv_call', sessionId);
-    if (connect) {
-      const ws = await openWs(`${base.replace('http', 'ws')}/ws`, `idv_call=${sessionId}`);
-      ws.on('message', (d) => {
-        const m = JSON.parse(String(d));
-        if (m.notification) residentPushes.push(m);
-      });
-    }
-    return c;
-  }
+  const openWs = (url: string, cookie: string) => openWsWith(url, cookie, base, sockets);
+  const resident = (appointmentId: string, connect = false) => residentClient(services, base, appointmentId, connect ? { onPush: (m) => residentPushes.push(m), sockets } : undefined);
 
   async function ask(appointmentId = appointments.a1, agent = 'agent1'): Promise<Msg> {
     const before = { outs: outs.length, errors: nodeErrors.length };
