@@ -1,42 +1,49 @@
 #!/usr/bin/env node
-// Makes sure what the tests need outside npm is there: Debian's Chromium for the browser tests (test tools' own
-// browser downloads cannot work here). Installs it with apt-get when running as root, otherwise says what to run.
+// Makes sure what the tests need outside npm is there, from Debian's archive (test tools' own browser downloads
+// cannot work here): Chromium and Firefox ESR for the browser tests; coturn, iproute2, nftables, openssl and python3
+// for the network tests (namespaces, NAT, TURN with a test CA, a delay line where the kernel has no netem); nginx for
+// the production test, which runs the shipped site (deploy/nginx/idvideo.conf) in front of the runtime.
+// Installs what is missing with apt-get when running as root, otherwise says what to run.
 'use strict';
 const { spawnSync } = require('node:child_process');
+
+/** command -> Debian package that provides it */
+const NEEDED = [
+  ['chromium', 'chromium'],
+  ['firefox-esr', 'firefox-esr'],
+  ['turnserver', 'coturn'],
+  ['ip', 'iproute2'],
+  ['nft', 'nftables'],
+  ['openssl', 'openssl'],
+  ['python3', 'python3-minimal'],
+  ['nginx', 'nginx'],
+];
 
 function has(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-if (!has('chromium')) {
+const missing = NEEDED.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
+if (missing.length) {
   if (typeof process.getuid === 'function' && process.getuid() === 0 && has('apt-get')) {
-    console.log('[idv test] installing Debian chromium for the browser tests (apt-get)…');
+    console.log(`[idv test] installing from Debian for the tests: ${missing.join(' ')} (apt-get)…`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'chromium', 'fonts-dejavu-core']]) {
+    for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...missing, 'fonts-dejavu-core']]) {
       const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
       if (r.status !== 0) {
-        console.error(`[idv test] apt-get ${args.join(' ')} failed; install chromium yourself: apt-get install chromium`);
+        console.error(`[idv test] apt-get ${args.join(' ')} failed; install them yourself: apt-get install ${missing.join(' ')}`);
         process.exit(1);
       }
     }
-  } else {
-    console.error('[idv test] the browser tests need Debian\'s chromium: run `sudo apt-get install chromium`');
-    process.exit(1);
-  }
-}
-
-// The ID Contact node test makes client certificates with openssl (Debian's openssl, present on most installs).
-if (!has('openssl')) {
-  if (typeof process.getuid === 'function' && process.getuid() === 0 && has('apt-get')) {
-    console.log('[idv test] installing Debian openssl for the certificate tests (apt-get)…');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'openssl'], { stdio: 'inherit', env });
-    if (r.status !== 0) {
-      console.error('[idv test] apt-get install openssl failed; install it yourself: apt-get install openssl');
-      process.exit(1);
+    // The tests start their own coturn with their own configuration; a system-wide one is not wanted.
+    if (missing.includes('coturn') && has('systemctl')) spawnSync('systemctl', ['disable', '--now', 'coturn'], { stdio: 'ignore' });
+    // Likewise nginx: the production test runs its own, as a foreground process with its own configuration.
+    if (missing.includes('nginx')) {
+      if (has('systemctl')) spawnSync('systemctl', ['disable', '--now', 'nginx'], { stdio: 'ignore' });
+      else spawnSync('sh', ['-c', 'invoke-rc.d nginx stop'], { stdio: 'ignore' });
     }
   } else {
-    console.error('[idv test] the certificate tests need openssl: run `sudo apt-get install openssl`');
+    console.error(`[idv test] the tests need Debian packages: run \`sudo apt-get install ${missing.join(' ')}\``);
     process.exit(1);
   }
 }

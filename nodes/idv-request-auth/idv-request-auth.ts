@@ -61,6 +61,8 @@ export = function register(RED: NodeAPI): void {
       node.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
     }
 
+    service.reportOffer(node.id, problem);
+
     const offered = async (): Promise<AuthMethod[]> => {
       if (def.demoMethods !== true || services.config.mode !== 'demo') return configured;
       const demo = await demoMethods(services, service.callbackUrl());
@@ -99,6 +101,7 @@ export = function register(RED: NodeAPI): void {
     }
     node.on('close', (_removed: boolean, done: () => void) => {
       service.off('asked', onAsked);
+      service.withdrawOffer(node.id);
       release?.();
       node.status({});
       done();

@@ -10,7 +10,6 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import WebSocket from 'ws';
 import { appointmentStoreOf, linkServiceOf } from '../../lib/call/deps';
@@ -27,6 +26,7 @@ import { appointmentNow, captureProcessOutput, openWs as openWsWith, residentCli
 import { startIdContactStandIn, type StandIn } from '../support/idcontact-core';
 import { generateKeys, sealAuthResult, unsignedJws, type KeyPairPem } from '../support/idcontact-tokens';
 import { helper } from '../support/node-red';
+import { makeTestCert } from '../support/nginx';
 import { tempDir } from '../support/runtime';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -43,17 +43,12 @@ type Msg = Record<string, any>;
 const PASSWORD = 'idcontact-test-password';
 const START_SECRET = 'a-start-secret-that-is-long-enough-1234';
 
-/** A self-signed client certificate (and a second one) as the core's TLS client would present, made with openssl. */
+/** The core's TLS client certificate (and another one), as makeTestCert makes them with openssl. */
 function makeClientCert(): { pem: string; fingerprint: string; otherPem: string } {
-  const dir = tempDir('idv-cert-');
-  const make = (name: string) => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-keyout', path.join(dir, `${name}.key`), '-out', path.join(dir, `${name}.pem`)], { stdio: 'ignore' });
-    return fs.readFileSync(path.join(dir, `${name}.pem`), 'utf8');
-  };
-  const pem = make('core');
-  const otherPem = make('other');
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { pem, otherPem, fingerprint: new X509Certificate(pem).fingerprint256 };
+  const dirs = [tempDir('idv-cert-'), tempDir('idv-cert-')];
+  const [core, other] = dirs.map((d, i) => makeTestCert(d, i === 0 ? 'core.idcontact.example' : 'other.example').pem);
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  return { pem: core, otherPem: other, fingerprint: new X509Certificate(core).fingerprint256 };
 }
 const PERSON = { bsn: '999993653', fullname: 'Jan Idcontact', email: 'jan.idcontact@example.test' };
 const VALUES = [PERSON.bsn, PERSON.fullname, PERSON.email, 'NL91TEST0417164300', '123456789'];
