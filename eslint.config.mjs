@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', '.media-worker/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', '.media-worker/**', 'coverage/**', 'resources/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -27,11 +27,6 @@ export default tseslint.config(
     files: ['scripts/**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
-  },
-  {
-    // Editor scripts Node-RED serves from resources/ (plain browser JavaScript beside the editor's jQuery).
-    files: ['resources/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { window: 'readonly', $: 'readonly' } },
   },
   {
     files: ['web/**/*.ts'],

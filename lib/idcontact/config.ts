@@ -1,8 +1,12 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { UserError, isUserError } from '../errors';
-import { CLAIM_RULES, urlProblem, validateClaimMappings, type ClaimMapping } from '../auth/method';
+import type { ClaimMapping } from '../auth/method';
 import { hashToken } from '../security/tokens';
-import { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, type IdContactAlgorithms, type SigningKey, type TokenKeys } from './token';
+import { checkCoreFields, normaliseFingerprint } from './core-fields';
+import type { IdContactAlgorithms } from './algorithms';
+import type { SigningKey, TokenKeys } from './token';
+
+export { normaliseFingerprint };
 
 /**
  * One ID Contact core ID Video works with (an `idv-idcontact-core` config node): where the core is, which purpose
@@ -33,26 +37,8 @@ export type StartAuth =
   | { mode: 'secret'; /** SHA-256 hex of the shared secret; the secret itself is not kept. */ secretHash: string }
   | { mode: 'client-cert'; /** SHA-256 fingerprint of the core's client certificate, lowercase hex without colons. */ sha256: string };
 
-/**
- * Field rules shared by the runtime (below) and the editor (served to it at GET /admin/idv-idcontact-core/rules), so
- * the editor marks exactly what the runtime would refuse.
- */
-export const IDCONTACT_CORE_RULES = {
-  purpose: '^[A-Za-z0-9_.-]{1,64}$',
-  methodPrefix: '^[a-z][a-z0-9]{0,9}$',
-  /** Auth method tags the core may offer; others are left out of the pop-up. */
-  tag: '^[a-z0-9][a-z0-9_-]{0,28}$',
-  claim: CLAIM_RULES.claim,
-  key: CLAIM_RULES.key,
-  algorithms: SUPPORTED_ALGORITHMS,
-  defaults: DEFAULT_ALGORITHMS,
-  clockToleranceSec: { min: 0, max: 300, default: 60 },
-  startSecretMinLength: 32,
-  sha256: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$',
-  startAuthModes: ['secret', 'client-cert'],
-} as const;
-
-const re = (s: string) => new RegExp(s);
+/** Shortest shared secret for start_communication. */
+const START_SECRET_MIN = 32;
 
 function readPrivateKey(v: string): KeyObject {
   const t = v.trim();
@@ -83,18 +69,6 @@ function keyProblem(k: KeyObject): string | undefined {
   return 'keys must be RSA or EC P-256';
 }
 
-function algList(v: unknown, allowed: readonly string[], fallback: string[]): string[] | undefined {
-  const raw = typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : Array.isArray(v) ? v : undefined;
-  if (raw === undefined || raw.length === 0) return [...fallback];
-  if (!raw.every((a) => typeof a === 'string' && allowed.includes(a))) return undefined;
-  return [...new Set(raw as string[])];
-}
-
-/** Normalises a SHA-256 fingerprint (with or without colons, any case) to lowercase hex. */
-export function normaliseFingerprint(v: string): string {
-  return v.replace(/:/g, '').toLowerCase();
-}
-
 /**
  * Validates an idv-idcontact-core configuration: the editor's flat fields and the node's credentials. Returns a
  * frozen IdContactCore or throws UserError(400, 'invalid_idcontact_core') listing every problem by field; no key,
@@ -102,40 +76,8 @@ export function normaliseFingerprint(v: string): string {
  */
 export function validateIdContactCore(def: Record<string, unknown>, creds: Record<string, string | undefined>): IdContactCore {
   const fields: Record<string, string> = {};
-  const str = (k: string) => (typeof def[k] === 'string' ? (def[k] as string).trim() : '');
-  const allowInsecureLoopback = def.allowInsecureLoopback === true || def.allowInsecureLoopback === 'true';
-
-  let coreUrl = str('coreUrl').replace(/\/+$/, '');
-  const p = coreUrl.length > 2000 ? 'is too long' : urlProblem(coreUrl, allowInsecureLoopback);
-  if (p) fields.coreUrl = `the core URL ${p}`;
-  else if (/[?#]/.test(coreUrl)) fields.coreUrl = 'the core URL must not have a query or fragment';
-  const coreOrigin = p ? '' : new URL(coreUrl).origin;
-  if (p) coreUrl = '';
-
-  const purpose = str('purpose');
-  if (!re(IDCONTACT_CORE_RULES.purpose).test(purpose)) fields.purpose = 'the purpose tag of the core: letters, digits, _ . -, at most 64';
-  const methodPrefix = str('methodPrefix') || 'idc';
-  if (!re(IDCONTACT_CORE_RULES.methodPrefix).test(methodPrefix)) fields.methodPrefix = 'a lowercase letter, then up to 9 lowercase letters or digits';
-
-  let attributes: unknown = def.attributes;
-  if (typeof attributes === 'string') {
-    try {
-      attributes = JSON.parse(attributes);
-    } catch {
-      attributes = undefined;
-    }
-  }
-  const mapped = validateClaimMappings(attributes, fields, 'attributes');
-
-  const algorithms: Partial<IdContactAlgorithms> = {};
-  for (const [k, field] of [['keyManagement', 'keyManagementAlgs'], ['contentEncryption', 'contentEncryptionAlgs'], ['signature', 'signatureAlgs']] as const) {
-    const list = algList(def[field], SUPPORTED_ALGORITHMS[k], DEFAULT_ALGORITHMS[k]);
-    if (!list) fields[field] = `choose from ${SUPPORTED_ALGORITHMS[k].join(', ')}`;
-    else algorithms[k] = list;
-  }
-
-  const tol = def.clockToleranceSec === undefined || def.clockToleranceSec === '' ? IDCONTACT_CORE_RULES.clockToleranceSec.default : Number(def.clockToleranceSec);
-  if (!Number.isInteger(tol) || tol < 0 || tol > 300) fields.clockToleranceSec = '0 to 300 seconds';
+  const checked = checkCoreFields(def, fields);
+  const algorithms: Partial<IdContactAlgorithms> = checked?.algorithms ?? {};
 
   let decryptionKey: KeyObject | undefined;
   if (!creds.decryptionKey?.trim()) fields.decryptionKey = 'required: our private key (PEM or JWK), RSA ≥ 2048 or EC P-256';
@@ -171,33 +113,29 @@ export function validateIdContactCore(def: Record<string, unknown>, creds: Recor
     }
   }
 
-  const mode = str('startAuth') || 'secret';
   let startAuth: StartAuth | undefined;
-  if (mode === 'secret') {
+  if (checked?.startMode === 'client-cert' && checked.clientCertFingerprint) startAuth = { mode: 'client-cert', sha256: checked.clientCertFingerprint };
+  else if (checked?.startMode === 'secret') {
     const secret = creds.startSecret ?? '';
     // The secret only matters once start_communication is used; without one the endpoint refuses every call.
-    if (secret && (secret.length < IDCONTACT_CORE_RULES.startSecretMinLength || secret.length > 512 || /[\u0000-\u0020\u007f]/.test(secret))) {
-      fields.startSecret = `at least ${IDCONTACT_CORE_RULES.startSecretMinLength} characters without spaces`;
+    if (secret && (secret.length < START_SECRET_MIN || secret.length > 512 || /[\u0000-\u0020\u007f]/.test(secret))) {
+      fields.startSecret = `at least ${START_SECRET_MIN} characters without spaces`;
     } else startAuth = { mode: 'secret', secretHash: secret ? hashToken(secret) : '' };
-  } else if (mode === 'client-cert') {
-    const pin = str('clientCertSha256');
-    if (!re(IDCONTACT_CORE_RULES.sha256).test(pin)) fields.clientCertSha256 = "the SHA-256 fingerprint of the core's client certificate (64 hex digits)";
-    else startAuth = { mode: 'client-cert', sha256: normaliseFingerprint(pin) };
-  } else fields.startAuth = 'secret or client-cert';
+  }
 
-  if (Object.keys(fields).length > 0 || !decryptionKey || !startAuth) {
+  if (Object.keys(fields).length > 0 || !checked || !decryptionKey || !startAuth) {
     const list = Object.entries(fields).map(([f, m]) => `${f}: ${m}`).join('; ');
     throw new UserError(400, 'invalid_idcontact_core', `ID Contact core configuration is invalid (${list})`, fields);
   }
   return Object.freeze({
-    coreUrl,
-    coreOrigin,
-    purpose,
-    methodPrefix,
-    attributes: Object.freeze(mapped) as ClaimMapping[],
-    keys: Object.freeze({ decryptionKey, signingKeys: Object.freeze(signingKeys) as SigningKey[], algorithms: algorithms as IdContactAlgorithms }),
-    clockToleranceSec: tol,
-    allowInsecureLoopback,
+    coreUrl: checked.coreUrl,
+    coreOrigin: checked.coreOrigin,
+    purpose: checked.purpose,
+    methodPrefix: checked.methodPrefix,
+    attributes: Object.freeze(checked.attributes) as ClaimMapping[],
+    keys: Object.freeze({ decryptionKey, signingKeys: Object.freeze(signingKeys) as SigningKey[], algorithms: checked.algorithms }),
+    clockToleranceSec: checked.clockToleranceSec,
+    allowInsecureLoopback: checked.allowInsecureLoopback,
     startAuth: Object.freeze(startAuth),
   });
 }

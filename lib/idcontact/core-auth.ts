@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { Request } from 'express';
 import { hashToken, safeEqual } from '../security/tokens';
-import { normaliseFingerprint, type StartAuth } from './config';
+import type { StartAuth } from './config';
+import { normaliseFingerprint } from './core-fields';
 
 /**
  * Whether a call to POST /start_communication comes from the configured ID Contact core. The plugin API asks for

@@ -1,6 +1,7 @@
 import { limitedFetch } from '../auth/http-limits';
 import { text, urlProblem } from '../auth/method';
-import { IDCONTACT_CORE_RULES, type IdContactCore } from './config';
+import type { IdContactCore } from './config';
+import { TAG_RE } from './core-fields';
 
 /**
  * ID Video's calls to an ID Contact core, as the core's API defines them (id-contact/core src/options.rs and
@@ -38,7 +39,6 @@ export interface CoreClientOptions {
 }
 
 const MAX_METHODS = 20;
-const TAG_RE = new RegExp(IDCONTACT_CORE_RULES.tag);
 
 async function call(url: string, init: { method: 'GET' | 'POST'; body?: string }, o: CoreClientOptions): Promise<unknown> {
   const fetchLimited = limitedFetch({ timeoutMs: o.timeoutMs ?? 5000, maxBytes: o.maxBytes ?? 64 * 1024 });

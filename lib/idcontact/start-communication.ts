@@ -59,17 +59,6 @@ export interface StartedSession {
 export const STARTED_METHOD_SUFFIX = 'core';
 const MAX_AUTH_RESULT = 64 * 1024;
 
-/** Validates the node's settings for unplanned sessions; throws a plain Error naming the field. */
-export function validateUnplannedSettings(def: { topic?: unknown; agents?: unknown; durationMinutes?: unknown }, source: string): UnplannedSettings {
-  const topic = typeof def.topic === 'string' ? def.topic.trim() : '';
-  if (!/^[^\u0000-\u001f\u007f<>]{1,100}$/.test(topic)) throw new Error('topic: 1 to 100 characters without < > or control characters');
-  const agents = [...new Set((typeof def.agents === 'string' ? def.agents.split(/[\s,]+/) : Array.isArray(def.agents) ? def.agents : []).map((a) => String(a).trim().toLowerCase()).filter(Boolean))];
-  if (agents.length === 0 || agents.length > 50 || !agents.every((a) => /^[a-z0-9._@-]{1,64}$/.test(a))) throw new Error('agents: 1 to 50 staff usernames');
-  const duration = def.durationMinutes === undefined || def.durationMinutes === '' ? 30 : Number(def.durationMinutes);
-  if (!Number.isInteger(duration) || duration < 5 || duration > 240) throw new Error('durationMinutes: 5 to 240');
-  return { topic, agents, durationMinutes: duration, source };
-}
-
 /**
  * Handles one POST /start_communication body (already authenticated as the core, JSON-parsed). Throws UserError:
  * 400 for a malformed body or an auth_result that fails the checks (nothing is created; the reason is in the

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type * as Jose from 'jose' with { 'resolution-mode': 'import' };
+import type { IdContactAlgorithms } from './algorithms';
 
 /**
  * The ID Contact authentication result ("auth_result", the body posted to an attr_url): a JWE whose plaintext is the
@@ -13,24 +14,7 @@ import type * as Jose from 'jose' with { 'resolution-mode': 'import' };
  * no failure carries a value or a key.
  */
 
-/** Algorithms ID Video can accept; the configuration narrows them (defaults: what ID Contact's reference uses). */
-export const SUPPORTED_ALGORITHMS = {
-  keyManagement: ['RSA-OAEP', 'RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
-  contentEncryption: ['A128CBC-HS256', 'A256CBC-HS512', 'A128GCM', 'A256GCM'],
-  signature: ['RS256', 'PS256', 'ES256'],
-} as const;
-
-export const DEFAULT_ALGORITHMS: IdContactAlgorithms = {
-  keyManagement: ['RSA-OAEP', 'ECDH-ES'],
-  contentEncryption: ['A128CBC-HS256'],
-  signature: ['RS256', 'ES256'],
-};
-
-export interface IdContactAlgorithms {
-  keyManagement: string[];
-  contentEncryption: string[];
-  signature: string[];
-}
+export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, type IdContactAlgorithms } from './algorithms';
 
 /** A public key of an auth plugin whose signature we accept; `kid` when the configuration named one (JWK). */
 export interface SigningKey {

@@ -4,15 +4,16 @@ import { appointmentStoreOf, linkServiceOf } from '../../lib/call/deps';
 import { runningCallService } from '../../lib/call/service';
 import { eventsOf } from '../../lib/events/runtime';
 import { startCommunicationRouter } from '../../lib/idcontact/routes';
-import { settleAbandonedStarts, validateUnplannedSettings, type StartedSession } from '../../lib/idcontact/start-communication';
+import { validateSessionNodeConfig } from '../../lib/idcontact/session-config';
+import { settleAbandonedStarts, type StartedSession } from '../../lib/idcontact/start-communication';
+import { describeOwner, routeRegistryOf } from '../../lib/http/route-registry';
 import { identificationServiceOf } from '../../lib/identification/service';
 import { startPeriodic } from '../../lib/runtime/periodic';
 import { getServices } from '../../lib/services';
 import { toPublicIso } from '../../lib/time';
 import { idContactCoreOf, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
-
-const PATH_RE = /^(\/[a-z0-9][a-z0-9_-]{0,40}){0,3}$/;
+import { currentSettings } from '../common/settings';
 
 /**
  * ID Video as the video channel of an ID Contact core: serves `POST <path>/start_communication` for the configured
@@ -26,18 +27,34 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const releases: (() => void)[] = [];
     const counts = { started: 0, refused: 0 };
+    let status = 'idv-idcontact-session.status.invalid';
     try {
-      const path = typeof def.path === 'string' ? def.path.trim().replace(/\/+$/, '') : '';
-      if (!PATH_RE.test(path)) throw new Error('path: empty, or up to three /segments of lowercase letters, digits, - and _');
-      const core = idContactCoreOf(RED, def.core);
-      const settings = validateUnplannedSettings({ topic: def.topic, agents: def.agents, durationMinutes: def.durationMinutes }, this.id);
+      const checked = validateSessionNodeConfig(currentSettings(this, def));
+      if (!checked.ok) throw new Error(checked.errors.join('; '));
+      const { path, coreNodeId, topic, agents, durationMinutes } = checked.config;
+      let core;
+      try {
+        core = idContactCoreOf(RED, coreNodeId);
+      } catch (e) {
+        status = 'idv-idcontact-session.status.coreIncomplete';
+        throw e;
+      }
+      const settings = { topic, agents, durationMinutes, source: this.id };
       const instance = settingsOf(RED, def.settings);
       const services = getServices(RED);
+      // Another node serving the same path would never be reached: the first keeps it, this one says so.
+      const claim = routeRegistryOf(services).claim([`${path}/start_communication`], { id: this.id, name: this.name, type: 'idv-idcontact-session' });
+      if (!claim.ok) {
+        status = 'idv-idcontact-session.status.routeTaken';
+        throw new Error(`the path ${path}/start_communication is already served by ${describeOwner(claim.owner)}; give this node a path prefix of its own`);
+      }
+      releases.push(claim.release);
       const identification = identificationServiceOf(services);
       identification.setPublicUrl(instance?.publicUrl);
       if (instance?.attributeTtlMinutes) identification.setAttributeTtlMinutes(instance.attributeTtlMinutes);
       const events = eventsOf(services);
-      const status = () => this.status({ fill: 'green', shape: 'dot', text: RED._('idv-idcontact-session.status.counts', counts) });
+      // Language-free counts: sessions started, calls refused.
+      const showCounts = () => this.status({ fill: 'green', shape: 'dot', text: `▶ ${counts.started} · ✗ ${counts.refused}` });
       const router = startCommunicationRouter({
         services,
         path,
@@ -53,7 +70,7 @@ export = function register(RED: NodeAPI): void {
         },
         onStarted: (s: StartedSession) => {
           counts.started++;
-          status();
+          showCounts();
           const a = s.appointment;
           this.send({
             topic: 'started',
@@ -67,7 +84,7 @@ export = function register(RED: NodeAPI): void {
         },
         onRefused: (code) => {
           counts.refused++;
-          status();
+          showCounts();
           this.warn(RED._('idv-idcontact-session.warn.refused', { code }));
         },
       });
@@ -88,9 +105,9 @@ export = function register(RED: NodeAPI): void {
       releases.push(() => void sweep.stop());
       this.status({ fill: 'green', shape: 'dot', text: 'idv-idcontact-session.status.ready' });
     } catch (e) {
-      const problem = (e as Error).message;
-      this.error(`idv-idcontact-session: ${problem}`);
-      this.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+      for (const release of releases.splice(0)) release();
+      this.error(`idv-idcontact-session: ${(e as Error).message}`);
+      this.status({ fill: 'red', shape: 'ring', text: status });
     }
     this.on('close', (_removed: boolean, done: () => void) => {
       for (const release of releases.splice(0)) release();

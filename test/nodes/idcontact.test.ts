@@ -122,7 +122,7 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
       { id: 'ra', type: 'idv-request-auth', settings: 'c1', idcontact: 'core1', attributes: 'bsn, name', purposes: 'Verhuizing controleren', wires: [['out']] },
       { id: 'rcv', type: 'idv-receive-attributes', settings: 'c1', wires: [['show', 'verified'], ['failed']] },
       { id: 'show', type: 'idv-show-to-agent', wires: [[]] },
-      { id: 'core2', type: 'idv-idcontact-core', coreUrl: core.coreUrl, purpose: 'report_move', methodPrefix: 'idcc', attributes, allowInsecureLoopback: true, startAuth: 'client-cert', clientCertSha256: clientCert.fingerprint },
+      { id: 'core2', type: 'idv-idcontact-core', coreUrl: core.coreUrl, purpose: 'report_move', methodPrefix: 'idcc', attributes, allowInsecureLoopback: true, startAuth: 'client-cert', clientCertFingerprint: clientCert.fingerprint },
       { id: 'sess', type: 'idv-idcontact-session', core: 'core1', settings: 'c1', path: '/idcontact', topic: 'Videogesprek via ID Contact', agents: 'agent3, agent4', durationMinutes: 30, wires: [['started']] },
       { id: 'sess-cert', type: 'idv-idcontact-session', core: 'core2', settings: 'c1', path: '/idcontact-mtls', topic: 'Videogesprek via ID Contact', agents: 'agent3, agent4', durationMinutes: 30, wires: [['started']] },
       { id: 'out', type: 'helper' },
