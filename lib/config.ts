@@ -23,6 +23,11 @@ export interface RuntimeConfig {
   frameAncestors: string;
   /** Strict-Transport-Security max-age in seconds, sent only behind https (0: not sent). */
   hstsMaxAge: number;
+  /**
+   * Days after an appointment's end that the resident's name, e-mail, phone and remarks are kept (IDV_RETENTION_DAYS,
+   * default 30, 0 = erased right after the appointment; lib/retention).
+   */
+  retentionDays: number;
   media: {
     workers?: number;
     /** Unset: the first non-loopback interface address (media-server/listen-address.ts explains why). */
@@ -164,6 +169,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
     trustProxy,
     frameAncestors: env.IDV_FRAME_ANCESTORS || "'self'",
     hstsMaxAge,
+    retentionDays: intFrom(env, 'IDV_RETENTION_DAYS', 30, 0, 3650),
     media,
   };
 }

@@ -5,11 +5,13 @@ import { UserError } from '../errors';
  * Migration 009 (issue 13): a chat message was sent (who, never the text); a document was shared, viewed, fetched by a
  * flow or deleted (its kind, never its bytes); the agent shared the screen; a third participant was invited, admitted,
  * removed; someone joined or left the call (who was present).
+ * Migration 012 (issue 14): retention erased the resident's name, e-mail, phone and remarks ('resident_data_erased').
  */
 export const PROCESSING_ACTIONS = [
   'requested', 'method_chosen', 'verified', 'failed', 'shown', 'deleted', 'expired', 'booking_viewed',
   'chat_message', 'chat_deleted', 'document_shared', 'document_viewed', 'document_fetched', 'document_deleted', 'screen_shared',
   'guest_invited', 'guest_admitted', 'guest_removed', 'participant_joined', 'participant_left',
+  'resident_data_erased',
 ] as const;
 export type ProcessingAction = (typeof PROCESSING_ACTIONS)[number];
 

@@ -20,6 +20,11 @@ export interface OutboxRecord {
   nextAttemptAt: string;
   /** Last error code (e.g. ETIMEDOUT, EENVELOPE:550), never a server message (those can quote the address). */
   lastError?: string;
+  /**
+   * A scheduled message (a reminder): useless after this UTC instant (the appointment's start). Deleted unsent once
+   * it has passed, and deleted with the appointment's cancellation or move (migration 012).
+   */
+  notAfter?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -31,10 +36,15 @@ export interface ClaimResult {
   claimed: OutboxRecord[];
   /** Mails whose earlier send was interrupted (lease ran out) on their last allowed attempt: now 'failed'. */
   exhausted: OutboxRecord[];
+  /** Scheduled mails whose notAfter passed before they could be sent: deleted unsent (ids and kinds for events). */
+  expired: Pick<OutboxRecord, 'id' | 'kind' | 'appointmentId'>[];
 }
 
 export interface OutboxCounts {
+  /** Mails due now or waiting for a retry; scheduled mails not yet due are counted under `scheduled`. */
   pending: number;
+  /** Scheduled mails (reminders) whose time has not come yet. */
+  scheduled: number;
   sending: number;
   failed: number;
 }
@@ -65,8 +75,12 @@ export interface OutboxStore {
   purgeFailed(beforeIso: string): Promise<number>;
   /** Puts a failed mail back in the queue with a fresh attempt budget. */
   requeue(id: string, nowIso: string): Promise<boolean>;
-  /** Deletes not-yet-sent mails of an appointment (optionally of some kinds), e.g. a confirmation after cancellation. */
+  /**
+   * Deletes not-yet-sent mails of an appointment (optionally of some kinds), e.g. a confirmation after cancellation.
+   * Mails being sent right now stay: they left while the appointment still stood.
+   */
   discard(appointmentId: string, kinds?: readonly string[]): Promise<number>;
-  counts(): Promise<OutboxCounts>;
+  /** Counts by state; `nowIso` separates scheduled mails that are not due yet from pending ones. */
+  counts(nowIso: string): Promise<OutboxCounts>;
   get(id: string): Promise<OutboxRecord | undefined>;
 }

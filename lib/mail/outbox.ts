@@ -20,6 +20,10 @@ export interface OutgoingMail {
   text: string;
   html?: string;
   ics?: { method: 'REQUEST' | 'CANCEL'; content: string };
+  /** A scheduled mail (a reminder): not sent before this instant (ISO 8601); default now. Needs `notAfter`. */
+  sendAt?: string;
+  /** Deleted unsent once this instant (ISO 8601) has passed, and with the appointment's cancellation or move. */
+  notAfter?: string;
 }
 
 export interface BackoffOptions {
@@ -78,6 +82,8 @@ export interface FailedEvent extends SentEvent {
 
 export interface OutboxEvents {
   sent: [SentEvent];
+  /** A scheduled mail whose notAfter passed before it could go out (runtime down, clock jump): deleted unsent. */
+  expired: [{ id: string; kind: string; appointmentId?: string }];
   retrying: [RetryingEvent];
   failed: [FailedEvent];
   /** The store or scheduler itself failed (not a send); the worker backs off. One event per failed pass. */
@@ -211,6 +217,16 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     }
     const id = randomUUID();
     const now = this.clock().toISOString();
+    let nextAttemptAt = now;
+    let notAfter: string | undefined;
+    if (mail.sendAt !== undefined || mail.notAfter !== undefined) {
+      const sendAt = mail.sendAt === undefined ? Date.parse(now) : Date.parse(mail.sendAt);
+      const until = Date.parse(mail.notAfter ?? '');
+      if (!Number.isFinite(until)) throw new Error('notAfter must be an ISO 8601 time (a scheduled mail needs one)');
+      if (!Number.isFinite(sendAt) || sendAt >= until) throw new Error('sendAt must be an ISO 8601 time before notAfter');
+      nextAttemptAt = new Date(sendAt).toISOString();
+      notAfter = new Date(until).toISOString();
+    }
     const record: NewOutboxRecord = {
       id,
       kind: mail.kind,
@@ -225,7 +241,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       ...(mail.html !== undefined ? { html: mail.html } : {}),
       ...(mail.ics !== undefined ? { ics: { method: mail.ics.method, content: mail.ics.content } } : {}),
       maxAttempts: this.backoff.maxAttempts,
-      nextAttemptAt: now,
+      nextAttemptAt,
+      ...(notAfter ? { notAfter } : {}),
       createdAt: now,
     };
     return record;
@@ -295,7 +312,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   }
 
   counts(): Promise<OutboxCounts> {
-    return this.store.counts();
+    return this.store.counts(this.clock().toISOString());
   }
 
   /** Puts a failed mail back in the queue (an administrator fixed the cause). */
@@ -346,7 +363,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     while (!this.stopping) {
       const at = this.clock();
       const claimId = randomUUID();
-      const { claimed, exhausted } = await this.store.claimDue(
+      const { claimed, exhausted, expired } = await this.store.claimDue(
         at.toISOString(),
         new Date(at.getTime() + this.leaseMs).toISOString(),
         claimId,
@@ -354,6 +371,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
         this.instanceId,
       );
       for (const r of exhausted) this.emit('failed', { ...this.ids(r), errorCode: 'EINTERRUPTED', permanent: false });
+      for (const r of expired) this.emit('expired', r);
       if (claimed.length === 0) return;
       let fault: unknown;
       for (const record of claimed) {

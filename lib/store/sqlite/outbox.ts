@@ -22,6 +22,7 @@ interface Row {
   claim_id: string | null;
   lease_until: string | null;
   last_error: string | null;
+  not_after: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -45,6 +46,7 @@ function toRecord(row: Row): OutboxRecord {
     maxAttempts: row.max_attempts,
     nextAttemptAt: row.next_attempt_at,
     ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    ...(row.not_after !== null ? { notAfter: row.not_after } : {}),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -55,16 +57,21 @@ export interface SqliteOutboxWrites {
   insert(record: NewOutboxRecord): void;
   /** Deletes not-yet-sent mails of an appointment (optionally of some kinds); returns how many. */
   discard(appointmentId: string, kinds?: readonly string[]): number;
+  /** Deletes the appointment's scheduled mails (reminders: not_after set) not being sent right now; returns how many. */
+  discardScheduled(appointmentId: string): number;
 }
 
 export function sqliteOutboxWrites(db: Database): SqliteOutboxWrites {
   const insert = db.prepare(
     `INSERT INTO mail_outbox (id, kind, appointment_id, message_id, from_name, from_address, to_address, to_name, subject,
-       text_body, html_body, ics_method, ics_content, status, attempts, max_attempts, next_attempt_at, created_at, updated_at)
+       text_body, html_body, ics_method, ics_content, status, attempts, max_attempts, next_attempt_at, not_after, created_at, updated_at)
      VALUES (@id, @kind, @appointmentId, @messageId, @fromName, @fromAddress, @toAddress, @toName, @subject,
-       @text, @html, @icsMethod, @icsContent, 'pending', 0, @maxAttempts, @nextAttemptAt, @createdAt, @createdAt)`,
+       @text, @html, @icsMethod, @icsContent, 'pending', 0, @maxAttempts, @nextAttemptAt, @notAfter, @createdAt, @createdAt)`,
   );
   const discardAll = db.prepare(`DELETE FROM mail_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed')`);
+  const discardScheduled = db.prepare<[string]>(
+    `DELETE FROM mail_outbox WHERE appointment_id = ? AND not_after IS NOT NULL AND status IN ('pending', 'failed')`,
+  );
   return {
     insert(r) {
       insert.run({
@@ -83,8 +90,12 @@ export function sqliteOutboxWrites(db: Database): SqliteOutboxWrites {
         icsContent: r.ics?.content ?? null,
         maxAttempts: r.maxAttempts,
         nextAttemptAt: r.nextAttemptAt,
+        notAfter: r.notAfter ?? null,
         createdAt: r.createdAt,
       });
+    },
+    discardScheduled(appointmentId) {
+      return discardScheduled.run(appointmentId).changes;
     },
     discard(appointmentId, kinds) {
       if (!kinds || kinds.length === 0) return discardAll.run(appointmentId).changes;
@@ -104,6 +115,12 @@ export function createSqliteOutboxStore(db: Database): OutboxStore {
      WHERE status = 'sending' AND lease_until <= @now AND attempts >= max_attempts
      RETURNING *`,
   );
+  // A reminder whose moment passed while nobody could send it (runtime down, clock jump) is worth nothing any more.
+  const expire = db.prepare(
+    `DELETE FROM mail_outbox
+     WHERE not_after IS NOT NULL AND not_after <= @now AND (status = 'pending' OR (status = 'sending' AND lease_until <= @now))
+     RETURNING id, kind, appointment_id`,
+  );
   const selectDue = db.prepare(
     `SELECT id FROM mail_outbox
      WHERE (status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)
@@ -115,10 +132,15 @@ export function createSqliteOutboxStore(db: Database): OutboxStore {
      WHERE id = @id RETURNING *`,
   );
   const claim = db.transaction((now: string, leaseUntil: string, claimId: string, limit: number, instance: string | null): ClaimResult => {
+    const expired = (expire.all({ now }) as { id: string; kind: string; appointment_id: string | null }[]).map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      ...(r.appointment_id !== null ? { appointmentId: r.appointment_id } : {}),
+    }));
     const exhausted = (exhaust.all({ now }) as Row[]).map(toRecord);
     const ids = selectDue.all({ now, limit }) as { id: string }[];
     const claimed = ids.map(({ id }) => toRecord(claimOne.get({ id, claimId, leaseUntil, now, instance }) as Row));
-    return { claimed, exhausted };
+    return { claimed, exhausted, expired };
   });
   // The lease ends now, so the next claim takes the mail at once; attempts stay counted (the send may have started).
   const reclaim = db.prepare(
@@ -150,7 +172,11 @@ export function createSqliteOutboxStore(db: Database): OutboxStore {
     `UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, updated_at = @now
      WHERE id = @id AND status = 'failed'`,
   );
-  const counts = db.prepare(`SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status`);
+  const counts = db.prepare<[string], { status: string; n: number }>(
+    `SELECT CASE WHEN status = 'pending' AND not_after IS NOT NULL AND next_attempt_at > ? THEN 'scheduled' ELSE status END AS status,
+       COUNT(*) AS n
+     FROM mail_outbox GROUP BY 1`,
+  );
   const get = db.prepare('SELECT * FROM mail_outbox WHERE id = ?');
 
   return {
@@ -188,9 +214,9 @@ export function createSqliteOutboxStore(db: Database): OutboxStore {
     async discard(appointmentId, kinds) {
       return writes.discard(appointmentId, kinds);
     },
-    async counts() {
-      const result = { pending: 0, sending: 0, failed: 0 };
-      for (const { status, n } of counts.all() as { status: keyof typeof result; n: number }[]) result[status] = n;
+    async counts(now) {
+      const result = { pending: 0, scheduled: 0, sending: 0, failed: 0 };
+      for (const { status, n } of counts.all(now) as { status: keyof typeof result; n: number }[]) result[status] = n;
       return result;
     },
     async get(id) {
