@@ -9,6 +9,7 @@ import { appointmentStoreOf, linkServiceOf } from './deps';
 import type { Presence } from './presence';
 import { runningCallService } from './service';
 import { documentFetchRouter } from '../documents/fetch-route';
+import { outcomesOf } from '../outcomes/runtime';
 
 const NOBODY: Presence = { resident: false, agent: false };
 
@@ -42,6 +43,7 @@ export function callRoutes(services: Services, o: CallRoutesOptions): Router {
       days: o.days,
       extras,
       recordView: (entry) => processingLog.record(entry),
+      outcomes: (ids) => outcomesOf(services).store.forAppointments(ids),
       publicUrl: () => services.config.publicUrl,
     }),
   );
