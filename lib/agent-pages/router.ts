@@ -181,6 +181,7 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
         data: { texts: JSON.stringify({ ...CLIENT[lang], ...AGENT_CLIENT[lang], channelWebsite: t.channelWebsite, channelPhone: t.channelPhone }), role: 'agent', lang, csrf: o.csrf.issue(req, res) },
         bodyClass: 'idv-agent-page',
         main: html`<h1 class="utrecht-heading-1 idv-agent-title">${t.title}</h1>
+<p class="utrecht-paragraph"><a class="utrecht-link" href="${req.baseUrl}/agent/agenda">${t.feedLink}</a></p>
 <p id="status" class="utrecht-paragraph idv-status" role="status" aria-live="polite"></p>
 <div class="idv-dashboard">
   <section id="appointments" class="idv-appointments" aria-labelledby="today-heading">

@@ -3,6 +3,7 @@ import type { Lang } from '../http/lang';
 export const AGENT = {
   nl: {
     title: 'Mijn videoafspraken',
+    feedLink: 'Agenda-abonnement',
     today: 'Vandaag',
     upcoming: 'Komende dagen',
     loading: 'Afspraken worden geladen…',
@@ -28,6 +29,7 @@ export const AGENT = {
   },
   en: {
     title: 'My video appointments',
+    feedLink: 'Calendar subscription',
     today: 'Today',
     upcoming: 'Coming days',
     loading: 'Loading appointments…',

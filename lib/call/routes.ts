@@ -10,6 +10,9 @@ import type { Presence } from './presence';
 import { runningCallService } from './service';
 import { documentFetchRouter } from '../documents/fetch-route';
 import { outcomesOf } from '../outcomes/runtime';
+import { agentFeedRouter } from '../agent-feed/routes';
+import { publicBase } from '../access/public-base';
+import { createSqliteAgentFeedStore } from '../store/sqlite/agent-feeds';
 
 const NOBODY: Presence = { resident: false, agent: false };
 
@@ -45,6 +48,18 @@ export function callRoutes(services: Services, o: CallRoutesOptions): Router {
       recordView: (entry) => processingLog.record(entry),
       outcomes: (ids) => outcomesOf(services).store.forAppointments(ids),
       publicUrl: () => services.config.publicUrl,
+    }),
+  );
+  router.use(
+    agentFeedRouter({
+      feeds: createSqliteAgentFeedStore(services.db),
+      appointments,
+      requireAgent: services.staff.requireStaff('agent'),
+      csrf: services.csrf,
+      secure: services.secure,
+      branding: () => services.branding(),
+      // IDV_PUBLIC_URL, else the address the runtime listens on (the feed link is made on the agent's own request).
+      publicUrl: () => publicBase(services.config, undefined),
     }),
   );
   router.use(callPagesRouter({ links: linkServiceOf(services), appointments, secure: services.secure, branding: () => services.branding(), extras, publicUrl: () => services.config.publicUrl }));

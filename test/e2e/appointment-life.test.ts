@@ -6,6 +6,7 @@ import { axeViolations, describeViolations, launchBrowser } from '../support/bro
 import { waitFor } from '../support/call-media';
 import { clockOffsetMs } from '../support/fake-clock';
 import { defaultFlowsOpenNow } from '../support/flows';
+import { signIn } from '../support/pages';
 import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 import { startTestSmtp, type ReceivedMail, type TestSmtpServer } from '../support/smtp';
 
@@ -127,7 +128,31 @@ describe('appointment life: reminders and moving, through the runtime', function
     const oldAccess = await fetch(`${r.url}${linkIn(confirmationA, 'v')}`, { redirect: 'manual' });
     assert.equal(oldAccess.status, 404, 'the old access link is dead');
     await oldAccess.arrayBuffer();
-    await waitFor('the agent told', async () => (smtp.received.some((m) => /^Verplaatst: video-afspraak/.test(m.parsed.subject ?? '') || /^Geannuleerd: video-afspraak/.test(m.parsed.subject ?? '')) ? true : undefined), 60_000);
+    await waitFor('the agent told', async () => (smtp.received.some((m) => /^Verplaatst: video-afspraak/.test(m.parsed.subject ?? '')) ? true : undefined), 60_000);
+    // The agent's calendar feed: made on a page that passes axe, times and topic only, renewed and revoked.
+    const toAgent = smtp.received.find((m) => /^Verplaatst: video-afspraak/.test(m.parsed.subject ?? ''));
+    assert.ok(toAgent, 'the agent who has the moved appointment is told');
+    const agent = to(toAgent).startsWith('anna.devries') ? 'agent1' : 'agent2';
+    await signIn(page, r.url, agent, '/agent/agenda');
+    await expectNoViolations(page, 'calendar subscription');
+    await Promise.all([page.waitForNavigation(), page.click('main form button[type="submit"]')]);
+    const feedUrl = new URL(await page.inputValue('#feed-link'));
+    assert.match(feedUrl.pathname + feedUrl.search, /^\/agenda\.ics\?access_token=[A-Za-z0-9_-]{43}$/);
+    await expectNoViolations(page, 'calendar link made');
+    const feed = await fetch(`${r.url}${feedUrl.pathname}${feedUrl.search}`);
+    assert.equal(feed.status, 200);
+    assert.match(feed.headers.get('content-type') ?? '', /^text\/calendar/);
+    const cal = (await feed.text()).replace(/\r\n[ \t]/g, '');
+    const utc = (iso: string) => new Date(iso).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    assert.ok(cal.includes(`UID:${idA}-feed@`) && cal.includes(`DTSTART:${utc(moveTo)}`), 'the moved appointment at its new time');
+    assert.ok(cal.includes('SUMMARY:Video-afspraak: Paspoort aanvragen'));
+    for (const personal of ['Jan Jansen', 'jan@example.nl', '/v/', 'piet@example.nl']) assert.ok(!cal.includes(personal), `no ${personal} in the feed`);
+    await Promise.all([page.waitForNavigation(), page.click('main form button[type="submit"] >> nth=0')]);
+    const renewed = new URL(await page.inputValue('#feed-link'));
+    assert.equal((await fetch(`${r.url}${feedUrl.pathname}${feedUrl.search}`)).status, 404, 'the old link stops when renewed');
+    await Promise.all([page.waitForNavigation(), page.click('main form button[type="submit"] >> nth=1')]);
+    assert.equal((await fetch(`${r.url}${renewed.pathname}${renewed.search}`)).status, 404, 'revoked');
+    assert.equal((await fetch(`${r.url}/agenda.ics?access_token=${'A'.repeat(43)}`)).status, 404);
     await page.close();
     await r.stop();
 
