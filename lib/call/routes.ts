@@ -12,6 +12,8 @@ import { documentFetchRouter } from '../documents/fetch-route';
 import { outcomesOf } from '../outcomes/runtime';
 import { agentFeedRouter } from '../agent-feed/routes';
 import { publicBase } from '../access/public-base';
+import { statisticsRouter } from '../statistics/routes';
+import { createSqliteStatisticsStore } from '../store/sqlite/statistics';
 import { createSqliteAgentFeedStore } from '../store/sqlite/agent-feeds';
 
 const NOBODY: Presence = { resident: false, agent: false };
@@ -60,6 +62,16 @@ export function callRoutes(services: Services, o: CallRoutesOptions): Router {
       branding: () => services.branding(),
       // IDV_PUBLIC_URL, else the address the runtime listens on (the feed link is made on the agent's own request).
       publicUrl: () => publicBase(services.config, undefined),
+    }),
+  );
+  // The manager's statistics are staff pages of this runtime like the dashboard (role `manager`).
+  router.use(
+    statisticsRouter({
+      store: createSqliteStatisticsStore(services.db),
+      requireManager: services.staff.requireStaff('manager'),
+      csrf: services.csrf,
+      secure: services.secure,
+      branding: () => services.branding(),
     }),
   );
   router.use(callPagesRouter({ links: linkServiceOf(services), appointments, secure: services.secure, branding: () => services.branding(), extras, publicUrl: () => services.config.publicUrl }));

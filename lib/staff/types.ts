@@ -1,5 +1,5 @@
-export type Role = 'agent' | 'kcc' | 'admin';
-export const ROLES: readonly Role[] = ['agent', 'kcc', 'admin'];
+export type Role = 'agent' | 'kcc' | 'admin' | 'manager';
+export const ROLES: readonly Role[] = ['agent', 'kcc', 'admin', 'manager'];
 
 export interface StaffUser {
   username: string;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -7,7 +8,7 @@ import { waitFor } from '../support/call-media';
 import { clockOffsetMs } from '../support/fake-clock';
 import { defaultFlowsOpenNow } from '../support/flows';
 import { signIn } from '../support/pages';
-import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { DEMO_PASSWORD, ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 import { startTestSmtp, type ReceivedMail, type TestSmtpServer } from '../support/smtp';
 
 const PRELOAD = path.join(ROOT, 'dist', 'test', 'support', 'fake-clock.js');
@@ -19,7 +20,7 @@ const H = 3600_000;
  * appointment, and the reminder a day ahead sent exactly once although the runtime is killed between selecting it and
  * handing it to SMTP. The day is skipped with a shifted clock (test/support/fake-clock.ts) given to the runtime only.
  */
-describe('appointment life: reminders and moving, through the runtime', function () {
+describe('appointment life: reminders, moving, the agent\'s calendar and statistics, through the runtime', function () {
   this.timeout(240_000);
   let smtp: TestSmtpServer;
   let browser: Browser;
@@ -45,6 +46,14 @@ describe('appointment life: reminders and moving, through the runtime', function
     const flows = defaultFlowsOpenNow(ROOT);
     for (const n of flows) if (n.type === 'idv-session-link') n.openBeforeMinutes = 30;
     fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(flows));
+    // The statistics need a manager; the README's account command makes one (password on standard input).
+    const made = spawnSync(process.execPath, ['dist/scripts/staff-account.js', 'add', 'manager1', '--name', 'Mira Manager', '--roles', 'manager'], {
+      cwd: ROOT,
+      input: `${DEMO_PASSWORD}\n`,
+      encoding: 'utf8',
+      env: { ...process.env, IDV_DATA_DIR: dataDir },
+    });
+    assert.equal(made.status, 0, made.stderr);
     browser = await launchBrowser();
   });
   after(async () => {
@@ -153,7 +162,25 @@ describe('appointment life: reminders and moving, through the runtime', function
     await Promise.all([page.waitForNavigation(), page.click('main form button[type="submit"] >> nth=1')]);
     assert.equal((await fetch(`${r.url}${renewed.pathname}${renewed.search}`)).status, 404, 'revoked');
     assert.equal((await fetch(`${r.url}/agenda.ics?access_token=${'A'.repeat(43)}`)).status, 404);
+    const refused = await page.goto(`${r.url}/statistiek`);
+    assert.notEqual(await page.textContent('h1'), 'Statistiek videobellen', `an agent does not see the statistics (${refused?.status()})`);
     await page.close();
+
+    // The manager's statistics: aggregates with the small counts hidden, a page that passes axe, the same as CSV.
+    const manager = await browser.newPage();
+    await signIn(manager, r.url, 'manager1', '/statistiek');
+    assert.equal(await manager.textContent('h1'), 'Statistiek videobellen');
+    await expectNoViolations(manager, 'statistics');
+    const tables = (await manager.locator('main table').allTextContents()).join('\n');
+    assert.ok(tables.includes('< 5'), 'two bookings show as "< 5"');
+    for (const personal of ['Jan Jansen', 'jan@example.nl', 'piet@example.nl', idA]) assert.ok(!(await manager.content()).includes(personal));
+    const csv = await manager.context().request.get(`${r.url}${await manager.getAttribute('main a[download]', 'href')}`);
+    assert.equal(csv.status(), 200);
+    assert.match(csv.headers()['content-type'] ?? '', /^text\/csv/);
+    const csvText = await csv.text();
+    assert.match(csvText, /^table,period,key,value\r\nbookingsByChannel,\d{4}-\d{2}-\d{2},website,<5\r\n/);
+    assert.ok(!csvText.includes('Jan Jansen') && !csvText.includes(idA));
+    await manager.close();
     await r.stop();
 
     // A day later, 2 s after the moment of the 24 h reminder: the runtime selects it, SMTP holds it, the runtime dies.

@@ -1,5 +1,5 @@
 import type { Db } from '../db';
-import type { Role, StaffAccount, StaffIdentity, StaffStore, StaffUser } from '../../staff/types';
+import { ROLES, type Role, type StaffAccount, type StaffIdentity, type StaffStore, type StaffUser } from '../../staff/types';
 
 interface UserRow {
   username: string;
@@ -14,7 +14,7 @@ interface UserRow {
 function parseRoles(json: string): Role[] {
   try {
     const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? (v.filter((r) => r === 'agent' || r === 'kcc' || r === 'admin') as Role[]) : [];
+    return Array.isArray(v) ? (v.filter((r) => (ROLES as readonly unknown[]).includes(r)) as Role[]) : [];
   } catch {
     return [];
   }
