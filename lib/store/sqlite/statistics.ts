@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { StatisticsFacts, StatisticsStore } from '../../statistics/types';
+import type { StatisticsStore } from '../../statistics/types';
 
 /**
  * The statistics' raw facts from SQLite: booking channel and topic, cancellations, moves (appointments.sequence),
