@@ -41,21 +41,21 @@ export interface OidcFlows {
   start(input: StartInput): Promise<{ authorizationUrl: string }>;
   finish(input: FinishInput): Promise<FinishResult>;
   /** Number of requests waiting for their callback (monitoring). */
-  pendingCount(): number;
+  pendingCount(): Promise<number>;
   /** Forgets cached discovery, e.g. after a method's configuration changed. */
   forgetMethod(methodId: string): void;
 }
 
+/** What waits with a started request (JSON, references only). */
 interface Refs {
   appointmentId: string;
   requestId: string;
   purpose: string;
   methodId: string;
-  method: AuthMethod;
 }
 
 export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
-  const rp = createRelyingParty<Refs>(opts);
+  const rp = createRelyingParty<Refs, AuthMethod>(opts);
   const claimLimits = opts.claimLimits ?? DEFAULT_CLAIM_LIMITS;
   const refsOf = (c: Refs | undefined) => (c ? { appointmentId: c.appointmentId, requestId: c.requestId, purpose: c.purpose, methodId: c.methodId } : {});
 
@@ -70,7 +70,7 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
       scopes: method.scopes,
       extraAuthParams: method.extraAuthParams,
       binding: input.callSessionId,
-      context: { appointmentId: input.appointmentId, requestId: input.requestId, purpose: input.purpose, methodId: method.id, method },
+      context: { appointmentId: input.appointmentId, requestId: input.requestId, purpose: input.purpose, methodId: method.id },
       unreachableMessage: `The identification service "${method.displayName}" cannot be reached right now`,
     });
   }
@@ -78,17 +78,17 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
   async function finish(input: FinishInput): Promise<FinishResult> {
     const r = await rp.finish({ currentUrl: input.currentUrl, binding: input.callSessionId });
     if (!r.ok) return { ok: false, reason: r.reason, ...refsOf(r.context) };
-    const refs = refsOf(r.context) as Omit<Refs, 'method'>;
+    const refs = refsOf(r.context) as Refs;
     const fail = (reason: FinishFailure): FinishResult => ({ ok: false, reason, ...refs });
     const acr = typeof r.claims.acr === 'string' ? r.claims.acr : undefined;
-    if (!acrSatisfies(r.context.method.acr, acr)) return fail('acr_too_low');
+    if (!acrSatisfies(r.client.acr, acr)) return fail('acr_too_low');
     let userinfo: Record<string, unknown>;
     try {
       userinfo = await r.userInfo();
     } catch (e) {
       return fail(await rp.failureOf(e));
     }
-    const mapped = mapClaims({ ...r.claims, ...userinfo }, r.context.method.claims, claimLimits);
+    const mapped = mapClaims({ ...r.claims, ...userinfo }, r.client.claims, claimLimits);
     if (!mapped.ok) return fail(mapped.reason);
     return { ok: true, ...refs, ...(acr !== undefined ? { acr } : {}), attributes: mapped.attributes };
   }

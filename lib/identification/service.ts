@@ -496,9 +496,9 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     return { ok: true, detail: counts };
   }
 
-  /** Requests waiting at a provider (monitoring). */
-  pendingAtProviders(): number {
-    return this.flows?.pendingCount() ?? 0;
+  /** Requests waiting at a provider, on every instance (monitoring). */
+  async pendingAtProviders(): Promise<number> {
+    return (await this.flows?.pendingCount()) ?? 0;
   }
 
   close(): void {

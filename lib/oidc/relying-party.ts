@@ -1,15 +1,21 @@
+import { createHash } from 'node:crypto';
 import type * as OC from 'openid-client' with { 'resolution-mode': 'import' };
 import { UserError } from '../errors';
 import { hashToken, looksLikeToken, newToken, safeEqual } from '../security/tokens';
 import { clientAuthFor, clientFingerprint, urlProblem, type OidcClient } from './client';
 import { limitedFetch, ProviderTimeoutError, ResponseTooLargeError } from './http-limits';
+import { memoryPendingFlows, type PendingFlowStore } from './pending';
 
 /**
  * The OpenID Connect authorization code flow (PKCE S256, state, nonce) on openid-client, for every place ID Video
  * is a relying party: the residents' identification in a call (lib/auth/oidc.ts) and the staff sign-in
- * (lib/staff/sso.ts). A started request lives only in memory, keyed by the hash of its state, for ten minutes,
- * bound to a secret the browser holds (the resident's call session, the employee's sign-in cookie) and usable once.
- * finish() never throws for anything a provider or a browser can send: it answers with a reason code.
+ * (lib/staff/sso.ts). A started request waits in a pending store (lib/oidc/pending.ts; this process's memory by
+ * default), keyed by the hash of its state, for ten minutes, bound to a secret the browser holds (the resident's call
+ * session, the employee's sign-in cookie) and usable once. What waits there is JSON: the caller's context, the
+ * client's id and a fingerprint of its provider and client id, the nonce and PKCE verifier — the client itself (with
+ * its credentials) is found by id when the callback comes (`clientById`, or the clients this instance started with),
+ * and a client that now points at another provider or client id is refused. finish() never throws for anything a
+ * provider or a browser can send: it answers with a reason code.
  *
  * Checks (OpenID Connect Core 1.0 3.1.3.7, RFC 9207, RFC 7636, all through openid-client/oauth4webapi): the `iss` of
  * the authorization response when the provider sends or announces it, the ID token's signature against the
@@ -33,16 +39,20 @@ export interface RelyingPartyOptions {
   /** Largest answer accepted from a provider. */
   maxResponseBytes?: number;
   maxPending?: number;
+  /** Where started requests wait (default: this process's memory). */
+  pending?: PendingFlowStore;
+  /** A client by its id, for a callback this instance did not start (several instances, a restart). */
+  clientById?: (id: string) => OidcClient | undefined;
 }
 
-export interface StartRequest<C> {
-  client: OidcClient;
+export interface StartRequest<C, K extends OidcClient> {
+  client: K;
   scopes: readonly string[];
   /** Extra authorization request parameters (acr_values, domain_hint…); the flow's own parameters win. */
   extraAuthParams?: Readonly<Record<string, string>>;
   /** The secret the callback's browser must hold (call session, sign-in cookie); only its hash is kept. */
   binding: string;
-  /** What the caller needs back at the callback (references, never secrets of the resident). */
+  /** What the caller needs back at the callback: JSON, references only (no credential, no attribute value). */
   context: C;
   /** The 502's message when the provider cannot be reached. */
   unreachableMessage?: string;
@@ -54,11 +64,11 @@ export interface FinishRequest {
   binding: string;
 }
 
-export type CallbackResult<C> =
+export type CallbackResult<C, K extends OidcClient = OidcClient> =
   | {
       ok: true;
       context: C;
-      client: OidcClient;
+      client: K;
       /** The ID token as received (for an RP-initiated logout's id_token_hint). */
       idToken: string;
       /** Its validated claims. */
@@ -66,11 +76,11 @@ export type CallbackResult<C> =
       /** The provider's userinfo for this sign-in (sub checked); rejects with errors failureOf() classifies. */
       userInfo(): Promise<Record<string, unknown>>;
     }
-  | { ok: false; reason: FlowFailure; context?: C; client?: OidcClient };
+  | { ok: false; reason: FlowFailure; context?: C };
 
-export interface RelyingParty<C> {
-  start(r: StartRequest<C>): Promise<{ authorizationUrl: string }>;
-  finish(r: FinishRequest): Promise<CallbackResult<C>>;
+export interface RelyingParty<C, K extends OidcClient = OidcClient> {
+  start(r: StartRequest<C, K>): Promise<{ authorizationUrl: string }>;
+  finish(r: FinishRequest): Promise<CallbackResult<C, K>>;
   /** The reason code of an error thrown by a success's userInfo(). */
   failureOf(e: unknown): Promise<FlowFailure>;
   /**
@@ -81,18 +91,28 @@ export interface RelyingParty<C> {
   /** Discovery now (start-up checks); rejects with a plain message when the provider cannot be used. */
   discover(client: OidcClient): Promise<{ issuer: string; endSessionEndpoint?: string }>;
   /** Number of requests waiting for their callback (monitoring). */
-  pendingCount(): number;
+  pendingCount(): Promise<number>;
   /** Forgets cached discovery, e.g. after a client's configuration changed. */
   forget(clientId: string): void;
 }
 
-interface Pending<C> {
-  client: OidcClient;
-  context: C;
-  bindingHash: string;
+/** What a pending request keeps: references and protocol secrets, never a credential or a value. */
+interface PendingPayload {
+  clientId: string;
+  /** Which provider and client id the request was started with (credentials left out). */
+  provider: string;
+  context: unknown;
   nonce: string;
   codeVerifier: string;
-  createdAt: number;
+}
+
+function isPayload(p: Record<string, unknown>): p is Record<string, unknown> & PendingPayload {
+  return ['clientId', 'provider', 'nonce', 'codeVerifier'].every((k) => typeof p[k] === 'string') && 'context' in p;
+}
+
+/** The provider and client id of a client, without its credentials. */
+function providerOf(c: OidcClient): string {
+  return createHash('sha256').update(JSON.stringify([c.issuer, c.clientId, c.clientAuth])).digest('hex').slice(0, 32);
 }
 
 interface CachedConfig {
@@ -139,7 +159,7 @@ function classify(oc: OpenIdClient, e: unknown): FlowFailure {
   return 'provider_error'; // network errors, DNS, refused connections
 }
 
-export function createRelyingParty<C>(opts: RelyingPartyOptions): RelyingParty<C> {
+export function createRelyingParty<C, K extends OidcClient = OidcClient>(opts: RelyingPartyOptions): RelyingParty<C, K> {
   const problem = urlProblem(opts.redirectUri, true);
   if (problem) throw new UserError(400, 'invalid_redirect_uri', `The OIDC redirect URI ${problem}`);
   const now = opts.now ?? Date.now;
@@ -149,18 +169,18 @@ export function createRelyingParty<C>(opts: RelyingPartyOptions): RelyingParty<C
   const maxPending = opts.maxPending ?? 5000;
   const fetchImpl = limitedFetch({ timeoutMs: httpTimeoutMs, maxBytes: opts.maxResponseBytes ?? 256 * 1024 });
 
-  const pending = new Map<string, Pending<C>>();
-  /** Hashes of states already used, kept until they would have expired, to tell 'replayed' from 'expired'. */
-  const consumed = new Map<string, number>();
+  const pending = opts.pending ?? memoryPendingFlows();
+  /** Clients this instance started requests with (the callback usually comes back here); others via clientById. */
+  const startedWith = new Map<string, K>();
   const configs = new Map<string, CachedConfig>();
   let lastSweep = 0;
 
+  /** Expired requests and tombstones go at most once a second, never in the way of a sign-in. */
   function sweep(): void {
     const t = now();
-    if (t - lastSweep < 1000 && pending.size < maxPending) return;
+    if (t - lastSweep < 1000) return;
     lastSweep = t;
-    for (const [k, p] of pending) if (t - p.createdAt > pendingTtlMs) pending.delete(k);
-    for (const [k, until] of consumed) if (t > until) consumed.delete(k);
+    pending.purgeExpired(t).catch(() => undefined);
   }
 
   function getConfig(oc: OpenIdClient, c: OidcClient): Promise<OC.Configuration> {
@@ -185,10 +205,10 @@ export function createRelyingParty<C>(opts: RelyingPartyOptions): RelyingParty<C
     return config;
   }
 
-  async function start(r: StartRequest<C>): Promise<{ authorizationUrl: string }> {
+  async function start(r: StartRequest<C, K>): Promise<{ authorizationUrl: string }> {
     if (typeof r.binding !== 'string' || r.binding.length === 0 || r.binding.length > 200) throw new UserError(400, 'invalid_auth_request', 'the browser binding is required');
     sweep();
-    if (pending.size >= maxPending) throw new UserError(503, 'too_many_auth_requests', 'Too many sign-ins are in progress; try again in a few minutes');
+    if ((await pending.countOpen(now())) >= maxPending) throw new UserError(503, 'too_many_auth_requests', 'Too many sign-ins are in progress; try again in a few minutes');
     const oc = await loadOpenIdClient();
     let config: OC.Configuration;
     try {
@@ -210,11 +230,14 @@ export function createRelyingParty<C>(opts: RelyingPartyOptions): RelyingParty<C
       code_challenge: codeChallenge,
       code_challenge_method: 'S256',
     });
-    pending.set(hashToken(state), { client: r.client, context: r.context, bindingHash: hashToken(r.binding), nonce, codeVerifier, createdAt: now() });
+    const payload: PendingPayload = { clientId: r.client.id, provider: providerOf(r.client), context: r.context, nonce, codeVerifier };
+    const createdAt = now();
+    await pending.put({ keyHash: hashToken(state), sessionHash: hashToken(r.binding), payload: { ...payload }, createdAt, expiresAt: createdAt + pendingTtlMs });
+    startedWith.set(r.client.id, r.client);
     return { authorizationUrl: url.href };
   }
 
-  async function finish(r: FinishRequest): Promise<CallbackResult<C>> {
+  async function finish(r: FinishRequest): Promise<CallbackResult<C, K>> {
     sweep();
     // Only the query counts; scheme, host and path are our configured redirect URI, so a spoofed Host header or a
     // proxy's view of the URL cannot change what is sent to the token endpoint. A path+query (req.originalUrl) works.
@@ -228,16 +251,21 @@ export function createRelyingParty<C>(opts: RelyingPartyOptions): RelyingParty<C
     }
     const state = url.searchParams.get('state');
     if (!looksLikeToken(state) || url.searchParams.getAll('state').length !== 1) return { ok: false, reason: 'validation_failed' };
-    const key = hashToken(state);
-    const p = pending.get(key);
-    if (!p) return { ok: false, reason: consumed.has(key) ? 'replayed' : 'expired' };
-    // Single use, whatever happens next.
-    pending.delete(key);
-    consumed.set(key, p.createdAt + pendingTtlMs);
-    const fail = (reason: FlowFailure): CallbackResult<C> => ({ ok: false, reason, context: p.context, client: p.client });
+    // Single use, whatever happens next: taken (removed) at once.
+    const taken = await pending.take(hashToken(state), now());
+    if (taken.status === 'unknown') return { ok: false, reason: 'expired' };
+    if (taken.status === 'replayed') return { ok: false, reason: 'replayed' };
+    const stored = taken.attempt.payload;
+    if (!isPayload(stored)) return { ok: false, reason: 'validation_failed' };
+    const context = stored.context as C;
+    const fail = (reason: FlowFailure): CallbackResult<C, K> => ({ ok: false, reason, context });
 
-    if (now() - p.createdAt > pendingTtlMs) return fail('expired');
-    if (typeof r.binding !== 'string' || !safeEqual(hashToken(r.binding), p.bindingHash)) return fail('wrong_session');
+    if (taken.status === 'expired') return fail('expired');
+    if (typeof r.binding !== 'string' || !safeEqual(hashToken(r.binding), taken.attempt.sessionHash)) return fail('wrong_session');
+    const client = startedWith.get(stored.clientId) ?? (opts.clientById?.(stored.clientId) as K | undefined);
+    // The client is gone from the configuration, or now names another provider or client id: the answer cannot be checked.
+    if (!client || providerOf(client) !== stored.provider) return fail('expired');
+    const p = { client, nonce: stored.nonce, codeVerifier: stored.codeVerifier };
     const error = url.searchParams.get('error');
     if (error !== null) return fail(error === 'access_denied' ? 'cancelled' : 'provider_error');
 
@@ -260,8 +288,8 @@ export function createRelyingParty<C>(opts: RelyingPartyOptions): RelyingParty<C
       const accessToken = tokens.access_token;
       return {
         ok: true,
-        context: p.context,
-        client: p.client,
+        context,
+        client,
         idToken: tokens.id_token,
         claims: { ...claims } as Record<string, unknown> & { sub: string; iss: string },
         userInfo: async () => ({ ...(await oc.fetchUserInfo(config, accessToken, claims.sub)) }),
@@ -294,7 +322,7 @@ export function createRelyingParty<C>(opts: RelyingPartyOptions): RelyingParty<C
       const m = config.serverMetadata();
       return { issuer: m.issuer, ...(typeof m.end_session_endpoint === 'string' ? { endSessionEndpoint: m.end_session_endpoint } : {}) };
     },
-    pendingCount: () => pending.size,
+    pendingCount: () => pending.countOpen(now()),
     forget: (clientId) => void configs.delete(clientId),
   };
 }
