@@ -84,6 +84,7 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
     if (!acrSatisfies(r.client.acr, acr)) return fail('acr_too_low');
     let userinfo: Record<string, unknown>;
     try {
+      if (!r.userInfo) return fail('provider_error');
       userinfo = await r.userInfo();
     } catch (e) {
       return fail(await rp.failureOf(e));

@@ -73,8 +73,11 @@ export type CallbackResult<C, K extends OidcClient = OidcClient> =
       idToken: string;
       /** Its validated claims. */
       claims: Record<string, unknown> & { sub: string; iss: string };
-      /** The provider's userinfo for this sign-in (sub checked); rejects with errors failureOf() classifies. */
-      userInfo(): Promise<Record<string, unknown>>;
+      /**
+       * The provider's userinfo for this sign-in (sub checked); rejects with errors failureOf() classifies. Undefined
+       * when the provider announces no userinfo endpoint.
+       */
+      userInfo?: () => Promise<Record<string, unknown>>;
     }
   | { ok: false; reason: FlowFailure; context?: C };
 
@@ -292,7 +295,7 @@ export function createRelyingParty<C, K extends OidcClient = OidcClient>(opts: R
         client,
         idToken: tokens.id_token,
         claims: { ...claims } as Record<string, unknown> & { sub: string; iss: string },
-        userInfo: async () => ({ ...(await oc.fetchUserInfo(config, accessToken, claims.sub)) }),
+        ...(config.serverMetadata().userinfo_endpoint ? { userInfo: async () => ({ ...(await oc.fetchUserInfo(config, accessToken, claims.sub)) }) } : {}),
       };
     } catch (e) {
       return fail(classify(oc, e));
