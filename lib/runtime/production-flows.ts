@@ -75,9 +75,15 @@ export function productionFlowProblems(flows: unknown, accounts: readonly StaffA
     }
     const found: [string, string][] = [];
     for (const [key, value] of Object.entries(node)) if (!SKIPPED.has(key)) strings(value, key, found);
+    // A list setting (agentEmails since settings version 2) is named once, not per entry.
+    const named = new Set<string>();
     for (const [at, text] of found) {
       const m = EXAMPLE_HOST.exec(text);
-      if (m) problems.push(`${label(node)}: ${at} uses the example domain ${m[1].toLowerCase()}, which never receives mail or visitors`);
+      const where = at.replace(/\[\d+\].*$/, '');
+      if (m && !named.has(`${where} ${m[1].toLowerCase()}`)) {
+        named.add(`${where} ${m[1].toLowerCase()}`);
+        problems.push(`${label(node)}: ${where} uses the example domain ${m[1].toLowerCase()}, which never receives mail or visitors`);
+      }
     }
   }
   return problems;

@@ -54,4 +54,8 @@ export interface NodeAPI {
   auth: { needsPermission(permission: string): import('express').RequestHandler };
   log: { info(m: string): void; warn(m: string): void; error(m: string): void; debug?(m: string): void };
   _: (key: string, subs?: Record<string, unknown>) => string;
+  util: {
+    /** Reads a typedInput value (msg property, fixed text, …) for one message. */
+    evaluateNodeProperty(value: unknown, type: string, node: Node, msg: NodeMessage): unknown;
+  };
 }

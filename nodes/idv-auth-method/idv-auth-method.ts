@@ -1,6 +1,7 @@
 import { methodFromEditor, type AuthMethodNode as MethodView } from '../../lib/identification/method-config';
 import { getServices } from '../../lib/services';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
+import { currentSettings } from '../common/settings';
 
 type AuthMethodNode = Node & MethodView;
 
@@ -11,13 +12,15 @@ export = function register(RED: NodeAPI): void {
     // Plain http to a provider (even on loopback) is for demo mode and tests: in production the method must use https,
     // whatever the imported flow says, so the code, the tokens and the resident's data never travel unencrypted.
     const production = getServices(RED).config.mode === 'production';
-    const result = methodFromEditor(production ? { ...def, allowInsecureLoopback: false } : def, this.credentials ?? {});
+    const current = currentSettings(this, def);
+    const result = methodFromEditor(production ? { ...current, allowInsecureLoopback: false } : current, this.credentials ?? {});
     if (result.ok) {
       this.method = result.method;
       this.problems = [];
     } else {
+      // A config node stays quiet: the nodes that use it report its problems. An imported method waits for its
+      // client secret (imports carry no credentials); that is news only where the method is offered.
       this.problems = result.errors;
-      this.error(`idv-auth-method: ${result.errors.join('; ')}`);
     }
   }
   RED.nodes.registerType('idv-auth-method', IdvAuthMethod, {
