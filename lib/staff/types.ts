@@ -92,7 +92,7 @@ export interface StaffStore {
   saveSsoUser(profile: SsoProfile, nowIso: string): Promise<SsoSaveResult>;
   /**
    * `logoutHint`: what a later sign-out needs to end the provider's session too (the ID token, sealed with the
-   * session's own secret, lib/staff/logout-hint.ts); undefined for password sign-ins.
+   * session's own secret, lib/security/seal.ts); undefined for password sign-ins.
    */
   createSession(idHash: string, username: string, nowIso: string, logoutHint?: string): Promise<void>;
   getSession(idHash: string): Promise<{ username: string; createdAt: string; lastSeenAt: string; logoutHint?: string } | undefined>;
