@@ -1,3 +1,4 @@
+import { memoryPendingFlows, type PendingFlowStore } from '../oidc/pending';
 import { createRelyingParty, type FlowFailure, type RelyingParty } from '../oidc/relying-party';
 import { typedLine } from '../text/typed-text';
 import type { StaffAuth } from './auth';
@@ -29,6 +30,11 @@ export interface StaffSsoOptions {
   log: (line: string) => void;
   now?: () => number;
   httpTimeoutMs?: number;
+  /**
+   * Where started sign-ins wait for their callback (default: this process's memory). Several instances behind one
+   * address need a shared one (the pending-OIDC-state table of the PostgreSQL store).
+   */
+  pending?: PendingFlowStore;
 }
 
 export interface StaffSso {
@@ -71,12 +77,14 @@ export function createStaffSso(o: StaffSsoOptions): StaffSso {
   const s = o.settings;
   let rp: RelyingParty<Context> | undefined;
   let rpFor = '';
+  // One store for the life of the runtime: a relying party made anew for another public URL keeps the started ones.
+  const pending = o.pending ?? memoryPendingFlows();
   const redirectUri = () => `${o.publicUrl()}${SSO_PATHS.callback}`;
   /** One relying party per redirect URI (the public URL is known only once the runtime listens). */
   const party = (): RelyingParty<Context> => {
     const uri = redirectUri();
     if (!rp || rpFor !== uri) {
-      rp = createRelyingParty<Context>({ redirectUri: uri, now: o.now, httpTimeoutMs: o.httpTimeoutMs, clientById: (id) => (id === s.client.id ? s.client : undefined) });
+      rp = createRelyingParty<Context>({ redirectUri: uri, now: o.now, httpTimeoutMs: o.httpTimeoutMs, pending, clientById: (id) => (id === s.client.id ? s.client : undefined) });
       rpFor = uri;
     }
     return rp;
