@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { CallEvent } from '../call/presence';
-import { startPeriodic, type Periodic } from '../runtime/periodic';
+import { startStoreJob } from '../runtime/store-job';
 import type { Services } from '../services';
-import { storeProbeOf } from '../store/health';
 import { createSqliteOutcomeStore } from '../store/sqlite/outcomes';
 import type { Outcome, OutcomeStore } from './types';
 
@@ -64,14 +63,7 @@ export function createOutcomeRecorder(o: { store: OutcomeStore; now?: () => Date
 export function outcomesOf(services: Services): OutcomeRecorder {
   return services.memo('outcomes.runtime', () => {
     const recorder = createOutcomeRecorder({ store: createSqliteOutcomeStore(services.db) });
-    const job: Periodic = startPeriodic({ name: 'appointment outcomes', everyMs: 60_000, firstMs: 5_000, log: services.log, run: () => recorder.decide() });
-    const probe = storeProbeOf(services);
-    const wake = () => job.failing && job.kick();
-    probe.on('writable', wake);
-    services.onClose(async () => {
-      probe.off('writable', wake);
-      await job.stop();
-    });
+    startStoreJob(services, { name: 'appointment outcomes', everyMs: 60_000, firstMs: 5_000, log: services.log, run: () => recorder.decide() });
     return recorder;
   });
 }

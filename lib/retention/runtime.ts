@@ -1,6 +1,6 @@
-import { startPeriodic, type Periodic } from '../runtime/periodic';
+import type { Periodic } from '../runtime/periodic';
+import { startStoreJob } from '../runtime/store-job';
 import type { Services } from '../services';
-import { storeProbeOf } from '../store/health';
 import { createSqliteRetentionStore } from '../store/sqlite/retention';
 import type { RetentionStore } from './types';
 
@@ -13,17 +13,13 @@ export interface RetentionOptions {
   /** Days after the appointment's end that the resident's data is kept; 0 = right after the end. */
   days: number;
   now?: () => Date;
-  log: { info(m: string): void; warn(m: string): void };
-  /** How often the rule runs (default 10 min) and the first run after start (default 30 s). */
-  everyMs?: number;
-  firstMs?: number;
 }
 
 /**
  * Runs the retention rule once: erases every appointment whose end lies `days` days or more in the past, in batches.
  * Returns how many were erased. The ids go nowhere but the processing log (no names, no counts per person).
  */
-export async function runRetention(o: Pick<RetentionOptions, 'store' | 'days' | 'now'>): Promise<number> {
+export async function runRetention(o: RetentionOptions): Promise<number> {
   if (!Number.isInteger(o.days) || o.days < 0) throw new Error('retention days must be a whole number from 0');
   const now = (o.now ?? (() => new Date()))();
   const cutoff = new Date(now.getTime() - o.days * DAY_MS).toISOString();
@@ -35,31 +31,20 @@ export async function runRetention(o: Pick<RetentionOptions, 'store' | 'days' | 
   }
 }
 
-/** Starts the periodic rule (lib/runtime/periodic.ts: one run at a time, backoff on store faults). */
-export function startRetention(o: RetentionOptions): Periodic {
-  return startPeriodic({
-    name: 'retention of resident data',
-    everyMs: o.everyMs ?? 10 * 60_000,
-    firstMs: o.firstMs ?? 30_000,
-    log: o.log,
-    run: async () => {
-      const n = await runRetention(o);
-      if (n > 0) o.log.info(`retention: erased the resident's details of ${n} appointment(s) ended ${o.days} day(s) ago or earlier`);
-    },
-  });
-}
-
 /** The runtime's retention job on its database, with IDV_RETENTION_DAYS; stopped when the services close. */
 export function retentionOf(services: Services): Periodic {
   return services.memo('retention.runtime', () => {
-    const job = startRetention({ store: createSqliteRetentionStore(services.db), days: services.config.retentionDays, log: services.log });
-    const probe = storeProbeOf(services);
-    const wake = () => job.failing && job.kick();
-    probe.on('writable', wake);
-    services.onClose(async () => {
-      probe.off('writable', wake);
-      await job.stop();
+    const store = createSqliteRetentionStore(services.db);
+    const days = services.config.retentionDays;
+    return startStoreJob(services, {
+      name: 'retention of resident data',
+      everyMs: 10 * 60_000,
+      firstMs: 30_000,
+      log: services.log,
+      run: async () => {
+        const n = await runRetention({ store, days });
+        if (n > 0) services.log.info(`retention: erased the resident's details of ${n} appointment(s) ended ${days} day(s) ago or earlier`);
+      },
     });
-    return job;
   });
 }
