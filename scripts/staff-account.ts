@@ -11,14 +11,13 @@
  * `password`, `disable` and `remove` end every session of the account at once: staff sign-ins and flow editor tokens
  * alike (both live, hashed, in the same table and are checked there on every request). The password is read from
  * standard input (one line), never from the command line, where it would end up in the shell history and the process
- * list. Uses IDV_DATA_DIR like the runtime; run it while the runtime is stopped or running (SQLite WAL allows both).
+ * list. Uses the runtime's store (IDV_DATABASE_URL, else the SQLite file in IDV_DATA_DIR); run it while the runtime is
+ * stopped or running (SQLite's WAL and PostgreSQL both allow that).
  */
-import * as path from 'node:path';
 import { loadConfig } from '../lib/config';
 import { hashPassword } from '../lib/staff/password';
 import { ROLES, type Role } from '../lib/staff/types';
-import { openDatabase } from '../lib/store/db';
-import { SqliteStaffStore } from '../lib/store/sqlite/staff';
+import { openStore } from '../lib/store/open';
 
 const USAGE =
   'usage: staff-account add <username> --name "Display Name" --roles agent,kcc,admin | password <username> | ' +
@@ -44,8 +43,10 @@ async function main(): Promise<void> {
   const [cmd, username, ...rest] = process.argv.slice(2);
   if (!cmd || !['add', 'password', 'disable', 'enable', 'remove', 'list'].includes(cmd)) usage(cmd ? `unknown command ${cmd}` : undefined);
   const config = loadConfig({ ...process.env, IDV_MODE: 'demo' });
-  const db = openDatabase(path.join(config.dataDir, 'idvideo.sqlite'));
-  const store = new SqliteStaffStore(db);
+  // The same store the runtime uses: IDV_DATABASE_URL (PostgreSQL) or the SQLite file in IDV_DATA_DIR.
+  const opened = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await opened.ready;
+  const store = opened.staff;
   try {
     if (cmd === 'list') {
       for (const u of await store.listAccounts()) console.log(`${u.username}\t${u.roles.join(',')}\t${u.displayName}${u.disabled ? '\t(disabled)' : ''}`);
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       console.log(`account ${username} removed; ${sessionsEnded(ended)}`);
     }
   } finally {
-    db.close();
+    await opened.close();
   }
 }
 

@@ -3,7 +3,6 @@ import { agentPagesRouter } from '../agent-pages/router';
 import { callPagesRouter } from '../call-pages/router';
 import { errorHandler } from '../http/errors';
 import type { Services } from '../services';
-import { SqliteProcessingLog } from '../store/sqlite/processing-log';
 import type { AgentMessages } from './agent-messages';
 import { appointmentStoreOf, linkServiceOf } from './deps';
 import type { Presence } from './presence';
@@ -25,7 +24,7 @@ export interface CallRoutesOptions {
 export function callRoutes(services: Services, o: CallRoutesOptions): Router {
   const appointments = appointmentStoreOf(services);
   const messages = o.messages ?? (() => runningCallService(services)?.messages);
-  const processingLog = new SqliteProcessingLog(services.db);
+  const processingLog = services.store.processingLog;
   const router = express.Router();
   router.use(
     agentPagesRouter({

@@ -9,7 +9,6 @@ import { UserError } from '../errors';
 import { hashToken, looksLikeToken, safeEqual } from '../security/tokens';
 import type { CallSession } from '../links';
 import type { Services } from '../services';
-import { SqliteProcessingLog } from '../store/sqlite/processing-log';
 import { callServiceChannels, type IdentificationChannels } from './channels';
 import { RequestRegistry, type AuthRequest } from './requests';
 import { agentNoticeFor, agentText, type AgentNotice } from './texts';
@@ -92,7 +91,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.flowOptions = o.flows;
     this.redirectUri = `${o.services.config.publicUrl}/auth/callback`;
     this.cache = new AttributeCache({ defaultTtlSec: this.ttlSec, checkPeriodSec: o.checkPeriodSec });
-    this.log = new SqliteProcessingLog(o.services.db);
+    this.log = o.services.store.processingLog;
     this.requests = new RequestRegistry({ now: this.now });
     this.cache.on('expired', (e) => void this.expired(e.attributeSetId, e.appointmentId));
   }

@@ -1,5 +1,6 @@
 import type { Db } from '../db';
 import type { Role, StaffAccount, StaffIdentity, StaffStore, StaffUser } from '../../staff/types';
+import { parseRoles } from '../rows';
 
 interface UserRow {
   username: string;
@@ -9,15 +10,6 @@ interface UserRow {
   failed_logins: number;
   locked_until: string | null;
   disabled: number;
-}
-
-function parseRoles(json: string): Role[] {
-  try {
-    const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? (v.filter((r) => r === 'agent' || r === 'kcc' || r === 'admin') as Role[]) : [];
-  } catch {
-    return [];
-  }
 }
 
 export class SqliteStaffStore implements StaffStore {

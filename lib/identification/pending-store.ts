@@ -1,0 +1,65 @@
+/**
+ * Pending identification state: what a started identification needs when its answer comes back (an OIDC callback, an
+ * ID Contact attr_url or comm_url), kept in the store so the answer may land on any instance (../shared/DESIGN.md,
+ * "Several instances"). One row per started attempt, keyed by the SHA-256 of the secret the answer carries (the OIDC
+ * state, the attr_url token); the secret itself is never stored.
+ *
+ * What goes in `payload`: references and protocol secrets of the attempt (appointment and request id, purpose, method
+ * id, the OIDC nonce and PKCE verifier, the method's configuration fingerprint). Never an attribute value, never a
+ * credential of a method (those stay in the flows; the instance that finishes looks the method up by id). The payload
+ * is JSON the engine stores as text; it is deleted when the attempt is taken.
+ *
+ * Single use across instances: `take` deletes the row and returns it in one statement (`DELETE … RETURNING`), so of two
+ * callbacks with the same state exactly one gets it. A taken key leaves a tombstone until its attempt would have
+ * expired, so a second use answers 'replayed' rather than 'expired'.
+ */
+
+/** Kinds of attempt, each with its own key space. */
+export type PendingKind = 'oidc' | 'idcontact-attr' | 'idcontact-return';
+
+export interface PendingAttempt {
+  kind: PendingKind;
+  /** SHA-256 hex of the secret the answer carries. */
+  keyHash: string;
+  /** SHA-256 hex of the resident's call session cookie that started it. */
+  sessionHash: string;
+  /** JSON-safe, small (at most 4000 characters as JSON); see above for what may go in. */
+  payload: Record<string, unknown>;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms; after it the attempt cannot be taken. */
+  expiresAt: number;
+}
+
+export type TakeResult =
+  | { status: 'taken'; attempt: PendingAttempt }
+  /** Taken before (by this or another instance). */
+  | { status: 'replayed' }
+  /** Never stored, or expired and swept. */
+  | { status: 'unknown' }
+  /** Stored, but its time ran out before it was taken (it is gone now). */
+  | { status: 'expired'; attempt: PendingAttempt };
+
+export interface PendingIdentificationStore {
+  /** Stores a new attempt. Throws when the key exists (a 256-bit key colliding means a bug, not chance). */
+  put(attempt: PendingAttempt): Promise<void>;
+  /** Atomically removes the attempt and returns it (single use), leaving a tombstone until it would have expired. */
+  take(kind: PendingKind, keyHash: string, nowMs: number): Promise<TakeResult>;
+  /** The attempt without taking it (a resident's return page asking how it went). */
+  peek(kind: PendingKind, keyHash: string, nowMs: number): Promise<PendingAttempt | undefined>;
+  /** Attempts still open (not taken, not expired): for monitoring. */
+  countOpen(nowMs: number): Promise<number>;
+  /** Removes expired attempts and tombstones; returns how many rows went. */
+  purgeExpired(nowMs: number): Promise<number>;
+}
+
+export const MAX_PENDING_PAYLOAD = 4000;
+
+/** Checks an attempt before any engine stores it; throws on what would be a programming error. */
+export function checkAttempt(a: PendingAttempt): string {
+  if (!/^[0-9a-f]{64}$/.test(a.keyHash) || !/^[0-9a-f]{64}$/.test(a.sessionHash)) throw new Error('pending attempt keys are SHA-256 hex');
+  if (!(a.expiresAt > a.createdAt)) throw new Error('a pending attempt must expire after it was made');
+  const json = JSON.stringify(a.payload ?? {});
+  if (json.length > MAX_PENDING_PAYLOAD) throw new Error('pending attempt payload is limited to 4000 characters of JSON');
+  return json;
+}
