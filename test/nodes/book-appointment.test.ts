@@ -426,8 +426,7 @@ describe('idv-book-appointment node', function () {
     async function booked(d: number, clock: string) {
       msgs.length = 0;
       const res = await json('/afspraak', resident({ start: at(d, clock) })).expect(201);
-      const db = sqliteDb(currentServices());
-      return `/afspraak/annuleren/${await issueCancelToken(db, res.body.id)}`;
+      return `/afspraak/annuleren/${await issueCancelToken(currentServices()!.store, res.body.id)}`;
     }
 
     it('GET shows the appointment and changes nothing; POST with CSRF cancels once and frees the slot', async () => {

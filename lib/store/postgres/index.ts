@@ -49,6 +49,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
   const pg = gated(raw, ready);
   const pubsub = createPostgresPubSub(pg, { log: o.log });
   const limiters = new Map<string, RateLimiterPostgres>();
+  let closing: Promise<void> | undefined;
 
   const probe = createProbe(async () => {
     let timer: NodeJS.Timeout | undefined;
@@ -96,9 +97,12 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
       return l;
     },
     describe: () => `PostgreSQL ${describeUrl(o.url)}`,
-    async close() {
-      await pubsub.close();
-      await raw.end();
+    close() {
+      closing ??= (async () => {
+        await pubsub.close();
+        await raw.end();
+      })();
+      return closing;
     },
   };
 }
