@@ -33,7 +33,13 @@ export function createProbe(write: () => Promise<void>): StoreProbe {
     } catch (e) {
       failing = true;
       const code = faultCode(e);
-      const what = /BUSY|LOCKED|55P03/.test(code) ? 'locked by another process' : /ECONN|08\d{3}|57P0|TIMEOUT|CONNECT/.test(code) ? 'cannot reach the database' : 'cannot write';
+      const what = /BUSY|LOCKED|55P03/.test(code)
+        ? 'locked by another process'
+        : /57014|TIMEOUT/.test(code)
+          ? 'no answer in time'
+          : /ECONN|08\d{3}|57P0|CONNECT/.test(code)
+            ? 'cannot reach the database'
+            : 'cannot write';
       return { ok: false, detail: `${what} (${code})` };
     }
   };

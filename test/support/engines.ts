@@ -21,6 +21,8 @@ export interface EngineUnderTest {
 export interface TestStore {
   store: Store;
   engine: StoreEngine;
+  /** PostgreSQL: the connection URL of this test's database (its own schema). */
+  url?: string;
   /** A second store on the same database: another connection (SQLite) or pool (PostgreSQL), as a second process has. */
   another(): Promise<Store>;
   /** Rows of a query with `?` placeholders (numbered for PostgreSQL). Counts come back as numbers on both. */
@@ -95,6 +97,7 @@ async function openPostgres(): Promise<TestStore> {
   return {
     store,
     engine: 'postgres',
+    url,
     async another() {
       const s = createPostgresStore({ url, max: 5 });
       await s.ready;

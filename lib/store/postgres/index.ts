@@ -54,7 +54,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
   const probe = createProbe(async () => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PgFault('PG_TIMEOUT')), PROBE_BUSY_MS * 2);
+      timer = setTimeout(() => reject(new PgFault('PG_TIMEOUT')), PROBE_BUSY_MS * 2 + 500);
     });
     try {
       await Promise.race([
@@ -62,7 +62,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
         pg.tx(async (q) => {
           // Bounded like the SQLite probe: a lock or a stuck server is reported within about a second.
           await q.run(`SET LOCAL lock_timeout = ${PROBE_BUSY_MS}`);
-          await q.run(`SET LOCAL statement_timeout = ${PROBE_BUSY_MS}`);
+          await q.run(`SET LOCAL statement_timeout = ${PROBE_BUSY_MS + 500}`);
           await q.run(
             `INSERT INTO kv (key, value) VALUES ('health.write-probe', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
             [new Date().toISOString()],

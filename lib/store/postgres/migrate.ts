@@ -29,7 +29,8 @@ export function explainPg(url: string, e: unknown): StoreError {
   if (original === '3D000') return new StoreError(`PostgreSQL at ${where}: the database does not exist; create it first (createdb).`, e);
   if (original === '42501') return new StoreError(`PostgreSQL at ${where}: the user may not create tables here (42501); grant it CREATE on the schema.`, e);
   if (c instanceof PgFault) {
-    return new StoreError(`PostgreSQL at ${where} cannot be reached (${c.code}): is it running, and is IDV_DATABASE_URL right?`, e);
+    // The fault's code stays on the error, so a statement that finds the store unreachable is a store fault (503).
+    return Object.assign(new StoreError(`PostgreSQL at ${where} cannot be reached (${c.code}): is it running, and is IDV_DATABASE_URL right?`, e), { code: c.code });
   }
   return new StoreError(`PostgreSQL at ${where} could not be prepared: ${(e as Error).message ?? String(e)}`, e);
 }

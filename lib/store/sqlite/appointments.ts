@@ -4,10 +4,8 @@ import { newToken } from '../../security/tokens';
 import { messageFor } from '../../appointments/messages';
 import type { Held } from '../../appointments/slots';
 import type {
-  Appointment,
   AppointmentStore,
   CancelResult,
-  Channel,
   ClaimRequest,
   CreateResult,
   NewAppointment,

@@ -5,7 +5,6 @@ import type {
   DueFilter,
   Effects,
   EventCounts,
-  EventFacts,
   EventStore,
   FinishResult,
   Lease,

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import express from 'express';
 import supertest from 'supertest';
 import { createCsrf } from '../../../lib/http/csrf';
@@ -8,9 +6,8 @@ import { createRateLimiter } from '../../../lib/http/rate-limit';
 import { createStaffAuth, safeNext, type StaffAuth } from '../../../lib/staff/auth';
 import { staffLoginRouter } from '../../../lib/staff/login-page';
 import { hashPassword, verifyPassword } from '../../../lib/staff/password';
-import { openDatabase, type Db } from '../../../lib/store/db';
-import { SqliteStaffStore } from '../../../lib/store/sqlite/staff';
-import { tempDir } from '../../support/runtime';
+import type { StaffStore } from '../../../lib/staff/types';
+import { forEachEngine, type TestStore } from '../../support/engines';
 
 const PASSWORD = 'correct horse battery';
 
@@ -25,27 +22,21 @@ function cookiesOf(res: supertest.Response): string {
   return set.map((c) => c.split(';')[0]).join('; ');
 }
 
-describe('staff sign-in', function () {
-  this.timeout(60_000);
-  let dir: string;
-  let db: Db;
-  let store: SqliteStaffStore;
+forEachEngine('staff sign-in', (engine) => {
+  let t: TestStore;
+  let store: StaffStore;
   let clock: Date;
   let auth: StaffAuth;
   let app: express.Express;
 
   before(async () => {
-    dir = tempDir('idv-staff-');
-    db = openDatabase(path.join(dir, 's.sqlite'));
-    store = new SqliteStaffStore(db);
+    t = await engine.open();
+    store = t.store.staff;
     const hash = await hashPassword(PASSWORD);
     await store.upsertUser({ username: 'agent1', displayName: 'Agent Een', roles: ['agent'], passwordHash: hash });
     await store.upsertUser({ username: 'kcc1', displayName: 'KCC Een', roles: ['kcc'], passwordHash: hash });
   });
-  after(() => {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => t.close());
   beforeEach(async () => {
     clock = new Date('2026-12-01T09:00:00Z');
     await store.resetFailures('agent1');
