@@ -1,6 +1,7 @@
 import { createHash, webcrypto } from 'node:crypto';
 import type * as OC from 'openid-client' with { 'resolution-mode': 'import' };
 import { UserError } from '../errors';
+import type { PendingIdentificationStore } from '../identification/pending-store';
 import { hashToken, looksLikeToken, newToken, safeEqual } from '../security/tokens';
 import { DEFAULT_CLAIM_LIMITS, mapClaims, type Attribute, type ClaimLimits } from './claims';
 import { limitedFetch, ProviderTimeoutError, ResponseTooLargeError } from './http-limits';
@@ -8,8 +9,11 @@ import { acrSatisfies, importPrivateKey, urlProblem, type AuthMethod } from './m
 
 /**
  * The in-call OpenID Connect flow (authorization code + PKCE S256, state, nonce), built on openid-client. The pending
- * request lives only in memory, keyed by the hash of its state, for ten minutes, bound to the resident's call session
- * and usable once. finish() never throws for anything a provider or a browser can send: it answers with a reason code.
+ * request lives in the store (lib/identification/pending-store.ts), keyed by the hash of its state, for ten minutes,
+ * bound to the resident's call session and usable once (taken with one atomic delete), so the callback may land on
+ * any instance: that instance finds the nonce and PKCE verifier there and the method by its id in its own flows.
+ * Attribute values never go there. finish() never throws for anything a provider or a browser can send: it answers
+ * with a reason code.
  */
 
 export type FinishFailure =
@@ -46,6 +50,13 @@ export type FinishResult =
 export interface OidcFlowsOptions {
   /** Our callback URL exactly as registered with the providers (https, or http on loopback for tests/demo). */
   redirectUri: string;
+  /** Where started requests wait for their callback (the store's, shared by every instance). */
+  pending: PendingIdentificationStore;
+  /**
+   * The method of a pending request by id, for a callback that lands on an instance which did not start it (the
+   * instance's own idv-request-auth methods). Methods started here are known without it.
+   */
+  methodById?: (id: string) => AuthMethod | undefined;
   /** Clock in ms since the epoch; injectable so tests can age a request. */
   now?: () => number;
   /** Deadline for each call to a provider (discovery, token, JWKS, userinfo). */
@@ -63,21 +74,31 @@ export interface OidcFlowsOptions {
 export interface OidcFlows {
   start(input: StartInput): Promise<{ authorizationUrl: string }>;
   finish(input: FinishInput): Promise<FinishResult>;
-  /** Number of requests waiting for their callback (monitoring). */
-  pendingCount(): number;
+  /** Number of requests waiting for their callback, on every instance (monitoring). */
+  pendingCount(): Promise<number>;
   /** Forgets cached discovery, e.g. after a method's configuration changed. */
   forgetMethod(methodId: string): void;
 }
 
-interface Pending {
-  method: AuthMethod;
+/** What a pending request keeps in the store: references and protocol secrets, never a credential or a value. */
+interface PendingPayload {
+  methodId: string;
+  /** Which provider and client the request was started with (a method id pointing elsewhere now is refused). */
+  provider: string;
   appointmentId: string;
   requestId: string;
   purpose: string;
-  sessionHash: string;
   nonce: string;
   codeVerifier: string;
-  createdAt: number;
+}
+
+function isPayload(p: Record<string, unknown>): p is Record<string, unknown> & PendingPayload {
+  return ['methodId', 'provider', 'appointmentId', 'requestId', 'purpose', 'nonce', 'codeVerifier'].every((k) => typeof p[k] === 'string');
+}
+
+/** The provider and client of a method, without its credentials. */
+function providerOf(m: AuthMethod): string {
+  return createHash('sha256').update(JSON.stringify([m.issuer, m.clientId, m.clientAuth])).digest('hex').slice(0, 32);
 }
 
 interface CachedConfig {
@@ -160,18 +181,18 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
   const claimLimits = opts.claimLimits ?? DEFAULT_CLAIM_LIMITS;
   const fetchImpl = limitedFetch({ timeoutMs: httpTimeoutMs, maxBytes: opts.maxResponseBytes ?? 256 * 1024 });
 
-  const pending = new Map<string, Pending>();
-  /** Hashes of states already used, kept until they would have expired, to tell 'replayed' from 'expired'. */
-  const consumed = new Map<string, number>();
+  const pending = opts.pending;
+  /** Methods this instance started requests with (the callback may come back here); others via methodById. */
+  const startedWith = new Map<string, AuthMethod>();
   const configs = new Map<string, CachedConfig>();
   let lastSweep = 0;
 
+  /** Expired requests and tombstones go at most once a minute; never in the resident's way. */
   function sweep(): void {
     const t = now();
-    if (t - lastSweep < 1000 && pending.size < maxPending) return;
+    if (t - lastSweep < 60_000) return;
     lastSweep = t;
-    for (const [k, p] of pending) if (t - p.createdAt > pendingTtlMs) pending.delete(k);
-    for (const [k, until] of consumed) if (t > until) consumed.delete(k);
+    pending.purgeExpired(t).catch(() => undefined);
   }
 
   function getConfig(oc: OpenIdClient, m: AuthMethod): Promise<OC.Configuration> {
@@ -203,7 +224,7 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
     }
     if (typeof input.purpose !== 'string' || input.purpose.length > 200) throw new UserError(400, 'invalid_auth_request', 'purpose must be text of at most 200 characters');
     sweep();
-    if (pending.size >= maxPending) throw new UserError(503, 'too_many_auth_requests', 'Too many identifications are in progress; try again in a few minutes');
+    if ((await pending.countOpen(now())) >= maxPending) throw new UserError(503, 'too_many_auth_requests', 'Too many identifications are in progress; try again in a few minutes');
     const oc = await loadClient();
     let config: OC.Configuration;
     try {
@@ -225,16 +246,18 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
       code_challenge: codeChallenge,
       code_challenge_method: 'S256',
     });
-    pending.set(hashToken(state), {
-      method,
+    const payload: PendingPayload = {
+      methodId: method.id,
+      provider: providerOf(method),
       appointmentId: input.appointmentId,
       requestId: input.requestId,
       purpose: input.purpose,
-      sessionHash: hashToken(input.callSessionId),
       nonce,
       codeVerifier,
-      createdAt: now(),
-    });
+    };
+    const createdAt = now();
+    await pending.put({ kind: 'oidc', keyHash: hashToken(state), sessionHash: hashToken(input.callSessionId), payload: { ...payload }, createdAt, expiresAt: createdAt + pendingTtlMs });
+    startedWith.set(method.id, method);
     return { authorizationUrl: url.href };
   }
 
@@ -252,17 +275,21 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
     }
     const state = url.searchParams.get('state');
     if (!looksLikeToken(state) || url.searchParams.getAll('state').length !== 1) return { ok: false, reason: 'validation_failed' };
-    const key = hashToken(state);
-    const p = pending.get(key);
-    if (!p) return { ok: false, reason: consumed.has(key) ? 'replayed' : 'expired' };
-    // Single use, whatever happens next.
-    pending.delete(key);
-    consumed.set(key, p.createdAt + pendingTtlMs);
-    const ref = { appointmentId: p.appointmentId, requestId: p.requestId, purpose: p.purpose, methodId: p.method.id };
+    // Single use, whatever happens next: taken (deleted) in one statement, on whichever instance this is.
+    const taken = await pending.take('oidc', hashToken(state), now());
+    if (taken.status === 'unknown') return { ok: false, reason: 'expired' };
+    if (taken.status === 'replayed') return { ok: false, reason: 'replayed' };
+    const stored = taken.attempt.payload;
+    if (!isPayload(stored)) return { ok: false, reason: 'validation_failed' };
+    const ref = { appointmentId: stored.appointmentId, requestId: stored.requestId, purpose: stored.purpose, methodId: stored.methodId };
     const fail = (reason: FinishFailure): FinishResult => ({ ok: false, reason, ...ref });
 
-    if (now() - p.createdAt > pendingTtlMs) return fail('expired');
-    if (typeof input.callSessionId !== 'string' || !safeEqual(hashToken(input.callSessionId), p.sessionHash)) return fail('wrong_session');
+    if (taken.status === 'expired') return fail('expired');
+    if (typeof input.callSessionId !== 'string' || !safeEqual(hashToken(input.callSessionId), taken.attempt.sessionHash)) return fail('wrong_session');
+    const known = startedWith.get(stored.methodId) ?? opts.methodById?.(stored.methodId);
+    // The method is gone from the flows, or now names another provider or client: this answer cannot be checked.
+    if (!known || providerOf(known) !== stored.provider) return fail('expired');
+    const p = { method: known, nonce: stored.nonce, codeVerifier: stored.codeVerifier };
     const error = url.searchParams.get('error');
     if (error !== null) return fail(error === 'access_denied' ? 'cancelled' : 'provider_error');
 
@@ -297,7 +324,7 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
   return {
     start,
     finish,
-    pendingCount: () => pending.size,
+    pendingCount: () => pending.countOpen(now()),
     forgetMethod: (methodId) => void configs.delete(methodId),
   };
 }

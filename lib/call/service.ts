@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { AppointmentStore } from '../appointments/store';
 import type { LinkService } from '../links';
 import { createAgentHub, type AgentHub } from '../realtime/agent-hub';
+import { createAgentPush, relayAgentPushes, type AgentPush } from '../realtime/agent-push';
 import type { Services } from '../services';
 import { createMediaServer, type MediaServer } from '../../media-server';
 import { AgentMessages } from './agent-messages';
@@ -13,6 +14,7 @@ import { PresenceTracker } from './presence';
 /** The process-wide call machinery: one media server, one agent hub, one presence view, whatever nodes come and go. */
 export interface CallService {
   readonly media: MediaServer;
+  /** This instance's agent dashboards; push through `agentPushOf(services)` so every instance's dashboards get it. */
   readonly hub: AgentHub;
   readonly presence: PresenceTracker;
   readonly appointments: AppointmentStore;
@@ -54,13 +56,17 @@ async function start(services: Services): Promise<CallService> {
     log: { warn: (msg) => services.log.warn(msg), error: (msg) => services.log.error(msg) },
   });
   const hub = createAgentHub();
+  // Pushes made on any instance (through the store's pub/sub) reach this instance's dashboards.
+  const stopRelay = relayAgentPushes(services.store.pubsub, hub);
+  const push = agentPushOf(services);
   const presence = new PresenceTracker(media.events);
-  // The agent's dashboard follows its residents live; the lookup is one indexed read per join or leave.
+  // The agent's dashboard follows its residents live, whichever instance it is connected to; the lookup is one
+  // indexed read per join or leave.
   presence.on('presence', (appointmentId: string, p: { resident: boolean; agent: boolean }) => {
     void appointments
       .get(appointmentId)
-      .then((a) => {
-        if (a) hub.publish(a.agent, { type: 'presence', appointmentId, resident: p.resident, agent: p.agent });
+      .then(async (a) => {
+        if (a) await push.publish(a.agent, { type: 'presence', appointmentId, resident: p.resident, agent: p.agent });
       })
       .catch((e: unknown) => services.log.warn(`presence update failed: ${(e as Error).message}`));
   });
@@ -89,6 +95,7 @@ async function start(services: Services): Promise<CallService> {
   services.onClose(async () => {
     for (const [server, fn] of attached) server.off('upgrade', fn);
     attached.clear();
+    stopRelay();
     presence.close();
     messages.close();
     hub.close();
@@ -118,6 +125,18 @@ async function start(services: Services): Promise<CallService> {
       attached.set(server, fn);
     },
   };
+}
+
+const AGENT_PUSH_KEY = 'call.agent-push';
+
+/**
+ * Pushes to an agent's dashboards on every instance (lib/realtime/agent-push.ts); usable whether or not this
+ * instance runs the call service (a booking node on an instance without dashboards still reaches them).
+ */
+export function agentPushOf(services: Services): AgentPush {
+  return services.memo(AGENT_PUSH_KEY, () =>
+    createAgentPush(services.store.pubsub, (username) => runningCallService(services)?.hub.connectionCount(username) ?? 0),
+  );
 }
 
 function callHolder(services: Services) {

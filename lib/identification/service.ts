@@ -150,7 +150,13 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   }
 
   private oidc(): OidcFlows {
-    this.flows ??= createOidcFlows({ ...this.flowOptions, redirectUri: this.redirectUri, now: this.now });
+    this.flows ??= createOidcFlows({
+      ...this.flowOptions,
+      redirectUri: this.redirectUri,
+      now: this.now,
+      pending: this.services.store.pendingIdentifications,
+      methodById: (id) => this.methods.get(id),
+    });
     return this.flows;
   }
 
@@ -394,13 +400,15 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     return reached;
   }
 
-  private readonly methodNames = new Map<string, string>();
+  /** The methods of this instance's flows by id (an OIDC callback may finish here a request another instance started). */
+  private readonly methods = new Map<string, AuthMethod>();
   /** Display names of methods seen in requests (for the agent's panel; the set itself keeps the id only). */
   private methodNameOf(set: Pick<AttributeSet, 'methodId'>): string | undefined {
-    return this.methodNames.get(set.methodId);
+    return this.methods.get(set.methodId)?.displayName;
   }
+  /** idv-request-auth registers the methods it offers (at deploy and with each request); the latest config wins. */
   rememberMethodNames(methods: readonly AuthMethod[]): void {
-    for (const m of methods) this.methodNames.set(m.id, m.displayName);
+    for (const m of methods) this.methods.set(m.id, m);
   }
 
   /**
@@ -471,9 +479,9 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.shown.delete(id);
   }
 
-  /** Requests waiting at a provider (monitoring). */
-  pendingAtProviders(): number {
-    return this.flows?.pendingCount() ?? 0;
+  /** Requests waiting at a provider, on every instance (monitoring). */
+  async pendingAtProviders(): Promise<number> {
+    return (await this.flows?.pendingCount()) ?? 0;
   }
 
   close(): void {

@@ -8,7 +8,8 @@ import { getServices } from '../../lib/services';
 import { publicBase } from '../../lib/access/public-base';
 import { scheduleOf, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
-import { runningCallService } from '../../lib/call/service';
+import { agentPushOf } from '../../lib/call/service';
+import { faultCode } from '../../lib/store/faults';
 
 /**
  * Serves the booking form and its JSON API (resident mode, or KCC mode behind staff sign-in) and sends one message
@@ -57,8 +58,10 @@ export = function register(RED: NodeAPI): void {
         onEvent: (e: AppointmentMessage) => {
           counts[e.event]++;
           this.send({ ...e });
-          // The assigned agent's open dashboard refreshes at once instead of at its next poll.
-          runningCallService(services)?.hub.publish(e.appointment.agent, { type: 'appointments' });
+          // The assigned agent's open dashboard refreshes at once instead of at its next poll, on whichever instance.
+          agentPushOf(services)
+            .publish(e.appointment.agent, { type: 'appointments' })
+            .catch((err: unknown) => this.warn(`live update to the dashboard failed (${faultCode(err)}); it refreshes at its next poll`));
           showStatus();
         },
       });

@@ -61,6 +61,9 @@ export = function register(RED: NodeAPI): void {
       return [...configured, ...demo.methods.filter((m) => !configured.some((c) => c.id === m.id))];
     };
 
+    // A callback may land here for a request another instance started: this instance knows the methods by id.
+    if (!problem) offered().then((ms) => service.rememberMethodNames(ms), () => undefined);
+
     const handle = (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
       if (problem) return done(new Error(`idv-request-auth is not configured: ${problem}`));
       const appointment = msg.appointment as { id?: unknown } | undefined;
