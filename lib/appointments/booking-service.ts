@@ -1,10 +1,10 @@
 import { DateTime } from 'luxon';
 import { UserError } from '../errors';
 import { hashToken, looksLikeToken, newToken } from '../security/tokens';
-import { toStoredUtc, ZONE } from '../time';
-import { publicIsoFromMillis } from './public-time';
+import { toStoredUtc } from '../time';
+import { publicIsoFromMillis, wallTimeToUtcMs } from './public-time';
 import type { BookingInput } from './booking-input';
-import { epochDay, formatLocalDate, parseLocalDate, type LocalDate } from './calendar';
+import { epochDay, formatLocalDate, fromEpochDay, parseLocalDate, type LocalDate } from './calendar';
 import { messageFor } from './messages';
 import type { Schedule } from './schedule';
 import { checkBookable, computeSlots, freeAgents, indexHeld, scheduledAgents, type BookableReason } from './slots';
@@ -97,8 +97,9 @@ export function parseSlotsQuery(query: unknown, maxDays = MAX_SLOT_QUERY_DAYS): 
 }
 
 function dayBoundsUtc(date: LocalDate): [string, string] {
-  const start = DateTime.fromObject(date, { zone: ZONE });
-  return [toStoredUtc(start), toStoredUtc(start.plus({ days: 1 }))];
+  // Midnight exists on every Amsterdam day (the clocks change at 02:00 and 03:00).
+  const next = fromEpochDay(epochDay(date) + 1);
+  return [new Date(wallTimeToUtcMs(date, 0) as number).toISOString(), new Date(wallTimeToUtcMs(next, 0) as number).toISOString()];
 }
 
 function shiftUtc(iso: string, ms: number): string {

@@ -1,3 +1,4 @@
+import { MAX_SLOT_MINUTES } from '../appointments/schedule';
 import type { Appointment, Channel } from '../appointments/store';
 import type { AppointmentEvent, EventFacts } from '../events/types';
 import type { LinkRole, StoredCallSession, StoredLink } from '../links/types';
@@ -29,8 +30,11 @@ export interface AppointmentRow {
 
 /** Stored times are compared as strings, which is only sound for one fixed format. */
 export const UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-/** Appointments last at most 240 minutes; range queries use this bound to stay on the start_utc index. */
-export const MAX_APPOINTMENT_MS = 24 * 3600_000;
+/**
+ * Appointments last at most one slot (MAX_SLOT_MINUTES); range queries look back this far on the start_utc index
+ * instead of reading a whole day of bookings for every new one.
+ */
+export const MAX_APPOINTMENT_MS = MAX_SLOT_MINUTES * 60_000;
 
 export function utc(value: string, what: string): string {
   if (!UTC_RE.test(value)) throw new Error(`${what} must be a UTC ISO string with milliseconds`);

@@ -49,6 +49,7 @@ export = function register(RED: NodeAPI): void {
         schedule: () => schedule,
         csrf: services.csrf,
         hmacKey: services.hmacKey,
+        limiter: services.limiter,
         secure: services.secure,
         publicUrl: () => publicBase(services.config, settings?.publicUrl),
         branding: () => services.branding(),

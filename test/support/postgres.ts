@@ -29,8 +29,9 @@ export interface Cluster {
 
 const START_TIMEOUT_S = 30;
 let started: Promise<Cluster> | undefined;
-let current: Cluster | undefined;
+const running = new Set<Cluster>();
 let serial = 0;
+let exitHooked = false;
 
 /** The directory of Debian's PostgreSQL programs (newest version), or IDV_PG_BINDIR. */
 export function postgresBinDir(): string | undefined {
@@ -80,7 +81,26 @@ function explain(step: string, r: SpawnSyncReturns<string>, logFile?: string): E
   );
 }
 
-async function startCluster(): Promise<Cluster> {
+export interface ClusterOptions {
+  /**
+   * PostgreSQL's durable defaults (fsync, full page writes, synchronous commit) instead of the test settings: what a
+   * benchmark must measure.
+   */
+  durable?: boolean;
+  /** max_connections (default 300). */
+  maxConnections?: number;
+}
+
+/**
+ * Starts a cluster of its own (initdb in a temp dir, loopback only); stopped and removed by `stop()` or when the
+ * process ends. Tests share one per run through testCluster(); a benchmark starts its own durable one.
+ */
+export async function startPostgresCluster(o: ClusterOptions = {}): Promise<Cluster> {
+  stopOnExit();
+  return startCluster(o);
+}
+
+async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
   const bin = postgresBinDir();
   if (!bin) throw new Error("PostgreSQL for the tests is not installed: run `node scripts/ensure-test-deps.js` (installs Debian's postgresql) or `apt-get install postgresql`");
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -102,14 +122,14 @@ async function startCluster(): Promise<Cluster> {
     dir,
     logFile,
     stop() {
-      if (current !== cluster) return;
-      current = undefined;
+      if (!running.has(cluster)) return;
+      running.delete(cluster);
       // Immediate: the data is thrown away; a smart shutdown would wait for pools the tests forgot.
       runAs(user, path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', '-t', '10', 'stop'], 15_000);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-  current = cluster;
+  running.add(cluster);
   const init = runAs(user, path.join(bin, 'initdb'), ['-D', data, '-U', 'idv', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8'], 60_000);
   if (init.status !== 0) {
     cluster.stop();
@@ -119,10 +139,8 @@ async function startCluster(): Promise<Cluster> {
     `-p ${port}`,
     `-k ${dir}`,
     '-c listen_addresses=127.0.0.1',
-    '-c fsync=off',
-    '-c full_page_writes=off',
-    '-c synchronous_commit=off',
-    '-c max_connections=300',
+    ...(o.durable ? [] : ['-c fsync=off', '-c full_page_writes=off', '-c synchronous_commit=off']),
+    `-c max_connections=${o.maxConnections ?? 300}`,
     '-c shared_buffers=64MB',
   ].join(' ');
   const start = runAs(user, path.join(bin, 'pg_ctl'), ['-D', data, '-l', logFile, '-o', options, '-w', '-t', String(START_TIMEOUT_S), 'start'], (START_TIMEOUT_S + 5) * 1000);
@@ -134,11 +152,17 @@ async function startCluster(): Promise<Cluster> {
   return cluster;
 }
 
+function stopAll(): void {
+  for (const c of [...running]) c.stop();
+}
+
 function stopOnExit(): void {
-  process.once('exit', () => current?.stop());
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', stopAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      current?.stop();
+      stopAll();
       process.exit(130);
     });
   }
@@ -153,6 +177,18 @@ export function testCluster(): Promise<Cluster> {
   return started;
 }
 
+/** A new database in a cluster; returns its URL. */
+export async function createDatabase(cluster: Cluster, name: string): Promise<string> {
+  const admin = new Client({ connectionString: cluster.adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name.replace(/[^a-z0-9_]/g, '_')}"`);
+  } finally {
+    await admin.end();
+  }
+  return `postgres://idv@127.0.0.1:${cluster.port}/${name.replace(/[^a-z0-9_]/g, '_')}`;
+}
+
 let database: Promise<string> | undefined;
 
 /**
@@ -163,17 +199,7 @@ let database: Promise<string> | undefined;
  */
 export async function freshDatabase(prefix = 'idv'): Promise<string> {
   const cluster = await testCluster();
-  database ??= (async () => {
-    const name = `idv_test_${process.pid}`;
-    const admin = new Client({ connectionString: cluster.adminUrl });
-    await admin.connect();
-    try {
-      await admin.query(`CREATE DATABASE "${name}"`);
-    } finally {
-      await admin.end();
-    }
-    return `postgres://idv@127.0.0.1:${cluster.port}/${name}`;
-  })();
+  database ??= createDatabase(cluster, `idv_test_${process.pid}`);
   const base = await database;
   const schema = `${prefix.replace(/[^a-z0-9_]/g, '_')}_${++serial}`;
   const c = new Client({ connectionString: base });

@@ -27,6 +27,11 @@ export interface Pg extends Query {
    * fn must not have effects outside the database: it may run more than once.
    */
   tx<T>(fn: (q: Query) => Promise<T>, o?: { serializable?: boolean; retries?: number }): Promise<T>;
+  /**
+   * One statement in its own (implicit) transaction, run again on serialization failure or deadlock like tx(): for a
+   * statement that does a whole unit of work by itself (a data-modifying CTE, a function).
+   */
+  statement<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
   /** A connection of its own outside the pool (LISTEN). The caller ends it. */
   dedicated(): Promise<import('pg').Client>;
   end(): Promise<void>;
@@ -155,6 +160,17 @@ export function createPg(o: PgOptions): Pg {
         }
         client.release();
         return result;
+      }
+    },
+    async statement<R extends QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await direct.query<R>(text, values);
+        } catch (e) {
+          const cause = e instanceof PgFault ? (e.cause as { code?: unknown } | undefined)?.code : (e as { code?: unknown }).code;
+          if (typeof cause !== 'string' || !RETRY_STATE.has(cause) || attempt >= 8) throw e;
+          await sleep(Math.floor(Math.random() * (5 + attempt * 10)));
+        }
       }
     },
     async dedicated() {

@@ -5,13 +5,19 @@ import type { Pg, Query } from './client';
 import { linkWrites } from './links';
 import { outboxWrites } from './outbox';
 
-/** Writes a pending event on the change's own transaction (AppointmentStore.create/cancel). Returns its id. */
-export async function recordEvent(q: Query, appointmentId: string, kind: string, event: NewEvent, createdAtIso: string): Promise<string> {
-  if (!KIND.test(kind)) throw new Error('event kind must be a short lower-case word');
-  const facts = JSON.stringify(event.facts ?? {});
-  if (facts.length > MAX_FACTS) throw new Error('event facts are limited to 2000 characters of JSON');
+/** An event's source and facts as stored, checked as on SQLite (lib/store/sqlite/events.ts). */
+export function eventFacts(event: NewEvent): { source: string | null; json: string } {
+  const json = JSON.stringify(event.facts ?? {});
+  if (json.length > MAX_FACTS) throw new Error('event facts are limited to 2000 characters of JSON');
   const source = event.source ?? null;
   if (source !== null && (typeof source !== 'string' || source.length > 100)) throw new Error('event source must be a node id');
+  return { source, json };
+}
+
+/** Writes a pending event on the change's own transaction (AppointmentStore.cancel). Returns its id. */
+export async function recordEvent(q: Query, appointmentId: string, kind: string, event: NewEvent, createdAtIso: string): Promise<string> {
+  if (!KIND.test(kind)) throw new Error('event kind must be a short lower-case word');
+  const { source, json: facts } = eventFacts(event);
   const id = newToken(16);
   await q.run(
     `INSERT INTO appointment_events (id, appointment_id, kind, source, facts, state, attempts, next_attempt_at, created_at)

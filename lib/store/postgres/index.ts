@@ -23,6 +23,7 @@ function gated(pg: Pg, ready: Promise<void>): Pg {
     query: async (text, values) => (await ready, pg.query(text, values)),
     run: async (text, values) => (await ready, pg.run(text, values)),
     tx: async (fn, o) => (await ready, pg.tx(fn, o)),
+    statement: async (text, values) => (await ready, pg.statement(text, values)),
   };
 }
 

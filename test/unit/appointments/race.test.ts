@@ -95,7 +95,8 @@ forEachEngine('appointments: the last free slot under concurrency', (engine) => 
       assert.deepEqual(other, []);
       assert.equal(ok, free);
       assert.equal(taken, 20 - free);
-      assert.equal(believedFree.filter((n) => n === free).length, 20, 'all twenty saw the free places: the claim decided');
+      // More requests went to claim with a free place in view than there were places: the store's claim decided.
+      assert.ok(believedFree.filter((n) => n > 0).length > free * 2, `requests that saw a free place: ${believedFree.filter((n) => n > 0).length}`);
       assert.deepEqual(await countRows(t), { appointments: 2, claims: 2, agents: ['agent1', 'agent2'] });
       assert.equal(await t.count(`SELECT count(*) AS n FROM appointment_events WHERE kind = 'booked'`), 2, 'one event per booking, none for a refused one');
     });
