@@ -83,7 +83,7 @@ async function openSqlite(): Promise<TestStore> {
 }
 
 /** int8 (count(*), bigint ids) as numbers in the tests' own queries, as SQLite gives them. */
-const testTypes = {
+export const testTypes = {
   getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : types.getTypeParser(oid, format as 'text'))) as typeof types.getTypeParser,
 };
 
