@@ -17,7 +17,7 @@ import { prepareFlowsFile } from './lib/runtime/flows-file';
 import { nodeRedLogHandler, shortenConsoleStacks } from './lib/runtime/log-handler';
 import { seedDemoAccounts } from './lib/runtime/demo-accounts';
 import { initServices, type Services } from './lib/services';
-import { StoreError } from './lib/store/db';
+import { StoreError } from './lib/store/store-error';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const RED = require('node-red') as {

@@ -1,6 +1,6 @@
 import { UserError } from '../errors';
 
-/** 'booking_viewed' (migration 007): the assigned agent opened the booking's contact details (field names logged). */
+/** 'booking_viewed' (migration 006): the assigned agent opened the booking's contact details (field names logged). */
 export const PROCESSING_ACTIONS = ['requested', 'method_chosen', 'verified', 'failed', 'shown', 'deleted', 'expired', 'booking_viewed'] as const;
 export type ProcessingAction = (typeof PROCESSING_ACTIONS)[number];
 
@@ -37,7 +37,7 @@ export interface ProcessingLogQuery {
   limit: number;
 }
 
-/** Store interface (SQLite today, PostgreSQL later). */
+/** Store interface (lib/store/sqlite/processing-log.ts, lib/store/postgres/processing-log.ts). */
 export interface ProcessingLog {
   record(entry: ProcessingLogEntry): Promise<ProcessingLogRecord>;
   /** Oldest first. */

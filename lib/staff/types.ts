@@ -23,7 +23,7 @@ export interface StaffAccount extends StaffIdentity {
 }
 
 /**
- * Staff accounts and their server-side sessions. Async so a shared PostgreSQL store can implement it too. Sessions are
+ * Staff accounts and their server-side sessions (SQLite or the shared PostgreSQL store). Sessions are
  * stored by the hash of their secret only; the flow editor's tokens live here too, under their own id namespace
  * (lib/editor/sessions.ts), so ending a user's sessions ends both.
  */

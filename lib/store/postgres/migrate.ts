@@ -1,5 +1,5 @@
 import type { Migration } from '../migration';
-import { StoreError } from '../db';
+import { StoreError } from '../store-error';
 import { classify, PgFault, type Pg } from './client';
 import { postgresMigrations } from './migrations';
 
