@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { RoomRegistry } from './room-registry';
 import { SignalingServer, type IceServer, type Notification, type SessionInfo, type SignalingLog } from './signaling';
 import { WorkerPool, type PoolHealth, type WorkerDiedEvent } from './worker-pool';
+import { checkTurnSettings, type TurnSettings } from './turn-credentials';
 import type { Role } from './room';
 
 export type { Role } from './room';
@@ -12,6 +13,11 @@ export type { SessionInfo, IceServer, Notification, SignalingLog } from './signa
 export type { PoolHealth, WorkerDiedEvent } from './worker-pool';
 export type { CallEndedEvent, PeerEvent, RoomClosedEvent } from './room';
 export { resolveWorkerBin, defaultWorkerBin } from './mediasoup-loader';
+export { issueTurnCredentials, turnPassword, orderTurnUrls, checkTurnSettings, type TurnSettings, type TurnCredentials } from './turn-credentials';
+export { probeTurn, type TurnProbeResult } from './turn-probe';
+export { defaultListenIp } from './listen-address';
+export { routerRtpCapabilities } from './router-capabilities';
+export { DEFAULT_RTC_MIN_PORT, DEFAULT_RTC_MAX_PORT } from './worker-pool';
 
 export interface MediaServerOptions {
   authenticate: (req: IncomingMessage) => Promise<SessionInfo | null>;
@@ -26,6 +32,8 @@ export interface MediaServerOptions {
   announcedIp?: string;
   /** RTCIceServer list (TURN, TURNS on 443) handed to the browsers with each transport. */
   iceServers?: readonly unknown[];
+  /** TURN URLs and shared secret: every participant gets its own time-limited credentials (see turn-credentials.ts). */
+  turn?: TurnSettings;
   workerBin?: string;
   /** How long a room lives on after the last participant left; default 60 s. */
   emptyRoomTimeoutMs?: number;
@@ -101,6 +109,7 @@ export async function createMediaServer(opts: MediaServerOptions): Promise<Media
   const emptyRoomTimeoutMs = opts.emptyRoomTimeoutMs ?? 60_000;
   if (!Number.isFinite(emptyRoomTimeoutMs) || emptyRoomTimeoutMs < 0) throw new Error('emptyRoomTimeoutMs must be >= 0');
   const iceServers = checkIceServers(opts.iceServers ?? []);
+  const turn = opts.turn ? checkTurnSettings(opts.turn) : undefined;
 
   const pool = await WorkerPool.start({
     numWorkers: opts.numWorkers,
@@ -122,6 +131,7 @@ export async function createMediaServer(opts: MediaServerOptions): Promise<Media
     allowedOrigin: opts.allowedOrigin,
     registry,
     iceServers,
+    turn,
     maxPayload: opts.maxPayload,
     rateLimit: opts.rateLimit,
     log,

@@ -81,6 +81,22 @@ export class Peer {
   }
 }
 
+/**
+ * The video codecs a joined peer can receive (mime types, e.g. ["video/VP8","video/H264"]), from the capabilities it
+ * joined with. The other side sends with a codec in this list: the media server forwards and never transcodes, so a
+ * device that decodes only H.264 (older iPhones) needs H.264 from the other side.
+ */
+export function videoCodecsOf(peer: Peer): string[] {
+  const out: string[] = [];
+  for (const c of peer.rtpCapabilities?.codecs ?? []) {
+    const mime = typeof c?.mimeType === 'string' ? c.mimeType : '';
+    if (c?.kind !== 'video' || !/^video\/[A-Za-z0-9-]{1,24}$/.test(mime) || /\/(rtx|red|ulpfec|flexfec)/i.test(mime)) continue;
+    if (!out.some((m) => m.toLowerCase() === mime.toLowerCase())) out.push(mime);
+    if (out.length >= 8) break;
+  }
+  return out;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -175,7 +191,7 @@ export class Room extends EventEmitter {
   }
 
   /** The client has loaded its device: from now on it receives the other side's media. */
-  async join(peer: Peer, rtpCapabilities: unknown): Promise<{ peers: Array<{ role: Role }> }> {
+  async join(peer: Peer, rtpCapabilities: unknown): Promise<{ peers: Array<{ role: Role; videoCodecs: string[] }> }> {
     this.ownPeer(peer);
     if (!isObject(rtpCapabilities) || !Array.isArray(rtpCapabilities.codecs)) {
       throw new SignalError('bad_request', 'rtpCapabilities must be an object with codecs');
@@ -184,14 +200,14 @@ export class Room extends EventEmitter {
     peer.rtpCapabilities = rtpCapabilities as unknown as ms.RtpCapabilities;
     peer.joined = true;
     const others = this.joinedOthers(peer);
-    this.notifyOthers(peer, 'peerJoined', { role: peer.role });
+    this.notifyOthers(peer, 'peerJoined', { role: peer.role, videoCodecs: videoCodecsOf(peer) });
     this.emit('peerJoined', { appointmentId: this.appointmentId, role: peer.role } satisfies PeerEvent);
     if (this.callStartedAt === null && ROLES.every((r) => this.peers.get(r)?.joined)) {
       this.callStartedAt = Date.now();
       this.emit('callStarted', { appointmentId: this.appointmentId, role: peer.role } satisfies PeerEvent);
     }
     await this.consumeAllFor(peer);
-    return { peers: others.map((p) => ({ role: p.role })) };
+    return { peers: others.map((p) => ({ role: p.role, videoCodecs: videoCodecsOf(p) })) };
   }
 
   async createTransport(peer: Peer, direction: unknown): Promise<{
@@ -268,11 +284,33 @@ export class Room extends EventEmitter {
     return { id: producer.id };
   }
 
+  private ownProducer(peer: Peer, producerId: unknown): ms.Producer {
+    this.ownPeer(peer);
+    const producer = typeof producerId === 'string' ? peer.producers.get(producerId) : undefined;
+    if (!producer) throw new SignalError('not_found', 'unknown producer');
+    return producer;
+  }
+
+  /** The client stopped sending one of its producers (e.g. to send video in another codec). */
+  closeProducer(peer: Peer, producerId: unknown): void {
+    this.ownProducer(peer, producerId).close();
+  }
+
+  /** Camera or microphone switched off (or on) by the participant; the other side's consumer follows. */
+  async pauseProducer(peer: Peer, producerId: unknown, paused: boolean): Promise<void> {
+    const producer = this.ownProducer(peer, producerId);
+    if (paused) await producer.pause();
+    else await producer.resume();
+  }
+
   async resumeConsumer(peer: Peer, consumerId: unknown): Promise<void> {
     this.ownPeer(peer);
     const consumer = typeof consumerId === 'string' ? peer.consumers.get(consumerId) : undefined;
     if (!consumer) throw new SignalError('not_found', 'unknown consumer');
-    await consumer.resume();
+    // The consumer can close between the lookup and the worker's answer (the other side left): not a server error.
+    await consumer.resume().catch(() => {
+      throw new SignalError('not_found', 'the consumer is gone');
+    });
   }
 
   async getStats(peer: Peer): Promise<Record<string, unknown>> {
@@ -324,6 +362,13 @@ export class Room extends EventEmitter {
     });
     consumer.on('producerclose', () => {
       if (!consumerPeer.closed) consumerPeer.sink.notify('consumerClosed', { consumerId: consumer.id });
+    });
+    // Camera or microphone switched off on the other side: the page shows "Camera uit" instead of a frozen picture.
+    consumer.on('producerpause', () => {
+      if (!consumerPeer.closed) consumerPeer.sink.notify('consumerPaused', { consumerId: consumer.id });
+    });
+    consumer.on('producerresume', () => {
+      if (!consumerPeer.closed) consumerPeer.sink.notify('consumerResumed', { consumerId: consumer.id });
     });
     consumerPeer.sink.notify('newConsumer', {
       peerRole: producerPeer.role,

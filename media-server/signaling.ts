@@ -4,12 +4,15 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { SignalError } from './errors';
 import { ROLES, type Peer, type Role, type Room } from './room';
 import type { RoomRegistry } from './room-registry';
+import { newTurnId, turnIceServer, type TurnSettings } from './turn-credentials';
 
 /** Who a connection belongs to, as the injected authenticate() found it from the session cookie. */
 export interface SessionInfo {
   appointmentId: string;
   role: Role;
   sessionId: string;
+  /** The appointment's planned end (ISO 8601): TURN credentials stay valid until a while after it. */
+  endsAt?: string;
 }
 
 export interface IceServer {
@@ -30,6 +33,8 @@ export interface SignalingOptions {
   allowedOrigin: (req: IncomingMessage) => boolean;
   registry: RoomRegistry;
   iceServers: IceServer[];
+  /** TURN with per-participant time-limited credentials, added after `iceServers` in every transport answer. */
+  turn?: TurnSettings;
   /** Largest accepted frame; larger ones close the connection (1009). Default 64 KiB. */
   maxPayload?: number;
   /** Token bucket per connection: burst size and refill per second. Default 40 and 20. */
@@ -66,6 +71,8 @@ class Connection {
   queue: Promise<void> = Promise.resolve();
   alive = true;
   closed = false;
+  /** Opaque id in this connection's TURN usernames (no appointment or person in coturn's logs). */
+  readonly turnId = newTurnId();
 
   constructor(
     readonly ws: WebSocket,
@@ -97,6 +104,7 @@ function isSession(v: unknown): v is SessionInfo {
   return (
     typeof s.appointmentId === 'string' && s.appointmentId.length > 0 && s.appointmentId.length <= 200 &&
     typeof s.sessionId === 'string' && s.sessionId.length > 0 &&
+    (s.endsAt === undefined || (typeof s.endsAt === 'string' && Number.isFinite(Date.parse(s.endsAt)))) &&
     ROLES.includes(s.role as Role)
   );
 }
@@ -273,7 +281,7 @@ export class SignalingServer {
       case 'createWebRtcTransport': {
         const { room, peer } = await this.ensurePeer(conn);
         const t = await room.createTransport(peer, data.direction);
-        return { ...t, iceServers: this.opts.iceServers };
+        return { ...t, iceServers: this.iceServersFor(conn) };
       }
       case 'connectWebRtcTransport': {
         const { room, peer } = await this.ensurePeer(conn);
@@ -284,6 +292,17 @@ export class SignalingServer {
         const { room, peer } = await this.ensurePeer(conn);
         return room.produce(peer, data.transportId, data.kind, data.rtpParameters, data.appData);
       }
+      case 'closeProducer': {
+        const { room, peer } = await this.ensurePeer(conn);
+        room.closeProducer(peer, data.producerId);
+        return {};
+      }
+      case 'pauseProducer':
+      case 'resumeProducer': {
+        const { room, peer } = await this.ensurePeer(conn);
+        await room.pauseProducer(peer, data.producerId, method === 'pauseProducer');
+        return {};
+      }
       case 'resumeConsumer': {
         const { room, peer } = await this.ensurePeer(conn);
         await room.resumeConsumer(peer, data.consumerId);
@@ -291,7 +310,8 @@ export class SignalingServer {
       }
       case 'restartIce': {
         const { room, peer } = await this.ensurePeer(conn);
-        return { iceParameters: await room.restartIce(peer, data.transportId) };
+        // Fresh TURN credentials too: a restart after a long outage must not fail on expired ones.
+        return { iceParameters: await room.restartIce(peer, data.transportId), iceServers: this.iceServersFor(conn) };
       }
       case 'getStats': {
         const { room, peer } = await this.ensurePeer(conn);
@@ -318,6 +338,13 @@ export class SignalingServer {
       default:
         throw new SignalError('unknown_method', 'unknown method');
     }
+  }
+
+  /** The static ICE servers plus, when TURN is configured, this participant's own fresh TURN credentials. */
+  private iceServersFor(conn: Connection): IceServer[] {
+    const turn = this.opts.turn;
+    if (!turn) return this.opts.iceServers;
+    return [...this.opts.iceServers, turnIceServer(turn, conn.turnId, conn.session.endsAt)];
   }
 
   private onRoomClosed(appointmentId: string, reason: string): void {

@@ -54,6 +54,13 @@ interface Slot {
 const MAX_BACKOFF_MS = 10_000;
 
 /**
+ * Media ports: below Linux's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by default), so outgoing
+ * connections of the same machine never take a port a call needs, and above the registered ports most services use.
+ */
+export const DEFAULT_RTC_MIN_PORT = 20000;
+export const DEFAULT_RTC_MAX_PORT = 29999;
+
+/**
  * A fixed number of mediasoup workers. A worker that dies is replaced (never process.exit) and the rooms that lived
  * on it are named in a 'workerDied' event so their participants can be told to rejoin.
  */
@@ -68,8 +75,8 @@ export class WorkerPool extends EventEmitter {
     this.mediasoup = loadMediasoup(resolveWorkerBin(opts.workerBin));
     this.settings = {
       logLevel: opts.logLevel ?? 'warn',
-      rtcMinPort: opts.rtcMinPort,
-      rtcMaxPort: opts.rtcMaxPort,
+      rtcMinPort: opts.rtcMinPort ?? DEFAULT_RTC_MIN_PORT,
+      rtcMaxPort: opts.rtcMaxPort ?? DEFAULT_RTC_MAX_PORT,
     };
     for (let index = 0; index < size; index++) {
       this.slots.push({ index, worker: null, rooms: new Set(), respawns: 0, failures: 0, timer: null });
@@ -84,8 +91,9 @@ export class WorkerPool extends EventEmitter {
     for (const [name, v] of [['rtcMinPort', rtcMinPort], ['rtcMaxPort', rtcMaxPort]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < 1024 || v > 65535)) throw new Error(`${name} must be 1024..65535, got ${v}`);
     }
-    if (rtcMinPort !== undefined && rtcMaxPort !== undefined && rtcMinPort > rtcMaxPort) {
-      throw new Error(`rtcMinPort (${rtcMinPort}) must not exceed rtcMaxPort (${rtcMaxPort})`);
+    const [min, max] = [rtcMinPort ?? DEFAULT_RTC_MIN_PORT, rtcMaxPort ?? DEFAULT_RTC_MAX_PORT];
+    if (min > max) {
+      throw new Error(`rtcMinPort (${min}) must not exceed rtcMaxPort (${max})`);
     }
     const pool = new WorkerPool(opts, size);
     try {

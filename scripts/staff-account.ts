@@ -12,9 +12,11 @@
  * alike (both live, hashed, in the same table and are checked there on every request). The password is read from
  * standard input (one line), never from the command line, where it would end up in the shell history and the process
  * list. Uses the runtime's store (IDV_DATABASE_URL, else the SQLite file in IDV_DATA_DIR); run it while the runtime is
- * stopped or running (SQLite's WAL and PostgreSQL both allow that).
+ * stopped or running (SQLite's WAL and PostgreSQL both allow that), as the user the runtime runs as (root is refused
+ * for another user's data dir: it would leave files the service cannot write).
  */
 import { loadConfig } from '../lib/config';
+import { foreignOwnerProblem, usePrivateFileModes } from '../lib/runtime/file-modes';
 import { hashPassword } from '../lib/staff/password';
 import { ROLES, type Role } from '../lib/staff/types';
 import { openStore } from '../lib/store/open';
@@ -43,6 +45,13 @@ async function main(): Promise<void> {
   const [cmd, username, ...rest] = process.argv.slice(2);
   if (!cmd || !['add', 'password', 'disable', 'enable', 'remove', 'list'].includes(cmd)) usage(cmd ? `unknown command ${cmd}` : undefined);
   const config = loadConfig({ ...process.env, IDV_MODE: 'demo' });
+  // Files this creates (a first database, its -wal/-shm) are the service user's and private, as the runtime's are.
+  const owner = foreignOwnerProblem(config.dataDir);
+  if (owner) {
+    console.error(owner);
+    process.exit(2);
+  }
+  usePrivateFileModes();
   // The same store the runtime uses: IDV_DATABASE_URL (PostgreSQL) or the SQLite file in IDV_DATA_DIR.
   const opened = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await opened.ready;

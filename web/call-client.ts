@@ -5,8 +5,11 @@
  * worker crash -> set up again on the same socket; ICE failure -> restartIce, then a full rejoin), the connection
  * quality, and the controls of the call stage (lib/call-pages/stage.ts renders the markup with these ids).
  */
-import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
+import { chooseVideoCodec, receiverTakes } from './parts/media-codecs';
+import { deviceFor } from './parts/media-device';
+import { MediaWatch, type MediaProblemKind } from './parts/media-health';
+import { mediaNotices } from './parts/media-notices';
 
 export type CallState = 'connecting' | 'joined' | 'reconnecting' | 'ended' | 'replaced' | 'failed';
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
@@ -25,6 +28,10 @@ export interface CallClientOptions {
   onQuality(quality: Quality): void;
   /** Every other server push (e.g. the identification pop-up), for the page to handle. */
   onNotification?(method: string, data: unknown): void;
+  /** The other side is here and sends video (true), or is here without (camera off or none) (false). */
+  onRemoteVideo?(on: boolean): void;
+  /** Media does not get through (media-health.ts), or again does (undefined). */
+  onMediaProblem?(kind: MediaProblemKind | undefined): void;
 }
 
 interface Pending {
@@ -57,6 +64,7 @@ interface NewConsumer {
   kind: types.MediaKind;
   rtpParameters: types.RtpParameters;
   peerRole: string;
+  producerPaused?: boolean;
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -65,11 +73,17 @@ const ICE_RESTART_GRACE_MS = 8_000;
 /** A 'disconnected' transport often recovers by itself; only after this long is ICE restarted. */
 const DISCONNECTED_GRACE_MS = 4_000;
 const MAX_BACKOFF_MS = 10_000;
+/** How long media may fail to arrive before the page says so (a connection attempt over TURN/TLS takes a few s). */
+const NO_MEDIA_MS = 15_000;
+/** The other side is here but sends no video this long: then the page says "Camera uit". */
+const NO_VIDEO_GRACE_MS = 2_000;
+/** At most this long does a join wait for the other side's consumers before it starts sending. */
+const CONSUME_FIRST_MS = 400;
 export const CLOSE_REPLACED = 4001;
 export const CLOSE_ROOM_CLOSED = 4002;
 
 interface Media {
-  device: Device;
+  device: types.Device;
   send: types.Transport;
   recv: types.Transport;
   producers: Map<types.MediaKind, types.Producer>;
@@ -92,6 +106,15 @@ export class CallClient {
   private remote = new MediaStream();
   private statsTimer: number | undefined;
   private lastInbound = { received: 0, lost: 0 };
+  /** Video codecs the other side decodes (from the server), to send with one of them. */
+  private peerCodecs: string[] | undefined;
+  private peerPresent = false;
+  private readonly paused = new Set<string>();
+  private readonly watch = new MediaWatch(NO_MEDIA_MS);
+  private problem: MediaProblemKind | undefined;
+  private videoOffTimer: number | undefined;
+  /** Consumers being set up (local consume and resume request), so a join can let them go first. */
+  private readonly consuming = new Set<Promise<void>>();
   /** Who ended the call, when the server said so (roomClosed by:'agent'). */
   endedBy: string | undefined;
 
@@ -136,18 +159,23 @@ export class CallClient {
 
   setMic(on: boolean): void {
     this.micOn = on;
-    const p = this.media?.producers.get('audio');
-    if (p && on) p.resume();
-    else if (p) p.pause();
+    this.pauseProducer('audio', on);
     for (const t of this.o.tracks()) if (t.kind === 'audio') t.enabled = on;
   }
 
   setCamera(on: boolean): void {
     this.cameraOn = on;
-    const p = this.media?.producers.get('video');
-    if (p && on) p.resume();
-    else if (p) p.pause();
+    this.pauseProducer('video', on);
     for (const t of this.o.tracks()) if (t.kind === 'video') t.enabled = on;
+  }
+
+  /** Pauses locally and on the server, so the other side knows (its page shows "Camera uit"). */
+  private pauseProducer(kind: types.MediaKind, on: boolean): void {
+    const p = this.media?.producers.get(kind);
+    if (!p) return;
+    if (on) p.resume();
+    else p.pause();
+    this.request(on ? 'resumeProducer' : 'pauseProducer', { producerId: p.id }).catch(() => undefined);
   }
 
   /** A new camera or microphone was chosen: send it without renegotiating. */
@@ -221,16 +249,28 @@ export class CallClient {
     if (!m.notification || typeof m.method !== 'string') return;
     const data = (m.data ?? {}) as Record<string, unknown>;
     switch (m.method) {
-      case 'newConsumer':
-        void this.consume(data as unknown as NewConsumer).catch(() => this.restartConnection());
+      case 'newConsumer': {
+        const done = this.consume(data as unknown as NewConsumer).catch(() => this.restartConnection());
+        this.consuming.add(done);
+        void done.finally(() => this.consuming.delete(done));
         break;
+      }
       case 'consumerClosed':
         this.dropConsumer(String(data.consumerId));
         break;
+      case 'consumerPaused':
+      case 'consumerResumed':
+        if (m.method === 'consumerPaused') this.paused.add(String(data.consumerId));
+        else this.paused.delete(String(data.consumerId));
+        this.reportRemoteVideo();
+        break;
       case 'peerJoined':
+        this.peerArrived(data.videoCodecs);
         this.o.onPeer(String(data.role), true);
         break;
       case 'peerLeft':
+        this.peerPresent = false;
+        this.reportRemoteVideo();
         this.o.onPeer(String(data.role), false, typeof data.reason === 'string' ? data.reason : undefined);
         break;
       case 'rejoin':
@@ -273,13 +313,22 @@ export class CallClient {
     const gen = ++this.generation;
     const stale = () => gen !== this.generation || this.finished;
     try {
-      const caps = await this.request<types.RtpCapabilities>('getRouterRtpCapabilities');
+      // Three requests at once (the server answers a connection's requests in order): one round trip, not three,
+      // and the device loads while the transports are being made.
+      const capsP = this.request<types.RtpCapabilities>('getRouterRtpCapabilities');
+      const sendP = this.request<TransportInfo>('createWebRtcTransport', { direction: 'send' });
+      const recvP = this.request<TransportInfo>('createWebRtcTransport', { direction: 'recv' });
+      // Rejections are handled below with the await; until then they must not count as unhandled.
+      for (const p of [sendP, recvP]) p.catch(() => undefined);
+      const caps = await capsP;
       if (stale()) return;
-      const device = new Device();
-      await device.load({ routerRtpCapabilities: caps });
-      const sendInfo = await this.request<TransportInfo>('createWebRtcTransport', { direction: 'send' });
-      const recvInfo = await this.request<TransportInfo>('createWebRtcTransport', { direction: 'recv' });
+      const device = await deviceFor(caps);
+      const [sendInfo, recvInfo] = await Promise.all([sendP, recvP]);
       if (stale()) return;
+      // Join goes out now; the transports below are made before this function yields again, so the consumers the
+      // server announces with its answer always find them.
+      const joinedP = this.request<{ peers: Array<{ role: string; videoCodecs?: unknown }> }>('join', { rtpCapabilities: device.rtpCapabilities });
+      joinedP.catch(() => undefined);
       const send = device.createSendTransport({ ...sendInfo, iceServers: sendInfo.iceServers ?? [] });
       const recv = device.createRecvTransport({ ...recvInfo, iceServers: recvInfo.iceServers ?? [] });
       const media: Media = { device, send, recv, producers: new Map(), consumers: new Map(), timers: [] };
@@ -293,23 +342,73 @@ export class CallClient {
       send.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
         this.request<{ id: string }>('produce', { transportId: send.id, kind, rtpParameters, appData }).then(ok, fail);
       });
-      const joined = await this.request<{ peers: Array<{ role: string }> }>('join', { rtpCapabilities: device.rtpCapabilities });
+      const joined = await joinedP;
       if (stale()) return;
+      for (const p of joined.peers) this.peerArrived(p.videoCodecs);
       this.o.onJoined?.(joined.peers.map((p) => p.role));
       for (const p of joined.peers) this.o.onPeer(p.role, true);
+      // The other side's media first: the consumers its answer announced are set up and resumed before this side's
+      // encoders start, which would otherwise compete with them for the browser's signaling and CPU. (The other side
+      // has been waiting; this costs its first frame of us about what it saves ours.) Bounded, so a slow consumer
+      // never holds up sending.
+      if (this.consuming.size) {
+        await Promise.race([Promise.all([...this.consuming]), new Promise((r) => window.setTimeout(r, CONSUME_FIRST_MS))]);
+        if (stale()) return;
+      }
       for (const track of this.o.tracks()) {
         if (track.readyState !== 'live' || !device.canProduce(track.kind as types.MediaKind)) continue;
-        const on = track.kind === 'audio' ? this.micOn : this.cameraOn;
-        // The track outlives this setup (a rejoin sends the same camera again), so mediasoup must not stop it.
-        const producer = await send.produce({ track, stopTracks: false, appData: { source: track.kind === 'audio' ? 'mic' : 'webcam' } });
+        await this.produce(media, track);
         if (stale()) return;
-        media.producers.set(producer.kind, producer);
-        if (!on) producer.pause();
       }
-      this.setState('joined');
+      // After a reconnect, "joined" waits for a connected transport (onTransportState): signaling alone does not
+      // bring the picture back, and the page must not say "Verbinding hersteld" over a black video.
+      if (this.state !== 'reconnecting') this.setState('joined');
     } catch {
       if (!stale()) this.restartConnection();
     }
+  }
+
+  private async produce(media: Media, track: MediaStreamTrack): Promise<void> {
+    const kind = track.kind as types.MediaKind;
+    const on = kind === 'audio' ? this.micOn : this.cameraOn;
+    const codec = kind === 'video' ? chooseVideoCodec(media.device.rtpCapabilities, this.peerCodecs) : undefined;
+    // The track outlives this setup (a rejoin sends the same camera again), so mediasoup must not stop it.
+    const producer = await media.send.produce({ track, codec, stopTracks: false, appData: { source: kind === 'audio' ? 'mic' : 'webcam' } });
+    if (this.media !== media) {
+      producer.close();
+      return;
+    }
+    media.producers.set(producer.kind, producer);
+    if (!on) this.pauseProducer(producer.kind, false);
+  }
+
+  /** The other side is here, decoding `codecs`: a video producer in a codec it cannot decode is made again. */
+  private peerArrived(codecs: unknown): void {
+    this.peerPresent = true;
+    this.peerCodecs = Array.isArray(codecs) ? codecs.filter((c): c is string => typeof c === 'string') : undefined;
+    this.reportRemoteVideo();
+    const media = this.media;
+    const video = media?.producers.get('video');
+    if (!media || !video || receiverTakes(video.rtpParameters.codecs[0]?.mimeType, this.peerCodecs)) return;
+    const track = video.track;
+    video.close();
+    media.producers.delete('video');
+    this.request('closeProducer', { producerId: video.id }).catch(() => undefined);
+    if (track) void this.produce(media, track).catch(() => this.restartConnection());
+  }
+
+  /**
+   * Tells the page whether the other side's picture runs: here, with a video consumer that is not paused. A camera
+   * switched off shows at once; no video at all only after a grace time, because right after the other side arrives
+   * its video is still being set up.
+   */
+  private reportRemoteVideo(): void {
+    const video = [...(this.media?.consumers.values() ?? [])].filter((c) => c.kind === 'video' && !c.closed);
+    const on = video.some((c) => !this.paused.has(c.id));
+    window.clearTimeout(this.videoOffTimer);
+    if (!this.peerPresent || on) return this.o.onRemoteVideo?.(true);
+    if (video.length) return this.o.onRemoteVideo?.(false);
+    this.videoOffTimer = window.setTimeout(() => this.o.onRemoteVideo?.(false), NO_VIDEO_GRACE_MS);
   }
 
   private async consume(c: NewConsumer): Promise<void> {
@@ -321,11 +420,13 @@ export class CallClient {
       return;
     }
     media.consumers.set(consumer.id, consumer);
+    if (c.producerPaused) this.paused.add(consumer.id);
     // One stream per remote side, changed in place: giving the <video> a new stream object restarts its pipeline
     // and delays the first frame. A new track of a kind replaces the old one of that kind.
     for (const t of this.remote.getTracks()) if (t.kind === consumer.kind) this.remote.removeTrack(t);
     this.remote.addTrack(consumer.track);
     this.o.onRemoteStream(this.remote);
+    this.reportRemoteVideo();
     await this.request('resumeConsumer', { consumerId: consumer.id });
   }
 
@@ -333,8 +434,10 @@ export class CallClient {
     const consumer = this.media?.consumers.get(id);
     if (!consumer) return;
     this.media?.consumers.delete(id);
+    this.paused.delete(id);
     consumer.close();
     this.remote.removeTrack(consumer.track);
+    this.reportRemoteVideo();
   }
 
   private onTransportState(media: Media, t: types.Transport, s: string, gen: number): void {
@@ -358,8 +461,10 @@ export class CallClient {
   private async restartIce(media: Media, t: types.Transport, gen: number): Promise<void> {
     this.setState('reconnecting');
     try {
-      const { iceParameters } = await this.request<{ iceParameters: types.IceParameters }>('restartIce', { transportId: t.id });
+      const { iceParameters, iceServers } = await this.request<{ iceParameters: types.IceParameters; iceServers?: RTCIceServer[] }>('restartIce', { transportId: t.id });
       if (gen !== this.generation) return;
+      // New TURN credentials with every restart: those of a long call may have run out.
+      if (iceServers) await t.updateIceServers({ iceServers });
       await t.restartIce({ iceParameters });
     } catch {
       /* falls through to the rejoin below */
@@ -388,6 +493,7 @@ export class CallClient {
   /** Connection quality from the receive side: packet loss since the last look and the round-trip time. */
   private async measure(): Promise<void> {
     const media = this.media;
+    await this.watchMedia(media);
     if (!media || media.recv.connectionState !== 'connected') {
       this.o.onQuality('unknown');
       return;
@@ -417,37 +523,81 @@ export class CallClient {
     }
     const loss = Math.max(0, dLost) / (dReceived + Math.max(0, dLost));
     const r = rtt ?? 0;
-    this.o.onQuality(loss < 0.02 && r < 0.3 ? 'good' : loss < 0.08 && r < 0.6 ? 'fair' : 'poor');
+    // Good: under 2 % loss and a round trip under 250 ms (ITU-T G.114 puts the comfortable limit for a conversation
+    // at 150 ms one way, media processing included). Fair: under 10 % and 500 ms. Worse: poor.
+    this.o.onQuality(loss < 0.02 && r < 0.25 ? 'good' : loss < 0.1 && r < 0.5 ? 'fair' : 'poor');
+  }
+
+  /** Feeds the no-media watch from engine-neutral statistics and reports a change to the page. */
+  private async watchMedia(media: Media | undefined): Promise<void> {
+    if (this.state === 'ended' || this.state === 'replaced') return;
+    const active = [...(media?.consumers.values() ?? [])].filter((c) => !c.closed && !this.paused.has(c.id));
+    let bytesReceived = 0;
+    if (media && active.length) {
+      try {
+        (await media.recv.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s.type === 'inbound-rtp') bytesReceived += Number(s.bytesReceived ?? 0);
+        });
+      } catch {
+        /* a closed transport: counts as nothing received */
+      }
+    }
+    const connected = !!media && media.send.connectionState === 'connected' && (active.length === 0 || media.recv.connectionState === 'connected');
+    const problem = this.watch.sample({ connected, expectingMedia: this.peerPresent && active.length > 0, bytesReceived });
+    if (problem !== this.problem) {
+      this.problem = problem;
+      this.o.onMediaProblem?.(problem);
+    }
   }
 }
 
 /** Why the camera/microphone could not be opened, in words the page can explain. */
-export type MediaProblem = 'permissionDenied' | 'noCamera' | 'noDevices' | 'deviceBusy' | 'unsupported';
+export type MediaProblem = 'permissionDenied' | 'noCamera' | 'cameraDenied' | 'noMicrophone' | 'noDevices' | 'deviceBusy' | 'unsupported';
 
 export interface LocalMedia {
   stream: MediaStream;
-  /** Set when the camera was missing but the microphone works: the call can go on with sound only. */
+  /**
+   * Set when the call can go on with less: noCamera / cameraDenied (sound only), noMicrophone (picture only: the page
+   * asks for a microphone before the call).
+   */
   problem?: MediaProblem;
 }
 
-/** Opens camera and microphone (the chosen ones if given); falls back to sound only when there is no camera. */
+function errorName(e: unknown): string {
+  return (e as DOMException)?.name ?? '';
+}
+
+/**
+ * Opens camera and microphone (the chosen ones if given). Without a camera, or with the camera refused, it falls back
+ * to sound only; without a microphone it opens the camera alone and says so. Throws MediaProblemError otherwise.
+ */
 export async function openLocalMedia(cameraId?: string, micId?: string): Promise<LocalMedia> {
   if (!navigator.mediaDevices?.getUserMedia || typeof RTCPeerConnection === 'undefined') throw problemError('unsupported');
   const audio: MediaTrackConstraints | boolean = micId ? { deviceId: { exact: micId } } : true;
   const video: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, ...(cameraId ? { deviceId: { exact: cameraId } } : {}) };
+  let first: string;
   try {
     return { stream: await navigator.mediaDevices.getUserMedia({ audio, video }) };
   } catch (e) {
-    const name = (e as DOMException).name;
-    if (name === 'NotAllowedError' || name === 'SecurityError') throw problemError('permissionDenied');
-    if (name === 'NotReadableError' || name === 'AbortError') throw problemError('deviceBusy');
-    if (name !== 'NotFoundError' && name !== 'OverconstrainedError') throw problemError('deviceBusy');
+    first = errorName(e);
+    if (first === 'NotReadableError' || first === 'AbortError') throw problemError('deviceBusy');
+    if (!['NotAllowedError', 'SecurityError', 'NotFoundError', 'OverconstrainedError'].includes(first)) throw problemError('deviceBusy');
   }
+  // One of the two is missing or refused: find out which, so the page can say what works and what does not.
+  let audioError: string;
   try {
-    return { stream: await navigator.mediaDevices.getUserMedia({ audio }), problem: 'noCamera' };
+    const stream = await navigator.mediaDevices.getUserMedia({ audio });
+    return { stream, problem: first === 'NotAllowedError' || first === 'SecurityError' ? 'cameraDenied' : 'noCamera' };
   } catch (e) {
-    const name = (e as DOMException).name;
-    throw problemError(name === 'NotAllowedError' ? 'permissionDenied' : name === 'NotFoundError' ? 'noDevices' : 'deviceBusy');
+    audioError = errorName(e);
+  }
+  if (audioError === 'NotAllowedError' || audioError === 'SecurityError') throw problemError('permissionDenied');
+  if (audioError !== 'NotFoundError' && audioError !== 'OverconstrainedError') throw problemError('deviceBusy');
+  try {
+    return { stream: await navigator.mediaDevices.getUserMedia({ video }), problem: 'noMicrophone' };
+  } catch (e) {
+    const name = errorName(e);
+    throw problemError(name === 'NotAllowedError' ? 'permissionDenied' : name === 'NotFoundError' || name === 'OverconstrainedError' ? 'noDevices' : 'deviceBusy');
   }
 }
 
@@ -518,6 +668,8 @@ export function createStage(opts: {
   const hang = byId<HTMLButtonElement>('hang-up');
   const quality = byId<HTMLElement>('quality');
   localVideo.srcObject = opts.local() ?? null;
+  const notices = mediaNotices(remoteVideo, t);
+  let shownVideo: MediaStreamTrack | undefined;
   const client = new CallClient({
     url: opts.url,
     tracks: () => opts.local()?.getTracks() ?? [],
@@ -530,10 +682,16 @@ export function createStage(opts: {
     },
     onJoined: (roles) => opts.onJoined?.(roles.includes(opts.otherRole)),
     onRemoteStream: (stream) => {
-      if (remoteVideo.srcObject === stream) return;
+      // A new stream, or a new video track in it: assign again, which makes the element pick the track up at once
+      // (waiting for it to notice a track added to a stream it already plays delays the first frame).
+      const video = stream.getVideoTracks()[0];
+      if (remoteVideo.srcObject === stream && video === shownVideo) return;
+      shownVideo = video;
       remoteVideo.srcObject = stream;
-      void remoteVideo.play().catch(() => undefined);
+      notices.play();
     },
+    onRemoteVideo: (on) => notices.remoteVideo(on),
+    onMediaProblem: (kind) => notices.problem(kind),
     onQuality: (q) => {
       quality.dataset.quality = q;
       quality.textContent = t[q] ?? q;

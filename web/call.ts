@@ -61,7 +61,8 @@ async function openDevices(cameraId?: string, micId?: string): Promise<void> {
     }
     old?.getTracks().forEach((tr) => tr.stop());
     await fillDeviceLists();
-    start.disabled = false;
+    // A call nobody can hear waits for a microphone (typing in the call is another issue).
+    start.disabled = media.problem === 'noMicrophone';
     if (!media.problem) announce(t.ready ?? '');
   } catch (e) {
     problem(e instanceof MediaProblemError ? e.problem : 'deviceBusy');
@@ -70,6 +71,8 @@ async function openDevices(cameraId?: string, micId?: string): Promise<void> {
 
 function startCall(): void {
   if (!local) return;
+  // The hidden preview would keep rendering the camera while the call needs the CPU for its first frames.
+  byId<HTMLVideoElement>('preview').srcObject = null;
   status.dispatch({ type: 'connect' });
   client = createStage({
     texts: t,

@@ -10,6 +10,7 @@ import { readCookies } from '../http/cookies';
 import type { LinkService } from '../links';
 import type { AgentMessages } from '../call/agent-messages';
 import { callCookieName } from '../call/cookie';
+import { routerRtpCapabilities } from '../../media-server';
 import { callStage } from './stage';
 import { CLIENT, RESIDENT } from './texts';
 
@@ -54,7 +55,8 @@ export function callPagesRouter(o: CallPagesOptions): Router {
         path: req.baseUrl + req.path,
         scripts: ['call.js', 'identify.js'],
         styles: ['call.css', 'identify.css'],
-        data: { texts: JSON.stringify({ ...CLIENT[lang], messageHeading: t.messageHeading }), role: 'resident' },
+        // The router's capabilities let the browser prepare its media device during the device check.
+        data: { texts: JSON.stringify({ ...CLIENT[lang], messageHeading: t.messageHeading }), role: 'resident', 'rtp-capabilities': JSON.stringify(routerRtpCapabilities()) },
         bodyClass: 'idv-call-page',
         main: html`<h1 class="utrecht-heading-1 idv-call-title">${t.title}</h1>
 <p id="status" class="utrecht-paragraph idv-status" role="status" aria-live="polite"></p>

@@ -105,6 +105,15 @@ export const CLIENT = {
     fair: 'matig',
     poor: 'slecht',
     unknown: 'wordt gemeten',
+    remoteCameraOff: 'Camera uit',
+    unmuteRemote: 'Klik om geluid aan te zetten',
+    noConnection:
+      'Er komt geen verbinding voor beeld en geluid tot stand. Uw netwerk laat videobellen waarschijnlijk niet door. Probeer een ander netwerk, bijvoorbeeld mobiele data in plaats van wifi, of een andere browser.',
+    noMedia: 'Er komt geen beeld of geluid van de andere kant binnen. Wij proberen het opnieuw. Blijft dit zo, probeer dan een ander netwerk of een andere browser.',
+    cameraDenied:
+      'Uw microfoon werkt, maar u heeft de camera niet toegestaan. U doet mee met alleen geluid. Wilt u wel in beeld? Sta de camera toe via het slotje of camera-icoon in de adresbalk en kies "Opnieuw proberen".',
+    noMicrophone:
+      'Uw camera werkt, maar wij vinden geen microfoon. Zonder microfoon kan de medewerker u niet horen. Sluit een microfoon of headset aan en kies "Opnieuw proberen", of open de link uit uw e-mail op een telefoon of tablet.',
   },
   en: {
     permissionDenied:
@@ -153,6 +162,15 @@ export const CLIENT = {
     fair: 'fair',
     poor: 'poor',
     unknown: 'being measured',
+    remoteCameraOff: 'Camera off',
+    unmuteRemote: 'Click to turn on the sound',
+    noConnection:
+      'No connection for sound and video can be made. Your network probably blocks video calls. Try another network, for example mobile data instead of Wi-Fi, or another browser.',
+    noMedia: 'No sound or video arrives from the other side. We keep trying. If this stays so, try another network or another browser.',
+    cameraDenied:
+      'Your microphone works, but you did not allow the camera. You take part with sound only. Want to be seen? Allow the camera through the padlock or camera icon in the address bar, then choose "Try again".',
+    noMicrophone:
+      'Your camera works, but we cannot find a microphone. Without one the employee cannot hear you. Connect a microphone or headset and choose "Try again", or open the link from your e-mail on a phone or tablet.',
   },
 } satisfies Record<Lang, Record<string, string>>;
 

@@ -69,7 +69,7 @@ export async function authenticateCall(req: IncomingMessage, deps: CallAuthDeps)
     if (!username) return null;
     const appointment = await deps.appointments.get(wanted);
     if (!appointment || appointment.status !== 'booked' || appointment.agent.toLowerCase() !== username) return null;
-    return { appointmentId: appointment.id, role: 'agent', sessionId: `staff:${username}` };
+    return { appointmentId: appointment.id, role: 'agent', sessionId: `staff:${username}`, endsAt: appointment.endUtc };
   }
   const cookie = cookieFrom(req.headers.cookie, callCookieName(deps.secure));
   if (!cookie) return null;
@@ -83,5 +83,5 @@ export async function authenticateCall(req: IncomingMessage, deps: CallAuthDeps)
   const appointment = await deps.appointments.get(session.appointmentId);
   if (!appointment || appointment.status !== 'booked') return null;
   // Never the cookie itself: a short hash tells two sessions apart in the room without being usable.
-  return { appointmentId: session.appointmentId, role: session.role, sessionId: `call:${hashToken(cookie).slice(0, 16)}` };
+  return { appointmentId: session.appointmentId, role: session.role, sessionId: `call:${hashToken(cookie).slice(0, 16)}`, endsAt: appointment.endUtc };
 }

@@ -5,7 +5,7 @@ import type { LinkService } from '../links';
 import { createAgentHub, type AgentHub } from '../realtime/agent-hub';
 import { createAgentPush, relayAgentPushes, type AgentPush } from '../realtime/agent-push';
 import type { Services } from '../services';
-import { createMediaServer, type MediaServer } from '../../media-server';
+import { createMediaServer, defaultListenIp, type MediaServer } from '../../media-server';
 import { AgentMessages } from './agent-messages';
 import { authenticateCall, queryOf, sameOriginUpgrade, signedInAgent, type CallAuthDeps } from './authenticate';
 import { appointmentStoreOf, linkServiceOf } from './deps';
@@ -44,13 +44,20 @@ async function start(services: Services): Promise<CallService> {
   const links = linkServiceOf(services);
   const deps: CallAuthDeps = { links, appointments, staff: services.staff, secure: services.secure, publicUrl: () => services.config.publicUrl };
   const m = services.config.media;
+  let listenIp = m.listenIp;
+  if (!listenIp) {
+    const choice = defaultListenIp();
+    listenIp = choice.ip;
+    services.log[choice.ip.startsWith('127.') ? 'warn' : 'info'](`media server listens on ${choice.ip}: ${choice.why}; set IDV_MEDIA_LISTEN_IP to choose`);
+  }
   const media = await createMediaServer({
     numWorkers: m.workers,
-    listenIp: m.listenIp,
+    listenIp,
     announcedIp: m.announcedIp,
     rtcMinPort: m.rtcMinPort,
     rtcMaxPort: m.rtcMaxPort,
     iceServers: m.iceServers,
+    turn: m.turn,
     allowedOrigin: (req) => sameOriginUpgrade(req, deps.publicUrl?.()),
     authenticate: (req) => authenticateCall(req, deps),
     log: { warn: (msg) => services.log.warn(msg), error: (msg) => services.log.error(msg) },

@@ -6,8 +6,9 @@
  *   - a bare mediasoup call: a minimal page with mediasoup-client only (no UI, no device check), on the same server,
  *     the same worker and the same signaling, same fake camera, same agent on the other end.
  * Both are timed in the page from the click (resp. script start, with the camera already open) until the remote
- * <video> has presented a frame. Then memory per call: media worker and runtime RSS with 0 and with BENCH_CALLS
- * (default 3) concurrent browser calls.
+ * <video> has presented a frame. Then the product's join through TURN over TLS (a real coturn on loopback started
+ * from deploy/coturn/turnserver.conf with a test CA; the browser may use relay candidates over TLS only), and memory
+ * per call: media worker and runtime RSS with 0 and with BENCH_CALLS (default 3) concurrent browser calls.
  *
  * Run: node scripts/build.js && node dist/scripts/bench/call.js
  */
@@ -24,7 +25,10 @@ import { getCallService, type CallService } from '../../lib/call/service';
 import { loadConfig } from '../../lib/config';
 import { initServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
+import { probeTurn } from '../../media-server';
 import { launchBrowser } from '../../test/support/browser';
+import { coturnConfig, makeTestCa, startCoturn, type Coturn, type TestCa } from '../../test/support/coturn';
+import { TEST_RTC_ENV } from '../../test/support/ports';
 import { tempDir } from '../../test/support/runtime';
 
 const PASSWORD = 'bench-agent-password';
@@ -106,9 +110,60 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function startServer(bareScript: string): Promise<Setup> {
+const TURN_SECRET = 'bench-turn-secret-0123456789abcdef';
+
+/** A coturn on loopback for the TURN/TLS join (relaying to the loopback media server). */
+async function startTurn(): Promise<{ coturn: Coturn; ca: TestCa; url: string }> {
+  const ca = makeTestCa('127.0.0.1');
+  const [plain, tls] = [34000 + Math.floor(Math.random() * 500), 34600 + Math.floor(Math.random() * 500)];
+  const url = `turns:127.0.0.1:${tls}?transport=tcp`;
+  const coturn = await startCoturn(
+    coturnConfig(
+      { 'listening-ip': '127.0.0.1', 'listening-port': String(plain), 'tls-listening-port': String(tls), 'static-auth-secret': TURN_SECRET, realm: 'idv.test', cert: ca.cert, pkey: ca.key, 'allowed-peer-ip': '127.0.0.1', syslog: null },
+      ['allow-loopback-peers'],
+    ),
+    async () => (await probeTurn({ url, secret: TURN_SECRET, ca: ca.caPem, timeoutMs: 500 })).outcome === 'ok',
+  );
+  return { coturn, ca, url };
+}
+
+/**
+ * BENCH_TRACE=1: records when each signaling message leaves and arrives (ms since page start) and prints the trace of
+ * one product and one bare join, to see where a join spends its time.
+ */
+const TRACE = `(() => {
+  const t = []; Object.defineProperty(window, '__trace', { value: t });
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (d) { try { const m = JSON.parse(d); t.push(Math.round(performance.now()) + ' > ' + m.method); } catch {} return send.call(this, d); };
+  const add = WebSocket.prototype.addEventListener;
+  const tap = (ev) => { try { const m = JSON.parse(ev.data); t.push(Math.round(performance.now()) + ' < ' + (m.method || ('#' + m.id))); } catch {} };
+  Object.defineProperty(WebSocket.prototype, 'onmessage', { set(fn) { add.call(this, 'message', (ev) => { tap(ev); fn.call(this, ev); }); } });
+  document.addEventListener('click', () => t.push(Math.round(performance.now()) + ' click'), true);
+})();`;
+const tracing = process.env.BENCH_TRACE === '1';
+
+/** Makes the page's peer connections use relay candidates only (as behind a firewall that allows nothing else). */
+const RELAY_ONLY = `(() => {
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config = {}, ...rest) { super({ ...config, iceTransportPolicy: 'relay' }, ...rest); }
+    setConfiguration(config = {}) { return super.setConfiguration({ ...config, iceTransportPolicy: 'relay' }); }
+  };
+})();`;
+
+async function startServer(bareScript: string, turnUrl: string): Promise<Setup> {
   const dataDir = tempDir('idv-bench-call-');
-  const config = loadConfig({ IDV_MODE: 'demo', IDV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', IDV_MEDIA_WORKERS: '1' });
+  const config = loadConfig({
+    IDV_MODE: 'demo',
+    IDV_DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    IDV_MEDIA_WORKERS: '1',
+    IDV_MEDIA_LISTEN_IP: '127.0.0.1',
+    IDV_TURN_URLS: turnUrl,
+    IDV_TURN_SECRET: TURN_SECRET,
+    ...TEST_RTC_ENV,
+  });
   const app = express();
   const server = http.createServer(app);
   const services = initServices({ config, app, log: { info: () => undefined, warn: () => undefined, error: (m) => console.error(m) } });
@@ -165,8 +220,10 @@ async function book(s: Setup, agent: string): Promise<{ id: string; residentLink
   return { id: appointment.id, residentLink: `${s.base}/v/${token}` };
 }
 
-async function context(browser: Browser): Promise<BrowserContext> {
-  return browser.newContext({ permissions: ['camera', 'microphone'] });
+async function context(browser: Browser, initScript?: string): Promise<BrowserContext> {
+  const ctx = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  if (initScript) await ctx.addInitScript(initScript);
+  return ctx;
 }
 
 /** The agent, signed in, in the call of the appointment from the dashboard (waits there for every resident). */
@@ -184,18 +241,19 @@ async function agentInCall(browser: Browser, s: Setup, agent: string, appointmen
   return ctx;
 }
 
-async function residentJoin(browser: Browser, s: Setup, link: string, keep = false): Promise<{ ms: number; ctx: BrowserContext; page: Page }> {
-  const ctx = await context(browser);
+async function residentJoin(browser: Browser, s: Setup, link: string, keep = false, initScript?: string): Promise<{ ms: number; ctx: BrowserContext; page: Page }> {
+  const ctx = await context(browser, initScript ?? (tracing ? TRACE : undefined));
   const page = await ctx.newPage();
   await page.goto(link);
   await page.locator('#start-call:enabled').waitFor({ timeout: 15_000 });
   const ms = await page.evaluate<number>(TIME_PRODUCT_JOIN);
+  if (tracing && !initScript) console.log(`product trace (first frame after ${Math.round(ms)} ms): ${(await page.evaluate<string[]>('window.__trace')).join(', ')}`);
   if (!keep) await ctx.close();
   return { ms, ctx, page };
 }
 
 async function bareJoin(browser: Browser, s: Setup, link: string): Promise<number> {
-  const ctx = await context(browser);
+  const ctx = await context(browser, tracing ? TRACE : undefined);
   const page = await ctx.newPage();
   await page.goto(link); // sets the call cookie
   await page.goto(`${s.base}/bench/bare`);
@@ -207,6 +265,7 @@ async function bareJoin(browser: Browser, s: Setup, link: string): Promise<numbe
     ms = Number(await page.evaluate<string | undefined>('document.body.dataset.firstFrameMs') ?? NaN);
   }
   if (Number.isNaN(ms)) throw new Error('bare page: no remote frame within 20 s');
+  if (tracing) console.log(`bare trace (first frame after ${Math.round(ms)} ms): ${(await page.evaluate<string[]>('window.__trace')).join(', ')}`);
   await ctx.close();
   return ms;
 }
@@ -217,8 +276,11 @@ async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   const bundle = await esbuild.build({ stdin: { contents: BARE_CLIENT, resolveDir: path.resolve(__dirname, '..', '..', '..'), loader: 'js' }, bundle: true, write: false, format: 'iife', minify: true });
-  const s = await startServer(bundle.outputFiles[0].text);
+  const turn = await startTurn();
+  const s = await startServer(bundle.outputFiles[0].text, turn.url);
   const browser = await launchBrowser();
+  // Trusts exactly the test TURN server's key for TURNS.
+  const relayBrowser = await launchBrowser([`--ignore-certificate-errors-spki-list=${turn.ca.spki}`]);
   try {
     const main = await book(s, 'agent0');
     const agent = await agentInCall(browser, s, 'agent0', main.id);
@@ -232,10 +294,16 @@ async function main(): Promise<void> {
       product.push((await residentJoin(browser, s, main.residentLink)).ms);
       bare.push(await bareJoin(browser, s, main.residentLink));
     }
+    await residentJoin(relayBrowser, s, main.residentLink, false, RELAY_ONLY);
+    const relay: number[] = [];
+    for (let i = 0; i < Math.ceil(joins / 2); i++) relay.push((await residentJoin(relayBrowser, s, main.residentLink, false, RELAY_ONLY)).ms);
     await agent.close();
+    const ratio = (a: number, b: number) => (a / b).toFixed(2);
     console.log(`join -> first remote frame in Chromium over ${joins} joins each:`);
     console.log(`  product (/call page): p50 ${percentile(product, 50)} ms, p95 ${percentile(product, 95)} ms`);
     console.log(`  bare mediasoup page : p50 ${percentile(bare, 50)} ms, p95 ${percentile(bare, 95)} ms`);
+    console.log(`  product / bare      : p50 ${ratio(percentile(product, 50), percentile(bare, 50))}x, p95 ${ratio(percentile(product, 95), percentile(bare, 95))}x`);
+    console.log(`  product via TURN/TLS (relay only, ${relay.length} joins): p50 ${percentile(relay, 50)} ms, p95 ${percentile(relay, 95)} ms`);
 
     await sleep(2000);
     const workerPid = s.call.media.workerPids()[0];
@@ -259,13 +327,16 @@ async function main(): Promise<void> {
         joins,
         product: { p50: percentile(product, 50), p95: percentile(product, 95), samples: product.map(Math.round) },
         bare: { p50: percentile(bare, 50), p95: percentile(bare, 95), samples: bare.map(Math.round) },
+        turnTls: { p50: percentile(relay, 50), p95: percentile(relay, 95), samples: relay.map(Math.round) },
         memory: { calls: concurrent, workerMiBPerCall: per(before.worker, during.worker), runtimeMiBPerCall: per(before.node, during.node) },
       }),
     );
     for (const c of contexts) await c.close();
   } finally {
+    await relayBrowser.close();
     await browser.close();
     await s.close();
+    await turn.coturn.stop();
   }
 }
 

@@ -117,7 +117,7 @@ describe('storage fault: the database cannot be written while running', function
     const form = await fetch(`${rt!.url}/afspraak`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-      body: new URLSearchParams({ _csrf: csrf, topic: 'Paspoort', date: start.slice(0, 10), time: start.slice(11, 16), name: 'Jan', email: 'formulier@example.org' }).toString(),
+      body: new URLSearchParams({ _csrf: csrf, step: 'confirm', topic: 'Paspoort', date: start.slice(0, 10), time: start.slice(11, 16), name: 'Jan', email: 'formulier@example.org' }).toString(),
     });
     const page = await form.text();
     assert.equal(form.status, 503);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { clockOffsetMs } from './fake-clock';
 
 /** Debian's chromium: the test tools' own browser downloads cannot reach their servers here. */
@@ -59,18 +59,20 @@ export interface AxeViolation {
   nodes: { target: string[] }[];
 }
 
+const AXE_RUN = `(async () => {
+  const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+  return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+})()`;
+
 /**
- * Runs axe-core in the page at WCAG 2.1 AA. The source is evaluated through the DevTools protocol, which our strict
- * CSP (no inline script) does not block, so the page is checked exactly as served.
+ * Runs axe-core in the page at WCAG 2.1 AA. The source is evaluated through the driver (DevTools protocol or
+ * WebDriver BiDi), which our strict CSP (no inline script) does not block, so the page is checked exactly as served.
+ * Works with a playwright-core page (Chromium) and a puppeteer-core page (Firefox).
  */
-export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+export async function axeViolations(page: { evaluate(expression: string): Promise<unknown> }): Promise<AxeViolation[]> {
   const source = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   await page.evaluate(source);
-  return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const r = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
-  });
+  return (await page.evaluate(AXE_RUN)) as AxeViolation[];
 }
 
 export function describeViolations(v: AxeViolation[]): string {

@@ -1,4 +1,7 @@
-import type { Page } from 'playwright-core';
+/** A page of either driver (playwright-core for Chromium, puppeteer-core over WebDriver BiDi for Firefox). */
+export interface EvaluatingPage {
+  evaluate(expression: string): Promise<unknown>;
+}
 
 /**
  * Records the page's RTCPeerConnections so a test can read their stats. Added with `context.addInitScript`, it runs
@@ -15,8 +18,13 @@ export interface MediaFlow {
   pcs: number;
   framesDecoded: number;
   audioBytes: number;
-  /** Frames the remote <video id="remote-video"> presented (getVideoPlaybackQuality). */
-  playedFrames: number;
+  /**
+   * Playback position of the remote <video id="remote-video"> (s): it advances only while the element plays.
+   * Engine-neutral, unlike getVideoPlaybackQuality().totalVideoFrames, which stays 0 in Firefox for WebRTC streams.
+   */
+  playedTime: number;
+  /** Decoded picture width of the remote video element (0 before the first frame). */
+  videoWidth: number;
 }
 
 const FLOW = `(async () => {
@@ -30,12 +38,11 @@ const FLOW = `(async () => {
     });
   }
   const video = document.getElementById('remote-video');
-  const playedFrames = video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
-  return { pcs: (window.__idvTestPcs || []).length, framesDecoded, audioBytes, playedFrames };
+  return { pcs: (window.__idvTestPcs || []).length, framesDecoded, audioBytes, playedTime: video ? video.currentTime : 0, videoWidth: video ? video.videoWidth : 0 };
 })()`;
 
-export function mediaFlow(page: Page): Promise<MediaFlow> {
-  return page.evaluate<MediaFlow>(FLOW);
+export function mediaFlow(page: EvaluatingPage): Promise<MediaFlow> {
+  return page.evaluate(FLOW) as Promise<MediaFlow>;
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 250): Promise<T> {
@@ -55,15 +62,48 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 
 /**
  * Video is decoded and played and audio received, and all keep growing: the call really carries media into this page.
- * `minPcs`: at least this many peer connections were ever made (after a rejoin: more than before).
+ * Only statistics every engine reports (inbound-rtp framesDecoded and bytesReceived, the element's currentTime and
+ * videoWidth). `minPcs`: at least this many peer connections were ever made (after a rejoin: more than before).
  */
-export async function assertMediaFlows(page: Page, label: string, minPcs = 0, timeoutMs = 30_000): Promise<void> {
+export async function assertMediaFlows(page: EvaluatingPage, label: string, minPcs = 0, timeoutMs = 30_000): Promise<MediaFlow> {
   const a = await waitFor(`${label}: video and audio arrive`, async () => {
     const f = await mediaFlow(page);
     return f.pcs >= minPcs && f.framesDecoded > 0 && f.audioBytes > 0 ? f : undefined;
   }, timeoutMs);
-  await waitFor(`${label}: video and audio keep arriving`, async () => {
+  return waitFor(`${label}: video and audio keep arriving`, async () => {
     const b = await mediaFlow(page);
-    return b.framesDecoded > a.framesDecoded + 10 && b.audioBytes > a.audioBytes && b.playedFrames > a.playedFrames;
+    return b.framesDecoded > a.framesDecoded + 10 && b.audioBytes > a.audioBytes && b.playedTime > a.playedTime && b.videoWidth > 0 ? b : undefined;
   }, timeoutMs);
+}
+
+/**
+ * The selected ICE candidate pair of every open peer connection, from getStats (the test's proof of the path):
+ * local candidate type (host, srflx, prflx, relay), its protocol (udp/tcp) and, for relay candidates, how the browser
+ * reaches the TURN server (relayProtocol udp/tcp/tls).
+ */
+export interface SelectedPath {
+  localType: string;
+  protocol: string;
+  relayProtocol?: string;
+  remoteType: string;
+  remoteAddress?: string;
+}
+
+const PATHS = `(async () => {
+  const out = [];
+  for (const pc of (window.__idvTestPcs || []).filter((p) => p.connectionState === 'connected')) {
+    const stats = new Map();
+    (await pc.getStats()).forEach((s) => stats.set(s.id, s));
+    let pair;
+    for (const s of stats.values()) if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
+    if (!pair) for (const s of stats.values()) if (s.type === 'candidate-pair' && (s.selected || (s.nominated && s.state === 'succeeded'))) pair = s;
+    if (!pair) continue;
+    const l = stats.get(pair.localCandidateId) || {}, r = stats.get(pair.remoteCandidateId) || {};
+    out.push({ localType: l.candidateType, protocol: l.protocol, relayProtocol: l.relayProtocol, remoteType: r.candidateType, remoteAddress: r.address || r.ip });
+  }
+  return out;
+})()`;
+
+export function selectedPaths(page: EvaluatingPage): Promise<SelectedPath[]> {
+  return page.evaluate(PATHS) as Promise<SelectedPath[]>;
 }

@@ -24,7 +24,19 @@ export function tempDir(prefix = 'idv-test-'): string {
  * Starts the real embedded runtime (`node dist/settings.js`) as a child process on an ephemeral port, in its own data
  * dir, and resolves when it listens. Node-RED is a per-process singleton, so every runtime test gets its own process.
  */
-export function startRuntime(opts: { env?: Record<string, string>; dataDir?: string; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<RuntimeHandle> {
+export function startRuntime(
+  opts: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    timeoutMs?: number;
+    nodeArgs?: string[];
+    /** The script as a unit file names it (relative to `cwd`); default dist/settings.js by its full path. */
+    script?: string;
+    cwd?: string;
+    /** What the output must show besides "listening" (default "Started flows"; safe mode never shows that). */
+    waitFor?: RegExp;
+  } = {},
+): Promise<RuntimeHandle> {
   const dataDir = opts.dataDir ?? tempDir();
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -34,7 +46,7 @@ export function startRuntime(opts: { env?: Record<string, string>; dataDir?: str
     IDV_DEMO_PASSWORD: DEMO_PASSWORD,
     ...opts.env,
   };
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(ROOT, 'dist', 'settings.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script ?? path.join(ROOT, 'dist', 'settings.js')], { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -46,7 +58,7 @@ export function startRuntime(opts: { env?: Record<string, string>; dataDir?: str
     }, opts.timeoutMs ?? 30000);
     const check = () => {
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m && /Started flows/.test(out)) {
+      if (m && (opts.waitFor ?? /Started flows/).test(out)) {
         clearTimeout(timer);
         const port = Number(m[1]);
         resolve({

@@ -27,7 +27,7 @@ describe('runtime configuration', () => {
     const c = loadConfig({
       IDV_MODE: 'production',
       IDV_PUBLIC_URL: 'https://video.example.nl/',
-      SMTP_URL: 'smtp://u:p@mail.example.nl:587',
+      SMTP_URL: 'smtps://u:p@mail.example.nl:465',
       IDV_CREDENTIAL_SECRET: 'a'.repeat(40),
       IDV_DEMO_PASSWORD: 'should-be-ignored',
     });
@@ -50,5 +50,28 @@ describe('runtime configuration', () => {
     assert.equal(loadConfig({}).hstsMaxAge, 31_536_000);
     assert.equal(loadConfig({ IDV_HSTS_MAX_AGE: '300' }).hstsMaxAge, 300);
     assert.equal(loadConfig({ IDV_HSTS_MAX_AGE: '0' }).hstsMaxAge, 0);
+  });
+
+  it('takes TURN URLs and secret, orders the URLs, and names what is wrong without echoing the secret', () => {
+    const c = loadConfig({ IDV_TURN_URLS: 'turns:turn.example.nl:443?transport=tcp, turn:turn.example.nl:3478', IDV_TURN_SECRET: 's'.repeat(32) });
+    assert.deepEqual(c.media.turn?.urls, ['turn:turn.example.nl:3478', 'turns:turn.example.nl:443?transport=tcp']);
+    assert.throws(() => loadConfig({ IDV_TURN_URLS: 'turn:turn.example.nl' }), /IDV_TURN_SECRET/);
+    assert.throws(() => loadConfig({ IDV_TURN_SECRET: 's'.repeat(32) }), /IDV_TURN_URLS/);
+    assert.throws(() => loadConfig({ IDV_TURN_URLS: 'http://turn.example.nl', IDV_TURN_SECRET: 's'.repeat(32) }), /not a TURN URL/);
+    try {
+      loadConfig({ IDV_TURN_URLS: 'turn:turn.example.nl', IDV_TURN_SECRET: 'short-secret' });
+      assert.fail('a short secret is refused');
+    } catch (e) {
+      assert.match((e as Error).message, /at least 16 characters/);
+      assert.doesNotMatch((e as Error).message, /short-secret/);
+    }
+  });
+
+  it('keeps media ports below the ephemeral range by default and lets the media address follow the machine', () => {
+    const c = loadConfig({});
+    assert.equal(c.media.rtcMinPort, 20000);
+    assert.equal(c.media.rtcMaxPort, 29999);
+    assert.ok(c.media.rtcMaxPort < 32768, 'Linux ephemeral ports start at 32768');
+    assert.equal(c.media.listenIp, undefined, 'chosen at start (media-server/listen-address.ts)');
   });
 });

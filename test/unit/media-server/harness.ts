@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { createMediaServer, type MediaServer, type MediaServerOptions, type SessionInfo } from '../../../media-server';
+import { TEST_RTC_PORTS } from '../../support/ports';
 
 /**
  * A real HTTP server on 127.0.0.1:0 with the media server's upgrade handler on /ws. Sessions are looked up from a
@@ -28,6 +29,7 @@ export async function startHarness(overrides: Partial<MediaServerOptions> = {}):
   const media = await createMediaServer({
     numWorkers: 1,
     emptyRoomTimeoutMs: 60_000,
+    ...TEST_RTC_PORTS,
     authenticate: async (req) => {
       const m = /(?:^|;\s*)idv_test=([^;]+)/.exec(req.headers.cookie ?? '');
       return (m && sessions.get(m[1])) || null;

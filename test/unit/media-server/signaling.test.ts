@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { FAKE_DTLS, joinCall, rtpParametersFor, SignalClient, startHarness, upgradeStatus, type Harness } from './harness';
-import type { CallEndedEvent, PeerEvent, RoomClosedEvent } from '../../../media-server';
+import { routerRtpCapabilities, turnPassword, type CallEndedEvent, type PeerEvent, type RoomClosedEvent } from '../../../media-server';
 
 describe('media-server/signaling (real worker, real WebSocket)', function () {
   this.timeout(20000);
@@ -68,6 +68,7 @@ describe('media-server/signaling (real worker, real WebSocket)', function () {
       assert.ok(r.caps.codecs.some((c: { mimeType: string }) => c.mimeType === 'audio/opus'));
       assert.ok(r.caps.codecs.some((c: { mimeType: string }) => c.mimeType === 'video/VP8'));
       assert.ok(r.caps.codecs.some((c: { mimeType: string; parameters: Record<string, unknown> }) => c.mimeType === 'video/H264' && c.parameters['packetization-mode'] === 1));
+      assert.equal(JSON.stringify(r.caps), JSON.stringify(routerRtpCapabilities()), 'the capabilities the call page embeds are the router\'s');
       for (const t of [r.send, r.recv]) {
         assert.match(t.id, /^[0-9a-f-]{36}$/);
         assert.ok(t.iceParameters.usernameFragment && t.iceParameters.password);
@@ -80,9 +81,9 @@ describe('media-server/signaling (real worker, real WebSocket)', function () {
 
       const agent = await connect(a.agent);
       const g = await joinCall(agent);
-      assert.deepEqual(g.join.peers, [{ role: 'resident' }]);
+      assert.deepEqual(g.join.peers, [{ role: 'resident', videoCodecs: ['video/VP8', 'video/H264'] }], 'with the video codecs the other side decodes');
       const note = await resident.notification('peerJoined');
-      assert.deepEqual(note.data, { role: 'agent' });
+      assert.deepEqual(note.data, { role: 'agent', videoCodecs: ['video/VP8', 'video/H264'] });
       h.media.events.off('peerJoined', onJoined);
       assert.deepEqual(joined.map((e) => e.role), ['resident', 'agent']);
       assert.ok(joined.every((e) => e.appointmentId === a.id));
@@ -332,6 +333,72 @@ describe('media-server/signaling (real worker, real WebSocket)', function () {
       assert.equal(h.media.health().ok, true);
       const c = await connect(a.resident);
       assert.ok((await joinCall(c)).send.id);
+    });
+  });
+
+  describe('codecs, camera pause and TURN credentials', () => {
+    it('tells a sender which video codecs the other side decodes (an H.264-only device gets only H.264)', async () => {
+      const a = appointment();
+      const resident = await connect(a.resident);
+      const caps = await resident.request('getRouterRtpCapabilities');
+      const h264Only = { ...caps, codecs: caps.codecs.filter((c: { mimeType: string }) => c.mimeType !== 'video/VP8') };
+      await resident.request('join', { rtpCapabilities: h264Only });
+      const agent = await connect(a.agent);
+      const g = await joinCall(agent);
+      assert.deepEqual(g.join.peers, [{ role: 'resident', videoCodecs: ['video/H264'] }]);
+    });
+
+    it('reports a paused and resumed producer to the consumer side, and closes a producer on request', async () => {
+      const a = appointment();
+      const resident = await connect(a.resident);
+      const agent = await connect(a.agent);
+      const r = await joinCall(resident);
+      await joinCall(agent);
+      const video = await resident.request('produce', { transportId: r.send.id, kind: 'video', rtpParameters: rtpParametersFor('video', 4444) });
+      const nc = await agent.waitFor((e) => e.method === 'newConsumer' && e.data.producerId === video.id);
+      assert.equal(nc.data.producerPaused, false);
+      // Camera off on the resident's side: the agent's page learns it and shows "Camera uit".
+      await resident.request('pauseProducer', { producerId: video.id });
+      assert.ok(await agent.waitFor((e) => e.method === 'consumerPaused' && e.data.consumerId === nc.data.id));
+      await resident.request('resumeProducer', { producerId: video.id });
+      assert.ok(await agent.waitFor((e) => e.method === 'consumerResumed' && e.data.consumerId === nc.data.id));
+      assert.equal((await agent.raw('pauseProducer', { producerId: video.id })).error?.code, 'not_found', 'only the owner pauses');
+      assert.equal((await resident.raw('closeProducer', { producerId: 'not-mine' })).error?.code, 'not_found');
+      assert.equal((await agent.raw('closeProducer', { producerId: video.id })).error?.code, 'not_found', 'only the owner closes a producer');
+      await resident.request('closeProducer', { producerId: video.id });
+      const closed = await agent.waitFor((e) => e.method === 'consumerClosed' && e.data.consumerId === nc.data.id);
+      assert.ok(closed);
+    });
+
+    it('hands every participant its own TURN credentials (REST scheme), fresh on ICE restart, after the static servers', async () => {
+      const h2 = await startHarness({ turn: { urls: ['turns:turn.example.test:443?transport=tcp', 'turn:turn.example.test:3478'], secret: 'a-test-secret-of-some-length' } });
+      try {
+        h2.sessions.set('t-r', { appointmentId: 'turn-1', role: 'resident', sessionId: 's-t-r', endsAt: new Date(Date.now() + 3600_000).toISOString() });
+        h2.sessions.set('t-a', { appointmentId: 'turn-1', role: 'agent', sessionId: 's-t-a' });
+        const resident = await SignalClient.connect(h2, 't-r');
+        const agent = await SignalClient.connect(h2, 't-a');
+        clients.push(resident, agent);
+        const r = await joinCall(resident);
+        const g = await joinCall(agent);
+        const [staticServer, turn] = r.send.iceServers;
+        assert.deepEqual(staticServer, { urls: 'turn:turn.example.test:3478', username: 'u', credential: 'c' });
+        assert.deepEqual(turn.urls, ['turn:turn.example.test:3478', 'turns:turn.example.test:443?transport=tcp'], 'TURN/UDP before TURNS');
+        const [expiry, id] = turn.username.split(':');
+        const now = Date.now() / 1000;
+        // Valid for the call: until two hours after the appointment's end (one hour from now), not for ever.
+        assert.ok(Number(expiry) > now + 3 * 3600 - 60 && Number(expiry) < now + 3 * 3600 + 60, `expiry ${expiry}`);
+        assert.match(id, /^[A-Za-z0-9_-]{12}$/, 'an opaque id, no appointment or person');
+        assert.ok(!turn.username.includes('turn-1') && !turn.username.includes('resident'));
+        assert.equal(turn.credential, turnPassword('a-test-secret-of-some-length', turn.username));
+        const agentTurn = g.send.iceServers[1];
+        assert.notEqual(agentTurn.username.split(':')[1], id, 'each participant has its own');
+        const restarted = await resident.request('restartIce', { transportId: r.send.id });
+        assert.ok(restarted.iceParameters.usernameFragment);
+        assert.equal(restarted.iceServers[1].credential, turnPassword('a-test-secret-of-some-length', restarted.iceServers[1].username));
+        assert.ok(!JSON.stringify(r).includes('a-test-secret-of-some-length'), 'the secret never reaches a browser');
+      } finally {
+        await h2.close();
+      }
     });
   });
 });

@@ -12,7 +12,7 @@ describe('media-server/worker-pool (real mediasoup worker)', () => {
   afterEach(() => pool?.close());
 
   it('starts N workers that report healthy and spreads routers over them', async () => {
-    pool = await WorkerPool.start({ numWorkers: 2, rtcMinPort: 40000, rtcMaxPort: 40999 });
+    pool = await WorkerPool.start({ numWorkers: 2, rtcMinPort: 30000, rtcMaxPort: 30999 });
     const h = pool.health();
     assert.equal(h.ok, true);
     assert.equal(h.workers.length, 2);
