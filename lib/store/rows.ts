@@ -1,9 +1,11 @@
 import { MAX_SLOT_MINUTES } from '../appointments/schedule';
-import type { Appointment, Channel } from '../appointments/store';
+import type { Appointment, Channel, ClaimRequest, NewAppointment } from '../appointments/store';
+import type { ProcessingLogRecord } from '../attributes/processing-log';
+import type { PendingAttempt } from '../identification/pending-store';
 import type { AppointmentEvent, EventFacts } from '../events/types';
 import type { LinkRole, StoredCallSession, StoredLink } from '../links/types';
 import type { OutboxRecord } from '../mail/outbox-store';
-import type { Role } from '../staff/types';
+import type { Role, StaffUser } from '../staff/types';
 
 /**
  * The rows both engines store (the same columns on SQLite and PostgreSQL, see the twin migrations) and their mapping
@@ -211,4 +213,86 @@ export function parseRoles(json: string): Role[] {
   } catch {
     return [];
   }
+}
+
+/** The times of a new booking and its claim must be stored-format UTC strings; a caller's bug, not a user's input. */
+export function checkNewAppointment(a: NewAppointment, claim: ClaimRequest): void {
+  utc(a.startUtc, 'startUtc');
+  utc(a.endUtc, 'endUtc');
+  utc(a.createdAt, 'createdAt');
+  utc(claim.dayStartUtc, 'dayStartUtc');
+  utc(claim.dayEndUtc, 'dayEndUtc');
+  utc(claim.idempotentSinceUtc, 'idempotentSinceUtc');
+  if (!Number.isInteger(claim.bufferMinutes) || claim.bufferMinutes < 0) throw new Error('bad bufferMinutes');
+}
+
+export interface StaffUserRow {
+  username: string;
+  display_name: string;
+  roles: string;
+  password_hash: string;
+  failed_logins: number;
+  locked_until: string | null;
+  /** 0/1 on SQLite, a boolean on PostgreSQL. */
+  disabled: number | boolean;
+}
+
+export function toStaffUser(r: StaffUserRow): StaffUser {
+  return {
+    username: r.username,
+    displayName: r.display_name,
+    roles: parseRoles(r.roles),
+    passwordHash: r.password_hash,
+    failedLogins: r.failed_logins,
+    lockedUntil: r.locked_until ?? undefined,
+    disabled: r.disabled === 1 || r.disabled === true,
+  };
+}
+
+export interface ProcessingLogRow {
+  id: number | string;
+  at: string;
+  appointment_id: string;
+  actor: string;
+  action: ProcessingLogRecord['action'];
+  purpose: string | null;
+  method_id: string | null;
+  /** JSON text on SQLite, already parsed (jsonb) on PostgreSQL. */
+  attribute_keys: string | string[];
+  detail: string | null;
+}
+
+export function toProcessingLogRecord(r: ProcessingLogRow): ProcessingLogRecord {
+  return {
+    id: Number(r.id),
+    at: r.at,
+    appointmentId: r.appointment_id,
+    actor: r.actor,
+    action: r.action,
+    purpose: r.purpose,
+    methodId: r.method_id,
+    attributeKeys: typeof r.attribute_keys === 'string' ? (JSON.parse(r.attribute_keys) as string[]) : r.attribute_keys,
+    detail: r.detail,
+  };
+}
+
+export interface PendingRow {
+  kind: PendingAttempt['kind'];
+  key_hash: string;
+  session_hash: string;
+  payload: string;
+  /** Epoch ms: a number on SQLite, a bigint as text on PostgreSQL. */
+  created_at: number | string;
+  expires_at: number | string;
+}
+
+export function toPendingAttempt(r: PendingRow): PendingAttempt {
+  return {
+    kind: r.kind,
+    keyHash: r.key_hash,
+    sessionHash: r.session_hash,
+    payload: JSON.parse(r.payload) as Record<string, unknown>,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+  };
 }

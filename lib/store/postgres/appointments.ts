@@ -4,7 +4,7 @@ import type { AppointmentStore, CancelResult } from '../../appointments/store';
 import { UserError } from '../../errors';
 import type { NewEvent } from '../../events/types';
 import { newToken } from '../../security/tokens';
-import { MAX_APPOINTMENT_MS, shift, toAppointment, utc, type AppointmentRow as Row } from '../rows';
+import { checkNewAppointment, MAX_APPOINTMENT_MS, shift, toAppointment, utc, type AppointmentRow as Row } from '../rows';
 import type { Pg } from './client';
 import { eventFacts, recordEvent } from './events';
 
@@ -43,13 +43,7 @@ const SQL = {
 export function createPostgresAppointmentStore(pg: Pg): AppointmentStore {
   return {
     async create(a, claim, event: NewEvent = {}) {
-      utc(a.startUtc, 'startUtc');
-      utc(a.endUtc, 'endUtc');
-      utc(a.createdAt, 'createdAt');
-      utc(claim.dayStartUtc, 'dayStartUtc');
-      utc(claim.dayEndUtc, 'dayEndUtc');
-      utc(claim.idempotentSinceUtc, 'idempotentSinceUtc');
-      if (!Number.isInteger(claim.bufferMinutes) || claim.bufferMinutes < 0) throw new Error('bad bufferMinutes');
+      checkNewAppointment(a, claim);
       const facts = eventFacts(event);
       // Different start, but overlapping (other slot length after a schedule change) or inside the buffer.
       const bufferMs = claim.bufferMinutes * 60_000;

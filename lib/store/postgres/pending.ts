@@ -1,25 +1,6 @@
-import { checkAttempt, type PendingAttempt, type PendingIdentificationStore, type TakeResult } from '../../identification/pending-store';
+import { checkAttempt, type PendingIdentificationStore, type TakeResult } from '../../identification/pending-store';
+import { toPendingAttempt, type PendingRow } from '../rows';
 import type { Pg } from './client';
-
-interface Row {
-  kind: PendingAttempt['kind'];
-  key_hash: string;
-  session_hash: string;
-  payload: string;
-  created_at: string;
-  expires_at: string;
-}
-
-function toAttempt(r: Row): PendingAttempt {
-  return {
-    kind: r.kind,
-    keyHash: r.key_hash,
-    sessionHash: r.session_hash,
-    payload: JSON.parse(r.payload) as Record<string, unknown>,
-    createdAt: Number(r.created_at),
-    expiresAt: Number(r.expires_at),
-  };
-}
 
 /**
  * Pending identifications on PostgreSQL (migration 008): `take` is one statement — the row is deleted and returned
@@ -36,7 +17,7 @@ export function createPostgresPendingStore(pg: Pg): PendingIdentificationStore {
       );
     },
     async take(kind, keyHash, nowMs): Promise<TakeResult> {
-      const [row] = await pg.query<Row>(
+      const [row] = await pg.query<PendingRow>(
         `WITH taken AS (DELETE FROM identification_pending WHERE kind = $1 AND key_hash = $2 RETURNING *),
               tomb AS (INSERT INTO identification_taken (kind, key_hash, expires_at) SELECT kind, key_hash, expires_at FROM taken
                        ON CONFLICT DO NOTHING)
@@ -44,15 +25,15 @@ export function createPostgresPendingStore(pg: Pg): PendingIdentificationStore {
         [kind, keyHash],
       );
       if (row) {
-        const attempt = toAttempt(row);
+        const attempt = toPendingAttempt(row);
         return attempt.expiresAt > nowMs ? { status: 'taken', attempt } : { status: 'expired', attempt };
       }
       const [tomb] = await pg.query('SELECT 1 AS one FROM identification_taken WHERE kind = $1 AND key_hash = $2', [kind, keyHash]);
       return tomb ? { status: 'replayed' } : { status: 'unknown' };
     },
     async peek(kind, keyHash, nowMs) {
-      const [row] = await pg.query<Row>('SELECT * FROM identification_pending WHERE kind = $1 AND key_hash = $2 AND expires_at > $3', [kind, keyHash, nowMs]);
-      return row ? toAttempt(row) : undefined;
+      const [row] = await pg.query<PendingRow>('SELECT * FROM identification_pending WHERE kind = $1 AND key_hash = $2 AND expires_at > $3', [kind, keyHash, nowMs]);
+      return row ? toPendingAttempt(row) : undefined;
     },
     async countOpen(nowMs) {
       const [r] = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM identification_pending WHERE expires_at > $1', [nowMs]);

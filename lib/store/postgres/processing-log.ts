@@ -4,35 +4,9 @@ import {
   type ProcessingLog,
   type ProcessingLogEntry,
   type ProcessingLogQuery,
-  type ProcessingLogRecord,
 } from '../../attributes/processing-log';
+import { toProcessingLogRecord, type ProcessingLogRow } from '../rows';
 import type { Pg } from './client';
-
-interface Row {
-  id: string;
-  at: string;
-  appointment_id: string;
-  actor: string;
-  action: ProcessingLogRecord['action'];
-  purpose: string | null;
-  method_id: string | null;
-  attribute_keys: string[];
-  detail: string | null;
-}
-
-function toRecord(r: Row): ProcessingLogRecord {
-  return {
-    id: Number(r.id),
-    at: r.at,
-    appointmentId: r.appointment_id,
-    actor: r.actor,
-    action: r.action,
-    purpose: r.purpose,
-    methodId: r.method_id,
-    attributeKeys: r.attribute_keys,
-    detail: r.detail,
-  };
-}
 
 /** The processing log on PostgreSQL (migrations 004, 006). Append-only: no update, no delete. */
 export function createPostgresProcessingLog(pg: Pg, now: () => Date = () => new Date()): ProcessingLog {
@@ -54,7 +28,7 @@ export function createPostgresProcessingLog(pg: Pg, now: () => Date = () => new 
       if (q.from !== undefined) where.push(`at >= $${args.push(q.from)}`);
       if (q.to !== undefined) where.push(`at < $${args.push(q.to)}`);
       const sql = `SELECT * FROM processing_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at, id LIMIT $${args.push(q.limit)}`;
-      return (await pg.query<Row>(sql, args)).map(toRecord);
+      return (await pg.query<ProcessingLogRow>(sql, args)).map(toProcessingLogRecord);
     },
   };
 }

@@ -1,32 +1,13 @@
 import type { Role, StaffAccount, StaffIdentity, StaffStore, StaffUser } from '../../staff/types';
-import { parseRoles } from '../rows';
+import { parseRoles, toStaffUser, type StaffUserRow } from '../rows';
 import type { Pg } from './client';
-
-interface UserRow {
-  username: string;
-  display_name: string;
-  roles: string;
-  password_hash: string;
-  failed_logins: number;
-  locked_until: string | null;
-  disabled: boolean;
-}
 
 /** StaffStore on PostgreSQL (migration 001); sessions by the hash of their secret only, editor tokens included. */
 export function createPostgresStaffStore(pg: Pg): StaffStore {
   return {
     async getUser(username): Promise<StaffUser | undefined> {
-      const [r] = await pg.query<UserRow>('SELECT * FROM staff_users WHERE username = $1', [username]);
-      if (!r) return undefined;
-      return {
-        username: r.username,
-        displayName: r.display_name,
-        roles: parseRoles(r.roles),
-        passwordHash: r.password_hash,
-        failedLogins: r.failed_logins,
-        lockedUntil: r.locked_until ?? undefined,
-        disabled: r.disabled,
-      };
+      const [r] = await pg.query<StaffUserRow>('SELECT * FROM staff_users WHERE username = $1', [username]);
+      return r ? toStaffUser(r) : undefined;
     },
     async upsertUser(u: { username: string; displayName: string; roles: Role[]; passwordHash: string }) {
       await pg.run(
@@ -37,12 +18,12 @@ export function createPostgresStaffStore(pg: Pg): StaffStore {
       );
     },
     async listUsers(): Promise<StaffIdentity[]> {
-      const rows = await pg.query<UserRow>('SELECT username, display_name, roles FROM staff_users WHERE NOT disabled ORDER BY username');
+      const rows = await pg.query<StaffUserRow>('SELECT username, display_name, roles FROM staff_users WHERE NOT disabled ORDER BY username');
       return rows.map((r) => ({ username: r.username, displayName: r.display_name, roles: parseRoles(r.roles) }));
     },
     async listAccounts(): Promise<StaffAccount[]> {
-      const rows = await pg.query<UserRow>('SELECT username, display_name, roles, disabled FROM staff_users ORDER BY username');
-      return rows.map((r) => ({ username: r.username, displayName: r.display_name, roles: parseRoles(r.roles), disabled: r.disabled }));
+      const rows = await pg.query<StaffUserRow>('SELECT username, display_name, roles, disabled FROM staff_users ORDER BY username');
+      return rows.map((r) => ({ username: r.username, displayName: r.display_name, roles: parseRoles(r.roles), disabled: r.disabled === true }));
     },
     async setDisabled(username, disabled) {
       const sql = disabled

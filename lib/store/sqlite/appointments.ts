@@ -12,7 +12,7 @@ import type {
 } from '../../appointments/store';
 import type { NewEvent } from '../../events/types';
 import { sqliteEventWrites } from './events';
-import { MAX_APPOINTMENT_MS, shift, toAppointment, utc, type AppointmentRow as Row } from '../rows';
+import { checkNewAppointment, MAX_APPOINTMENT_MS, shift, toAppointment, utc, type AppointmentRow as Row } from '../rows';
 
 type Db = BetterSqlite3.Database;
 
@@ -137,13 +137,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
 
   return {
     async create(a, claim, event = {}) {
-      utc(a.startUtc, 'startUtc');
-      utc(a.endUtc, 'endUtc');
-      utc(a.createdAt, 'createdAt');
-      utc(claim.dayStartUtc, 'dayStartUtc');
-      utc(claim.dayEndUtc, 'dayEndUtc');
-      utc(claim.idempotentSinceUtc, 'idempotentSinceUtc');
-      if (!Number.isInteger(claim.bufferMinutes) || claim.bufferMinutes < 0) throw new Error('bad bufferMinutes');
+      checkNewAppointment(a, claim);
       // IMMEDIATE takes the write lock before the first read, so the idempotency and buffer checks see every commit
       // from other connections and processes.
       return claimTx.immediate(a, claim, event);

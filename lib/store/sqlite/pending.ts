@@ -1,39 +1,20 @@
 import type { Database } from 'better-sqlite3';
-import { checkAttempt, type PendingAttempt, type PendingIdentificationStore, type TakeResult } from '../../identification/pending-store';
-
-interface Row {
-  kind: PendingAttempt['kind'];
-  key_hash: string;
-  session_hash: string;
-  payload: string;
-  created_at: number;
-  expires_at: number;
-}
-
-function toAttempt(r: Row): PendingAttempt {
-  return {
-    kind: r.kind,
-    keyHash: r.key_hash,
-    sessionHash: r.session_hash,
-    payload: JSON.parse(r.payload) as Record<string, unknown>,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-  };
-}
+import { checkAttempt, type PendingIdentificationStore, type TakeResult } from '../../identification/pending-store';
+import { toPendingAttempt, type PendingRow } from '../rows';
 
 /** Pending identifications on SQLite (migration 008): take = DELETE … RETURNING and the tombstone, in one transaction. */
 export function createSqlitePendingStore(db: Database): PendingIdentificationStore {
   const insert = db.prepare(
     `INSERT INTO identification_pending (kind, key_hash, session_hash, payload, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
   );
-  const remove = db.prepare<[string, string], Row>('DELETE FROM identification_pending WHERE kind = ? AND key_hash = ? RETURNING *');
+  const remove = db.prepare<[string, string], PendingRow>('DELETE FROM identification_pending WHERE kind = ? AND key_hash = ? RETURNING *');
   const tomb = db.prepare('INSERT OR IGNORE INTO identification_taken (kind, key_hash, expires_at) VALUES (?, ?, ?)');
   const tombstone = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM identification_taken WHERE kind = ? AND key_hash = ?');
-  const peek = db.prepare<[string, string, number], Row>('SELECT * FROM identification_pending WHERE kind = ? AND key_hash = ? AND expires_at > ?');
+  const peek = db.prepare<[string, string, number], PendingRow>('SELECT * FROM identification_pending WHERE kind = ? AND key_hash = ? AND expires_at > ?');
   const count = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM identification_pending WHERE expires_at > ?');
   const purgePending = db.prepare('DELETE FROM identification_pending WHERE expires_at <= ?');
   const purgeTaken = db.prepare('DELETE FROM identification_taken WHERE expires_at <= ?');
-  const take = db.transaction((kind: string, keyHash: string): Row | undefined => {
+  const take = db.transaction((kind: string, keyHash: string): PendingRow | undefined => {
     const row = remove.get(kind, keyHash);
     if (row) tomb.run(row.kind, row.key_hash, row.expires_at);
     return row;
@@ -45,14 +26,14 @@ export function createSqlitePendingStore(db: Database): PendingIdentificationSto
     async take(kind, keyHash, nowMs): Promise<TakeResult> {
       const row = take.immediate(kind, keyHash);
       if (row) {
-        const attempt = toAttempt(row);
+        const attempt = toPendingAttempt(row);
         return attempt.expiresAt > nowMs ? { status: 'taken', attempt } : { status: 'expired', attempt };
       }
       return tombstone.get(kind, keyHash) ? { status: 'replayed' } : { status: 'unknown' };
     },
     async peek(kind, keyHash, nowMs) {
       const row = peek.get(kind, keyHash, nowMs);
-      return row ? toAttempt(row) : undefined;
+      return row ? toPendingAttempt(row) : undefined;
     },
     async countOpen(nowMs) {
       return (count.get(nowMs) as { n: number }).n;

@@ -1,32 +1,13 @@
 import type { Db } from '../db';
 import type { Role, StaffAccount, StaffIdentity, StaffStore, StaffUser } from '../../staff/types';
-import { parseRoles } from '../rows';
-
-interface UserRow {
-  username: string;
-  display_name: string;
-  roles: string;
-  password_hash: string;
-  failed_logins: number;
-  locked_until: string | null;
-  disabled: number;
-}
+import { parseRoles, toStaffUser, type StaffUserRow } from '../rows';
 
 export class SqliteStaffStore implements StaffStore {
   constructor(private readonly db: Db) {}
 
   async getUser(username: string): Promise<StaffUser | undefined> {
-    const r = this.db.prepare('SELECT * FROM staff_users WHERE username = ?').get(username) as UserRow | undefined;
-    if (!r) return undefined;
-    return {
-      username: r.username,
-      displayName: r.display_name,
-      roles: parseRoles(r.roles),
-      passwordHash: r.password_hash,
-      failedLogins: r.failed_logins,
-      lockedUntil: r.locked_until ?? undefined,
-      disabled: r.disabled === 1,
-    };
+    const r = this.db.prepare('SELECT * FROM staff_users WHERE username = ?').get(username) as StaffUserRow | undefined;
+    return r ? toStaffUser(r) : undefined;
   }
 
   async upsertUser(u: { username: string; displayName: string; roles: Role[]; passwordHash: string }): Promise<void> {
@@ -40,12 +21,12 @@ export class SqliteStaffStore implements StaffStore {
   }
 
   async listUsers(): Promise<StaffIdentity[]> {
-    const rows = this.db.prepare('SELECT username, display_name, roles FROM staff_users WHERE disabled = 0 ORDER BY username').all() as UserRow[];
+    const rows = this.db.prepare('SELECT username, display_name, roles FROM staff_users WHERE disabled = 0 ORDER BY username').all() as StaffUserRow[];
     return rows.map((r) => ({ username: r.username, displayName: r.display_name, roles: parseRoles(r.roles) }));
   }
 
   async listAccounts(): Promise<StaffAccount[]> {
-    const rows = this.db.prepare('SELECT username, display_name, roles, disabled FROM staff_users ORDER BY username').all() as UserRow[];
+    const rows = this.db.prepare('SELECT username, display_name, roles, disabled FROM staff_users ORDER BY username').all() as StaffUserRow[];
     return rows.map((r) => ({ username: r.username, displayName: r.display_name, roles: parseRoles(r.roles), disabled: r.disabled === 1 }));
   }
 

@@ -1,24 +1,12 @@
 import { strict as assert } from 'node:assert';
 import type { ClaimRequest, NewAppointment } from '../../../lib/appointments/store';
 import { forEachEngine, type TestStore } from '../../support/engines';
+import { newAppointment } from './support';
 
 const NOW = '2026-11-30T08:00:00.000Z';
 const DAY: Pick<ClaimRequest, 'dayStartUtc' | 'dayEndUtc'> = { dayStartUtc: '2026-11-30T23:00:00.000Z', dayEndUtc: '2026-12-01T23:00:00.000Z' };
 
-function appt(n: number, startUtc: string, endUtc: string, extra: Partial<NewAppointment> = {}): NewAppointment {
-  return {
-    startUtc,
-    endUtc,
-    topic: 'paspoort',
-    channel: 'website',
-    bookedBy: null,
-    resident: { name: `R${n}`, email: `r${n}@example.nl`, phone: null, remarks: null },
-    cancelTokenHash: `hash${n}`,
-    idempotencyKey: `key${n}`,
-    createdAt: NOW,
-    ...extra,
-  };
-}
+const appt = (n: number, startUtc: string, endUtc: string, extra: Partial<NewAppointment> = {}) => newAppointment(n, startUtc, endUtc, extra, NOW);
 
 function claim(candidates: string[], extra: Partial<ClaimRequest> = {}): ClaimRequest {
   return { candidates, ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW, ...extra };

@@ -4,10 +4,9 @@ import { Worker } from 'node:worker_threads';
 import { parseBookingInput } from '../../../lib/appointments/booking-input';
 import { createBookingService, type BookingService } from '../../../lib/appointments/booking-service';
 import { isUserError } from '../../../lib/errors';
-import type { NewAppointment } from '../../../lib/appointments/store';
 import { sqliteStoreOn } from '../../../lib/store/sqlite';
 import { forEachEngine, type TestStore } from '../../support/engines';
-import { fixedClock, serviceOn, tempDatabase, testSchedule } from './support';
+import { fixedClock, newAppointment, serviceOn, tempDatabase, testSchedule } from './support';
 
 const NOW = '2026-11-30T08:00:00.000Z';
 const START = '2026-12-01T10:00:00+01:00';
@@ -43,19 +42,7 @@ async function countRows(t: Pick<TestStore, 'rows' | 'count'>): Promise<{ appoin
 
 const DAY = { dayStartUtc: '2026-11-30T23:00:00.000Z', dayEndUtc: '2026-12-01T23:00:00.000Z' };
 
-function newAppointment(n: number, startUtc = START_UTC, endUtc = '2026-12-01T09:30:00.000Z', key = `key${n}`): NewAppointment {
-  return {
-    startUtc,
-    endUtc,
-    topic: 'paspoort',
-    channel: 'website',
-    bookedBy: null,
-    resident: { name: `R${n}`, email: `r${n}@example.nl`, phone: null, remarks: null },
-    cancelTokenHash: `hash${n}`,
-    idempotencyKey: key,
-    createdAt: NOW,
-  };
-}
+const END_UTC = '2026-12-01T09:30:00.000Z';
 
 forEachEngine('appointments: the last free slot under concurrency', (engine) => {
   let t: TestStore;
@@ -120,9 +107,9 @@ forEachEngine('appointments: the last free slot under concurrency', (engine) => 
     // Two stores on two connections, both told the same agent is free (a stale view): the second claim loses.
     const b = await t.another();
     const claim = { candidates: ['agent2'], ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW };
-    const first = await a.store.create(newAppointment(1), claim);
+    const first = await a.store.create(newAppointment(1, START_UTC, END_UTC), claim);
     assert.equal(first.appointment.agent, 'agent2');
-    await assert.rejects(b.appointments.create(newAppointment(2), claim), (e: unknown) => isUserError(e) && e.status === 409);
+    await assert.rejects(b.appointments.create(newAppointment(2, START_UTC, END_UTC), claim), (e: unknown) => isUserError(e) && e.status === 409);
   });
 
   it('overlapping times with different starts (another slot length, the buffer) over two stores: exactly one', async () => {
@@ -147,7 +134,7 @@ forEachEngine('appointments: the last free slot under concurrency', (engine) => 
     const b = await t.another();
     const claim = { candidates: ['agent1', 'agent2'], ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW };
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? b : t.store).appointments.create(newAppointment(i, START_UTC, undefined, 'same-key'), claim)),
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? b : t.store).appointments.create(newAppointment(i, START_UTC, END_UTC, { idempotencyKey: 'same-key' }), claim)),
     );
     assert.equal(results.filter((r) => !r.duplicate).length, 1);
     assert.equal(new Set(results.map((r) => r.appointment.id)).size, 1, 'every answer names the one booking');
@@ -157,7 +144,7 @@ forEachEngine('appointments: the last free slot under concurrency', (engine) => 
   it('twenty parallel cancellations of one appointment over two stores: exactly one cancels, with one event', async () => {
     const b = await t.another();
     const claim = { candidates: ['agent1'], ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW };
-    const { appointment } = await t.store.appointments.create(newAppointment(1), claim);
+    const { appointment } = await t.store.appointments.create(newAppointment(1, START_UTC, END_UTC), claim);
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 ? b : t.store).appointments.cancel(appointment.id, `kcc${i}`, '2026-11-30T09:00:00.000Z')),
     );
@@ -165,7 +152,7 @@ forEachEngine('appointments: the last free slot under concurrency', (engine) => 
     assert.equal(await t.count(`SELECT count(*) AS n FROM appointment_events WHERE kind = 'cancelled'`), 1);
     assert.equal(await t.count('SELECT count(*) AS n FROM slot_claims'), 0, 'the slot is free again');
     // And the freed slot is booked exactly once when both stores race for it again.
-    const again = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 ? b : t.store).appointments.create(newAppointment(100 + i), claim)));
+    const again = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 ? b : t.store).appointments.create(newAppointment(100 + i, START_UTC, END_UTC), claim)));
     assert.equal(tally(again).ok, 1);
   });
 });

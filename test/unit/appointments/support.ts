@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import { openDatabase, type Db } from '../../../lib/store/db';
 import { createBookingService, type BookingService } from '../../../lib/appointments/booking-service';
 import { scheduleOrThrow, type Schedule } from '../../../lib/appointments/schedule';
-import type { AppointmentStore } from '../../../lib/appointments/store';
+import type { AppointmentStore, NewAppointment } from '../../../lib/appointments/store';
 import { isUserError, type UserError } from '../../../lib/errors';
 import { hasMessage } from '../../../lib/appointments/messages';
 import { hashToken, newToken } from '../../../lib/security/tokens';
@@ -92,4 +92,20 @@ export async function issueCancelToken(store: Pick<Store, 'events'>, appointment
   const token = newToken();
   await store.events.apply({ appointmentId, requireBooked: true, cancelTokenHash: hashToken(token) });
   return token;
+}
+
+/** A new appointment for a store's create(), resident `n` (its own cancel hash and idempotency key), created at `createdAt`. */
+export function newAppointment(n: number, startUtc: string, endUtc: string, extra: Partial<NewAppointment> = {}, createdAt = '2026-11-30T08:00:00.000Z'): NewAppointment {
+  return {
+    startUtc,
+    endUtc,
+    topic: 'paspoort',
+    channel: 'website',
+    bookedBy: null,
+    resident: { name: `R${n}`, email: `r${n}@example.nl`, phone: null, remarks: null },
+    cancelTokenHash: `hash${n}`,
+    idempotencyKey: `key${n}`,
+    createdAt,
+    ...extra,
+  };
 }
