@@ -1,6 +1,7 @@
 import { MAX_SLOT_MINUTES } from '../appointments/schedule';
 import type { Appointment, Channel, ClaimRequest, NewAppointment } from '../appointments/store';
 import type { ProcessingLogRecord } from '../attributes/processing-log';
+import type { Guest, GuestKind } from '../call/guest-store';
 import type { PendingAttempt } from '../identification/pending-store';
 import type { AppointmentEvent, EventFacts } from '../events/types';
 import type { LinkRole, StoredCallSession, StoredLink } from '../links/types';
@@ -295,4 +296,16 @@ export function toPendingAttempt(r: PendingRow): PendingAttempt {
     createdAt: Number(r.created_at),
     expiresAt: Number(r.expires_at),
   };
+}
+
+export interface GuestRow {
+  appointment_id: string;
+  kind: GuestKind;
+  invited_by: string;
+  invited_at: string;
+  removed_at: string | null;
+}
+
+export function toGuest(r: GuestRow | undefined): Guest | undefined {
+  return r ? { appointmentId: r.appointment_id, kind: r.kind, invitedBy: r.invited_by, invitedAt: r.invited_at, removedAt: r.removed_at } : undefined;
 }

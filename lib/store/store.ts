@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AppointmentStore } from '../appointments/store';
 import type { ProcessingLog } from '../attributes/processing-log';
+import type { GuestStore } from '../call/guest-store';
 import type { EventStore } from '../events/types';
 import type { PendingIdentificationStore } from '../identification/pending-store';
 import type { LinkStore } from '../links/types';
@@ -50,6 +51,8 @@ export interface Store {
   readonly staff: StaffStore;
   readonly processingLog: ProcessingLog;
   readonly pendingIdentifications: PendingIdentificationStore;
+  /** Third participants of calls (migration 009). */
+  readonly guests: GuestStore;
   /** Messages between instances (LISTEN/NOTIFY on PostgreSQL, in-process on SQLite). */
   readonly pubsub: PubSub;
   readonly probe: StoreProbe;

@@ -4,6 +4,10 @@ import { callRoutes } from '../../lib/call/routes';
 import { getCallService, runningCallService, type CallService } from '../../lib/call/service';
 import { getServices } from '../../lib/services';
 import { MediaWorkerMissingError } from '../../media-server/mediasoup-loader';
+import { publicBase } from '../../lib/access/public-base';
+import type { DocumentInfo } from '../../lib/documents/service';
+import { mailHost } from '../../lib/mail-service';
+import type { InstanceSettings } from '../../lib/settings-node';
 import { settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
 import { currentSettings } from '../common/settings';
@@ -35,7 +39,8 @@ export = function register(RED: NodeAPI): void {
       const checked = validateDashboardConfig(currentSettings(this, def));
       if (!checked.ok) throw new Error(checked.errors.join('; '));
       const { days } = checked;
-      settingsOf(RED, def.settings); // a selected but invalid settings node is an error here too
+      // A selected but invalid settings node is an error here too.
+      const instance: InstanceSettings | undefined = settingsOf(RED, def.settings);
       const services = getServices(RED);
       // /agent and /call are one UI per runtime: a second dashboard node (an imported example) shares the pages of
       // the first instead of mounting a copy nobody reaches, and reports the call events as well.
@@ -60,11 +65,22 @@ export = function register(RED: NodeAPI): void {
             this.send(callEventMessage(e));
           };
           const onPresence = (): void => showStatus();
+          // A shared document: references only (id, kind, size), never bytes; idv-fetch-document gets the bytes once.
+          const onDocument = (d: DocumentInfo): void => {
+            this.send({ topic: 'documentShared', event: 'documentShared', appointment: { id: d.appointmentId }, documentId: d.documentId, kind: d.kind, size: d.size });
+          };
           c.presence.on('call', onCall);
           c.presence.on('presence', onPresence);
+          c.documents.on('shared', onDocument);
+          // Invitations of a third participant go out with this node's settings (sender, public address).
+          if (instance) {
+            const base = publicBase(services.config, instance.publicUrl);
+            c.guests.configure({ base, host: mailHost(base), municipality: instance.municipality, fromAddress: instance.fromAddress });
+          }
           detach = () => {
             c.presence.off('call', onCall);
             c.presence.off('presence', onPresence);
+            c.documents.off('shared', onDocument);
           };
           showStatus();
         })

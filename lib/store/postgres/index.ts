@@ -4,6 +4,7 @@ import type { Store } from '../store';
 import { createPg, PgFault, type Pg, type PgOptions } from './client';
 import { createPostgresAppointmentStore } from './appointments';
 import { createPostgresEventStore } from './events';
+import { createPostgresGuestStore } from './guests';
 import { createPostgresLinkStore } from './links';
 import { describeUrl, explainPg, migratePostgres } from './migrate';
 import { createPostgresOutboxStore } from './outbox';
@@ -85,6 +86,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
     staff: createPostgresStaffStore(pg),
     processingLog: createPostgresProcessingLog(pg),
     pendingIdentifications: createPostgresPendingStore(pg),
+    guests: createPostgresGuestStore(pg),
     pubsub,
     probe,
     rateLimits(name, { windowMs, max }) {

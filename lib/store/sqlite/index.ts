@@ -5,6 +5,7 @@ import { createLocalPubSub } from '../pubsub';
 import type { Store } from '../store';
 import { createSqliteAppointmentStore } from './appointments';
 import { createSqliteEventStore } from './events';
+import { createSqliteGuestStore } from './guests';
 import { createSqliteLinkStore } from './links';
 import { createSqliteOutboxStore } from './outbox';
 import { createSqlitePendingStore } from './pending';
@@ -35,6 +36,7 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
     staff: new SqliteStaffStore(db),
     processingLog: new SqliteProcessingLog(db),
     pendingIdentifications: createSqlitePendingStore(db),
+    guests: createSqliteGuestStore(db),
     pubsub,
     probe: createStoreProbe(db),
     rateLimits: () => undefined,

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { ProcessingLog } from '../../../lib/attributes/processing-log';
+import { PROCESSING_ACTIONS, type ProcessingLog } from '../../../lib/attributes/processing-log';
 import { openDatabase, type Db } from '../../../lib/store/db';
 import { migration } from '../../../lib/store/migrations/004-processing-log';
 import { migration as bookingViewed } from '../../../lib/store/migrations/006-booking-viewed';
@@ -49,6 +49,11 @@ forEachEngine('attributes/processing log', (engine) => {
   it('the table itself refuses unknown actions and non-list keys', async () => {
     await assert.rejects(t.exec(`INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x','A','system','sold')`), /check constraint/i);
     await assert.rejects(t.exec(`INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys) VALUES ('x','A','system','shown','"bsn"')`), /check constraint/i);
+  });
+
+  it('the table takes every action the domain knows (the twin migrations widen the same check)', async () => {
+    for (const action of PROCESSING_ACTIONS) await log.record({ appointmentId: 'A', actor: 'system', action });
+    assert.equal(await t.count('SELECT count(*) AS n FROM processing_log'), PROCESSING_ACTIONS.length);
   });
 
   it('validates the query', async () => {

@@ -4,7 +4,9 @@ import { Client } from 'pg';
 import type { PendingAttempt } from '../../../lib/identification/pending-store';
 import { createRateLimiter } from '../../../lib/http/rate-limit';
 import { hashToken, newToken } from '../../../lib/security/tokens';
+import { allMigrations } from '../../../lib/store/migrations';
 import { createPostgresStore } from '../../../lib/store/postgres';
+import { postgresMigrations } from '../../../lib/store/postgres/migrations';
 import type { PubSubMessage } from '../../../lib/store/pubsub';
 import { ENGINES, forEachEngine, type TestStore } from '../../support/engines';
 import { freshDatabase, testCluster } from '../../support/postgres';
@@ -219,6 +221,11 @@ describe('coordination through PostgreSQL between instances', () => {
     assert.deepEqual(keys.map((k) => k.key), ['test:client-1', 'test:client-2']);
   });
 
+  it('has the twin of every SQLite migration: the same ids and names, so "schema N" means the same on both', () => {
+    const names = (list: { id: number; name: string }[]) => list.map((m) => `${m.id} ${m.name}`);
+    assert.deepEqual(names(postgresMigrations()), names(allMigrations()));
+  });
+
   it('two instances starting at once migrate once (advisory lock)', async () => {
     const url = await freshDatabase('migrate');
     const stores = Array.from({ length: 4 }, () => createPostgresStore({ url, max: 2 }));
@@ -228,7 +235,7 @@ describe('coordination through PostgreSQL between instances', () => {
       await c.connect();
       try {
         const rows = (await c.query('SELECT id, count(*)::int AS n FROM schema_migrations GROUP BY id ORDER BY id')).rows;
-        assert.deepEqual(rows.map((r: { id: number }) => r.id), [1, 2, 3, 4, 5, 6, 8]);
+        assert.deepEqual(rows.map((r: { id: number }) => r.id), postgresMigrations().map((m) => m.id));
         assert.ok(rows.every((r: { n: number }) => r.n === 1));
       } finally {
         await c.end();
@@ -248,10 +255,11 @@ describe('coordination through PostgreSQL between instances', () => {
     try {
       await c.query(`INSERT INTO schema_migrations (id, name, applied_at) VALUES (999, 'future', 'x')`);
       const later = createPostgresStore({ url, max: 1 });
-      await assert.rejects(later.ready, /newer ID Video \(schema 999, this version knows 8\)/);
+      const known = postgresMigrations().at(-1)!.id;
+      await assert.rejects(later.ready, new RegExp(`newer ID Video \\(schema 999, this version knows ${known}\\)`));
       await assert.rejects(later.appointments.get('x'), /newer ID Video/, 'no statement runs against it');
       await later.close();
-      assert.equal((await c.query('SELECT count(*)::int AS n FROM schema_migrations')).rows[0].n, 8);
+      assert.equal((await c.query('SELECT count(*)::int AS n FROM schema_migrations')).rows[0].n, postgresMigrations().length + 1);
     } finally {
       await c.end();
     }
