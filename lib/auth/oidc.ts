@@ -224,7 +224,7 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
     }
     if (typeof input.purpose !== 'string' || input.purpose.length > 200) throw new UserError(400, 'invalid_auth_request', 'purpose must be text of at most 200 characters');
     sweep();
-    if ((await pending.countOpen(now())) >= maxPending) throw new UserError(503, 'too_many_auth_requests', 'Too many identifications are in progress; try again in a few minutes');
+    if ((await pending.countOpen(now(), ['oidc'])) >= maxPending) throw new UserError(503, 'too_many_auth_requests', 'Too many identifications are in progress; try again in a few minutes');
     const oc = await loadClient();
     let config: OC.Configuration;
     try {
@@ -324,7 +324,7 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
   return {
     start,
     finish,
-    pendingCount: () => pending.countOpen(now()),
+    pendingCount: () => pending.countOpen(now(), ['oidc']),
     forgetMethod: (methodId) => void configs.delete(methodId),
   };
 }

@@ -14,8 +14,14 @@
  * expired, so a second use answers 'replayed' rather than 'expired'.
  */
 
-/** Kinds of attempt, each with its own key space. */
-export type PendingKind = 'oidc' | 'idcontact-attr' | 'idcontact-return';
+/**
+ * Kinds of row, each with its own key space: an OIDC state; an ID Contact attempt by its attr_url and by its comm_url;
+ * the outcome of an ID Contact attempt (a reason code, keyed by the comm_url's hash) for the resident's return.
+ */
+export type PendingKind = 'oidc' | 'idcontact-attr' | 'idcontact-return' | 'idcontact-outcome';
+
+/** Single-use marks without a pending row: an ID Contact attempt used up, an auth_result handed over directly. */
+export type OnceKind = 'idcontact-used' | 'idcontact-direct';
 
 export interface PendingAttempt {
   kind: PendingKind;
@@ -47,8 +53,13 @@ export interface PendingIdentificationStore {
   take(kind: PendingKind, keyHash: string, nowMs: number): Promise<TakeResult>;
   /** The attempt without taking it (a resident's return page asking how it went). */
   peek(kind: PendingKind, keyHash: string, nowMs: number): Promise<PendingAttempt | undefined>;
-  /** Attempts still open (not taken, not expired): for monitoring. */
-  countOpen(nowMs: number): Promise<number>;
+  /** Rows still open (not taken, not expired), of the given kinds (default: all): for monitoring and limits. */
+  countOpen(nowMs: number, kinds?: readonly PendingKind[]): Promise<number>;
+  /**
+   * Marks `keyHash` used until `expiresAt` (epoch ms): true the first time, false when it was marked before and the
+   * mark has not expired — one atomic statement, so of two instances marking at once exactly one gets true.
+   */
+  once(kind: OnceKind, keyHash: string, expiresAt: number, nowMs: number): Promise<boolean>;
   /** Removes expired attempts and tombstones; returns how many rows went. */
   purgeExpired(nowMs: number): Promise<number>;
 }

@@ -35,9 +35,21 @@ export function createPostgresPendingStore(pg: Pg): PendingIdentificationStore {
       const [row] = await pg.query<PendingRow>('SELECT * FROM identification_pending WHERE kind = $1 AND key_hash = $2 AND expires_at > $3', [kind, keyHash, nowMs]);
       return row ? toPendingAttempt(row) : undefined;
     },
-    async countOpen(nowMs) {
-      const [r] = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM identification_pending WHERE expires_at > $1', [nowMs]);
+    async countOpen(nowMs, kinds) {
+      const [r] = kinds
+        ? await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM identification_pending WHERE expires_at > $1 AND kind = ANY($2::text[])', [nowMs, [...kinds]])
+        : await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM identification_pending WHERE expires_at > $1', [nowMs]);
       return r.n;
+    },
+    async once(kind, keyHash, expiresAt, nowMs) {
+      if (!/^[0-9a-f]{64}$/.test(keyHash)) throw new Error('single-use keys are SHA-256 hex');
+      // Inserted, or taken over from an expired mark: one row counted; a live mark leaves the statement without a row.
+      const n = await pg.run(
+        `INSERT INTO identification_taken (kind, key_hash, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (kind, key_hash) DO UPDATE SET expires_at = excluded.expires_at WHERE identification_taken.expires_at <= $4`,
+        [kind, keyHash, expiresAt, nowMs],
+      );
+      return n === 1;
     },
     purgeExpired: (nowMs) =>
       pg.tx(async (q) => (await q.run('DELETE FROM identification_pending WHERE expires_at <= $1', [nowMs])) + (await q.run('DELETE FROM identification_taken WHERE expires_at <= $1', [nowMs]))),
