@@ -8,7 +8,7 @@ import { allMigrations } from '../../../lib/store/migrations';
 import { createPostgresStore } from '../../../lib/store/postgres';
 import { postgresMigrations } from '../../../lib/store/postgres/migrations';
 import type { PubSubMessage } from '../../../lib/store/pubsub';
-import { ENGINES, forEachEngine, type TestStore } from '../../support/engines';
+import { describeOnPostgres, ENGINES, forEachEngine, type TestStore } from '../../support/engines';
 import { freshDatabase, testCluster } from '../../support/postgres';
 
 const T0 = Date.parse('2026-11-30T08:00:00.000Z');
@@ -153,7 +153,7 @@ forEachEngine('coordination through the store', (engine) => {
   });
 });
 
-describe('coordination through PostgreSQL between instances', () => {
+describeOnPostgres('coordination through PostgreSQL between instances', () => {
   const pgEngine = ENGINES.find((e) => e.name === 'postgres')!;
   let t: TestStore;
   before(async function () {
