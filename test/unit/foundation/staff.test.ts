@@ -155,6 +155,41 @@ forEachEngine('staff sign-in', (engine) => {
     assert.equal((await supertest(app).get('/kcc').set('Cookie', cookie)).status, 303, 'the old cookie is dead server-side');
   });
 
+  it('SSO accounts (migration 010): found by issuer and subject, updated on each sign-in, a taken username refused', async () => {
+    const anna = { issuer: 'https://idp.example.nl', subject: 'sub-anna', username: 'anna', displayName: 'Anna', email: 'anna@gemeente.example', roles: ['agent' as const, 'manager' as const] };
+    assert.deepEqual(await store.saveSsoUser(anna, '2026-12-01T09:00:00.000Z'), { ok: true, username: 'anna', created: true, disabled: false });
+    const u = await store.getSsoUser(anna.issuer, anna.subject);
+    assert.deepEqual([u?.username, u?.roles, u?.email, u?.sso], ['anna', ['agent', 'manager'], 'anna@gemeente.example', true]);
+    assert.equal(await store.getSsoUser('https://other.example.nl', anna.subject), undefined, 'the subject counts only with its issuer');
+    // A later sign-in updates the profile under the account's own username, whatever the claim now says.
+    assert.deepEqual(await store.saveSsoUser({ ...anna, username: 'anna2', displayName: 'Anna B', roles: [] }, '2026-12-02T09:00:00.000Z'), { ok: true, username: 'anna', created: false, disabled: false });
+    assert.deepEqual((await store.getUser('anna'))?.roles, []);
+    assert.deepEqual(await store.saveSsoUser({ ...anna, subject: 'sub-other', username: 'agent1' }, '2026-12-01T09:00:00.000Z'), { ok: false, reason: 'username_taken' });
+    assert.equal((await store.getUser('agent1'))?.sso, undefined, 'the local account is untouched');
+    assert.deepEqual((await store.listAccounts()).filter((a) => a.sso).map((a) => a.username), ['anna']);
+    await store.setDisabled('anna', true);
+    assert.deepEqual(await store.saveSsoUser(anna, '2026-12-03T09:00:00.000Z'), { ok: true, username: 'anna', created: false, disabled: true });
+    await store.removeUser('anna');
+  });
+
+  it('the first sign-in of one person on two instances at once makes one account', async () => {
+    const other = (await t.another()).staff;
+    const bert = { issuer: 'https://idp.example.nl', subject: 'sub-bert', username: 'bert', displayName: 'Bert', roles: ['kcc' as const] };
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? other : store).saveSsoUser(bert, '2026-12-01T09:00:00.000Z')));
+    assert.ok(results.every((r) => r.ok && r.username === 'bert'), JSON.stringify(results));
+    assert.equal(results.filter((r) => r.ok && r.created).length, 1);
+    assert.equal(await t.count(`SELECT count(*) AS n FROM staff_users WHERE sso_subject = 'sub-bert'`), 1);
+    await store.removeUser('bert');
+  });
+
+  it('a session keeps its sealed logout hint; sessions without one have none', async () => {
+    await store.createSession('a'.repeat(64), 'agent1', '2026-12-01T09:00:00.000Z', 'sealed.hint.value');
+    await store.createSession('b'.repeat(64), 'agent1', '2026-12-01T09:00:00.000Z');
+    assert.equal((await store.getSession('a'.repeat(64)))?.logoutHint, 'sealed.hint.value');
+    assert.equal('logoutHint' in ((await store.getSession('b'.repeat(64))) ?? {}), false);
+    await store.deleteSessionsOf('agent1');
+  });
+
   it('never redirects to another host after sign-in', () => {
     assert.equal(safeNext('/agent?x=1'), '/agent?x=1');
     for (const bad of ['//evil.example', 'https://evil.example', '/\\evil.example', 'javascript:alert(1)', '/a\r\nLocation: x']) {

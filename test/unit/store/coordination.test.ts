@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type { PendingAttempt } from '../../../lib/identification/pending-store';
+import { pendingFlowsOf, type PendingAttempt } from '../../../lib/identification/pending-store';
 import { createRateLimiter } from '../../../lib/http/rate-limit';
 import { hashToken, newToken } from '../../../lib/security/tokens';
 import { allMigrations } from '../../../lib/store/migrations';
@@ -90,6 +90,22 @@ forEachEngine('coordination through the store', (engine) => {
       await assert.rejects(store.put({ ...a }));
       assert.equal(await t.count('SELECT count(*) AS n FROM identification_pending'), 1);
     });
+  });
+
+  it('started OIDC sign-ins (residents and staff) wait in the store: taken once on any instance, kinds apart', async () => {
+    const other = await t.another();
+    const staffA = pendingFlowsOf(t.store.pendingIdentifications, 'staff-oidc');
+    const staffB = pendingFlowsOf(other.pendingIdentifications, 'staff-oidc');
+    const residents = pendingFlowsOf(other.pendingIdentifications, 'oidc');
+    const { kind: _kind, ...flow } = attempt();
+    await staffA.put(flow);
+    assert.equal(await staffB.countOpen(T0), 1);
+    assert.equal(await residents.countOpen(T0), 0);
+    assert.equal((await residents.take(flow.keyHash, T0)).status, 'unknown', 'a staff state is no resident state');
+    const takes = await Promise.all([staffA.take(flow.keyHash, T0), staffB.take(flow.keyHash, T0)]);
+    assert.deepEqual(takes.map((r) => r.status).sort(), ['replayed', 'taken']);
+    const taken = takes.find((r) => r.status === 'taken');
+    assert.deepEqual(taken?.status === 'taken' && taken.attempt, flow);
   });
 
   describe('pub/sub', () => {
