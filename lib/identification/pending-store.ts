@@ -14,7 +14,7 @@
  * expired, so a second use answers 'replayed' rather than 'expired'.
  */
 
-import type { PendingFlowStore } from '../oidc/pending';
+import type { PendingFlow, PendingFlowStore } from '../oidc/pending';
 
 /**
  * Kinds of row, each with its own key space: a resident's OIDC state; an ID Contact attempt by its attr_url and by its
@@ -26,18 +26,12 @@ export type PendingKind = 'oidc' | 'idcontact-attr' | 'idcontact-return' | 'idco
 /** Single-use marks without a pending row: an ID Contact attempt used up, an auth_result handed over directly. */
 export type OnceKind = 'idcontact-used' | 'idcontact-direct';
 
-export interface PendingAttempt {
+/**
+ * A started attempt: the relying party's pending entry (key and session hashes, payload of at most 4000 characters as
+ * JSON, createdAt/expiresAt in epoch ms) and its kind.
+ */
+export interface PendingAttempt extends PendingFlow {
   kind: PendingKind;
-  /** SHA-256 hex of the secret the answer carries. */
-  keyHash: string;
-  /** SHA-256 hex of the resident's call session cookie that started it. */
-  sessionHash: string;
-  /** JSON-safe, small (at most 4000 characters as JSON); see above for what may go in. */
-  payload: Record<string, unknown>;
-  /** Epoch ms. */
-  createdAt: number;
-  /** Epoch ms; after it the attempt cannot be taken. */
-  expiresAt: number;
 }
 
 export type TakeResult =
