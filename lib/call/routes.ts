@@ -3,7 +3,6 @@ import { agentPagesRouter } from '../agent-pages/router';
 import { callPagesRouter } from '../call-pages/router';
 import { errorHandler } from '../http/errors';
 import type { Services } from '../services';
-import { SqliteProcessingLog } from '../store/sqlite/processing-log';
 import type { CallExtras } from '../agent-pages/call-extras';
 import { appointmentStoreOf, linkServiceOf } from './deps';
 import type { Presence } from './presence';
@@ -13,8 +12,6 @@ import { outcomesOf } from '../outcomes/runtime';
 import { agentFeedRouter } from '../agent-feed/routes';
 import { publicBase } from '../access/public-base';
 import { statisticsRouter } from '../statistics/routes';
-import { createSqliteStatisticsStore } from '../store/sqlite/statistics';
-import { createSqliteAgentFeedStore } from '../store/sqlite/agent-feeds';
 
 const NOBODY: Presence = { resident: false, agent: false };
 
@@ -35,7 +32,7 @@ export interface CallRoutesOptions {
 export function callRoutes(services: Services, o: CallRoutesOptions): Router {
   const appointments = appointmentStoreOf(services);
   const extras = o.extras ?? (() => runningCallService(services));
-  const processingLog = new SqliteProcessingLog(services.db);
+  const processingLog = services.store.processingLog;
   const router = express.Router();
   router.use(
     agentPagesRouter({
@@ -54,7 +51,7 @@ export function callRoutes(services: Services, o: CallRoutesOptions): Router {
   );
   router.use(
     agentFeedRouter({
-      feeds: createSqliteAgentFeedStore(services.db),
+      feeds: services.store.agentFeeds,
       appointments,
       requireAgent: services.staff.requireStaff('agent'),
       csrf: services.csrf,
@@ -67,7 +64,7 @@ export function callRoutes(services: Services, o: CallRoutesOptions): Router {
   // The manager's statistics are staff pages of this runtime like the dashboard (role `manager`).
   router.use(
     statisticsRouter({
-      store: createSqliteStatisticsStore(services.db),
+      store: services.store.statistics,
       requireManager: services.staff.requireStaff('manager'),
       csrf: services.csrf,
       secure: services.secure,

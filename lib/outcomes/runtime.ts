@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import type { CallEvent } from '../call/presence';
 import { startStoreJob } from '../runtime/store-job';
 import type { Services } from '../services';
-import { createSqliteOutcomeStore } from '../store/sqlite/outcomes';
 import type { Outcome, OutcomeStore } from './types';
 
 /** After the end of an appointment, how long a late arrival still counts before a no-show is recorded. */
@@ -62,7 +61,7 @@ export function createOutcomeRecorder(o: { store: OutcomeStore; now?: () => Date
 /** The runtime's recorder on its database, deciding every minute; started by the first agent dashboard node. */
 export function outcomesOf(services: Services): OutcomeRecorder {
   return services.memo('outcomes.runtime', () => {
-    const recorder = createOutcomeRecorder({ store: createSqliteOutcomeStore(services.db) });
+    const recorder = createOutcomeRecorder({ store: services.store.outcomes });
     startStoreJob(services, { name: 'appointment outcomes', everyMs: 60_000, firstMs: 5_000, log: services.log, run: () => recorder.decide() });
     return recorder;
   });

@@ -1,7 +1,6 @@
 import type { Periodic } from '../runtime/periodic';
 import { startStoreJob } from '../runtime/store-job';
 import type { Services } from '../services';
-import { createSqliteRetentionStore } from '../store/sqlite/retention';
 import type { RetentionStore } from './types';
 
 const DAY_MS = 24 * 3600_000;
@@ -34,7 +33,7 @@ export async function runRetention(o: RetentionOptions): Promise<number> {
 /** The runtime's retention job on its database, with IDV_RETENTION_DAYS; stopped when the services close. */
 export function retentionOf(services: Services): Periodic {
   return services.memo('retention.runtime', () => {
-    const store = createSqliteRetentionStore(services.db);
+    const store = services.store.retention;
     const days = services.config.retentionDays;
     return startStoreJob(services, {
       name: 'retention of resident data',

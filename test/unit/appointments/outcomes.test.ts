@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { sqliteStoreOn } from '../../../lib/store/sqlite';
 import { EventEmitter } from 'node:events';
 import { parseBookingInput } from '../../../lib/appointments/booking-input';
 import { createOutcomeRecorder, outcomeMessage } from '../../../lib/outcomes/runtime';
@@ -17,7 +18,7 @@ describe('outcomes: how each appointment ended, from call events (SQLite, contro
   afterEach(() => t.cleanup());
 
   it('completed with duration, resident no-show, agent no-show, cancelled by resident or staff; decided after end + grace, once', async () => {
-    const { service } = serviceOn(t.db, testSchedule(), clock.now);
+    const { service } = serviceOn(sqliteStoreOn(t.db), testSchedule(), clock.now);
     const book = async (i: number, start: string) =>
       (await service.book(parseBookingInput({ start, name: `Inwoner ${i}`, email: `i${i}@example.nl` }, { topics: ['paspoort'] }), { channel: 'website' })).appointment;
     const done = await book(1, '2026-12-01T10:00:00+01:00');
@@ -26,7 +27,7 @@ describe('outcomes: how each appointment ended, from call events (SQLite, contro
     const byResident = await book(4, '2026-12-01T11:00:00+01:00');
     const byStaff = await book(5, '2026-12-01T12:00:00+01:00');
     const later = await book(6, '2026-12-01T16:00:00+01:00');
-    await service.cancelByToken(await issueCancelToken(t.db, byResident.id));
+    await service.cancelByToken(await issueCancelToken(sqliteStoreOn(t.db), byResident.id));
     await service.cancelByStaff(byStaff.id, 'kcc1');
     const log = new SqliteProcessingLog(t.db);
     const joined = (appointmentId: string, actor: string) => log.record({ appointmentId, actor, action: 'participant_joined' });

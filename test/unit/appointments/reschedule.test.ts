@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { sqliteStoreOn } from '../../../lib/store/sqlite';
 import { HandOff } from '../../../lib/access/handoff';
 import { validateSessionLinkConfig } from '../../../lib/access/session-link-config';
 import { parseBookingInput } from '../../../lib/appointments/booking-input';
@@ -30,9 +31,9 @@ describe('appointments: moving an appointment (SQLite on disk)', () => {
   const rows = (sql: string, ...args: unknown[]) => t.db.prepare(sql).all(...args) as Record<string, unknown>[];
 
   it('by the resident\'s link: one transaction frees the old place, claims the new one, raises the sequence, kills the old link, links and reminders', async () => {
-    const { service, store } = serviceOn(t.db, testSchedule(), clock.now);
+    const { service, store } = serviceOn(sqliteStoreOn(t.db), testSchedule(), clock.now);
     const booked = await service.book(input(1), { channel: 'website', event: { facts: { lang: 'en' } } });
-    const token = await issueCancelToken(t.db, booked.appointment.id);
+    const token = await issueCancelToken(sqliteStoreOn(t.db), booked.appointment.id);
     // What the booking's hand-off left: a live link and a scheduled reminder.
     t.db.prepare(`INSERT INTO access_links VALUES ('h1', ?, 'resident', NULL, ?, ?, ?)`).run(booked.appointment.id, NOW, '2026-12-31T00:00:00.000Z', NOW);
     const outbox = createOutbox({ store: createSqliteOutboxStore(t.db), transport: {} as never, from: { address: 'video@gemeente.example' }, now: () => new Date(NOW) });
@@ -56,9 +57,9 @@ describe('appointments: moving an appointment (SQLite on disk)', () => {
   });
 
   it('a slot that was just taken: 409 slot_taken and nothing moved (old place, link, sequence unchanged)', async () => {
-    const { service, store } = serviceOn(t.db, testSchedule(), clock.now);
+    const { service, store } = serviceOn(sqliteStoreOn(t.db), testSchedule(), clock.now);
     const mine = await service.book(input(1), { channel: 'website' });
-    const token = await issueCancelToken(t.db, mine.appointment.id);
+    const token = await issueCancelToken(sqliteStoreOn(t.db), mine.appointment.id);
     await service.book(input(2, LATER), { channel: 'website' });
     await service.book(input(3, LATER), { channel: 'website' });
     const e = await userErrorOf(() => service.rescheduleByToken(token, LATER));
@@ -73,12 +74,12 @@ describe('appointments: moving an appointment (SQLite on disk)', () => {
   });
 
   it('two appointments racing for the last place of a slot, over two connections: exactly one moves', async () => {
-    const a = serviceOn(t.db, testSchedule(), clock.now);
-    const b = serviceOn(t.open(), testSchedule(), clock.now);
+    const a = serviceOn(sqliteStoreOn(t.db), testSchedule(), clock.now);
+    const b = serviceOn(sqliteStoreOn(t.open()), testSchedule(), clock.now);
     const one = await a.service.book(input(1), { channel: 'website' });
     const two = await a.service.book(input(2, '2026-12-02T11:00:00+01:00'), { channel: 'website' });
     await a.service.book(input(3, LATER), { channel: 'website' });
-    const tokens = [await issueCancelToken(t.db, one.appointment.id), await issueCancelToken(t.db, two.appointment.id)];
+    const tokens = [await issueCancelToken(sqliteStoreOn(t.db), one.appointment.id), await issueCancelToken(sqliteStoreOn(t.db), two.appointment.id)];
     const results = await Promise.allSettled([a.service.rescheduleByToken(tokens[0], LATER), b.service.rescheduleByToken(tokens[1], LATER)]);
     const ok = results.filter((r) => r.status === 'fulfilled').length;
     const taken = results.filter((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'slot_taken').length;
@@ -88,9 +89,9 @@ describe('appointments: moving an appointment (SQLite on disk)', () => {
   });
 
   it('refuses the same time, a time that is not bookable, a cancelled appointment and a staff move of a past one', async () => {
-    const { service } = serviceOn(t.db, testSchedule(), clock.now);
+    const { service } = serviceOn(sqliteStoreOn(t.db), testSchedule(), clock.now);
     const booked = await service.book(input(1), { channel: 'website' });
-    const token = await issueCancelToken(t.db, booked.appointment.id);
+    const token = await issueCancelToken(sqliteStoreOn(t.db), booked.appointment.id);
     assert.equal((await userErrorOf(() => service.rescheduleByToken(token, FIRST))).code, 'same_slot');
     assert.equal((await userErrorOf(() => service.rescheduleByToken(token, '2026-12-05T10:00:00+01:00'))).status, 400, 'a Saturday');
     assert.equal((await userErrorOf(() => service.rescheduleByToken(token, 'morgen'))).status, 400);
@@ -105,7 +106,7 @@ describe('appointments: moving an appointment (SQLite on disk)', () => {
   });
 
   it('by the KCC: to another agent when the own one is busy; the hand-off sends the new invite (same UID, SEQUENCE 1), new links and reminders, and the old agent a cancellation', async () => {
-    const { service } = serviceOn(t.db, testSchedule(), clock.now);
+    const { service } = serviceOn(sqliteStoreOn(t.db), testSchedule(), clock.now);
     const mine = await service.book(input(1), { channel: 'website', event: { source: 'book-1', facts: { lang: 'nl', cancelPath: '/afspraak' } } });
     const own = mine.appointment.agent;
     // The own agent is busy at the later time: the move goes to the other one.

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { sqliteStoreOn } from '../../../lib/store/sqlite';
 import { parseBookingInput } from '../../../lib/appointments/booking-input';
 import { runRetention } from '../../../lib/retention/runtime';
 import { createSqliteRetentionStore } from '../../../lib/store/sqlite/retention';
@@ -16,7 +17,7 @@ describe('retention: the resident\'s details erased N days after the appointment
   afterEach(() => t.cleanup());
 
   const book = async (start: string, i: number) => {
-    const { service } = serviceOn(t.db, testSchedule(), clock.now);
+    const { service } = serviceOn(sqliteStoreOn(t.db), testSchedule(), clock.now);
     return (
       await service.book(parseBookingInput({ start, name: `Inwoner ${i}`, email: `inwoner${i}@example.nl`, phone: '0612345678', remarks: 'Over mijn paspoort' }, { topics: ['paspoort'], askPhone: true }), {
         channel: 'website',
@@ -32,7 +33,7 @@ describe('retention: the resident\'s details erased N days after the appointment
     const early = await book('2026-12-01T10:00:00+01:00', 1); // ends 09:30 UTC
     const late = await book('2026-12-03T10:00:00+01:00', 2);
     const cancelled = await book('2026-12-01T11:00:00+01:00', 3);
-    const { service } = serviceOn(t.db, testSchedule(), clock.now);
+    const { service } = serviceOn(sqliteStoreOn(t.db), testSchedule(), clock.now);
     await service.cancelByStaff(cancelled.id, 'kcc1');
     t.db.prepare(`INSERT INTO mail_outbox (id, kind, appointment_id, message_id, from_address, to_address, subject, text_body, status, attempts, max_attempts, next_attempt_at, created_at, updated_at)
       VALUES ('m1', 'resident-confirmation', ?, '<m1@x>', 'a@b.nl', 'inwoner1@example.nl', 's', 't', 'failed', 10, 10, ?, ?, ?)`).run(early.id, '2026-12-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z');

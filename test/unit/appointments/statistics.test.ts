@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { sqliteStoreOn } from '../../../lib/store/sqlite';
 import { aggregate, periodOf, shownCount, shownMedian } from '../../../lib/statistics/aggregate';
 import { parseBookingInput } from '../../../lib/appointments/booking-input';
 import { SqliteProcessingLog } from '../../../lib/store/sqlite/processing-log';
@@ -23,7 +24,7 @@ describe('statistics for the KCC manager: aggregates only, small counts suppress
     const t = tempDatabase();
     try {
       const clock = fixedClock('2026-11-30T08:00:00.000Z');
-      const { service } = serviceOn(t.db, testSchedule(), clock.now);
+      const { service } = serviceOn(sqliteStoreOn(t.db), testSchedule(), clock.now);
       const ids: string[] = [];
       for (let i = 0; i < 6; i++) {
         const start = `2026-12-0${1 + (i % 3)}T${10 + Math.floor(i / 3)}:00:00+01:00`;
