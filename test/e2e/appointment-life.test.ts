@@ -8,6 +8,7 @@ import { waitFor } from '../support/call-media';
 import { clockOffsetMs } from '../support/fake-clock';
 import { defaultFlowsOpenNow } from '../support/flows';
 import { signIn } from '../support/pages';
+import { freshDatabase } from '../support/postgres';
 import { DEMO_PASSWORD, ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 import { startTestSmtp, type ReceivedMail, type TestSmtpServer } from '../support/smtp';
 
@@ -20,12 +21,14 @@ const H = 3600_000;
  * appointment, and the reminder a day ahead sent exactly once although the runtime is killed between selecting it and
  * handing it to SMTP. The day is skipped with a shifted clock (test/support/fake-clock.ts) given to the runtime only.
  */
-describe('appointment life: reminders, moving, the agent\'s calendar and statistics, through the runtime', function () {
+for (const engine of ['sqlite', 'postgres'] as const) describe(`appointment life: reminders, moving, the agent's calendar and statistics, through the runtime [${engine}]`, function () {
   this.timeout(240_000);
   let smtp: TestSmtpServer;
   let browser: Browser;
   let rt: RuntimeHandle | undefined;
   let dataDir: string;
+  /** PostgreSQL: this run's own database (test/support/postgres.ts); SQLite: the data dir's file. */
+  let database: Record<string, string> = {};
 
   /** Starts the runtime on the same data dir; `at` = the instant its clock should show at start (default: now). */
   async function start(at?: number): Promise<RuntimeHandle> {
@@ -35,7 +38,7 @@ describe('appointment life: reminders, moving, the agent\'s calendar and statist
       dataDir,
       timeoutMs: 90_000,
       nodeArgs: ['--require', PRELOAD],
-      env: { SMTP_URL: smtp.url, IDV_TEST_CLOCK_OFFSET_MS: String(offset) },
+      env: { SMTP_URL: smtp.url, IDV_TEST_CLOCK_OFFSET_MS: String(offset), ...database },
     });
     return rt;
   }
@@ -43,6 +46,7 @@ describe('appointment life: reminders, moving, the agent\'s calendar and statist
   before(async () => {
     smtp = await startTestSmtp();
     dataDir = tempDir('idv-life-');
+    if (engine === 'postgres') database = { IDV_DATABASE_URL: await freshDatabase('life') };
     const flows = defaultFlowsOpenNow(ROOT);
     for (const n of flows) if (n.type === 'idv-session-link') n.openBeforeMinutes = 30;
     fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(flows));
@@ -51,7 +55,7 @@ describe('appointment life: reminders, moving, the agent\'s calendar and statist
       cwd: ROOT,
       input: `${DEMO_PASSWORD}\n`,
       encoding: 'utf8',
-      env: { ...process.env, IDV_DATA_DIR: dataDir },
+      env: { ...process.env, IDV_DATA_DIR: dataDir, ...database },
     });
     assert.equal(made.status, 0, made.stderr);
     browser = await launchBrowser();
