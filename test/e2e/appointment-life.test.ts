@@ -7,6 +7,7 @@ import { axeViolations, describeViolations, launchBrowser } from '../support/bro
 import { waitFor } from '../support/call-media';
 import { clockOffsetMs } from '../support/fake-clock';
 import { defaultFlowsOpenNow } from '../support/flows';
+import { layoutProblems, smallTargets, VIEWPORTS } from '../support/layout';
 import { signIn } from '../support/pages';
 import { freshDatabase } from '../support/postgres';
 import { DEMO_PASSWORD, ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
@@ -77,6 +78,12 @@ for (const engine of ['sqlite', 'postgres'] as const) describe(`appointment life
   async function expectNoViolations(page: Page, what: string) {
     const v = await axeViolations(page);
     assert.equal(v.length, 0, `${what}:\n${describeViolations(v)}`);
+    // What people see: nothing runs off a small phone or a laptop, and the controls are big enough to touch.
+    for (const size of [VIEWPORTS.phoneSmall, VIEWPORTS.laptop]) {
+      await page.setViewportSize(size);
+      assert.deepEqual(await layoutProblems(page), [], `${what} at ${size.width}×${size.height}`);
+    }
+    assert.deepEqual(await smallTargets(page), [], `${what}: touch targets`);
   }
 
   it('books, moves through the pages (resident without JavaScript, KCC from its list), cancels; calendar feed and statistics; a day later the reminder goes out once across a kill between selection and sending', async () => {
