@@ -197,7 +197,7 @@ for (const engine of ['sqlite', 'postgres'] as const) describe(`appointment life
     const idC = await book('kees@example.nl');
     const kcc = await browser.newPage();
     await signIn(kcc, r.url, 'kcc1', '/kcc/afspraak/afspraken');
-    await Promise.all([kcc.waitForNavigation(), kcc.click(`main a[href$="/afspraken/${idC}/wijzigen"]`)]);
+    await Promise.all([kcc.waitForNavigation(), kcc.click(`main form[action$="/afspraken/${idC}/wijzigen"] button`)]);
     assert.equal(await kcc.textContent('h1'), 'Afspraak verplaatsen');
     await expectNoViolations(kcc, 'KCC: days to move to');
     // Later than the moved appointment, so its reminders are not due in the part below.
