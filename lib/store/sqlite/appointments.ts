@@ -29,6 +29,7 @@ interface Row {
   resident_email: string;
   resident_phone: string | null;
   remarks: string | null;
+  sms_opt_in: number;
   status: 'booked' | 'cancelled';
   created_at: string;
   cancelled_at: string | null;
@@ -58,7 +59,7 @@ function toAppointment(r: Row): Appointment {
     agent: r.agent,
     channel: r.channel,
     bookedBy: r.booked_by,
-    resident: { name: r.resident_name, email: r.resident_email, phone: r.resident_phone, remarks: r.remarks },
+    resident: { name: r.resident_name, email: r.resident_email, phone: r.resident_phone, remarks: r.remarks, ...(r.sms_opt_in === 1 ? { sms: true } : {}) },
     status: r.status,
     createdAt: r.created_at,
     cancelledAt: r.cancelled_at,
@@ -78,7 +79,7 @@ function isClaimConflict(e: unknown): boolean {
 }
 
 const COLUMNS = `id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email, resident_phone,
-  remarks, status, created_at, cancelled_at, cancelled_by`;
+  remarks, sms_opt_in, status, created_at, cancelled_at, cancelled_by`;
 
 /** AppointmentStore on better-sqlite3. The database must have migration 002 applied (lib/store/db.ts does that). */
 export function createSqliteAppointmentStore(db: Db): AppointmentStore {
@@ -106,9 +107,9 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     ),
     insert: db.prepare(
       `INSERT INTO appointments (id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email,
-         resident_phone, remarks, status, cancel_token_hash, idempotency_key, created_at)
+         resident_phone, remarks, sms_opt_in, status, cancel_token_hash, idempotency_key, created_at)
        VALUES (@id, @start_utc, @end_utc, @topic, @agent, @channel, @booked_by, @resident_name, @resident_email,
-         @resident_phone, @remarks, 'booked', @cancel_token_hash, @idempotency_key, @created_at)`,
+         @resident_phone, @remarks, @sms_opt_in, 'booked', @cancel_token_hash, @idempotency_key, @created_at)`,
     ),
     claim: db.prepare<[string, string, string]>(`INSERT INTO slot_claims (agent, start_utc, appointment_id) VALUES (?, ?, ?)`),
     cancel: db.prepare<[string, string | null, string]>(
@@ -135,6 +136,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       resident_email: a.resident.email,
       resident_phone: a.resident.phone,
       remarks: a.resident.remarks,
+      sms_opt_in: a.resident.sms === true && a.resident.phone !== null ? 1 : 0,
       cancel_token_hash: a.cancelTokenHash,
       idempotency_key: a.idempotencyKey,
       created_at: a.createdAt,

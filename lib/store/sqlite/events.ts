@@ -14,6 +14,7 @@ import type {
 import { newToken } from '../../security/tokens';
 import { sqliteLinkWrites } from './links';
 import { sqliteOutboxWrites } from './outbox';
+import { sqliteSmsWrites } from './sms-outbox';
 
 interface Row {
   id: string;
@@ -97,6 +98,7 @@ export function sqliteEventWrites(db: Database): SqliteEventWrites {
 export function createSqliteEventStore(db: Database): EventStore {
   const links = sqliteLinkWrites(db);
   const outbox = sqliteOutboxWrites(db);
+  const sms = sqliteSmsWrites(db);
   const stmt = {
     get: db.prepare<[string], Row>('SELECT * FROM appointment_events WHERE id = ?'),
     claim: db.prepare(
@@ -143,6 +145,8 @@ export function createSqliteEventStore(db: Database): EventStore {
     }
     if (e.discardMailKinds?.length) outbox.discard(e.appointmentId, e.discardMailKinds);
     for (const mail of e.mails ?? []) outbox.insert(mail);
+    if (e.discardSmsKinds?.length) sms.discard(e.appointmentId, e.discardSmsKinds);
+    for (const text of e.sms ?? []) sms.insert(text);
   };
 
   const finishTx = db.transaction((id: string, token: string, effects: Effects, now: string): FinishResult => {

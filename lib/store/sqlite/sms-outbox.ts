@@ -1,0 +1,79 @@
+import type { Database } from 'better-sqlite3';
+import type { NewSmsRecord, SmsOutboxStore, SmsRecord } from '../../sms/outbox-store';
+import { queueDiscard, sqliteQueue } from './queue';
+
+interface Row {
+  id: string;
+  kind: string;
+  appointment_id: string | null;
+  gateway: string;
+  to_number: string;
+  text_body: string;
+  status: SmsRecord['status'];
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toRecord(row: Row): SmsRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    ...(row.appointment_id !== null ? { appointmentId: row.appointment_id } : {}),
+    gateway: row.gateway,
+    to: row.to_number,
+    text: row.text_body,
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    nextAttemptAt: row.next_attempt_at,
+    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The synchronous writes of the SMS outbox, for use inside a larger transaction (lib/store/sqlite/events.ts). */
+export interface SqliteSmsWrites {
+  insert(record: NewSmsRecord): void;
+  /** Deletes not-yet-sent SMS of an appointment (optionally of some kinds); returns how many. */
+  discard(appointmentId: string, kinds?: readonly string[]): number;
+}
+
+export function sqliteSmsWrites(db: Database): SqliteSmsWrites {
+  const insert = db.prepare(
+    `INSERT INTO sms_outbox (id, kind, appointment_id, gateway, to_number, text_body, status, attempts, max_attempts,
+       next_attempt_at, created_at, updated_at)
+     VALUES (@id, @kind, @appointmentId, @gateway, @to, @text, 'pending', 0, @maxAttempts, @nextAttemptAt, @createdAt, @createdAt)`,
+  );
+  return {
+    insert(r) {
+      insert.run({
+        id: r.id,
+        kind: r.kind,
+        appointmentId: r.appointmentId ?? null,
+        gateway: r.gateway,
+        to: r.to,
+        text: r.text,
+        maxAttempts: r.maxAttempts,
+        nextAttemptAt: r.nextAttemptAt,
+        createdAt: r.createdAt,
+      });
+    },
+    discard: queueDiscard(db, 'sms_outbox'),
+  };
+}
+
+/** SQLite implementation of SmsOutboxStore on the sms_outbox table from migration 013. */
+export function createSqliteSmsOutboxStore(db: Database): SmsOutboxStore {
+  const writes = sqliteSmsWrites(db);
+  return {
+    ...sqliteQueue(db, 'sms_outbox', toRecord),
+    async insert(r: NewSmsRecord) {
+      writes.insert(r);
+    },
+  };
+}
