@@ -1,8 +1,7 @@
 import type { BackoffOptions } from '../outbox/worker';
-import { FaultLog } from '../runtime/fault-log';
+import { runOutboxWorker } from '../outbox/runtime';
 import { instanceIdOf } from '../runtime/instance';
 import type { Services } from '../services';
-import { storeProbeOf } from '../store/health';
 import { createSqliteSmsOutboxStore } from '../store/sqlite/sms-outbox';
 import { SmsOutbox, type SmsSender } from './outbox';
 
@@ -46,33 +45,7 @@ function createSmsService(services: Services, options: SmsServiceOptions): SmsSe
     ...(options.faultBackoff ? { faultBackoff: options.faultBackoff } : {}),
     instanceId: instanceIdOf(services),
   });
-  const faults = new FaultLog({ name: 'SMS outbox', warn: (m) => services.log.warn(m), info: (m) => services.log.info(m) });
-  const probe = storeProbeOf(services);
-  outbox.on('workerError', (e) => {
-    faults.failed(e);
-    probe.noteFault();
-  });
-  outbox.on('recovered', () => {
-    faults.succeeded();
-    probe.noteOk();
-  });
-  const wake = () => void outbox.kick();
-  probe.on('writable', wake);
-  outbox.start();
-
-  services.registerHealth('sms', async () => {
-    const held = outbox.heldInMemory();
-    const counts = await outbox.counts();
-    return {
-      ok: true,
-      detail: `${counts.pending + counts.sending} waiting, ${counts.failed} failed${held ? `, ${held} outcome(s) kept in memory until the store can be written` : ''}`,
-    };
-  });
-  services.onClose(async () => {
-    probe.off('writable', wake);
-    await outbox.stop();
-    gateways.clear();
-  });
+  runOutboxWorker(services, outbox, { name: 'SMS outbox', health: 'sms', onClose: () => gateways.clear() });
 
   return {
     outbox,

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
+import { waitFor } from '../support/call-media';
 import { writeFlowCredentials } from '../support/credentials';
 import { baseFlows } from '../support/flows';
 import { Client } from '../support/http-client';
@@ -51,16 +52,6 @@ async function firstSlot(base: string): Promise<string> {
   const slot = slots.find((s) => s.available > 0);
   assert.ok(slot, 'a free slot within the week');
   return slot.start;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('SMS through the runtime (gateway stand-in on loopback)', function () {
@@ -127,7 +118,7 @@ describe('SMS through the runtime (gateway stand-in on loopback)', function () {
     assert.equal(sent.from, 'Testdorp');
     assert.match(sent.text, /^Gemeente Testdorp: uw video-afspraak is op .+ om \d\d:\d\d\. Link: http:\/\/127\.0\.0\.1:\d+\/v\/[A-Za-z0-9_-]{43}$/);
     // The debug node prints the whole message (util.inspect) to the runtime's console.
-    const out = await until('the problem on output 2', () => {
+    const out = await waitFor('the problem on output 2', async () => {
       const o = (rt as RuntimeHandle).output();
       const at = o.indexOf("errorCode: 'EHTTP:503'");
       return at < 0 ? undefined : o.slice(Math.max(0, o.lastIndexOf('{', o.lastIndexOf('sms: {', at)) - 200), at + 200);
