@@ -14,6 +14,7 @@ import { waitFor } from '../support/call-media';
 import { writeFlowCredentials } from '../support/credentials';
 import { baseFlows } from '../support/flows';
 import { Client } from '../support/http-client';
+import { layoutProblems, smallTargets, VIEWPORTS } from '../support/layout';
 import { DEMO_PASSWORD, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 import { startSmsGateway, type SmsGatewayStandIn } from '../support/sms-gateway';
 
@@ -133,7 +134,8 @@ describe('SMS through the runtime (gateway stand-in on loopback)', function () {
   it('a resident asks for an SMS in Chromium; the SMS carries the link, which opens the call; nothing secret in the log', async () => {
     const base = (rt as RuntimeHandle).url;
     browser = await launchBrowser();
-    const context = await browser.newContext({ locale: 'nl-NL' });
+    // A small phone: what most residents book on.
+    const context = await browser.newContext({ locale: 'nl-NL', viewport: VIEWPORTS.phoneSmall });
     const page = await context.newPage();
     await page.goto(`${base}/afspraak`);
     await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
@@ -142,6 +144,13 @@ describe('SMS through the runtime (gateway stand-in on loopback)', function () {
     assert.match((await page.textContent('label[for="sms"]')) ?? '', /Stuur mij een sms/);
     const violations = await axeViolations(page);
     assert.equal(violations.length, 0, describeViolations(violations));
+    assert.deepEqual(await layoutProblems(page), []);
+    assert.deepEqual(await smallTargets(page), [], 'the SMS choice is a full-size touch target');
+    // A native checkbox draws its tick itself (no computed style changes): compare what is on the screen.
+    const unticked = await page.locator('#sms').screenshot();
+    await page.check('#sms');
+    assert.ok(!(await page.locator('#sms').screenshot()).equals(unticked), 'a ticked box looks ticked');
+    await page.uncheck('#sms');
     await page.check('input[name="time"] >> nth=0');
     await page.fill('#name', 'Sanne Bakker');
     await page.fill('#email', 'sanne@example.org');
