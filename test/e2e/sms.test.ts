@@ -186,4 +186,24 @@ describe('SMS through the runtime (gateway stand-in on loopback)', function () {
     for (const number of ['31612345678', '0612345678', '06-12345678', '31687654321', '8765 4321']) assert.ok(!log.includes(number), `no phone number in the log (${number})`);
     assert.ok(!log.includes('sms-key-42'), 'no gateway credential in the log');
   });
+
+  it('an SMS in flight when the runtime is killed goes out after the restart, with the same reference', async () => {
+    const before = gw.requests.length;
+    // The gateway takes the request and does not answer: the SMS is 'sending' when the process dies.
+    gw.answer({ status: 202, delayMs: 60_000 });
+    const res = await fetch(`${(rt as RuntimeHandle).url}/afspraak`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ start: await firstSlot((rt as RuntimeHandle).url), name: 'Kees Kill', email: 'kees@example.org', topic: 'Paspoort aanvragen', sms: 'ja', phone: '06 11223344' }),
+    });
+    assert.equal(res.status, 201);
+    await gw.waitFor(before + 1);
+    await (rt as RuntimeHandle).stop('SIGKILL');
+    rt = await startRuntime({ dataDir, env: { IDV_CREDENTIAL_SECRET: SECRET }, timeoutMs: 60_000 });
+    // The restarted instance knows its own lease (IDV_DATA_DIR/.instance-id) and sends at once, not after 10 minutes.
+    // (An SMS of an earlier test that waits for its retry may come in between: this one is told by its number.)
+    const mine = () => gw.requests.slice(before).map((r) => JSON.parse(r.body) as { to: string; reference: string; text: string }).filter((b) => b.to === '+31611223344');
+    const [inFlight, again] = await waitFor('the SMS again after the restart', async () => (mine().length >= 2 ? mine() : undefined), 30_000, 100);
+    assert.deepEqual(again, inFlight, 'the same SMS, with the same reference a gateway can recognise');
+  });
 });
