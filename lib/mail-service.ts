@@ -5,7 +5,6 @@ import { createMailTransport, describeSmtp, parseSmtpUrl, type MailTransport, ty
 import { runOutboxWorker } from './outbox/runtime';
 import { instanceIdOf } from './runtime/instance';
 import type { Services } from './services';
-import { createSqliteOutboxStore } from './store/sqlite/outbox';
 
 /**
  * The process-wide mail service: one persistent outbox and its worker for the whole runtime (several nodes may
@@ -119,7 +118,7 @@ function createMailService(services: Services, options: MailServiceOptions): Mai
   };
 
   const outbox = createOutbox({
-    store: createSqliteOutboxStore(services.db),
+    store: services.store.outbox,
     transport: delegating,
     messageIdHost: mailHost(config.publicUrl),
     ...(options.backoff ? { backoff: options.backoff } : {}),

@@ -22,7 +22,7 @@ export type ClaimResult = QueueClaim<OutboxRecord>;
 
 export type OutboxCounts = QueueCounts;
 
-/** Persistence of the mail outbox; async so PostgreSQL can replace SQLite (lib/store/sqlite/outbox.ts). */
+/** Persistence of the mail outbox (lib/store/sqlite/outbox.ts, lib/store/postgres/outbox.ts). */
 export interface OutboxStore extends QueueStore<OutboxRecord> {
   insert(record: NewOutboxRecord): Promise<void>;
 }

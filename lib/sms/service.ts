@@ -2,7 +2,6 @@ import type { BackoffOptions } from '../outbox/worker';
 import { runOutboxWorker } from '../outbox/runtime';
 import { instanceIdOf } from '../runtime/instance';
 import type { Services } from '../services';
-import { createSqliteSmsOutboxStore } from '../store/sqlite/sms-outbox';
 import { SmsOutbox, type SmsSender } from './outbox';
 
 /**
@@ -36,7 +35,7 @@ export function smsServiceOf(services: Services, options: SmsServiceOptions = {}
 function createSmsService(services: Services, options: SmsServiceOptions): SmsService {
   const gateways = new Map<string, SmsSender>();
   const outbox = new SmsOutbox({
-    store: createSqliteSmsOutboxStore(services.db),
+    store: services.store.smsOutbox,
     gateway: (id) => gateways.get(id),
     // An SMS is worth less the later it comes: 10 attempts from 30 s doubling to at most 30 min span about 2.5 hours.
     ...(options.backoff ? { backoff: options.backoff } : {}),

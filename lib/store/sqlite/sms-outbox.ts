@@ -1,40 +1,7 @@
 import type { Database } from 'better-sqlite3';
-import type { NewSmsRecord, SmsOutboxStore, SmsRecord } from '../../sms/outbox-store';
+import type { NewSmsRecord, SmsOutboxStore } from '../../sms/outbox-store';
+import { toSmsRecord } from '../rows';
 import { queueDiscard, sqliteQueue } from './queue';
-
-interface Row {
-  id: string;
-  kind: string;
-  appointment_id: string | null;
-  gateway: string;
-  to_number: string;
-  text_body: string;
-  status: SmsRecord['status'];
-  attempts: number;
-  max_attempts: number;
-  next_attempt_at: string;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-function toRecord(row: Row): SmsRecord {
-  return {
-    id: row.id,
-    kind: row.kind,
-    ...(row.appointment_id !== null ? { appointmentId: row.appointment_id } : {}),
-    gateway: row.gateway,
-    to: row.to_number,
-    text: row.text_body,
-    status: row.status,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    nextAttemptAt: row.next_attempt_at,
-    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 /** The synchronous writes of the SMS outbox, for use inside a larger transaction (lib/store/sqlite/events.ts). */
 export interface SqliteSmsWrites {
@@ -71,7 +38,7 @@ export function sqliteSmsWrites(db: Database): SqliteSmsWrites {
 export function createSqliteSmsOutboxStore(db: Database): SmsOutboxStore {
   const writes = sqliteSmsWrites(db);
   return {
-    ...sqliteQueue(db, 'sms_outbox', toRecord),
+    ...sqliteQueue(db, 'sms_outbox', toSmsRecord),
     async insert(r: NewSmsRecord) {
       writes.insert(r);
     },

@@ -8,12 +8,7 @@ import { createLinkService } from '../../../lib/links';
 import { createOutbox } from '../../../lib/mail/outbox';
 import { hashToken, newToken } from '../../../lib/security/tokens';
 import { SmsOutbox } from '../../../lib/sms/outbox';
-import { createSqliteAppointmentStore } from '../../../lib/store/sqlite/appointments';
-import { createSqliteEventStore } from '../../../lib/store/sqlite/events';
-import { createSqliteLinkStore } from '../../../lib/store/sqlite/links';
-import { createSqliteOutboxStore } from '../../../lib/store/sqlite/outbox';
-import { createSqliteSmsOutboxStore } from '../../../lib/store/sqlite/sms-outbox';
-import { tempDb, type TempDb } from '../links/temp-db';
+import { forEachEngine, type TestStore } from '../../support/engines';
 
 const config = (() => {
   const r = validateSessionLinkConfig({ openBeforeMinutes: 30, validAfterMinutes: 60, sendResident: true, sendAgent: false, agentEmails: [] });
@@ -44,23 +39,23 @@ async function book(store: AppointmentStore, resident: { phone: string | null; s
   return { id: r.appointment.id, eventId: r.eventId };
 }
 
-describe('the confirmation SMS in the durable hand-off (SQLite)', () => {
-  let t: TempDb;
+forEachEngine('the confirmation SMS in the durable hand-off', (engine) => {
+  let t: TestStore;
   let appointments: AppointmentStore;
   let withSms: HandOff;
   let withoutSms: HandOff;
 
-  beforeEach(() => {
-    t = tempDb('idv-sms-handoff-');
-    appointments = createSqliteAppointmentStore(t.db);
-    const events = createSqliteEventStore(t.db);
+  beforeEach(async () => {
+    t = await engine.open();
+    appointments = t.store.appointments;
+    const events = t.store.events;
     const deps = {
       events,
       appointments,
       plan: {
-        links: createLinkService({ store: createSqliteLinkStore(t.db) }),
-        outbox: createOutbox({ store: createSqliteOutboxStore(t.db), transport: {} as never }),
-        sms: new SmsOutbox({ store: createSqliteSmsOutboxStore(t.db), gateway: () => undefined }),
+        links: createLinkService({ store: t.store.links }),
+        outbox: createOutbox({ store: t.store.outbox, transport: {} as never }),
+        sms: new SmsOutbox({ store: t.store.smsOutbox, gateway: () => undefined }),
         agentName: async () => undefined,
       },
       cancelPath: () => '/afspraak',
@@ -78,9 +73,10 @@ describe('the confirmation SMS in the durable hand-off (SQLite)', () => {
     withSms = new HandOff(deps, ctx(true));
     withoutSms = new HandOff(deps, ctx(false));
   });
-  afterEach(() => t.cleanup());
+  afterEach(() => t.close());
 
-  const smsRows = () => t.db.prepare('SELECT kind, appointment_id, gateway, to_number, text_body, status FROM sms_outbox').all() as { kind: string; appointment_id: string; gateway: string; to_number: string; text_body: string; status: string }[];
+  const smsRows = () =>
+    t.rows<{ kind: string; appointment_id: string; gateway: string; to_number: string; text_body: string; status: string }>('SELECT kind, appointment_id, gateway, to_number, text_body, status FROM sms_outbox');
 
   it('queues the SMS with the resident link in the same transaction as the links and the mail', async () => {
     const input = parseBookingInput({ start: '2026-12-01T10:00:00+01:00', name: 'Jan', email: 'jan@example.org', sms: 'ja', phone: '06-12345678' }, { topics: [], offerSms: true });
@@ -92,34 +88,34 @@ describe('the confirmation SMS in the durable hand-off (SQLite)', () => {
     assert.equal(r.status, 'done');
     const link = r.status === 'done' ? r.message.links?.resident : undefined;
     assert.ok(link);
-    const rows = smsRows();
+    const rows = await smsRows();
     assert.equal(rows.length, 1);
     assert.deepEqual({ ...rows[0], text_body: undefined }, { kind: 'sms-confirmation', appointment_id: a.id, gateway: 'gw-node', to_number: '+31612345678', text_body: undefined, status: 'pending' });
     assert.ok(rows[0].text_body.endsWith(link), 'the SMS carries the same access link as the mail');
     assert.ok(rows[0].text_body.length <= 160);
-    assert.equal((t.db.prepare('SELECT COUNT(*) AS n FROM mail_outbox').get() as { n: number }).n, 1);
+    assert.equal(await t.count('SELECT COUNT(*) AS n FROM mail_outbox'), 1);
   });
 
   it('sends no SMS without the opt-in, and warns when the resident asked but the node has no gateway', async () => {
     const plain = await book(appointments, { phone: '+31612345678' });
     const r1 = await withSms.byId(plain.eventId);
     assert.equal(r1.status, 'done');
-    assert.deepEqual(smsRows(), [], 'a phone number alone is no opt-in');
+    assert.deepEqual(await smsRows(), [], 'a phone number alone is no opt-in');
     const asked = await book(appointments, { phone: '+31612345678', sms: true });
     const r2 = await withoutSms.byId(asked.eventId);
     assert.ok(r2.status === 'done' && r2.skipped.includes('sms-unconfigured'));
-    assert.deepEqual(smsRows(), []);
+    assert.deepEqual(await smsRows(), []);
   });
 
   it('drops an SMS still waiting when the appointment is cancelled (its link dies)', async () => {
     const a = await book(appointments, { phone: '+31612345678', sms: true });
     await withSms.byId(a.eventId);
-    assert.equal(smsRows().length, 1);
+    assert.equal((await smsRows()).length, 1);
     const cancelled = await appointments.cancel(a.id, null, new Date().toISOString(), { source: 'book-1', facts: { lang: 'nl' } });
     assert.ok(cancelled);
     const r = await withSms.byId(cancelled.eventId);
     assert.equal(r.status, 'done');
-    assert.deepEqual(smsRows(), []);
+    assert.deepEqual(await smsRows(), []);
   });
 
   it('the booking input keeps a number typed without the box only where the form asks for a phone number', () => {

@@ -3,9 +3,9 @@ import type { FailedEvent, RetryingEvent, SentEvent } from '../../../lib/outbox/
 import { createGatewayClient } from '../../../lib/sms/gateway';
 import { validateGatewayFields, type GatewayConfig } from '../../../lib/sms/gateway-config';
 import { SmsOutbox, type SmsOutboxOptions, type SmsSender } from '../../../lib/sms/outbox';
-import { createSqliteSmsOutboxStore } from '../../../lib/store/sqlite/sms-outbox';
+import type { Store } from '../../../lib/store/store';
+import { forEachEngine, type TestStore } from '../../support/engines';
 import { startSmsGateway, type SmsGatewayStandIn } from '../../support/sms-gateway';
-import { tempDb, type TempDb } from '../links/temp-db';
 
 const LINK = `https://video.example.nl/v/${'T'.repeat(43)}`;
 const TEXT = `Gemeente Voorbeeld: uw video-afspraak is op di 1 dec om 09:30. Link: ${LINK}`;
@@ -14,17 +14,16 @@ function sms(to = '+31612345678', appointmentId = 'appt-1') {
   return { kind: 'sms-confirmation', appointmentId, gateway: 'gw-node', to, text: TEXT };
 }
 
-describe('SMS outbox (SQLite, stand-in gateway on loopback)', function () {
-  this.timeout(20_000);
-  let t: TempDb;
+forEachEngine('SMS outbox (stand-in gateway on loopback)', (engine) => {
+  let t: TestStore;
   let gw: SmsGatewayStandIn;
   let gatewayConfig: GatewayConfig;
   const outboxes: SmsOutbox[] = [];
 
-  function outbox(opts: Partial<SmsOutboxOptions> = {}, db = t.db): SmsOutbox {
+  function outbox(opts: Partial<SmsOutboxOptions> = {}, store: Store = t.store): SmsOutbox {
     const client = createGatewayClient(gatewayConfig, () => 'key-1');
     const o = new SmsOutbox({
-      store: createSqliteSmsOutboxStore(db),
+      store: store.smsOutbox,
       gateway: (id) => (id === 'gw-node' ? client : undefined),
       backoff: { initialMs: 20, factor: 2, maxMs: 200, maxAttempts: 3 },
       pollMs: 50,
@@ -54,7 +53,7 @@ describe('SMS outbox (SQLite, stand-in gateway on loopback)', function () {
     });
   }
 
-  const rows = () => t.db.prepare('SELECT status, attempts, last_error FROM sms_outbox').all() as { status: string; attempts: number; last_error: string | null }[];
+  const rows = () => t.rows<{ status: string; attempts: number; last_error: string | null }>('SELECT status, attempts, last_error FROM sms_outbox');
 
   before(async () => {
     gw = await startSmsGateway();
@@ -62,14 +61,14 @@ describe('SMS outbox (SQLite, stand-in gateway on loopback)', function () {
     assert.ok(r.ok);
     gatewayConfig = r.config;
   });
-  beforeEach(() => {
-    t = tempDb('idv-sms-');
+  beforeEach(async () => {
+    t = await engine.open();
     gw.requests.length = 0;
     gw.fallback = { status: 202 };
   });
   afterEach(async () => {
     for (const o of outboxes.splice(0)) await o.stop();
-    t.cleanup();
+    await t.close();
   });
   after(async () => {
     await gw.close();
@@ -83,7 +82,7 @@ describe('SMS outbox (SQLite, stand-in gateway on loopback)', function () {
     await until('sent', () => seen.some((x) => x.type === 'sent'));
     assert.equal(gw.requests.length, 1);
     assert.deepEqual(JSON.parse(gw.requests[0].body), { to: '+31612345678', from: 'Gemeente', text: TEXT, reference: id });
-    assert.deepEqual(rows(), []);
+    assert.deepEqual(await rows(), []);
     assert.deepEqual(seen, [{ type: 'sent', e: { id, kind: 'sms-confirmation', appointmentId: 'appt-1', attempt: 1 } }]);
   });
 
@@ -113,7 +112,7 @@ describe('SMS outbox (SQLite, stand-in gateway on loopback)', function () {
     await o.enqueue(sms());
     await until('failed', () => seen.some((x) => x.type === 'failed'));
     assert.deepEqual(seen.map((x) => [x.type, (x.e as FailedEvent).errorCode, (x.e as FailedEvent).permanent]), [['failed', 'EHTTP:422', true]]);
-    assert.deepEqual(rows(), [{ status: 'failed', attempts: 1, last_error: 'EHTTP:422' }]);
+    assert.deepEqual(await rows(), [{ status: 'failed', attempts: 1, last_error: 'EHTTP:422' }]);
     assert.equal(gw.requests.length, 1);
   });
 
@@ -130,7 +129,7 @@ describe('SMS outbox (SQLite, stand-in gateway on loopback)', function () {
     await until('failed', () => seen.some((x) => x.type === 'failed'));
     assert.deepEqual(seen.map((x) => [x.type, (x.e as FailedEvent).errorCode]), [['retrying', 'ECONNREFUSED'], ['retrying', 'ECONNREFUSED'], ['failed', 'ECONNREFUSED']]);
     assert.equal((seen[2].e as FailedEvent).permanent, false);
-    assert.deepEqual(rows(), [{ status: 'failed', attempts: 3, last_error: 'ECONNREFUSED' }]);
+    assert.deepEqual(await rows(), [{ status: 'failed', attempts: 3, last_error: 'ECONNREFUSED' }]);
   });
 
   it('keeps an SMS whose gateway is not deployed, and the next run on the same database delivers it', async () => {
@@ -141,16 +140,15 @@ describe('SMS outbox (SQLite, stand-in gateway on loopback)', function () {
     await until('retrying', () => seen.some((x) => x.type === 'retrying'));
     assert.equal((seen[0].e as RetryingEvent).errorCode, 'ENOGATEWAY');
     await first.stop();
-    assert.equal(rows()[0].status, 'pending');
+    assert.equal((await rows())[0].status, 'pending');
     // A restart with the gateway deployed: an administrator requeues, or the SMS is due; here it is made due now.
-    t.db.prepare(`UPDATE sms_outbox SET next_attempt_at = ?`).run(new Date().toISOString());
-    const db2 = t.reopen();
-    const second = outbox({}, db2);
+    await t.exec(`UPDATE sms_outbox SET next_attempt_at = ?`, new Date().toISOString());
+    const second = outbox({}, await t.another());
     const later = events(second);
     second.start();
     await until('sent after restart', () => later.some((x) => x.type === 'sent'));
     assert.equal(gw.requests.length, 1);
-    assert.deepEqual(rows(), []);
+    assert.deepEqual(await rows(), []);
   });
 
   it('sends an SMS a crashed run had claimed again at once after the restart (same instance id)', async () => {
@@ -159,10 +157,11 @@ describe('SMS outbox (SQLite, stand-in gateway on loopback)', function () {
     const crashed = outbox({ gateway: () => hanging, instanceId: 'instance-A', leaseMs: 600_000 });
     crashed.start();
     await crashed.enqueue(sms());
-    await until('claimed', () => rows()[0]?.status === 'sending');
+    let claimed = false;
+    const poll = setInterval(() => void rows().then((r) => (claimed = r[0]?.status === 'sending')), 10);
+    await until('claimed', () => claimed).finally(() => clearInterval(poll));
     // The process dies here: nothing more of the first run is recorded. Its lease is ten minutes.
-    const db2 = t.reopen();
-    const restarted = outbox({ instanceId: 'instance-A' }, db2);
+    const restarted = outbox({ instanceId: 'instance-A' }, await t.another());
     const seen = events(restarted);
     restarted.start();
     await until('sent by the restarted run', () => seen.some((x) => x.type === 'sent'));
