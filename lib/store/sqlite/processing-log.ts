@@ -18,6 +18,12 @@ interface Row {
   method_id: string | null;
   attribute_keys: string;
   detail: string | null;
+  trace_id: string | null;
+  span_id: string | null;
+  parent_span_id: string | null;
+  status_code: 0 | 1 | 2 | null;
+  ended_at: string | null;
+  processing_activity_id: string | null;
 }
 
 function toRecord(r: Row): ProcessingLogRecord {
@@ -31,10 +37,16 @@ function toRecord(r: Row): ProcessingLogRecord {
     methodId: r.method_id,
     attributeKeys: JSON.parse(r.attribute_keys) as string[],
     detail: r.detail,
+    traceId: r.trace_id,
+    spanId: r.span_id,
+    parentSpanId: r.parent_span_id,
+    statusCode: r.status_code,
+    endedAt: r.ended_at,
+    processingActivityId: r.processing_activity_id,
   };
 }
 
-/** SQLite implementation of the processing log (table from migration 004). Append-only: no update, no delete. */
+/** SQLite implementation of the processing log (table from migration 004, Logboek fields from 011). Append-only: no update, no delete. */
 export class SqliteProcessingLog implements ProcessingLog {
   constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
 
@@ -42,10 +54,12 @@ export class SqliteProcessingLog implements ProcessingLog {
     const e = validateEntry(entry, this.now);
     const info = this.db
       .prepare(
-        `INSERT INTO processing_log (at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO processing_log (at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail,
+           trace_id, span_id, parent_span_id, status_code, ended_at, processing_activity_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(e.at, e.appointmentId, e.actor, e.action, e.purpose, e.methodId, JSON.stringify(e.attributeKeys), e.detail);
+      .run(e.at, e.appointmentId, e.actor, e.action, e.purpose, e.methodId, JSON.stringify(e.attributeKeys), e.detail,
+        e.traceId, e.spanId, e.parentSpanId, e.statusCode, e.endedAt, e.processingActivityId);
     return { id: Number(info.lastInsertRowid), ...e };
   }
 
