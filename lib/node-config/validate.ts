@@ -9,6 +9,7 @@ import { validateBookingPageConfig } from '../booking-pages/options';
 import { validateDashboardConfig } from '../call/dashboard-config';
 import { methodFromEditor } from '../identification/method-config';
 import { validateRequestAuthConfig } from '../identification/request-config';
+import { validateOpenKlantConfig } from '../openklant/config';
 import { validateInstanceSettings } from '../settings-node';
 import { migrateSettings } from './migrations';
 
@@ -65,6 +66,10 @@ export function nodeConfigProblems(type: string, def: Def, credentials?: Record<
       const creds = credentials ?? { clientSecret: 'not-checked-in-the-editor' };
       const r = methodFromEditor(d, creds);
       return r.ok ? [] : r.errors.filter((e) => credentials !== undefined || !/^(credentials|clientSecret|privateKey|privateKeyId)\b/.test(e));
+    }
+    case 'idv-openklant': {
+      const r = validateOpenKlantConfig(d, credentials);
+      return r.ok ? [] : r.errors;
     }
     default:
       return [];

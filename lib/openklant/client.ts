@@ -1,4 +1,5 @@
 import { traceparent, type SpanContext } from '../trace/context';
+import { baseUrlProblem } from './config';
 
 /**
  * A client of the Klantinteracties API of Open Klant (OpenAPI 0.9.0, VNG/Maykin, EUPL-1.2; the specification is in
@@ -77,20 +78,6 @@ export interface OpenKlantClient {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CODE = /^[A-Za-z0-9_.[\]-]{1,80}$/;
 const MAX_BODY = 1_000_000;
-
-/** Checks an API root: http(s), no credentials, query or fragment. Returns a problem text or undefined. */
-export function baseUrlProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return 'baseUrl: the address of the Klantinteracties API is required';
-  let u: URL;
-  try {
-    u = new URL(value.trim());
-  } catch {
-    return 'baseUrl: not a valid address (https://…/klantinteracties/api/v1)';
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'baseUrl: must start with https://';
-  if (u.username || u.password || u.search || u.hash) return 'baseUrl: no user name, password, query or # part';
-  return undefined;
-}
 
 function statusError(status: number, invalidParams: { name: string; code: string }[] = []): OpenKlantError {
   if (status === 400) return new OpenKlantError('openklant_invalid_request', false, status, invalidParams);

@@ -1,4 +1,19 @@
-import { baseUrlProblem } from './client';
+
+/* Free of Node imports: bundled into the editor (resources/editor.js). */
+
+/** Checks an API root: http(s), no credentials, query or fragment. Returns a problem text or undefined. */
+export function baseUrlProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return 'baseUrl: the address of the Klantinteracties API is required';
+  let u: URL;
+  try {
+    u = new URL(value.trim());
+  } catch {
+    return 'baseUrl: not a valid address (https://…/klantinteracties/api/v1)';
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'baseUrl: must start with https://';
+  if (u.username || u.password || u.search || u.hash) return 'baseUrl: no user name, password, query or # part';
+  return undefined;
+}
 
 /** The settings of an idv-openklant config node (the token is a credential, checked separately). */
 export interface OpenKlantSettings {
