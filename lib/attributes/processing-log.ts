@@ -41,7 +41,7 @@ export interface ProcessingLogEntry {
   statusCode?: 0 | 1 | 2;
   /** When the processing ended (UTC ISO); defaults to `at` (an instant). */
   endedAt?: string;
-  /** The processing activity's URI in the gemeente's register; by default the one configured for the action. */
+  /** The processing activity's URI in the gemeente's register (configured per purpose: idv-request-auth, idv-openklant). */
   processingActivityId?: string;
 }
 
@@ -66,6 +66,8 @@ export interface ProcessingLogQuery {
   from?: string;
   /** Exclusive upper bound, ISO 8601. */
   to?: string;
+  /** Only records with a larger id, in id order (paging through an export). */
+  afterId?: number;
   limit: number;
 }
 
@@ -74,34 +76,6 @@ export interface ProcessingLog {
   record(entry: ProcessingLogEntry): Promise<ProcessingLogRecord>;
   /** Oldest first. */
   list(query: ProcessingLogQuery): Promise<ProcessingLogRecord[]>;
-}
-
-/**
- * The processing activity ids of the gemeente's register, per purpose of processing (Logboek Dataverwerkingen:
- * dpl.core.processing_activity_id). Set from idv-settings; an action without one is logged without.
- */
-export type ProcessingActivities = Partial<Record<'identification' | 'call' | 'contact_registration', string>>;
-
-let activities: ProcessingActivities = {};
-
-/** Which purpose of processing an action belongs to: identification (its request to its deletion), the call itself, the contact registration. */
-export function purposeOfAction(action: ProcessingAction): keyof ProcessingActivities {
-  if (action === 'contact_registered') return 'contact_registration';
-  if (['requested', 'method_chosen', 'verified', 'failed', 'shown', 'deleted', 'expired'].includes(action)) return 'identification';
-  return 'call';
-}
-
-/** Sets the process-wide activity ids (idv-settings); invalid ones are refused with the field's name. */
-export function setProcessingActivities(a: ProcessingActivities): void {
-  for (const [k, v] of Object.entries(a)) {
-    const p = processingActivityProblem(`processingActivities.${k}`, v);
-    if (p) throw new Error(p);
-  }
-  activities = Object.fromEntries(Object.entries(a).filter(([, v]) => typeof v === 'string' && v.trim())) as ProcessingActivities;
-}
-
-function defaultActivity(action: ProcessingAction): string | undefined {
-  return activities[purposeOfAction(action)];
 }
 
 // Keys look like identifiers; a value (a BSN, a name with spaces, a date) does not, so a mix-up is refused loudly.
@@ -137,7 +111,7 @@ export function validateEntry(e: ProcessingLogEntry, now: () => Date = () => new
     if (v !== undefined && (typeof v !== 'string' || !SPAN_ID.test(v) || /^0+$/.test(v))) bad(f, 'must be 16 lower-case hex characters');
   }
   if (e.statusCode !== undefined && e.statusCode !== 0 && e.statusCode !== 1 && e.statusCode !== 2) bad('statusCode', 'must be 0, 1 or 2');
-  const activity = e.processingActivityId ?? defaultActivity(e.action);
+  const activity = e.processingActivityId;
   if (processingActivityProblem('processingActivityId', activity)) bad('processingActivityId', 'must be a URI (https://… or urn:…)');
   const at = e.at === undefined ? now().toISOString() : isoUtc(e.at, 'at');
   const endedAt = e.endedAt === undefined ? at : isoUtc(e.endedAt, 'endedAt');
@@ -160,7 +134,7 @@ export function validateEntry(e: ProcessingLogEntry, now: () => Date = () => new
   };
 }
 
-export function validateQuery(q: ProcessingLogQuery): { appointmentId?: string; from?: string; to?: string; limit: number } {
+export function validateQuery(q: ProcessingLogQuery): { appointmentId?: string; from?: string; to?: string; afterId?: number; limit: number } {
   if (!q || !Number.isInteger(q.limit) || q.limit < 1 || q.limit > 1000) throw new UserError(400, 'invalid_query', 'limit must be 1 to 1000');
   if (q.appointmentId !== undefined && (typeof q.appointmentId !== 'string' || q.appointmentId.length > 100)) throw new UserError(400, 'invalid_query', 'appointmentId is invalid');
   return {
@@ -168,5 +142,11 @@ export function validateQuery(q: ProcessingLogQuery): { appointmentId?: string; 
     ...(q.appointmentId !== undefined ? { appointmentId: q.appointmentId } : {}),
     ...(q.from !== undefined ? { from: isoUtc(q.from, 'from') } : {}),
     ...(q.to !== undefined ? { to: isoUtc(q.to, 'to') } : {}),
+    ...(q.afterId !== undefined ? { afterId: afterIdOf(q.afterId) } : {}),
   };
+}
+
+function afterIdOf(v: unknown): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) throw new UserError(400, 'invalid_query', 'afterId must be a record id');
+  return v as number;
 }

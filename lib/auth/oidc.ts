@@ -3,6 +3,7 @@ import type * as OC from 'openid-client' with { 'resolution-mode': 'import' };
 import { UserError } from '../errors';
 import { hashToken, looksLikeToken, newToken, safeEqual } from '../security/tokens';
 import { DEFAULT_CLAIM_LIMITS, mapClaims, type Attribute, type ClaimLimits } from './claims';
+import { tracedFetch, withSpan, type SpanContext } from '../trace/context';
 import { limitedFetch, ProviderTimeoutError, ResponseTooLargeError } from './http-limits';
 import { acrSatisfies, importPrivateKey, urlProblem, type AuthMethod } from './method';
 
@@ -31,6 +32,10 @@ export interface StartInput {
   /** Why the agent asks (verwerkingsdoel); kept for the processing log. */
   purpose: string;
   requestId: string;
+  /** The processing this start belongs to (method chosen): its traceparent goes with the discovery call. */
+  span?: SpanContext;
+  /** The verification's span: its traceparent goes with the token and userinfo calls of the callback. */
+  finishSpan?: SpanContext;
 }
 
 export interface FinishInput {
@@ -39,9 +44,10 @@ export interface FinishInput {
   callSessionId: string;
 }
 
+/** `span`: the verification's span given at start (its traceparent went to the provider's token and userinfo calls). */
 export type FinishResult =
-  | { ok: true; appointmentId: string; requestId: string; purpose: string; methodId: string; acr?: string; attributes: Attribute[] }
-  | { ok: false; reason: FinishFailure; appointmentId?: string; requestId?: string; purpose?: string; methodId?: string };
+  | { ok: true; appointmentId: string; requestId: string; purpose: string; methodId: string; acr?: string; attributes: Attribute[]; span?: SpanContext }
+  | { ok: false; reason: FinishFailure; appointmentId?: string; requestId?: string; purpose?: string; methodId?: string; span?: SpanContext };
 
 export interface OidcFlowsOptions {
   /** Our callback URL exactly as registered with the providers (https, or http on loopback for tests/demo). */
@@ -78,6 +84,7 @@ interface Pending {
   nonce: string;
   codeVerifier: string;
   createdAt: number;
+  span?: SpanContext;
 }
 
 interface CachedConfig {
@@ -158,7 +165,8 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
   const discoveryTtlMs = opts.discoveryTtlMs ?? 5 * 60_000;
   const maxPending = opts.maxPending ?? 5000;
   const claimLimits = opts.claimLimits ?? DEFAULT_CLAIM_LIMITS;
-  const fetchImpl = limitedFetch({ timeoutMs: httpTimeoutMs, maxBytes: opts.maxResponseBytes ?? 256 * 1024 });
+  // Each call to a provider carries the identification's traceparent (Logboek Dataverwerkingen, W3C Trace Context).
+  const fetchImpl = tracedFetch(limitedFetch({ timeoutMs: httpTimeoutMs, maxBytes: opts.maxResponseBytes ?? 256 * 1024 }));
 
   const pending = new Map<string, Pending>();
   /** Hashes of states already used, kept until they would have expired, to tell 'replayed' from 'expired'. */
@@ -207,7 +215,7 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
     const oc = await loadClient();
     let config: OC.Configuration;
     try {
-      config = await getConfig(oc, method);
+      config = await withSpan(input.span, () => getConfig(oc, method));
     } catch {
       throw new UserError(502, 'provider_error', `The identification service "${method.displayName}" cannot be reached right now`);
     }
@@ -234,6 +242,7 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
       nonce,
       codeVerifier,
       createdAt: now(),
+      ...(input.finishSpan ? { span: input.finishSpan } : {}),
     });
     return { authorizationUrl: url.href };
   }
@@ -258,7 +267,7 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
     // Single use, whatever happens next.
     pending.delete(key);
     consumed.set(key, p.createdAt + pendingTtlMs);
-    const ref = { appointmentId: p.appointmentId, requestId: p.requestId, purpose: p.purpose, methodId: p.method.id };
+    const ref = { appointmentId: p.appointmentId, requestId: p.requestId, purpose: p.purpose, methodId: p.method.id, ...(p.span ? { span: p.span } : {}) };
     const fail = (reason: FinishFailure): FinishResult => ({ ok: false, reason, ...ref });
 
     if (now() - p.createdAt > pendingTtlMs) return fail('expired');
@@ -266,6 +275,11 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
     const error = url.searchParams.get('error');
     if (error !== null) return fail(error === 'access_denied' ? 'cancelled' : 'provider_error');
 
+    return withSpan(p.span, () => exchange(p, url, state, fail, ref));
+  }
+
+  /** Token, ID token checks and userinfo for a callback (run inside the verification's span). */
+  async function exchange(p: Pending, url: URL, state: string, fail: (reason: FinishFailure) => FinishResult, ref: Omit<Extract<FinishResult, { ok: true }>, 'ok' | 'acr' | 'attributes'>): Promise<FinishResult> {
     const oc = await loadClient();
     let config: OC.Configuration;
     try {

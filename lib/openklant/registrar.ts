@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Appointment } from '../appointments/store';
 import { backoffDelay, type BackoffOptions } from '../mail/outbox';
 import { startPeriodic, type Periodic } from '../runtime/periodic';
-import { childSpan, newSpanId, newTraceId, type SpanContext } from '../trace/context';
+import { newSpanId, newTraceId, type SpanContext } from '../trace/context';
 import { OpenKlantError, type OpenKlantClient } from './client';
 import type { ContactRegistration, ContactRegistrationStore, RegistrationLease } from './store';
 
@@ -171,7 +171,7 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
   private async lookupPartij(appointmentId: string, span: SpanContext = { traceId: newTraceId(), spanId: newSpanId() }): Promise<string | null | undefined> {
     const bsn = this.o.bsnFor(appointmentId);
     if (bsn === undefined) return undefined;
-    const uuid = await this.o.client.findPartijByBsn(bsn, childSpan(span));
+    const uuid = await this.o.client.findPartijByBsn(bsn, span);
     return uuid ?? null;
   }
 
@@ -256,15 +256,15 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
             plaatsgevondenOp: appointment.startUtc,
             betrokkene: partijUuid ? { partijUuid } : { contactnaam: contactnaamOf(appointment.resident.name) },
           },
-          childSpan(span),
+          span,
         );
         klantcontactUuid = k.klantcontactUuid;
         await this.progressOrLost(r, token, { klantcontactUuid });
       }
       if (!r.actorLinked && !codes.has('actor_not_found')) {
-        const actor = await this.o.client.findActor(appointment.agent, childSpan(span));
+        const actor = await this.o.client.findActor(appointment.agent, span);
         if (actor) {
-          await this.o.client.linkActor(actor, klantcontactUuid, childSpan(span));
+          await this.o.client.linkActor(actor, klantcontactUuid, span);
           await this.progressOrLost(r, token, { actorLinked: true });
         } else {
           codes.add('actor_not_found');

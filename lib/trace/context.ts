@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -39,4 +40,35 @@ export function traceparent(span: SpanContext): string {
 /** A child span of the same trace (a call made on behalf of a processing). */
 export function childSpan(parent: Pick<SpanContext, 'traceId'>): SpanContext {
   return { traceId: parent.traceId, spanId: newSpanId() };
+}
+
+const active = new AsyncLocalStorage<SpanContext>();
+
+/**
+ * Runs fn with `span` as the processing on whose behalf outgoing calls are made (AsyncLocalStorage), so a fetch wrapper
+ * deep inside a library (openid-client's customFetch) can send its `traceparent` without the span being threaded
+ * through every call. Without a span fn simply runs.
+ */
+export function withSpan<T>(span: SpanContext | undefined, fn: () => T): T {
+  return span ? active.run(span, fn) : fn();
+}
+
+/** The span of the processing in progress (see withSpan), if any. */
+export function currentSpan(): SpanContext | undefined {
+  return active.getStore();
+}
+
+/**
+ * Wraps a fetch so each call carries `traceparent` with the current processing's trace and span (withSpan): the
+ * provider's own log can then name exactly this record as the calling operation (Logboek: foreign_operation). Calls
+ * made outside a processing go out unchanged.
+ */
+export function tracedFetch<I extends { headers?: unknown }>(fetchImpl: (url: string, init: I) => Promise<Response>): (url: string, init: I) => Promise<Response> {
+  return (url, init) => {
+    const span = currentSpan();
+    if (!span) return fetchImpl(url, init);
+    const headers = new Headers((init?.headers ?? undefined) as ConstructorParameters<typeof Headers>[0]);
+    headers.set('traceparent', traceparent(span));
+    return fetchImpl(url, { ...init, headers });
+  };
 }

@@ -12,12 +12,13 @@ import type { Migration } from '../migration';
  *   row when the registration runs (ON DELETE CASCADE: a removed appointment takes its pending registration along).
  * - processing_log: the fields of the Logboek standard per record — trace_id (16 bytes hex), span_id (8 bytes hex),
  *   parent_span_id, status_code (0 unset, 1 ok, 2 error), ended_at (start is `at`) and the processing activity id
- *   (a URI in the gemeente's register of processing activities) — and the action 'contact_registered'. Old rows keep
- *   NULL there: they were written before the mapping existed.
+ *   (a URI in the gemeente's register of processing activities) — and the action 'contact_registered'. Rows written
+ *   before get a trace and span of their own (each was one processing, linked to nothing), their status from the
+ *   action and end = start; their processing activity stays NULL (it was not configured then).
  *
  * SQLite cannot change a CHECK in place, so processing_log is rebuilt with the same rows and indexes.
- * PostgreSQL equivalent (h-pg): ALTER TABLE processing_log ADD COLUMN trace_id TEXT, … (as below), and the action
- * CHECK replaced with the list below; CREATE TABLE contact_registrations as below (TEXT/INTEGER columns as here).
+ * PostgreSQL equivalent (h-pg): ALTER TABLE processing_log ADD COLUMN trace_id TEXT, … (as below), filled for old
+ * rows with encode(gen_random_bytes(16), 'hex') / (8) (pgcrypto), and the action CHECK replaced with the list below; CREATE TABLE contact_registrations as below (TEXT/INTEGER columns as here).
  */
 export const migration: Migration = {
   id: 11,
@@ -42,8 +43,11 @@ export const migration: Migration = {
       ended_at TEXT,
       processing_activity_id TEXT CHECK (processing_activity_id IS NULL OR length(processing_activity_id) <= 500)
     );
-    INSERT INTO processing_log_new (id, at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail)
-      SELECT id, at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail FROM processing_log;
+    INSERT INTO processing_log_new (id, at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail,
+        trace_id, span_id, status_code, ended_at)
+      SELECT id, at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail,
+        lower(hex(randomblob(16))), lower(hex(randomblob(8))), CASE action WHEN 'failed' THEN 2 ELSE 1 END, at
+      FROM processing_log;
     DROP TABLE processing_log;
     ALTER TABLE processing_log_new RENAME TO processing_log;
     CREATE INDEX processing_log_appointment ON processing_log(appointment_id, at);

@@ -79,7 +79,12 @@ export class SqliteProcessingLog implements ProcessingLog {
       where.push('at < ?');
       args.push(q.to);
     }
-    const sql = `SELECT * FROM processing_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at, id LIMIT ?`;
+    if (q.afterId !== undefined) {
+      where.push('id > ?');
+      args.push(q.afterId);
+    }
+    const order = q.afterId !== undefined ? 'id' : 'at, id';
+    const sql = `SELECT * FROM processing_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
     return (this.db.prepare(sql).all(...args, q.limit) as Row[]).map(toRecord);
   }
 }
