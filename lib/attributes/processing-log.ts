@@ -7,7 +7,8 @@ import { newSpanId, newTraceId, SPAN_ID, TRACE_ID } from '../trace/context';
  * Migration 009 (issue 13): a chat message was sent (who, never the text); a document was shared, viewed, fetched by a
  * flow or deleted (its kind, never its bytes); the agent shared the screen; a third participant was invited, admitted,
  * removed; someone joined or left the call (who was present).
- * Migration 011 (issue 15): 'contact_registered' (the contact was registered in Open Klant, or that failed for good), and
+ * Migration 011 (issue 15): 'contact_registered' (the contact was registered in Open Klant, or that failed for good),
+ * 'partij_looked_up' (the verified BSN went to Open Klant's partij search: found, not_found or an error code), and
  * the fields of the Logboek Dataverwerkingen standard (Logius) on every record: trace id, span id, parent span id,
  * status code, end time and the processing activity id (lib/trace/logboek.ts maps a record to the standard).
  */
@@ -15,6 +16,7 @@ export const PROCESSING_ACTIONS = [
   'requested', 'method_chosen', 'verified', 'failed', 'shown', 'deleted', 'expired', 'booking_viewed',
   'chat_message', 'chat_deleted', 'document_shared', 'document_viewed', 'document_fetched', 'document_deleted', 'screen_shared',
   'guest_invited', 'guest_admitted', 'guest_removed', 'participant_joined', 'participant_left', 'contact_registered',
+  'partij_looked_up',
 ] as const;
 export type ProcessingAction = (typeof PROCESSING_ACTIONS)[number];
 

@@ -500,6 +500,12 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     await this.notifyAgent(appointmentId, 'expired', { attributeSetId }).catch(() => 0);
   }
 
+  /** The verification's trace and span of a live set (for processings that follow from it elsewhere), or undefined. */
+  traceOfSet(attributeSetId: string): { traceId: string; spanId: string } | undefined {
+    const m = this.setMeta.get(attributeSetId);
+    return m?.traceId && m.spanId ? { traceId: m.traceId, spanId: m.spanId } : undefined;
+  }
+
   /** What happens to a verified set (shown, deleted, expired) is a processing in the verification's trace. */
   private ofSet(attributeSetId: string): Partial<ProcessingLogEntry> {
     const m = this.setMeta.get(attributeSetId);

@@ -43,9 +43,20 @@ export interface RegistrationFailedEvent {
   startedAt: string;
 }
 
+/** The BSN went to Open Klant's partij search (a processing of its own, logged by the runtime). */
+export interface PartijLookupEvent {
+  appointmentId: string;
+  /** 'found', 'not_found' or the error code. */
+  outcome: string;
+  span: SpanContext;
+  parentSpanId?: string;
+  startedAt: string;
+}
+
 export interface RegistrarEvents {
   registered: [RegisteredEvent];
   failed: [RegistrationFailedEvent];
+  partijLookup: [PartijLookupEvent];
 }
 
 export interface RegistrarOptions {
@@ -153,11 +164,12 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
    * The resident of this appointment identified with a BSN: look the partij up now, while the attribute set lives.
    * A failed lookup is tried again by the registration itself if the set still lives then.
    */
-  resolvePartij(appointmentId: string): Promise<void> {
+  resolvePartij(appointmentId: string, trace?: { traceId: string; parentSpanId?: string }): Promise<void> {
     this.remember(appointmentId, undefined);
     const running = this.lookups.get(appointmentId);
     if (running) return running;
-    const p = this.lookupPartij(appointmentId)
+    const span = { traceId: trace?.traceId ?? newTraceId(), spanId: newSpanId() };
+    const p = this.lookupPartij(appointmentId, span, trace?.parentSpanId)
       .then((uuid) => {
         if (uuid !== undefined) this.remember(appointmentId, uuid);
       })
@@ -167,12 +179,23 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
     return p;
   }
 
-  /** The partij uuid (string), null when Open Klant has none, undefined when no BSN was available. */
-  private async lookupPartij(appointmentId: string, span: SpanContext = { traceId: newTraceId(), spanId: newSpanId() }): Promise<string | null | undefined> {
+  /**
+   * The partij uuid (string), null when Open Klant has none, undefined when no BSN was available. Each search that
+   * sends the BSN is reported ('partijLookup') so it becomes a record of the processing log.
+   */
+  private async lookupPartij(appointmentId: string, span: SpanContext, parentSpanId?: string): Promise<string | null | undefined> {
     const bsn = this.o.bsnFor(appointmentId);
     if (bsn === undefined) return undefined;
-    const uuid = await this.o.client.findPartijByBsn(bsn, span);
-    return uuid ?? null;
+    const startedAt = this.clock().toISOString();
+    const report = (outcome: string) => this.emit('partijLookup', { appointmentId, outcome, span, ...(parentSpanId ? { parentSpanId } : {}), startedAt });
+    try {
+      const uuid = await this.o.client.findPartijByBsn(bsn, span);
+      report(uuid ? 'found' : 'not_found');
+      return uuid ?? null;
+    } catch (e) {
+      report(codeOf(e));
+      throw e;
+    }
   }
 
   private remember(appointmentId: string, partijUuid: string | null | undefined): void {
@@ -239,7 +262,7 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
       let partijUuid = r.partijUuid;
       if (!partijUuid && r.identified && !codes.has('partij_not_found') && !codes.has('bsn_gone')) {
         const mem = this.identified.get(r.appointmentId)?.partijUuid;
-        const found = typeof mem === 'string' || mem === null ? mem : await this.lookupPartij(r.appointmentId, span);
+        const found = typeof mem === 'string' || mem === null ? mem : await this.lookupPartij(r.appointmentId, { traceId: r.traceId, spanId: newSpanId() }, r.spanId);
         if (typeof found === 'string') partijUuid = found;
         else codes.add(found === null ? 'partij_not_found' : 'bsn_gone');
         await this.progressOrLost(r, token, { ...(partijUuid ? { partijUuid } : {}), codes: [...codes] });

@@ -57,8 +57,10 @@ export function startContactRegistrar(services: Services, o: StartOptions): { re
     log: services.log,
     ...o.registrar,
   });
-  const onVerified = (e: { appointmentId: string; attributeKeys: string[] }): void => {
-    if (e.attributeKeys.includes(BSN_KEY)) void registrar.resolvePartij(e.appointmentId);
+  const onVerified = (e: { attributeSetId: string; appointmentId: string; attributeKeys: string[] }): void => {
+    // In the verification's trace: the search is a processing that follows from it.
+    const trace = identification.traceOfSet(e.attributeSetId);
+    if (e.attributeKeys.includes(BSN_KEY)) void registrar.resolvePartij(e.appointmentId, trace ? { traceId: trace.traceId, parentSpanId: trace.spanId } : undefined);
   };
   identification.on('verified', onVerified);
   const activity = o.settings.processingActivityId;
@@ -79,6 +81,24 @@ export function startContactRegistrar(services: Services, o: StartOptions): { re
       .catch((err: unknown) => services.log.warn(`processing log write failed (contact_registered): ${faultCode(err)}`));
   };
   registrar.on('registered', (e) => logOutcome(e, true, e.codes[0]));
+  registrar.on('partijLookup', (e) => {
+    identification.log
+      .record({
+        appointmentId: e.appointmentId,
+        actor: 'system',
+        action: 'partij_looked_up',
+        at: e.startedAt,
+        endedAt: new Date().toISOString(),
+        traceId: e.span.traceId,
+        spanId: e.span.spanId,
+        ...(e.parentSpanId ? { parentSpanId: e.parentSpanId } : {}),
+        attributeKeys: [BSN_KEY],
+        statusCode: e.outcome === 'found' || e.outcome === 'not_found' ? 1 : 2,
+        detail: e.outcome,
+        ...(activity ? { processingActivityId: activity } : {}),
+      })
+      .catch((err: unknown) => services.log.warn(`processing log write failed (partij_looked_up): ${faultCode(err)}`));
+  });
   registrar.on('failed', (e) => {
     if (e.final) logOutcome(e, false, e.errorCode);
   });

@@ -102,6 +102,12 @@ describe('idv-register-contact with idv-openklant (flows against a stand-in Open
     assert.equal(rec.processingActivityId, ACTIVITY);
     assert.ok(rec.endedAt && rec.endedAt >= rec.at);
     assert.equal(JSON.stringify(log).includes(BSN), false, 'no BSN in the processing log');
+    // Sending the BSN to Open Klant's partij search is a processing of its own, logged with its outcome.
+    const lookup = log.find((r) => r.action === 'partij_looked_up');
+    assert.ok(lookup);
+    assert.equal(lookup.detail, 'found');
+    assert.deepEqual(lookup.attributeKeys, ['bsn']);
+    assert.equal(ok.requests.find((q) => q.operationId === 'partijenList')?.traceparent, `00-${lookup.traceId}-${lookup.spanId}-01`);
   });
 
   it('refuses bad messages with a clear error and reports a wrong token on the second output', async () => {

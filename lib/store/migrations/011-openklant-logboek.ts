@@ -12,7 +12,8 @@ import type { Migration } from '../migration';
  *   row when the registration runs (ON DELETE CASCADE: a removed appointment takes its pending registration along).
  * - processing_log: the fields of the Logboek standard per record — trace_id (16 bytes hex), span_id (8 bytes hex),
  *   parent_span_id, status_code (0 unset, 1 ok, 2 error), ended_at (start is `at`) and the processing activity id
- *   (a URI in the gemeente's register of processing activities) — and the action 'contact_registered'. Rows written
+ *   (a URI in the gemeente's register of processing activities) — and the actions 'contact_registered' and
+ *   'partij_looked_up' (the verified BSN was sent to Open Klant's partij search; the record holds the outcome code). Rows written
  *   before get a trace and span of their own (each was one processing, linked to nothing), their status from the
  *   action and end = start; their processing activity stays NULL (it was not configured then).
  *
@@ -31,7 +32,7 @@ export const migration: Migration = {
       actor TEXT NOT NULL CHECK (length(actor) BETWEEN 1 AND 64),
       action TEXT NOT NULL CHECK (action IN ('requested','method_chosen','verified','failed','shown','deleted','expired','booking_viewed',
         'chat_message','document_shared','document_viewed','document_fetched','document_deleted','screen_shared',
-        'chat_deleted','guest_invited','guest_admitted','guest_removed','participant_joined','participant_left','contact_registered')),
+        'chat_deleted','guest_invited','guest_admitted','guest_removed','participant_joined','participant_left','contact_registered','partij_looked_up')),
       purpose TEXT CHECK (purpose IS NULL OR length(purpose) <= 200),
       method_id TEXT CHECK (method_id IS NULL OR length(method_id) <= 40),
       attribute_keys TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(attribute_keys) AND json_type(attribute_keys) = 'array'),
