@@ -115,6 +115,8 @@ export function startContactRegistrar(services: Services, o: StartOptions): { re
     registrar,
     stop: async () => {
       identification.off('verified', onVerified);
+      // Health checks cannot be removed: a removed Open Klant stops reporting its queue instead.
+      services.registerHealth(`openklant:${o.source}`, () => ({ ok: true, detail: 'not in the flows any more' }));
       await registrar.stop();
       registrar.removeAllListeners();
     },
