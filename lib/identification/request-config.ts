@@ -4,6 +4,8 @@ import { processingActivityProblem } from '../openklant/config';
 export interface RequestAuthConfig {
   /** The ids of the idv-auth-method config nodes offered, in slot order. */
   methodNodeIds: string[];
+  /** The idv-idcontact-core whose auth methods are offered too, if any. */
+  idContactNodeId?: string;
   /** Attribute keys asked for; empty: every claim the method maps. */
   attributeKeys: string[];
   /** The purposes the agent can choose from in the panel. */
@@ -33,7 +35,8 @@ export function validateRequestAuthConfig(def: Record<string, unknown>): { ok: t
   const errors: string[] = [];
   const methodNodeIds = METHOD_SLOTS.map((s) => def[s]).filter((v): v is string => typeof v === 'string' && v !== '');
   const demoMethods = def.demoMethods === true || def.demoMethods === 'true';
-  if (methodNodeIds.length === 0 && !demoMethods) errors.push('method1: select at least one authentication method');
+  const idContactNodeId = typeof def.idcontact === 'string' && def.idcontact !== '' && def.idcontact !== '_ADD_' ? def.idcontact : undefined;
+  if (methodNodeIds.length === 0 && !demoMethods && !idContactNodeId) errors.push('method1: select at least one authentication method or an ID Contact core');
 
   const attributeKeys = (Array.isArray(def.attributes) ? (def.attributes as unknown[]).map(String) : String(def.attributes ?? '').split(/[\s,]+/)).filter(Boolean);
   const badKey = attributeKeys.find((k) => !KEY_RE.test(k));
@@ -67,5 +70,5 @@ export function validateRequestAuthConfig(def: Record<string, unknown>): { ok: t
   }
 
   if (errors.length) return { ok: false, errors };
-  return { ok: true, config: { methodNodeIds, attributeKeys, purposes, purpose: { type, value }, demoMethods, button: def.button !== false && def.button !== 'false', processingActivities } };
+  return { ok: true, config: { methodNodeIds, ...(idContactNodeId ? { idContactNodeId } : {}), attributeKeys, purposes, purpose: { type, value }, demoMethods, button: def.button !== false && def.button !== 'false', processingActivities } };
 }
