@@ -4,7 +4,6 @@ import { identificationServiceOf, wipeCopy } from '../identification/service';
 import { instanceIdOf } from '../runtime/instance';
 import type { Services } from '../services';
 import { faultCode } from '../store/faults';
-import { createSqliteContactRegistrations } from '../store/sqlite/contact-registrations';
 import { createOpenKlantClient, type OpenKlantClient } from './client';
 import type { OpenKlantSettings } from './config';
 import { ContactRegistrar, type RegistrarOptions } from './registrar';
@@ -46,9 +45,11 @@ export interface StartOptions {
  */
 export function startContactRegistrar(services: Services, o: StartOptions): { registrar: ContactRegistrar; stop: () => Promise<void> } {
   const identification = identificationServiceOf(services);
+  const store = services.store.contactRegistrations;
+  if (!store) throw new Error('Open Klant registrations need the SQLite store for now (no PostgreSQL repository yet)');
   const client = o.client ?? createOpenKlantClient({ baseUrl: o.settings.baseUrl, token: o.token, timeoutMs: o.settings.timeoutSeconds * 1000 });
   const registrar = new ContactRegistrar({
-    store: createSqliteContactRegistrations(services.db),
+    store,
     client,
     appointments: appointmentStoreOf(services),
     bsnFor: (appointmentId) => bsnFromCache(services, appointmentId),

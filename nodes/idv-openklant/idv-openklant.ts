@@ -17,10 +17,14 @@ export = function register(RED: NodeAPI): void {
     const result = validateOpenKlantConfig(currentSettings(this, def), creds);
     let stop: (() => Promise<void>) | undefined;
     if (result.ok) {
-      this.problems = [];
-      const started = startContactRegistrar(getServices(RED), { source: this.id, settings: result.settings, token: String(creds.token).trim() });
-      this.registrar = started.registrar;
-      stop = started.stop;
+      try {
+        const started = startContactRegistrar(getServices(RED), { source: this.id, settings: result.settings, token: String(creds.token).trim() });
+        this.registrar = started.registrar;
+        stop = started.stop;
+        this.problems = [];
+      } catch (e) {
+        this.problems = [(e as Error).message];
+      }
     } else {
       // A config node stays quiet: the nodes that use it report its problems.
       this.problems = result.errors;

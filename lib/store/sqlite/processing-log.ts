@@ -7,44 +7,7 @@ import {
   type ProcessingLogQuery,
   type ProcessingLogRecord,
 } from '../../attributes/processing-log';
-
-interface Row {
-  id: number;
-  at: string;
-  appointment_id: string;
-  actor: string;
-  action: ProcessingLogRecord['action'];
-  purpose: string | null;
-  method_id: string | null;
-  attribute_keys: string;
-  detail: string | null;
-  trace_id: string | null;
-  span_id: string | null;
-  parent_span_id: string | null;
-  status_code: 0 | 1 | 2 | null;
-  ended_at: string | null;
-  processing_activity_id: string | null;
-}
-
-function toRecord(r: Row): ProcessingLogRecord {
-  return {
-    id: r.id,
-    at: r.at,
-    appointmentId: r.appointment_id,
-    actor: r.actor,
-    action: r.action,
-    purpose: r.purpose,
-    methodId: r.method_id,
-    attributeKeys: JSON.parse(r.attribute_keys) as string[],
-    detail: r.detail,
-    traceId: r.trace_id,
-    spanId: r.span_id,
-    parentSpanId: r.parent_span_id,
-    statusCode: r.status_code,
-    endedAt: r.ended_at,
-    processingActivityId: r.processing_activity_id,
-  };
-}
+import { toProcessingLogRecord, type ProcessingLogRow } from '../rows';
 
 /** SQLite implementation of the processing log (table from migration 004, Logboek fields from 011). Append-only: no update, no delete. */
 export class SqliteProcessingLog implements ProcessingLog {
@@ -85,6 +48,6 @@ export class SqliteProcessingLog implements ProcessingLog {
     }
     const order = q.afterId !== undefined ? 'id' : 'at, id';
     const sql = `SELECT * FROM processing_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, q.limit) as Row[]).map(toRecord);
+    return (this.db.prepare(sql).all(...args, q.limit) as ProcessingLogRow[]).map(toProcessingLogRecord);
   }
 }

@@ -1,19 +1,21 @@
 import { strict as assert } from 'node:assert';
+import { PROCESSING_ACTIONS, type ProcessingLog } from '../../../lib/attributes/processing-log';
 import { openDatabase, type Db } from '../../../lib/store/db';
 import { migration } from '../../../lib/store/migrations/004-processing-log';
 import { migration as bookingViewed } from '../../../lib/store/migrations/006-booking-viewed';
 import { migration as logboek } from '../../../lib/store/migrations/011-openklant-logboek';
 import { SqliteProcessingLog } from '../../../lib/store/sqlite/processing-log';
 import { isUserError } from '../../../lib/errors';
+import { forEachEngine, type TestStore } from '../../support/engines';
 
-describe('attributes/processing log (SQLite)', () => {
-  let db: Db;
-  let log: SqliteProcessingLog;
-  beforeEach(() => {
-    db = openDatabase(':memory:', [migration, logboek]);
-    log = new SqliteProcessingLog(db);
+forEachEngine('attributes/processing log', (engine) => {
+  let t: TestStore;
+  let log: ProcessingLog;
+  beforeEach(async () => {
+    t = await engine.open();
+    log = t.store.processingLog;
   });
-  afterEach(() => db.close());
+  afterEach(() => t.close());
 
   it('records and lists entries with names, never values', async () => {
     await log.record({ at: '2026-12-01T09:00:00.000Z', appointmentId: 'A', actor: 'agent.jansen', action: 'requested', purpose: 'Identificatie paspoortaanvraag', methodId: 'digid', attributeKeys: ['bsn', 'name'] });
@@ -25,7 +27,7 @@ describe('attributes/processing log (SQLite)', () => {
     assert.deepEqual(window.map((r) => r.action), ['verified']);
     assert.equal((await log.list({ limit: 1 })).length, 1);
     // Every column but the random trace and span ids (hex, which may hold nine digits in a row).
-    const raw = JSON.stringify(db.prepare('SELECT at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail FROM processing_log').all());
+    const raw = JSON.stringify(await t.rows('SELECT at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail FROM processing_log'));
     assert.ok(!/\d{9}/.test(raw));
   });
 
@@ -43,23 +45,17 @@ describe('attributes/processing log (SQLite)', () => {
     for (const e of bad) {
       await assert.rejects(log.record(e as never), (err: unknown) => isUserError(err) && !err.message.includes('999993653') && !err.message.includes('Jan Jansen'));
     }
-    assert.equal((db.prepare('SELECT count(*) AS n FROM processing_log').get() as { n: number }).n, 0);
+    assert.equal(await t.count('SELECT count(*) AS n FROM processing_log'), 0);
   });
 
-  it('the table itself refuses unknown actions and non-list keys', () => {
-    assert.throws(() => db.prepare(`INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x','A','system','sold')`).run());
-    assert.throws(() => db.prepare(`INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys) VALUES ('x','A','system','shown','"bsn"')`).run());
+  it('the table itself refuses unknown actions and non-list keys', async () => {
+    await assert.rejects(t.exec(`INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x','A','system','sold')`), /check constraint/i);
+    await assert.rejects(t.exec(`INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys) VALUES ('x','A','system','shown','"bsn"')`), /check constraint/i);
   });
 
-  it('migration 004 applies in the full migration chain', async () => {
-    const full = openDatabase(':memory:');
-    try {
-      const rec = await new SqliteProcessingLog(full).record({ appointmentId: 'A', actor: 'system', action: 'expired', attributeKeys: ['bsn'] });
-      assert.equal(rec.action, 'expired');
-      assert.match(rec.at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-    } finally {
-      full.close();
-    }
+  it('the table takes every action the domain knows (the twin migrations widen the same check)', async () => {
+    for (const action of PROCESSING_ACTIONS) await log.record({ appointmentId: 'A', actor: 'system', action });
+    assert.equal(await t.count('SELECT count(*) AS n FROM processing_log'), PROCESSING_ACTIONS.length);
   });
 
   it('validates the query', async () => {
@@ -68,29 +64,7 @@ describe('attributes/processing log (SQLite)', () => {
     await assert.rejects(log.list({ limit: 10, from: 'gisteren' }), /from/);
   });
 
-  it('migrations 006 and 011 keep every row, id and index; 011 gives old rows a trace, span, status and end', async () => {
-    db.close();
-    db = openDatabase(':memory:', [migration]);
-    log = new SqliteProcessingLog(db);
-    db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action, method_id, attribute_keys) VALUES ('2026-12-01T09:00:00.000Z', 'A', 'agent1', 'shown', 'digid', '[\"bsn\"]')").run();
-    assert.throws(() => db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x', 'A', 'agent1', 'booking_viewed')").run(), /CHECK/);
-    db.exec(bookingViewed.up);
-    db.exec(logboek.up);
-    const kept = await log.list({ limit: 10 });
-    assert.match(String(kept[0].traceId), /^[0-9a-f]{32}$/);
-    assert.match(String(kept[0].spanId), /^[0-9a-f]{16}$/);
-    assert.equal(kept[0].statusCode, 1);
-    assert.equal(kept[0].endedAt, kept[0].at);
-    assert.equal(kept[0].processingActivityId, null);
-    assert.deepEqual(kept.map((r) => [r.id, r.action, r.attributeKeys]), [[1, 'shown', ['bsn']]]);
-    const viewed = await log.record({ appointmentId: 'A', actor: 'agent1', action: 'booking_viewed', attributeKeys: ['name', 'email', 'remarks'], detail: 'viewed_in_call' });
-    assert.equal(viewed.id, 2, 'ids go on where they were');
-    assert.throws(() => db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x', 'A', 'agent1', 'peeked')").run(), /CHECK/);
-    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'processing_log' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    assert.deepEqual(indexes, ['processing_log_appointment', 'processing_log_at', 'processing_log_trace']);
-  });
-
-  it('Logboek fields: a new trace and span by default, the given ones checked, never a value', async () => {
+  it('Logboek fields: a new trace and span by default, the given ones checked, never a value; paging by id', async () => {
     const plain = await log.record({ appointmentId: 'A', actor: 'system', action: 'failed', detail: 'internal' });
     assert.match(String(plain.traceId), /^[0-9a-f]{32}$/);
     assert.equal(plain.statusCode, 2, 'failed is an error');
@@ -98,7 +72,6 @@ describe('attributes/processing log (SQLite)', () => {
       at: '2026-12-01T09:00:00.000Z', endedAt: '2026-12-01T09:00:02.500Z', appointmentId: 'A', actor: 'system', action: 'contact_registered',
       traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), parentSpanId: 'c'.repeat(16), statusCode: 1, processingActivityId: 'https://register.example/va/1',
     });
-    assert.deepEqual([linked.traceId, linked.spanId, linked.parentSpanId, linked.endedAt, linked.processingActivityId], ['a'.repeat(32), 'b'.repeat(16), 'c'.repeat(16), '2026-12-01T09:00:02.500Z', 'https://register.example/va/1']);
     const bad = [
       { traceId: 'A'.repeat(32) },
       { traceId: '0'.repeat(32) },
@@ -111,8 +84,49 @@ describe('attributes/processing log (SQLite)', () => {
     for (const extra of bad) {
       await assert.rejects(log.record({ appointmentId: 'A', actor: 'system', action: 'shown', ...extra } as never), (e: unknown) => isUserError(e) && !e.message.includes('Jan Jansen'));
     }
-    assert.equal((await log.list({ limit: 100 })).length, 2);
-    const page = await log.list({ afterId: plain.id, limit: 10 });
-    assert.deepEqual(page.map((r) => r.id), [linked.id]);
+    const stored = await log.list({ afterId: plain.id, limit: 10 });
+    assert.deepEqual(stored.map((r) => r.id), [linked.id], 'nothing else written; paging by id');
+    const r = stored[0];
+    assert.deepEqual([r.traceId, r.spanId, r.parentSpanId, r.statusCode, r.endedAt, r.processingActivityId], ['a'.repeat(32), 'b'.repeat(16), 'c'.repeat(16), 1, '2026-12-01T09:00:02.500Z', 'https://register.example/va/1']);
+  });
+});
+
+describe('attributes/processing log: SQLite migrations 004, 006 and 011', () => {
+  let db: Db;
+  let log: SqliteProcessingLog;
+  beforeEach(() => {
+    db = openDatabase(':memory:', [migration]);
+    log = new SqliteProcessingLog(db);
+  });
+  afterEach(() => db.close());
+
+  it('migration 004 applies in the full migration chain', async () => {
+    const full = openDatabase(':memory:');
+    try {
+      const rec = await new SqliteProcessingLog(full).record({ appointmentId: 'A', actor: 'system', action: 'expired', attributeKeys: ['bsn'] });
+      assert.equal(rec.action, 'expired');
+      assert.match(rec.at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    } finally {
+      full.close();
+    }
+  });
+
+  it('migration 006 adds booking_viewed and keeps every row, id and index', async () => {
+    // Written as 004 had it (the repository writes the columns of 011).
+    db.prepare(`INSERT INTO processing_log (at, appointment_id, actor, action, method_id, attribute_keys) VALUES ('2026-12-01T09:00:00.000Z', 'A', 'agent1', 'shown', 'digid', '["bsn"]')`).run();
+    assert.throws(() => db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x', 'A', 'agent1', 'booking_viewed')").run(), /CHECK/);
+    db.exec(bookingViewed.up);
+    db.exec(logboek.up);
+    const kept = await log.list({ limit: 10 });
+    assert.deepEqual(kept.map((r) => [r.id, r.action, r.attributeKeys]), [[1, 'shown', ['bsn']]]);
+    const [old] = await log.list({ limit: 10 });
+    assert.match(String(old.traceId), /^[0-9a-f]{32}$/, '011 gives old rows a trace of their own');
+    assert.match(String(old.spanId), /^[0-9a-f]{16}$/);
+    assert.deepEqual([old.statusCode, old.endedAt, old.processingActivityId], [1, old.at, null]);
+    const viewed = await log.record({ appointmentId: 'A', actor: 'agent1', action: 'booking_viewed', attributeKeys: ['name', 'email', 'remarks'], detail: 'viewed_in_call' });
+    assert.equal(viewed.id, 2, 'ids go on where they were');
+    assert.throws(() => db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x', 'A', 'agent1', 'peeked')").run(), /CHECK/);
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'processing_log' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    assert.deepEqual(indexes, ['processing_log_appointment', 'processing_log_at', 'processing_log_trace']);
   });
 });
