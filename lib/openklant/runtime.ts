@@ -46,7 +46,6 @@ export interface StartOptions {
 export function startContactRegistrar(services: Services, o: StartOptions): { registrar: ContactRegistrar; stop: () => Promise<void> } {
   const identification = identificationServiceOf(services);
   const store = services.store.contactRegistrations;
-  if (!store) throw new Error('Open Klant registrations need the SQLite store for now (no PostgreSQL repository yet)');
   const client = o.client ?? createOpenKlantClient({ baseUrl: o.settings.baseUrl, token: o.token, timeoutMs: o.settings.timeoutSeconds * 1000 });
   const registrar = new ContactRegistrar({
     store,

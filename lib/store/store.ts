@@ -54,11 +54,8 @@ export interface Store {
   readonly pendingIdentifications: PendingIdentificationStore;
   /** Third participants of calls (migration 009). */
   readonly guests: GuestStore;
-  /**
-   * Contact registrations for Open Klant (migration 011, lib/openklant/store.ts). SQLite only for now: undefined on
-   * PostgreSQL until its repository is written (the table exists on both).
-   */
-  readonly contactRegistrations?: ContactRegistrationStore;
+  /** Contact registrations for Open Klant (migration 011, lib/openklant/store.ts). */
+  readonly contactRegistrations: ContactRegistrationStore;
   /** Messages between instances (LISTEN/NOTIFY on PostgreSQL, in-process on SQLite). */
   readonly pubsub: PubSub;
   readonly probe: StoreProbe;

@@ -1,50 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ContactRegistration, ContactRegistrationStore } from '../../openklant/store';
+import { toContactRegistration, type ContactRegistrationRow } from '../rows';
 import { newToken } from '../../security/tokens';
-
-interface Row {
-  id: string;
-  appointment_id: string;
-  source: string;
-  contact_made: number;
-  identified: number;
-  partij_uuid: string | null;
-  klantcontact_uuid: string | null;
-  actor_linked: number;
-  codes: string;
-  state: ContactRegistration['state'];
-  attempts: number;
-  max_attempts: number;
-  next_attempt_at: string;
-  last_error: string | null;
-  trace_id: string;
-  span_id: string;
-  created_at: string;
-  done_at: string | null;
-}
-
-function toRegistration(r: Row): ContactRegistration {
-  return {
-    id: r.id,
-    appointmentId: r.appointment_id,
-    source: r.source,
-    contactMade: r.contact_made === 1,
-    identified: r.identified === 1,
-    ...(r.partij_uuid !== null ? { partijUuid: r.partij_uuid } : {}),
-    ...(r.klantcontact_uuid !== null ? { klantcontactUuid: r.klantcontact_uuid } : {}),
-    actorLinked: r.actor_linked === 1,
-    codes: JSON.parse(r.codes) as string[],
-    state: r.state,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    nextAttemptAt: r.next_attempt_at,
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-    traceId: r.trace_id,
-    spanId: r.span_id,
-    createdAt: r.created_at,
-    ...(r.done_at !== null ? { doneAt: r.done_at } : {}),
-  };
-}
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
@@ -56,8 +13,8 @@ export function createSqliteContactRegistrations(db: Database): ContactRegistrat
        VALUES (@id, @appointmentId, @source, @contactMade, @identified, @partijUuid, @maxAttempts, @createdAt, @traceId, @spanId, @createdAt)
        ON CONFLICT (appointment_id) DO NOTHING`,
     ),
-    get: db.prepare<[string], Row>('SELECT * FROM contact_registrations WHERE id = ?'),
-    byAppointment: db.prepare<[string], Row>('SELECT * FROM contact_registrations WHERE appointment_id = ?'),
+    get: db.prepare<[string], ContactRegistrationRow>('SELECT * FROM contact_registrations WHERE id = ?'),
+    byAppointment: db.prepare<[string], ContactRegistrationRow>('SELECT * FROM contact_registrations WHERE appointment_id = ?'),
     claim: db.prepare(
       `UPDATE contact_registrations SET lease_token = @token, lease_instance = @instance, lease_until = @until, attempts = attempts + 1
        WHERE id = @id AND state = 'pending' AND (lease_until IS NULL OR lease_until <= @now) RETURNING *`,
@@ -97,8 +54,8 @@ export function createSqliteContactRegistrations(db: Database): ContactRegistrat
       .all(lease.nowIso, lease.nowIso, ...sources, limit) as { id: string }[];
     const claimed: ContactRegistration[] = [];
     for (const { id } of ids) {
-      const row = stmt.claim.get({ id, token: lease.token, instance: lease.instance, until: lease.untilIso, now: lease.nowIso }) as Row | undefined;
-      if (row) claimed.push(toRegistration(row));
+      const row = stmt.claim.get({ id, token: lease.token, instance: lease.instance, until: lease.untilIso, now: lease.nowIso }) as ContactRegistrationRow | undefined;
+      if (row) claimed.push(toContactRegistration(row));
     }
     return claimed;
   });
@@ -120,11 +77,11 @@ export function createSqliteContactRegistrations(db: Database): ContactRegistrat
       });
       const row = stmt.byAppointment.get(r.appointmentId);
       if (!row) throw new Error('contact registration not stored');
-      return { registration: toRegistration(row), created: info.changes === 1 };
+      return { registration: toContactRegistration(row), created: info.changes === 1 };
     },
     async get(id) {
       const row = stmt.get.get(id);
-      return row ? toRegistration(row) : undefined;
+      return row ? toContactRegistration(row) : undefined;
     },
     async claimDue(sources, lease, limit) {
       if (sources.length === 0) return [];

@@ -4,8 +4,6 @@ import type { Migration } from '../../migration';
  * PostgreSQL twin of lib/store/migrations/011-openklant-logboek.ts (issue 15): the Logboek Dataverwerkingen fields of
  * the processing log (old rows get a random trace and span of their own, status from the action, end = start) and the
  * actions 'contact_registered', 'partij_looked_up'; the contact_registrations table (ids and codes only, never a BSN).
- * The SQLite repository of contact registrations exists; its PostgreSQL repository does not yet (lib/openklant/store.ts
- * is the port), so Open Klant registrations need SQLite for now.
  */
 export const migration: Migration = {
   id: 11,
