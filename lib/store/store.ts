@@ -8,6 +8,7 @@ import type { PendingIdentificationStore } from '../identification/pending-store
 import type { LinkStore } from '../links/types';
 import type { OutboxStore } from '../mail/outbox-store';
 import type { ContactRegistrationStore } from '../openklant/store';
+import type { SmsOutboxStore } from '../sms/outbox-store';
 import type { StaffStore } from '../staff/types';
 import type { PubSub } from './pubsub';
 
@@ -49,6 +50,8 @@ export interface Store {
   readonly events: EventStore;
   readonly links: LinkStore;
   readonly outbox: OutboxStore;
+  /** The SMS outbox (lib/sms/outbox.ts, migration 013). */
+  readonly smsOutbox: SmsOutboxStore;
   readonly staff: StaffStore;
   readonly processingLog: ProcessingLog;
   readonly pendingIdentifications: PendingIdentificationStore;
