@@ -9,9 +9,10 @@ import type { Pg } from './client';
 import { eventFacts, recordEvent } from './events';
 import { linkWrites } from './links';
 import { outboxWrites } from './outbox';
+import { queueDiscard } from './queue';
 
 const COLUMNS = `id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email, resident_phone,
-  remarks, status, created_at, cancelled_at, cancelled_by, sequence`;
+  remarks, sms_opt_in, status, created_at, cancelled_at, cancelled_by, sequence`;
 
 /** Unsent mails whose links or times a move makes wrong (the hand-off of the move sends new ones). */
 const STALE_ON_MOVE = ['resident-confirmation', 'agent-announcement', 'resident-rescheduled', 'agent-rescheduled'];
@@ -55,12 +56,12 @@ export function createPostgresAppointmentStore(pg: Pg): AppointmentStore {
       const lo = shift(a.startUtc, -bufferMs);
       const eventId = newToken(16);
       const [row] = await pg.statement<Row & { outcome: 'booked' | 'duplicate' | 'taken' }>(
-        `SELECT * FROM idv_book($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text[], $16, $17, $18, $19, $20, $21, $22, $23)`,
+        `SELECT * FROM idv_book($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text[], $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
         [
           newToken(16), eventId, a.startUtc, a.endUtc, a.topic, a.channel, a.bookedBy, a.resident.name, a.resident.email,
           a.resident.phone, a.resident.remarks, a.cancelTokenHash, a.idempotencyKey, a.createdAt, [...claim.candidates],
           claim.dayStartUtc, claim.dayEndUtc, claim.idempotentSinceUtc, shift(lo, -MAX_APPOINTMENT_MS), shift(a.endUtc, bufferMs), lo,
-          facts.source, facts.json,
+          facts.source, facts.json, a.resident.sms === true && a.resident.phone !== null ? 1 : 0,
         ],
       );
       if (!row || row.outcome === 'taken') throw new UserError(409, 'slot_taken', messageFor('slot_taken', 'nl'));
@@ -152,6 +153,8 @@ export function createPostgresAppointmentStore(pg: Pg): AppointmentStore {
         const mails = outboxWrites(q);
         await mails.discardScheduled(id);
         await mails.discard(id, STALE_ON_MOVE);
+        // An SMS still waiting carries a link that dies now (the move's hand-off sends a new one).
+        await queueDiscard(q, 'sms_outbox', id);
         let lang = event.facts?.lang;
         if (!lang) {
           const [booked] = await q.query<{ facts: string }>(SQL.bookedFacts, [id]);

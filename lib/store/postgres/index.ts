@@ -1,3 +1,4 @@
+import { createPostgresContactRegistrations } from './contact-registrations';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import { createProbe, PROBE_BUSY_MS } from '../health';
 import type { Store } from '../store';
@@ -12,6 +13,7 @@ import { createPostgresStatisticsStore } from './statistics';
 import { createPostgresLinkStore } from './links';
 import { describeUrl, explainPg, migratePostgres } from './migrate';
 import { createPostgresOutboxStore } from './outbox';
+import { createPostgresSmsOutboxStore } from './sms-outbox';
 import { createPostgresPendingStore } from './pending';
 import { createPostgresProcessingLog } from './processing-log';
 import { createPostgresPubSub } from './pubsub';
@@ -87,6 +89,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
     events: createPostgresEventStore(pg),
     links: createPostgresLinkStore(pg),
     outbox: createPostgresOutboxStore(pg),
+    smsOutbox: createPostgresSmsOutboxStore(pg),
     staff: createPostgresStaffStore(pg),
     processingLog: createPostgresProcessingLog(pg),
     pendingIdentifications: createPostgresPendingStore(pg),
@@ -95,6 +98,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
     outcomes: createPostgresOutcomeStore(pg),
     agentFeeds: createPostgresAgentFeedStore(pg),
     statistics: createPostgresStatisticsStore(pg),
+    contactRegistrations: createPostgresContactRegistrations(pg),
     pubsub,
     probe,
     rateLimits(name, { windowMs, max }) {

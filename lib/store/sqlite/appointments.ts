@@ -16,6 +16,7 @@ import type { NewEvent } from '../../events/types';
 import { sqliteEventWrites } from './events';
 import { sqliteLinkWrites } from './links';
 import { sqliteOutboxWrites } from './outbox';
+import { queueDiscard } from './queue';
 import { checkNewAppointment, MAX_APPOINTMENT_MS, shift, toAppointment, utc, type AppointmentRow as Row } from '../rows';
 
 type Db = BetterSqlite3.Database;
@@ -32,7 +33,7 @@ function isClaimConflict(e: unknown): boolean {
 }
 
 const COLUMNS = `id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email, resident_phone,
-  remarks, status, created_at, cancelled_at, cancelled_by, sequence`;
+  remarks, sms_opt_in, status, created_at, cancelled_at, cancelled_by, sequence`;
 
 /** Unsent mails whose links or times a move makes wrong (the hand-off of the move sends new ones). */
 const STALE_ON_MOVE = ['resident-confirmation', 'agent-announcement', 'resident-rescheduled', 'agent-rescheduled'];
@@ -42,6 +43,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
   const events = sqliteEventWrites(db);
   const outbox = sqliteOutboxWrites(db);
   const links = sqliteLinkWrites(db);
+  const smsDiscard = queueDiscard(db, 'sms_outbox');
   const stmt = {
     byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE id = ?`),
     byTokenHash: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE cancel_token_hash = ?`),
@@ -65,9 +67,9 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     ),
     insert: db.prepare(
       `INSERT INTO appointments (id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email,
-         resident_phone, remarks, status, cancel_token_hash, idempotency_key, created_at)
+         resident_phone, remarks, sms_opt_in, status, cancel_token_hash, idempotency_key, created_at)
        VALUES (@id, @start_utc, @end_utc, @topic, @agent, @channel, @booked_by, @resident_name, @resident_email,
-         @resident_phone, @remarks, 'booked', @cancel_token_hash, @idempotency_key, @created_at)`,
+         @resident_phone, @remarks, @sms_opt_in, 'booked', @cancel_token_hash, @idempotency_key, @created_at)`,
     ),
     claim: db.prepare<[string, string, string]>(`INSERT INTO slot_claims (agent, start_utc, appointment_id) VALUES (?, ?, ?)`),
     cancel: db.prepare<[string, string | null, string]>(
@@ -97,6 +99,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       resident_email: a.resident.email,
       resident_phone: a.resident.phone,
       remarks: a.resident.remarks,
+      sms_opt_in: a.resident.sms === true && a.resident.phone !== null ? 1 : 0,
       cancel_token_hash: a.cancelTokenHash,
       idempotency_key: a.idempotencyKey,
       created_at: a.createdAt,
@@ -175,6 +178,8 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     links.revokeAppointment(id);
     outbox.discardScheduled(id);
     outbox.discard(id, STALE_ON_MOVE);
+    // An SMS still waiting carries a link that dies now (the move's hand-off sends a new one).
+    smsDiscard(id);
     const lang = langOf(id, event.facts);
     const facts = { ...event.facts, lang, previousStart: before.start_utc, previousEnd: before.end_utc, previousAgent: before.agent };
     const eventId = events.record(id, 'rescheduled', { ...event, facts }, r.atUtc);

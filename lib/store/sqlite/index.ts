@@ -4,10 +4,12 @@ import { createStoreProbe } from '../health';
 import { createLocalPubSub } from '../pubsub';
 import type { Store } from '../store';
 import { createSqliteAppointmentStore } from './appointments';
+import { createSqliteContactRegistrations } from './contact-registrations';
 import { createSqliteEventStore } from './events';
 import { createSqliteGuestStore } from './guests';
 import { createSqliteLinkStore } from './links';
 import { createSqliteOutboxStore } from './outbox';
+import { createSqliteSmsOutboxStore } from './sms-outbox';
 import { createSqlitePendingStore } from './pending';
 import { createSqliteAgentFeedStore } from './agent-feeds';
 import { createSqliteOutcomeStore } from './outcomes';
@@ -37,6 +39,7 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
     events: createSqliteEventStore(db),
     links: createSqliteLinkStore(db),
     outbox: createSqliteOutboxStore(db),
+    smsOutbox: createSqliteSmsOutboxStore(db),
     staff: new SqliteStaffStore(db),
     processingLog: new SqliteProcessingLog(db),
     pendingIdentifications: createSqlitePendingStore(db),
@@ -45,6 +48,7 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
     outcomes: createSqliteOutcomeStore(db),
     agentFeeds: createSqliteAgentFeedStore(db),
     statistics: createSqliteStatisticsStore(db),
+    contactRegistrations: createSqliteContactRegistrations(db),
     pubsub,
     probe: createStoreProbe(db),
     rateLimits: () => undefined,

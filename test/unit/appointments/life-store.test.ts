@@ -75,7 +75,7 @@ forEachEngine('appointment life store', (engine) => {
     assert.equal(await t.count('SELECT count(*) AS n FROM mail_outbox WHERE appointment_id = ?', a.id), 0);
     const r = await s.outbox.claimDue('2026-11-30T10:00:00.000Z', '2026-11-30T10:10:00.000Z', 'c1', 10);
     assert.deepEqual(r.claimed, []);
-    assert.deepEqual(r.expired.map((e) => [e.kind, e.appointmentId]), [['resident-reminder', b.id]]);
+    assert.deepEqual((r.expired ?? []).map((e) => [e.kind, e.appointmentId]), [['resident-reminder', b.id]]);
     assert.equal(await t.count('SELECT count(*) AS n FROM mail_outbox'), 0);
   });
 

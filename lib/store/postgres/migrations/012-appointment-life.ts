@@ -35,6 +35,6 @@ export const migration: Migration = {
       CHECK (action IN ('requested','method_chosen','verified','failed','shown','deleted','expired','booking_viewed',
         'chat_message','document_shared','document_viewed','document_fetched','document_deleted','screen_shared',
         'chat_deleted','guest_invited','guest_admitted','guest_removed','participant_joined','participant_left',
-        'resident_data_erased'));
+        'contact_registered','partij_looked_up','resident_data_erased'));
   `,
 };
