@@ -15,6 +15,7 @@ import { CallChat, type ChatMessage } from './chat';
 import { appointmentStoreOf, linkServiceOf } from './deps';
 import { GuestService } from './guests';
 import { PresenceTracker, type Presence } from './presence';
+import { metricsOf } from '../runtime/metrics';
 
 /** The process-wide call machinery: one media server, one agent hub, one presence view, whatever nodes come and go. */
 export interface CallService {
@@ -78,6 +79,7 @@ async function start(services: Services): Promise<CallService> {
   const stopRelay = relayAgentPushes(services.store.pubsub, hub);
   const push = agentPushOf(services);
   const presence = new PresenceTracker(media.events);
+  metricsOf(services).watchCall({ media, presence });
   // The agent's dashboard follows its residents live, whichever instance it is connected to; the lookup is one
   // indexed read per join or leave.
   presence.on('presence', (appointmentId: string, p: Presence) => {

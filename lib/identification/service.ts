@@ -19,6 +19,7 @@ import { RequestRegistry, type AuthRequest } from './requests';
 import { agentNoticeFor, agentText, type AgentNotice } from './texts';
 import type { AgentNoticeMessage, AskedEvent, FailedEvent, FailureReason, NewRequest, OfferedMethod, PopupView, VerificationResult, VerifiedEvent } from './types';
 import { publicBase } from '../access/public-base';
+import { metricsOf } from '../runtime/metrics';
 
 export interface IdentificationServiceOptions {
   services: Services;
@@ -761,6 +762,7 @@ export function identificationServiceOf(services: Services, options: Omit<Identi
     const s = new IdentificationService({ ...options, services });
     services.onClose(() => s.close());
     services.registerHealth('identification', () => s.offerHealth());
+    metricsOf(services).watchIdentification(s);
     return s;
   });
 }
