@@ -21,6 +21,7 @@ import { prepareFlowsFile } from './lib/runtime/flows-file';
 import { healthRoute, readyRoute } from './lib/runtime/health-route';
 import { drainStateOf } from './lib/runtime/drain';
 import { metricsOf, metricsRoute } from './lib/runtime/metrics';
+import { ownerForward } from './lib/call/owner-forward';
 import { stopWhenNpmExits } from './lib/runtime/parent-watch';
 import { nodeRedLogHandler, shortenConsoleStacks } from './lib/runtime/log-handler';
 import { seedDemoAccounts } from './lib/runtime/demo-accounts';
@@ -224,6 +225,8 @@ async function main(): Promise<void> {
     }),
     RED.httpAdmin,
   );
+  // Several instances: a request about a call goes to the instance holding its room (lib/call/owner-forward.ts).
+  app.use(ownerForward(services));
   app.use('/', RED.httpNode);
   // Last: what nobody answered is a 404, and every error that reached here (Node-RED's admin app, a library inside
   // it, anything mounted without our handler) gets our page, our status rules and one throttled log line.
@@ -243,6 +246,11 @@ async function main(): Promise<void> {
   // Started on port 0 (tests, a second local instance): links must carry the port we really listen on.
   if (!config.publicUrlFromEnv && config.port === 0) {
     (config as { publicUrl: string }).publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  }
+  // Other instances reach this one at IDV_INSTANCE_URL, by default the address it really listens on.
+  if (config.instances && !config.instances.url) {
+    const h = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    config.instances.url = `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
   }
   await RED.start();
   console.log(`[idv] ID Video (${config.mode} mode) listening on http://${config.host}:${port}  editor: /admin  data: ${config.dataDir}  store: ${services.store.describe()}`);

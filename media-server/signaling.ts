@@ -470,6 +470,11 @@ export class SignalingServer {
     return sent;
   }
 
+  /** Appointments with at least one signaling connection here. */
+  appointments(): string[] {
+    return [...this.byAppointment.keys()];
+  }
+
   /** Connected signaling connections (for health and tests). */
   connectionCount(): number {
     let n = 0;

@@ -26,6 +26,10 @@ export interface Metrics {
   watchOutbox(outbox: EventEmitter): void;
   /** A booking was made (not a repeat of one already made). */
   booked(channel: Channel): void;
+  /** A call's signaling connection or request was passed on to the instance holding its room. */
+  forwarded(kind: 'websocket' | 'request'): void;
+  /** A room was taken over from an instance that died. */
+  takenOver(): void;
 }
 
 const KEY = 'runtime.metrics';
@@ -75,6 +79,8 @@ function createMetrics(outboxStore: { counts(): Promise<{ pending: number; sendi
   });
   const mails = new Counter({ name: 'idv_mails_total', help: 'Mail delivery attempts by outcome (sent, retrying, failed)', labelNames: ['outcome'], registers: [registry] });
   const bookings = new Counter({ name: 'idv_bookings_total', help: 'New bookings made on this instance, by channel (website, phone)', labelNames: ['channel'], registers: [registry] });
+  const forwards = new Counter({ name: 'idv_instance_forwards_total', help: "Calls' signaling connections and requests passed on to the instance holding the room", labelNames: ['kind'], registers: [registry] });
+  const takeovers = new Counter({ name: 'idv_room_takeovers_total', help: 'Rooms taken over from an instance that died', registers: [registry] });
   new Gauge({
     name: 'idv_outbox_mails',
     help: 'Mails in the outbox by state, read from the shared store (the same on every instance of one database)',
@@ -115,6 +121,12 @@ function createMetrics(outboxStore: { counts(): Promise<{ pending: number; sendi
     },
     booked(channel) {
       bookings.inc({ channel });
+    },
+    forwarded(kind) {
+      forwards.inc({ kind });
+    },
+    takenOver() {
+      takeovers.inc();
     },
   };
 }

@@ -7,6 +7,7 @@ import type { EventStore } from '../events/types';
 import type { PendingIdentificationStore } from '../identification/pending-store';
 import type { LinkStore } from '../links/types';
 import type { OutboxStore } from '../mail/outbox-store';
+import type { RoomDirectoryStore } from '../call/room-directory-store';
 import type { StaffStore } from '../staff/types';
 import type { PubSub } from './pubsub';
 
@@ -53,6 +54,8 @@ export interface Store {
   readonly pendingIdentifications: PendingIdentificationStore;
   /** Third participants of calls (migration 009). */
   readonly guests: GuestStore;
+  /** Which instance holds each appointment's media room (PostgreSQL; in memory on SQLite, one instance). */
+  readonly rooms: RoomDirectoryStore;
   /** Messages between instances (LISTEN/NOTIFY on PostgreSQL, in-process on SQLite). */
   readonly pubsub: PubSub;
   readonly probe: StoreProbe;

@@ -11,6 +11,7 @@ import { createPostgresOutboxStore } from './outbox';
 import { createPostgresPendingStore } from './pending';
 import { createPostgresProcessingLog } from './processing-log';
 import { createPostgresPubSub } from './pubsub';
+import { createPostgresRoomDirectory } from './rooms';
 import { createPostgresStaffStore } from './staff';
 
 export interface PostgresStoreOptions extends Omit<PgOptions, 'onIdleError'> {
@@ -87,6 +88,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
     processingLog: createPostgresProcessingLog(pg),
     pendingIdentifications: createPostgresPendingStore(pg),
     guests: createPostgresGuestStore(pg),
+    rooms: createPostgresRoomDirectory(pg),
     pubsub,
     probe,
     rateLimits(name, { windowMs, max }) {

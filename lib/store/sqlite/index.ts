@@ -6,6 +6,7 @@ import type { Store } from '../store';
 import { createSqliteAppointmentStore } from './appointments';
 import { createSqliteEventStore } from './events';
 import { createSqliteGuestStore } from './guests';
+import { createLocalRoomDirectory } from './rooms';
 import { createSqliteLinkStore } from './links';
 import { createSqliteOutboxStore } from './outbox';
 import { createSqlitePendingStore } from './pending';
@@ -37,6 +38,7 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
     processingLog: new SqliteProcessingLog(db),
     pendingIdentifications: createSqlitePendingStore(db),
     guests: createSqliteGuestStore(db),
+    rooms: createLocalRoomDirectory(),
     pubsub,
     probe: createStoreProbe(db),
     rateLimits: () => undefined,

@@ -1,0 +1,312 @@
+/**
+ * Several instances behind one address (issue 12 part B), with real parts: two runtimes (`node dist/settings.js`, the
+ * default flows) on the suite's PostgreSQL, Debian's nginx in front of them round-robin on loopback (config written
+ * here, WebSocket upgrade), the test SMTP server for the access link. The call's signaling is driven over real
+ * WebSockets the way the browser's call client does it (router capabilities, join, reconnect with backoff).
+ *
+ * - Resident and agent reach different instances and still meet in one room: the room exists on one instance only and
+ *   the other passed the connection on (idv_instance_forwards_total).
+ * - A request about the call (the agent's identification panel) is answered by the room's owner whichever instance
+ *   nginx picks; a forged instance-forward header is refused.
+ * - SIGKILL of the room's owner during the call: the clients reconnect through nginx, the survivor takes the room
+ *   over and both meet again; the time from the kill to both joined is measured and printed.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client as PgClient } from 'pg';
+import WebSocket from 'ws';
+import { Client } from '../support/http-client';
+import { defaultFlowsOpenNow } from '../support/flows';
+import { freePort, NGINX } from '../support/nginx';
+import { freshDatabase } from '../support/postgres';
+import { DEMO_PASSWORD, ROOT, startRuntime, tempDir, waitHealthy, type RuntimeHandle } from '../support/runtime';
+import { startTestSmtp, type TestSmtpServer } from '../support/smtp';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+
+const SECRET = 'instance-link-secret-for-the-tests-0123456789';
+const CREDENTIAL_SECRET = 'credential-secret-shared-by-both-instances-42';
+
+/** One participant's signaling connection, as web/call-client.ts drives it. */
+class Signaling {
+  ws!: WebSocket;
+  readonly notes: { method: string; data: Record<string, unknown> }[] = [];
+  private next = 1;
+  private readonly waiting = new Map<number, (m: { ok: boolean; data?: unknown; error?: { code: string } }) => void>();
+  closed = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly headers: Record<string, string>,
+  ) {}
+
+  /** Opens the connection; rejects on a refused upgrade. */
+  async open(): Promise<void> {
+    this.closed = false;
+    this.ws = new WebSocket(this.url, { headers: this.headers });
+    this.ws.on('message', (raw) => {
+      const m = JSON.parse(String(raw)) as { response?: boolean; id?: number; notification?: boolean; method?: string; data?: Record<string, unknown>; ok: boolean };
+      if (m.notification) this.notes.push({ method: m.method ?? '', data: m.data ?? {} });
+      else if (m.response && typeof m.id === 'number') this.waiting.get(m.id)?.(m);
+    });
+    this.ws.on('close', () => (this.closed = true));
+    await new Promise<void>((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+  }
+
+  request(method: string, data: unknown = {}): Promise<{ ok: boolean; data?: unknown; error?: { code: string } }> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${method}: no answer in 10 s`)), 10_000);
+      this.waiting.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      this.ws.send(JSON.stringify({ request: true, id, method, data }));
+    });
+  }
+
+  /** Router capabilities, then join with them (what a device that can do everything the router offers would send). */
+  async join(): Promise<void> {
+    const caps = await this.request('getRouterRtpCapabilities');
+    assert.ok(caps.ok, JSON.stringify(caps));
+    const joined = await this.request('join', { rtpCapabilities: caps.data });
+    assert.ok(joined.ok, JSON.stringify(joined));
+  }
+
+  /** Reconnects with the call client's backoff (500 ms doubling) until joined again, within `ms`. */
+  async rejoin(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.open();
+        await this.join();
+        return;
+      } catch (e) {
+        this.ws.terminate();
+        if (Date.now() > end) throw new Error(`could not rejoin within ${ms} ms: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, Math.min(4000, 500 * 2 ** attempt)));
+      }
+    }
+  }
+
+  close(): void {
+    this.ws?.terminate();
+  }
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A metric's value on one instance (a scrape straight to its socket, as Prometheus on the machine does). */
+async function metric(rt: RuntimeHandle, line: RegExp): Promise<number> {
+  const text = await (await fetch(`${rt.url}/metrics`)).text();
+  const m = new RegExp(`^${line.source} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Debian's nginx, round-robin over the runtimes, WebSocket upgrade, as a load balancer in front of instances. */
+async function startBalancer(dir: string, port: number, upstreams: number[]): Promise<{ stop(): Promise<void>; log(): string }> {
+  const conf = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(
+    conf,
+    [
+      'daemon off;',
+      'worker_processes 1;',
+      `pid ${dir}/nginx.pid;`,
+      `error_log ${dir}/error.log warn;`,
+      ...(process.getuid?.() === 0 ? ['user root;'] : []),
+      'events { worker_connections 256; }',
+      'http {',
+      `  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;`,
+      `  log_format up '$request_method $uri $status $upstream_addr';`,
+      `  access_log ${dir}/access.log up;`,
+      `  upstream idvideo { ${upstreams.map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join(' ')} }`,
+      "  map $http_upgrade $connection_upgrade { default upgrade; '' close; }",
+      '  server {',
+      `    listen 127.0.0.1:${port};`,
+      '    location / {',
+      '      proxy_pass http://idvideo;',
+      '      proxy_http_version 1.1;',
+      '      proxy_set_header Upgrade $http_upgrade;',
+      '      proxy_set_header Connection $connection_upgrade;',
+      '      proxy_set_header Host $http_host;',
+      '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      '      proxy_set_header X-Forwarded-Proto $scheme;',
+      '      proxy_read_timeout 1h;',
+      '      proxy_connect_timeout 2s;',
+      '    }',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const args = ['-p', `${dir}/`, '-e', `${dir}/error.log`, '-c', conf];
+  const check = spawnSync(NGINX, ['-t', ...args], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`nginx -t refused the config:\n${check.stderr}`);
+  const proc: ChildProcess = spawn(NGINX, args, { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  await until('nginx listening', () => new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+    s.on('error', () => resolve(false));
+  }), 10_000);
+  return {
+    log: () => (fs.existsSync(`${dir}/access.log`) ? fs.readFileSync(`${dir}/access.log`, 'utf8') : ''),
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill('SIGQUIT');
+      await exited;
+    },
+  };
+}
+
+describe('two instances behind nginx on one PostgreSQL (rooms pinned to an instance)', function () {
+  this.timeout(120_000);
+  let dbUrl: string;
+  let smtp: TestSmtpServer;
+  let lb: { stop(): Promise<void>; log(): string };
+  let base: string;
+  const runtimes: RuntimeHandle[] = [];
+  const dirs: string[] = [];
+  const sockets: Signaling[] = [];
+  let appointmentId = '';
+  let agentName = '';
+  let resident: Client;
+  let agent: Client;
+
+  before(async () => {
+    dbUrl = await freshDatabase('instances');
+    smtp = await startTestSmtp();
+    const lbPort = await freePort();
+    base = `http://127.0.0.1:${lbPort}`;
+    const ports = [await freePort(), await freePort()];
+    await Promise.all(
+      ports.map(async (port, i) => {
+        const dataDir = tempDir(`idv-instances-${i}-`);
+        dirs.push(dataDir);
+        fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(defaultFlowsOpenNow(ROOT), null, 2));
+        runtimes[i] = await startRuntime({
+          dataDir,
+          timeoutMs: 60_000,
+          env: {
+            PORT: String(port),
+            IDV_DATABASE_URL: dbUrl,
+            IDV_MEDIA_WORKERS: '1',
+            IDV_PUBLIC_URL: base,
+            IDV_CREDENTIAL_SECRET: CREDENTIAL_SECRET,
+            IDV_INSTANCE_SECRET: SECRET,
+            IDV_ROOM_LEASE_SECONDS: '6',
+            SMTP_URL: smtp.url,
+          },
+        });
+      }),
+    );
+    for (const rt of runtimes) assert.equal((await waitHealthy(rt.url)).status, 200);
+    const lbDir = tempDir('idv-instances-nginx-');
+    dirs.push(lbDir);
+    lb = await startBalancer(lbDir, lbPort, ports);
+  });
+
+  after(async () => {
+    for (const s of sockets) s.close();
+    await lb?.stop();
+    for (const rt of runtimes) await rt?.stop('SIGKILL');
+    await smtp?.stop();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('a resident books through the balancer, gets the link by mail, and the agent signs in through it', async () => {
+    const from = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const slots = (await (await fetch(`${base}/afspraak/slots?from=${from}&to=${from}`)).json()) as { start: string }[];
+    assert.ok(slots.length > 0, 'the schedule is open around the clock');
+    // Now-ish: the access link opens a day ahead in the test flows, so the call can start at once.
+    const now = (await (await fetch(`${base}/afspraak/slots?from=${new Date().toISOString().slice(0, 10)}&to=${from}`)).json()) as { start: string }[];
+    const res = await new Client(base).request('POST', '/afspraak', { json: { start: now[0].start, name: 'Inwoner Twee', email: 'inwoner.twee@example.nl' } });
+    const body = (await res.json()) as { id: string };
+    assert.equal(res.status, 201, JSON.stringify(body));
+    appointmentId = body.id;
+    const link = await until('the access link by mail', () => {
+      const mail = smtp.received.find((m) => m.envelope.to.includes('inwoner.twee@example.nl'));
+      return mail ? new RegExp(`${base}(/v/[A-Za-z0-9_-]+)`).exec(String(mail.parsed.text))?.[1] : undefined;
+    }, 30_000);
+    resident = new Client(base);
+    const visit = await resident.get(link);
+    assert.equal(visit.status, 303);
+    assert.ok(resident.cookies.size > 0, 'the link gave a call-session cookie');
+    const pg = new PgClient({ connectionString: dbUrl });
+    await pg.connect();
+    try {
+      agentName = (await pg.query('SELECT agent FROM appointments WHERE id = $1', [appointmentId])).rows[0].agent as string;
+    } finally {
+      await pg.end();
+    }
+    agent = new Client(base);
+    assert.equal((await agent.signIn(agentName, DEMO_PASSWORD)).status, 303, 'sign-in through the balancer (both instances share the store and the secret)');
+  });
+
+  function connect(client: Client, query = ''): Signaling {
+    const s = new Signaling(`${base.replace('http', 'ws')}/ws${query}`, { origin: base, cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') });
+    sockets.push(s);
+    return s;
+  }
+
+  let res: Signaling;
+  let ag: Signaling;
+
+  it('resident and agent reach different instances and still meet on one router', async () => {
+    res = connect(resident);
+    await res.open();
+    await res.join();
+    const before = (await Promise.all(runtimes.map((rt) => metric(rt, /idv_instance_forwards_total\{kind="websocket"\}/)))).reduce((a, b) => a + b, 0);
+    ag = connect(agent, `?appointment=${encodeURIComponent(appointmentId)}`);
+    await ag.open();
+    await ag.join();
+    await until('the resident told the agent joined', () => res.notes.some((n) => n.method === 'peerJoined' && n.data.role === 'agent'), 10_000);
+    const rooms = await Promise.all(runtimes.map((rt) => metric(rt, /idv_media_rooms/)));
+    assert.deepEqual([...rooms].sort(), [0, 1], `one room on one instance (rooms per instance: ${rooms})`);
+    const after = (await Promise.all(runtimes.map((rt) => metric(rt, /idv_instance_forwards_total\{kind="websocket"\}/)))).reduce((a, b) => a + b, 0);
+    const log = lb.log().split('\n').filter((l) => l.startsWith('GET /ws'));
+    assert.ok(after > before || new Set(log.map((l) => l.split(' ').pop())).size === 2, `the upgrades went to both instances (nginx: ${log.join(' | ')})`);
+    const joins = await Promise.all(runtimes.map((rt) => metric(rt, /idv_call_joins_total\{role="agent"\}/)));
+    assert.equal(joins[rooms.indexOf(1)], 1, 'the join counted on the owner');
+  });
+
+  it("the agent's identification panel is answered by the room's owner, whichever instance nginx picks; a forged forward is refused", async () => {
+    for (let i = 0; i < 4; i++) {
+      const r = await agent.get(`/auth/agent/appointments/${encodeURIComponent(appointmentId)}`, { accept: 'application/json' });
+      assert.equal(r.status, 200, await r.clone().text());
+      await r.arrayBuffer();
+    }
+    const forwards = await Promise.all(runtimes.map((rt) => metric(rt, /idv_instance_forwards_total\{kind="request"\}/)));
+    assert.ok(forwards.some((n) => n >= 1), `requests reached the owner through the other instance (${forwards})`);
+    const forged = await agent.get(`/auth/agent/appointments/${encodeURIComponent(appointmentId)}`, { accept: 'application/json', 'x-idv-instance-forward': `x.${Date.now()}.${'A'.repeat(43)}` });
+    assert.equal(forged.status, 403);
+    assert.doesNotMatch(await forged.text(), /hmac|secret|stack|node_modules/i);
+  });
+
+  it("SIGKILL of the room's owner: the clients reconnect through nginx and meet again on the survivor, within a measured bound", async () => {
+    const rooms = await Promise.all(runtimes.map((rt) => metric(rt, /idv_media_rooms/)));
+    const ownerIndex = rooms.indexOf(1);
+    const survivor = runtimes[1 - ownerIndex];
+    const killedAt = Date.now();
+    await runtimes[ownerIndex].stop('SIGKILL');
+    await until('both signaling connections dropped', () => res.closed && ag.closed, 10_000);
+    res.notes.length = 0;
+    await Promise.all([res.rejoin(30_000), ag.rejoin(30_000)]);
+    await until('the two meet again', async () => (await metric(survivor, /idv_media_rooms/)) === 1 && (res.notes.some((n) => n.method === 'peerJoined') || ag.notes.some((n) => n.method === 'peerJoined')), 15_000);
+    const tookMs = Date.now() - killedAt;
+    console.log(`      call back on the survivor ${tookMs} ms after SIGKILL of the owner (lease 6 s)`);
+    assert.ok(tookMs < 20_000, `back within 20 s (took ${tookMs} ms)`);
+    assert.equal((await fetch(`${base}/afspraak`)).status, 200, 'the survivor serves the pages');
+  });
+});
