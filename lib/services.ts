@@ -12,6 +12,8 @@ import { staticFiles } from './http/static';
 import { deriveKey, loadOrCreateSecret } from './secrets';
 import { createStaffAuth, type StaffAuth } from './staff/auth';
 import { staffLoginRouter } from './staff/login-page';
+import { pendingFlowsOf } from './identification/pending-store';
+import { createStaffSso, type StaffSso } from './staff/sso';
 import type { StaffStore } from './staff/types';
 import { openStore } from './store/open';
 import type { HealthState, Store } from './store/store';
@@ -47,6 +49,8 @@ export interface Services {
   readonly limiter: LimiterFactory;
   /** The flow editor's tokens (hashed, in the staff session table). */
   readonly editorSessions: EditorSessions;
+  /** Staff sign-in through the gemeente's OpenID provider (IDV_STAFF_OIDC_*), when configured. */
+  readonly staffSso?: StaffSso;
   readonly csrf: Csrf;
   /** Branding from the idv-settings node (set when the flows start). */
   branding(): Branding;
@@ -97,11 +101,23 @@ export function createServices(o: ServicesOptions): Services {
   const hmacKey = deriveKey(secret, 'hmac');
   useClientKeySecret(deriveKey(secret, 'client-network'));
   const staffStore = store.staff;
-  const staff = createStaffAuth({ store: staffStore, secure });
+  const { localAccounts } = config.staff;
+  const staff = createStaffAuth({ store: staffStore, secure, localAccounts });
   const csrf = createCsrf(hmacKey, secure);
   const limiter: LimiterFactory = (name, l) => createRateLimiter({ ...l, store: store.rateLimits(name, l) });
   const signInLimiter = limiter('sign-in', { windowMs: 15 * 60_000, max: 30 });
-  const editorSessions = createEditorSessions({ store: staffStore });
+  const editorSessions = createEditorSessions({ store: staffStore, localAccounts });
+  // Started sign-ins wait in the store, so the provider's callback may land on any instance.
+  const staffSso = config.staff.sso
+    ? createStaffSso({
+        settings: config.staff.sso,
+        store: staffStore,
+        auth: staff,
+        publicUrl: () => config.publicUrl,
+        log: (m) => log.info(m),
+        pending: pendingFlowsOf(store.pendingIdentifications, 'staff-oidc'),
+      })
+    : undefined;
   const memos = new Map<string, unknown>();
   const checks = new Map<string, () => HealthState | Promise<HealthState>>();
   const closers: (() => unknown)[] = [];
@@ -127,6 +143,7 @@ export function createServices(o: ServicesOptions): Services {
     signInLimiter,
     limiter,
     editorSessions,
+    ...(staffSso ? { staffSso } : {}),
     csrf,
     branding: () => branding ?? DEFAULT_BRANDING,
     setBranding: (b) => {
@@ -205,7 +222,9 @@ function installGlobalRoutes(s: Services, app: Application): void {
   r.use(STATIC_PREFIX, staticFiles((m) => s.log.warn(m)));
   const pages = express.Router();
   pages.use(securityHeaders({ frameAncestors: "'none'" }));
-  pages.use(staffLoginRouter({ auth: s.staff, csrf: s.csrf, secure: s.secure, limiter: s.signInLimiter, branding: () => s.branding(), log: (m) => s.log.info(m) }));
+  pages.use(
+    staffLoginRouter({ auth: s.staff, csrf: s.csrf, secure: s.secure, limiter: s.signInLimiter, branding: () => s.branding(), log: (m) => s.log.info(m), sso: s.staffSso }),
+  );
   r.use(pages);
   mountRouter(app, r, errorHandler({ log: (m) => s.log.warn(m), branding: () => s.branding() }));
 }

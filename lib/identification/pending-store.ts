@@ -14,27 +14,24 @@
  * expired, so a second use answers 'replayed' rather than 'expired'.
  */
 
+import type { PendingFlow, PendingFlowStore } from '../oidc/pending';
+
 /**
- * Kinds of row, each with its own key space: an OIDC state; an ID Contact attempt by its attr_url and by its comm_url;
- * the outcome of an ID Contact attempt (a reason code, keyed by the comm_url's hash) for the resident's return.
+ * Kinds of row, each with its own key space: a resident's OIDC state; an ID Contact attempt by its attr_url and by its
+ * comm_url; the outcome of an ID Contact attempt (a reason code, keyed by the comm_url's hash) for the resident's
+ * return; a staff member's OIDC sign-in state (lib/staff/sso.ts).
  */
-export type PendingKind = 'oidc' | 'idcontact-attr' | 'idcontact-return' | 'idcontact-outcome';
+export type PendingKind = 'oidc' | 'idcontact-attr' | 'idcontact-return' | 'idcontact-outcome' | 'staff-oidc';
 
 /** Single-use marks without a pending row: an ID Contact attempt used up, an auth_result handed over directly. */
 export type OnceKind = 'idcontact-used' | 'idcontact-direct';
 
-export interface PendingAttempt {
+/**
+ * A started attempt: the relying party's pending entry (key and session hashes, payload of at most 4000 characters as
+ * JSON, createdAt/expiresAt in epoch ms) and its kind.
+ */
+export interface PendingAttempt extends PendingFlow {
   kind: PendingKind;
-  /** SHA-256 hex of the secret the answer carries. */
-  keyHash: string;
-  /** SHA-256 hex of the resident's call session cookie that started it. */
-  sessionHash: string;
-  /** JSON-safe, small (at most 4000 characters as JSON); see above for what may go in. */
-  payload: Record<string, unknown>;
-  /** Epoch ms. */
-  createdAt: number;
-  /** Epoch ms; after it the attempt cannot be taken. */
-  expiresAt: number;
 }
 
 export type TakeResult =
@@ -73,4 +70,25 @@ export function checkAttempt(a: PendingAttempt): string {
   const json = JSON.stringify(a.payload ?? {});
   if (json.length > MAX_PENDING_PAYLOAD) throw new Error('pending attempt payload is limited to 4000 characters of JSON');
   return json;
+}
+
+/**
+ * The relying party's pending store (lib/oidc/pending.ts) on the store's pending identifications, one kind of row:
+ * started sign-ins and identifications then wait in SQLite or PostgreSQL, so the callback may land on any instance
+ * (and survives a restart).
+ */
+export function pendingFlowsOf(store: PendingIdentificationStore, kind: 'oidc' | 'staff-oidc'): PendingFlowStore {
+  return {
+    put: (a) => store.put({ ...a, kind }),
+    async take(keyHash, nowMs) {
+      const r = await store.take(kind, keyHash, nowMs);
+      if (r.status === 'taken' || r.status === 'expired') {
+        const { kind: _kind, ...attempt } = r.attempt;
+        return { status: r.status, attempt };
+      }
+      return r;
+    },
+    countOpen: (nowMs) => store.countOpen(nowMs, [kind]),
+    purgeExpired: (nowMs) => store.purgeExpired(nowMs),
+  };
 }

@@ -15,6 +15,7 @@ import { hashToken, looksLikeToken, newToken, safeEqual } from '../security/toke
 import type { CallSession } from '../links';
 import type { Services } from '../services';
 import { callServiceChannels, type IdentificationChannels } from './channels';
+import { pendingFlowsOf } from './pending-store';
 import { RequestRegistry, type AuthRequest } from './requests';
 import { agentNoticeFor, agentText, type AgentNotice } from './texts';
 import type { AgentNoticeMessage, AskedEvent, FailedEvent, FailureReason, NewRequest, OfferedMethod, PopupView, VerificationResult, VerifiedEvent } from './types';
@@ -182,8 +183,9 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
       ...this.flowOptions,
       redirectUri: this.redirectUri,
       now: this.now,
-      pending: this.services.store.pendingIdentifications,
-      methodById: (id) => this.methods.get(id),
+      // In the store: the callback may land on any instance, which finds the method by id among its own.
+      pending: pendingFlowsOf(this.services.store.pendingIdentifications, 'oidc'),
+      clientById: (id) => this.methods.get(id),
     });
     return this.flows;
   }

@@ -6,7 +6,9 @@ import type { PendingAttempt } from '../identification/pending-store';
 import type { AppointmentEvent, EventFacts } from '../events/types';
 import type { LinkRole, StoredCallSession, StoredLink } from '../links/types';
 import type { OutboxRecord } from '../mail/outbox-store';
-import type { Role, StaffUser } from '../staff/types';
+import { parseRoles, type StaffAccount, type StaffUser } from '../staff/types';
+
+export { parseRoles } from '../staff/types';
 
 /**
  * The rows both engines store (the same columns on SQLite and PostgreSQL, see the twin migrations) and their mapping
@@ -207,15 +209,6 @@ export function toEvent(r: EventRow): AppointmentEvent {
 
 
 /** staff_users.roles (a JSON array) as roles; anything else is no role at all. */
-export function parseRoles(json: string): Role[] {
-  try {
-    const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? (v.filter((r) => r === 'agent' || r === 'kcc' || r === 'admin') as Role[]) : [];
-  } catch {
-    return [];
-  }
-}
-
 /** The times of a new booking and its claim must be stored-format UTC strings; a caller's bug, not a user's input. */
 export function checkNewAppointment(a: NewAppointment, claim: ClaimRequest): void {
   utc(a.startUtc, 'startUtc');
@@ -236,6 +229,9 @@ export interface StaffUserRow {
   locked_until: string | null;
   /** 0/1 on SQLite, a boolean on PostgreSQL. */
   disabled: number | boolean;
+  /** Migration 010 (staff SSO): the address from the ID token, and the provider's subject of a linked account. */
+  email?: string | null;
+  sso_subject?: string | null;
 }
 
 export function toStaffUser(r: StaffUserRow): StaffUser {
@@ -247,6 +243,18 @@ export function toStaffUser(r: StaffUserRow): StaffUser {
     failedLogins: r.failed_logins,
     lockedUntil: r.locked_until ?? undefined,
     disabled: r.disabled === 1 || r.disabled === true,
+    ...(r.email ? { email: r.email } : {}),
+    ...(r.sso_subject != null ? { sso: true } : {}),
+  };
+}
+
+export function toStaffAccount(r: StaffUserRow): StaffAccount {
+  return {
+    username: r.username,
+    displayName: r.display_name,
+    roles: parseRoles(r.roles),
+    disabled: r.disabled === 1 || r.disabled === true,
+    ...(r.sso_subject != null ? { sso: true } : {}),
   };
 }
 

@@ -14,7 +14,7 @@ export const migration: Migration = {
   name: 'coordination',
   up: `
 CREATE TABLE identification_pending (
-  kind         TEXT NOT NULL CHECK (kind IN ('oidc', 'idcontact-attr', 'idcontact-return', 'idcontact-outcome')),
+  kind         TEXT NOT NULL CHECK (kind IN ('oidc', 'idcontact-attr', 'idcontact-return', 'idcontact-outcome', 'staff-oidc')),
   key_hash     TEXT NOT NULL CHECK (length(key_hash) = 64),
   session_hash TEXT NOT NULL CHECK (length(session_hash) = 64),
   payload      TEXT NOT NULL CHECK (length(payload) <= 4000),

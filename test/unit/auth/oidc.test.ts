@@ -6,7 +6,8 @@ import { createOidcFlows, type FinishResult, type OidcFlows } from '../../../lib
 import { validateAuthMethod, type AuthMethod } from '../../../lib/auth/method';
 import { DEMO_ACCOUNTS, DIGID_ACR_ORDER } from '../../../lib/demo/idp';
 import { isUserError } from '../../../lib/errors';
-import type { PendingIdentificationStore } from '../../../lib/identification/pending-store';
+import { pendingFlowsOf } from '../../../lib/identification/pending-store';
+import type { PendingFlowStore } from '../../../lib/oidc/pending';
 import { createSqliteStore, sqliteHandleOf } from '../../../lib/store/sqlite';
 import type { Store } from '../../../lib/store/store';
 import { loginWithHttp, startTestOp, testMethod, type TestOp } from '../../support/oidc-provider';
@@ -16,10 +17,10 @@ const redirectUri = 'http://127.0.0.1:9/auth/callback';
 
 const stores: Store[] = [];
 /** Pending requests in a store of their own (SQLite in memory): the flows keep nothing in their own memory. */
-function freshPending(store?: Store): PendingIdentificationStore {
+function freshPending(store?: Store): PendingFlowStore {
   const s = store ?? createSqliteStore(':memory:');
   if (!store) stores.push(s);
-  return s.pendingIdentifications;
+  return pendingFlowsOf(s.pendingIdentifications, 'oidc');
 }
 after(async () => {
   for (const s of stores.splice(0)) await s.close();
@@ -153,8 +154,8 @@ describe('auth/oidc against a real OP on loopback', function () {
     const shared = createSqliteStore(':memory:');
     stores.push(shared);
     const method = testMethod(op, 'secret');
-    const one = createOidcFlows({ pending: shared.pendingIdentifications, redirectUri, httpTimeoutMs: 3000 });
-    const two = createOidcFlows({ pending: shared.pendingIdentifications, redirectUri, httpTimeoutMs: 3000, methodById: (id) => (id === method.id ? method : undefined) });
+    const one = createOidcFlows({ pending: freshPending(shared), redirectUri, httpTimeoutMs: 3000 });
+    const two = createOidcFlows({ pending: freshPending(shared), redirectUri, httpTimeoutMs: 3000, clientById: (id: string) => (id === method.id ? method : undefined) });
     const cb = await loginWithHttp(await begin(one, method), { redirectUri });
     const res = await two.finish({ currentUrl: cb, callSessionId: SESSION });
     assert.equal(res.ok, true);
@@ -164,10 +165,10 @@ describe('auth/oidc against a real OP on loopback', function () {
     assert.ok(!/999993653|Jan Jansen|1980-01-01/.test(stored), 'no attribute value in the store');
     assert.ok(!stored.includes(new URL(cb).searchParams.get('state')!), 'only the hash of the state');
     // An instance whose flows lack the method, or name another provider under its id, cannot check the answer.
-    const lacking = createOidcFlows({ pending: shared.pendingIdentifications, redirectUri, httpTimeoutMs: 3000 });
+    const lacking = createOidcFlows({ pending: freshPending(shared), redirectUri, httpTimeoutMs: 3000 });
     const cb2 = await loginWithHttp(await begin(one, method), { redirectUri });
     assert.equal((await lacking.finish({ currentUrl: cb2, callSessionId: SESSION })).ok === false, true);
-    const moved = createOidcFlows({ pending: shared.pendingIdentifications, redirectUri, httpTimeoutMs: 3000, methodById: () => ({ ...method, clientId: 'other-client' }) });
+    const moved = createOidcFlows({ pending: freshPending(shared), redirectUri, httpTimeoutMs: 3000, clientById: () => ({ ...method, clientId: 'other-client' }) });
     const cb3 = await loginWithHttp(await begin(one, method), { redirectUri });
     const r3 = await moved.finish({ currentUrl: cb3, callSessionId: SESSION });
     assert.deepEqual(r3.ok === false && r3.reason, 'expired');

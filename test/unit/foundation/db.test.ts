@@ -55,7 +55,7 @@ describe('SQLite store', () => {
     // Another connection holds the write lock while a new migration wants to run.
     const holder = new Database(file);
     holder.exec('BEGIN EXCLUSIVE');
-    const extra = [...allMigrations(), { id: Math.max(...allMigrations().map((m) => m.id)) + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
+    const extra = [...allMigrations(), { id: allMigrations().at(-1)!.id + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
     assert.throws(() => openDatabase(file, extra, { busyTimeoutMs: 100 }), (e: Error) => e instanceof StoreError && /locked/.test(e.message));
     holder.exec('ROLLBACK');
     holder.close();
@@ -67,7 +67,7 @@ describe('SQLite store', () => {
   it('a read-only database gives a clear error', function () {
     const file = path.join(dir, 'ro.sqlite');
     openDatabase(file).close();
-    const extra = [...allMigrations(), { id: Math.max(...allMigrations().map((m) => m.id)) + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
+    const extra = [...allMigrations(), { id: allMigrations().at(-1)!.id + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
     try {
       // Tests run as root, for whom file modes do not apply; the immutable attribute does.
       execFileSync('chattr', ['+i', file, dir]);

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type { PendingAttempt } from '../../../lib/identification/pending-store';
+import { pendingFlowsOf, type PendingAttempt } from '../../../lib/identification/pending-store';
 import { createRateLimiter } from '../../../lib/http/rate-limit';
 import { hashToken, newToken } from '../../../lib/security/tokens';
 import { allMigrations } from '../../../lib/store/migrations';
 import { createPostgresStore } from '../../../lib/store/postgres';
 import { postgresMigrations } from '../../../lib/store/postgres/migrations';
 import type { PubSubMessage } from '../../../lib/store/pubsub';
-import { ENGINES, forEachEngine, type TestStore } from '../../support/engines';
+import { describeOnPostgres, ENGINES, forEachEngine, type TestStore } from '../../support/engines';
 import { freshDatabase, testCluster } from '../../support/postgres';
 
 const T0 = Date.parse('2026-11-30T08:00:00.000Z');
@@ -92,6 +92,22 @@ forEachEngine('coordination through the store', (engine) => {
     });
   });
 
+  it('started OIDC sign-ins (residents and staff) wait in the store: taken once on any instance, kinds apart', async () => {
+    const other = await t.another();
+    const staffA = pendingFlowsOf(t.store.pendingIdentifications, 'staff-oidc');
+    const staffB = pendingFlowsOf(other.pendingIdentifications, 'staff-oidc');
+    const residents = pendingFlowsOf(other.pendingIdentifications, 'oidc');
+    const { kind: _kind, ...flow } = attempt();
+    await staffA.put(flow);
+    assert.equal(await staffB.countOpen(T0), 1);
+    assert.equal(await residents.countOpen(T0), 0);
+    assert.equal((await residents.take(flow.keyHash, T0)).status, 'unknown', 'a staff state is no resident state');
+    const takes = await Promise.all([staffA.take(flow.keyHash, T0), staffB.take(flow.keyHash, T0)]);
+    assert.deepEqual(takes.map((r) => r.status).sort(), ['replayed', 'taken']);
+    const taken = takes.find((r) => r.status === 'taken');
+    assert.deepEqual(taken?.status === 'taken' && taken.attempt, flow);
+  });
+
   describe('pub/sub', () => {
     it("a publisher's own subscribers get its messages, asynchronously, as JSON", async () => {
       const got = nextMessage((h) => t.store.pubsub.subscribe('agent', h));
@@ -153,7 +169,7 @@ forEachEngine('coordination through the store', (engine) => {
   });
 });
 
-describe('coordination through PostgreSQL between instances', () => {
+describeOnPostgres('coordination through PostgreSQL between instances', () => {
   const pgEngine = ENGINES.find((e) => e.name === 'postgres')!;
   let t: TestStore;
   before(async function () {

@@ -17,7 +17,7 @@ export const migration: Migration = {
   name: 'coordination',
   up: `
 CREATE TABLE identification_pending (
-  kind         text NOT NULL CHECK (kind IN ('oidc', 'idcontact-attr', 'idcontact-return', 'idcontact-outcome')),
+  kind         text NOT NULL CHECK (kind IN ('oidc', 'idcontact-attr', 'idcontact-return', 'idcontact-outcome', 'staff-oidc')),
   key_hash     text NOT NULL CHECK (length(key_hash) = 64),
   session_hash text NOT NULL CHECK (length(session_hash) = 64),
   payload      text NOT NULL CHECK (length(payload) <= 4000),
