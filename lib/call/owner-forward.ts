@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Request } from 'express';
 import { readCookies } from '../http/cookies';
+import { hashToken, looksLikeToken } from '../security/tokens';
 import { sendJsonError } from '../http/security';
 import { forwardRequest } from '../runtime/instance-link';
 import { metricsOf } from '../runtime/metrics';
@@ -14,7 +15,9 @@ const AGENT_PATH = /^\/(?:auth\/agent\/appointments|agent\/appointments)\/([^/?#
 /** The agent's panel reads and deletes a set with the appointment in the query (`?appointment=`). */
 const SET_PATH = /^\/auth\/agent\/sets\/[^/?#]{1,100}(?:\/delete)?$/;
 /** The resident's requests whose answer lives in the call's memory (identification, chat, documents). */
-const RESIDENT_PATH = /^\/(?:auth\/(?:start|callback|pending|decline)|call\/chat(?:\.json)?|call\/documents(?:\/[^?#]*)?)$/;
+const RESIDENT_PATH = /^\/(?:auth\/(?:start|callback|pending|decline|idcontact\/return\/[^/?#]{1,100})|call\/chat(?:\.json)?|call\/documents(?:\/[^?#]*)?)$/;
+/** An ID Contact auth plugin posts the (encrypted) result to the attr_url: its attempt names the appointment. */
+const ATTR_PATH = /^\/auth\/idcontact\/attributes\/([^/?#]{1,100})$/;
 
 async function appointmentOf(services: Services, req: Request): Promise<string | undefined> {
   const agent = AGENT_PATH.exec(req.path);
@@ -26,6 +29,12 @@ async function appointmentOf(services: Services, req: Request): Promise<string |
     }
   }
   if (SET_PATH.test(req.path)) return typeof req.query.appointment === 'string' ? req.query.appointment : undefined;
+  const attr = ATTR_PATH.exec(req.path);
+  if (attr) {
+    if (!looksLikeToken(attr[1])) return undefined;
+    const attempt = await services.store.pendingIdentifications.peek('idcontact-attr', hashToken(attr[1]), Date.now()).catch(() => undefined);
+    return typeof attempt?.payload.appointmentId === 'string' ? attempt.payload.appointmentId : undefined;
+  }
   if (!RESIDENT_PATH.test(req.path)) return undefined;
   const cookie = readCookies(req)[callCookieName(services.secure)];
   if (!cookie) return undefined;
@@ -34,7 +43,8 @@ async function appointmentOf(services: Services, req: Request): Promise<string |
 
 /**
  * Sends a request about a call to the instance that holds the call's room (issue 12 part B): the identification's
- * callback, the agent's identification panel, chat and documents live in that instance's memory only. The request
+ * callback (OIDC), an ID Contact plugin's result (still encrypted to our key) and the resident's return, the agent's
+ * identification panel, chat and documents live in that instance's memory only. The request
  * goes over the authenticated instance link (HMAC, lib/runtime/instance-link.ts) unchanged, and the owner's answer
  * comes back unchanged; so the provider's answer is fetched by the owner and the attribute values are only ever in
  * its memory. A request another instance forwarded is handled here (never forwarded on); a forged forward header

@@ -29,7 +29,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser';
-import { assertMediaFlows, mediaFlow, RECORD_PEER_CONNECTIONS } from '../support/call-media';
+import { assertMediaFlows, mediaFlow, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 
 const SECRET = 'instance-link-secret-for-the-tests-0123456789';
 const BSN = '999993653';
@@ -87,16 +87,6 @@ class Signaling {
 
   close(): void {
     this.ws?.terminate();
-  }
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -159,10 +149,10 @@ async function startBalancer(dir: string, port: number, upstreams: number[]): Pr
   if (check.status !== 0) throw new Error(`nginx -t refused the config:\n${check.stderr}`);
   const proc: ChildProcess = spawn(NGINX, args, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  await until('nginx listening', () => new Promise<boolean>((resolve) => {
+  await waitFor('nginx listening', () => new Promise<boolean>((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
     s.on('error', () => resolve(false));
-  }), 10_000);
+  }), 10_000, 50);
   return {
     async callbackTo(p) {
       write(p);
@@ -172,7 +162,7 @@ async function startBalancer(dir: string, port: number, upstreams: number[]): Pr
       const workers = count();
       const reloaded = spawnSync(NGINX, ['-s', 'reload', ...args], { encoding: 'utf8' });
       if (reloaded.status !== 0) throw new Error(`nginx reload failed:\n${reloaded.stderr}`);
-      await until('nginx runs the new config', () => count() > workers, 10_000);
+      await waitFor('nginx runs the new config', async () => count() > workers, 10_000, 50);
     },
     log: () => (fs.existsSync(`${dir}/access.log`) ? fs.readFileSync(`${dir}/access.log`, 'utf8') : ''),
     stop: async () => {
@@ -248,7 +238,7 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     const body = (await res.json()) as { id: string };
     assert.equal(res.status, 201, JSON.stringify(body));
     appointmentId = body.id;
-    const link = await until('the access link by mail', () => {
+    const link = await waitFor('the access link by mail', async () => {
       const mail = smtp.received.find((m) => m.envelope.to.includes('inwoner.twee@example.nl'));
       return mail ? new RegExp(`${base}(/v/[A-Za-z0-9_-]+)`).exec(String(mail.parsed.text))?.[1] : undefined;
     }, 30_000);
@@ -284,7 +274,7 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     ag = connect(agent, `?appointment=${encodeURIComponent(appointmentId)}`);
     await ag.open();
     await ag.join();
-    await until('the resident told the agent joined', () => res.notes.some((n) => n.method === 'peerJoined' && n.data.role === 'agent'), 10_000);
+    await waitFor('the resident told the agent joined', async () => res.notes.some((n) => n.method === 'peerJoined' && n.data.role === 'agent'), 10_000);
     const rooms = await Promise.all(runtimes.map((rt) => metric(rt, /idv_media_rooms/)));
     assert.deepEqual([...rooms].sort(), [0, 1], `one room on one instance (rooms per instance: ${rooms})`);
     const after = (await Promise.all(runtimes.map((rt) => metric(rt, /idv_instance_forwards_total\{kind="websocket"\}/)))).reduce((a, b) => a + b, 0);
