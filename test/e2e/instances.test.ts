@@ -13,6 +13,7 @@
  *   values; none of them in any PostgreSQL table, the WAL files or the runtimes' output.
  * - SIGKILL of the room's owner during the call: the browsers reconnect through nginx, the survivor takes the room
  *   over and media flows again; the time from the kill is measured and printed; the verified set died with the owner.
+ * - SIGTERM with a drain period: not ready (503 on /readyz) while it finishes, alive, then a clean exit.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -208,6 +209,7 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
             IDV_CREDENTIAL_SECRET: CREDENTIAL_SECRET,
             IDV_INSTANCE_SECRET: SECRET,
             IDV_ROOM_LEASE_SECONDS: '6',
+            IDV_DRAIN_SECONDS: '2',
             SMTP_URL: smtp.url,
           },
         });
@@ -395,5 +397,19 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     assert.equal(set.status, 404, 'the set died with its owner');
     assert.doesNotMatch(await set.text(), new RegExp(BSN));
     assert.equal((await fetch(`${base}/afspraak`)).status, 200, 'the survivor serves the pages');
+  });
+
+  it('SIGTERM with IDV_DRAIN_SECONDS: the instance answers /readyz 503 (draining) while /healthz stays 200, then stops cleanly', async () => {
+    const last = runtimes.find((rt) => rt.proc.exitCode === null && rt.proc.signalCode === null)!;
+    const exit = last.stop('SIGTERM');
+    const body = await waitFor('not ready while draining', async () => {
+      const r = await fetch(`${last.url}/readyz`);
+      const b = (await r.json()) as { status: string; draining?: { ok: boolean } };
+      return r.status === 503 && b.draining?.ok === false ? b : undefined;
+    }, 5000, 50);
+    assert.equal(body.status, 'not ready');
+    assert.equal((await fetch(`${last.url}/healthz`)).status, 200, 'alive while it drains');
+    assert.equal(await exit, 0);
+    assert.match(last.output(), /SIGTERM: draining for 2 s, then stopping/);
   });
 });
