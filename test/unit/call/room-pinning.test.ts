@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import type { Store } from '../../../lib/store/store';
 import { RoomPinning } from '../../../lib/call/room-pinning';
 import { InstanceLink, FORWARD_HEADER } from '../../../lib/runtime/instance-link';
-import { ENGINES, type TestStore } from '../../support/engines';
+import { describeOnPostgres, ENGINES, type TestStore } from '../../support/engines';
 
 const quiet = { warn: () => undefined };
 const A = { instanceId: 'instance-a', url: 'http://127.0.0.1:1' };
 const B = { instanceId: 'instance-b', url: 'http://127.0.0.1:2' };
 
-describe('room directory and pinning across two instances [postgres]', () => {
+describeOnPostgres('room directory and pinning across two instances [postgres]', () => {
   let t: TestStore;
   let other: Store;
   const pinnings: RoomPinning[] = [];
