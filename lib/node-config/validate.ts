@@ -9,6 +9,7 @@ import { validateBookingPageConfig } from '../booking-pages/options';
 import { validateDashboardConfig } from '../call/dashboard-config';
 import { methodFromEditor } from '../identification/method-config';
 import { validateRequestAuthConfig } from '../identification/request-config';
+import { validateOpenKlantConfig } from '../openklant/config';
 import { coreFieldProblems } from '../idcontact/core-fields';
 import { validateSessionNodeConfig } from '../idcontact/session-config';
 import { validateInstanceSettings } from '../settings-node';
@@ -73,6 +74,10 @@ export function nodeConfigProblems(type: string, def: Def, credentials?: Record<
       return coreFieldProblems(d);
     case 'idv-idcontact-session': {
       const r = validateSessionNodeConfig(d);
+      return r.ok ? [] : r.errors;
+    }
+    case 'idv-openklant': {
+      const r = validateOpenKlantConfig(d, credentials);
       return r.ok ? [] : r.errors;
     }
     default:

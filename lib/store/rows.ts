@@ -1,3 +1,4 @@
+import type { ContactRegistration } from '../openklant/store';
 import { MAX_SLOT_MINUTES } from '../appointments/schedule';
 import type { Appointment, Channel, ClaimRequest, NewAppointment } from '../appointments/store';
 import type { ProcessingLogRecord } from '../attributes/processing-log';
@@ -269,6 +270,13 @@ export interface ProcessingLogRow {
   /** JSON text on SQLite, already parsed (jsonb) on PostgreSQL. */
   attribute_keys: string | string[];
   detail: string | null;
+  /** Logboek Dataverwerkingen fields (migration 011); undefined before it ran. */
+  trace_id?: string | null;
+  span_id?: string | null;
+  parent_span_id?: string | null;
+  status_code?: number | string | null;
+  ended_at?: string | null;
+  processing_activity_id?: string | null;
 }
 
 export function toProcessingLogRecord(r: ProcessingLogRow): ProcessingLogRecord {
@@ -282,6 +290,12 @@ export function toProcessingLogRecord(r: ProcessingLogRow): ProcessingLogRecord 
     methodId: r.method_id,
     attributeKeys: typeof r.attribute_keys === 'string' ? (JSON.parse(r.attribute_keys) as string[]) : r.attribute_keys,
     detail: r.detail,
+    traceId: r.trace_id ?? null,
+    spanId: r.span_id ?? null,
+    parentSpanId: r.parent_span_id ?? null,
+    statusCode: r.status_code === null || r.status_code === undefined ? null : (Number(r.status_code) as 0 | 1 | 2),
+    endedAt: r.ended_at ?? null,
+    processingActivityId: r.processing_activity_id ?? null,
   };
 }
 
@@ -316,4 +330,50 @@ export interface GuestRow {
 
 export function toGuest(r: GuestRow | undefined): Guest | undefined {
   return r ? { appointmentId: r.appointment_id, kind: r.kind, invitedBy: r.invited_by, invitedAt: r.invited_at, removedAt: r.removed_at } : undefined;
+}
+
+/** A contact_registrations row (migration 011) on either engine. */
+export interface ContactRegistrationRow {
+  id: string;
+  appointment_id: string;
+  source: string;
+  contact_made: number;
+  identified: number;
+  partij_uuid: string | null;
+  klantcontact_uuid: string | null;
+  actor_linked: number;
+  /** JSON text on SQLite, already parsed (jsonb) on PostgreSQL. */
+  codes: string | string[];
+  state: ContactRegistration['state'];
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  trace_id: string;
+  span_id: string;
+  created_at: string;
+  done_at: string | null;
+}
+
+export function toContactRegistration(r: ContactRegistrationRow): ContactRegistration {
+  return {
+    id: r.id,
+    appointmentId: r.appointment_id,
+    source: r.source,
+    contactMade: Number(r.contact_made) === 1,
+    identified: Number(r.identified) === 1,
+    ...(r.partij_uuid !== null ? { partijUuid: r.partij_uuid } : {}),
+    ...(r.klantcontact_uuid !== null ? { klantcontactUuid: r.klantcontact_uuid } : {}),
+    actorLinked: Number(r.actor_linked) === 1,
+    codes: typeof r.codes === 'string' ? (JSON.parse(r.codes) as string[]) : r.codes,
+    state: r.state,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    nextAttemptAt: r.next_attempt_at,
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+    traceId: r.trace_id,
+    spanId: r.span_id,
+    createdAt: r.created_at,
+    ...(r.done_at !== null ? { doneAt: r.done_at } : {}),
+  };
 }

@@ -1,10 +1,17 @@
 import type { Schedule } from '../../lib/appointments/schedule';
 import type { IdContactCore } from '../../lib/idcontact/config';
+import type { ContactRegistrar } from '../../lib/openklant/registrar';
 import type { InstanceSettings } from '../../lib/settings-node';
 import type { Node, NodeAPI } from './node-red';
 
 export interface SettingsNode extends Node {
   settings?: InstanceSettings;
+  problems: string[];
+}
+
+/** idv-openklant: the registration queue of one Open Klant (lib/openklant), undefined while its settings are invalid. */
+export interface OpenKlantNode extends Node {
+  registrar?: ContactRegistrar;
   problems: string[];
 }
 

@@ -1,3 +1,4 @@
+import { createPostgresContactRegistrations } from './contact-registrations';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import { createProbe, PROBE_BUSY_MS } from '../health';
 import type { Store } from '../store';
@@ -89,6 +90,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
     pendingIdentifications: createPostgresPendingStore(pg),
     guests: createPostgresGuestStore(pg),
     rooms: createPostgresRoomDirectory(pg),
+    contactRegistrations: createPostgresContactRegistrations(pg),
     pubsub,
     probe,
     rateLimits(name, { windowMs, max }) {

@@ -4,6 +4,7 @@ import { createStoreProbe } from '../health';
 import { createLocalPubSub } from '../pubsub';
 import type { Store } from '../store';
 import { createSqliteAppointmentStore } from './appointments';
+import { createSqliteContactRegistrations } from './contact-registrations';
 import { createSqliteEventStore } from './events';
 import { createSqliteGuestStore } from './guests';
 import { createLocalRoomDirectory } from './rooms';
@@ -39,6 +40,7 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
     pendingIdentifications: createSqlitePendingStore(db),
     guests: createSqliteGuestStore(db),
     rooms: createLocalRoomDirectory(),
+    contactRegistrations: createSqliteContactRegistrations(db),
     pubsub,
     probe: createStoreProbe(db),
     rateLimits: () => undefined,
