@@ -7,6 +7,8 @@ import type { PendingAttempt } from '../identification/pending-store';
 import type { AppointmentEvent, EventFacts } from '../events/types';
 import type { LinkRole, StoredCallSession, StoredLink } from '../links/types';
 import type { OutboxRecord } from '../mail/outbox-store';
+import type { QueuedRecord } from '../outbox/queue-store';
+import type { SmsRecord } from '../sms/outbox-store';
 import { parseRoles, type StaffAccount, type StaffUser } from '../staff/types';
 
 export { parseRoles } from '../staff/types';
@@ -28,6 +30,8 @@ export interface AppointmentRow {
   resident_email: string;
   resident_phone: string | null;
   remarks: string | null;
+  /** 1: the resident asked for SMS (migration 013). */
+  sms_opt_in: number;
   status: 'booked' | 'cancelled';
   created_at: string;
   cancelled_at: string | null;
@@ -60,7 +64,7 @@ export function toAppointment(r: AppointmentRow): Appointment {
     agent: r.agent,
     channel: r.channel,
     bookedBy: r.booked_by,
-    resident: { name: r.resident_name, email: r.resident_email, phone: r.resident_phone, remarks: r.remarks },
+    resident: { name: r.resident_name, email: r.resident_email, phone: r.resident_phone, remarks: r.remarks, ...(r.sms_opt_in === 1 ? { sms: true } : {}) },
     status: r.status,
     createdAt: r.created_at,
     cancelledAt: r.cancelled_at,
@@ -112,21 +116,12 @@ export function toSession(row: SessionRow | undefined): StoredCallSession | unde
   };
 }
 
-export interface OutboxRow {
+/** The columns every outbox table has (lib/outbox/queue-store.ts): mail_outbox, sms_outbox. */
+export interface QueueRow {
   id: string;
   kind: string;
   appointment_id: string | null;
-  message_id: string;
-  from_name: string | null;
-  from_address: string;
-  to_address: string;
-  to_name: string | null;
-  subject: string;
-  text_body: string;
-  html_body: string | null;
-  ics_method: 'REQUEST' | 'CANCEL' | null;
-  ics_content: string | null;
-  status: OutboxRecord['status'];
+  status: QueuedRecord['status'];
   attempts: number;
   max_attempts: number;
   next_attempt_at: string;
@@ -137,11 +132,38 @@ export interface OutboxRow {
   updated_at: string;
 }
 
-export function toOutboxRecord(row: OutboxRow): OutboxRecord {
+/** The queue fields of a record, from the columns every outbox table has. */
+function queueFields(row: QueueRow): QueuedRecord {
   return {
     id: row.id,
     kind: row.kind,
     ...(row.appointment_id !== null ? { appointmentId: row.appointment_id } : {}),
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    nextAttemptAt: row.next_attempt_at,
+    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface OutboxRow extends QueueRow {
+  message_id: string;
+  from_name: string | null;
+  from_address: string;
+  to_address: string;
+  to_name: string | null;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  ics_method: 'REQUEST' | 'CANCEL' | null;
+  ics_content: string | null;
+}
+
+export function toOutboxRecord(row: OutboxRow): OutboxRecord {
+  return {
+    ...queueFields(row),
     messageId: row.message_id,
     ...(row.from_name !== null ? { fromName: row.from_name } : {}),
     fromAddress: row.from_address,
@@ -151,14 +173,18 @@ export function toOutboxRecord(row: OutboxRow): OutboxRecord {
     text: row.text_body,
     ...(row.html_body !== null ? { html: row.html_body } : {}),
     ...(row.ics_method !== null && row.ics_content !== null ? { ics: { method: row.ics_method, content: row.ics_content } } : {}),
-    status: row.status,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    nextAttemptAt: row.next_attempt_at,
-    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
   };
+}
+
+/** A row of sms_outbox (migration 013). */
+export interface SmsRow extends QueueRow {
+  gateway: string;
+  to_number: string;
+  text_body: string;
+}
+
+export function toSmsRecord(row: SmsRow): SmsRecord {
+  return { ...queueFields(row), gateway: row.gateway, to: row.to_number, text: row.text_body };
 }
 
 export interface EventRow {

@@ -9,6 +9,7 @@ import type { LinkStore } from '../links/types';
 import type { OutboxStore } from '../mail/outbox-store';
 import type { RoomDirectoryStore } from '../call/room-directory-store';
 import type { ContactRegistrationStore } from '../openklant/store';
+import type { SmsOutboxStore } from '../sms/outbox-store';
 import type { StaffStore } from '../staff/types';
 import type { PubSub } from './pubsub';
 
@@ -50,6 +51,8 @@ export interface Store {
   readonly events: EventStore;
   readonly links: LinkStore;
   readonly outbox: OutboxStore;
+  /** The SMS outbox (lib/sms/outbox.ts, migration 013). */
+  readonly smsOutbox: SmsOutboxStore;
   readonly staff: StaffStore;
   readonly processingLog: ProcessingLog;
   readonly pendingIdentifications: PendingIdentificationStore;

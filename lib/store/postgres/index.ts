@@ -9,6 +9,7 @@ import { createPostgresGuestStore } from './guests';
 import { createPostgresLinkStore } from './links';
 import { describeUrl, explainPg, migratePostgres } from './migrate';
 import { createPostgresOutboxStore } from './outbox';
+import { createPostgresSmsOutboxStore } from './sms-outbox';
 import { createPostgresPendingStore } from './pending';
 import { createPostgresProcessingLog } from './processing-log';
 import { createPostgresPubSub } from './pubsub';
@@ -85,6 +86,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
     events: createPostgresEventStore(pg),
     links: createPostgresLinkStore(pg),
     outbox: createPostgresOutboxStore(pg),
+    smsOutbox: createPostgresSmsOutboxStore(pg),
     staff: createPostgresStaffStore(pg),
     processingLog: createPostgresProcessingLog(pg),
     pendingIdentifications: createPostgresPendingStore(pg),

@@ -10,6 +10,7 @@ import { createSqliteGuestStore } from './guests';
 import { createLocalRoomDirectory } from './rooms';
 import { createSqliteLinkStore } from './links';
 import { createSqliteOutboxStore } from './outbox';
+import { createSqliteSmsOutboxStore } from './sms-outbox';
 import { createSqlitePendingStore } from './pending';
 import { SqliteProcessingLog } from './processing-log';
 import { SqliteStaffStore } from './staff';
@@ -35,6 +36,7 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
     events: createSqliteEventStore(db),
     links: createSqliteLinkStore(db),
     outbox: createSqliteOutboxStore(db),
+    smsOutbox: createSqliteSmsOutboxStore(db),
     staff: new SqliteStaffStore(db),
     processingLog: new SqliteProcessingLog(db),
     pendingIdentifications: createSqlitePendingStore(db),
