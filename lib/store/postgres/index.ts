@@ -13,6 +13,7 @@ import { createPostgresSmsOutboxStore } from './sms-outbox';
 import { createPostgresPendingStore } from './pending';
 import { createPostgresProcessingLog } from './processing-log';
 import { createPostgresPubSub } from './pubsub';
+import { createPostgresRoomDirectory } from './rooms';
 import { createPostgresStaffStore } from './staff';
 
 export interface PostgresStoreOptions extends Omit<PgOptions, 'onIdleError'> {
@@ -90,6 +91,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
     processingLog: createPostgresProcessingLog(pg),
     pendingIdentifications: createPostgresPendingStore(pg),
     guests: createPostgresGuestStore(pg),
+    rooms: createPostgresRoomDirectory(pg),
     contactRegistrations: createPostgresContactRegistrations(pg),
     pubsub,
     probe,
