@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { watchLog, type WatchedLog } from './server-log';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEMO_PASSWORD = 'test-demo-password-42';
@@ -12,6 +13,11 @@ export interface RuntimeHandle {
   dataDir: string;
   proc: ChildProcess;
   output(): string;
+  /**
+   * Its warn/error lines (Node-RED's `[warn]`/`[error]` lines and everything on stderr), checked after every test
+   * (test/support/server-log.ts): a test that provokes one says so with `rt.log.allow(…)`/`expectLine(…)`.
+   */
+  log: WatchedLog;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -36,8 +42,19 @@ export function startRuntime(opts: { env?: Record<string, string>; dataDir?: str
   };
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(ROOT, 'dist', 'settings.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const log = watchLog(`runtime in ${dataDir}`);
+  const partial = { stdout: '', stderr: '' };
+  const feed = (stream: 'stdout' | 'stderr') => (d: Buffer) => {
+    const text = d.toString();
+    out += text;
+    const lines = (partial[stream] + text).split('\n');
+    partial[stream] = lines.pop() ?? '';
+    for (const line of lines) {
+      if (stream === 'stderr' ? line.trim() !== '' : / - \[(warn|error|fatal)\] /.test(line)) log.push(line);
+    }
+  };
+  proc.stdout?.on('data', feed('stdout'));
+  proc.stderr?.on('data', feed('stderr'));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -55,6 +72,7 @@ export function startRuntime(opts: { env?: Record<string, string>; dataDir?: str
           dataDir,
           proc,
           output: () => out,
+          log,
           stop: async (signal = 'SIGTERM') => {
             if (proc.exitCode === null) proc.kill(signal);
             return exited;
