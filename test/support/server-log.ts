@@ -1,11 +1,11 @@
 /**
  * Warnings and errors of the servers under test are failures unless a test said it expects them. Every logger a test
  * gives the product (`serverLogger`) and every runtime child process (test/support/runtime.ts) is a watched source;
- * the root hook below fails the test during which an unexpected warn/error line appeared (mocha reports it as the
- * "after each" hook of that test, naming it). A test that provokes an error line says so with `allow` (for the rest
- * of the source's life) or waits for it with `expectLine`.
+ * the test during which an unexpected warn/error line appeared fails, naming the lines. A test that provokes an
+ * error line says so with `allow` (for the rest of the source's life) or waits for it with `expectLine`.
  *
- * Loaded by .mocharc.json (`require`), so `npx mocha dist/test/…/x.test.js` checks the same way `npm test` does.
+ * The check runs after every test through test/support/log-check-hooks.ts, which .mocharc.json loads (so
+ * `npx mocha dist/test/…/x.test.js` checks the same way `npm test` does).
  */
 import type { Logger } from '../../lib/services';
 
@@ -89,16 +89,4 @@ export function unexpectedServerLines(): string {
   return problems.join('\n  ');
 }
 
-/** Mocha root hooks (registered through .mocharc.json "require"). */
-export const mochaHooks = {
-  afterEach(this: Mocha.Context): void {
-    const problems = unexpectedServerLines();
-    if (problems) throw new Error(`${UNEXPECTED}:\n  ${problems}`);
-  },
-  afterAll(): void {
-    const problems = unexpectedServerLines();
-    if (problems) throw new Error(`${UNEXPECTED} (after the last test, while stopping):\n  ${problems}`);
-  },
-};
-
-const UNEXPECTED = 'unexpected warnings or errors from the servers under test (a test that expects one says so with allow/expectLine)';
+export const UNEXPECTED = 'unexpected warnings or errors from the servers under test (a test that expects one says so with allow/expectLine)';
