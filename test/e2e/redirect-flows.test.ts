@@ -51,13 +51,19 @@ describe('reload, back and a second tab on every redirect flow (default flows, C
     return text;
   }
 
-  /** Back to the entry before, which was a form's answer: Chromium shows ERR_CACHE_MISS; the reload posts again. */
-  async function backToPostResult(page: Page): Promise<Response | null> {
+  /**
+   * Back to the entry before, which was a form's answer: Chromium refuses to show it from history (ERR_CACHE_MISS,
+   * its own "confirm resubmission" page), so no stale page with a live confirm button appears. Posting it again is
+   * the same request as confirming in a second tab, which the tests do; driving Chromium's resubmission itself
+   * through the DevTools protocol is not reliable (the error page changes process).
+   */
+  async function backIsRefused(page: Page): Promise<void> {
     await page.goBack().then(
       () => assert.fail('expected the browser to refuse showing a form answer from history'),
       (e: Error) => assert.match(e.message, /ERR_CACHE_MISS/),
     );
-    return page.reload();
+    // The browser's error page commits after the refusal: let it, before navigating on.
+    await page.waitForURL((u) => u.protocol === 'chrome-error:', { timeout: 10_000 });
   }
 
   /** The resident form up to "Controleer uw afspraak" (first free time). */
@@ -93,12 +99,11 @@ describe('reload, back and a second tab on every redirect flow (default flows, C
       const [second] = await Promise.all([b.waitForNavigation(), b.click('button[value="confirm"]')]);
       await sane(b, second, 'second tab confirmed');
       assert.equal(bookingsOf(email).length, 1, 'the second tab confirmed the same booking');
-      // Back from the confirmation lands on the review (a form answer): the reload posts it, confirm once more.
-      await sane(a, await backToPostResult(a), 'back to the review, posted again');
-      if (await a.locator('button[value="confirm"]').count()) {
-        const [again] = await Promise.all([a.waitForNavigation(), a.click('button[value="confirm"]')]);
-        await sane(a, again, 'confirmed again after back');
-      }
+      // Back from the confirmation: the browser will not show the review again from history; the confirmation
+      // itself can be opened again and still says the same.
+      const confirmation = a.url();
+      await backIsRefused(a);
+      assert.match(await sane(a, await a.goto(confirmation), 'confirmation opened again after back'), /afspraak is gemaakt|Afspraak gemaakt|bevestig/i);
       const rows = bookingsOf(email);
       assert.equal(rows.length, 1, 'one booking, whatever the tabs and reloads');
       assert.equal(eventsOf(rows[0].id, 'booked'), 1, 'one booking event: one confirmation mail');
@@ -194,6 +199,7 @@ describe('reload, back and a second tab on every redirect flow (default flows, C
     let res = await page.goto(`${h.base}/bestaat-niet`);
     assert.equal(res?.status(), 404);
     await check('unknown path', 404);
+    h.rt.log.allow(/^\[idv\] refused \(400\) on GET \/afspraak\/%E0%A4%A$/);
     res = await page.goto(`${h.base}/afspraak/%E0%A4%A`);
     assert.equal(res?.status(), 400);
     await check('malformed path', 400);

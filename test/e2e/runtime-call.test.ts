@@ -137,6 +137,10 @@ describe('a call and an identification through the real runtime and its default 
     assert.ok(callbackUrl, 'the browser came back through /auth/callback');
     const reloaded = await resident.reload();
     assert.equal(reloaded?.status(), 200);
+    // The reload left the call (the device check again): back in, as a person would.
+    await resident.locator('#start-call:enabled').waitFor({ timeout: 20_000 });
+    await resident.click('#start-call');
+    await resident.locator('#call').waitFor({ state: 'visible', timeout: 30_000 });
     const tab = await resident.context().newPage();
     await tab.goto(callbackUrl);
     assert.equal(new URL(tab.url()).pathname, '/call', 'the same call session returning again: back in the call');
