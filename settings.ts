@@ -10,10 +10,16 @@ import * as path from 'node:path';
 import express from 'express';
 import { loadConfig, type RuntimeConfig } from './lib/config';
 import { isUserError } from './lib/errors';
+import { deployCheck } from './lib/editor/deploy-check';
 import { editorGuard, stripCorsHeaders } from './lib/editor/guard';
 import { errorHandler, rejectHostilePath, sendNotFound } from './lib/http/errors';
+import { forwardedHeaderWatch } from './lib/http/forwarded-watch';
 import { strictTransportSecurity } from './lib/http/security';
+import { tightenDataDir, usePrivateFileModes } from './lib/runtime/file-modes';
+import { createFlowGuard } from './lib/runtime/flow-guard';
 import { prepareFlowsFile } from './lib/runtime/flows-file';
+import { healthRoute } from './lib/runtime/health-route';
+import { stopWhenNpmExits } from './lib/runtime/parent-watch';
 import { nodeRedLogHandler, shortenConsoleStacks } from './lib/runtime/log-handler';
 import { seedDemoAccounts } from './lib/runtime/demo-accounts';
 import { initServices, type Services } from './lib/services';
@@ -91,6 +97,8 @@ function nodeRedSettings(config: RuntimeConfig, services: Services, flowFile: st
 }
 
 async function main(): Promise<void> {
+  // Before anything is written: the data dir holds personal data and secrets (lib/runtime/file-modes.ts).
+  usePrivateFileModes();
   let config: RuntimeConfig;
   try {
     config = loadConfig();
@@ -109,10 +117,15 @@ async function main(): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
+  const tightened = tightenDataDir(config.dataDir);
+  if (tightened.changed.length) console.log(`[idv] made private to this user (0600/0700) in ${config.dataDir}: ${tightened.changed.join(', ')}`);
+  if (tightened.failed.length) console.warn(`[idv] could not make private (another owner?) in ${config.dataDir}: ${tightened.failed.join(', ')}`);
 
   const app = express();
   app.disable('x-powered-by');
+  // Express believes X-Forwarded-* for exactly this many proxies; 0 (the default) believes none of it.
   app.set('trust proxy', config.trustProxy);
+  app.use(forwardedHeaderWatch({ trustProxy: config.trustProxy, log: (m) => console.warn(`[idv] ${m}`) }));
   app.use(strictTransportSecurity(config));
   const server = http.createServer(app);
   server.requestTimeout = 30_000;
@@ -138,6 +151,10 @@ async function main(): Promise<void> {
   if (config.mode === 'production' && (await services.staffStore.listUsers()).length === 0) {
     console.warn('[idv] no staff accounts exist yet: create them with `node dist/scripts/staff-account.js` (see README)');
   }
+  // Production runs no demo set-up: flows that still hold it stay stopped (the editor stays open to change them).
+  const flowGuard = createFlowGuard({ accounts: () => services.staffStore.listAccounts(), log: services.log });
+  const demoSetUp = config.mode === 'production' && (await flowGuard.checkFile(flowFile)).length > 0;
+  if (config.mode === 'production') services.registerHealth('flows', () => flowGuard.health());
 
   // Node-RED's own token store (plain tokens) is not used any more; an old file could still hold live tokens.
   const oldSessions = path.join(config.dataDir, '.sessions.json');
@@ -151,19 +168,41 @@ async function main(): Promise<void> {
 
   shortenConsoleStacks();
   let flowsRunning = false;
-  RED.init(server, nodeRedSettings(config, services, flowFile));
-  RED.events.on('flows:started', () => (flowsRunning = true));
+  // Node-RED's safe mode: the editor runs, the flows do not (until a deploy). Read through a getter by Node-RED.
+  const redSettings = { ...nodeRedSettings(config, services, flowFile), safeMode: demoSetUp };
+  RED.init(server, redSettings);
+  RED.events.on('flows:started', (e: { config?: { flows?: unknown } }) => {
+    flowsRunning = true;
+    if (config.mode === 'production') void flowGuard.started(e?.config?.flows ?? []).catch(() => undefined);
+  });
   RED.events.on('flows:stopped', () => (flowsRunning = false));
   services.registerHealth('runtime', () => ({ ok: flowsRunning, detail: flowsRunning ? undefined : 'flows not running' }));
+  // Credentials that do not decrypt (a restore with another IDV_CREDENTIAL_SECRET): Node-RED warns "Failed to decrypt
+  // credentials" and would run every node without its secrets, and the next deploy would overwrite them.
+  // Node-RED loads them after RED.start() has resolved; production then stops (refuseCredentials, once stop exists).
+  let credentialsBroken = false;
+  let refuseCredentials: (() => void) | undefined = undefined;
+  RED.events.on('runtime-event', (e: { payload?: { error?: string } }) => {
+    if (e?.payload?.error !== 'credentials_load_failed' || credentialsBroken) return;
+    credentialsBroken = true;
+    if (config.mode !== 'production') {
+      console.warn('[idv] flows_cred.json cannot be decrypted with this credential secret: nodes run without their secrets (health is red)');
+      return;
+    }
+    // Checked by Node-RED right after this event: the flows do not start with empty credentials.
+    redSettings.safeMode = true;
+    refuseCredentials?.();
+  });
+  services.registerHealth('credentials', () =>
+    credentialsBroken ? { ok: false, detail: 'flows_cred.json cannot be decrypted with this credential secret' } : { ok: true },
+  );
   services.attachApp(RED.httpNode);
 
   app.use(rejectHostilePath({ log: (m) => services.log.warn(m), branding: () => services.branding() }));
-  app.get('/healthz', (_req, res) => {
-    void services.health().then((h) => {
-      res.status(h.ok ? 200 : 503).setHeader('Cache-Control', 'no-store');
-      res.json({ status: h.ok ? 'ok' : 'unavailable', ...h.checks });
-    });
-  });
+  app.get('/healthz', healthRoute({ health: () => services.health(), identify: (req) => services.staff.identify(req) }));
+  if (config.mode === 'production') {
+    app.use('/admin', deployCheck({ sessions: services.editorSessions, problems: (flows) => flowGuard.problemsOf(flows), log: (m) => services.log.warn(m) }));
+  }
   app.use(
     '/admin',
     editorGuard({
@@ -201,7 +240,7 @@ async function main(): Promise<void> {
   console.log(`[idv] ID Video (${config.mode} mode) listening on http://${config.host}:${port}  editor: /admin  data: ${config.dataDir}`);
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     console.log(`[idv] ${signal}: stopping`);
@@ -220,10 +259,23 @@ async function main(): Promise<void> {
     // Every write is its own committed SQLite transaction; closing checkpoints the WAL.
     await services.close();
     console.log('[idv] stopped');
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  stopWhenNpmExits((why) => void stop(why));
+
+  refuseCredentials = () => {
+    process.stderr.write(
+      `\nID Video did not start:\nThe credentials in ${path.join(config.dataDir, 'flows_cred.json')} cannot be decrypted with this ` +
+        `IDV_CREDENTIAL_SECRET (restored with another secret?). Nothing was changed and no flow ran. Start with the secret ` +
+        `the backup was made with. If that secret is lost: move flows_cred.json away, start, and enter every secret again ` +
+        `in the editor (SMTP, identification client secrets and keys).\n\n`,
+    );
+    void stop('credentials', 1);
+  };
+  if (credentialsBroken && config.mode === 'production') refuseCredentials();
+  if (demoSetUp) console.warn('[idv] production: the editor is open at /admin; the flows start after a deploy without the demo set-up');
 }
 
 void main().catch((e) => fail((e as Error).stack ?? String(e)));

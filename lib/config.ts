@@ -47,9 +47,35 @@ function intFrom(env: Env, name: string, fallback: number, min: number, max: num
   return n;
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Why SMTP_URL would send the relay's password and every mail (residents' names, personal links) where others can
+ * read it, or undefined when it is safe: `smtps://` (TLS from the start) or `smtp://…?requireTls=true` (STARTTLS or no
+ * mail), with the relay's certificate checked; plain SMTP only to a relay on this machine (loopback). Never echoes
+ * the URL, which holds the password. Production refuses the rest unless IDV_SMTP_ALLOW_INSECURE=1.
+ */
+export function smtpTransportProblem(smtpUrl: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(smtpUrl);
+  } catch {
+    return 'SMTP_URL is not a valid URL';
+  }
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') return 'SMTP_URL must start with smtps:// or smtp://';
+  const allow = ' (or set IDV_SMTP_ALLOW_INSECURE=1 to accept the risk)';
+  if (u.searchParams.get('rejectUnauthorized') === 'false') {
+    return `SMTP_URL turns off the check of the relay's certificate (rejectUnauthorized=false): anyone in between can read the password and the mail; trust an internal CA with NODE_EXTRA_CA_CERTS instead${allow}`;
+  }
+  if (u.protocol === 'smtp:' && u.searchParams.get('requireTls') !== 'true' && !LOOPBACK_HOSTS.has(u.hostname)) {
+    return `SMTP_URL sends the password and the mail without TLS when the relay offers no STARTTLS: use smtps://…:465 or add ?requireTls=true${allow}`;
+  }
+  return undefined;
+}
+
 /**
  * Reads the runtime configuration. Throws a UserError with every problem listed when the mode's requirements are not
- * met: production refuses to start without a public https URL, SMTP settings and a credential secret.
+ * met: production refuses to start without a public https URL, SMTP settings that use TLS and a credential secret.
  */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): RuntimeConfig {
   const mode = (env.IDV_MODE || 'demo') as Mode;
@@ -70,7 +96,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
     if (!env.IDV_PUBLIC_URL || !publicUrl.startsWith('https://')) {
       problems.push('IDV_PUBLIC_URL must be set to the public https:// address in production');
     }
-    if (!env.SMTP_URL) problems.push('SMTP_URL must be set in production (e.g. smtp://user:pass@mail.example.nl:587)');
+    if (!env.SMTP_URL) problems.push('SMTP_URL must be set in production (e.g. smtps://user:pass@mail.example.nl:465)');
+    else {
+      const smtp = smtpTransportProblem(env.SMTP_URL);
+      if (smtp && env.IDV_SMTP_ALLOW_INSECURE !== '1') problems.push(smtp);
+    }
     if (!env.IDV_CREDENTIAL_SECRET || env.IDV_CREDENTIAL_SECRET.length < 32) {
       problems.push('IDV_CREDENTIAL_SECRET must be set to a random secret of at least 32 characters in production');
     }

@@ -1,5 +1,5 @@
 import type nodemailer from 'nodemailer';
-import { startMailCatcher, type MailCatcher } from './mail/catcher';
+import type { MailCatcher } from './mail/catcher';
 import { createOutbox, type BackoffOptions, type Outbox } from './mail/outbox';
 import { createMailTransport, describeSmtp, parseSmtpUrl, type MailTransport, type SentInfo, type SmtpSettings, type TransportTimeouts } from './mail/transport';
 import { FaultLog } from './runtime/fault-log';
@@ -71,7 +71,8 @@ function createMailService(services: Services, options: MailServiceOptions): Mai
 
   const startCatcher = (): Promise<MailCatcher> => {
     if (!catcherStart) {
-      catcherStart = startMailCatcher({ host: '127.0.0.1', port: 0 });
+      // Loaded here, in demo mode only: production never loads an SMTP server or a MIME parser it does not use.
+      catcherStart = import('./mail/catcher.js').then((m) => m.startMailCatcher({ host: '127.0.0.1', port: 0 }));
       catcherStart.then(
         (c) => services.log.info(`demo mode: mails are caught on smtp://127.0.0.1:${c.port} and shown at /dev/mail`),
         (e: Error) => {

@@ -7,7 +7,7 @@ import { errorHandler } from './http/errors';
 import { mountRouter } from './http/mount';
 import { createRateLimiter, type RateLimiter } from './http/rate-limit';
 import { createEditorSessions, type EditorSessions } from './editor/sessions';
-import { securityHeaders } from './http/security';
+import { allowBrandingOrigins, securityHeaders } from './http/security';
 import { staticFiles } from './http/static';
 import { deriveKey, loadOrCreateSecret } from './secrets';
 import { createStaffAuth, type StaffAuth } from './staff/auth';
@@ -117,6 +117,7 @@ export function createServices(o: ServicesOptions): Services {
     branding: () => branding ?? DEFAULT_BRANDING,
     setBranding: (b) => {
       branding = b;
+      allowBrandingOrigins(b ?? {});
     },
     memo<T>(key: string, factory: () => T): T {
       if (!memos.has(key)) memos.set(key, factory());

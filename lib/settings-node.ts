@@ -6,6 +6,8 @@ export interface InstanceSettings {
   municipality: string;
   logoUrl?: string;
   themeCssUrl?: string;
+  /** Class(es) on <html> that the theme stylesheet is scoped to; undefined: the default theme's class. */
+  themeClass?: string;
   smtp?: { host: string; port: number; secure: boolean; user?: string; pass?: string; rejectUnauthorized: boolean };
   fromAddress: string;
   attributeTtlMinutes: number;
@@ -29,6 +31,10 @@ export function validateInstanceSettings(raw: Record<string, unknown>, creds: Re
   if (logoUrl && !isAbsoluteHttpUrl(logoUrl) && !/^\/[^/]/.test(logoUrl)) errors.push('logoUrl: must be an https URL or a path on this server');
   const themeCssUrl = str('themeCssUrl') || undefined;
   if (themeCssUrl && !isAbsoluteHttpUrl(themeCssUrl) && !/^\/[^/]/.test(themeCssUrl)) errors.push('themeCssUrl: must be an https URL or a path on this server');
+  const themeClass = str('themeClass').replace(/\s+/g, ' ') || undefined;
+  if (themeClass && (themeClass.length > 100 || !/^[A-Za-z_][\w-]*( [A-Za-z_][\w-]*){0,4}$/.test(themeClass))) {
+    errors.push('themeClass: one to five CSS class names such as utrecht-theme, separated by spaces');
+  }
   const privacyUrl = str('privacyUrl') || undefined;
   if (privacyUrl && !isAbsoluteHttpUrl(privacyUrl)) errors.push('privacyUrl: must be an http(s) URL');
   const fromAddress = str('fromAddress') || 'no-reply@example.invalid';
@@ -51,5 +57,5 @@ export function validateInstanceSettings(raw: Record<string, unknown>, creds: Re
     };
   }
   if (errors.length) return { ok: false, errors };
-  return { ok: true, settings: { publicUrl, municipality, logoUrl, themeCssUrl, smtp, fromAddress, attributeTtlMinutes: ttl, privacyUrl } };
+  return { ok: true, settings: { publicUrl, municipality, logoUrl, themeCssUrl, themeClass, smtp, fromAddress, attributeTtlMinutes: ttl, privacyUrl } };
 }

@@ -4,6 +4,7 @@ export type SignalErrorCode =
   | 'unknown_method'
   | 'not_found'
   | 'not_joined'
+  | 'not_admitted'
   | 'unavailable'
   | 'rate_limited'
   | 'forbidden'

@@ -11,7 +11,7 @@ import type { Role } from './room';
 export type { Role } from './room';
 export type { SessionInfo, IceServer, Notification, SignalingLog } from './signaling';
 export type { PoolHealth, WorkerDiedEvent } from './worker-pool';
-export type { CallEndedEvent, PeerEvent, RoomClosedEvent } from './room';
+export type { CallEndedEvent, PeerEvent, RoomClosedEvent, SourceEvent } from './room';
 export { resolveWorkerBin, defaultWorkerBin } from './mediasoup-loader';
 export { issueTurnCredentials, turnPassword, orderTurnUrls, checkTurnSettings, type TurnSettings, type TurnCredentials } from './turn-credentials';
 export { probeTurn, type TurnProbeResult } from './turn-probe';
@@ -46,6 +46,12 @@ export interface MediaServerOptions {
   log: SignalingLog;
 }
 
+/** A guest's connection opened (waiting: true) or went or was let in (false). */
+export interface LobbyEvent {
+  appointmentId: string;
+  waiting: boolean;
+}
+
 export interface MediaHealth {
   ok: boolean;
   workers: PoolHealth['workers'];
@@ -60,10 +66,17 @@ export interface MediaServer {
   publish(appointmentId: string, role: Role, notification: Notification): number;
   /** End a call from the application side: participants get roomClosed and are disconnected. */
   closeRoom(appointmentId: string): boolean;
+  /** Lets the appointment's waiting guest into the call (they get `admitted`); returns how many connections. */
+  admitGuest(appointmentId: string): number;
+  /** Sends the guest out (roomClosed {reason:'removed'}, close code 4003) and forgets their admission. */
+  removeGuest(appointmentId: string): number;
+  /** Whether a guest of the appointment waits to be let in. */
+  guestWaiting(appointmentId: string): boolean;
   health(): MediaHealth;
   /**
    * 'peerJoined'/'peerLeft' (PeerEvent), 'callStarted' (PeerEvent), 'callEnded' (CallEndedEvent), 'roomClosed'
-   * (RoomClosedEvent), 'workerDied' (WorkerDiedEvent), 'workerRespawned' ({index,pid}).
+   * (RoomClosedEvent), 'sourceStarted' (SourceEvent), 'lobby' (LobbyEvent), 'workerDied' (WorkerDiedEvent),
+   * 'workerRespawned' ({index,pid}).
    */
   events: EventEmitter;
   /** Worker CPU and memory, for benchmarks. */
@@ -135,9 +148,10 @@ export async function createMediaServer(opts: MediaServerOptions): Promise<Media
     maxPayload: opts.maxPayload,
     rateLimit: opts.rateLimit,
     log,
+    onLobby: (appointmentId, waiting) => events.emit('lobby', { appointmentId, waiting } satisfies LobbyEvent),
   });
   const events = new EventEmitter();
-  for (const name of ['peerJoined', 'peerLeft', 'callStarted', 'callEnded', 'roomClosed']) {
+  for (const name of ['peerJoined', 'peerLeft', 'callStarted', 'callEnded', 'roomClosed', 'sourceStarted']) {
     registry.on(name, (e: unknown) => events.emit(name, e));
   }
   pool.on('workerDied', (e: WorkerDiedEvent) => {
@@ -154,6 +168,9 @@ export async function createMediaServer(opts: MediaServerOptions): Promise<Media
     handleUpgrade: (req, socket, head) => signaling.handleUpgrade(req, socket, head),
     publish: (appointmentId, role, notification) => signaling.publish(appointmentId, role, notification),
     closeRoom: (appointmentId) => registry.closeRoom(appointmentId),
+    admitGuest: (appointmentId) => signaling.admitGuest(appointmentId),
+    removeGuest: (appointmentId) => signaling.removeGuest(appointmentId),
+    guestWaiting: (appointmentId) => signaling.guestWaiting(appointmentId),
     health: () => {
       const h = pool.health();
       return { ok: h.ok && !closed, workers: h.workers, rooms: registry.size, connections: signaling.connectionCount() };

@@ -52,7 +52,7 @@ export class RoomRegistry extends EventEmitter {
     }
     const room = new Room(appointmentId, router, this.settings);
     this.rooms.set(appointmentId, room);
-    for (const name of ['peerJoined', 'peerLeft', 'callStarted', 'callEnded']) {
+    for (const name of ['peerJoined', 'peerLeft', 'callStarted', 'callEnded', 'sourceStarted']) {
       room.on(name, (event: unknown) => this.emit(name, event));
     }
     room.on('closed', (event: { appointmentId: string; reason: RoomCloseReason }) => {

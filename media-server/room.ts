@@ -3,8 +3,13 @@ import { randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
 import { SignalError } from './errors';
 
-export type Role = 'resident' | 'agent';
-export const ROLES: readonly Role[] = ['resident', 'agent'];
+/** The resident, the employee, and a third participant (interpreter, family member) the employee let in. */
+export type Role = 'resident' | 'agent' | 'guest';
+export const ROLES: readonly Role[] = ['resident', 'agent', 'guest'];
+/** The two whose presence makes the call: its duration runs from both joined until the last one left. */
+const CALL_ROLES: readonly Role[] = ['resident', 'agent'];
+/** What a guest never receives: the employee's screen may show the identification panel or a shared document. */
+const NOT_FOR_GUESTS = 'screen';
 
 export type Direction = 'send' | 'recv';
 
@@ -46,6 +51,12 @@ export type LeaveReason = 'left' | 'replaced' | 'disconnected';
 export interface PeerEvent {
   appointmentId: string;
   role: Role;
+}
+/** A participant started sending a source other than camera and microphone (the employee's screen). */
+export interface SourceEvent {
+  appointmentId: string;
+  role: Role;
+  source: string;
 }
 export interface CallEndedEvent {
   appointmentId: string;
@@ -119,8 +130,9 @@ async function clientInput<T>(what: string, fn: () => Promise<T>): Promise<T> {
 
 /**
  * One appointment's call: a mediasoup router on one worker, one peer per role, each with a send and a receive
- * WebRtcTransport. Emits 'peerJoined', 'peerLeft' (PeerEvent), 'callStarted', 'callEnded' (CallEndedEvent) and
- * 'closed' (RoomClosedEvent).
+ * WebRtcTransport (and a guest the employee let in: three peers, each receiving the other two). Emits 'peerJoined',
+ * 'peerLeft' (PeerEvent), 'callStarted', 'callEnded' (CallEndedEvent), 'sourceStarted' (SourceEvent) and 'closed'
+ * (RoomClosedEvent).
  */
 export class Room extends EventEmitter {
   private readonly peers = new Map<Role, Peer>();
@@ -202,7 +214,7 @@ export class Room extends EventEmitter {
     const others = this.joinedOthers(peer);
     this.notifyOthers(peer, 'peerJoined', { role: peer.role, videoCodecs: videoCodecsOf(peer) });
     this.emit('peerJoined', { appointmentId: this.appointmentId, role: peer.role } satisfies PeerEvent);
-    if (this.callStartedAt === null && ROLES.every((r) => this.peers.get(r)?.joined)) {
+    if (this.callStartedAt === null && CALL_ROLES.every((r) => this.peers.get(r)?.joined)) {
       this.callStartedAt = Date.now();
       this.emit('callStarted', { appointmentId: this.appointmentId, role: peer.role } satisfies PeerEvent);
     }
@@ -280,6 +292,7 @@ export class Room extends EventEmitter {
     }
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => peer.producers.delete(producer.id));
+    if (source === NOT_FOR_GUESTS) this.emit('sourceStarted', { appointmentId: this.appointmentId, role: peer.role, source } satisfies SourceEvent);
     for (const other of this.joinedOthers(peer)) void this.consume(other, peer, producer).catch(() => undefined);
     return { id: producer.id };
   }
@@ -342,6 +355,7 @@ export class Room extends EventEmitter {
     const transport = consumerPeer.transports.get('recv');
     const caps = consumerPeer.rtpCapabilities;
     if (!transport || !caps || consumerPeer.closed || consumerPeer.consuming.has(producer.id)) return;
+    if (consumerPeer.role === 'guest' && (producer.appData as { source?: string }).source === NOT_FOR_GUESTS) return;
     if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities: caps })) return;
     consumerPeer.consuming.add(producer.id);
     let consumer: ms.Consumer;

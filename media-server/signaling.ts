@@ -42,6 +42,8 @@ export interface SignalingOptions {
   /** Keep-alive ping interval; a connection that misses one pong is dropped. Default 30 s. */
   pingIntervalMs?: number;
   log: SignalingLog;
+  /** A guest waits to be let in (true), or no longer does (let in, or gone). */
+  onLobby?(appointmentId: string, waiting: boolean): void;
 }
 
 /** A server push: `{notification:true, method, data}`. */
@@ -55,6 +57,8 @@ type RequestId = string | number;
 /** Close codes the client can act on. */
 export const CLOSE_REPLACED = 4001;
 export const CLOSE_ROOM_CLOSED = 4002;
+/** The employee sent the guest out of the call. */
+export const CLOSE_REMOVED = 4003;
 export const CLOSE_RATE_LIMIT = 1008;
 
 /** Requests beyond this many dropped frames close the connection: a client that far over the limit is broken or hostile. */
@@ -135,6 +139,8 @@ export class SignalingServer {
   private closed = false;
   /** Calls being ended by a participant's `end` request right now: who ended it, for the roomClosed push. */
   private readonly endingBy = new Map<string, Role>();
+  /** Guest sessions the employee let in, per appointment: a reload or reconnect of the same session needs no new yes. */
+  private readonly admitted = new Map<string, Set<string>>();
 
   constructor(private readonly opts: SignalingOptions) {
     this.burst = opts.rateLimit?.burst ?? 40;
@@ -178,6 +184,57 @@ export class SignalingServer {
     // The newest connection of a role wins (reload, second tab, reconnect after a network change).
     for (const other of set) if (other.session.role === session.role) this.replace(other);
     set.add(conn);
+    if (session.role === 'guest') {
+      // A guest waits in the lobby (no media, no room) until the employee lets them in.
+      if (this.isAdmitted(conn)) conn.notify('admitted', {});
+      else {
+        conn.notify('lobby', {});
+        this.opts.onLobby?.(session.appointmentId, true);
+      }
+    }
+  }
+
+  private isAdmitted(conn: Connection): boolean {
+    return conn.session.role !== 'guest' || (this.admitted.get(conn.session.appointmentId)?.has(conn.session.sessionId) ?? false);
+  }
+
+  private guestConnections(appointmentId: string): Connection[] {
+    return [...(this.byAppointment.get(appointmentId) ?? [])].filter((c) => c.session.role === 'guest' && !c.closed);
+  }
+
+  /** Lets the waiting guest(s) of an appointment in. Returns how many connections were told. */
+  admitGuest(appointmentId: string): number {
+    const waiting = this.guestConnections(appointmentId);
+    if (waiting.length === 0) return 0;
+    let set = this.admitted.get(appointmentId);
+    if (!set) this.admitted.set(appointmentId, (set = new Set()));
+    for (const conn of waiting) {
+      set.add(conn.session.sessionId);
+      conn.notify('admitted', {});
+    }
+    this.opts.onLobby?.(appointmentId, false);
+    return waiting.length;
+  }
+
+  /** Sends the guest out: roomClosed {reason:'removed'}, close code 4003, admission forgotten. */
+  removeGuest(appointmentId: string): number {
+    this.admitted.delete(appointmentId);
+    const guests = this.guestConnections(appointmentId);
+    for (const conn of guests) {
+      if (conn.room && conn.peer) conn.room.detach(conn.peer, 'left');
+      conn.room = undefined;
+      conn.peer = undefined;
+      conn.notify('roomClosed', { reason: 'removed' });
+      conn.closed = true;
+      conn.ws.close(CLOSE_REMOVED, 'removed from the call');
+    }
+    if (guests.length) this.opts.onLobby?.(appointmentId, false);
+    return guests.length;
+  }
+
+  /** Whether a guest of the appointment is connected and not yet let in. */
+  guestWaiting(appointmentId: string): boolean {
+    return this.guestConnections(appointmentId).some((c) => !this.isAdmitted(c));
   }
 
   private replace(conn: Connection): void {
@@ -269,6 +326,8 @@ export class SignalingServer {
   private async dispatch(conn: Connection, method: string, rawData: unknown): Promise<unknown> {
     if (conn.closed) throw new SignalError('not_joined', 'connection closed');
     const data = record(rawData);
+    // A guest in the lobby has no part in the call yet: no router, no transports, no media of the others.
+    if (!this.isAdmitted(conn) && method !== 'leave') throw new SignalError('not_admitted', 'wait until the employee lets you in');
     switch (method) {
       case 'getRouterRtpCapabilities': {
         const { room } = await this.ensurePeer(conn);
@@ -349,6 +408,8 @@ export class SignalingServer {
 
   private onRoomClosed(appointmentId: string, reason: string): void {
     const by = this.endingBy.get(appointmentId);
+    // The call is over (ended or empty): a guest coming back to a new call waits to be let in again.
+    if (reason !== 'worker-died') this.admitted.delete(appointmentId);
     for (const conn of this.byAppointment.get(appointmentId) ?? []) {
       if (!conn.room || conn.room.appointmentId !== appointmentId || !conn.room.closed) continue;
       conn.room = undefined;
@@ -366,7 +427,9 @@ export class SignalingServer {
   }
 
   private onClose(conn: Connection): void {
+    const wasWaiting = !conn.closed && !this.isAdmitted(conn);
     conn.closed = true;
+    if (wasWaiting && !this.guestWaiting(conn.session.appointmentId)) this.opts.onLobby?.(conn.session.appointmentId, false);
     if (conn.room && conn.peer) conn.room.detach(conn.peer, 'disconnected');
     conn.room = undefined;
     conn.peer = undefined;

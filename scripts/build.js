@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds everything into dist/: TypeScript (tsc, CommonJS), each node's .html/locales/icons beside its .js, the
-// browser bundles (esbuild) and the vendored NL Design System CSS. `--if-needed` skips when dist is newer than every
+// browser bundles (esbuild) and the vendored NL Design System CSS; and resources/editor.js, the lib/ validators and
+// settings migrations bundled for Node-RED's editor (served by Node-RED at resources/<package name>/editor.js). `--if-needed` skips when dist is newer than every
 // source file, so `npm start` and `npm test` can call it every time.
 'use strict';
 const fs = require('node:fs');
@@ -92,10 +93,44 @@ async function bundleWeb() {
   copyDir(path.join(webDir, 'assets'), path.join(outDir, 'assets'));
   // Vendored at build time so the runtime never serves from node_modules (and a published package carries them).
   const vendor = [
+    // Components only (EUPL-1.2). Gemeente Utrecht's design tokens are its proprietary brand ("all rights reserved"):
+    // the package ships its own neutral theme (web/theme.css) instead.
     ['@utrecht/component-library-css/dist/index.css', 'utrecht.css'],
-    ['@utrecht/design-tokens/dist/index.css', 'design-tokens.css'],
   ];
   for (const [from, to] of vendor) fs.copyFileSync(require.resolve(from, { paths: [root] }), path.join(outDir, 'vendor', to));
+}
+
+/**
+ * lib/node-config/editor.ts and the lib/ validators it imports, for the browser. lib/auth/method.ts imports
+ * node:crypto to read private keys; the editor never holds a key (credentials stay on the server), so that import
+ * resolves to a stub that refuses.
+ */
+async function bundleEditor() {
+  const esbuild = require('esbuild');
+  const outDir = path.join(root, 'resources');
+  fs.mkdirSync(outDir, { recursive: true });
+  const nodeBuiltinStub = {
+    name: 'node-builtin-stub',
+    setup(build) {
+      build.onResolve({ filter: /^node:crypto$/ }, () => ({ path: 'node:crypto', namespace: 'idv-stub' }));
+      build.onLoad({ filter: /.*/, namespace: 'idv-stub' }, () => ({
+        contents: 'export function createPrivateKey() { throw new Error("keys are checked by the runtime"); }',
+        loader: 'js',
+      }));
+    },
+  };
+  await esbuild.build({
+    entryPoints: [path.join(root, 'lib', 'node-config', 'editor.ts')],
+    outfile: path.join(outDir, 'editor.js'),
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['es2020', 'chrome100', 'safari15', 'firefox100'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [nodeBuiltinStub],
+  });
 }
 
 async function main() {
@@ -107,6 +142,7 @@ async function main() {
   });
   copyNodeAssets();
   await bundleWeb();
+  await bundleEditor();
   fs.writeFileSync(stamp, new Date().toISOString() + '\n');
   console.log(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes sure what the tests need outside npm is there, from Debian's archive (test tools' own browser downloads
 // cannot work here): Chromium and Firefox ESR for the browser tests; coturn, iproute2, nftables, openssl and python3
-// for the network tests (namespaces, NAT, TURN with a test CA, a delay line where the kernel has no netem).
+// for the network tests (namespaces, NAT, TURN with a test CA, a delay line where the kernel has no netem); nginx for
+// the production test, which runs the shipped site (deploy/nginx/idvideo.conf) in front of the runtime.
 // Installs what is missing with apt-get when running as root, otherwise says what to run.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -15,6 +16,7 @@ const NEEDED = [
   ['nft', 'nftables'],
   ['openssl', 'openssl'],
   ['python3', 'python3-minimal'],
+  ['nginx', 'nginx'],
 ];
 
 function has(cmd) {
@@ -35,6 +37,11 @@ if (missing.length) {
     }
     // The tests start their own coturn with their own configuration; a system-wide one is not wanted.
     if (missing.includes('coturn') && has('systemctl')) spawnSync('systemctl', ['disable', '--now', 'coturn'], { stdio: 'ignore' });
+    // Likewise nginx: the production test runs its own, as a foreground process with its own configuration.
+    if (missing.includes('nginx')) {
+      if (has('systemctl')) spawnSync('systemctl', ['disable', '--now', 'nginx'], { stdio: 'ignore' });
+      else spawnSync('sh', ['-c', 'invoke-rc.d nginx stop'], { stdio: 'ignore' });
+    }
   } else {
     console.error(`[idv test] the tests need Debian packages: run \`sudo apt-get install ${missing.join(' ')}\``);
     process.exit(1);

@@ -12,6 +12,14 @@
  * `.media-worker/mediasoup-worker` runs the binary with LD_LIBRARY_PATH pointing there, so no root is needed. If that
  * fails and we are root, the libraries are installed with the system's apt-get instead.
  *
+ * mediasoup is an optional dependency of the package: installed as a dependency somewhere whose package.json does not
+ * deny mediasoup's own install script (Node-RED's palette), npm runs that script, it fails without GitHub, and npm drops
+ * mediasoup instead of failing the whole install. This script then installs mediasoup's JavaScript (with its install
+ * script skipped) into .media-worker/js, where media-server/mediasoup-loader.ts looks when the normal place is empty.
+ *
+ * Run it as `npx idv-provision-worker` in the Node-RED user directory (the package's bin entry), or as
+ * `node scripts/provision-mediasoup-worker.js` in a checkout.
+ *
  * Environment:
  *   IDV_SKIP_WORKER=1        skip entirely (exit 0)
  *   MEDIASOUP_WORKER_BIN     a deployment's own worker binary: checked and used, nothing downloaded
@@ -46,6 +54,7 @@ const PACKAGE_ROOT = path.resolve(__dirname, '..');
 const WORK_DIR = path.resolve(process.env.IDV_MEDIA_WORKER_DIR || path.join(PACKAGE_ROOT, '.media-worker'));
 const WRAPPER = path.join(WORK_DIR, 'mediasoup-worker');
 const STAMP = path.join(WORK_DIR, 'PROVISIONED');
+const JS_DIR = path.join(WORK_DIR, 'js');
 const APT_DIR = path.join(WORK_DIR, 'apt');
 const ROOT_DIR = path.join(WORK_DIR, 'root');
 
@@ -89,13 +98,8 @@ function isExecutableFile(file) {
  * at require time is set before the require.
  */
 function verifyWorker(bin) {
-  let mediasoupMain;
-  try {
-    mediasoupMain = require.resolve('mediasoup', { paths: [PACKAGE_ROOT] });
-  } catch {
-    say('mediasoup npm package not found next to this script; skipping the spawn check (binary is executable).');
-    return;
-  }
+  const mediasoupMain = findMediasoup();
+  if (!mediasoupMain) throw new ProvisionError(`the mediasoup ${MEDIASOUP_NPM_VERSION} npm package is missing, so the worker cannot be checked`);
   const probe = `
     const ms = require(${JSON.stringify(mediasoupMain)});
     if (ms.version !== ${JSON.stringify(MEDIASOUP_NPM_VERSION)}) { console.error('mediasoup npm version is ' + ms.version); process.exit(3); }
@@ -113,6 +117,33 @@ function verifyWorker(bin) {
   if (res.status !== 0) {
     throw new ProvisionError(`the worker at ${bin} does not start under mediasoup ${MEDIASOUP_NPM_VERSION}: ${(res.stderr || res.stdout || `signal ${res.signal}`).trim()}`);
   }
+}
+
+/** mediasoup's entry point beside the package, or in .media-worker/js; undefined when neither has it. */
+function findMediasoup() {
+  for (const paths of [[PACKAGE_ROOT], [JS_DIR]]) {
+    try {
+      return require.resolve('mediasoup', { paths });
+    } catch {
+      // not there: try the next place
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Installs mediasoup's JavaScript into .media-worker/js with its install script skipped (that script would build the
+ * worker from sources it cannot download). Uses the npm that runs us (npx / npm run) or the one on PATH.
+ */
+function ensureMediasoupJs() {
+  if (findMediasoup()) return;
+  say(`the mediasoup ${MEDIASOUP_NPM_VERSION} npm package is missing (npm dropped the optional dependency): installing it without its install script into ${JS_DIR}`);
+  fs.mkdirSync(JS_DIR, { recursive: true });
+  if (!fs.existsSync(path.join(JS_DIR, 'package.json'))) fs.writeFileSync(path.join(JS_DIR, 'package.json'), '{"private":true}\n');
+  const npmCli = process.env.npm_execpath && /npm-cli\.js$|npx-cli\.js$/.test(process.env.npm_execpath) ? process.env.npm_execpath.replace(/npx-cli\.js$/, 'npm-cli.js') : undefined;
+  const [cmd, pre] = npmCli ? [process.execPath, [npmCli]] : ['npm', []];
+  runOk(cmd, [...pre, 'install', '--prefix', JS_DIR, '--ignore-scripts', '--no-audit', '--no-fund', '--omit=dev', `mediasoup@${MEDIASOUP_NPM_VERSION}`]);
+  if (!findMediasoup()) throw new ProvisionError(`mediasoup ${MEDIASOUP_NPM_VERSION} is still not found after installing it into ${JS_DIR}`);
 }
 
 /** Parses one-line (.list) and deb822 (.sources) apt sources into {uris, suites, components, signedBy}. */
@@ -328,6 +359,7 @@ function main() {
     say('IDV_SKIP_WORKER=1: not provisioning the mediasoup worker');
     return;
   }
+  ensureMediasoupJs();
   const own = process.env.MEDIASOUP_WORKER_BIN;
   if (own) {
     if (!isExecutableFile(own)) throw new ProvisionError(`MEDIASOUP_WORKER_BIN=${own} is not an executable file`);

@@ -11,10 +11,13 @@
  * `password`, `disable` and `remove` end every session of the account at once: staff sign-ins and flow editor tokens
  * alike (both live, hashed, in the same table and are checked there on every request). The password is read from
  * standard input (one line), never from the command line, where it would end up in the shell history and the process
- * list. Uses IDV_DATA_DIR like the runtime; run it while the runtime is stopped or running (SQLite WAL allows both).
+ * list. Uses IDV_DATA_DIR like the runtime; run it while the runtime is stopped or running (SQLite WAL allows both), as
+ * the user the runtime runs as (root is refused for another user's data dir: it would leave files the service cannot
+ * write).
  */
 import * as path from 'node:path';
 import { loadConfig } from '../lib/config';
+import { foreignOwnerProblem, usePrivateFileModes } from '../lib/runtime/file-modes';
 import { hashPassword } from '../lib/staff/password';
 import { ROLES, type Role } from '../lib/staff/types';
 import { openDatabase } from '../lib/store/db';
@@ -44,6 +47,13 @@ async function main(): Promise<void> {
   const [cmd, username, ...rest] = process.argv.slice(2);
   if (!cmd || !['add', 'password', 'disable', 'enable', 'remove', 'list'].includes(cmd)) usage(cmd ? `unknown command ${cmd}` : undefined);
   const config = loadConfig({ ...process.env, IDV_MODE: 'demo' });
+  // Files this creates (a first database, its -wal/-shm) are the service user's and private, as the runtime's are.
+  const owner = foreignOwnerProblem(config.dataDir);
+  if (owner) {
+    console.error(owner);
+    process.exit(2);
+  }
+  usePrivateFileModes();
   const db = openDatabase(path.join(config.dataDir, 'idvideo.sqlite'));
   const store = new SqliteStaffStore(db);
   try {

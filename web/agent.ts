@@ -13,7 +13,7 @@
 import { announce, byId, createStage, MediaProblemError, openLocalMedia, readTexts, signalingUrl, type CallClient } from './call-client';
 import { clearBookingDetails, showBookingDetails } from './parts/booking-details';
 import { createCallStatus, type CallStatusController } from './parts/call-status';
-import { messageForm } from './parts/message-form';
+import { handleHub, rowChat, screenChanged, startWorkspace, stopWorkspace } from './parts/agent-extras';
 
 interface Row {
   id: string;
@@ -76,7 +76,7 @@ function createItem(r: Row): HTMLLIElement {
     else clearBookingDetails(body);
   });
   li.append(head, details);
-  if (r.today) li.append(messageForm(r.id, t, csrf));
+  if (r.today) li.append(rowChat(r.id, t, csrf));
   return li;
 }
 
@@ -146,13 +146,14 @@ function connectHub(attempt = 0): void {
     void load(); // catch up on what happened while disconnected
   };
   ws.onmessage = (ev) => {
-    let m: { type?: string; appointmentId?: string; resident?: boolean; agent?: boolean };
+    let m: { type?: string; appointmentId?: string; resident?: boolean; agent?: boolean; guest?: boolean };
     try {
       m = JSON.parse(String(ev.data)) as typeof m;
     } catch {
       return;
     }
     if (m.type === 'hello') return;
+    if (handleHub(m, t, csrf)) return;
     if (m.type === 'presence' && typeof m.appointmentId === 'string') {
       const r = rows.get(m.appointmentId);
       if (!r) return void load();
@@ -208,12 +209,15 @@ async function joinCall(id: string): Promise<void> {
     onPeer: (present, reason) => status.dispatch({ type: 'peer', present, reason }),
     onHangUp: () => status.dispatch({ type: 'hangUp' }),
     onNotification: (method, data) => emit('idv:call-notification', { method, data }),
+    onScreen: (on) => screenChanged(on, t),
+    labels: { resident: t.remoteResident ?? '', guest: t.remoteGuest ?? '' },
   });
   active = { id, client, local, status };
   panel().dataset.appointmentId = id;
   byId('identification-idle').hidden = true;
   render();
   emit('idv:call', { state: 'started', appointmentId: id });
+  startWorkspace(id, client, t, csrf);
   client.start();
 }
 
@@ -221,6 +225,7 @@ function endCall(): void {
   if (!active) return;
   const { id, local } = active;
   active = undefined;
+  stopWorkspace();
   render();
   local.getTracks().forEach((tr) => tr.stop());
   byId('call').hidden = true;

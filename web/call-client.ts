@@ -24,7 +24,17 @@ export interface CallClientOptions {
   onPeer(role: string, present: boolean, reason?: string): void;
   /** The join answer: who else is in the call right now (also after a rejoin, when presence may have changed). */
   onJoined?(roles: string[]): void;
-  onRemoteStream(stream: MediaStream): void;
+  /**
+   * The media of one remote source changed: `key` is the peer's role ('agent', 'resident', 'guest'), or role plus
+   * ':screen' for a shared screen; `stream` undefined when that source is gone.
+   */
+  onRemoteStream(key: string, stream: MediaStream | undefined): void;
+  /** The role whose camera is this page's main picture (the "Camera uit" notice and peer presence follow it). */
+  primaryRole: string;
+  /** This participant waits in a lobby until let in (a guest): media starts only after `admitted`. */
+  admission?: boolean;
+  /** A guest's connection is up and waits to be let in. */
+  onLobby?(): void;
   onQuality(quality: Quality): void;
   /** Every other server push (e.g. the identification pop-up), for the page to handle. */
   onNotification?(method: string, data: unknown): void;
@@ -32,6 +42,8 @@ export interface CallClientOptions {
   onRemoteVideo?(on: boolean): void;
   /** Media does not get through (media-health.ts), or again does (undefined). */
   onMediaProblem?(kind: MediaProblemKind | undefined): void;
+  /** This page's own screen sharing started (true) or stopped (false). */
+  onScreen?(on: boolean): void;
 }
 
 interface Pending {
@@ -65,6 +77,7 @@ interface NewConsumer {
   rtpParameters: types.RtpParameters;
   peerRole: string;
   producerPaused?: boolean;
+  appData?: { source?: string };
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -81,13 +94,18 @@ const NO_VIDEO_GRACE_MS = 2_000;
 const CONSUME_FIRST_MS = 400;
 export const CLOSE_REPLACED = 4001;
 export const CLOSE_ROOM_CLOSED = 4002;
+export const CLOSE_REMOVED = 4003;
 
 interface Media {
   device: types.Device;
   send: types.Transport;
   recv: types.Transport;
   producers: Map<types.MediaKind, types.Producer>;
+  /** The shared screen (the employee's), beside the camera's video producer. */
+  screen?: types.Producer;
   consumers: Map<string, types.Consumer>;
+  /** Which remote stream (role, or role:screen) each consumer feeds. */
+  keys: Map<string, string>;
   timers: number[];
 }
 
@@ -103,7 +121,11 @@ export class CallClient {
   private state: CallState = 'connecting';
   private micOn = true;
   private cameraOn = true;
-  private remote = new MediaStream();
+  private remote = new Map<string, MediaStream>();
+  /** The screen being shared (kept across rejoins until stopped). */
+  private screenTrack: MediaStreamTrack | undefined;
+  /** A guest let in by the employee (or anyone else: no lobby). */
+  private admitted = false;
   private statsTimer: number | undefined;
   private lastInbound = { received: 0, lost: 0 };
   /** Video codecs the other side decodes (from the server), to send with one of them. */
@@ -196,7 +218,8 @@ export class CallClient {
     this.ws = ws;
     ws.onopen = () => {
       this.attempts = 0;
-      void this.setUp();
+      // A guest waits for the server's `admitted` (which comes at once after a reload of an admitted guest).
+      if (!this.o.admission) void this.setUp();
     };
     ws.onmessage = (ev) => this.onMessage(ev.data);
     ws.onclose = (ev) => this.onClose(ws, ev.code);
@@ -211,7 +234,8 @@ export class CallClient {
     this.pending.clear();
     this.teardown();
     if (this.finished) return;
-    if (code === CLOSE_REPLACED || code === CLOSE_ROOM_CLOSED) {
+    if (code === CLOSE_REMOVED) this.endedBy = 'removed';
+    if (code === CLOSE_REPLACED || code === CLOSE_ROOM_CLOSED || code === CLOSE_REMOVED) {
       this.finished = true;
       window.clearInterval(this.statsTimer);
       this.setState(code === CLOSE_REPLACED ? 'replaced' : 'ended');
@@ -264,12 +288,21 @@ export class CallClient {
         else this.paused.delete(String(data.consumerId));
         this.reportRemoteVideo();
         break;
+      case 'lobby':
+        this.o.onLobby?.();
+        break;
+      case 'admitted':
+        if (!this.admitted || !this.media) {
+          this.admitted = true;
+          void this.setUp();
+        }
+        break;
       case 'peerJoined':
-        this.peerArrived(data.videoCodecs);
+        this.peerArrived(data.videoCodecs, String(data.role));
         this.o.onPeer(String(data.role), true);
         break;
       case 'peerLeft':
-        this.peerPresent = false;
+        if (String(data.role) === this.o.primaryRole) this.peerPresent = false;
         this.reportRemoteVideo();
         this.o.onPeer(String(data.role), false, typeof data.reason === 'string' ? data.reason : undefined);
         break;
@@ -280,8 +313,9 @@ export class CallClient {
         void this.setUp();
         break;
       case 'roomClosed':
-        if (data.reason === 'replaced' || data.reason === 'ended') {
+        if (data.reason === 'replaced' || data.reason === 'ended' || data.reason === 'removed') {
           if (typeof data.by === 'string') this.endedBy = data.by;
+          if (data.reason === 'removed') this.endedBy = 'removed';
           this.finished = true;
           this.teardown();
           window.clearInterval(this.statsTimer);
@@ -331,7 +365,7 @@ export class CallClient {
       joinedP.catch(() => undefined);
       const send = device.createSendTransport({ ...sendInfo, iceServers: sendInfo.iceServers ?? [] });
       const recv = device.createRecvTransport({ ...recvInfo, iceServers: recvInfo.iceServers ?? [] });
-      const media: Media = { device, send, recv, producers: new Map(), consumers: new Map(), timers: [] };
+      const media: Media = { device, send, recv, producers: new Map(), consumers: new Map(), keys: new Map(), timers: [] };
       this.media = media;
       for (const t of [send, recv]) {
         t.on('connect', ({ dtlsParameters }, ok, fail) => {
@@ -344,7 +378,7 @@ export class CallClient {
       });
       const joined = await joinedP;
       if (stale()) return;
-      for (const p of joined.peers) this.peerArrived(p.videoCodecs);
+      for (const p of joined.peers) this.peerArrived(p.videoCodecs, p.role);
       this.o.onJoined?.(joined.peers.map((p) => p.role));
       for (const p of joined.peers) this.o.onPeer(p.role, true);
       // The other side's media first: the consumers its answer announced are set up and resumed before this side's
@@ -358,6 +392,10 @@ export class CallClient {
       for (const track of this.o.tracks()) {
         if (track.readyState !== 'live' || !device.canProduce(track.kind as types.MediaKind)) continue;
         await this.produce(media, track);
+        if (stale()) return;
+      }
+      if (this.screenTrack?.readyState === 'live') {
+        await this.produceScreen(media, this.screenTrack);
         if (stale()) return;
       }
       // After a reconnect, "joined" waits for a connected transport (onTransportState): signaling alone does not
@@ -382,9 +420,52 @@ export class CallClient {
     if (!on) this.pauseProducer(producer.kind, false);
   }
 
-  /** The other side is here, decoding `codecs`: a video producer in a codec it cannot decode is made again. */
-  private peerArrived(codecs: unknown): void {
-    this.peerPresent = true;
+  /**
+   * Shares a screen (getDisplayMedia's track) beside the camera: the others get it as a source of its own ('screen');
+   * a guest never does (the media server keeps it from them). Ends by stopScreen() or the browser's own "stop sharing".
+   */
+  async shareScreen(track: MediaStreamTrack): Promise<void> {
+    this.stopScreen();
+    this.screenTrack = track;
+    track.addEventListener('ended', () => {
+      if (this.screenTrack === track) this.stopScreen();
+    });
+    if (this.media) await this.produceScreen(this.media, track);
+  }
+
+  /** Stops sharing: the others' pages go back to the camera. */
+  stopScreen(): void {
+    const track = this.screenTrack;
+    this.screenTrack = undefined;
+    const p = this.media?.screen;
+    if (p) {
+      if (this.media) this.media.screen = undefined;
+      p.close();
+      this.request('closeProducer', { producerId: p.id }).catch(() => undefined);
+    }
+    track?.stop();
+    this.o.onScreen?.(false);
+  }
+
+  get sharingScreen(): boolean {
+    return !!this.screenTrack;
+  }
+
+  private async produceScreen(media: Media, track: MediaStreamTrack): Promise<void> {
+    const codec = chooseVideoCodec(media.device.rtpCapabilities, this.peerCodecs);
+    const producer = await media.send.produce({ track, codec, stopTracks: false, appData: { source: 'screen' } });
+    if (this.media !== media || this.screenTrack !== track) {
+      producer.close();
+      this.request('closeProducer', { producerId: producer.id }).catch(() => undefined);
+      return;
+    }
+    media.screen = producer;
+    this.o.onScreen?.(true);
+  }
+
+  /** Someone is here, decoding `codecs`: a video producer in a codec it cannot decode is made again. */
+  private peerArrived(codecs: unknown, role: string): void {
+    if (role === this.o.primaryRole) this.peerPresent = true;
     this.peerCodecs = Array.isArray(codecs) ? codecs.filter((c): c is string => typeof c === 'string') : undefined;
     this.reportRemoteVideo();
     const media = this.media;
@@ -403,7 +484,8 @@ export class CallClient {
    * its video is still being set up.
    */
   private reportRemoteVideo(): void {
-    const video = [...(this.media?.consumers.values() ?? [])].filter((c) => c.kind === 'video' && !c.closed);
+    const media = this.media;
+    const video = [...(media?.consumers.values() ?? [])].filter((c) => c.kind === 'video' && !c.closed && media?.keys.get(c.id) === this.o.primaryRole);
     const on = video.some((c) => !this.paused.has(c.id));
     window.clearTimeout(this.videoOffTimer);
     if (!this.peerPresent || on) return this.o.onRemoteVideo?.(true);
@@ -419,13 +501,17 @@ export class CallClient {
       consumer.close();
       return;
     }
+    const key = c.appData?.source === 'screen' ? `${c.peerRole}:screen` : c.peerRole;
     media.consumers.set(consumer.id, consumer);
+    media.keys.set(consumer.id, key);
     if (c.producerPaused) this.paused.add(consumer.id);
-    // One stream per remote side, changed in place: giving the <video> a new stream object restarts its pipeline
+    // One stream per remote source, changed in place: giving the <video> a new stream object restarts its pipeline
     // and delays the first frame. A new track of a kind replaces the old one of that kind.
-    for (const t of this.remote.getTracks()) if (t.kind === consumer.kind) this.remote.removeTrack(t);
-    this.remote.addTrack(consumer.track);
-    this.o.onRemoteStream(this.remote);
+    let stream = this.remote.get(key);
+    if (!stream) this.remote.set(key, (stream = new MediaStream()));
+    for (const t of stream.getTracks()) if (t.kind === consumer.kind) stream.removeTrack(t);
+    stream.addTrack(consumer.track);
+    this.o.onRemoteStream(key, stream);
     this.reportRemoteVideo();
     await this.request('resumeConsumer', { consumerId: consumer.id });
   }
@@ -433,10 +519,19 @@ export class CallClient {
   private dropConsumer(id: string): void {
     const consumer = this.media?.consumers.get(id);
     if (!consumer) return;
+    const key = this.media?.keys.get(id) ?? '';
     this.media?.consumers.delete(id);
+    this.media?.keys.delete(id);
     this.paused.delete(id);
     consumer.close();
-    this.remote.removeTrack(consumer.track);
+    const stream = this.remote.get(key);
+    if (stream) {
+      stream.removeTrack(consumer.track);
+      if (stream.getTracks().length === 0) {
+        this.remote.delete(key);
+        this.o.onRemoteStream(key, undefined);
+      } else this.o.onRemoteStream(key, stream);
+    }
     this.reportRemoteVideo();
   }
 
@@ -486,8 +581,9 @@ export class CallClient {
     for (const timer of media.timers) window.clearTimeout(timer);
     media.send.close();
     media.recv.close();
-    this.remote = new MediaStream();
-    this.o.onRemoteStream(this.remote);
+    const gone = [...this.remote.keys()];
+    this.remote = new Map();
+    for (const key of gone) this.o.onRemoteStream(key, undefined);
   }
 
   /** Connection quality from the receive side: packet loss since the last look and the round-trip time. */
@@ -658,6 +754,16 @@ export function createStage(opts: {
   /** Own hang-up pressed (before the client leaves). */
   onHangUp?(): void;
   onNotification?(method: string, data: unknown): void;
+  /** Accessible names of the remote pictures by key ('resident', 'guest', 'agent', 'agent:screen'). */
+  labels?: Record<string, string>;
+  /** The other side's shared screen appeared (true) or went (false). */
+  onRemoteScreen?(on: boolean): void;
+  /** Someone besides the other side (a guest) came or went. */
+  onThird?(role: string, present: boolean): void;
+  /** A guest waits in the lobby (see CallClientOptions.admission). */
+  admission?: boolean;
+  onLobby?(): void;
+  onScreen?(on: boolean): void;
 }): CallClient {
   const t = opts.texts;
   const remoteVideo = byId<HTMLVideoElement>('remote-video');
@@ -670,8 +776,53 @@ export function createStage(opts: {
   localVideo.srcObject = opts.local() ?? null;
   const notices = mediaNotices(remoteVideo, t);
   let shownVideo: MediaStreamTrack | undefined;
+  const extra = byId<HTMLElement>('remote-extra');
+  const streams = new Map<string, MediaStream>();
+  const screenKey = `${opts.otherRole}:screen`;
+  const labels = opts.labels ?? {};
+  /**
+   * The main picture is the other side, or their shared screen while they share it (their camera then moves to a
+   * tile beside it); every other source (a guest, the resident for a guest) gets a tile of its own.
+   */
+  const layout = () => {
+    const primary = streams.has(screenKey) ? screenKey : opts.otherRole;
+    const stream = streams.get(primary);
+    const video = stream?.getVideoTracks()[0];
+    if (remoteVideo.srcObject !== (stream ?? null) || video !== shownVideo) {
+      shownVideo = video;
+      // A new stream, or a new video track in it: assign again, which makes the element pick the track up at once.
+      remoteVideo.srcObject = stream ?? null;
+      if (stream) notices.play();
+    }
+    remoteVideo.setAttribute('aria-label', labels[primary] || remoteVideo.getAttribute('aria-label') || '');
+    remoteVideo.classList.toggle('idv-remote-screen', primary === screenKey);
+    const wanted = [...streams.keys()].filter((k) => k !== primary);
+    for (const el of [...extra.querySelectorAll<HTMLVideoElement>('video[data-key]')]) {
+      if (!wanted.includes(el.dataset.key ?? '')) el.remove();
+    }
+    for (const key of wanted) {
+      let el = extra.querySelector<HTMLVideoElement>(`video[data-key="${CSS.escape(key)}"]`);
+      if (!el) {
+        el = document.createElement('video');
+        el.dataset.key = key;
+        el.className = 'idv-tile-video';
+        el.autoplay = true;
+        el.playsInline = true;
+        el.setAttribute('aria-label', labels[key] ?? key);
+        extra.append(el);
+      }
+      if (el.srcObject !== streams.get(key)) el.srcObject = streams.get(key) ?? null;
+      void el.play().catch(() => undefined);
+    }
+    extra.dataset.count = String(wanted.length);
+    document.body.dataset.remoteTiles = String(wanted.length);
+  };
   const client = new CallClient({
     url: opts.url,
+    primaryRole: opts.otherRole,
+    admission: opts.admission,
+    onLobby: opts.onLobby,
+    onScreen: opts.onScreen,
     tracks: () => opts.local()?.getTracks() ?? [],
     onState: (s) => {
       banner.hidden = s !== 'reconnecting';
@@ -679,16 +830,15 @@ export function createStage(opts: {
     },
     onPeer: (role, present, reason) => {
       if (role === opts.otherRole) opts.onPeer(present, reason);
+      else opts.onThird?.(role, present);
     },
     onJoined: (roles) => opts.onJoined?.(roles.includes(opts.otherRole)),
-    onRemoteStream: (stream) => {
-      // A new stream, or a new video track in it: assign again, which makes the element pick the track up at once
-      // (waiting for it to notice a track added to a stream it already plays delays the first frame).
-      const video = stream.getVideoTracks()[0];
-      if (remoteVideo.srcObject === stream && video === shownVideo) return;
-      shownVideo = video;
-      remoteVideo.srcObject = stream;
-      notices.play();
+    onRemoteStream: (key, stream) => {
+      const hadScreen = streams.has(screenKey);
+      if (stream) streams.set(key, stream);
+      else streams.delete(key);
+      layout();
+      if (streams.has(screenKey) !== hadScreen) opts.onRemoteScreen?.(!hadScreen);
     },
     onRemoteVideo: (on) => notices.remoteVideo(on),
     onMediaProblem: (kind) => notices.problem(kind),

@@ -1,24 +1,58 @@
 /**
- * The resident's call page (GET /call): device check, waiting room, the call, the end. The call-session cookie that
- * /v/<token> set authenticates the WebSocket; this script never sees it. What the page shows and says follows one
- * state machine (lib/call-pages/call-status.ts, rendered by web/parts/call-status.ts).
+ * The call page (GET /call) of the resident and of a guest (interpreter, family member): device check, waiting room
+ * (for a guest: waiting to be let in), the call, the end. The call-session cookie that /v/<token> set authenticates the
+ * WebSocket; this script never sees it. What the page shows and says follows one state machine
+ * (lib/call-pages/call-status.ts, rendered by web/parts/call-status.ts). The chat shows in the waiting room and the
+ * call; the resident can share a document or photo during the call (web/parts/share-document.ts).
  */
 import { announce, byId, createStage, MediaProblemError, openLocalMedia, readTexts, signalingUrl, type CallClient, type MediaProblem } from './call-client';
-import { fetchAgentMessage, showAgentMessage } from './parts/agent-message';
 import { createCallStatus } from './parts/call-status';
+import { createChat, postJson, type ChatView } from './parts/chat';
+import { documentDeleted, wireDocumentSharing } from './parts/share-document';
 
 const t = readTexts();
+const role = document.body.dataset.role === 'guest' ? 'guest' : 'resident';
+let chat: ChatView | undefined;
 
 let local: MediaStream | undefined;
 let client: CallClient | undefined;
 
-const status = createCallStatus('resident', t, {
+const status = createCallStatus(role, t, {
   sections: true,
-  onView: (v) => {
+  onView: (v, st) => {
     // The call is over: the camera light goes off.
     if (v.section === 'ended') local?.getTracks().forEach((tr) => tr.stop());
+    // The chat belongs to the waiting room and the call (a guest: once let in), and goes with the call's end.
+    const side = document.getElementById('call-side');
+    if (side) side.hidden = !(v.section === 'call' || (v.section === 'waiting' && st.phase !== 'lobby' && st.phase !== 'connecting'));
+    const docs = document.getElementById('documents');
+    if (docs) docs.hidden = v.section !== 'call';
+    if (v.section === 'ended') chat?.clear();
   },
 });
+
+async function fetchChat(): Promise<void> {
+  try {
+    const res = await fetch(`call/chat.json?after=${chat?.lastSeq ?? 0}`, { credentials: 'same-origin', headers: { accept: 'application/json' }, cache: 'no-store' });
+    if (!res.ok) return;
+    const body = (await res.json()) as { messages?: unknown[] };
+    chat?.add(body.messages ?? []);
+  } catch {
+    /* offline for a moment: pushes still arrive */
+  }
+}
+
+function setUpChat(): void {
+  chat = createChat({
+    id: 'chat',
+    t,
+    level: 2,
+    own: role,
+    intro: t.chatIntro,
+    send: async (text) => (await postJson('call/chat', { text })).message,
+  });
+  byId('chat-slot').append(chat.root);
+}
 
 function problem(p: MediaProblem | undefined): void {
   const box = byId('device-problem');
@@ -79,8 +113,22 @@ function startCall(): void {
     url: signalingUrl(),
     local: () => local,
     otherRole: 'agent',
+    admission: role === 'guest',
+    onLobby: () => status.dispatch({ type: 'lobby' }),
+    labels: {
+      agent: t.remoteAgentCamera ?? '',
+      'agent:screen': t.remoteScreen ?? '',
+      resident: t.remoteResident ?? '',
+      guest: t.remoteGuest ?? '',
+    },
+    onRemoteScreen: (on) => announce(on ? (t.screenShared ?? '') : (t.screenEnded ?? '')),
+    onThird: (who, present) => {
+      if (who === 'guest') announce(present ? (t.guestJoined ?? '') : (t.guestLeft ?? ''));
+    },
     onNotification: (method, data) => {
-      if (method === 'agentMessage') return showAgentMessage(data, t);
+      if (method === 'chatMessage') return chat?.add([data]);
+      if (method === 'chatDeleted') return chat?.clear(t.chatDeleted);
+      if (method === 'documentDeleted') return documentDeleted(t);
       // Other pushes (the identification pop-up) go to web/identify.ts as a DOM event.
       document.dispatchEvent(new CustomEvent('idv:call-notification', { detail: { method, data } }));
     },
@@ -93,7 +141,7 @@ function startCall(): void {
     },
     onJoined: (otherHere) => {
       status.dispatch({ type: 'joined', otherHere });
-      void fetchAgentMessage(t);
+      void fetchChat();
     },
     onPeer: (present, reason) => status.dispatch({ type: 'peer', present, reason }),
     onHangUp: () => status.dispatch({ type: 'hangUp' }),
@@ -110,6 +158,8 @@ document.addEventListener('DOMContentLoaded', () => {
   byId('camera-select').addEventListener('change', onChoice);
   byId('mic-select').addEventListener('change', onChoice);
   // web/identify.ts tells whether the agent can see verified data of this call right now.
+  setUpChat();
+  if (role === 'resident') wireDocumentSharing(t);
   document.addEventListener('idv:identification', (e) => status.dispatch({ type: 'identification', shared: (e as CustomEvent<{ shared?: boolean }>).detail?.shared === true }));
   void openDevices();
 });

@@ -57,25 +57,43 @@ function flag(value: unknown, fallback: boolean): boolean {
   return value === true || value === 'true';
 }
 
-/** "username = address" per line (also "username: address"); blank lines and lines starting with # are skipped. */
+/**
+ * The agents' addresses: a list of {username, email} (settings version 2), or the 0.1 text with one
+ * "username = address" per line (also "username: address"; blank lines and lines starting with # are skipped).
+ * Problems name the line or entry, never the address: it is personal data of an employee.
+ */
 export function parseAgentEmails(value: unknown, errors: string[]): Map<string, string> {
   const map = new Map<string, string>();
   if (value === undefined || value === null || value === '') return map;
+  const add = (where: string, username: string, email: string) => {
+    if (map.has(username.toLowerCase())) errors.push(`agentEmails ${where}: this username is listed twice`);
+    else map.set(username.toLowerCase(), email);
+  };
+  if (Array.isArray(value) && value.length <= 1000) {
+    value.forEach((e: unknown, i) => {
+      const o = (typeof e === 'object' && e !== null ? e : {}) as { username?: unknown; email?: unknown };
+      const username = typeof o.username === 'string' ? o.username.trim() : '';
+      const email = typeof o.email === 'string' ? o.email.trim() : '';
+      if (!USERNAME_RE.test(username) || !isEmailAddress(email)) errors.push(`agentEmails entry ${i + 1}: expected a username and an e-mail address`);
+      else add(`entry ${i + 1}`, username, email);
+    });
+    return map;
+  }
   if (typeof value !== 'string' || value.length > 20000) {
-    errors.push('agentEmails: text with one "username = address" per line');
+    errors.push('agentEmails: a list of agents with their e-mail address');
     return map;
   }
   value.split(/\r?\n/).forEach((line, i) => {
     const l = line.trim();
     if (l === '' || l.startsWith('#')) return;
     const m = /^([A-Za-z0-9._-]{1,64})\s*[=:]\s*(\S+)$/.exec(l);
-    // Line numbers, not contents: the address is personal data of an employee.
     if (!m || !isEmailAddress(m[2])) errors.push(`agentEmails line ${i + 1}: expected "username = address"`);
-    else if (map.has(m[1].toLowerCase())) errors.push(`agentEmails line ${i + 1}: this username is listed twice`);
-    else map.set(m[1].toLowerCase(), m[2]);
+    else add(`line ${i + 1}`, m[1], m[2]);
   });
   return map;
 }
+
+const USERNAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
 
 const SAMPLE = {
   name: 'Voorbeeld',

@@ -1,7 +1,7 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { ProcessingLogEntry } from '../attributes/processing-log';
 import type { Appointment, AppointmentStore } from '../appointments/store';
-import type { AgentMessages } from '../call/agent-messages';
+import { callExtrasRouter, type CallExtras } from './call-extras';
 import type { Presence } from '../call/presence';
 import { callStage } from '../call-pages/stage';
 import { CLIENT } from '../call-pages/texts';
@@ -28,8 +28,8 @@ export interface AgentPagesOptions {
   /** How many days ahead the list reaches (today included). Default 14. */
   days?: number;
   now?: () => Date;
-  /** The agent's messages to residents; undefined until the call service runs. */
-  messages?: () => AgentMessages | undefined;
+  /** Chat, documents and guests of the running call service; undefined until it runs. */
+  extras?: () => CallExtras | undefined;
   /** Writes a processing-log line (booking details viewed: field names only). */
   recordView?: (entry: ProcessingLogEntry) => Promise<unknown>;
   publicUrl?: () => string | undefined;
@@ -128,17 +128,19 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
     res.json(details);
   }));
 
-  // A short message to the resident of the agent's own appointment, shown on the resident's call page.
+  r.use(callExtrasRouter({ own, extras: () => o.extras?.(), guard, csrf: o.csrf, publicUrl: o.publicUrl }));
+
+  // A chat message (the first form: a short message to a waiting resident) from the agent of their own appointment.
   r.post('/agent/appointments/:id/message', ...guard, ...bodyParsers('2kb'), asyncRoute(async (req, res) => {
     const lang = pickLang(req);
     if (!sameOrigin(req, o.publicUrl?.()) || !o.csrf.verify(req)) return sendJsonError(res, 403, 'csrf', AGENT[lang].reload);
     const a = await own(req);
     if (!a) return notFound(res, lang);
-    const messages = o.messages?.();
-    if (!messages) return sendJsonError(res, 503, 'unavailable', AGENT[lang].messageUnavailable);
+    const chat = o.extras?.()?.chat;
+    if (!chat) return sendJsonError(res, 503, 'unavailable', AGENT[lang].messageUnavailable);
     try {
-      const { delivered } = await messages.send(a.id, req.staff!.username, (req.body as { text?: unknown } | undefined)?.text);
-      res.status(201).json({ delivered });
+      const { delivered, message } = await chat.send(a.id, 'agent', req.staff!.username, (req.body as { text?: unknown } | undefined)?.text);
+      res.status(201).json({ delivered, message });
     } catch (e) {
       if (!isUserError(e)) throw e;
       if (e.status === 429) res.setHeader('Retry-After', '60');
@@ -183,12 +185,23 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
   <section id="call" class="idv-workspace" aria-labelledby="call-heading" hidden>
     <h2 id="call-heading" class="utrecht-heading-2 idv-workspace-heading" tabindex="-1">${t.callHeading}</h2>
     <div class="idv-workspace-grid">
-      <div class="idv-workspace-stage">${callStage(lang, t.remoteVideo)}</div>
+      <div class="idv-workspace-stage">${callStage(lang, t.remoteVideo, { screenShare: true })}
+        <p id="screen-status" class="utrecht-paragraph idv-screen-status" role="status" aria-live="polite"></p>
+        <div id="workspace-chat" class="idv-chat-slot"></div>
+      </div>
       <div class="idv-side-panel">
         <section id="booking-details" class="idv-booking-details" aria-labelledby="booking-details-heading">
           <h3 id="booking-details-heading" class="utrecht-heading-3">${t.detailsHeading} <span class="utrecht-status-badge utrecht-status-badge--warning">${t.unverified}</span></h3>
           <p class="utrecht-paragraph idv-unverified-note">${t.unverifiedNote}</p>
           <div id="booking-details-body"></div>
+        </section>
+        <section id="guest-panel" class="idv-guest-panel" aria-labelledby="guest-heading">
+          <h3 id="guest-heading" class="utrecht-heading-3">${t.guestHeading}</h3>
+          <div id="guest-body"></div>
+        </section>
+        <section id="documents-panel" class="idv-documents-panel" aria-labelledby="documents-panel-heading">
+          <h3 id="documents-panel-heading" class="utrecht-heading-3">${t.documentsHeading}</h3>
+          <ul id="documents-list" class="idv-documents-list"></ul>
         </section>
         <section id="identification" class="idv-identification" aria-labelledby="identification-heading" data-appointment-id="">
           <h3 id="identification-heading" class="utrecht-heading-3">${t.identificationHeading}</h3>

@@ -1,7 +1,16 @@
 import { UserError } from '../errors';
 
-/** 'booking_viewed' (migration 007): the assigned agent opened the booking's contact details (field names logged). */
-export const PROCESSING_ACTIONS = ['requested', 'method_chosen', 'verified', 'failed', 'shown', 'deleted', 'expired', 'booking_viewed'] as const;
+/**
+ * 'booking_viewed' (migration 006): the assigned agent opened the booking's contact details (field names logged).
+ * Migration 009 (issue 13): a chat message was sent (who, never the text); a document was shared, viewed, fetched by a
+ * flow or deleted (its kind, never its bytes); the agent shared the screen; a third participant was invited, admitted,
+ * removed; someone joined or left the call (who was present).
+ */
+export const PROCESSING_ACTIONS = [
+  'requested', 'method_chosen', 'verified', 'failed', 'shown', 'deleted', 'expired', 'booking_viewed',
+  'chat_message', 'chat_deleted', 'document_shared', 'document_viewed', 'document_fetched', 'document_deleted', 'screen_shared',
+  'guest_invited', 'guest_admitted', 'guest_removed', 'participant_joined', 'participant_left',
+] as const;
 export type ProcessingAction = (typeof PROCESSING_ACTIONS)[number];
 
 /** One line of the verwerkingenlogging. Names and codes only: never an attribute value. */

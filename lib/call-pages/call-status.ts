@@ -5,13 +5,16 @@
  * hang-up). Pure: no DOM, no timers; the browser scripts (web/call.ts, web/agent.ts) feed it events and render `view()`.
  */
 
-export type CallRole = 'resident' | 'agent';
+/** The resident, the employee, or a third participant (interpreter, family member) the employee lets in. */
+export type CallRole = 'resident' | 'agent' | 'guest';
 
 export type Phase =
   /** The resident checks camera and microphone; nothing is connected yet. */
   | 'devices'
   /** Connecting to the call (signaling and media). */
   | 'connecting'
+  /** A guest is connected and waits until the employee lets them in. */
+  | 'lobby'
   /** In the call, the other side has not come yet. */
   | 'waiting'
   /** Both are in the call. */
@@ -25,8 +28,11 @@ export type Phase =
   | 'replaced'
   | 'failed';
 
-/** Who ended the call: this page's own hang-up, the agent's "Ophangen" (end for both), or the application. */
-export type EndedBy = 'self' | 'agent' | 'system';
+/**
+ * Who ended the call: this page's own hang-up, the agent's "Ophangen" (end for both), the application, or (for a guest)
+ * the employee who removed them.
+ */
+export type EndedBy = 'self' | 'agent' | 'system' | 'removed';
 export type AwayReason = 'left' | 'disconnected';
 /** The resident's verified data as far as the resident can know: not shared, shown to the agent now, deleted. */
 export type IdentificationState = 'none' | 'shared' | 'deleted';
@@ -55,8 +61,10 @@ export type StatusEvent =
   | { type: 'peer'; present: boolean; reason?: string }
   /** This page's own "Ophangen". */
   | { type: 'hangUp' }
-  /** The server closed the call; `by: 'agent'` when the agent ended it for both. */
+  /** The server closed the call; `by: 'agent'` when the agent ended it for both, 'removed' when a guest was sent out. */
   | { type: 'ended'; by?: string }
+  /** A guest's connection is up and waits to be let in. */
+  | { type: 'lobby' }
   | { type: 'replaced' }
   | { type: 'failed' }
   /** Whether the agent can see verified data of this call now (from the identification script's polling). */
@@ -65,7 +73,7 @@ export type StatusEvent =
 const TERMINAL: readonly Phase[] = ['ended', 'replaced', 'failed'];
 
 export function initialStatus(role: CallRole): CallStatus {
-  return { role, phase: role === 'resident' ? 'devices' : 'connecting', otherHere: false, otherSeen: false, identification: 'none', recovered: false };
+  return { role, phase: role === 'agent' ? 'connecting' : 'devices', otherHere: false, otherSeen: false, identification: 'none', recovered: false };
 }
 
 function settled(s: CallStatus, otherHere: boolean): Phase {
@@ -91,6 +99,8 @@ export function nextStatus(s: CallStatus, e: StatusEvent): CallStatus {
     }
     case 'reconnecting':
       return s.phase === 'devices' ? base : { ...base, phase: 'reconnecting' };
+    case 'lobby':
+      return s.phase === 'connecting' || s.phase === 'reconnecting' ? { ...base, phase: 'lobby' } : base;
     case 'peer': {
       if (e.present) {
         const next = { ...base, otherHere: true, otherSeen: true, awayReason: undefined };
@@ -103,6 +113,7 @@ export function nextStatus(s: CallStatus, e: StatusEvent): CallStatus {
     case 'hangUp':
       return end(base, 'self');
     case 'ended':
+      if (e.by === 'removed' && s.role === 'guest') return end(base, 'removed');
       return end(base, e.by === 'agent' ? (s.role === 'agent' ? 'self' : 'agent') : 'system');
     case 'replaced':
       return { ...base, phase: 'replaced', otherHere: false, identification: s.identification === 'shared' ? 'deleted' : s.identification };
@@ -135,7 +146,7 @@ export interface StatusView {
 }
 
 function otherWord(role: CallRole): 'agent' | 'resident' {
-  return role === 'resident' ? 'agent' : 'resident';
+  return role === 'agent' ? 'resident' : 'agent';
 }
 
 export function statusView(s: CallStatus): StatusView {
@@ -146,15 +157,17 @@ export function statusView(s: CallStatus): StatusView {
     case 'devices':
       return { ...base, section: 'device-check' };
     case 'connecting':
-      return { ...base, section: 'waiting', status: 'connecting', heading: 'waitingHeading', body: 'waitingText' };
+      return { ...base, section: 'waiting', status: 'connecting', heading: s.role === 'guest' ? 'lobbyHeading' : 'waitingHeading', body: s.role === 'guest' ? 'lobbyText' : 'waitingText' };
+    case 'lobby':
+      return { ...base, section: 'waiting', status: 'lobby', heading: 'lobbyHeading', body: 'lobbyText' };
     case 'waiting':
-      return { ...base, section: 'waiting', status: s.role === 'resident' ? 'waiting' : 'waitingForResident', heading: 'waitingHeading', body: 'waitingText' };
+      return { ...base, section: 'waiting', status: s.role === 'agent' ? 'waitingForResident' : 'waiting', heading: 'waitingHeading', body: 'waitingText' };
     case 'inCall':
       return { ...base, section: 'call', status: s.recovered ? 'reconnected' : `${other}Joined` };
     case 'otherAway': {
       const key = `${other}${s.awayReason === 'left' ? 'Left' : 'Disconnected'}`;
       // The resident waits in the waiting room again, told that the employee is coming back; the agent keeps the stage.
-      return s.role === 'resident'
+      return s.role !== 'agent'
         ? { ...base, section: 'waiting', status: key, heading: 'awayHeading', body: `${key}Text` }
         : { ...base, section: 'call', status: key };
     }
@@ -162,12 +175,13 @@ export function statusView(s: CallStatus): StatusView {
       // What the page showed before, with the reconnect status over it.
       return { ...statusView({ ...s, phase: settled(s, s.otherHere), recovered: false }), status: 'reconnecting' };
     case 'ended': {
+      if (s.endedBy === 'removed') return { ...base, section: 'ended', status: 'endedRemoved', heading: 'endedHeadingRemoved', body: 'endedTextRemoved', canRejoin: false };
       const by = s.endedBy === 'agent' ? 'ByAgent' : s.endedBy === 'self' ? 'BySelf' : '';
-      return { ...base, section: 'ended', status: `ended${by}`, heading: `endedHeading${by}`, body: `endedText${by}`, canRejoin: s.role === 'resident' };
+      return { ...base, section: 'ended', status: `ended${by}`, heading: `endedHeading${by}`, body: `endedText${by}`, canRejoin: s.role !== 'agent' };
     }
     case 'replaced':
-      return { ...base, section: 'ended', status: 'replaced', heading: 'endedHeading', body: 'replaced', canRejoin: s.role === 'resident' };
+      return { ...base, section: 'ended', status: 'replaced', heading: 'endedHeading', body: 'replaced', canRejoin: s.role !== 'agent' };
     case 'failed':
-      return { ...base, section: 'ended', status: 'failed', heading: 'failedHeading', body: 'failed', canRejoin: s.role === 'resident' };
+      return { ...base, section: 'ended', status: 'failed', heading: 'failedHeading', body: 'failed', canRejoin: s.role !== 'agent' };
   }
 }

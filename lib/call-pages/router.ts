@@ -5,13 +5,16 @@ import { html } from '../http/html';
 import { pickLang } from '../http/lang';
 import { renderPage, type Branding } from '../http/layout';
 import { createRateLimiter, rateLimit } from '../http/rate-limit';
-import { asyncRoute, noStore, securityHeaders, sendJsonError } from '../http/security';
+import { asyncRoute, noStore, sameOrigin, securityHeaders, sendJsonError } from '../http/security';
 import { readCookies } from '../http/cookies';
 import type { LinkService } from '../links';
-import type { AgentMessages } from '../call/agent-messages';
+import type { CallExtras } from '../agent-pages/call-extras';
+import type { CallSession } from '../links';
+import { isUserError } from '../errors';
 import { callCookieName } from '../call/cookie';
+import { MAX_BYTES } from '../documents/service';
 import { routerRtpCapabilities } from '../../media-server';
-import { callStage } from './stage';
+import { callStage, documentsSection } from './stage';
 import { CLIENT, RESIDENT } from './texts';
 
 export interface CallPagesOptions {
@@ -19,8 +22,9 @@ export interface CallPagesOptions {
   appointments: AppointmentStore;
   secure: boolean;
   branding: () => Branding;
-  /** The agent's messages (latest per appointment); undefined until the call service runs. */
-  messages?: () => AgentMessages | undefined;
+  /** Chat, documents and guests of the running call service; undefined until it runs. */
+  extras?: () => CallExtras | undefined;
+  publicUrl?: () => string | undefined;
 }
 
 /**
@@ -30,12 +34,68 @@ export interface CallPagesOptions {
  */
 export function callPagesRouter(o: CallPagesOptions): Router {
   const r = express.Router();
-  // The latest message of the agent, for a resident page that connects after it was pushed (or reloads).
-  r.get('/call/message.json', securityHeaders(), noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), asyncRoute(async (req, res) => {
-    const session = await o.links.getCallSession(readCookies(req)[callCookieName(o.secure)]);
-    if (!session || session.role !== 'resident') return sendJsonError(res, 401, 'call_session_required', 'Open het gesprek via de link in uw e-mail. / Open the call through the link in your e-mail.');
-    res.json({ message: o.messages?.()?.latest(session.appointmentId) ?? null });
+  const session = async (req: express.Request): Promise<CallSession | undefined> => o.links.getCallSession(readCookies(req)[callCookieName(o.secure)]);
+  const noSession = (res: express.Response) => sendJsonError(res, 401, 'call_session_required', 'Open het gesprek via de link in uw e-mail. / Open the call through the link in your e-mail.');
+  const unavailable = (res: express.Response) => sendJsonError(res, 503, 'unavailable', 'Dit kan nu even niet. Probeer het zo opnieuw. / Not possible right now; please try again shortly.');
+  const userErrors = (res: express.Response, e: unknown) => {
+    if (!isUserError(e)) throw e;
+    if (e.status === 429) res.setHeader('Retry-After', '60');
+    sendJsonError(res, e.status, e.code, e.message);
+  };
+
+  // The chat so far, for a page that (re)connects: the resident all of it, a guest what came after their admission.
+  r.get('/call/chat.json', securityHeaders(), noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), asyncRoute(async (req, res) => {
+    const s = await session(req);
+    if (!s || s.role === 'agent') return noSession(res);
+    const after = Number(req.query.after ?? 0);
+    res.json({ messages: o.extras?.()?.chat.history(s.appointmentId, s.role, Number.isInteger(after) && after > 0 ? after : 0) ?? [] });
   }));
+
+  // A chat message from the resident (also while waiting) or an admitted guest. JSON only and same origin (CSRF).
+  r.post('/call/chat', securityHeaders(), noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), express.json({ limit: '8kb', strict: true }), asyncRoute(async (req, res) => {
+    if (!req.is('application/json') || !sameOrigin(req, o.publicUrl?.())) return sendJsonError(res, 403, 'forbidden', 'Vernieuw de pagina. / Reload the page.');
+    const s = await session(req);
+    if (!s || s.role === 'agent') return noSession(res);
+    const x = o.extras?.();
+    if (!x) return unavailable(res);
+    if (s.role === 'guest' && !x.chat.guestMayRead(s.appointmentId, { seq: 0, from: 'guest', text: '', at: new Date().toISOString() })) {
+      return sendJsonError(res, 403, 'not_admitted', 'Wacht tot de medewerker u toelaat. / Wait until the employee lets you in.');
+    }
+    try {
+      const { message } = await x.chat.send(s.appointmentId, s.role, s.role, (req.body as { text?: unknown } | undefined)?.text);
+      res.status(201).json({ message });
+    } catch (e) {
+      userErrors(res, e);
+    }
+  }));
+
+  // A document or photo from the resident: the raw file as the body, its claimed type in Content-Type (compared with
+  // what the bytes say). Not a simple CORS request (image/*, application/pdf), and same origin: no CSRF from elsewhere.
+  r.post(
+    '/call/documents',
+    securityHeaders(),
+    noStore,
+    rateLimit(createRateLimiter({ windowMs: 10 * 60_000, max: 20 })),
+    express.raw({ type: () => true, limit: MAX_BYTES }),
+    asyncRoute(async (req, res) => {
+      if (!sameOrigin(req, o.publicUrl?.())) return sendJsonError(res, 403, 'forbidden', 'Vernieuw de pagina. / Reload the page.');
+      const s = await session(req);
+      if (!s || s.role !== 'resident') return noSession(res);
+      const x = o.extras?.();
+      if (!x) return unavailable(res);
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      try {
+        const doc = await x.documents.share(s.appointmentId, req.headers['content-type'], body);
+        res.status(201).json({ document: doc });
+      } catch (e) {
+        userErrors(res, e);
+      } finally {
+        // The upload's own buffer: its bytes (EXIF included) do not wait for the garbage collector.
+        body.fill(0);
+      }
+    }),
+  );
+
   r.get('/call', securityHeaders({ frameAncestors: "'none'" }), noStore, asyncRoute(async (req, res) => {
     const lang = pickLang(req, res, o.secure);
     const t = RESIDENT[lang];
@@ -47,21 +107,22 @@ export function callPagesRouter(o: CallPagesOptions): Router {
     }
     // An agent's link lands in the dashboard, which has the identification panel.
     if (session.role === 'agent') return res.redirect(303, `agent/call/${encodeURIComponent(session.appointmentId)}`);
+    const guest = session.role === 'guest';
     res.type('html').send(
       renderPage({
         lang,
         title: t.title,
         branding: o.branding(),
         path: req.baseUrl + req.path,
-        scripts: ['call.js', 'identify.js'],
+        // A guest (interpreter, family member) gets no identification script and no document sharing.
+        scripts: guest ? ['call.js'] : ['call.js', 'identify.js'],
         styles: ['call.css', 'identify.css'],
         // The router's capabilities let the browser prepare its media device during the device check.
-        data: { texts: JSON.stringify({ ...CLIENT[lang], messageHeading: t.messageHeading }), role: 'resident', 'rtp-capabilities': JSON.stringify(routerRtpCapabilities()) },
+        data: { texts: JSON.stringify({ ...CLIENT[lang], messageHeading: t.messageHeading }), role: session.role, 'rtp-capabilities': JSON.stringify(routerRtpCapabilities()) },
         bodyClass: 'idv-call-page',
         main: html`<h1 class="utrecht-heading-1 idv-call-title">${t.title}</h1>
 <p id="status" class="utrecht-paragraph idv-status" role="status" aria-live="polite"></p>
-<p id="identification-status" class="utrecht-paragraph idv-identification-status" role="status" aria-live="polite"></p>
-<div id="agent-message" class="idv-agent-message" role="status" aria-live="polite" aria-atomic="true"></div>
+${guest ? '' : html`<p id="identification-status" class="utrecht-paragraph idv-identification-status" role="status" aria-live="polite"></p>`}
 <section id="device-check" aria-labelledby="device-heading">
   <h2 id="device-heading" class="utrecht-heading-2">${t.deviceHeading}</h2>
   <p class="utrecht-paragraph">${t.deviceIntro}</p>
@@ -88,6 +149,10 @@ export function callPagesRouter(o: CallPagesOptions): Router {
   <h2 id="call-heading" class="utrecht-heading-2 idv-visually-hidden" tabindex="-1">${t.callHeading}</h2>
   ${callStage(lang, t.remoteVideo)}
 </section>
+<div id="call-side" class="idv-call-side" hidden>
+  ${guest ? '' : documentsSection(lang)}
+  <div id="chat-slot" class="idv-chat-slot"></div>
+</div>
 <section id="ended" aria-labelledby="ended-heading" hidden>
   <h2 id="ended-heading" class="utrecht-heading-2" tabindex="-1">${c.endedHeading}</h2>
   <p class="utrecht-paragraph" id="ended-text">${c.endedText}</p>

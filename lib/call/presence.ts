@@ -5,11 +5,13 @@ import type { CallEndedEvent, PeerEvent, Role, RoomClosedEvent } from '../../med
 export interface Presence {
   resident: boolean;
   agent: boolean;
+  /** A third participant (interpreter, family member) is in the call. */
+  guest?: boolean;
 }
 
 /** What flows get: the appointment id and, at the end, the duration. Nothing personal. */
 export type CallEvent =
-  | { event: 'residentJoined' | 'agentJoined'; appointmentId: string }
+  | { event: 'residentJoined' | 'agentJoined' | 'guestJoined'; appointmentId: string }
   | { event: 'callEnded'; appointmentId: string; durationSeconds: number };
 
 /** The message a call event becomes in a flow: the appointment id and the duration, nothing about the people. */
@@ -75,12 +77,12 @@ export class PresenceTracker extends EventEmitter {
       clearTimeout(interrupted.timer);
       interrupted.timer = null;
     }
-    if (before[role] === here) return;
+    if ((before[role] ?? false) === here) return;
     const after = { ...before, [role]: here };
-    if (after.resident || after.agent) this.state.set(appointmentId, after);
+    if (after.resident || after.agent || after.guest) this.state.set(appointmentId, after);
     else this.state.delete(appointmentId);
     this.emit('presence', appointmentId, this.get(appointmentId));
-    if (here) this.emit('call', { event: role === 'resident' ? 'residentJoined' : 'agentJoined', appointmentId } satisfies CallEvent);
+    if (here) this.emit('call', { event: `${role}Joined`, appointmentId } satisfies CallEvent);
   }
 
   private roomClosed(e: RoomClosedEvent): void {

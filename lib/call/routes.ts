@@ -4,10 +4,11 @@ import { callPagesRouter } from '../call-pages/router';
 import { errorHandler } from '../http/errors';
 import type { Services } from '../services';
 import { SqliteProcessingLog } from '../store/sqlite/processing-log';
-import type { AgentMessages } from './agent-messages';
+import type { CallExtras } from '../agent-pages/call-extras';
 import { appointmentStoreOf, linkServiceOf } from './deps';
 import type { Presence } from './presence';
 import { runningCallService } from './service';
+import { documentFetchRouter } from '../documents/fetch-route';
 
 const NOBODY: Presence = { resident: false, agent: false };
 
@@ -17,14 +18,17 @@ export interface CallRoutesOptions {
   /** How many days ahead the dashboard lists (today included). */
   days?: number;
   log: (message: string) => void;
-  /** The agent's messages; default: those of the running call service. */
-  messages?: () => AgentMessages | undefined;
+  /** Chat, documents and guests; default: those of the running call service. */
+  extras?: () => CallExtras | undefined;
 }
 
-/** Everything the dashboard node serves: /agent, /agent/appointments.json, /agent/call/<id> and /call. */
+/**
+ * Everything the dashboard node serves: /agent, /agent/appointments.json, /agent/call/<id>, /call, the chat, document
+ * and guest routes of both sides, and a flow's one-time document fetch (/idv/documents/<token>).
+ */
 export function callRoutes(services: Services, o: CallRoutesOptions): Router {
   const appointments = appointmentStoreOf(services);
-  const messages = o.messages ?? (() => runningCallService(services)?.messages);
+  const extras = o.extras ?? (() => runningCallService(services));
   const processingLog = new SqliteProcessingLog(services.db);
   const router = express.Router();
   router.use(
@@ -36,12 +40,13 @@ export function callRoutes(services: Services, o: CallRoutesOptions): Router {
       secure: services.secure,
       branding: () => services.branding(),
       days: o.days,
-      messages,
+      extras,
       recordView: (entry) => processingLog.record(entry),
       publicUrl: () => services.config.publicUrl,
     }),
   );
-  router.use(callPagesRouter({ links: linkServiceOf(services), appointments, secure: services.secure, branding: () => services.branding(), messages }));
+  router.use(callPagesRouter({ links: linkServiceOf(services), appointments, secure: services.secure, branding: () => services.branding(), extras, publicUrl: () => services.config.publicUrl }));
+  router.use(documentFetchRouter(() => runningCallService(services)?.documents));
   router.use(errorHandler({ log: o.log, branding: () => services.branding() }));
   return router;
 }

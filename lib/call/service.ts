@@ -5,10 +5,16 @@ import type { LinkService } from '../links';
 import { createAgentHub, type AgentHub } from '../realtime/agent-hub';
 import type { Services } from '../services';
 import { createMediaServer, defaultListenIp, type MediaServer } from '../../media-server';
-import { AgentMessages } from './agent-messages';
+import type { ProcessingLogEntry } from '../attributes/processing-log';
+import { DocumentService, type DocumentInfo } from '../documents/service';
+import { mailServiceOf } from '../mail-service';
+import { SqliteProcessingLog } from '../store/sqlite/processing-log';
+import type { LobbyEvent, PeerEvent, SourceEvent } from '../../media-server';
 import { authenticateCall, queryOf, sameOriginUpgrade, signedInAgent, type CallAuthDeps } from './authenticate';
+import { CallChat, type ChatMessage } from './chat';
 import { appointmentStoreOf, linkServiceOf } from './deps';
-import { PresenceTracker } from './presence';
+import { GuestService } from './guests';
+import { PresenceTracker, type Presence } from './presence';
 
 /** The process-wide call machinery: one media server, one agent hub, one presence view, whatever nodes come and go. */
 export interface CallService {
@@ -17,8 +23,14 @@ export interface CallService {
   readonly presence: PresenceTracker;
   readonly appointments: AppointmentStore;
   readonly links: LinkService;
-  /** The agent's short messages to a waiting resident (memory only). */
-  readonly messages: AgentMessages;
+  /** The call's chat, also to a resident who is still waiting (memory only). */
+  readonly chat: CallChat;
+  /** Documents and photos the resident shares (memory only, for the agent's eyes). */
+  readonly documents: DocumentService;
+  /** The third participant of an appointment (interpreter, family member). */
+  readonly guests: GuestService;
+  /** Writes a processing-log line; a failure is reported without failing the caller's action. */
+  record(entry: ProcessingLogEntry): Promise<void>;
   /** Hooks `/ws` (under httpNodeRoot) into an HTTP server's upgrades; a second call for the same server does nothing. */
   attach(server: Server, basePath?: string): void;
 }
@@ -63,19 +75,83 @@ async function start(services: Services): Promise<CallService> {
   const hub = createAgentHub();
   const presence = new PresenceTracker(media.events);
   // The agent's dashboard follows its residents live; the lookup is one indexed read per join or leave.
-  presence.on('presence', (appointmentId: string, p: { resident: boolean; agent: boolean }) => {
+  presence.on('presence', (appointmentId: string, p: Presence) => {
     void appointments
       .get(appointmentId)
       .then((a) => {
-        if (a) hub.publish(a.agent, { type: 'presence', appointmentId, resident: p.resident, agent: p.agent });
+        if (a) hub.publish(a.agent, { type: 'presence', appointmentId, resident: p.resident, agent: p.agent, guest: p.guest === true });
       })
       .catch((e: unknown) => services.log.warn(`presence update failed: ${(e as Error).message}`));
   });
 
-  const messages = new AgentMessages({ deliver: (appointmentId, message) => media.publish(appointmentId, 'resident', { method: 'agentMessage', data: message }) });
-  presence.on('call', (e: { event: string; appointmentId: string }) => {
-    if (e.event === 'callEnded') messages.forget(e.appointmentId);
+  const processingLog = new SqliteProcessingLog(services.db);
+  const record = async (entry: ProcessingLogEntry): Promise<void> => {
+    try {
+      await processingLog.record(entry);
+    } catch (e) {
+      services.log.error(`processing log write failed (${entry.action}): ${(e as Error).message}`);
+    }
+  };
+  /** The appointment's agent username, for pushes on the dashboard's live channel and the log's actor. */
+  const agentOf = async (appointmentId: string): Promise<string | undefined> => (await appointments.get(appointmentId).catch(() => null))?.agent.toLowerCase();
+  const toAgent = (appointmentId: string, message: { type: string } & Record<string, unknown>): void => {
+    void agentOf(appointmentId).then((agent) => {
+      if (agent) hub.publish(agent, { ...message, appointmentId });
+    });
+  };
+
+  const guests = new GuestService({ db: services.db, appointments, links, outbox: mailServiceOf(services).outbox, record });
+
+  // Chat: the resident and an admitted guest get it on the call's signaling, the agent on the dashboard's live
+  // channel (also while the resident still waits and the agent is not in the call).
+  const chat: CallChat = new CallChat({
+    deliver: (appointmentId, message: ChatMessage) => {
+      let n = media.publish(appointmentId, 'resident', { method: 'chatMessage', data: message });
+      if (chat.guestMayRead(appointmentId, message)) n += media.publish(appointmentId, 'guest', { method: 'chatMessage', data: message });
+      toAgent(appointmentId, { type: 'chat', message });
+      return n;
+    },
+    record: async (appointmentId, from, sender) => {
+      const actor = from === 'agent' ? sender.toLowerCase() : from;
+      await record({ appointmentId, actor, action: 'chat_message', detail: presence.get(appointmentId).agent ? 'in_call' : 'waiting_room' });
+    },
   });
+
+  const documents = new DocumentService();
+  const docMessage = (d: DocumentInfo) => ({ documentId: d.documentId, kind: d.kind, size: d.size, sharedAt: d.sharedAt, expiresAt: d.expiresAt });
+  documents.on('shared', (d) => {
+    void record({ appointmentId: d.appointmentId, actor: 'resident', action: 'document_shared', attributeKeys: ['document'], detail: d.kind });
+    toAgent(d.appointmentId, { type: 'document', state: 'shared', document: docMessage(d) });
+  });
+  documents.on('viewed', (d) => void record({ appointmentId: d.appointmentId, actor: d.by, action: 'document_viewed', attributeKeys: ['document'], detail: d.kind }));
+  documents.on('fetched', (d) => void record({ appointmentId: d.appointmentId, actor: 'system', action: 'document_fetched', attributeKeys: ['document'], detail: d.kind }));
+  documents.on('deleted', (d) => {
+    void record({ appointmentId: d.appointmentId, actor: d.reason === 'resident_deleted' ? 'resident' : 'system', action: 'document_deleted', attributeKeys: ['document'], detail: d.reason });
+    toAgent(d.appointmentId, { type: 'document', state: 'deleted', document: docMessage(d) });
+    media.publish(d.appointmentId, 'resident', { method: 'documentDeleted', data: { documentId: d.documentId, reason: d.reason } });
+  });
+
+  presence.on('call', (e: { event: string; appointmentId: string }) => {
+    if (e.event !== 'callEnded') return;
+    // The end of the call deletes what was said and shown in it.
+    chat.forget(e.appointmentId);
+    documents.callEnded(e.appointmentId);
+  });
+
+  // Who was present: one line per arrival and departure (the agent by username, the guest by kind).
+  const presenceLine = (action: 'participant_joined' | 'participant_left') => (e: PeerEvent) => {
+    void (async () => {
+      const actor = e.role === 'agent' ? ((await agentOf(e.appointmentId)) ?? 'agent') : e.role;
+      const detail = e.role === 'guest' ? guests.get(e.appointmentId)?.kind : undefined;
+      await record({ appointmentId: e.appointmentId, actor, action, ...(detail ? { detail } : {}) });
+    })();
+  };
+  media.events.on('peerJoined', presenceLine('participant_joined'));
+  media.events.on('peerLeft', presenceLine('participant_left'));
+  media.events.on('sourceStarted', (e: SourceEvent) => {
+    void agentOf(e.appointmentId).then((agent) => record({ appointmentId: e.appointmentId, actor: e.role === 'agent' ? (agent ?? 'agent') : e.role, action: 'screen_shared' }));
+  });
+  media.events.on('lobby', (e: LobbyEvent) => toAgent(e.appointmentId, { type: 'guest', waiting: e.waiting }));
 
   const attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
@@ -97,7 +173,8 @@ async function start(services: Services): Promise<CallService> {
     for (const [server, fn] of attached) server.off('upgrade', fn);
     attached.clear();
     presence.close();
-    messages.close();
+    chat.close();
+    documents.close();
     hub.close();
     await media.close();
   });
@@ -108,7 +185,10 @@ async function start(services: Services): Promise<CallService> {
     presence,
     appointments,
     links,
-    messages,
+    chat,
+    documents,
+    guests,
+    record,
     attach(server, basePath = '/') {
       if (attached.has(server)) return;
       const wsPath = `${basePath.endsWith('/') ? basePath : `${basePath}/`}ws`;

@@ -55,7 +55,8 @@ function tokenError(res: Response, status: number, error: string, description: s
   res.json({ error, error_description: description });
 }
 
-function bearer(req: Request): string | undefined {
+/** The token of an `Authorization: Bearer <token>` header, if any. */
+export function bearer(req: Request): string | undefined {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return undefined;
   const [scheme, value] = h.split(' ');

@@ -9,7 +9,16 @@ export interface Branding {
   logoUrl?: string;
   /** URL of a design-token stylesheet that replaces the default NL Design System theme. */
   themeCssUrl?: string;
+  /** Class(es) on <html> the municipality's theme is scoped to (e.g. utrecht-theme); default DEFAULT_THEME_CLASS. */
+  themeClass?: string;
 }
+
+/**
+ * The neutral default theme (web/theme.css): NL Design System's token architecture (basis tokens, Utrecht component
+ * tokens on top) in neutral colours. Scoped to this class so a municipality's own theme, with its own class, never
+ * mixes with it.
+ */
+export const DEFAULT_THEME_CLASS = 'idv-theme';
 
 export const DEFAULT_BRANDING: Branding = { municipality: 'Gemeente Voorbeeld' };
 
@@ -46,12 +55,12 @@ export function renderPage(o: PageOptions): string {
   const dataAttrs = Object.entries(o.data ?? {}).map(([k, v]) => html` data-${k.replace(/[^a-z0-9-]/g, '')}="${v}"`);
   return (
     '<!DOCTYPE html>\n' +
-    html`<html lang="${o.lang}" class="utrecht-theme">
+    html`<html lang="${o.lang}" class="${b.themeClass || DEFAULT_THEME_CLASS}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${o.title} – ${b.municipality}</title>
-<link rel="stylesheet" href="${STATIC_PREFIX}/vendor/design-tokens.css">
+<link rel="stylesheet" href="${STATIC_PREFIX}/theme.css">
 <link rel="stylesheet" href="${STATIC_PREFIX}/vendor/utrecht.css">
 ${b.themeCssUrl ? html`<link rel="stylesheet" href="${b.themeCssUrl}">` : ''}
 <link rel="stylesheet" href="${STATIC_PREFIX}/idv.css">

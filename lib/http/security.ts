@@ -7,18 +7,42 @@ export interface SecurityOptions {
   formAction?: string[];
 }
 
-/** The CSP and companion headers of one page kind (see securityHeaders). */
+/**
+ * Origins the configured branding loads from (idv-settings): the theme stylesheet (with the fonts and images it
+ * refers to) and the logo. The CSP allows these and no other outside origin. Process-wide like the branding itself;
+ * set by services.setBranding.
+ */
+let brandingOrigins: { theme?: string; logo?: string } = {};
+
+/** The origin of an absolute http(s) URL; undefined for a path of ours or anything else. */
+function originOf(url: string | undefined): string | undefined {
+  if (!url || !/^https?:\/\//i.test(url)) return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lets the pages load the theme stylesheet and logo of this branding (absolute URLs only; paths are 'self'). */
+export function allowBrandingOrigins(b: { themeCssUrl?: string; logoUrl?: string }): void {
+  brandingOrigins = { theme: originOf(b.themeCssUrl), logo: originOf(b.logoUrl) };
+}
+
+/** The CSP and companion headers of one page kind (see securityHeaders), with the branding origins of now. */
 function headerSet(opts: SecurityOptions = {}): [string, string][] {
   const frameAncestors = opts.frameAncestors?.trim() || "'none'";
   const formAction = ["'self'", ...(opts.formAction ?? [])].join(' ');
+  const { theme, logo } = brandingOrigins;
+  const sources = (...extra: (string | undefined)[]) => ["'self'", ...new Set(extra.filter((o): o is string => !!o))].join(' ');
   const csp = [
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
+    `style-src ${sources(theme)}`,
+    `img-src ${sources(theme, logo)} data: blob:`,
     "media-src 'self' blob:",
     "connect-src 'self'",
-    "font-src 'self'",
+    `font-src ${sources(theme)}`,
     "object-src 'none'",
     "base-uri 'none'",
     `form-action ${formAction}`,
@@ -36,11 +60,24 @@ function headerSet(opts: SecurityOptions = {}): [string, string][] {
   return headers;
 }
 
-const DEFAULT_HEADERS = headerSet();
+/**
+ * The headers of one page kind, made again only when the branding origins changed (a redeploy of idv-settings), so
+ * a response costs a comparison, not a string build.
+ */
+function cachedHeaders(opts: SecurityOptions = {}): () => [string, string][] {
+  let cache: { theme?: string; logo?: string; headers: [string, string][] } | undefined;
+  return () => {
+    const { theme, logo } = brandingOrigins;
+    if (!cache || cache.theme !== theme || cache.logo !== logo) cache = { theme, logo, headers: headerSet(opts) };
+    return cache.headers;
+  };
+}
+
+const defaultHeaders = cachedHeaders();
 
 /** Sets the baseline headers on one response (error pages answered outside a page router). */
 export function applySecurityHeaders(res: Response, opts?: SecurityOptions): void {
-  for (const [name, value] of opts ? headerSet(opts) : DEFAULT_HEADERS) res.setHeader(name, value);
+  for (const [name, value] of opts ? headerSet(opts) : defaultHeaders()) res.setHeader(name, value);
 }
 
 /**
@@ -48,9 +85,9 @@ export function applySecurityHeaders(res: Response, opts?: SecurityOptions): voi
  * their code from /idv/static only, which is what makes an escaped-but-missed value harmless.
  */
 export function securityHeaders(opts: SecurityOptions = {}): RequestHandler {
-  const headers = headerSet(opts);
+  const headers = cachedHeaders(opts);
   return (_req, res, next) => {
-    for (const [name, value] of headers) res.setHeader(name, value);
+    for (const [name, value] of headers()) res.setHeader(name, value);
     next();
   };
 }

@@ -4,11 +4,14 @@ import { html } from '../http/html';
 import type { Lang } from '../http/lang';
 import { renderPage, type Branding } from '../http/layout';
 import { ZONE } from '../time';
-import { LOG_TEXTS } from './texts';
+import { LOG_CODES, LOG_TEXTS } from './texts';
 
 /** The processing log as a table for administrators: names, codes and times only — the log holds nothing else. */
 export function logPage(o: { lang: Lang; branding: Branding; records: ProcessingLogRecord[]; appointmentId?: string; path: string }): string {
   const t = LOG_TEXTS[o.lang];
+  const words = LOG_CODES[o.lang];
+  // The code stays in the page (title, data attribute) for whoever searches the database or an export by code.
+  const code = (c: string, context?: 'detail') => html`<span title="${c}" data-code="${c}">${words[context === 'detail' && c === 'expired' ? 'expired_request' : c] ?? c}</span>`;
   const when = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' }).setZone(ZONE).toFormat('yyyy-MM-dd HH:mm:ss');
   return renderPage({
     lang: o.lang,
@@ -27,7 +30,7 @@ export function logPage(o: { lang: Lang; branding: Branding; records: Processing
 </form>
 ${o.records.length === 0
   ? html`<p class="utrecht-paragraph">${t.none}</p>`
-  : html`<div class="idv-table-wrap"><table class="utrecht-table idv-log-table">
+  : html`<div class="idv-table-wrap" tabindex="0" role="region" aria-label="${t.title}"><table class="utrecht-table idv-log-table">
 <caption class="utrecht-table__caption idv-visually-hidden">${t.title}</caption>
 <thead class="utrecht-table__header"><tr class="utrecht-table__row">
   <th scope="col" class="utrecht-table__header-cell">${t.at}</th>
@@ -42,13 +45,13 @@ ${o.records.length === 0
 <tbody class="utrecht-table__body">
 ${o.records.map((r) => html`<tr class="utrecht-table__row">
   <td class="utrecht-table__cell">${when(r.at)}</td>
-  <td class="utrecht-table__cell"><a class="utrecht-link" href="${o.path}?appointment=${encodeURIComponent(r.appointmentId)}">${r.appointmentId}</a></td>
-  <td class="utrecht-table__cell">${r.actor}</td>
-  <td class="utrecht-table__cell">${r.action}</td>
+  <td class="utrecht-table__cell idv-log-id"><a class="utrecht-link" href="${o.path}?appointment=${encodeURIComponent(r.appointmentId)}">${r.appointmentId}</a></td>
+  <td class="utrecht-table__cell">${r.actor === 'resident' || r.actor === 'system' ? code(r.actor) : r.actor}</td>
+  <td class="utrecht-table__cell">${code(r.action)}</td>
   <td class="utrecht-table__cell">${r.purpose ?? ''}</td>
   <td class="utrecht-table__cell">${r.methodId ?? ''}</td>
   <td class="utrecht-table__cell">${r.attributeKeys.join(', ')}</td>
-  <td class="utrecht-table__cell">${r.detail ?? ''}</td>
+  <td class="utrecht-table__cell">${r.detail ? code(r.detail, 'detail') : ''}</td>
 </tr>`)}
 </tbody></table></div>`}`,
   });

@@ -18,15 +18,28 @@ export function methodFromEditor(def: Record<string, unknown>, creds: Record<str
   const errors: string[] = [];
   const str = (k: string) => (typeof def[k] === 'string' ? (def[k] as string).trim() : '');
 
+  // Settings version 2 keeps lists ({name, value} pairs, acr values); 0.1 kept "name=value" lines and one text.
   const extraAuthParams: Record<string, string> = {};
-  for (const line of str('extraAuthParams').split(/\r?\n/)) {
-    if (!line.trim()) continue;
-    const eq = line.indexOf('=');
-    if (eq < 1) {
-      errors.push('extraAuthParams: one name=value per line');
-      break;
+  if (Array.isArray(def.extraAuthParams)) {
+    for (const p of def.extraAuthParams as unknown[]) {
+      const o = (typeof p === 'object' && p !== null ? p : {}) as { name?: unknown; value?: unknown };
+      const name = typeof o.name === 'string' ? o.name.trim() : '';
+      if (!name) {
+        errors.push('extraAuthParams: every parameter needs a name');
+        break;
+      }
+      extraAuthParams[name] = typeof o.value === 'string' ? o.value.trim() : '';
     }
-    extraAuthParams[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  } else {
+    for (const line of str('extraAuthParams').split(/\r?\n/)) {
+      if (!line.trim()) continue;
+      const eq = line.indexOf('=');
+      if (eq < 1) {
+        errors.push('extraAuthParams: one name=value per line');
+        break;
+      }
+      extraAuthParams[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+    }
   }
 
   let claims: unknown = def.claims;
@@ -39,7 +52,9 @@ export function methodFromEditor(def: Record<string, unknown>, creds: Record<str
     }
   }
 
-  const order = str('acrOrder').split(/[\s,]+/).filter(Boolean);
+  const order = Array.isArray(def.acrOrder)
+    ? (def.acrOrder as unknown[]).filter((v): v is string => typeof v === 'string').map((v) => v.trim()).filter(Boolean)
+    : str('acrOrder').split(/[\s,]+/).filter(Boolean);
   const minimum = str('acrMinimum');
   const acr = minimum ? { minimum, order } : undefined;
 

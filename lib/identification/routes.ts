@@ -151,7 +151,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
   }));
 
   r.get('/admin-log', ...pages, services.staff.requireStaff('admin'), asyncRoute(async (req, res) => {
-    const lang = pickLang(req, res, services.secure);
+    const lang = pickLang(req, res, services.secure, { followBrowser: true });
     const appointmentId = typeof req.query.appointment === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(req.query.appointment) ? req.query.appointment : undefined;
     const from = new Date(Date.now() - 31 * 24 * 3600_000).toISOString();
     const records = (await id.log.list({ limit: 1000, from, ...(appointmentId ? { appointmentId } : {}) })).reverse();

@@ -472,6 +472,30 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.shown.delete(id);
   }
 
+  /** Per idv-request-auth node: the reason it cannot offer identification, or undefined when it can. */
+  private readonly offers = new Map<string, string | undefined>();
+
+  /**
+   * An idv-request-auth node says whether it can offer identification (at least one usable method) and, if not, why.
+   * The node withdraws on close. Health is "unavailable" while any node cannot: an agent pressing "Vraag identificatie"
+   * there would get nothing.
+   */
+  reportOffer(nodeId: string, problem: string | undefined): void {
+    this.offers.set(nodeId, problem);
+  }
+
+  withdrawOffer(nodeId: string): void {
+    this.offers.delete(nodeId);
+  }
+
+  /** For /healthz: ok while every identification node has a usable method. */
+  offerHealth(): { ok: boolean; detail: string } {
+    const problems = [...this.offers.values()].filter((p): p is string => p !== undefined);
+    const counts = `${this.cache.stats().sets} attribute sets, ${this.requests.size()} open requests`;
+    if (problems.length) return { ok: false, detail: `identification unavailable: ${problems[0].slice(0, 200)}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}` };
+    return { ok: true, detail: counts };
+  }
+
   /** Requests waiting at a provider (monitoring). */
   pendingAtProviders(): number {
     return this.flows?.pendingCount() ?? 0;
@@ -483,6 +507,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.setMeta.clear();
     this.notices.clear();
     this.returns.clear();
+    this.offers.clear();
     this.removeAllListeners();
   }
 }
@@ -500,7 +525,7 @@ export function identificationServiceOf(services: Services, options: Omit<Identi
   return services.memo(IDENTIFICATION_SERVICE_KEY, () => {
     const s = new IdentificationService({ ...options, services });
     services.onClose(() => s.close());
-    services.registerHealth('identification', () => ({ ok: true, detail: `${s.cache.stats().sets} attribute sets, ${s.requests.size()} open requests` }));
+    services.registerHealth('identification', () => s.offerHealth());
     return s;
   });
 }

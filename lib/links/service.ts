@@ -60,7 +60,7 @@ function checkAppointmentId(value: unknown): string {
 }
 
 function checkRole(value: unknown): LinkRole {
-  if (!LINK_ROLES.includes(value as LinkRole)) throw new UserError(400, 'invalid_role', "role must be 'resident' or 'agent'");
+  if (!LINK_ROLES.includes(value as LinkRole)) throw new UserError(400, 'invalid_role', "role must be 'resident', 'agent' or 'guest'");
   return value as LinkRole;
 }
 

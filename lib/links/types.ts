@@ -1,7 +1,7 @@
 /** Who an access link or call session is for. */
-export type LinkRole = 'resident' | 'agent';
+export type LinkRole = 'resident' | 'agent' | 'guest';
 
-export const LINK_ROLES: readonly LinkRole[] = ['resident', 'agent'];
+export const LINK_ROLES: readonly LinkRole[] = ['resident', 'agent', 'guest'];
 
 /** A stored access link: only the token's hash, never the token. Times are UTC ISO strings. */
 export interface StoredLink {

@@ -7,4 +7,3 @@ export * from './smtp-errors';
 export * from './outbox-store';
 export * from './outbox';
 export * from './compose';
-export * from './catcher';

@@ -9,7 +9,8 @@ export function prepareFlowsFile(dataDir: string, defaultFlows: string): { file:
   const file = path.join(dataDir, 'flows.json');
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dataDir, { recursive: true });
-    fs.copyFileSync(defaultFlows, file, fs.constants.COPYFILE_EXCL);
+    // Not copyFile: it gives the copy the package file's mode (0644); this one is created under the private umask.
+    fs.writeFileSync(file, fs.readFileSync(defaultFlows), { flag: 'wx', mode: 0o600 });
     return { file, created: true };
   }
   const text = fs.readFileSync(file, 'utf8');

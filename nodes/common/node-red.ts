@@ -40,7 +40,7 @@ export interface NodeDef {
 export interface NodeAPI {
   nodes: {
     createNode(node: Node, def: NodeDef): void;
-    registerType<N extends Node>(type: string, ctor: (this: N, def: NodeDef) => void, opts?: { credentials?: Record<string, { type: 'text' | 'password' }> }): void;
+    registerType<N extends Node>(type: string, ctor: (this: N, def: NodeDef) => void, opts?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, { value: unknown; exportable?: boolean }> }): void;
     getNode(id: string): (Node & Record<string, unknown>) | null;
     /** Every node of the deployed flows as configured (type, wires, links…), not the running instances. */
     eachNode?(cb: (def: NodeDef) => void): void;
@@ -54,4 +54,8 @@ export interface NodeAPI {
   auth: { needsPermission(permission: string): import('express').RequestHandler };
   log: { info(m: string): void; warn(m: string): void; error(m: string): void; debug?(m: string): void };
   _: (key: string, subs?: Record<string, unknown>) => string;
+  util: {
+    /** Reads a typedInput value (msg property, fixed text, …) for one message. */
+    evaluateNodeProperty(value: unknown, type: string, node: Node, msg: NodeMessage): unknown;
+  };
 }

@@ -1,16 +1,16 @@
+import { validateDashboardConfig } from '../../lib/call/dashboard-config';
 import { callEventMessage, type CallEvent } from '../../lib/call/presence';
 import { callRoutes } from '../../lib/call/routes';
-import { getCallService, type CallService } from '../../lib/call/service';
+import { getCallService, runningCallService, type CallService } from '../../lib/call/service';
 import { getServices } from '../../lib/services';
+import { MediaWorkerMissingError } from '../../media-server/mediasoup-loader';
+import { publicBase } from '../../lib/access/public-base';
+import type { DocumentInfo } from '../../lib/documents/service';
+import { mailHost } from '../../lib/mail-service';
+import type { InstanceSettings } from '../../lib/settings-node';
 import { settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
-
-function checkDays(value: unknown): number {
-  if (value === undefined || value === '') return 14;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 90) throw new Error('days must be a whole number from 1 to 90');
-  return n;
-}
+import { currentSettings } from '../common/settings';
 
 /**
  * Serves the agents' dashboard (/agent, /agent/call/<id>) and the residents' call page (/call), hooks /ws into the
@@ -31,15 +31,26 @@ export = function register(RED: NodeAPI): void {
         const p = call!.presence.get(id);
         return p.resident && p.agent;
       }).length;
-      this.status({ fill: 'green', shape: live ? 'dot' : 'ring', text: RED._('idv-agent-dashboard.status.live', { count: live }) });
+      // A number, not words: the status reaches every editor, each in its own language.
+      this.status({ fill: 'green', shape: live ? 'dot' : 'ring', text: live ? `☎ ${live}` : 'idv-agent-dashboard.status.ready' });
     };
 
     try {
-      const days = checkDays(def.days);
-      settingsOf(RED, def.settings); // a selected but invalid settings node is an error here too
+      const checked = validateDashboardConfig(currentSettings(this, def));
+      if (!checked.ok) throw new Error(checked.errors.join('; '));
+      const { days } = checked;
+      // A selected but invalid settings node is an error here too.
+      const instance: InstanceSettings | undefined = settingsOf(RED, def.settings);
       const services = getServices(RED);
-      const router = callRoutes(services, { days, presence: () => call && ((id) => call!.presence.get(id)), log: (m) => this.warn(m) });
-      unmount = services.mount(router);
+      // /agent and /call are one UI per runtime: a second dashboard node (an imported example) shares the pages of
+      // the first instead of mounting a copy nobody reaches, and reports the call events as well.
+      unmount = services.mountShared('agent-dashboard', () => {
+        const presence = () => {
+          const c = runningCallService(services);
+          return c && ((id: string) => c.presence.get(id));
+        };
+        return callRoutes(services, { days, presence, log: (m) => services.log.warn(m) });
+      });
       this.status({ fill: 'yellow', shape: 'ring', text: 'idv-agent-dashboard.status.starting' });
 
       getCallService(services)
@@ -54,23 +65,36 @@ export = function register(RED: NodeAPI): void {
             this.send(callEventMessage(e));
           };
           const onPresence = (): void => showStatus();
+          // A shared document: references only (id, kind, size), never bytes; idv-fetch-document gets the bytes once.
+          const onDocument = (d: DocumentInfo): void => {
+            this.send({ topic: 'documentShared', event: 'documentShared', appointment: { id: d.appointmentId }, documentId: d.documentId, kind: d.kind, size: d.size });
+          };
           c.presence.on('call', onCall);
           c.presence.on('presence', onPresence);
+          c.documents.on('shared', onDocument);
+          // Invitations of a third participant go out with this node's settings (sender, public address).
+          if (instance) {
+            const base = publicBase(services.config, instance.publicUrl);
+            c.guests.configure({ base, host: mailHost(base), municipality: instance.municipality, fromAddress: instance.fromAddress });
+          }
           detach = () => {
             c.presence.off('call', onCall);
             c.presence.off('presence', onPresence);
+            c.documents.off('shared', onDocument);
           };
           showStatus();
         })
         .catch((e: unknown) => {
           if (closed) return;
           this.error(`idv-agent-dashboard: ${(e as Error).message}`);
-          this.status({ fill: 'red', shape: 'ring', text: 'idv-agent-dashboard.status.mediaDown' });
+          // A missing worker is an installation step, not an outage: the status says which command to run.
+          const missing = e instanceof MediaWorkerMissingError;
+          const text = !missing ? 'idv-agent-dashboard.status.mediaDown' : e.command.startsWith('npx') ? 'idv-agent-dashboard.status.workerMissing' : 'idv-agent-dashboard.status.workerMissingCheckout';
+          this.status({ fill: 'red', shape: 'ring', text });
         });
     } catch (e) {
-      const problem = (e as Error).message;
-      this.error(`idv-agent-dashboard: ${problem}`);
-      this.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+      this.error(`idv-agent-dashboard: ${(e as Error).message}`);
+      this.status({ fill: 'red', shape: 'ring', text: 'idv-agent-dashboard.status.invalid' });
     }
 
     this.on('close', (_removed: boolean, done: () => void) => {

@@ -6,8 +6,10 @@ import { appointmentStoreOf } from '../../lib/call/deps';
 import type { AppointmentMessage } from '../../lib/events/message';
 import { getServices } from '../../lib/services';
 import { publicBase } from '../../lib/access/public-base';
+import { describeOwner, routeRegistryOf } from '../../lib/http/route-registry';
 import { scheduleOf, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
+import { currentSettings } from '../common/settings';
 import { runningCallService } from '../../lib/call/service';
 
 /**
@@ -22,14 +24,22 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const counts = { booked: 0, cancelled: 0 };
     const releases: (() => void)[] = [];
+    let status = 'idv-book-appointment.status.invalid';
     try {
-      const checked = validateBookingPageConfig(def);
+      const checked = validateBookingPageConfig(currentSettings(this, def));
       if (!checked.ok) throw new Error(checked.errors.join('; '));
       const config = checked.config;
       const schedule = scheduleOf(RED, def.schedule);
       const settings = settingsOf(RED, def.settings);
       if (!config.privacyUrl && settings?.privacyUrl) config.privacyUrl = settings.privacyUrl;
       const services = getServices(RED);
+      // A second node on the same path would look ready and never be used: the first one keeps it, this one says so.
+      const claim = routeRegistryOf(services).claim([config.path], { id: this.id, name: this.name, type: 'idv-book-appointment' });
+      if (!claim.ok) {
+        status = 'idv-book-appointment.status.routeTaken';
+        throw new Error(`the path ${config.path} is already served by ${describeOwner(claim.owner)} (${claim.other}); give this node a path of its own`);
+      }
+      releases.push(claim.release);
       // Embedding follows the runtime's IDV_FRAME_ANCESTORS unless this node sets its own.
       config.frameAncestors ??= services.config.frameAncestors;
       const service = createBookingService({ store: appointmentStoreOf(services), getSchedule: () => schedule });
@@ -37,9 +47,11 @@ export = function register(RED: NodeAPI): void {
       let residentRouteMissing = false;
       const showStatus = () => {
         if (residentRouteMissing) {
-          this.status({ fill: 'red', shape: 'ring', text: RED._('idv-book-appointment.status.noResidentRoute', { path: config.residentPath }) });
+          // A message key (the editor shows it in its user's language); the log names the path.
+          this.status({ fill: 'red', shape: 'ring', text: 'idv-book-appointment.status.noResidentRoute' });
         } else if (counts.booked + counts.cancelled > 0) {
-          this.status({ fill: 'green', shape: 'dot', text: RED._('idv-book-appointment.status.counts', counts) });
+          // Numbers only: a status text in words would be in the runtime's language, not the editor user's.
+          this.status({ fill: 'green', shape: 'dot', text: `+${counts.booked} −${counts.cancelled}` });
         } else this.status({ fill: 'green', shape: 'dot', text: 'idv-book-appointment.status.ready' });
       };
       const router = createBookingRouter({
@@ -89,9 +101,9 @@ export = function register(RED: NodeAPI): void {
         check();
       }
     } catch (e) {
-      const problem = (e as Error).message;
-      this.error(`idv-book-appointment: ${problem}`);
-      this.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+      this.error(`idv-book-appointment: ${(e as Error).message}`);
+      for (const release of releases.splice(0)) release();
+      this.status({ fill: 'red', shape: 'ring', text: status });
     } finally {
       this.on('close', (_removed: boolean, done: () => void) => {
         for (const release of releases.splice(0)) release();

@@ -22,7 +22,7 @@ export = function register(RED: NodeAPI): void {
     const counts = { verified: 0, failed: 0 };
     const onVerified = (e: VerifiedEvent) => {
       counts.verified++;
-      node.status({ fill: 'green', shape: 'dot', text: RED._('idv-receive-attributes.status.counts', counts) });
+      node.status({ fill: 'green', shape: 'dot', text: `✓ ${counts.verified} · ✗ ${counts.failed}` });
       node.send([
         {
           topic: 'verified',
@@ -39,7 +39,7 @@ export = function register(RED: NodeAPI): void {
     };
     const onFailed = (e: FailedEvent) => {
       counts.failed++;
-      node.status({ fill: 'green', shape: 'dot', text: RED._('idv-receive-attributes.status.counts', counts) });
+      node.status({ fill: 'green', shape: 'dot', text: `✓ ${counts.verified} · ✗ ${counts.failed}` });
       node.send([null, { topic: 'failed', reason: e.reason, requestId: e.requestId ?? null, method: e.methodId ?? null, appointment: { id: e.appointmentId ?? null } }]);
     };
     try {
@@ -51,9 +51,8 @@ export = function register(RED: NodeAPI): void {
       release = acquireIdentificationRoutes(services, service);
       node.status({ fill: 'green', shape: 'dot', text: 'idv-receive-attributes.status.ready' });
     } catch (e) {
-      const problem = (e as Error).message;
-      node.error(`idv-receive-attributes: ${problem}`);
-      node.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+      node.error(`idv-receive-attributes: ${(e as Error).message}`);
+      node.status({ fill: 'red', shape: 'ring', text: 'idv-receive-attributes.status.invalid' });
     }
     node.on('close', (_removed: boolean, done: () => void) => {
       service.off('verified', onVerified);

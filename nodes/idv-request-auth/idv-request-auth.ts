@@ -2,18 +2,18 @@ import type { AuthMethod } from '../../lib/auth/method';
 import { isUserError } from '../../lib/errors';
 import { demoMethods } from '../../lib/identification/demo';
 import type { AuthMethodNode } from '../../lib/identification/method-config';
+import { validateRequestAuthConfig } from '../../lib/identification/request-config';
 import { acquireIdentificationRoutes } from '../../lib/identification/routes';
 import { identificationServiceOf } from '../../lib/identification/service';
 import type { AskedEvent } from '../../lib/identification/types';
 import { getServices } from '../../lib/services';
 import { configNode, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/node-red';
-
-const METHOD_SLOTS = ['method1', 'method2', 'method3', 'method4'] as const;
-const KEY_RE = /^[a-z][a-zA-Z0-9_]{0,39}$/;
+import { currentSettings } from '../common/settings';
 
 /**
- * The agent asks the resident to identify: input msg.appointment.id, msg.purpose, msg.agent and optionally msg.methods
+ * The agent asks the resident to identify: input msg.appointment.id, the purpose (msg.purpose, or where the node's
+ * "purpose" typed input says), msg.agent and optionally msg.methods
  * (a subset of the offered method ids). Pushes the method-choice pop-up into that appointment's call and sends the msg
  * on with msg.requestId. An agent asking in someone else's appointment gets an error here and a plain message on
  * their own dashboard.
@@ -28,32 +28,40 @@ export = function register(RED: NodeAPI): void {
     let problem: string | undefined;
     const configured: AuthMethod[] = [];
     let attributeKeys: string[] = [];
+    let purposeFrom = { type: 'msg', value: 'purpose' };
+    let status = 'idv-request-auth.status.invalid';
     const services = getServices(RED);
     const service = identificationServiceOf(services);
     try {
+      const checked = validateRequestAuthConfig(currentSettings(node, def));
+      if (!checked.ok) throw new Error(checked.errors.join('; '));
+      const config = checked.config;
       const settings = settingsOf(RED, def.settings);
       service.setPublicUrl(settings?.publicUrl);
-      for (const slot of METHOD_SLOTS) {
-        if (!def[slot]) continue;
-        const n = configNode<Node & AuthMethodNode>(RED, def[slot], 'idv-auth-method');
-        if (!n.method) throw new Error(`the method "${n.name || n.id}" is invalid: ${n.problems.join('; ')}`);
+      for (const id of config.methodNodeIds) {
+        const n = configNode<Node & AuthMethodNode>(RED, id, 'idv-auth-method');
+        if (!n.method) {
+          status = 'idv-request-auth.status.methodIncomplete';
+          throw new Error(`the method "${n.name || n.id}" is invalid: ${n.problems.join('; ')}`);
+        }
         configured.push(n.method);
       }
-      attributeKeys = String(def.attributes ?? '').split(/[\s,]+/).filter(Boolean);
-      const badKey = attributeKeys.find((k) => !KEY_RE.test(k));
-      if (badKey !== undefined) throw new Error(`attribute names: "${badKey.slice(0, 40)}" is not an attribute key`);
-      const demo = def.demoMethods === true && services.config.mode === 'demo';
-      if (def.demoMethods === true && !demo) node.warn('idv-request-auth: the demo methods exist in demo mode only; they are not offered');
+      attributeKeys = config.attributeKeys;
+      purposeFrom = config.purpose;
+      const demo = config.demoMethods && services.config.mode === 'demo';
+      if (config.demoMethods && !demo) node.warn('idv-request-auth: the demo methods exist in demo mode only; they are not offered');
       if (configured.length === 0 && !demo) throw new Error('select at least one authentication method');
-      service.setPurposes(String(def.purposes ?? '').split(/\r?\n/));
-      if (def.button !== false) service.on('asked', onAsked);
+      service.setPurposes(config.purposes);
+      if (config.button) service.on('asked', onAsked);
       release = acquireIdentificationRoutes(services, service);
       node.status({ fill: 'green', shape: 'dot', text: 'idv-request-auth.status.ready' });
     } catch (e) {
       problem = (e as Error).message;
       node.error(`idv-request-auth: ${problem}`);
-      node.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+      node.status({ fill: 'red', shape: 'ring', text: status });
     }
+
+    service.reportOffer(node.id, problem);
 
     const offered = async (): Promise<AuthMethod[]> => {
       if (def.demoMethods !== true || services.config.mode !== 'demo') return configured;
@@ -61,14 +69,14 @@ export = function register(RED: NodeAPI): void {
       return [...configured, ...demo.methods.filter((m) => !configured.some((c) => c.id === m.id))];
     };
 
-    const handle = (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+    const handle = (msg: NodeMessage, purpose: unknown, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
       if (problem) return done(new Error(`idv-request-auth is not configured: ${problem}`));
       const appointment = msg.appointment as { id?: unknown } | undefined;
       void (async () => {
         const { request, delivered } = await service.request({
           appointmentId: appointment?.id,
           agent: msg.agent,
-          purpose: msg.purpose,
+          purpose,
           methods: await offered(),
           onlyMethodIds: msg.methods,
           attributeKeys,
@@ -78,20 +86,29 @@ export = function register(RED: NodeAPI): void {
         done();
       })().catch((e: unknown) => {
         const text = isUserError(e) ? e.message : `identification request failed: ${(e as Error).message}`;
-        node.status({ fill: 'red', shape: 'ring', text: (isUserError(e) ? e.code : 'error').slice(0, 60) });
+        node.status({ fill: 'red', shape: 'ring', text: 'idv-request-auth.status.failed' });
         done(new Error(text));
       });
     };
-    node.on('input', (msg, send, done) => handle(msg, send, done));
+    node.on('input', (msg, send, done) => {
+      let purpose: unknown;
+      try {
+        purpose = RED.util.evaluateNodeProperty(purposeFrom.value, purposeFrom.type, node, msg);
+      } catch (e) {
+        return done(e as Error);
+      }
+      handle(msg, purpose, send, done);
+    });
     // The panel's "Vraag identificatie" button, as if the dashboard had sent the message to this node's input.
     function onAsked(e: AskedEvent): void {
       const msg: NodeMessage = { topic: 'identification', appointment: { id: e.appointmentId }, agent: e.agent, purpose: e.purpose };
-      handle(msg, (m) => node.send(m), (err) => {
+      handle(msg, e.purpose, (m) => node.send(m), (err) => {
         if (err) node.error(err, msg);
       });
     }
     node.on('close', (_removed: boolean, done: () => void) => {
       service.off('asked', onAsked);
+      service.withdrawOffer(node.id);
       release?.();
       node.status({});
       done();

@@ -20,6 +20,7 @@ import { storeProbeOf } from '../../lib/store/health';
 import { settingsOf } from '../common/config-nodes';
 import { upstreamOf } from '../common/flow-graph';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/node-red';
+import { currentSettings } from '../common/settings';
 
 /** What output 2 carries: identifiers and codes of a mail delivery problem, never an address or content. */
 interface MailProblem {
@@ -72,7 +73,7 @@ export = function register(RED: NodeAPI): void {
     } catch (e) {
       problems.push((e as Error).message);
     }
-    const validated = validateSessionLinkConfig(def);
+    const validated = validateSessionLinkConfig(currentSettings(this, def));
     if (!validated.ok) problems.push(...validated.errors);
     if (problems.length || !settings || !validated.ok) {
       const message = `idv-session-link: ${problems.join('; ')}`;
@@ -122,8 +123,9 @@ export = function register(RED: NodeAPI): void {
           const waiting = c.pending + c.sending;
           if (waiting === 0) retrying = false;
           const fill = c.failed > 0 ? 'red' : retrying || warning ? 'yellow' : 'green';
-          let text = RED._('idv-session-link.status.counts', { waiting, failed: c.failed });
-          if (warning) text += ` · ${RED._(warning)}`;
+          // Numbers and symbols, or one message key: the editor translates a key into its user's language, while
+          // words made here would be in the runtime's.
+          const text = warning && c.failed === 0 ? warning : waiting || c.failed ? `✉ ${waiting} · ✗ ${c.failed}` : 'idv-session-link.status.ready';
           this.status({ fill, shape: fill === 'green' ? 'dot' : 'ring', text });
         })
         .catch(() => this.status({ fill: 'red', shape: 'ring', text: 'idv-session-link.status.storeError' }));

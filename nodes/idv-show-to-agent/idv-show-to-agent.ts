@@ -29,7 +29,7 @@ export = function register(RED: NodeAPI): void {
           done();
         })
         .catch((e: unknown) => {
-          node.status({ fill: 'red', shape: 'ring', text: (isUserError(e) ? e.code : 'error').slice(0, 60) });
+          node.status({ fill: 'red', shape: 'ring', text: 'idv-show-to-agent.status.failed' });
           done(new Error(isUserError(e) ? e.message : `showing the attributes failed: ${(e as Error).message}`));
         });
     });

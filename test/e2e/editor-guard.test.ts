@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { launchBrowser } from '../support/browser';
+import { productionFlows } from '../support/flows';
 import { Client } from '../support/http-client';
 import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 
@@ -57,6 +58,8 @@ describe('flow editor guard (production mode)', function () {
   before(async () => {
     cli(['add', 'beheer', '--name', 'Beheerder', '--roles', 'admin'], `${PW}\n`);
     cli(['add', 'anna', '--name', 'Anna', '--roles', 'agent'], `${PW}\n`);
+    // Production runs no demo set-up: the default flows with anna as the agent and no example domain.
+    fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(productionFlows(ROOT, { username: 'anna', displayName: 'Anna', email: 'anna@testdorp.test' })));
     // A token file as Node-RED itself would have left it: plain tokens that must not keep working.
     fs.writeFileSync(path.join(dataDir, '.sessions.json'), JSON.stringify({ 'old-plain-token-0123456789': { user: 'beheer', scope: '*', expires: Date.now() + 3_600_000 } }));
     rt = await startRuntime({

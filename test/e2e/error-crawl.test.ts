@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { CensusEntry } from '../support/route-census';
+import { productionFlows } from '../support/flows';
 import { Client } from '../support/http-client';
 import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 
@@ -121,6 +122,8 @@ for (const mode of ['demo', 'production'] as const) {
         env: { ...process.env, IDV_DATA_DIR: dataDir },
       });
       assert.equal(add.status, 0, add.stderr);
+      // Production runs no demo set-up: the default flows with the crawler as the agent and no example domain.
+      if (mode === 'production') fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(productionFlows(ROOT, { username: 'crawler', displayName: 'Crawler', email: 'crawler@testdorp.test' })));
       rt = await startRuntime({ dataDir, env, nodeArgs: ['--require', CENSUS] });
       // The crawl provokes one short line per refused request (within the budget), and production's default flows
       // have no identification method configured yet, which the node says.

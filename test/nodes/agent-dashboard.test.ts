@@ -366,7 +366,7 @@ describe('idv-agent-dashboard node', function () {
       assert.equal((await httpNode().get(`/agent/appointments/${mine.id}/booking.json`).set('accept', 'application/json')).status, 401);
     });
 
-    it('sends a short message to the waiting resident (live and for a later page), checked, limited and never logged', async () => {
+    it('chats with the waiting resident (live and for a later page), both ways, checked, limited and never logged', async () => {
       const { cookie, token } = await agentCsrf(agent1);
       const residentCookie = await callCookie(mine.id);
       const resident = await connect('', { origin, cookie: residentCookie });
@@ -377,7 +377,7 @@ describe('idv-agent-dashboard node', function () {
       assert.equal((await post('zonder token', { cookie })).status, 403);
       assert.equal((await post('andere site', { cookie, 'x-csrf-token': token, origin: 'https://evil.example' })).status, 403);
       assert.equal((await post('')).body.error, 'message_empty');
-      assert.equal((await post('x'.repeat(201))).status, 400);
+      assert.equal((await post('x'.repeat(501))).status, 400);
       assert.equal((await httpNode().post(`/agent/appointments/${theirs.id}/message`).set({ 'x-csrf-token': token, cookie }).send({ text: 'hallo' })).status, 404);
       const { cookie: cookie2, token: token2 } = await agentCsrf(agent2);
       assert.equal((await httpNode().post(`/agent/appointments/${mine.id}/message`).set({ 'x-csrf-token': token2, cookie: cookie2 }).send({ text: 'hallo' })).status, 404, "another agent's resident is not theirs to message");
@@ -386,17 +386,23 @@ describe('idv-agent-dashboard node', function () {
       const ok = await post('Ik kom over 5 minuten bij u. <script>');
       assert.equal(ok.status, 201);
       assert.equal(ok.body.delivered, 1);
-      const pushed = await resident.waitFor((e) => e.notification === true && e.method === 'agentMessage');
+      const pushed = await resident.waitFor((e) => e.notification === true && e.method === 'chatMessage');
       assert.equal(pushed.data?.text, 'Ik kom over 5 minuten bij u. <script>', 'text as typed; the page shows it as text');
       assert.ok(Math.abs(Date.parse(String(pushed.data?.at)) - sentAt) < 5000);
-      const later = await httpNode().get('/call/message.json').set('cookie', residentCookie);
-      assert.equal(later.body.message.text, 'Ik kom over 5 minuten bij u. <script>');
-      assert.equal((await httpNode().get('/call/message.json')).status, 401);
-      const otherResident = await httpNode().get('/call/message.json').set('cookie', await callCookie(theirs.id));
-      assert.equal(otherResident.body.message, null, "another appointment's resident does not see it");
+      const later = await httpNode().get('/call/chat.json').set('cookie', residentCookie);
+      assert.equal(later.body.messages[0].text, 'Ik kom over 5 minuten bij u. <script>');
+      assert.equal((await httpNode().get('/call/chat.json')).status, 401);
+      const otherResident = await httpNode().get('/call/chat.json').set('cookie', await callCookie(theirs.id));
+      assert.deepEqual(otherResident.body.messages, [], "another appointment's resident does not see it");
+      // The waiting resident answers: JSON from the same origin only.
+      const reply = await httpNode().post('/call/chat').set({ cookie: residentCookie, 'content-type': 'application/json' }).send({ text: 'Prima, ik wacht.' });
+      assert.equal(reply.status, 201);
+      assert.equal((await httpNode().post('/call/chat').set({ cookie: residentCookie, origin: 'https://evil.example' }).send({ text: 'x' })).status, 403);
+      const history = await httpNode().get(`/agent/appointments/${mine.id}/chat.json`).set('cookie', cookie);
+      assert.deepEqual(history.body.messages.map((m: { from: string }) => m.from), ['agent', 'resident']);
 
       const statuses: number[] = [];
-      for (let i = 0; i < 8; i++) statuses.push((await post(`bericht ${i}`)).status);
+      for (let i = 0; i < 25; i++) statuses.push((await post(`bericht ${i}`)).status);
       assert.ok(statuses.includes(429), `flooding is limited: ${statuses.join(',')}`);
       assert.doesNotMatch(JSON.stringify(services.db.prepare('SELECT * FROM processing_log').all()), /Ik kom over/);
       resident.close();
@@ -414,7 +420,8 @@ describe('idv-agent-dashboard node', function () {
       assert.deepEqual(note.data, { reason: 'ended', by: 'agent' });
       assert.equal(await resident.closed, 4002);
       assert.equal(await agent.closed, 4002);
-      assert.equal(call.messages.latest(mine.id), undefined, 'the message went with the call');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(call.chat.history(mine.id, 'agent'), [], 'the chat went with the call');
     });
   });
 

@@ -574,6 +574,33 @@ describe('idv-book-appointment node lifecycle', () => {
     const n = helper.getNode(id) as unknown as { status: { getCalls(): StatusCall[] } };
     return n.status.getCalls().filter((c) => c.thisValue === n).map((c) => c.args[0]);
   };
+  const errorsOf = (id: string) => {
+    const n = helper.getNode(id) as unknown as { error: { getCalls(): { args: unknown[] }[] } };
+    return n.error.getCalls().map((c) => String(c.args[0]));
+  };
+
+  it('a second node on a path another node serves goes red and names that node; the first keeps serving', async () => {
+    await helper.load([scheduleNode, bookNode], [
+      schedule,
+      { id: 'first', type: 'idv-book-appointment', name: 'Boeken via website', schedule: 's1', mode: 'resident', path: '/afspraak', topics, wires: [[]] },
+      { id: 'same', type: 'idv-book-appointment', schedule: 's1', mode: 'resident', path: '/afspraak', topics, wires: [[]] },
+      { id: 'under', type: 'idv-book-appointment', schedule: 's1', mode: 'kcc', path: '/afspraak/kcc', topics, wires: [[]] },
+      { id: 'own', type: 'idv-book-appointment', schedule: 's1', mode: 'resident', path: '/voorbeeld/afspraak', topics, wires: [[]] },
+    ]);
+    assert.equal(statusesOf('first').at(-1)?.text, 'idv-book-appointment.status.ready');
+    assert.equal(statusesOf('own').at(-1)?.text, 'idv-book-appointment.status.ready');
+    for (const id of ['same', 'under']) {
+      assert.deepEqual(statusesOf(id).at(-1), { fill: 'red', shape: 'ring', text: 'idv-book-appointment.status.routeTaken' });
+      assert.match(String(errorsOf(id)), /already served by the node "Boeken via website" \(idv-book-appointment first\)/);
+    }
+    await supertest(app()).get('/afspraak').expect(200);
+    await supertest(app()).get('/voorbeeld/afspraak').expect(200);
+    // A redeploy without the first node frees the path.
+    await helper.unload();
+    await helper.load([scheduleNode, bookNode], [schedule, { id: 'same', type: 'idv-book-appointment', schedule: 's1', mode: 'resident', path: '/afspraak', topics, wires: [[]] }]);
+    assert.equal(statusesOf('same').at(-1)?.text, 'idv-book-appointment.status.ready');
+    await helper.unload();
+  });
 
   it('shows a red status and serves nothing when misconfigured; removes its routes on close', async () => {
     await helper.load([scheduleNode, bookNode], [
@@ -583,9 +610,11 @@ describe('idv-book-appointment node lifecycle', () => {
       { id: 'orphan', type: 'idv-book-appointment', schedule: 'missing', mode: 'resident', path: '/zonder-rooster', wires: [[]] },
     ]);
     assert.deepEqual(statusesOf('good').at(-1), { fill: 'green', shape: 'dot', text: 'idv-book-appointment.status.ready' });
-    assert.equal(statusesOf('bad').at(-1)?.fill, 'red');
-    assert.match(String(statusesOf('bad').at(-1)?.text), /path/);
-    assert.match(String(statusesOf('orphan').at(-1)?.text), /no idv-schedule/);
+    // Statuses are message keys (the editor shows them in its user's language); the log names the problem.
+    assert.deepEqual(statusesOf('bad').at(-1), { fill: 'red', shape: 'ring', text: 'idv-book-appointment.status.invalid' });
+    assert.match(String(errorsOf('bad')), /path/);
+    assert.equal(statusesOf('orphan').at(-1)?.text, 'idv-book-appointment.status.invalid');
+    assert.match(String(errorsOf('orphan')), /no idv-schedule/);
     await supertest(app()).get('/afspraak').expect(200);
     await supertest(app()).get('/zonder-rooster').expect(404);
     await helper.unload();

@@ -590,7 +590,8 @@ describe('idv-session-link node', function () {
     nodes.sl.receive(booking());
     const e = await refused;
     assert.match(e.message, /openBeforeMinutes/);
-    assert.match(e.message, /agentEmails line 1/);
+    // The 0.1 text becomes a list (settings version 2): the problem names the entry, never the address.
+    assert.match(e.message, /agentEmails entry 1/);
     assert.match(e.message, /\{\{link\}\}/);
     assert.ok(!e.message.includes('not an address'));
   });

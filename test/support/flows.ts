@@ -44,3 +44,17 @@ export function defaultFlowsOpenNow(root: string): Record<string, unknown>[] {
   }
   return flows;
 }
+
+/**
+ * defaultFlowsOpenNow made fit for production, as an administrator would: the agent is a real staff account, and no
+ * example domain or demo municipality is left (production refuses the default flows' demo set-up).
+ */
+export function productionFlows(root: string, agent: { username: string; displayName: string; email: string }): Record<string, unknown>[] {
+  const flows = defaultFlowsOpenNow(root);
+  for (const n of flows) {
+    if (n.type === 'idv-settings') Object.assign(n, { name: 'Gemeente Testdorp', municipality: 'Gemeente Testdorp', fromAddress: 'videobellen@testdorp.test' });
+    if (n.type === 'idv-schedule') n.agents = [{ username: agent.username, displayName: agent.displayName }];
+    if (n.type === 'idv-session-link') n.agentEmails = `${agent.username}=${agent.email}`;
+  }
+  return flows;
+}

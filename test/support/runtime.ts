@@ -30,7 +30,21 @@ export function tempDir(prefix = 'idv-test-'): string {
  * Starts the real embedded runtime (`node dist/settings.js`) as a child process on an ephemeral port, in its own data
  * dir, and resolves when it listens. Node-RED is a per-process singleton, so every runtime test gets its own process.
  */
-export function startRuntime(opts: { env?: Record<string, string>; dataDir?: string; timeoutMs?: number; nodeArgs?: string[]; /** Resolve once it listens, without waiting for "Started flows" (default true). */ waitForFlows?: boolean } = {}): Promise<RuntimeHandle> {
+export function startRuntime(
+  opts: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    timeoutMs?: number;
+    nodeArgs?: string[];
+    /** The script as a unit file names it (relative to `cwd`); default dist/settings.js by its full path. */
+    script?: string;
+    cwd?: string;
+    /** What the output must show besides "listening" (default "Started flows"; safe mode never shows that). */
+    waitFor?: RegExp;
+    /** Resolve once it listens, without waiting for "Started flows" (default true). */
+    waitForFlows?: boolean;
+  } = {},
+): Promise<RuntimeHandle> {
   const dataDir = opts.dataDir ?? tempDir();
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -40,7 +54,7 @@ export function startRuntime(opts: { env?: Record<string, string>; dataDir?: str
     IDV_DEMO_PASSWORD: DEMO_PASSWORD,
     ...opts.env,
   };
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(ROOT, 'dist', 'settings.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script ?? path.join(ROOT, 'dist', 'settings.js')], { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const log = watchLog(`runtime in ${dataDir}`);
   // Node-RED's start-up notices, not faults: projects are off on purpose (settings.ts), and a new data dir has no
@@ -69,7 +83,7 @@ export function startRuntime(opts: { env?: Record<string, string>; dataDir?: str
     }, opts.timeoutMs ?? 30000);
     const check = () => {
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m && (opts.waitForFlows === false || /Started flows/.test(out))) {
+      if (m && (opts.waitForFlows === false || (opts.waitFor ?? /Started flows/).test(out))) {
         clearTimeout(timer);
         const port = Number(m[1]);
         resolve({

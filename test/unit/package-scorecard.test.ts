@@ -7,6 +7,7 @@
  * and the number of dependencies (D01: we have more than six, each in DESIGN.md for a reason).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../support/runtime';
@@ -15,7 +16,11 @@ interface Pkg {
   name: string;
   license?: string;
   keywords?: string[];
-  engines?: { node?: string };
+  engines?: { node?: string; npm?: string };
+  main?: string;
+  bin?: Record<string, string>;
+  files?: string[];
+  scripts?: Record<string, string>;
   'node-red'?: { version?: string; nodes?: Record<string, string> };
 }
 
@@ -30,6 +35,26 @@ describe('package scorecard (offline part of node-red-dev validate)', () => {
     assert.equal(pkg['node-red']?.version, '>=4.0.0');
     assert.match(nodeRedVersion, /^4\./, 'tested against Node-RED 4');
     assert.equal(pkg.engines?.node, '>=20.19');
+    assert.equal(pkg.engines?.npm, '>=11', 'installing needs npm 11 (allowScripts)');
+  });
+
+  it('packs only what a user runs: no tests, benchmarks or source maps; every file package.json names is in it', function () {
+    this.timeout(60_000);
+    const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[]; size: number }[];
+    const files = new Set(packed.files.map((f) => f.path));
+    const bad = [...files].filter((f) => f.startsWith('dist/test/') || f.includes('/bench/') || f.endsWith('.map') || f.startsWith('test/') || f.endsWith('.ts'));
+    assert.deepEqual(bad, []);
+    assert.equal(pkg.main, undefined, 'no library entry point: Node-RED loads the node files');
+    const named = [
+      ...Object.values(pkg['node-red']?.nodes ?? {}),
+      ...Object.values(pkg.bin ?? {}),
+      (/node (\S+)/.exec(pkg.scripts?.postinstall ?? '') ?? [])[1] ?? 'no postinstall',
+      'resources/editor.js',
+      'flows/flows.json',
+    ];
+    for (const f of named) assert.ok(files.has(f), `${f} is packed`);
+    for (const type of Object.keys(pkg['node-red']?.nodes ?? {})) assert.ok(files.has(`dist/nodes/${type}/${type}.html`), `${type}.html is packed`);
+    assert.ok(packed.size < 600_000, `packed size ${packed.size} B`);
   });
 
   it('lists every node folder, each with its editor file, help and messages in en-US and nl', () => {

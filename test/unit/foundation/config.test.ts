@@ -27,7 +27,7 @@ describe('runtime configuration', () => {
     const c = loadConfig({
       IDV_MODE: 'production',
       IDV_PUBLIC_URL: 'https://video.example.nl/',
-      SMTP_URL: 'smtp://u:p@mail.example.nl:587',
+      SMTP_URL: 'smtps://u:p@mail.example.nl:465',
       IDV_CREDENTIAL_SECRET: 'a'.repeat(40),
       IDV_DEMO_PASSWORD: 'should-be-ignored',
     });

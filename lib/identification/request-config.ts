@@ -1,0 +1,50 @@
+/** The settings of an idv-request-auth node, checked (the editor shows the same rules through resources/editor.js). */
+export interface RequestAuthConfig {
+  /** The ids of the idv-auth-method config nodes offered, in slot order. */
+  methodNodeIds: string[];
+  /** Attribute keys asked for; empty: every claim the method maps. */
+  attributeKeys: string[];
+  /** The purposes the agent can choose from in the panel. */
+  purposes: string[];
+  /** Where a request message's purpose comes from: a msg property, or a fixed text. */
+  purpose: { type: 'msg' | 'str'; value: string };
+  demoMethods: boolean;
+  /** The panel's "Vraag identificatie" button triggers this node. */
+  button: boolean;
+}
+
+export const METHOD_SLOTS = ['method1', 'method2', 'method3', 'method4'] as const;
+const KEY_RE = /^[a-z][a-zA-Z0-9_]{0,39}$/;
+const PURPOSE_RE = /^[^\u0000-\u001f<>]{1,200}$/;
+const MSG_PROPERTY_RE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/;
+
+/**
+ * Checks the node's settings (version 2 lists, or the 0.1 text for purposes). Problems start with the setting's name
+ * so the editor can put each on its field.
+ */
+export function validateRequestAuthConfig(def: Record<string, unknown>): { ok: true; config: RequestAuthConfig } | { ok: false; errors: string[] } {
+  const errors: string[] = [];
+  const methodNodeIds = METHOD_SLOTS.map((s) => def[s]).filter((v): v is string => typeof v === 'string' && v !== '');
+  const demoMethods = def.demoMethods === true || def.demoMethods === 'true';
+  if (methodNodeIds.length === 0 && !demoMethods) errors.push('method1: select at least one authentication method');
+
+  const attributeKeys = (Array.isArray(def.attributes) ? (def.attributes as unknown[]).map(String) : String(def.attributes ?? '').split(/[\s,]+/)).filter(Boolean);
+  const badKey = attributeKeys.find((k) => !KEY_RE.test(k));
+  if (badKey !== undefined) errors.push(`attributes: "${badKey.slice(0, 40)}" is not an attribute key`);
+
+  const rawPurposes = Array.isArray(def.purposes) ? (def.purposes as unknown[]) : String(def.purposes ?? '').split(/\r?\n/);
+  const purposes = rawPurposes.map((p) => (typeof p === 'string' ? p.trim() : '\u0000')).filter((p) => p !== '');
+  if (purposes.length > 50) errors.push('purposes: at most 50');
+  purposes.forEach((p, i) => {
+    if (!PURPOSE_RE.test(p)) errors.push(`purposes[${i}]: 1 to 200 characters, no < > or control characters`);
+  });
+
+  const type = def.purposeType === 'str' ? 'str' : 'msg';
+  const value = typeof def.purpose === 'string' ? def.purpose.trim() : 'purpose';
+  if (def.purposeType !== undefined && def.purposeType !== 'msg' && def.purposeType !== 'str') errors.push('purpose: a msg property or a fixed text');
+  else if (type === 'msg' && !MSG_PROPERTY_RE.test(value)) errors.push('purpose: not a msg property such as purpose or payload.purpose');
+  else if (type === 'str' && !PURPOSE_RE.test(value)) errors.push('purpose: 1 to 200 characters, no < > or control characters');
+
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, config: { methodNodeIds, attributeKeys, purposes, purpose: { type, value }, demoMethods, button: def.button !== false && def.button !== 'false' } };
+}
