@@ -156,9 +156,11 @@ function open(p: Popup): void {
   say(texts.title ?? '');
 }
 
-function banner(text: string, ok: boolean): void {
+function banner(text: string, ok: boolean, back = true): void {
+  document.getElementById('idv-identify-banner')?.remove();
   const box = el('div', { class: `utrecht-alert ${ok ? 'utrecht-alert--ok' : 'utrecht-alert--warning'} idv-identify-banner`, role: 'status', id: 'idv-identify-banner' });
-  box.append(el('p', { class: 'utrecht-paragraph' }, texts.back), el('p', { class: 'utrecht-paragraph' }, text));
+  if (back) box.append(el('p', { class: 'utrecht-paragraph' }, texts.back));
+  box.append(el('p', { class: 'utrecht-paragraph' }, text));
   const main = document.getElementById('main') ?? document.body;
   main.prepend(box);
 }
@@ -206,6 +208,13 @@ async function init(): Promise<void> {
     const detail = (e as CustomEvent<{ method?: string; data?: Popup }>).detail;
     if (detail?.method === 'identificationRequest' && detail.data) {
       void fetchPending().then(() => detail.data && open(detail.data));
+    }
+    // The agent asked, but no sign-in service could be reached: say so plainly instead of showing an empty choice.
+    if (detail?.method === 'identificationUnavailable') {
+      void fetchPending().then(() => {
+        banner(texts.unavailable ?? '', false, false);
+        say(texts.unavailable ?? '');
+      });
     }
   });
   await poll();

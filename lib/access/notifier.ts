@@ -28,7 +28,7 @@ export interface NotifyContext {
 }
 
 /** Why something was left out; codes for status and warnings, never addresses. */
-export type Skipped = 'resident-mail-off' | 'agent-mail-off' | 'agent-address-unknown' | 'cancel-page-unserved';
+export type Skipped = 'resident-mail-off' | 'resident-address-unknown' | 'agent-mail-off' | 'agent-address-unknown' | 'cancel-page-unserved';
 
 /** How the resident's cancel link is made: given by a foreign message, or issued here for a booking page path. */
 export type CancelLinkPlan = { given: string } | { issueFor: string } | { none: true };
@@ -85,7 +85,10 @@ export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: Appoint
   const window = validityWindow(a.start, a.end, { beforeMinutes: config.beforeMinutes, afterMinutes: config.afterMinutes });
   const agentEmail = config.agentEmails.get(a.agent.toLowerCase());
   const skipped: Skipped[] = [];
+  // An unplanned session an ID Contact core started has no resident address: nobody to mail, nothing to retry.
+  const residentMail = config.sendResident && ev.resident.email !== '';
   if (!config.sendResident) skipped.push('resident-mail-off');
+  else if (!residentMail) skipped.push('resident-address-unknown');
   if (!config.sendAgent) skipped.push('agent-mail-off');
   else if (!agentEmail) skipped.push('agent-address-unknown');
   const agentName = agentEmail && config.sendAgent ? ((await deps.agentName(a.agent)) ?? a.agent) : a.agent;
@@ -100,12 +103,12 @@ export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: Appoint
     const token = newToken();
     cancelLink = `${ctx.base}${cancel.issueFor}/annuleren/${token}`;
     effects.cancelTokenHash = hashToken(token);
-  } else if (config.sendResident) skipped.push('cancel-page-unserved');
+  } else if (residentMail) skipped.push('cancel-page-unserved');
 
   const sender = { name: ctx.municipality, email: ctx.fromAddress };
   const common = { topic: a.topic, municipality: ctx.municipality, start: a.start, end: a.end, opensAt: window.validFrom, ...(ev.resident.remarks ? { remarks: ev.resident.remarks } : {}) };
   const mails: OutgoingMail[] = [];
-  if (config.sendResident) {
+  if (residentMail) {
     mails.push(
       composeAppointmentMail({
         kind: 'resident-confirmation',
@@ -149,13 +152,15 @@ export async function planCancelled(deps: PlanDeps, ctx: NotifyContext, ev: Appo
   const a = ev.appointment;
   const agentEmail = config.agentEmails.get(a.agent.toLowerCase());
   const skipped: Skipped[] = [];
+  const residentMail = config.sendResident && ev.resident.email !== '';
   if (!config.sendResident) skipped.push('resident-mail-off');
+  else if (!residentMail) skipped.push('resident-address-unknown');
   if (!config.sendAgent) skipped.push('agent-mail-off');
   else if (!agentEmail) skipped.push('agent-address-unknown');
   const sender = { name: ctx.municipality, email: ctx.fromAddress };
   const common = { topic: a.topic, municipality: ctx.municipality, start: a.start, end: a.end };
   const mails: OutgoingMail[] = [];
-  if (config.sendResident) {
+  if (residentMail) {
     mails.push(
       composeAppointmentMail({
         kind: 'resident-cancellation',

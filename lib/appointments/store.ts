@@ -80,7 +80,7 @@ export interface AppointmentStore {
   /**
    * In one transaction: return an existing booking with the same idempotency key (duplicate: true), or claim the slot
    * for the candidate with the fewest appointments that day, trying the next on a unique-constraint or buffer clash,
-   * and record its 'booked' event (lib/events) with `event`'s source and facts.
+   * and record its 'booked' event (lib/events; 'started' for an unplanned session) with `event`'s source and facts.
    * Throws UserError(409, 'slot_taken') when no candidate is left.
    */
   create(appointment: NewAppointment, claim: ClaimRequest, event?: NewEvent): Promise<CreateResult>;

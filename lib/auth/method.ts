@@ -59,6 +59,9 @@ const RESERVED_PARAMS = new Set([
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 const KEY_RE = /^[a-z][a-zA-Z0-9_]{0,39}$/;
 const CLAIM_RE = /^[A-Za-z0-9_:.\-/#]{1,200}$/;
+/** The name and key rules of a claim mapping, as regular-expression sources (for editors that check the same). */
+export const CLAIM_RULES = { claim: CLAIM_RE.source, key: KEY_RE.source } as const;
+
 const SCOPE_RE = /^[\x21\x23-\x5B\x5D-\x7E]{1,100}$/; // RFC 6749 scope-token
 const PARAM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -84,12 +87,49 @@ export function urlProblem(value: string, allowInsecureLoopback: boolean): strin
   return 'must use https';
 }
 
-function text(v: unknown, max: number): string | undefined {
+/** Trimmed text of 1..max characters without control characters (labels, ids, names), else undefined. */
+export function text(v: unknown, max: number): string | undefined {
   if (typeof v !== 'string') return undefined;
   const t = v.trim();
   // Control characters have no business in labels or ids and could forge log lines or headers.
   if (t.length === 0 || t.length > max || /[\u0000-\u001f\u007f]/.test(t)) return undefined;
   return t;
+}
+
+/**
+ * Checks a list of claim mappings (claim or attribute name -> our key, Dutch and English label, kind), as an OIDC
+ * method maps its claims and an ID Contact core maps its attribute tags. Problems go into `fields` under
+ * `<field>[i].<part>`; returns the valid mappings (frozen). 1 to 50 entries, names and keys each used once.
+ */
+export function validateClaimMappings(list: unknown, fields: Record<string, string>, field: string): ClaimMapping[] {
+  const claims: ClaimMapping[] = [];
+  if (!Array.isArray(list) || list.length === 0 || list.length > 50) {
+    fields[field] = `list 1 to 50 ${field} to keep`;
+    return claims;
+  }
+  const keys = new Set<string>();
+  const names = new Set<string>();
+  list.forEach((c: unknown, i: number) => {
+    const m = (c && typeof c === 'object' ? c : {}) as Record<string, unknown>;
+    const claim = typeof m.claim === 'string' && CLAIM_RE.test(m.claim) ? m.claim : undefined;
+    const key = typeof m.key === 'string' && KEY_RE.test(m.key) ? m.key : undefined;
+    const labelNl = text(m.labelNl, 80);
+    const labelEn = text(m.labelEn, 80);
+    const kind = m.kind === undefined ? 'text' : m.kind === 'bsn' || m.kind === 'date' || m.kind === 'text' ? m.kind : undefined;
+    if (!claim) fields[`${field}[${i}].claim`] = 'a claim name';
+    else if (names.has(claim)) fields[`${field}[${i}].claim`] = 'listed twice';
+    if (!key) fields[`${field}[${i}].key`] = 'letters, digits and _, starting with a lowercase letter';
+    else if (keys.has(key)) fields[`${field}[${i}].key`] = 'used twice';
+    if (!labelNl) fields[`${field}[${i}].labelNl`] = 'required, at most 80 characters';
+    if (!labelEn) fields[`${field}[${i}].labelEn`] = 'required, at most 80 characters';
+    if (!kind) fields[`${field}[${i}].kind`] = 'bsn, date or text';
+    if (claim && key && labelNl && labelEn && kind) {
+      names.add(claim);
+      keys.add(key);
+      claims.push(Object.freeze({ claim, key, labelNl, labelEn, kind }));
+    }
+  });
+  return claims;
 }
 
 /**
@@ -203,33 +243,7 @@ export function validateAuthMethod(input: unknown): AuthMethod {
     else acr = { minimum: a.minimum, order: [...(order as string[])] };
   }
 
-  const claims: ClaimMapping[] = [];
-  if (!Array.isArray(o.claims) || o.claims.length === 0 || o.claims.length > 50) {
-    fields.claims = 'list 1 to 50 claims to keep';
-  } else {
-    const keys = new Set<string>();
-    const names = new Set<string>();
-    o.claims.forEach((c: unknown, i: number) => {
-      const m = (c && typeof c === 'object' ? c : {}) as Record<string, unknown>;
-      const claim = typeof m.claim === 'string' && CLAIM_RE.test(m.claim) ? m.claim : undefined;
-      const key = typeof m.key === 'string' && KEY_RE.test(m.key) ? m.key : undefined;
-      const labelNl = text(m.labelNl, 80);
-      const labelEn = text(m.labelEn, 80);
-      const kind = m.kind === undefined ? 'text' : m.kind === 'bsn' || m.kind === 'date' || m.kind === 'text' ? m.kind : undefined;
-      if (!claim) fields[`claims[${i}].claim`] = 'a claim name';
-      else if (names.has(claim)) fields[`claims[${i}].claim`] = 'listed twice';
-      if (!key) fields[`claims[${i}].key`] = 'letters, digits and _, starting with a lowercase letter';
-      else if (keys.has(key)) fields[`claims[${i}].key`] = 'used twice';
-      if (!labelNl) fields[`claims[${i}].labelNl`] = 'required, at most 80 characters';
-      if (!labelEn) fields[`claims[${i}].labelEn`] = 'required, at most 80 characters';
-      if (!kind) fields[`claims[${i}].kind`] = 'bsn, date or text';
-      if (claim && key && labelNl && labelEn && kind) {
-        names.add(claim);
-        keys.add(key);
-        claims.push({ claim, key, labelNl, labelEn, kind });
-      }
-    });
-  }
+  const claims = validateClaimMappings(o.claims, fields, 'claims');
 
   if (Object.keys(fields).length > 0 || !id || !displayName || !logo || !issuer || !clientId || !clientAuth) {
     const list = Object.entries(fields).map(([f, m]) => `${f}: ${m}`).join('; ');

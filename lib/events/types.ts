@@ -2,11 +2,13 @@ import type { StoredLink } from '../links/types';
 import type { NewOutboxRecord } from '../mail/outbox-store';
 
 /**
- * What happened to an appointment that has effects to carry out. 'booked' and 'cancelled' today; reschedules and
- * reminders will add kinds of their own (the store keeps any short lower-case word).
+ * What happened to an appointment that has effects to carry out. 'booked' and 'cancelled'; 'started' is an unplanned,
+ * immediate session an ID Contact core started (lib/idcontact/start-communication.ts): its node carries it out itself
+ * (the resident's link, no booking mails), so idv-session-link's hand-off leaves it alone. Reschedules and reminders
+ * will add kinds of their own (the store keeps any short lower-case word).
  */
-export type EventKind = 'booked' | 'cancelled';
-export const EVENT_KINDS: readonly EventKind[] = ['booked', 'cancelled'];
+export type EventKind = 'booked' | 'cancelled' | 'started';
+export const EVENT_KINDS: readonly EventKind[] = ['booked', 'cancelled', 'started'];
 
 /** Non-secret facts the effects need that the appointment row does not hold. Never tokens or contact details. */
 export interface EventFacts {
@@ -39,6 +41,8 @@ export interface AppointmentEvent {
 
 /** The event part of a change, written in the change's own transaction. */
 export interface NewEvent {
+  /** What a new appointment's event is called: 'booked' (default), or 'started' for an unplanned session. */
+  kind?: 'booked' | 'started';
   source?: string | null;
   facts?: EventFacts;
 }

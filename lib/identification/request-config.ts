@@ -2,6 +2,8 @@
 export interface RequestAuthConfig {
   /** The ids of the idv-auth-method config nodes offered, in slot order. */
   methodNodeIds: string[];
+  /** The idv-idcontact-core whose auth methods are offered too, if any. */
+  idContactNodeId?: string;
   /** Attribute keys asked for; empty: every claim the method maps. */
   attributeKeys: string[];
   /** The purposes the agent can choose from in the panel. */
@@ -26,7 +28,8 @@ export function validateRequestAuthConfig(def: Record<string, unknown>): { ok: t
   const errors: string[] = [];
   const methodNodeIds = METHOD_SLOTS.map((s) => def[s]).filter((v): v is string => typeof v === 'string' && v !== '');
   const demoMethods = def.demoMethods === true || def.demoMethods === 'true';
-  if (methodNodeIds.length === 0 && !demoMethods) errors.push('method1: select at least one authentication method');
+  const idContactNodeId = typeof def.idcontact === 'string' && def.idcontact !== '' && def.idcontact !== '_ADD_' ? def.idcontact : undefined;
+  if (methodNodeIds.length === 0 && !demoMethods && !idContactNodeId) errors.push('method1: select at least one authentication method or an ID Contact core');
 
   const attributeKeys = (Array.isArray(def.attributes) ? (def.attributes as unknown[]).map(String) : String(def.attributes ?? '').split(/[\s,]+/)).filter(Boolean);
   const badKey = attributeKeys.find((k) => !KEY_RE.test(k));
@@ -46,5 +49,5 @@ export function validateRequestAuthConfig(def: Record<string, unknown>): { ok: t
   else if (type === 'str' && !PURPOSE_RE.test(value)) errors.push('purpose: 1 to 200 characters, no < > or control characters');
 
   if (errors.length) return { ok: false, errors };
-  return { ok: true, config: { methodNodeIds, attributeKeys, purposes, purpose: { type, value }, demoMethods, button: def.button !== false && def.button !== 'false' } };
+  return { ok: true, config: { methodNodeIds, ...(idContactNodeId ? { idContactNodeId } : {}), attributeKeys, purposes, purpose: { type, value }, demoMethods, button: def.button !== false && def.button !== 'false' } };
 }

@@ -1,6 +1,6 @@
-import type { AuthMethod } from '../auth/method';
 import { UserError } from '../errors';
 import { looksLikeToken, newToken } from '../security/tokens';
+import type { OfferedMethod } from './types';
 
 /** An agent's open question "please identify yourself" for one appointment. Names and ids only, never values. */
 export interface AuthRequest {
@@ -12,8 +12,8 @@ export interface AuthRequest {
   methodIds: string[];
   /** Attribute keys asked for; the stored set keeps only these. */
   attributeKeys: string[];
-  /** The validated method configurations offered (in memory only; credentials never leave the process). */
-  methods: readonly AuthMethod[];
+  /** The methods offered (in memory only; credentials never leave the process). */
+  methods: readonly OfferedMethod[];
   createdAt: number;
 }
 

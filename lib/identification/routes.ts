@@ -7,7 +7,7 @@ import { errorHandler } from '../http/errors';
 import { html } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage } from '../http/layout';
-import { createRateLimiter, rateLimit } from '../http/rate-limit';
+import { clientKey, createRateLimiter, rateLimit } from '../http/rate-limit';
 import { asyncRoute, bodyParsers, noStore, sameOrigin, securityHeaders, sendJsonError } from '../http/security';
 import { isUserError } from '../errors';
 import type { CallSession } from '../links';
@@ -20,14 +20,50 @@ import type { FailureReason } from './types';
 import { RESIDENT_TEXTS } from './texts';
 
 const FINISH_REASONS: readonly string[] = ['cancelled', 'expired', 'replayed', 'wrong_session', 'provider_error', 'validation_failed', 'acr_too_low', 'bsn_invalid', 'too_large'];
+/** ID Contact reasons read as one of the OIDC texts: the resident needs what to do, not which check failed. */
+const READ_AS: Record<string, FinishFailure> = {
+  token_expired: 'expired',
+  core_unavailable: 'provider_error',
+  decrypt_failed: 'validation_failed',
+  signature_invalid: 'validation_failed',
+  alg_not_allowed: 'validation_failed',
+  wrong_subject: 'validation_failed',
+  token_not_yet_valid: 'validation_failed',
+  malformed_token: 'validation_failed',
+  unknown_attr_url: 'validation_failed',
+  wrong_content_type: 'validation_failed',
+  attributes_missing: 'validation_failed',
+  internal: 'validation_failed',
+};
 
 /** What the resident reads after coming back: 'ok', or the plain text of what went wrong. Codes only in the URL. */
 export function outcomeText(code: string, lang: Lang): { ok: boolean; text: string } | undefined {
   if (code === 'ok') return { ok: true, text: RESIDENT_TEXTS[lang].ok };
+  if (code === 'waiting') return { ok: true, text: RESIDENT_TEXTS[lang].waiting };
   if (code === 'declined') return { ok: false, text: RESIDENT_TEXTS[lang].cancelled };
-  if (code === 'internal') return { ok: false, text: finishFailureText('validation_failed', lang) };
+  if (code === 'auth_failed') return { ok: false, text: RESIDENT_TEXTS[lang].authFailed };
+  if (Object.prototype.hasOwnProperty.call(READ_AS, code)) return { ok: false, text: finishFailureText(READ_AS[code], lang) };
   if (FINISH_REASONS.includes(code)) return { ok: false, text: finishFailureText(code as FinishFailure, lang) };
   return undefined;
+}
+
+/** Largest attr_url body read: an auth result of a few dozen attributes is a few kilobytes. */
+const MAX_RESULT_BODY = '64kb';
+const readJwt = express.text({ type: () => true, limit: MAX_RESULT_BODY });
+
+/**
+ * The body of a POST to an attr_url: read only when it is `application/jwt` (the protocol's type) and at most 64 KB;
+ * otherwise the problem, without reading further.
+ */
+function readResultBody(req: Request, res: Response): Promise<{ body?: string; problem?: 'too_large' | 'wrong_content_type' }> {
+  if (!req.is('application/jwt')) return Promise.resolve({ problem: 'wrong_content_type' });
+  return new Promise((resolve) => {
+    readJwt(req, res, (err?: unknown) => {
+      if (!err) return resolve({ body: typeof req.body === 'string' ? req.body : '' });
+      const e = err as { status?: number; type?: string };
+      resolve({ problem: e.status === 413 || e.type === 'entity.too.large' ? 'too_large' : 'wrong_content_type' });
+    });
+  });
 }
 
 async function callSessionOf(services: Services, req: Request): Promise<{ session?: CallSession; cookie?: string }> {
@@ -100,6 +136,42 @@ export function identificationRouter(services: Services, id: IdentificationServi
     await id.decline((req.body as { requestId?: unknown } | undefined)?.requestId, session);
     res.json({ ok: true });
   }));
+
+  // ID Contact: the auth plugin (server to server) posts the result to the one-time attr_url of an attempt. A busy
+  // plugin posts from one address, so its budget is wide; addresses that keep hitting unknown attr_urls are cut off
+  // before they can fill the processing log.
+  const resultLimiter = createRateLimiter({ windowMs: 60_000, max: 600 });
+  const unknownLimiter = createRateLimiter({ windowMs: 60_000, max: 20 });
+  r.post('/auth/idcontact/attributes/:token', securityHeaders(), noStore, rateLimit(resultLimiter), asyncRoute(async (req, res) => {
+    const token = String(req.params.token);
+    if (!id.idContact().attemptForAttr(token) && !(await unknownLimiter.hit(clientKey(req))).ok) {
+      res.setHeader('Connection', 'close');
+      return sendJsonError(res, 429, 'too_many_requests', 'Too many requests');
+    }
+    const { body, problem } = await readResultBody(req, res);
+    if (problem) res.setHeader('Connection', 'close');
+    const { outcome, status } = await id.receiveIdContactResult(token, body, problem);
+    if (status === 200) return res.status(200).json({ received: true });
+    sendJsonError(res, status, outcome, status === 404 ? 'Unknown address' : status === 409 ? 'This result was already received' : status === 413 ? 'Too large' : status === 415 ? 'Send application/jwt' : 'The result was not accepted');
+  }));
+
+  // ID Contact: the resident comes back into the call (comm_url); a result in the query is taken out of the address
+  // bar at once by the 303.
+  r.get('/auth/idcontact/return/:token', ...pages, rateLimit(residentLimiter), asyncRoute(async (req, res) => {
+    const { session, cookie } = await callSessionOf(services, req);
+    const outcome = await id.returnFromIdContact(String(req.params.token), req.query as Record<string, unknown>, session, cookie);
+    res.redirect(303, `/call?idv-auth=${encodeURIComponent(outcome)}`);
+  }));
+
+  r.get(/^\/auth\/logos\/idc\/([0-9a-f]{32})$/, (req, res) => {
+    const logo = id.coreLogos.get((req.params as Record<string, string>)[0] ?? '');
+    if (!logo) return res.status(404).end();
+    // Served as an image only: an SVG from the core can run nothing here.
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.type(logo.type).send(logo.bytes);
+  });
 
   r.get(/^\/auth\/logos\/([a-z]{1,20})\.svg$/, (req, res) => {
     const svg = logoSvg((req.params as Record<string, string>)[0] ?? '');

@@ -3,17 +3,22 @@ import type { AppointmentStore } from '../appointments/store';
 import { AttributeCache, type AttributeSet } from '../attributes/cache';
 import type { ProcessingLog, ProcessingLogEntry } from '../attributes/processing-log';
 import { createOidcFlows, type OidcFlows, type OidcFlowsOptions } from '../auth/oidc';
+import type { Attribute } from '../auth/claims';
 import type { AuthMethod } from '../auth/method';
+import type { IdContactCore } from '../idcontact/config';
+import { CoreUnavailableError, fetchSessionOptions } from '../idcontact/core-client';
+import { IdContactFlows, type IdContactResult } from '../idcontact/flows';
+import { CoreLogos } from '../idcontact/logos';
 import { appointmentStoreOf } from '../call/deps';
 import { UserError } from '../errors';
-import { hashToken, looksLikeToken, safeEqual } from '../security/tokens';
+import { hashToken, looksLikeToken, newToken, safeEqual } from '../security/tokens';
 import type { CallSession } from '../links';
 import type { Services } from '../services';
 import { SqliteProcessingLog } from '../store/sqlite/processing-log';
 import { callServiceChannels, type IdentificationChannels } from './channels';
 import { RequestRegistry, type AuthRequest } from './requests';
 import { agentNoticeFor, agentText, type AgentNotice } from './texts';
-import type { AgentNoticeMessage, AskedEvent, FailedEvent, FailureReason, NewRequest, PopupView, VerifiedEvent } from './types';
+import type { AgentNoticeMessage, AskedEvent, FailedEvent, FailureReason, NewRequest, OfferedMethod, PopupView, VerificationResult, VerifiedEvent } from './types';
 import { publicBase } from '../access/public-base';
 
 export interface IdentificationServiceOptions {
@@ -51,6 +56,22 @@ function logoUrl(m: AuthMethod): string {
   return /^https?:/.test(m.logo) ? m.logo : `${BUILTIN_LOGO_PATH}${m.logo}.svg`;
 }
 
+/** An idv-auth-method as a pop-up method. */
+export function oidcOffer(m: AuthMethod): OfferedMethod {
+  return { kind: 'oidc', id: m.id, displayName: m.displayName, logoUrl: logoUrl(m), claims: m.claims, oidc: m };
+}
+
+/** The built-in tile for a well-known ID Contact tag, when the core's own image cannot be had. */
+function builtinLogoForTag(tag: string): string {
+  const name = tag.includes('digid') ? 'digid' : tag.includes('irma') || tag.includes('yivi') ? 'yivi' : tag.includes('eherkenning') ? 'eherkenning' : 'generic';
+  return `${BUILTIN_LOGO_PATH}${name}.svg`;
+}
+
+/** How long the resident's return from an ID Contact method waits for the plugin's POST to the attr_url. */
+const RETURN_WAIT_MS = 3000;
+/** What the processing log names as appointment when a result arrives for an attr_url nobody issued. */
+export const UNKNOWN_APPOINTMENT = 'unknown';
+
 /**
  * The identification during a call, process-wide: open requests, the OIDC flows, the attribute cache (the only place
  * values live), the processing log and what the agent and resident are told. Nodes and routes are thin around it.
@@ -67,6 +88,10 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   private readonly now: () => number;
   private readonly flowOptions: IdentificationServiceOptions['flows'];
   private flows: OidcFlows | undefined;
+  private idcFlows: IdContactFlows | undefined;
+  /** Images of the auth methods ID Contact cores offer, served from our origin (lib/idcontact/logos). */
+  readonly coreLogos = new CoreLogos();
+  private publicBaseUrl: string;
   private redirectUri: string;
   private ttlSec = 15 * 60;
   /** Sets whose values the agent fetched: 'shown' is logged once per set. */
@@ -90,6 +115,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.appointments = appointmentStoreOf(o.services);
     this.now = o.now ?? Date.now;
     this.flowOptions = o.flows;
+    this.publicBaseUrl = o.services.config.publicUrl;
     this.redirectUri = `${o.services.config.publicUrl}/auth/callback`;
     this.cache = new AttributeCache({ defaultTtlSec: this.ttlSec, checkPeriodSec: o.checkPeriodSec });
     this.log = new SqliteProcessingLog(o.services.db);
@@ -106,6 +132,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   setPublicUrl(publicUrl: string | undefined): void {
     const base = publicBase(this.services.config, publicUrl);
     const uri = `${base}/auth/callback`;
+    this.publicBaseUrl = base;
     if (uri !== this.redirectUri) {
       this.redirectUri = uri;
       this.flows = undefined;
@@ -153,6 +180,26 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   private oidc(): OidcFlows {
     this.flows ??= createOidcFlows({ ...this.flowOptions, redirectUri: this.redirectUri, now: this.now });
     return this.flows;
+  }
+
+  /** The ID Contact attempts (attr_url and comm_url tokens), built on first use. */
+  idContact(): IdContactFlows {
+    this.idcFlows ??= new IdContactFlows({ publicBase: () => this.publicBaseUrl, now: this.now, ...(this.flowOptions?.httpTimeoutMs ? { client: { timeoutMs: this.flowOptions.httpTimeoutMs } } : {}) });
+    return this.idcFlows;
+  }
+
+  /**
+   * The auth methods an ID Contact core offers for its purpose, as pop-up methods (ids `<prefix>-<tag>`), with their
+   * images fetched from the core's origin. Throws CoreUnavailableError when the core is down or answers garbage.
+   */
+  private async idContactMethods(core: IdContactCore): Promise<OfferedMethod[]> {
+    const offered = await fetchSessionOptions(core, this.flowOptions?.httpTimeoutMs ? { timeoutMs: this.flowOptions.httpTimeoutMs } : {});
+    return Promise.all(
+      offered.map(async (m): Promise<OfferedMethod> => {
+        const own = m.imageUrl ? await this.coreLogos.pathFor(m.imageUrl) : undefined;
+        return { kind: 'idcontact', id: `${core.methodPrefix}-${m.tag}`, displayName: m.name, logoUrl: own ?? builtinLogoForTag(m.tag), claims: core.attributes, core, tag: m.tag };
+      }),
+    );
   }
 
   private watchCalls(): void {
@@ -215,7 +262,22 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
       throw new UserError(403, 'not_your_appointment', `agent ${agent} may not ask for identification in appointment ${appointmentId}`);
     }
 
-    let methods = [...input.methods];
+    let methods = input.methods.map(oidcOffer);
+    if (input.idContact) {
+      try {
+        const fromCore = await this.idContactMethods(input.idContact);
+        methods.push(...fromCore.filter((m) => !methods.some((o) => o.id === m.id)));
+      } catch (e) {
+        if (!(e instanceof CoreUnavailableError)) throw e;
+        // The agent reads why; the log keeps the reason code. Other methods (OIDC) are still offered.
+        await this.recordQuietly({ appointmentId, actor: 'system', action: 'failed', purpose, detail: 'core_unavailable' });
+        await this.notifyAgent(appointmentId, 'unavailable', { reason: 'core_unavailable' }, agent).catch(() => 0);
+        if (methods.length === 0) {
+          await this.channels.toResident(appointmentId, 'identificationUnavailable', {}).catch(() => 0);
+          throw new UserError(502, 'core_unavailable', 'The ID Contact core cannot be reached or answered something else than its protocol; nothing was asked of the resident');
+        }
+      }
+    }
     if (input.onlyMethodIds !== undefined && input.onlyMethodIds !== null) {
       const ids = input.onlyMethodIds;
       if (!Array.isArray(ids) || ids.length === 0 || !ids.every((x) => typeof x === 'string')) throw new UserError(400, 'invalid_methods', 'msg.methods must be a list of method ids');
@@ -247,7 +309,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     return {
       requestId: r.requestId,
       purpose: r.purpose,
-      methods: r.methods.map((m) => ({ id: m.id, displayName: m.displayName, logoUrl: logoUrl(m) })),
+      methods: r.methods.map((m) => ({ id: m.id, displayName: m.displayName, logoUrl: m.logoUrl })),
       attributes,
       startPath: '/auth/start',
     };
@@ -280,11 +342,16 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     if (!method) throw new UserError(400, 'method_unknown', 'Kies een van de aangeboden manieren om in te loggen.');
     let url: string;
     try {
-      ({ authorizationUrl: url } = await this.oidc().start({ method, appointmentId: r.appointmentId, callSessionId: sessionCookie, purpose: r.purpose, requestId: r.requestId }));
+      if (method.kind === 'oidc') {
+        ({ authorizationUrl: url } = await this.oidc().start({ method: method.oidc, appointmentId: r.appointmentId, callSessionId: sessionCookie, purpose: r.purpose, requestId: r.requestId }));
+      } else {
+        url = await this.idContact().start({ core: method.core, tag: method.tag, methodId: method.id, appointmentId: r.appointmentId, requestId: r.requestId, purpose: r.purpose, callSessionId: sessionCookie });
+      }
     } catch (e) {
-      const code = e instanceof UserError ? e.code : 'internal';
-      await this.recordQuietly({ appointmentId: r.appointmentId, actor: 'system', action: 'failed', purpose: r.purpose, methodId: method.id, detail: code === 'provider_error' ? 'provider_error' : 'internal' });
-      await this.notifyAgent(r.appointmentId, 'failed', { requestId: r.requestId, methodId: method.id, methodName: method.displayName, reason: 'provider_error' }, r.agent).catch(() => 0);
+      const code = e instanceof CoreUnavailableError ? 'core_unavailable' : e instanceof UserError && e.code === 'provider_error' ? 'provider_error' : 'internal';
+      await this.recordQuietly({ appointmentId: r.appointmentId, actor: 'system', action: 'failed', purpose: r.purpose, methodId: method.id, detail: code });
+      await this.notifyAgent(r.appointmentId, code === 'core_unavailable' ? 'unavailable' : 'failed', { requestId: r.requestId, methodId: method.id, methodName: method.displayName, reason: code === 'core_unavailable' ? code : 'provider_error' }, r.agent).catch(() => 0);
+      if (e instanceof CoreUnavailableError) throw new UserError(502, 'provider_error', `The identification service "${method.displayName}" cannot be reached right now`);
       throw e;
     }
     await this.record({ appointmentId: r.appointmentId, actor: 'resident', action: 'method_chosen', purpose: r.purpose, methodId: method.id, attributeKeys: r.attributeKeys });
@@ -328,40 +395,61 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
 
   private async finishOnce(currentUrl: string, session: CallSession | undefined, sessionCookie: string | undefined): Promise<'ok' | FailureReason> {
     const result = await this.oidc().finish({ currentUrl, callSessionId: sessionCookie ?? '' });
+    return this.conclude(result, session?.appointmentId);
+  }
+
+  /**
+   * The one way a method's result ends, whichever kind of method it came from (OIDC callback, ID Contact attr_url or
+   * comm_url): on success the asked attributes go into the cache and nowhere else, 'verified' is logged and emitted;
+   * on any failure nothing is stored, the reason is logged against the appointment and the agent is told in plain
+   * words. A request that went away meanwhile (call ended, the agent asked again) keeps nothing. Attributes that were
+   * not asked for are dropped (the log says so with 'unrequested_dropped'); when none of the asked ones are left the
+   * result is refused as 'attributes_missing'.
+   */
+  private async conclude(result: VerificationResult, fallbackAppointmentId?: string): Promise<'ok' | FailureReason> {
     const request = result.requestId ? this.requests.get(result.requestId) : undefined;
     const fail = async (reason: FailureReason, methodId?: string): Promise<FailureReason> => {
-      const appointmentId = result.appointmentId ?? session?.appointmentId;
-      // A callback for someone else's request ends that request (its state is used up); it is logged against it.
+      const appointmentId = result.appointmentId ?? fallbackAppointmentId;
+      // A result for someone else's request ends that request (its state is used up); it is logged against it.
       if (result.requestId) this.requests.take(result.requestId);
       if (appointmentId) {
         await this.recordQuietly({ appointmentId, actor: 'resident', action: 'failed', ...(result.purpose ? { purpose: result.purpose } : {}), ...(methodId ? { methodId } : {}), detail: reason });
-        await this.notifyAgent(appointmentId, agentNoticeFor(reason === 'internal' ? 'validation_failed' : reason), { ...(result.requestId ? { requestId: result.requestId } : {}), ...(methodId ? { methodId } : {}), reason }).catch(() => 0);
+        await this.notifyAgent(appointmentId, agentNoticeFor(reason), { ...(result.requestId ? { requestId: result.requestId } : {}), ...(methodId ? { methodId } : {}), reason }).catch(() => 0);
       }
       this.emit('failed', { reason, ...(appointmentId ? { appointmentId } : {}), ...(result.requestId ? { requestId: result.requestId } : {}), ...(methodId ? { methodId } : {}) });
       return reason;
     };
     if (!result.ok) return fail(result.reason, result.methodId);
+    const wipeAll = () => {
+      for (const a of result.attributes) a.value = '';
+    };
     // The request went away meanwhile (call ended, the agent asked again): the answer is not kept.
     if (!request || request.appointmentId !== result.appointmentId) {
-      for (const a of result.attributes) a.value = '';
+      wipeAll();
       return fail('expired', result.methodId);
     }
-    this.requests.take(request.requestId);
     const keep = new Set(request.attributeKeys);
     const attributes = result.attributes.filter((a) => keep.has(a.key));
+    const detail = result.detail ?? (attributes.length < result.attributes.length ? 'unrequested_dropped' : undefined);
+    if (attributes.length === 0) {
+      wipeAll();
+      return fail('attributes_missing', result.methodId);
+    }
+    this.requests.take(request.requestId);
     const attributeKeys = attributes.map((a) => a.key);
     let attributeSetId: string | undefined;
     try {
       attributeSetId = this.cache.put({ appointmentId: result.appointmentId, requestId: result.requestId, methodId: result.methodId, ...(result.acr ? { acr: result.acr } : {}), attributes }, this.ttlSec);
       this.setMeta.set(attributeSetId, { appointmentId: result.appointmentId, methodId: result.methodId, keys: attributeKeys });
-      await this.record({ appointmentId: result.appointmentId, actor: 'resident', action: 'verified', purpose: result.purpose, methodId: result.methodId, attributeKeys });
+      await this.record({ appointmentId: result.appointmentId, actor: 'resident', action: 'verified', purpose: result.purpose, methodId: result.methodId, attributeKeys, ...(detail ? { detail } : {}) });
     } catch (e) {
       // Nothing half-written: a set that could not be logged is not kept.
       if (attributeSetId) this.dropSet(attributeSetId);
+      wipeAll();
       this.services.log.error(`identification could not be stored: ${(e as Error).name}: ${(e as Error).message}`);
       return fail('internal', result.methodId);
     }
-    for (const a of result.attributes) a.value = '';
+    wipeAll();
     this.watchCalls();
     this.emit('verified', {
       attributeSetId,
@@ -373,6 +461,127 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
       ...(result.acr ? { acr: result.acr } : {}),
     });
     return 'ok';
+  }
+
+  /** An ID Contact result in the service's terms, then concluded; a replay changes nothing but the log. */
+  private async concludeIdContact(r: IdContactResult): Promise<'ok' | FailureReason> {
+    const a = r.attempt;
+    if (!a) {
+      await this.recordQuietly({ appointmentId: UNKNOWN_APPOINTMENT, actor: 'system', action: 'failed', detail: r.ok ? 'internal' : r.reason });
+      return r.ok ? 'internal' : r.reason;
+    }
+    if (!r.ok && r.reason === 'replayed') {
+      // The first result of this attempt stands (verified or not); a second one is only noted.
+      await this.recordQuietly({ appointmentId: a.appointmentId, actor: 'system', action: 'failed', purpose: a.purpose, methodId: a.methodId, detail: 'replayed' });
+      return 'replayed';
+    }
+    // A session the core started: no agent's request to answer, the core's purpose decided what is asked.
+    if (a.requestId === undefined) {
+      if (r.ok) return (await this.storeStarted({ appointmentId: a.appointmentId, purpose: a.purpose, methodId: a.methodId, attributes: r.attributes, extraDropped: r.extraDropped })).outcome;
+      await this.recordQuietly({ appointmentId: a.appointmentId, actor: 'resident', action: 'failed', purpose: a.purpose, methodId: a.methodId, detail: r.reason });
+      await this.notifyAgent(a.appointmentId, agentNoticeFor(r.reason), { methodId: a.methodId, reason: r.reason }).catch(() => 0);
+      this.emit('failed', { reason: r.reason, appointmentId: a.appointmentId, methodId: a.methodId });
+      return r.reason;
+    }
+    const ref = { appointmentId: a.appointmentId, requestId: a.requestId, purpose: a.purpose, methodId: a.methodId };
+    return this.conclude(r.ok ? { ok: true, ...ref, attributes: r.attributes, ...(r.extraDropped ? { detail: 'unrequested_dropped' } : {}) } : { ok: false, reason: r.reason, ...ref });
+  }
+
+  /**
+   * Verified attributes of a session an ID Contact core started (start_communication with auth_result, or its
+   * attr_url): into the cache for the appointment's agent, 'verified' in the log with the core's purpose, emitted for
+   * idv-receive-attributes. There is no agent's request: every attribute the core's configuration maps is kept.
+   */
+  async storeStarted(input: { appointmentId: string; purpose: string; methodId: string; methodName?: string; attributes: Attribute[]; extraDropped: boolean }): Promise<{ outcome: 'ok' | FailureReason; attributeSetId?: string; attributeKeys?: string[] }> {
+    const { appointmentId, purpose, methodId, attributes } = input;
+    const wipeAll = () => {
+      for (const a of attributes) a.value = '';
+    };
+    if (attributes.length === 0) {
+      await this.recordQuietly({ appointmentId, actor: 'resident', action: 'failed', purpose, methodId, detail: 'attributes_missing' });
+      this.emit('failed', { reason: 'attributes_missing', appointmentId, methodId });
+      return { outcome: 'attributes_missing' };
+    }
+    const requestId = newToken();
+    const attributeKeys = attributes.map((a) => a.key);
+    let attributeSetId: string | undefined;
+    try {
+      attributeSetId = this.cache.put({ appointmentId, requestId, methodId, attributes }, this.ttlSec);
+      this.setMeta.set(attributeSetId, { appointmentId, methodId, keys: attributeKeys });
+      await this.record({ appointmentId, actor: 'resident', action: 'verified', purpose, methodId, attributeKeys, ...(input.extraDropped ? { detail: 'unrequested_dropped' } : {}) });
+    } catch (e) {
+      if (attributeSetId) this.dropSet(attributeSetId);
+      wipeAll();
+      this.services.log.error(`identification could not be stored: ${(e as Error).name}: ${(e as Error).message}`);
+      return { outcome: 'internal' };
+    }
+    wipeAll();
+    if (input.methodName) this.methodNames.set(methodId, input.methodName);
+    this.watchCalls();
+    this.emit('verified', { attributeSetId, appointmentId, requestId, purpose, methodId, attributeKeys });
+    return { outcome: 'ok', attributeSetId, attributeKeys };
+  }
+
+  /** A start_communication whose auth_result failed the checks: no appointment exists, so the log names none. */
+  async recordRefusedStart(purpose: string, methodId: string, reason: FailureReason): Promise<void> {
+    await this.recordQuietly({ appointmentId: UNKNOWN_APPOINTMENT, actor: 'system', action: 'failed', purpose, methodId, detail: reason });
+  }
+
+  /**
+   * The auth plugin (or the core's shim) POSTs the result to an attr_url. `problem` is what the HTTP layer found before
+   * reading the body (wrong content type, too large). Every outcome leaves a reason code in the processing log; an
+   * attr_url nobody issued is logged against the appointment "unknown". Returns the code and the HTTP status to answer.
+   */
+  async receiveIdContactResult(attrToken: unknown, token: unknown, problem?: 'wrong_content_type' | 'too_large'): Promise<{ outcome: 'ok' | FailureReason; status: number }> {
+    const flows = this.idContact();
+    const attempt = flows.attemptForAttr(attrToken);
+    // accept() marks the attempt used before its first await; the outcome is attached in that same tick, so a
+    // resident returning meanwhile waits for this very result.
+    const outcome = flows.accept(attempt, token, problem).then((r) => this.concludeIdContact(r));
+    if (attempt && !attempt.outcome) attempt.outcome = outcome;
+    const code = await outcome;
+    const status: Record<string, number> = { ok: 200, auth_failed: 200, unknown_attr_url: 404, replayed: 409, expired: 410, too_large: 413, wrong_content_type: 415, internal: 500 };
+    return { outcome: code, status: status[code] ?? 400 };
+  }
+
+  /**
+   * The resident's browser comes back from an ID Contact method to the comm_url. A result in the query (the core's
+   * `?status=succes&attributes=<jwe>` or a plugin's `?result=<jwe>`) is accepted here once, like one posted to the
+   * attr_url, but only from the call session that started the attempt. Without one, the outcome of the attr_url is
+   * awaited briefly; 'waiting' when it has not come yet (the agent's panel shows it when it does).
+   */
+  async returnFromIdContact(returnToken: unknown, query: Record<string, unknown>, session: CallSession | undefined, sessionCookie: string | undefined): Promise<'ok' | 'waiting' | FailureReason> {
+    const flows = this.idContact();
+    const attempt = flows.attemptForReturn(returnToken);
+    const one = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const inline = one(query.attributes) ?? one(query.result);
+    const statusFailed = one(query.status) === 'failed';
+    if (!attempt) {
+      if (inline !== undefined || statusFailed) await this.recordQuietly({ appointmentId: session?.appointmentId ?? UNKNOWN_APPOINTMENT, actor: 'system', action: 'failed', detail: 'expired' });
+      return 'expired';
+    }
+    if (!flows.sameSession(attempt, sessionCookie)) {
+      // A result brought by another browser is used up and refused, as a callback with a foreign OIDC state is.
+      if (inline !== undefined && !attempt.used) {
+        attempt.used = true;
+        const wrong = this.conclude({ ok: false, reason: 'wrong_session', appointmentId: attempt.appointmentId, requestId: attempt.requestId, purpose: attempt.purpose, methodId: attempt.methodId });
+        attempt.outcome = wrong;
+        return wrong;
+      }
+      await this.recordQuietly({ appointmentId: attempt.appointmentId, actor: 'system', action: 'failed', purpose: attempt.purpose, methodId: attempt.methodId, detail: 'wrong_session' });
+      return 'wrong_session';
+    }
+    if (attempt.outcome) return (await attempt.outcome) as 'ok' | FailureReason;
+    if (inline !== undefined || statusFailed) {
+      const result = inline !== undefined ? flows.accept(attempt, inline) : flows.accept(attempt, undefined).then((r) => (!r.ok && r.reason === 'malformed_token' ? { ...r, reason: 'auth_failed' as const } : r));
+      const outcome = result.then((r) => this.concludeIdContact(r));
+      attempt.outcome ??= outcome;
+      return outcome;
+    }
+    // Real time, not the injectable clock: this is how long a browser is kept waiting.
+    const until = Date.now() + RETURN_WAIT_MS;
+    while (!attempt.outcome && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    return attempt.outcome ? ((await attempt.outcome) as 'ok' | FailureReason) : 'waiting';
   }
 
   /** idv-show-to-agent: tells the appointment's agent that a verified set is there (the panel fetches the values). */
@@ -400,7 +609,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   private methodNameOf(set: Pick<AttributeSet, 'methodId'>): string | undefined {
     return this.methodNames.get(set.methodId);
   }
-  rememberMethodNames(methods: readonly AuthMethod[]): void {
+  rememberMethodNames(methods: readonly { id: string; displayName: string }[]): void {
     for (const m of methods) this.methodNames.set(m.id, m.displayName);
   }
 
@@ -496,13 +705,14 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     return { ok: true, detail: counts };
   }
 
-  /** Requests waiting at a provider (monitoring). */
+  /** Requests waiting at a provider or an ID Contact auth plugin (monitoring). */
   pendingAtProviders(): number {
-    return this.flows?.pendingCount() ?? 0;
+    return (this.flows?.pendingCount() ?? 0) + (this.idcFlows?.pendingCount() ?? 0);
   }
 
   close(): void {
     this.stopCallEnded?.();
+    this.idcFlows?.close();
     this.cache.close();
     this.setMeta.clear();
     this.notices.clear();

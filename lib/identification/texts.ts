@@ -1,4 +1,3 @@
-import type { FinishFailure } from '../auth/oidc';
 import type { Lang } from '../http/lang';
 
 /**
@@ -15,7 +14,8 @@ export type AgentNotice =
   | 'deleted'
   | 'expired'
   | 'call_ended'
-  | 'not_your_appointment';
+  | 'not_your_appointment'
+  | 'unavailable';
 
 const AGENT_TEXTS: Record<Lang, Record<AgentNotice, string>> = {
   nl: {
@@ -29,6 +29,7 @@ const AGENT_TEXTS: Record<Lang, Record<AgentNotice, string>> = {
     expired: 'De bewaartijd is om: de gegevens zijn verwijderd.',
     call_ended: 'Het gesprek is beëindigd: de gegevens zijn verwijderd.',
     not_your_appointment: 'U kunt alleen identificatie vragen in uw eigen gesprekken.',
+    unavailable: 'De inlogdienst (ID Contact) is nu niet bereikbaar. Probeer het later opnieuw of vraag een andere manier.',
   },
   en: {
     requested: 'The resident now sees the request to sign in.',
@@ -41,6 +42,7 @@ const AGENT_TEXTS: Record<Lang, Record<AgentNotice, string>> = {
     expired: 'The retention time is over: the data has been deleted.',
     call_ended: 'The call has ended: the data has been deleted.',
     not_your_appointment: 'You can only ask for identification in your own calls.',
+    unavailable: 'The sign-in service (ID Contact) cannot be reached right now. Try again later or ask for another method.',
   },
 };
 
@@ -50,7 +52,7 @@ export function agentText(notice: AgentNotice): { nl: string; en: string } {
 }
 
 /** How a failure reason reads to the agent: a cancellation is named as such, everything else is "try again". */
-export function agentNoticeFor(reason: FinishFailure | 'declined'): AgentNotice {
+export function agentNoticeFor(reason: string): AgentNotice {
   return reason === 'cancelled' || reason === 'declined' ? 'cancelled' : 'failed';
 }
 
@@ -68,6 +70,9 @@ export const RESIDENT_TEXTS = {
     cancelled: 'U heeft het inloggen geannuleerd. De medewerker ziet dat.',
     back: 'U bent weer terug in het gesprek.',
     ok: 'Het inloggen is gelukt.',
+    waiting: 'Uw gegevens worden nog gecontroleerd. De medewerker ziet zo of het gelukt is.',
+    authFailed: 'Het inloggen is niet gelukt. Er zijn geen gegevens gedeeld. Vraag de medewerker om het opnieuw te proberen.',
+    unavailable: 'Inloggen is nu niet mogelijk: de inlogdienst is niet bereikbaar. De medewerker weet dit.',
     dialogLabel: 'Inloggen gevraagd',
   },
   en: {
@@ -82,6 +87,9 @@ export const RESIDENT_TEXTS = {
     cancelled: 'You cancelled signing in. The employee will see that.',
     back: 'You are back in the call.',
     ok: 'Signing in succeeded.',
+    waiting: 'Your data is still being checked. The employee will see shortly whether it worked.',
+    authFailed: 'Signing in did not succeed. No data was shared. Ask the employee to try again.',
+    unavailable: 'Signing in is not possible right now: the sign-in service cannot be reached. The employee knows.',
     dialogLabel: 'Sign-in requested',
   },
 } satisfies Record<Lang, Record<string, string>>;

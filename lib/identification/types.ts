@@ -1,7 +1,10 @@
 /** The shapes the identification service hands to nodes, routes and the agent's dashboard: references and names only. */
 
+import type { Attribute } from '../auth/claims';
 import type { FinishFailure } from '../auth/oidc';
-import type { AuthMethod } from '../auth/method';
+import type { AuthMethod, ClaimMapping } from '../auth/method';
+import type { IdContactCore } from '../idcontact/config';
+import type { IdContactFailure } from '../idcontact/flows';
 import type { AgentNotice } from './texts';
 
 /** What idv-receive-attributes sends on: references and names only. */
@@ -15,8 +18,25 @@ export interface VerifiedEvent {
   acr?: string;
 }
 
-/** Why an identification ended without data: a reason code of lib/auth, 'declined' (Annuleren in the pop-up) or 'internal'. */
-export type FailureReason = FinishFailure | 'declined' | 'internal';
+/**
+ * Why an identification ended without data: a reason code of the OIDC flow (lib/auth) or of the ID Contact path
+ * (lib/idcontact), 'attributes_missing' (none of the asked attributes came), 'declined' (Annuleren in the pop-up)
+ * or 'internal'. The processing log and idv-receive-attributes' second output carry it; people read plain words.
+ */
+export type FailureReason = FinishFailure | IdContactFailure | 'attributes_missing' | 'declined' | 'internal';
+
+/**
+ * One method in the resident's pop-up: an OpenID Connect provider (idv-auth-method) or an auth method an ID Contact
+ * core offers for its purpose (GET /session_options). `claims` maps what it delivers to our keys and labels.
+ */
+export type OfferedMethod =
+  | { kind: 'oidc'; id: string; displayName: string; logoUrl: string; claims: readonly ClaimMapping[]; oidc: AuthMethod }
+  | { kind: 'idcontact'; id: string; displayName: string; logoUrl: string; claims: readonly ClaimMapping[]; core: IdContactCore; tag: string };
+
+/** What a method's flow hands back to the service, whichever kind it is: verified attributes or a reason. */
+export type VerificationResult =
+  | { ok: true; appointmentId: string; requestId: string; purpose: string; methodId: string; acr?: string; attributes: Attribute[]; /** A reason code kept with 'verified' (e.g. attributes dropped). */ detail?: string }
+  | { ok: false; reason: FailureReason; appointmentId?: string; requestId?: string; purpose?: string; methodId?: string };
 
 export interface FailedEvent {
   reason: FailureReason;
@@ -29,8 +49,10 @@ export interface NewRequest {
   appointmentId: unknown;
   agent: unknown;
   purpose: unknown;
-  /** The methods the node offers (validated config), narrowed by msg.methods. */
+  /** The OIDC methods the node offers (validated config); with idContact also the core's; narrowed by msg.methods. */
   methods: readonly AuthMethod[];
+  /** An ID Contact core whose auth methods for its purpose are offered too (asked at request time). */
+  idContact?: IdContactCore;
   /** Ids from msg.methods; undefined offers all. */
   onlyMethodIds?: unknown;
   /** Keys to ask; empty asks every key the offered methods map. */

@@ -9,6 +9,8 @@ import { validateBookingPageConfig } from '../booking-pages/options';
 import { validateDashboardConfig } from '../call/dashboard-config';
 import { methodFromEditor } from '../identification/method-config';
 import { validateRequestAuthConfig } from '../identification/request-config';
+import { coreFieldProblems } from '../idcontact/core-fields';
+import { validateSessionNodeConfig } from '../idcontact/session-config';
 import { validateInstanceSettings } from '../settings-node';
 import { migrateSettings } from './migrations';
 
@@ -65,6 +67,13 @@ export function nodeConfigProblems(type: string, def: Def, credentials?: Record<
       const creds = credentials ?? { clientSecret: 'not-checked-in-the-editor' };
       const r = methodFromEditor(d, creds);
       return r.ok ? [] : r.errors.filter((e) => credentials !== undefined || !/^(credentials|clientSecret|privateKey|privateKeyId)\b/.test(e));
+    }
+    case 'idv-idcontact-core':
+      // The keys and the secret are credentials: the runtime checks them (lib/idcontact/config.ts).
+      return coreFieldProblems(d);
+    case 'idv-idcontact-session': {
+      const r = validateSessionNodeConfig(d);
+      return r.ok ? [] : r.errors;
     }
     default:
       return [];

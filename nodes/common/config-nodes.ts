@@ -1,4 +1,5 @@
 import type { Schedule } from '../../lib/appointments/schedule';
+import type { IdContactCore } from '../../lib/idcontact/config';
 import type { InstanceSettings } from '../../lib/settings-node';
 import type { Node, NodeAPI } from './node-red';
 
@@ -10,6 +11,19 @@ export interface SettingsNode extends Node {
 export interface ScheduleNode extends Node {
   schedule?: Schedule;
   problems: string[];
+}
+
+/** An idv-idcontact-core config node as the nodes that use it see it. */
+export interface IdContactCoreNode extends Node {
+  core?: IdContactCore;
+  problems: string[];
+}
+
+/** The ID Contact core a node refers to (validated), or an error naming what is wrong. */
+export function idContactCoreOf(RED: NodeAPI, id: unknown): IdContactCore {
+  const n = configNode<IdContactCoreNode>(RED, id, 'idv-idcontact-core');
+  if (!n.core) throw new Error(`the ID Contact core "${n.name || n.id}" is invalid: ${n.problems.join('; ')}`);
+  return n.core;
 }
 
 /** The config node a node refers to, or an error naming what is wrong (missing, wrong type, invalid values). */

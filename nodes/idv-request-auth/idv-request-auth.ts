@@ -2,19 +2,22 @@ import type { AuthMethod } from '../../lib/auth/method';
 import { isUserError } from '../../lib/errors';
 import { demoMethods } from '../../lib/identification/demo';
 import type { AuthMethodNode } from '../../lib/identification/method-config';
+import type { IdContactCore } from '../../lib/idcontact/config';
 import { validateRequestAuthConfig } from '../../lib/identification/request-config';
 import { acquireIdentificationRoutes } from '../../lib/identification/routes';
 import { identificationServiceOf } from '../../lib/identification/service';
 import type { AskedEvent } from '../../lib/identification/types';
 import { getServices } from '../../lib/services';
-import { configNode, settingsOf } from '../common/config-nodes';
+import { configNode, idContactCoreOf, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/node-red';
 import { currentSettings } from '../common/settings';
 
 /**
  * The agent asks the resident to identify: input msg.appointment.id, the purpose (msg.purpose, or where the node's
  * "purpose" typed input says), msg.agent and optionally msg.methods
- * (a subset of the offered method ids). Pushes the method-choice pop-up into that appointment's call and sends the msg
+ * (a subset of the offered method ids). The methods are the selected idv-auth-method nodes (OpenID Connect) and, with
+ * an idv-idcontact-core selected, the auth methods that core offers for its purpose (asked at each request). Pushes
+ * the method-choice pop-up into that appointment's call and sends the msg
  * on with msg.requestId. An agent asking in someone else's appointment gets an error here and a plain message on
  * their own dashboard.
  */
@@ -27,6 +30,7 @@ export = function register(RED: NodeAPI): void {
     let release: (() => void) | undefined;
     let problem: string | undefined;
     const configured: AuthMethod[] = [];
+    let idContact: IdContactCore | undefined;
     let attributeKeys: string[] = [];
     let purposeFrom = { type: 'msg', value: 'purpose' };
     let status = 'idv-request-auth.status.invalid';
@@ -46,11 +50,19 @@ export = function register(RED: NodeAPI): void {
         }
         configured.push(n.method);
       }
+      if (config.idContactNodeId) {
+        try {
+          idContact = idContactCoreOf(RED, config.idContactNodeId);
+        } catch (e) {
+          status = 'idv-request-auth.status.methodIncomplete';
+          throw e;
+        }
+      }
       attributeKeys = config.attributeKeys;
       purposeFrom = config.purpose;
       const demo = config.demoMethods && services.config.mode === 'demo';
       if (config.demoMethods && !demo) node.warn('idv-request-auth: the demo methods exist in demo mode only; they are not offered');
-      if (configured.length === 0 && !demo) throw new Error('select at least one authentication method');
+      if (configured.length === 0 && !demo && !idContact) throw new Error('select at least one authentication method or an ID Contact core');
       service.setPurposes(config.purposes);
       if (config.button) service.on('asked', onAsked);
       release = acquireIdentificationRoutes(services, service);
@@ -80,6 +92,7 @@ export = function register(RED: NodeAPI): void {
           methods: await offered(),
           onlyMethodIds: msg.methods,
           attributeKeys,
+          ...(idContact ? { idContact } : {}),
         });
         node.status({ fill: delivered ? 'green' : 'yellow', shape: 'dot', text: delivered ? 'idv-request-auth.status.shown' : 'idv-request-auth.status.waiting' });
         send({ ...msg, requestId: request.requestId, methods: request.methodIds, attributeKeys: request.attributeKeys, delivered: delivered > 0 });

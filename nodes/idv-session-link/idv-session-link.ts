@@ -37,6 +37,7 @@ interface MailProblem {
 
 const WARNINGS: Record<Skipped, string | undefined> = {
   'resident-mail-off': undefined,
+  'resident-address-unknown': undefined,
   'agent-mail-off': undefined,
   'agent-address-unknown': 'idv-session-link.status.noAgentAddress',
   'cancel-page-unserved': 'idv-session-link.status.noCancelPage',

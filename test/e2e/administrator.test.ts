@@ -158,7 +158,7 @@ describe('the administrator: theme, processing log and the Node-RED editor (Chro
             category: words(el.closest('.red-ui-palette-category')?.querySelector('.red-ui-palette-header')?.textContent),
           }));
       });
-      assert.equal(palette.length, 6, JSON.stringify(palette));
+      assert.equal(palette.length, 7, JSON.stringify(palette));
       assert.deepEqual(new Set(palette.map((p) => p.category)), new Set(['ID Video']));
       assert.deepEqual(new Set(palette.map((p) => p.colour)), new Set(['rgb(192, 222, 237)']), 'one colour, from Node-RED palette (#C0DEED)');
       assert.deepEqual(Object.fromEntries(palette.map((p) => [p.type, p.label])), {
@@ -168,6 +168,7 @@ describe('the administrator: theme, processing log and the Node-RED editor (Chro
         'idv-request-auth': 'vraag identificatie',
         'idv-receive-attributes': 'ontvang gegevens',
         'idv-show-to-agent': 'toon aan medewerker',
+        'idv-idcontact-session': 'ID Contact-sessie',
       });
 
       // The default flow's nodes, as the editor laid them out (x, y are centres): none overlaps another, none is

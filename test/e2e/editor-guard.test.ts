@@ -225,6 +225,18 @@ describe('flow editor guard (production mode)', function () {
       });
       await page.locator('.red-ui-editor .monaco-editor .view-lines', { hasText: 'return msg;' }).first().waitFor({ timeout: 20_000 });
       await page.click('#node-dialog-ok');
+      // The claim/attribute list both identification config nodes share (resources/idv-claim-list.js) under the CSP.
+      for (const [type, rows] of [['idv-auth-method', 3], ['idv-idcontact-core', 2]] as const) {
+        await page.evaluate((t) => (globalThis as unknown as { RED: { editor: { editConfig(n: string, t: string, id: string): void } } }).RED.editor.editConfig('', t, '_ADD_'), type);
+        await page.locator('.red-ui-editor .idv-field-claim').nth(rows - 1).waitFor({ timeout: 10_000 });
+        assert.equal(await page.locator('.red-ui-editor .idv-field-claim').count(), rows, `${type}: default mappings listed`);
+        const cut = await page.locator('.red-ui-tray .idv-form .form-row > label').evaluateAll((labels) =>
+          labels.filter((l) => (l as unknown as { offsetParent: unknown }).offsetParent !== null && l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent?.trim()),
+        );
+        assert.deepEqual(cut, [], `${type}: labels cut off`);
+        await page.click('#node-config-dialog-cancel');
+        await page.locator('.red-ui-editor .idv-field-claim').first().waitFor({ state: 'detached', timeout: 10_000 });
+      }
       await page.click('#red-ui-header-button-deploy');
       await page.waitForSelector('.red-ui-notification-success, .red-ui-notification:has-text("Successfully deployed")', { timeout: 20_000 });
       assert.deepEqual(violations, []);

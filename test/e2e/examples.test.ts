@@ -53,14 +53,14 @@ describe('examples (Import → Examples)', function () {
           const body = (await health.json()) as Record<string, { ok: boolean; detail?: string } | string>;
           const failing = Object.entries(body).filter(([k, v]) => k !== 'status' && typeof v === 'object' && !v.ok);
           assert.deepEqual(failing.map(([k]) => k), ['identification'], `${f}: ${JSON.stringify(body)}\n${rt.output()}`);
-          assert.match(String((failing[0][1] as { detail?: string }).detail), /clientSecret: required for client_secret_basic/);
+          assert.match(String((failing[0][1] as { detail?: string }).detail), /clientSecret: required for client_secret_basic|decryptionKey: required/);
         }
         // Exported and imported flows never carry credentials: an example with a real provider waits for its client
         // secret, and says so. Any other error is a defect of the example.
         const errors = rt
           .output()
           .split('\n')
-          .filter((l) => /\[error\]/.test(l) && !/clientSecret: required for client_secret_basic/.test(l));
+          .filter((l) => /\[error\]/.test(l) && !/clientSecret: required for client_secret_basic|decryptionKey: required/.test(l));
         assert.deepEqual(errors, [], `${f}:\n${errors.join('\n')}`);
       } finally {
         await rt.stop();

@@ -323,6 +323,11 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
     await proxyRequest(via('127.0.0.3'), new URL(cancelLink).pathname);
     // Where an agent's link sends someone who is not signed in yet.
     await proxyRequest(via('127.0.0.3'), `/login?next=${encodeURIComponent(new URL(residentLink).pathname)}`);
+    // ID Contact: the one-time return address with an auth result (JWE) in its query.
+    const idcToken = 'IDCTOKEN5ecret0123456789012345678901234567';
+    secrets.push(idcToken, 'JWE-5ecret-result', 'JWE-5ecret-attributes');
+    await proxyRequest(via('127.0.0.3'), `/auth/idcontact/return/${idcToken}?result=JWE-5ecret-result`);
+    await proxyRequest(via('127.0.0.3'), `/auth/idcontact/return/${idcToken}?status=succes&attributes=JWE-5ecret-attributes`);
     const log = await waitFor('the log lines', async () => {
       const text = nginx.accessLog();
       return /access_token=\*\*\*/.test(text) && /annuleren\/\*\*\*/.test(text) ? text : undefined;
@@ -334,6 +339,8 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
     assert.match(log, /\/auth\/callback\?code=\*\*\*&state=\*\*\*&iss=x/);
     assert.match(log, /\/afspraak\/bevestiging\?lang=nl&ref=\*\*\*/);
     assert.match(log, /"GET \/login\?next=\*\*\* /);
+    assert.match(log, /"GET \/auth\/idcontact\/return\/\*\*\*\?result=\*\*\* /);
+    assert.match(log, /"GET \/auth\/idcontact\/return\/\*\*\*\?status=succes&attributes=\*\*\* /);
     assert.match(log, /"GET \/v\/\*\*\* HTTP\/[\d.]+" 429 /);
   });
 

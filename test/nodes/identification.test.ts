@@ -10,9 +10,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { appointmentStoreOf, linkServiceOf } from '../../lib/call/deps';
 import { getCallService } from '../../lib/call/service';
 import { loadConfig } from '../../lib/config';
 import { DEMO_ACCOUNTS, DIGID_ACR_ORDER, type DemoAccount } from '../../lib/demo/idp';
@@ -21,7 +20,8 @@ import { methodFromEditor } from '../../lib/identification/method-config';
 import { identificationServiceOf, type IdentificationService } from '../../lib/identification/service';
 import { initServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
-import { Client, ownLoopbackAddress } from '../support/http-client';
+import { Client } from '../support/http-client';
+import { appointmentNow, captureProcessOutput, openWs as openWsWith, residentClient, until as untilWith } from '../support/identification-test';
 import { helper, startServices, stopServices } from '../support/node-red';
 import { loginWithHttp, startTestOp, type TestOp } from '../support/oidc-provider';
 import { tempDir } from '../support/runtime';
@@ -82,14 +82,7 @@ describe('identification nodes and routes', function () {
   const staffCookies: Record<string, string> = {};
 
   before(async () => {
-    for (const stream of [process.stdout, process.stderr] as const) {
-      const original = stream.write.bind(stream);
-      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-        captured.push(String(chunk));
-        return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write;
-      restore.push(() => (stream.write = original as typeof stream.write));
-    }
+    restore.push(captureProcessOutput(captured));
     const dataDir = tempDir('idv-identification-');
     const config = loadConfig({ IDV_MODE: 'demo', IDV_DATA_DIR: dataDir, PORT: '1880', IDV_PUBLIC_URL: PUBLIC_URL, IDV_MEDIA_WORKERS: '1' });
     const log = { info: (m: string) => captured.push(m), warn: (m: string) => captured.push(m), error: (m: string) => captured.push(m) };
@@ -110,31 +103,9 @@ describe('identification nodes and routes', function () {
     downIssuer = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise<void>((r) => closed.close(() => r()));
 
-    const store = appointmentStoreOf(services);
-    const now = Date.now();
-    const make = async (agent: string, offsetMin: number, key: string) =>
-      (
-        await store.create(
-          {
-            startUtc: new Date(now + offsetMin * 60_000).toISOString(),
-            endUtc: new Date(now + (offsetMin + 30) * 60_000).toISOString(),
-            topic: 'Paspoort aanvragen',
-            channel: 'website',
-            bookedBy: null,
-            resident: { name: 'Ongeverifieerde Naam', email: `${key}@example.test`, phone: null, remarks: null },
-            cancelTokenHash: createHash('sha256').update(key).digest('hex'),
-            idempotencyKey: key,
-            createdAt: new Date(now).toISOString(),
-          },
-          { candidates: [agent], dayStartUtc: new Date(now - 86_400_000).toISOString(), dayEndUtc: new Date(now + 86_400_000).toISOString(), bufferMinutes: 0, idempotentSinceUtc: new Date(now).toISOString() },
-        )
-      ).appointment.id;
-    appointments.a1 = await make('agent1', -5, 'ident-a1');
-    appointments.a2 = await make('agent1', 40, 'ident-a2');
-    appointments.b1 = await make('agent2', -5, 'ident-b1');
-    for (const a of Object.values(appointments)) {
-      await linkServiceOf(services).issue({ appointmentId: a, role: 'resident', validFrom: new Date(now - 3600_000).toISOString(), validUntil: new Date(now + 3600_000).toISOString() });
-    }
+    appointments.a1 = await appointmentNow(services, 'agent1', -5, 'ident-a1');
+    appointments.a2 = await appointmentNow(services, 'agent1', 40, 'ident-a2');
+    appointments.b1 = await appointmentNow(services, 'agent2', -5, 'ident-b1');
 
     const claims = JSON.stringify([
       { claim: 'bsn', key: 'bsn', labelNl: 'BSN', labelEn: 'Citizen service number', kind: 'bsn' },
@@ -206,40 +177,9 @@ describe('identification nodes and routes', function () {
     for (const v of VALUES) assert.ok(!everything.includes(v), `the value ${v.slice(0, 3)}… leaked into logs, messages or disk`);
   });
 
-  function openWs(url: string, cookie: string): Promise<WebSocket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers: { cookie, origin: base } });
-      sockets.push(ws);
-      ws.once('open', () => resolve(ws));
-      ws.once('error', reject);
-    });
-  }
-
-  async function until<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = fn();
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  /** A resident in a call: a cookie from a real call session, and (optionally) the call page's signaling connection. */
-  async function resident(appointmentId: string, connect = false): Promise<Client> {
-    const sessionId = await linkServiceOf(services).createCallSession({ appointmentId, role: 'resident' });
-    // Every resident from its own address, as in life: the tests do not share one rate-limit budget (60 a minute).
-    const c = new Client(base, base, { localAddress: ownLoopbackAddress() });
-    c.cookies.set('idv_call', sessionId);
-    if (connect) {
-      const ws = await openWs(`${base.replace('http', 'ws')}/ws`, `idv_call=${sessionId}`);
-      ws.on('message', (d) => {
-        const m = JSON.parse(String(d));
-        if (m.notification) residentPushes.push(m);
-      });
-    }
-    return c;
-  }
+  const openWs = (url: string, cookie: string) => openWsWith(url, cookie, base, sockets);
+  const until = <T>(what: string, fn: () => T | undefined | false, ms = 8000) => untilWith(what, fn, ms);
+  const resident = (appointmentId: string, connect = false) => residentClient(services, base, appointmentId, connect ? { onPush: (m) => residentPushes.push(m), sockets } : undefined);
 
   function agentClient(username: string): Client {
     const c = new Client(base);

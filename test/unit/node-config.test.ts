@@ -128,6 +128,11 @@ describe('one validation source: the editor bundle (resources/editor.js) answers
     ['idv-session-link', 'agentEmails', {}, [{ username: 'agent1', email: 'geen adres' }]],
     ['idv-request-auth', 'purpose', { purposeType: 'msg', method1: 'm' }, 'payload..purpose'],
     ['idv-agent-dashboard', 'days', {}, 91],
+    ['idv-idcontact-core', 'coreUrl', { purpose: 'report_move', attributes: [{ claim: 'bsn', key: 'bsn', labelNl: 'BSN', labelEn: 'BSN', kind: 'bsn' }] }, 'http://core.idcontact.example'],
+    ['idv-idcontact-core', 'signatureAlgs', { coreUrl: 'https://core.example', purpose: 'report_move', attributes: [{ claim: 'bsn', key: 'bsn', labelNl: 'BSN', labelEn: 'BSN', kind: 'bsn' }] }, 'none, RS256'],
+    ['idv-idcontact-core', 'clientCertFingerprint', { coreUrl: 'https://core.example', purpose: 'report_move', startAuth: 'client-cert', attributes: [{ claim: 'bsn', key: 'bsn', labelNl: 'BSN', labelEn: 'BSN', kind: 'bsn' }] }, 'AB:CD'],
+    ['idv-idcontact-session', 'agents', { core: 'c1', topic: 'Video' }, ['met spatie']],
+    ['idv-idcontact-session', 'path', { core: 'c1', topic: 'Video', agents: ['agent1'] }, '/Admin!'],
     ['idv-auth-method', 'issuer', { methodId: 'digid', displayName: 'DigiD', logo: 'digid', clientId: 'c', clientAuth: 'client_secret_basic', scopes: 'openid', claims: [{ claim: 'bsn', key: 'bsn', labelNl: 'BSN', labelEn: 'BSN', kind: 'bsn' }] }, 'http://broker.example'],
   ];
   for (const [type, field, others, bad] of cases) {

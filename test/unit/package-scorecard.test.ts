@@ -54,7 +54,8 @@ describe('package scorecard (offline part of node-red-dev validate)', () => {
     ];
     for (const f of named) assert.ok(files.has(f), `${f} is packed`);
     for (const type of Object.keys(pkg['node-red']?.nodes ?? {})) assert.ok(files.has(`dist/nodes/${type}/${type}.html`), `${type}.html is packed`);
-    assert.ok(packed.size < 600_000, `packed size ${packed.size} B`);
+    // A budget, not a target: the minified browser bundles (call, agent, mediasoup-client) are most of it.
+    assert.ok(packed.size < 700_000, `packed size ${packed.size} B`);
   });
 
   it('lists every node folder, each with its editor file, help and messages in en-US and nl', () => {

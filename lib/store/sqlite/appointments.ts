@@ -165,7 +165,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
         throw e;
       }
       // Same transaction as the claim: a committed booking always has its event (../shared/DESIGN.md).
-      const eventId = events.record(row.id, 'booked', event, a.createdAt);
+      const eventId = events.record(row.id, event.kind ?? 'booked', event, a.createdAt);
       return { appointment: toAppointment(row), duplicate: false, eventId };
     }
     throw new UserError(409, 'slot_taken', messageFor('slot_taken', 'nl'));
