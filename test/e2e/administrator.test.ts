@@ -158,7 +158,7 @@ describe('the administrator: theme, processing log and the Node-RED editor (Chro
             category: words(el.closest('.red-ui-palette-category')?.querySelector('.red-ui-palette-header')?.textContent),
           }));
       });
-      assert.equal(palette.length, 7, JSON.stringify(palette));
+      assert.equal(palette.length, 8, JSON.stringify(palette));
       assert.deepEqual(new Set(palette.map((p) => p.category)), new Set(['ID Video']));
       assert.deepEqual(new Set(palette.map((p) => p.colour)), new Set(['rgb(192, 222, 237)']), 'one colour, from Node-RED palette (#C0DEED)');
       assert.deepEqual(Object.fromEntries(palette.map((p) => [p.type, p.label])), {
@@ -169,6 +169,7 @@ describe('the administrator: theme, processing log and the Node-RED editor (Chro
         'idv-receive-attributes': 'ontvang gegevens',
         'idv-show-to-agent': 'toon aan medewerker',
         'idv-idcontact-session': 'ID Contact-sessie',
+        'idv-fetch-document': 'document ophalen',
       });
 
       // The default flow's nodes, as the editor laid them out (x, y are centres): none overlaps another, none is
@@ -233,7 +234,7 @@ describe('the administrator: theme, processing log and the Node-RED editor (Chro
       assert.ok(byType['idv-book-appointment']?.lists >= 2, 'topics, CORS origins');
       assert.ok(byType['idv-request-auth']?.typed >= 1, 'purpose as typed input');
       assert.ok(byType['idv-request-auth']?.lists >= 1, 'purposes');
-      assert.equal(dialogs.length, 8, JSON.stringify(dialogs.map((d) => d.type)));
+      assert.equal(dialogs.length, 9, JSON.stringify(dialogs.map((d) => d.type)));
     } finally {
       await ctx.close();
     }
