@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
+import { LOG_CODES } from '../../lib/identification/texts';
 import { axeViolations, describeViolations } from '../support/browser';
 import { assertMediaFlows, mediaFlow, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 import { linkFromMail, signIn, startWithDefaultFlows, type PagesHarness } from '../support/pages';
@@ -168,8 +169,10 @@ describe('a call and an identification through the real runtime and its default 
     const admin = await newPage();
     await signIn(admin, h.base, 'admin', `/admin-log?appointment=${appointmentId}`);
     const rows = await admin.locator('main tbody tr').evaluateAll((trs) => trs.map((tr) => (tr.textContent ?? '').replace(/\s+/g, ' ')));
-    assert.ok(rows.some((r) => /\bdeleted\b/.test(r) && /\bcall_ended\b/.test(r)), `a "deleted … call_ended" row in:\n${rows.join('\n')}`);
-    assert.ok(!rows.some((r) => /agent_deleted/.test(r)), 'not deleted by the agent');
+    // The log says it in words, in the page's language (LOG_CODES): "Deleted … call ended" / "Verwijderd … gesprek beëindigd".
+    const said = (code: string) => new RegExp(`\\b(${LOG_CODES.nl[code]}|${LOG_CODES.en[code]})\\b`);
+    assert.ok(rows.some((r) => said('deleted').test(r) && said('call_ended').test(r)), `a "deleted … call ended" row in:\n${rows.join('\n')}`);
+    assert.ok(!rows.some((r) => said('agent_deleted').test(r)), 'not deleted by the agent');
     assert.ok(!rows.join('\n').includes(BSN), 'no values in the processing log');
     assert.ok(!h.rt.output().includes(BSN), 'no values in the runtime log');
   });
