@@ -158,6 +158,8 @@ describe('video call in Chromium (e2e)', function () {
     const pid = s.call.media.workerPidOf(appointmentId);
     assert.ok(pid, 'the call runs on a worker');
     process.kill(pid, 'SIGKILL');
+    // The death is an error for the operator, said once and named by its process id.
+    await s.log.expectLine(new RegExp(`^\\[error\\] mediasoup worker ${pid} died \\(.*signal:SIGKILL\\]\\); respawning, 1 call\\(s\\) told to rejoin$`));
     await waitFor('a new worker', async () => s.call.media.workerPids().length === 1 && !s.call.media.workerPids().includes(pid));
     await assertMediaFlows(resident, 'resident after worker crash', before.resident + 1);
     await assertMediaFlows(agent, 'agent after worker crash', before.agent + 1);
