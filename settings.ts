@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     fail(e instanceof StoreError || isUserError(e) ? (e as Error).message : `${(e as Error).message}`);
   }
 
-  if (config.mode === 'demo') {
+  if (config.mode === 'demo' && config.staff.localAccounts) {
     const { generatedPassword } = await seedDemoAccounts(services.staffStore, config.demoPassword);
     if (generatedPassword) {
       console.log(
@@ -213,6 +213,8 @@ async function main(): Promise<void> {
       // Demo mode may install from the palette manager, which reads Node-RED's public catalogue.
       catalogues: config.mode === 'demo' ? ['https://catalogue.nodered.org'] : [],
       log: (m) => services.log.info(m),
+      sso: services.staffSso,
+      branding: () => services.branding(),
     }),
     RED.httpAdmin,
   );
@@ -238,6 +240,15 @@ async function main(): Promise<void> {
   }
   await RED.start();
   console.log(`[idv] ID Video (${config.mode} mode) listening on http://${config.host}:${port}  editor: /admin  data: ${config.dataDir}`);
+  if (services.staffSso) {
+    const sso = services.staffSso;
+    console.log(
+      `[idv] staff sign-in through ${sso.settings.client.issuer}${config.staff.localAccounts ? ' (and local accounts)' : ' only (local accounts off)'}; ` +
+        `redirect URI ${sso.redirectUri()}, post-logout redirect URI ${sso.postLogoutRedirectUri()}`,
+    );
+    // Not fatal: the provider may be down for a moment; staff sign-in then fails with a page saying so.
+    void sso.check().then((problem) => problem && console.warn(`[idv] ${problem}`));
+  }
 
   let stopping = false;
   const stop = async (signal: string, exitCode = 0) => {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { UserError } from './errors';
 import { checkTurnSettings, DEFAULT_RTC_MAX_PORT, DEFAULT_RTC_MIN_PORT, type TurnSettings } from '../media-server';
+import { staffSignInFromEnv, type StaffSignInConfig } from './staff/sso-config';
 
 export type Mode = 'demo' | 'production';
 
@@ -23,6 +24,8 @@ export interface RuntimeConfig {
   frameAncestors: string;
   /** Strict-Transport-Security max-age in seconds, sent only behind https (0: not sent). */
   hstsMaxAge: number;
+  /** How staff sign in: local accounts and/or the gemeente's OpenID provider (lib/staff/sso-config.ts). */
+  staff: StaffSignInConfig;
   media: {
     workers?: number;
     /** Unset: the first non-loopback interface address (media-server/listen-address.ts explains why). */
@@ -148,6 +151,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
   } catch (e) {
     problems.push((e as Error).message);
   }
+  // An http issuer only on loopback and only in demo mode (tests, a local try-out).
+  const staff = staffSignInFromEnv(env, mode === 'demo');
+  problems.push(...staff.problems);
   if (problems.length || !media) {
     throw new UserError(400, 'config', `ID Video cannot start (${mode} mode):\n  - ${problems.join('\n  - ')}`);
   }
@@ -164,6 +170,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
     trustProxy,
     frameAncestors: env.IDV_FRAME_ANCESTORS || "'self'",
     hstsMaxAge,
+    staff: staff.config,
     media,
   };
 }

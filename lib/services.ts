@@ -12,6 +12,7 @@ import { staticFiles } from './http/static';
 import { deriveKey, loadOrCreateSecret } from './secrets';
 import { createStaffAuth, type StaffAuth } from './staff/auth';
 import { staffLoginRouter } from './staff/login-page';
+import { createStaffSso, type StaffSso } from './staff/sso';
 import type { StaffStore } from './staff/types';
 import { openDatabase, type Db } from './store/db';
 import { storeProbeOf } from './store/health';
@@ -39,6 +40,8 @@ export interface Services {
   readonly signInLimiter: RateLimiter;
   /** The flow editor's tokens (hashed, in the staff session table). */
   readonly editorSessions: EditorSessions;
+  /** Staff sign-in through the gemeente's OpenID provider (IDV_STAFF_OIDC_*), when configured. */
+  readonly staffSso?: StaffSso;
   readonly csrf: Csrf;
   /** Branding from the idv-settings node (set when the flows start). */
   branding(): Branding;
@@ -85,10 +88,14 @@ export function createServices(o: ServicesOptions): Services {
   const secure = usesHttps(config);
   const hmacKey = deriveKey(secret, 'hmac');
   const staffStore = new SqliteStaffStore(db);
-  const staff = createStaffAuth({ store: staffStore, secure });
+  const { localAccounts } = config.staff;
+  const staff = createStaffAuth({ store: staffStore, secure, localAccounts });
   const csrf = createCsrf(hmacKey, secure);
   const signInLimiter = createRateLimiter({ windowMs: 15 * 60_000, max: 30 });
-  const editorSessions = createEditorSessions({ store: staffStore });
+  const editorSessions = createEditorSessions({ store: staffStore, localAccounts });
+  const staffSso = config.staff.sso
+    ? createStaffSso({ settings: config.staff.sso, store: staffStore, auth: staff, publicUrl: () => config.publicUrl, log: (m) => log.info(m) })
+    : undefined;
   const memos = new Map<string, unknown>();
   const checks = new Map<string, () => HealthState | Promise<HealthState>>();
   const closers: (() => unknown)[] = [];
@@ -113,6 +120,7 @@ export function createServices(o: ServicesOptions): Services {
     staff,
     signInLimiter,
     editorSessions,
+    ...(staffSso ? { staffSso } : {}),
     csrf,
     branding: () => branding ?? DEFAULT_BRANDING,
     setBranding: (b) => {
@@ -190,7 +198,9 @@ function installGlobalRoutes(s: Services, app: Application): void {
   r.use(STATIC_PREFIX, staticFiles((m) => s.log.warn(m)));
   const pages = express.Router();
   pages.use(securityHeaders({ frameAncestors: "'none'" }));
-  pages.use(staffLoginRouter({ auth: s.staff, csrf: s.csrf, secure: s.secure, limiter: s.signInLimiter, branding: () => s.branding(), log: (m) => s.log.info(m) }));
+  pages.use(
+    staffLoginRouter({ auth: s.staff, csrf: s.csrf, secure: s.secure, limiter: s.signInLimiter, branding: () => s.branding(), log: (m) => s.log.info(m), sso: s.staffSso }),
+  );
   r.use(pages);
   mountRouter(app, r, errorHandler({ log: (m) => s.log.warn(m), branding: () => s.branding() }));
 }

@@ -102,7 +102,7 @@ async function bundleWeb() {
 
 /**
  * lib/node-config/editor.ts and the lib/ validators it imports, for the browser. lib/auth/method.ts imports
- * node:crypto to read private keys; the editor never holds a key (credentials stay on the server), so that import
+ * node:crypto (through lib/oidc/client.ts) to read private keys and certificates; the editor never holds a key (credentials stay on the server), so that import
  * resolves to a stub that refuses.
  */
 async function bundleEditor() {
@@ -114,7 +114,10 @@ async function bundleEditor() {
     setup(build) {
       build.onResolve({ filter: /^node:crypto$/ }, () => ({ path: 'node:crypto', namespace: 'idv-stub' }));
       build.onLoad({ filter: /.*/, namespace: 'idv-stub' }, () => ({
-        contents: 'export function createPrivateKey() { throw new Error("keys are checked by the runtime"); }',
+        contents: [
+          'const refuse = () => { throw new Error("keys are checked by the runtime"); };',
+          'export const createPrivateKey = refuse, createHash = refuse, X509Certificate = refuse, webcrypto = {};',
+        ].join('\n'),
         loader: 'js',
       }));
     },

@@ -1,7 +1,7 @@
 /**
  * Staff accounts from the command line (production has no demo accounts):
  *
- *   node dist/scripts/staff-account.js add <username> --name "Anna de Vries" --roles agent[,kcc,admin]
+ *   node dist/scripts/staff-account.js add <username> --name "Anna de Vries" --roles agent[,kcc,admin,manager]
  *   node dist/scripts/staff-account.js password <username>
  *   node dist/scripts/staff-account.js disable <username>
  *   node dist/scripts/staff-account.js enable <username>
@@ -14,6 +14,10 @@
  * list. Uses IDV_DATA_DIR like the runtime; run it while the runtime is stopped or running (SQLite WAL allows both), as
  * the user the runtime runs as (root is refused for another user's data dir: it would leave files the service cannot
  * write).
+ *
+ * Accounts of the gemeente's identity provider (SSO, lib/staff/sso.ts) are made and updated by their sign-ins and
+ * marked "(sso)" in the list; they have no password here. `disable`, `enable` and `remove` work on them too (remove
+ * only resets: the next sign-in with a mapped group makes the account again; disable keeps the person out).
  */
 import * as path from 'node:path';
 import { loadConfig } from '../lib/config';
@@ -24,7 +28,7 @@ import { openDatabase } from '../lib/store/db';
 import { SqliteStaffStore } from '../lib/store/sqlite/staff';
 
 const USAGE =
-  'usage: staff-account add <username> --name "Display Name" --roles agent,kcc,admin | password <username> | ' +
+  'usage: staff-account add <username> --name "Display Name" --roles agent,kcc,admin,manager | password <username> | ' +
   'disable <username> | enable <username> | remove <username> | list';
 
 function usage(message?: string): never {
@@ -58,10 +62,14 @@ async function main(): Promise<void> {
   const store = new SqliteStaffStore(db);
   try {
     if (cmd === 'list') {
-      for (const u of await store.listAccounts()) console.log(`${u.username}\t${u.roles.join(',')}\t${u.displayName}${u.disabled ? '\t(disabled)' : ''}`);
+      for (const u of await store.listAccounts()) console.log(`${u.username}\t${u.roles.join(',')}\t${u.displayName}${u.sso ? '\t(sso)' : ''}${u.disabled ? '\t(disabled)' : ''}`);
       return;
     }
     if (!username || !/^[a-z0-9._@-]{1,64}$/.test(username)) usage('username: 1 to 64 lower-case letters, digits or . _ @ -');
+    const ssoAccount = (await store.getUser(username))?.sso;
+    if (ssoAccount && (cmd === 'add' || cmd === 'password')) {
+      usage(`${username} signs in through the gemeente's identity provider: its name and roles come from there, and it has no password here`);
+    }
     if (cmd === 'add') {
       const opt = (name: string) => {
         const i = rest.indexOf(name);

@@ -1,8 +1,12 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { pickLang } from '../http/lang';
+import type { Branding } from '../http/layout';
 import type { RateLimiter } from '../http/rate-limit';
 import { clientKey } from '../http/rate-limit';
-import { asyncRoute, sameOrigin } from '../http/security';
+import { asyncRoute, noStore, sameOrigin } from '../http/security';
 import type { StaffAuth } from '../staff/auth';
+import type { StaffSso } from '../staff/sso';
+import { editorNoAccessPage, editorTokenPage } from '../staff/sso-pages';
 import type { EditorSessions, EditorUser } from './sessions';
 
 /**
@@ -39,7 +43,16 @@ export const stripCorsHeaders: RequestHandler = (_req, res, next) => {
 
 export interface EditorGuardOptions {
   sessions: EditorSessions;
-  staff: Pick<StaffAuth, 'verify'>;
+  staff: Pick<StaffAuth, 'verify' | 'identify' | 'idTokenOf' | 'logout' | 'localAccounts'>;
+  /**
+   * The staff sign-in through the gemeente's provider. With it the editor signs in like every staff page: its login
+   * dialog sends the browser to auth/strategy, which turns this browser's staff session (an administrator's) into an
+   * editor token, or sends it to /login first.
+   */
+  sso?: Pick<StaffSso, 'endSessionUrl'>;
+  /** The editor's own path (where it is mounted). */
+  editorPath?: string;
+  branding?: () => Branding | undefined;
   /** The one sign-in limit per client network, shared with /login. */
   signInLimiter: RateLimiter;
   publicUrl: () => string;
@@ -90,6 +103,23 @@ export function editorGuard(o: EditorGuardOptions): Router {
   });
 
   const body = [express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 }), express.json({ limit: '4kb', strict: true })];
+  const editorPath = o.editorPath ?? '/admin';
+
+  if (o.sso) {
+    // Node-RED's editor asks this before it shows a login dialog: with type "strategy" and autoLogin it goes straight
+    // to loginRedirect (Node-RED's own adminAuth strategy contract), which is ours below, not Node-RED's passport one.
+    r.get('/auth/login', noStore, (_req, res) => {
+      res.json({ type: 'strategy', prompts: [{ type: 'button', label: 'Aanmelden / Sign in', url: 'auth/strategy' }], autoLogin: true, loginRedirect: 'auth/strategy' });
+    });
+    r.get('/auth/strategy', noStore, asyncRoute(async (req, res) => {
+      const who = await o.staff.identify(req);
+      if (!who) return res.redirect(303, `/login?next=${encodeURIComponent(`${editorPath}/auth/strategy`)}`);
+      const lang = pickLang(req);
+      if (!who.roles.includes('admin')) return res.status(403).type('html').send(editorNoAccessPage(lang, o.branding?.()));
+      const { token, expiresInSec } = await o.sessions.issue(who.username, await o.staff.idTokenOf(req));
+      res.type('html').send(editorTokenPage(lang, token, expiresInSec, editorPath, o.branding?.()));
+    }));
+  }
 
   r.post('/auth/token', ...body, asyncRoute(async (req, res) => {
     const limit = await o.signInLimiter.hit(clientKey(req));
@@ -98,6 +128,7 @@ export function editorGuard(o: EditorGuardOptions): Router {
       return tokenError(res, 429, 'rate_limited', 'Too many sign-in attempts. Try again in a few minutes.');
     }
     const b = (req.body ?? {}) as Record<string, unknown>;
+    if (!o.staff.localAccounts) return tokenError(res, 400, 'unsupported_grant_type', 'Local accounts are switched off: sign in with the municipality account in the editor.');
     if (b.grant_type !== 'password') return tokenError(res, 400, 'unsupported_grant_type', 'Only the password grant is supported.');
     if (typeof b.client_id !== 'string' || !CLIENT_IDS.has(b.client_id)) return tokenError(res, 401, 'invalid_client', 'Unknown client.');
     if (b.scope !== undefined && b.scope !== '*' && b.scope !== '') return tokenError(res, 400, 'invalid_scope', 'Only the scope * is supported.');
@@ -120,8 +151,15 @@ export function editorGuard(o: EditorGuardOptions): Router {
     if (!caller) return res.status(401).end();
     const token = (req.body as { token?: unknown } | undefined)?.token;
     // Only a token of the caller's own: a token is ended by whoever holds it.
-    if ((await o.sessions.validate(token))?.username === caller.username) await o.sessions.revoke(token);
-    res.status(200).end();
+    const ended = (await o.sessions.validate(token))?.username === caller.username ? await o.sessions.revoke(token) : {};
+    if (!o.sso) return res.status(200).end();
+    // Signing out of the editor signs out of ID Video in this browser, and at the provider where it offers that: the
+    // editor goes to `redirect` (Node-RED's editor contract for auth/revoke).
+    const staffSession = (await o.staff.identify(req))?.username === caller.username ? await o.staff.logout(req, res) : {};
+    const idToken = ended.idToken ?? staffSession.idToken;
+    const providerUrl = idToken ? await o.sso.endSessionUrl(idToken) : undefined;
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ redirect: providerUrl ?? '/login?out=1' });
   }));
   return r;
 }

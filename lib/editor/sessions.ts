@@ -1,5 +1,6 @@
+import { openWithToken, sealWithToken } from '../security/seal';
 import { hashToken, looksLikeToken, newToken } from '../security/tokens';
-import { liveSessionUser } from '../staff/auth';
+import { liveSessionUser, LOGOUT_HINT_PURPOSE } from '../staff/auth';
 import type { StaffStore } from '../staff/types';
 
 /**
@@ -27,15 +28,20 @@ export interface EditorSessionsOptions {
   /** Minutes without an editor request after which a token ends (default 30, like staff sessions). */
   idleMinutes?: number;
   now?: () => Date;
+  /** Tokens of local accounts work (default true); see StaffAuthOptions.localAccounts. */
+  localAccounts?: boolean;
 }
 
 export interface EditorSessions {
-  /** A new token for an enabled administrator (checked by the caller); returned once, stored as its hash. */
-  issue(username: string): Promise<{ token: string; expiresInSec: number }>;
+  /**
+   * A new token for an enabled administrator (checked by the caller); returned once, stored as its hash. `idToken`
+   * (an SSO sign-in) is kept sealed with the token, for the sign-out at the provider.
+   */
+  issue(username: string, idToken?: string): Promise<{ token: string; expiresInSec: number }>;
   /** Node-RED's `adminAuth.tokens`: the user of a live token of an enabled administrator, else null. */
   validate(token: unknown): Promise<EditorUser | null>;
-  /** Ends one token (the editor's sign-out). */
-  revoke(token: unknown): Promise<void>;
+  /** Ends one token (the editor's sign-out); returns the ID token it was issued with, if any. */
+  revoke(token: unknown): Promise<{ idToken?: string }>;
   /** Seconds a new token lives. */
   readonly lifetimeSec: number;
 }
@@ -45,21 +51,27 @@ export function createEditorSessions(o: EditorSessionsOptions): EditorSessions {
   const absoluteMs = (o.absoluteHours ?? 8) * 3_600_000;
   const idleMs = (o.idleMinutes ?? 30) * 60_000;
   const id = (token: string) => NAMESPACE + hashToken(token);
+  const localAccounts = o.localAccounts ?? true;
 
   return {
     lifetimeSec: absoluteMs / 1000,
-    async issue(username) {
+    async issue(username, idToken) {
       const token = newToken();
-      await o.store.createSession(id(token), username, now().toISOString());
+      const hint = idToken ? sealWithToken(token, LOGOUT_HINT_PURPOSE, idToken) : undefined;
+      await o.store.createSession(id(token), username, now().toISOString(), hint);
       return { token, expiresInSec: absoluteMs / 1000 };
     },
     async validate(token) {
       if (!looksLikeToken(token)) return null;
-      const user = await liveSessionUser(o.store, id(token), now().getTime(), idleMs, absoluteMs);
+      const user = await liveSessionUser(o.store, id(token), now().getTime(), idleMs, absoluteMs, localAccounts);
       return user && user.roles.includes('admin') ? { username: user.username, permissions: '*' } : null;
     },
     async revoke(token) {
-      if (looksLikeToken(token)) await o.store.deleteSession(id(token));
+      if (!looksLikeToken(token)) return {};
+      const hint = (await o.store.getSession(id(token)))?.logoutHint;
+      await o.store.deleteSession(id(token));
+      const idToken = hint ? openWithToken(token, LOGOUT_HINT_PURPOSE, hint) : undefined;
+      return idToken ? { idToken } : {};
     },
   };
 }

@@ -39,6 +39,11 @@ export interface PageOptions {
   data?: Record<string, string>;
   /** Extra classes on <body> for a page's own layout (e.g. the full-width agent workspace). */
   bodyClass?: string;
+  /**
+   * Go on to this URL at once (`<meta http-equiv="refresh" content="0;url=…">`, no script needed): a page that
+   * hands the browser on after a form post, where a redirect would fall under the posting page's form-action.
+   */
+  refreshTo?: string;
 }
 
 const SKIP = { nl: 'Naar de inhoud', en: 'Skip to content' };
@@ -59,7 +64,7 @@ export function renderPage(o: PageOptions): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${o.title} – ${b.municipality}</title>
+${o.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${o.refreshTo}">\n` : ''}<title>${o.title} – ${b.municipality}</title>
 <link rel="stylesheet" href="${STATIC_PREFIX}/theme.css">
 <link rel="stylesheet" href="${STATIC_PREFIX}/vendor/utrecht.css">
 ${b.themeCssUrl ? html`<link rel="stylesheet" href="${b.themeCssUrl}">` : ''}

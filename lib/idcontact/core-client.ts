@@ -1,4 +1,4 @@
-import { limitedFetch } from '../auth/http-limits';
+import { limitedFetch } from '../oidc/http-limits';
 import { text, urlProblem } from '../auth/method';
 import type { IdContactCore } from './config';
 import { TAG_RE } from './core-fields';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { limitedFetch } from '../auth/http-limits';
+import { limitedFetch } from '../oidc/http-limits';
 
 /**
  * Images of the auth methods an ID Contact core offers (its `image_path`), shown in the resident's pop-up. The call

@@ -705,9 +705,9 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     return { ok: true, detail: counts };
   }
 
-  /** Requests waiting at a provider or an ID Contact auth plugin (monitoring). */
-  pendingAtProviders(): number {
-    return (this.flows?.pendingCount() ?? 0) + (this.idcFlows?.pendingCount() ?? 0);
+  /** Requests waiting at a provider or an ID Contact auth plugin, on every instance (monitoring). */
+  async pendingAtProviders(): Promise<number> {
+    return ((await this.flows?.pendingCount()) ?? 0) + (this.idcFlows?.pendingCount() ?? 0);
   }
 
   close(): void {

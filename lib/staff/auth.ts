@@ -3,9 +3,13 @@ import { clearCookie, cookieName, readCookies, setCookie } from '../http/cookies
 import { sendErrorPage } from '../http/errors';
 import { pickLang } from '../http/lang';
 import { sendJsonError, wantsJson } from '../http/security';
+import { openWithToken, sealWithToken } from '../security/seal';
 import { hashToken, newToken } from '../security/tokens';
 import { dummyHash, verifyPassword } from './password';
 import type { Role, StaffIdentity, StaffStore, StaffUser } from './types';
+
+/** The seal purpose of the ID token kept for a sign-out at the provider (staff sessions and editor tokens). */
+export const LOGOUT_HINT_PURPOSE = 'staff logout hint';
 
 export interface StaffAuthOptions {
   store: StaffStore;
@@ -17,6 +21,11 @@ export interface StaffAuthOptions {
   maxFailures?: number;
   now?: () => Date;
   loginPath?: string;
+  /**
+   * Local accounts (a password of ours) may sign in; default true. When false only accounts of the gemeente's
+   * identity provider sign in, and sessions of local accounts stop working at once.
+   */
+  localAccounts?: boolean;
 }
 
 export type VerifyResult = { ok: true; user: StaffIdentity } | { ok: false; reason: 'invalid' | 'locked' };
@@ -37,10 +46,23 @@ export interface StaffAuth {
   verify(username: string, password: string): Promise<VerifyResult>;
   /** verify() plus a new staff session (the cookie value is returned once; only its hash is stored). */
   login(username: string, password: string): Promise<LoginResult>;
+  /**
+   * A new session for an account the caller has signed in another way (the identity provider). `idToken` is kept,
+   * sealed with the session's secret, for the sign-out at the provider. Returns the cookie value (once).
+   */
+  openSession(username: string, idToken?: string): Promise<string>;
+  /** Whether local accounts (passwords of ours) may sign in. */
+  readonly localAccounts: boolean;
+  /** The ID token this browser's session was opened with (an SSO sign-in), e.g. to hand on to an editor token. */
+  idTokenOf(req: Request): Promise<string | undefined>;
   /** The signed-in employee of this request, or undefined (unknown, idle or too old sessions are removed). */
   identify(req: Request): Promise<StaffIdentity | undefined>;
   startSession(res: Response, sessionId: string): void;
-  logout(req: Request, res: Response): Promise<void>;
+  /**
+   * Ends this browser's session and clears its cookie. Returns the ID token the session was opened with (an SSO
+   * sign-in), for the sign-out at the provider.
+   */
+  logout(req: Request, res: Response): Promise<{ idToken?: string }>;
   /** Middleware: sign-in required (redirect to the login page for pages, 401 for APIs), then one of the roles. */
   requireStaff(...roles: Role[]): RequestHandler;
   purge(): Promise<number>;
@@ -53,6 +75,7 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
   const maxFailures = o.maxFailures ?? 5;
   const cookie = cookieName('idv_staff', o.secure);
   const loginPath = o.loginPath ?? '/login';
+  const localAccounts = o.localAccounts ?? true;
 
   const sessionIdFrom = (req: Request): string | undefined => {
     const v = readCookies(req)[cookie];
@@ -61,12 +84,16 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
 
   const auth: StaffAuth = {
     cookie,
+    localAccounts,
     async verify(username, password) {
       const name = String(username ?? '').trim().toLowerCase().slice(0, 64);
-      const user = name ? await o.store.getUser(name) : undefined;
+      const found = name ? await o.store.getUser(name) : undefined;
+      // An account of the identity provider has no password here: it is refused like an unknown one, without
+      // counting failures (which would lock it), and after the same work.
+      const user = found && !found.sso ? found : undefined;
       // Verify against a dummy hash for unknown users so timing does not reveal which usernames exist.
       const ok = await verifyPassword(String(password ?? '').slice(0, 1024), user?.passwordHash ?? (await dummyHash()));
-      if (!user || user.disabled) return { ok: false, reason: 'invalid' };
+      if (!user || user.disabled || !localAccounts) return { ok: false, reason: 'invalid' };
       const t = now();
       if (user.lockedUntil && new Date(user.lockedUntil) > t) return { ok: false, reason: 'locked' };
       if (!ok) {
@@ -84,15 +111,20 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
     async login(username, password) {
       const result = await auth.verify(username, password);
       if (!result.ok) return result;
-      const sessionId = newToken();
-      await o.store.createSession(hashToken(sessionId), result.user.username, now().toISOString());
+      const sessionId = await auth.openSession(result.user.username);
       return { ok: true, sessionId, user: result.user };
+    },
+    async openSession(username, idToken) {
+      const sessionId = newToken();
+      const hint = idToken ? sealWithToken(sessionId, LOGOUT_HINT_PURPOSE, idToken) : undefined;
+      await o.store.createSession(hashToken(sessionId), username, now().toISOString(), hint);
+      return sessionId;
     },
     async identify(req) {
       if (req.staff) return req.staff;
       const id = sessionIdFrom(req);
       if (!id) return undefined;
-      const user = await liveSessionUser(o.store, hashToken(id), now().getTime(), idleMs, absoluteMs);
+      const user = await liveSessionUser(o.store, hashToken(id), now().getTime(), idleMs, absoluteMs, localAccounts);
       if (!user) return undefined;
       req.staff = { username: user.username, displayName: user.displayName, roles: user.roles };
       return req.staff;
@@ -100,10 +132,17 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
     startSession(res, sessionId) {
       setCookie(res, cookie, sessionId, { secure: o.secure, sameSite: 'Lax', maxAgeSeconds: absoluteMs / 1000 });
     },
+    async idTokenOf(req) {
+      const id = sessionIdFrom(req);
+      const hint = id ? (await o.store.getSession(hashToken(id)))?.logoutHint : undefined;
+      return id && hint ? openWithToken(id, LOGOUT_HINT_PURPOSE, hint) : undefined;
+    },
     async logout(req, res) {
       const id = sessionIdFrom(req);
+      const idToken = await auth.idTokenOf(req);
       if (id) await o.store.deleteSession(hashToken(id));
       clearCookie(res, cookie, o.secure);
+      return idToken ? { idToken } : {};
     },
     requireStaff(...roles) {
       return (req: Request, res: Response, next: NextFunction) => {
@@ -140,9 +179,17 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
 /**
  * The enabled user of a stored session, or undefined. A session past its idle or absolute limit is deleted; a live one
  * is touched at most once a minute (writing on every request would serialise all traffic on the database).
- * `t` is the time in ms since the epoch.
+ * `t` is the time in ms since the epoch. With `localAccounts` false, a session of a local account is not live.
+ * Roles are read from the account on every request, so a role an SSO sign-in removed is gone from every session.
  */
-export async function liveSessionUser(store: StaffStore, idHash: string, t: number, idleMs: number, absoluteMs: number): Promise<StaffUser | undefined> {
+export async function liveSessionUser(
+  store: StaffStore,
+  idHash: string,
+  t: number,
+  idleMs: number,
+  absoluteMs: number,
+  localAccounts = true,
+): Promise<StaffUser | undefined> {
   const s = await store.getSession(idHash);
   if (!s) return undefined;
   if (t - new Date(s.createdAt).getTime() > absoluteMs || t - new Date(s.lastSeenAt).getTime() > idleMs) {
@@ -150,7 +197,7 @@ export async function liveSessionUser(store: StaffStore, idHash: string, t: numb
     return undefined;
   }
   const user = await store.getUser(s.username);
-  if (!user || user.disabled) return undefined;
+  if (!user || user.disabled || (!localAccounts && !user.sso)) return undefined;
   if (t - new Date(s.lastSeenAt).getTime() > 60_000) await store.touchSession(idHash, new Date(t).toISOString());
   return user;
 }

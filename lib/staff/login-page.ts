@@ -2,12 +2,15 @@ import express, { type Router } from 'express';
 import type { Csrf } from '../http/csrf';
 import { CSRF_FIELD } from '../http/csrf';
 import { errorHandler } from '../http/errors';
-import { html } from '../http/html';
+import { html, type SafeHtml } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage, type Branding } from '../http/layout';
 import { clientKey, type RateLimiter } from '../http/rate-limit';
 import { asyncRoute, bodyParsers, noStore, sameOrigin } from '../http/security';
 import { safeNext, type StaffAuth } from './auth';
+import type { StaffSso } from './sso';
+import { signingOutPage, ssoButton } from './sso-pages';
+import { addSsoRoutes, homeFor } from './sso-routes';
 
 const T = {
   nl: {
@@ -24,6 +27,12 @@ const T = {
     loggedOut: 'U bent afgemeld.',
     logout: 'Afmelden',
     signedInAs: 'Aangemeld als',
+    orLocal: 'Of met een account van ID Video',
+    localOff: 'Aanmelden met een gebruikersnaam en wachtwoord van ID Video is uitgeschakeld. Meld u aan met uw gemeenteaccount.',
+    startTitle: 'Uw pagina\'s',
+    startIntro: 'U bent aangemeld. Dit zijn de pagina\'s van uw rollen:',
+    startNone: 'Voor uw rol zijn er nog geen pagina\'s in ID Video.',
+    pages: { agent: 'Afsprakenoverzicht en videogesprekken', kcc: 'Afspraak maken voor een beller', admin: 'Flow-editor', adminLog: 'Verwerkingenlogging' },
   },
   en: {
     title: 'Staff sign-in',
@@ -39,6 +48,12 @@ const T = {
     loggedOut: 'You have signed out.',
     logout: 'Sign out',
     signedInAs: 'Signed in as',
+    orLocal: 'Or with an ID Video account',
+    localOff: 'Signing in with an ID Video username and password is switched off. Sign in with your municipality account.',
+    startTitle: 'Your pages',
+    startIntro: 'You are signed in. These are the pages of your roles:',
+    startNone: 'There are no pages in ID Video for your role yet.',
+    pages: { agent: 'Appointments and video calls', kcc: 'Book an appointment for a caller', admin: 'Flow editor', adminLog: 'Processing log' },
   },
 } as const;
 
@@ -50,34 +65,72 @@ export function logoutForm(lang: Lang, csrfToken: string, displayName: string, b
 <button type="submit" class="utrecht-button utrecht-button--subtle idv-logout">${t.logout}</button></form>`;
 }
 
-function loginPage(lang: Lang, csrf: string, next: string, path: string, branding: Branding | undefined, error?: string, username = '', notice?: string) {
-  const t = T[lang];
-  return renderPage({
-    lang,
-    title: t.title,
-    branding,
-    path,
-    scripts: ['form-errors.js'],
-    main: html`<h1 class="utrecht-heading-1">${t.title}</h1>
-${notice ? html`<div class="utrecht-alert utrecht-alert--ok" role="status"><p class="utrecht-paragraph">${notice}</p></div>` : ''}
-${error
-  ? html`<div class="utrecht-alert utrecht-alert--error idv-error-summary" role="alert" tabindex="-1" id="error-summary">
-<h2 class="utrecht-heading-2">${t.errorsTitle}</h2><p class="utrecht-paragraph"><a class="utrecht-link" href="#username">${error}</a></p></div>`
-  : ''}
-<p class="utrecht-paragraph">${t.intro}</p>
-<form method="post" action="${path}" class="idv-form" novalidate>
-<input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
-<input type="hidden" name="next" value="${next}">
+interface LoginView {
+  lang: Lang;
+  csrf: string;
+  next: string;
+  path: string;
+  branding: Branding | undefined;
+  /** The gemeente's provider is offered (its button first). */
+  sso: boolean;
+  /** The password form is offered. */
+  local: boolean;
+  error?: string;
+  username?: string;
+  notice?: string;
+}
+
+function loginPage(v: LoginView) {
+  const t = T[v.lang];
+  const { error } = v;
+  const form = html`<form method="post" action="${v.path}" class="idv-form" novalidate>
+<input type="hidden" name="${CSRF_FIELD}" value="${v.csrf}">
+<input type="hidden" name="next" value="${v.next}">
 <div class="utrecht-form-field utrecht-form-field--text${error ? ' utrecht-form-field--invalid' : ''}">
 <label class="utrecht-form-label" for="username">${t.username}</label>
-<input class="utrecht-textbox utrecht-textbox--html-input${error ? ' utrecht-textbox--invalid' : ''}" id="username" name="username" autocomplete="username" required maxlength="64" value="${username}" ${error ? html`aria-describedby="error-summary" aria-invalid="true"` : ''}>
+<input class="utrecht-textbox utrecht-textbox--html-input${error ? ' utrecht-textbox--invalid' : ''}" id="username" name="username" autocomplete="username" required maxlength="64" value="${v.username ?? ''}" ${error ? html`aria-describedby="error-summary" aria-invalid="true"` : ''}>
 </div>
 <div class="utrecht-form-field utrecht-form-field--text${error ? ' utrecht-form-field--invalid' : ''}">
 <label class="utrecht-form-label" for="password">${t.password}</label>
 <input class="utrecht-textbox utrecht-textbox--html-input${error ? ' utrecht-textbox--invalid' : ''}" id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${error ? html` aria-describedby="error-summary" aria-invalid="true"` : ''}>
 </div>
-<button type="submit" class="utrecht-button utrecht-button--primary-action">${t.submit}</button>
-</form>`,
+<button type="submit" class="utrecht-button utrecht-button--${v.sso ? 'secondary' : 'primary'}-action">${t.submit}</button>
+</form>`;
+  return renderPage({
+    lang: v.lang,
+    title: t.title,
+    branding: v.branding,
+    path: v.path,
+    scripts: ['form-errors.js'],
+    main: html`<h1 class="utrecht-heading-1">${t.title}</h1>
+${v.notice ? html`<div class="utrecht-alert utrecht-alert--ok" role="status"><p class="utrecht-paragraph">${v.notice}</p></div>` : ''}
+${error
+  ? html`<div class="utrecht-alert utrecht-alert--error idv-error-summary" role="alert" tabindex="-1" id="error-summary">
+<h2 class="utrecht-heading-2">${t.errorsTitle}</h2><p class="utrecht-paragraph">${v.local ? html`<a class="utrecht-link" href="#username">${error}</a>` : error}</p></div>`
+  : ''}
+${v.sso ? ssoButton(v.lang, v.next) : ''}
+${v.local ? html`${v.sso ? html`<h2 class="utrecht-heading-2">${t.orLocal}</h2>` : html`<p class="utrecht-paragraph">${t.intro}</p>`}
+${form}` : ''}`,
+  });
+}
+
+/** The signed-in employee's start page: links to the pages of their roles (a manager has none yet). */
+function startPage(lang: Lang, roles: readonly string[], branding: Branding | undefined, header: SafeHtml) {
+  const t = T[lang];
+  const links: [string, string][] = [];
+  if (roles.includes('agent')) links.push(['/agent', t.pages.agent]);
+  if (roles.includes('kcc')) links.push(['/kcc/afspraak', t.pages.kcc]);
+  if (roles.includes('admin')) links.push(['/admin/', t.pages.admin], ['/admin-log', t.pages.adminLog]);
+  return renderPage({
+    lang,
+    title: t.startTitle,
+    branding,
+    path: '/staff',
+    headerExtra: header,
+    main: html`<h1 class="utrecht-heading-1">${t.startTitle}</h1>
+${links.length
+  ? html`<p class="utrecht-paragraph">${t.startIntro}</p><ul class="utrecht-unordered-list">${links.map(([href, label]) => html`<li class="utrecht-unordered-list__item"><a class="utrecht-link" href="${href}">${label}</a></li>`)}</ul>`
+  : html`<p class="utrecht-paragraph">${t.startNone}</p>`}`,
   });
 }
 
@@ -94,13 +147,20 @@ export function staffLoginRouter(opts: {
   limiter: RateLimiter;
   branding?: () => Branding | undefined;
   log?: (m: string) => void;
+  /** The sign-in through the gemeente's provider, when configured. */
+  sso?: StaffSso;
 }): Router {
   const r = express.Router();
   r.use(noStore);
+  const local = opts.auth.localAccounts;
+  const sso = !!opts.sso;
+  // Without a password form there is nothing to do on /login but go to the provider; `next` defaults by role then.
+  const defaultNext = sso ? '' : '/agent';
   r.get('/login', (req, res) => {
     const lang = pickLang(req, res, opts.secure);
     const notice = req.query.out === '1' ? T[lang].loggedOut : undefined;
-    res.type('html').send(loginPage(lang, opts.csrf.issue(req, res), safeNext(req.query.next, '/agent'), req.baseUrl + '/login', opts.branding?.(), undefined, '', notice));
+    const view = { lang, csrf: opts.csrf.issue(req, res), next: safeNext(req.query.next, defaultNext), path: req.baseUrl + '/login', branding: opts.branding?.(), sso, local, notice };
+    res.type('html').send(loginPage(view));
   });
   r.post(
     '/login',
@@ -108,10 +168,18 @@ export function staffLoginRouter(opts: {
     asyncRoute(async (req, res) => {
       const lang = pickLang(req);
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const next = safeNext(body.next, '/agent');
+      const next = safeNext(body.next, defaultNext);
       const username = typeof body.username === 'string' ? body.username.slice(0, 64) : '';
       const again = (status: number, msg: string) =>
-        res.status(status).type('html').send(loginPage(lang, opts.csrf.issue(req, res), next, req.baseUrl + '/login', opts.branding?.(), msg, username));
+        res
+          .status(status)
+          .type('html')
+          .send(loginPage({ lang, csrf: opts.csrf.issue(req, res), next, path: req.baseUrl + '/login', branding: opts.branding?.(), sso, local, error: msg, username }));
+      // A door that is shut changes nothing, whoever knocks: no CSRF check needed to say so.
+      if (!local) {
+        opts.log?.('staff sign-in with a password refused: local accounts are switched off');
+        return again(403, T[lang].localOff);
+      }
       if (!sameOrigin(req) || !opts.csrf.verify(req)) return again(403, T[lang].csrf);
       const limit = await opts.limiter.hit(clientKey(req));
       if (!limit.ok) {
@@ -125,7 +193,7 @@ export function staffLoginRouter(opts: {
         return again(result.reason === 'locked' ? 429 : 401, result.reason === 'locked' ? T[lang].locked : T[lang].invalid);
       }
       opts.auth.startSession(res, result.sessionId);
-      res.redirect(303, next);
+      res.redirect(303, next || homeFor(result.user.roles));
     }),
   );
   r.post(
@@ -136,10 +204,19 @@ export function staffLoginRouter(opts: {
         const lang = pickLang(req);
         return res.status(403).type('text/plain').send(T[lang].csrf);
       }
-      await opts.auth.logout(req, res);
+      const { idToken } = await opts.auth.logout(req, res);
+      // Signed in through the gemeente's provider: end the session there too, where it offers that.
+      const providerUrl = idToken && opts.sso ? await opts.sso.endSessionUrl(idToken) : undefined;
+      if (providerUrl) return res.type('html').send(signingOutPage(pickLang(req), providerUrl, opts.branding?.()));
       res.redirect(303, `${req.baseUrl}/login?out=1`);
     }),
   );
+  r.get('/staff', opts.auth.requireStaff(), (req, res) => {
+    const lang = pickLang(req, res, opts.secure);
+    const who = req.staff!;
+    res.type('html').send(startPage(lang, who.roles, opts.branding?.(), logoutForm(lang, opts.csrf.issue(req, res), who.displayName)));
+  });
+  if (opts.sso) addSsoRoutes(r, { sso: opts.sso, auth: opts.auth, secure: opts.secure, limiter: opts.limiter, branding: opts.branding, log: opts.log });
   r.use(errorHandler({ log: opts.log, branding: opts.branding }));
   return r;
 }

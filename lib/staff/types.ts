@@ -1,5 +1,19 @@
-export type Role = 'agent' | 'kcc' | 'admin';
-export const ROLES: readonly Role[] = ['agent', 'kcc', 'admin'];
+/**
+ * What an employee may do: `agent` the dashboard and calls, `kcc` booking for callers, `admin` the flow editor and
+ * the processing log, `manager` the statistics (a page still to come).
+ */
+export type Role = 'agent' | 'kcc' | 'admin' | 'manager';
+export const ROLES: readonly Role[] = ['agent', 'kcc', 'admin', 'manager'];
+
+/** The roles in a stored JSON list that are roles (anything else is dropped). */
+export function parseRoles(json: string): Role[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? (v.filter((r) => (ROLES as readonly unknown[]).includes(r)) as Role[]) : [];
+  } catch {
+    return [];
+  }
+}
 
 export interface StaffUser {
   username: string;
@@ -9,6 +23,10 @@ export interface StaffUser {
   failedLogins: number;
   lockedUntil?: string;
   disabled: boolean;
+  /** From the gemeente's identity provider (SSO accounts). */
+  email?: string;
+  /** Signs in through the gemeente's identity provider only (no password of ours). */
+  sso?: boolean;
 }
 
 export interface StaffIdentity {
@@ -20,7 +38,28 @@ export interface StaffIdentity {
 /** An account as the account command lists it. */
 export interface StaffAccount extends StaffIdentity {
   disabled: boolean;
+  sso?: boolean;
 }
+
+/** An employee as the gemeente's identity provider describes them at a sign-in (lib/staff/sso.ts). */
+export interface SsoProfile {
+  /** The provider (`iss`) and its stable id of the person (`sub`): the account is found by these two. */
+  issuer: string;
+  subject: string;
+  /** The username for a new account (from the configured claim); an existing account keeps its own. */
+  username: string;
+  displayName: string;
+  email?: string;
+  roles: Role[];
+}
+
+export type SsoSaveResult =
+  | { ok: true; username: string; created: boolean; disabled: boolean }
+  /** A new person whose username another account (local, or another subject) already has: nothing is written. */
+  | { ok: false; reason: 'username_taken' };
+
+/** The marker in password_hash of an account that signs in through the identity provider only (never a scrypt hash). */
+export const SSO_PASSWORD_MARKER = '!sso';
 
 /**
  * Staff accounts and their server-side sessions. Async so a shared PostgreSQL store can implement it too. Sessions are
@@ -40,8 +79,23 @@ export interface StaffStore {
   removeUser(username: string): Promise<boolean>;
   recordFailure(username: string, lockedUntil: string | undefined): Promise<number>;
   resetFailures(username: string): Promise<void>;
-  createSession(idHash: string, username: string, nowIso: string): Promise<void>;
-  getSession(idHash: string): Promise<{ username: string; createdAt: string; lastSeenAt: string } | undefined>;
+  /**
+   * The account linked to a person at the identity provider, or undefined. Accounts are linked by issuer and subject,
+   * never by a username or e-mail claim (those can change or be reused).
+   */
+  getSsoUser(issuer: string, subject: string): Promise<StaffUser | undefined>;
+  /**
+   * At an SSO sign-in, in one transaction: the linked account gets the profile's display name, e-mail and roles
+   * (roles may be empty: a person without a mapped group keeps an account without access); a person seen for the
+   * first time gets a new account under `profile.username` unless that name is taken (then nothing is written).
+   */
+  saveSsoUser(profile: SsoProfile, nowIso: string): Promise<SsoSaveResult>;
+  /**
+   * `logoutHint`: what a later sign-out needs to end the provider's session too (the ID token, sealed with the
+   * session's own secret, lib/security/seal.ts); undefined for password sign-ins.
+   */
+  createSession(idHash: string, username: string, nowIso: string, logoutHint?: string): Promise<void>;
+  getSession(idHash: string): Promise<{ username: string; createdAt: string; lastSeenAt: string; logoutHint?: string } | undefined>;
   touchSession(idHash: string, nowIso: string): Promise<void>;
   deleteSession(idHash: string): Promise<void>;
   /** Ends every session of the user: staff cookies and editor tokens alike. */

@@ -158,6 +158,7 @@ describe('the administrator: theme, processing log and the Node-RED editor (Chro
             category: words(el.closest('.red-ui-palette-category')?.querySelector('.red-ui-palette-header')?.textContent),
           }));
       });
+      // Every flow node of the package (config nodes are not in the palette), each named once below.
       assert.equal(palette.length, 8, JSON.stringify(palette));
       assert.deepEqual(new Set(palette.map((p) => p.category)), new Set(['ID Video']));
       assert.deepEqual(new Set(palette.map((p) => p.colour)), new Set(['rgb(192, 222, 237)']), 'one colour, from Node-RED palette (#C0DEED)');

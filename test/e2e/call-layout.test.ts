@@ -136,7 +136,7 @@ describe('the call on a phone and in the agent workspace: layout, states, messag
     await atSizes(agent, 'dashboard', [VIEWPORTS.laptop, VIEWPORTS.desktop]);
     await axe(agent, 'dashboard');
 
-    await row.locator('summary').click();
+    await row.locator('summary.idv-appointment-summary').click();
     const details = row.locator('.idv-appointment-details-body');
     await details.locator('dd').first().waitFor();
     const text = await details.innerText();
@@ -144,18 +144,19 @@ describe('the call on a phone and in the agent workspace: layout, states, messag
     assert.match(text, /Mijn paspoort verloopt volgende maand\./);
     assert.match(text, /Niet gecontroleerd/);
     await axe(agent, 'dashboard with booking details');
-    await row.locator('summary').click();
+    await row.locator('summary.idv-appointment-summary').click();
     await waitFor('closing the details takes the values out of the page', async () => (await details.locator('dd').count()) === 0, 5000);
 
-    await row.locator('.idv-message-form input').fill('Ik kom over 5 minuten bij u. <b>echt</b>');
-    await row.locator('.idv-message-form button').click();
-    await row.locator('.idv-message-result').filter({ hasText: /scherm van de inwoner/ }).waitFor();
-    const message = resident.locator('#agent-message');
-    await message.locator('.idv-agent-message-text').waitFor();
-    assert.equal(await message.locator('.idv-agent-message-text').innerText(), 'Ik kom over 5 minuten bij u. <b>echt</b>', 'shown as text');
-    const heading = await message.locator('.idv-agent-message-heading').innerText();
-    assert.ok(amsterdamClocksAroundNow().some((c) => heading.includes(`om ${c}`)), `sent at, in Amsterdam time: ${heading}`);
-    assert.equal(await message.getAttribute('role'), 'status');
+    // The agent writes to the waiting resident through the row's chat (issue 13 made the one-way message a chat).
+    await row.locator('.idv-row-chat > summary').click();
+    await row.locator('.idv-chat input').fill('Ik kom over 5 minuten bij u. <b>echt</b>');
+    await row.locator('.idv-chat input').press('Enter');
+    const log = resident.locator('#chat-log');
+    await waitFor('the waiting resident reads the agent', async () => /Ik kom over 5 minuten bij u\. <b>echt<\/b>/.test(await log.innerText()), 15_000);
+    assert.equal(await log.locator('b').count(), 0, 'shown as text');
+    const line = await log.locator('li.idv-chat-message').last().innerText();
+    assert.ok(amsterdamClocksAroundNow().some((c) => line.includes(c)), `sent at, in Amsterdam time: ${line}`);
+    assert.equal(await log.getAttribute('role'), 'log');
     await atSizes(resident, 'waiting room with message', [VIEWPORTS.phoneSmall]);
     await axe(resident, 'waiting room with a message');
   });

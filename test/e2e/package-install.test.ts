@@ -163,10 +163,16 @@ function importCopy(flow: FlowNode[], prefix: string): FlowNode[] {
 
 const ERROR_LINE = /\[error\]/;
 
-/** An idv-request-auth node of this flow that offers a client_secret_basic method (whose secret an import lacks). */
-function waitsForClientSecret(flow: FlowNode[], id: string): boolean {
+/**
+ * A node of this flow that waits for a credential an import lacks: an idv-request-auth node offering a
+ * client_secret_basic method or an ID Contact core, or an idv-idcontact-session node on a core (its decryption key).
+ */
+function waitsForCredentials(flow: FlowNode[], id: string): boolean {
   const node = flow.find((n) => n.id === id);
+  const isCore = (ref: unknown) => flow.some((m) => m.id === ref && m.type === 'idv-idcontact-core');
+  if (node?.type === 'idv-idcontact-session') return isCore(node.core);
   if (node?.type !== 'idv-request-auth') return false;
+  if (isCore(node.idcontact)) return true;
   return ['method1', 'method2', 'method3', 'method4'].some((slot) => flow.some((m) => m.id === node[slot] && m.clientAuth === 'client_secret_basic'));
 }
 
@@ -287,11 +293,11 @@ describe(`the npm package installed into a fresh Node-RED user directory (Node-R
       const idvNodes = example.filter((n) => IDV_TYPES.includes(n.type) && n.z !== undefined).map((n) => n.id);
       const s = await waitForStatuses(h.url, (m) => idvNodes.every((id) => m.has(id)), `${file}: every node reports its status`);
       const red = [...s].filter(([id, st]) => st.fill === 'red' && (idvNodes.includes(id) || defaults.some((n) => n.id === id)));
-      // Imports carry no credentials: a node whose method talks to a real provider waits for that client secret, and
+      // Imports carry no credentials: a node whose method talks to a real provider or core waits for that secret, and
       // says so. Any other red node (a route served twice, an invalid setting) is a defect of the example.
-      const unexpected = red.filter(([id]) => !waitsForClientSecret(example, id));
+      const unexpected = red.filter(([id]) => !waitsForCredentials(example, id));
       assert.deepEqual(unexpected, [], `${file}: red nodes`);
-      const errors: string[] = h.output().slice(before).split('\n').filter((l) => ERROR_LINE.test(l) && !/clientSecret: required for client_secret_basic/.test(l));
+      const errors: string[] = h.output().slice(before).split('\n').filter((l) => ERROR_LINE.test(l) && !/clientSecret: required for client_secret_basic|decryptionKey: required/.test(l));
       assert.deepEqual(errors, [], `${file}:\n${errors.join('\n')}`);
     }
   });

@@ -1,5 +1,5 @@
 import type { Db } from '../db';
-import type { Role, StaffAccount, StaffIdentity, StaffStore, StaffUser } from '../../staff/types';
+import { parseRoles, SSO_PASSWORD_MARKER, type Role, type SsoProfile, type SsoSaveResult, type StaffAccount, type StaffIdentity, type StaffStore, type StaffUser } from '../../staff/types';
 
 interface UserRow {
   username: string;
@@ -9,15 +9,22 @@ interface UserRow {
   failed_logins: number;
   locked_until: string | null;
   disabled: number;
+  email: string | null;
+  sso_subject: string | null;
 }
 
-function parseRoles(json: string): Role[] {
-  try {
-    const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? (v.filter((r) => r === 'agent' || r === 'kcc' || r === 'admin') as Role[]) : [];
-  } catch {
-    return [];
-  }
+function toUser(r: UserRow): StaffUser {
+  return {
+    username: r.username,
+    displayName: r.display_name,
+    roles: parseRoles(r.roles),
+    passwordHash: r.password_hash,
+    failedLogins: r.failed_logins,
+    lockedUntil: r.locked_until ?? undefined,
+    disabled: r.disabled === 1,
+    ...(r.email ? { email: r.email } : {}),
+    ...(r.sso_subject !== null ? { sso: true } : {}),
+  };
 }
 
 export class SqliteStaffStore implements StaffStore {
@@ -25,16 +32,34 @@ export class SqliteStaffStore implements StaffStore {
 
   async getUser(username: string): Promise<StaffUser | undefined> {
     const r = this.db.prepare('SELECT * FROM staff_users WHERE username = ?').get(username) as UserRow | undefined;
-    if (!r) return undefined;
-    return {
-      username: r.username,
-      displayName: r.display_name,
-      roles: parseRoles(r.roles),
-      passwordHash: r.password_hash,
-      failedLogins: r.failed_logins,
-      lockedUntil: r.locked_until ?? undefined,
-      disabled: r.disabled === 1,
-    };
+    return r && toUser(r);
+  }
+
+  async getSsoUser(issuer: string, subject: string): Promise<StaffUser | undefined> {
+    const r = this.db.prepare('SELECT * FROM staff_users WHERE sso_issuer = ? AND sso_subject = ?').get(issuer, subject) as UserRow | undefined;
+    return r && toUser(r);
+  }
+
+  async saveSsoUser(p: SsoProfile, nowIso: string): Promise<SsoSaveResult> {
+    const save = this.db.transaction((): SsoSaveResult => {
+      const linked = this.db.prepare('SELECT username, disabled FROM staff_users WHERE sso_issuer = ? AND sso_subject = ?').get(p.issuer, p.subject) as
+        | { username: string; disabled: number }
+        | undefined;
+      if (linked) {
+        this.db
+          .prepare('UPDATE staff_users SET display_name = ?, email = ?, roles = ? WHERE username = ?')
+          .run(p.displayName, p.email ?? null, JSON.stringify(p.roles), linked.username);
+        return { ok: true, username: linked.username, created: false, disabled: linked.disabled === 1 };
+      }
+      const inserted = this.db
+        .prepare(
+          `INSERT INTO staff_users (username, display_name, roles, password_hash, created_at, email, sso_issuer, sso_subject)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+        )
+        .run(p.username, p.displayName, JSON.stringify(p.roles), SSO_PASSWORD_MARKER, nowIso, p.email ?? null, p.issuer, p.subject);
+      return inserted.changes === 1 ? { ok: true, username: p.username, created: true, disabled: false } : { ok: false, reason: 'username_taken' };
+    });
+    return save.immediate();
   }
 
   async upsertUser(u: { username: string; displayName: string; roles: Role[]; passwordHash: string }): Promise<void> {
@@ -53,8 +78,14 @@ export class SqliteStaffStore implements StaffStore {
   }
 
   async listAccounts(): Promise<StaffAccount[]> {
-    const rows = this.db.prepare('SELECT username, display_name, roles, disabled FROM staff_users ORDER BY username').all() as UserRow[];
-    return rows.map((r) => ({ username: r.username, displayName: r.display_name, roles: parseRoles(r.roles), disabled: r.disabled === 1 }));
+    const rows = this.db.prepare('SELECT username, display_name, roles, disabled, sso_subject FROM staff_users ORDER BY username').all() as UserRow[];
+    return rows.map((r) => ({
+      username: r.username,
+      displayName: r.display_name,
+      roles: parseRoles(r.roles),
+      disabled: r.disabled === 1,
+      ...(r.sso_subject !== null ? { sso: true } : {}),
+    }));
   }
 
   async setDisabled(username: string, disabled: boolean): Promise<boolean> {
@@ -83,15 +114,17 @@ export class SqliteStaffStore implements StaffStore {
     this.db.prepare('UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE username = ?').run(username);
   }
 
-  async createSession(idHash: string, username: string, nowIso: string): Promise<void> {
-    this.db.prepare('INSERT INTO staff_sessions (id_hash, username, created_at, last_seen_at) VALUES (?, ?, ?, ?)').run(idHash, username, nowIso, nowIso);
+  async createSession(idHash: string, username: string, nowIso: string, logoutHint?: string): Promise<void> {
+    this.db
+      .prepare('INSERT INTO staff_sessions (id_hash, username, created_at, last_seen_at, logout_hint) VALUES (?, ?, ?, ?, ?)')
+      .run(idHash, username, nowIso, nowIso, logoutHint ?? null);
   }
 
   async getSession(idHash: string) {
-    const r = this.db.prepare('SELECT username, created_at, last_seen_at FROM staff_sessions WHERE id_hash = ?').get(idHash) as
-      | { username: string; created_at: string; last_seen_at: string }
+    const r = this.db.prepare('SELECT username, created_at, last_seen_at, logout_hint FROM staff_sessions WHERE id_hash = ?').get(idHash) as
+      | { username: string; created_at: string; last_seen_at: string; logout_hint: string | null }
       | undefined;
-    return r && { username: r.username, createdAt: r.created_at, lastSeenAt: r.last_seen_at };
+    return r && { username: r.username, createdAt: r.created_at, lastSeenAt: r.last_seen_at, ...(r.logout_hint ? { logoutHint: r.logout_hint } : {}) };
   }
 
   async touchSession(idHash: string, nowIso: string): Promise<void> {

@@ -152,7 +152,7 @@ describe('auth/oidc against a real OP on loopback', function () {
     t += 10 * 60_000 + 1;
     const res = await aged.finish({ currentUrl: cb, callSessionId: SESSION });
     assert.equal(res.ok === false && res.reason, 'expired');
-    assert.equal(aged.pendingCount(), 0);
+    assert.equal(await aged.pendingCount(), 0);
   });
 
   it('unknown, missing, doubled or malformed state is refused without touching the provider', async () => {

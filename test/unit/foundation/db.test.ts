@@ -57,7 +57,7 @@ describe('SQLite store', () => {
     // Another connection holds the write lock while a new migration wants to run.
     const holder = new Database(file);
     holder.exec('BEGIN EXCLUSIVE');
-    const extra = [...allMigrations(), { id: allMigrations().length + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
+    const extra = [...allMigrations(), { id: allMigrations().at(-1)!.id + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
     assert.throws(() => openDatabase(file, extra, { busyTimeoutMs: 100 }), (e: Error) => e instanceof StoreError && /locked/.test(e.message));
     holder.exec('ROLLBACK');
     holder.close();
@@ -68,7 +68,7 @@ describe('SQLite store', () => {
 
   // Root ignores file modes: as root the file is made immutable (chattr, where the file system supports it) and the
   // modes are tried as an unprivileged user (runuser), so both kinds of read-only are proven here as they are in CI.
-  const extraMigration = () => [...allMigrations(), { id: allMigrations().length + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
+  const extraMigration = () => [...allMigrations(), { id: allMigrations().at(-1)!.id + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
   const READ_ONLY = /cannot be written|could not be opened/;
 
   it('a read-only database (immutable file) gives a clear error', function () {
@@ -94,7 +94,7 @@ describe('SQLite store', () => {
     // As root: the same call in a child process as the user nobody (the built files are world-readable).
     const script = `const { openDatabase, StoreError } = require(${JSON.stringify(require.resolve('../../../lib/store/db'))});
 const { allMigrations } = require(${JSON.stringify(require.resolve('../../../lib/store/migrations'))});
-const extra = [...allMigrations(), { id: allMigrations().length + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
+const extra = [...allMigrations(), { id: allMigrations().at(-1).id + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
 const readable = (() => { try { require('node:fs').accessSync(${JSON.stringify(file)}, 4); return true; } catch { return false; } })();
 try { openDatabase(${JSON.stringify(file)}, extra); console.log(JSON.stringify({ readable, opened: true })); }
 catch (e) { console.log(JSON.stringify({ readable, store: e instanceof StoreError, message: e.message })); }`;

@@ -73,4 +73,23 @@ describe('staff-account command', function () {
     assert.equal(run(dir, ['disable', 'cees']).status, 2, 'no such account');
     assert.equal(run(dir, ['frobnicate', 'x']).status, 2);
   });
+
+  it('the manager role; an account of the gemeente provider is listed (sso) and gets no password here', async () => {
+    assert.equal(run(dir, ['add', 'mila', '--name', 'Mila', '--roles', 'manager'], 'a long enough password\n').status, 0);
+    const db = openDatabase(path.join(dir, 'idvideo.sqlite'));
+    const saved = await new SqliteStaffStore(db).saveSsoUser(
+      { issuer: 'https://login.gemeente.test', subject: 'sub-1', username: 'sanne@gemeente.test', displayName: 'Sanne', roles: ['agent'] },
+      new Date().toISOString(),
+    );
+    db.close();
+    assert.equal(saved.ok, true);
+    const list = run(dir, ['list']).stdout;
+    assert.match(list, /^mila\tmanager\tMila$/m);
+    assert.match(list, /^sanne@gemeente\.test\tagent\tSanne\t\(sso\)$/m);
+    for (const args of [['password', 'sanne@gemeente.test'], ['add', 'sanne@gemeente.test', '--name', 'S', '--roles', 'admin']]) {
+      const r = run(dir, args, 'a long enough password\n');
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /signs in through the gemeente's identity provider/);
+    }
+  });
 });
