@@ -629,7 +629,8 @@ describe('identification configuration', function () {
     const errors: string[] = [];
     helper.getNode('ra').on('call:error', (call: Msg) => errors.push(String(call.args[0]?.message ?? call.args[0])));
     helper.getNode('ra').receive({ appointment: { id: 'x' }, agent: 'agent1', purpose: 'p' });
-    await new Promise((r) => setTimeout(r, 100));
+    // Wait for the refusal itself, not a fixed time: a busy machine may take longer than any sleep.
+    await untilWith('the refusal', () => errors.length > 0, 8000);
     assert.match(errors.join('\n'), /not configured: the method "bad" is invalid: .*issuer/);
     await assert.rejects(demoMethods({ config: { mode: 'production' } } as unknown as Services, REDIRECT_URI), /demo mode only/);
   });
