@@ -24,7 +24,7 @@ import { nodeRedLogHandler, shortenConsoleStacks } from './lib/runtime/log-handl
 import { seedDemoAccounts } from './lib/runtime/demo-accounts';
 import { initServices, type Services } from './lib/services';
 import { checkTurn } from './lib/call/turn-check';
-import { StoreError } from './lib/store/db';
+import { StoreError } from './lib/store/store-error';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const RED = require('node-red') as {
@@ -134,6 +134,9 @@ async function main(): Promise<void> {
   let services: Services;
   try {
     services = initServices({ config });
+    // PostgreSQL connects and migrates here (SQLite did so while opening): a database that cannot be reached, signed
+    // in to, or was written by a newer version stops the start with the reason.
+    await services.store.ready;
   } catch (e) {
     fail(e instanceof StoreError || isUserError(e) ? (e as Error).message : `${(e as Error).message}`);
   }
@@ -239,7 +242,7 @@ async function main(): Promise<void> {
     (config as { publicUrl: string }).publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   }
   await RED.start();
-  console.log(`[idv] ID Video (${config.mode} mode) listening on http://${config.host}:${port}  editor: /admin  data: ${config.dataDir}`);
+  console.log(`[idv] ID Video (${config.mode} mode) listening on http://${config.host}:${port}  editor: /admin  data: ${config.dataDir}  store: ${services.store.describe()}`);
   if (services.staffSso) {
     const sso = services.staffSso;
     console.log(
@@ -267,7 +270,7 @@ async function main(): Promise<void> {
     } catch (e) {
       console.error(`[idv] error while stopping flows: ${(e as Error).message}`);
     }
-    // Every write is its own committed SQLite transaction; closing checkpoints the WAL.
+    // Every write is its own committed transaction; closing checkpoints SQLite's WAL or ends the PostgreSQL pool.
     await services.close();
     console.log('[idv] stopped');
     process.exit(exitCode);

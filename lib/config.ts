@@ -16,6 +16,10 @@ export interface RuntimeConfig {
   /** True when IDV_PUBLIC_URL set it: then it wins over the idv-settings node's public URL. */
   publicUrlFromEnv: boolean;
   credentialSecret?: string;
+  /** postgres://… (IDV_DATABASE_URL): PostgreSQL for every repository; unset: SQLite in dataDir. */
+  databaseUrl?: string;
+  /** PostgreSQL connections per instance (IDV_DATABASE_POOL, default 10). */
+  databasePool: number;
   smtpUrl?: string;
   demoPassword?: string;
   /** Number of reverse proxies in front of us whose X-Forwarded-* headers we trust. */
@@ -118,6 +122,18 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
       problems.push('IDV_ICE_SERVERS must be a JSON array of RTCIceServer objects');
     }
   }
+  const databaseUrl = env.IDV_DATABASE_URL || undefined;
+  if (databaseUrl) {
+    let ok = false;
+    try {
+      ok = /^postgres(?:ql)?:$/.test(new URL(databaseUrl).protocol);
+    } catch {
+      ok = false;
+    }
+    // Never echo the value: it holds the database password.
+    if (!ok) problems.push('IDV_DATABASE_URL must be a postgres:// or postgresql:// URL (e.g. postgres://idvideo:…@db.gemeente.nl:5432/idvideo)');
+  }
+  let databasePool = 10;
   let turn: TurnSettings | undefined;
   const turnUrls = (env.IDV_TURN_URLS ?? '').split(/[\s,]+/).filter(Boolean);
   if (turnUrls.length || env.IDV_TURN_SECRET) {
@@ -136,6 +152,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
   let hstsMaxAge = 0;
   try {
     trustProxy = intFrom(env, 'IDV_TRUST_PROXY', 0, 0, 10);
+    databasePool = intFrom(env, 'IDV_DATABASE_POOL', 10, 1, 200);
     // One year by default (the usual preload minimum); two years at most.
     hstsMaxAge = intFrom(env, 'IDV_HSTS_MAX_AGE', 31_536_000, 0, 63_072_000);
     media = {
@@ -165,6 +182,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
     publicUrl,
     publicUrlFromEnv: !!env.IDV_PUBLIC_URL,
     credentialSecret: env.IDV_CREDENTIAL_SECRET || undefined,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    databasePool,
     smtpUrl: env.SMTP_URL || undefined,
     demoPassword: mode === 'demo' ? env.IDV_DEMO_PASSWORD || undefined : undefined,
     trustProxy,

@@ -6,7 +6,6 @@ import { FaultLog } from './runtime/fault-log';
 import { instanceIdOf } from './runtime/instance';
 import type { Services } from './services';
 import { storeProbeOf } from './store/health';
-import { createSqliteOutboxStore } from './store/sqlite/outbox';
 
 /**
  * The process-wide mail service: one persistent outbox and its worker for the whole runtime (several nodes may
@@ -120,7 +119,7 @@ function createMailService(services: Services, options: MailServiceOptions): Mai
   };
 
   const outbox = createOutbox({
-    store: createSqliteOutboxStore(services.db),
+    store: services.store.outbox,
     transport: delegating,
     messageIdHost: mailHost(config.publicUrl),
     ...(options.backoff ? { backoff: options.backoff } : {}),

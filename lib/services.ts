@@ -5,18 +5,18 @@ import { createCsrf, type Csrf } from './http/csrf';
 import { DEFAULT_BRANDING, STATIC_PREFIX, type Branding } from './http/layout';
 import { errorHandler } from './http/errors';
 import { mountRouter } from './http/mount';
-import { createRateLimiter, type RateLimiter } from './http/rate-limit';
+import { createRateLimiter, useClientKeySecret, type LimiterFactory, type RateLimiter } from './http/rate-limit';
 import { createEditorSessions, type EditorSessions } from './editor/sessions';
 import { allowBrandingOrigins, securityHeaders } from './http/security';
 import { staticFiles } from './http/static';
 import { deriveKey, loadOrCreateSecret } from './secrets';
 import { createStaffAuth, type StaffAuth } from './staff/auth';
 import { staffLoginRouter } from './staff/login-page';
+import { pendingFlowsOf } from './identification/pending-store';
 import { createStaffSso, type StaffSso } from './staff/sso';
 import type { StaffStore } from './staff/types';
-import { openDatabase, type Db } from './store/db';
-import { storeProbeOf } from './store/health';
-import { SqliteStaffStore } from './store/sqlite/staff';
+import { openStore } from './store/open';
+import type { HealthState, Store } from './store/store';
 
 export interface Logger {
   info(msg: string): void;
@@ -24,11 +24,15 @@ export interface Logger {
   error(msg: string): void;
 }
 
-export type HealthState = { ok: boolean; detail?: string };
+export type { HealthState } from './store/store';
 
 export interface Services {
   readonly config: RuntimeConfig;
-  readonly db: Db;
+  /**
+   * The store (SQLite or PostgreSQL, chosen once from the config): domains take their repository from it
+   * (`store.appointments`, `store.links`, …); nothing outside lib/store/ sees a database handle.
+   */
+  readonly store: Store;
   readonly log: Logger;
   /** Cookies carry Secure and the __Host- prefix. */
   readonly secure: boolean;
@@ -38,6 +42,11 @@ export interface Services {
   readonly staff: StaffAuth;
   /** The one sign-in limit per client network, for every sign-in door (/login, the editor's auth/token). */
   readonly signInLimiter: RateLimiter;
+  /**
+   * A rate limit whose counters every instance shares when the store can hold them (PostgreSQL), else this process's
+   * memory. `name` keeps limits apart; the same name and budget give the same counters.
+   */
+  readonly limiter: LimiterFactory;
   /** The flow editor's tokens (hashed, in the staff session table). */
   readonly editorSessions: EditorSessions;
   /** Staff sign-in through the gemeente's OpenID provider (IDV_STAFF_OIDC_*), when configured. */
@@ -70,6 +79,8 @@ export interface ServicesOptions {
   log?: Logger;
   /** The public express app (Node-RED's httpNode). Global routes (/login, static files) are installed on it. */
   app?: Application;
+  /** A store made by the caller (tests); default: openStore from the config. Closed with the services. */
+  store?: Store;
 }
 
 const consoleLogger: Logger = {
@@ -84,17 +95,27 @@ export function createServices(o: ServicesOptions): Services {
   const { config } = o;
   const log = o.log ?? consoleLogger;
   const { secret } = loadOrCreateSecret(config.dataDir, config.credentialSecret);
-  const db = openDatabase(path.join(config.dataDir, 'idvideo.sqlite'));
+  const store = o.store ?? openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePool, log });
   const secure = usesHttps(config);
   const hmacKey = deriveKey(secret, 'hmac');
-  const staffStore = new SqliteStaffStore(db);
+  useClientKeySecret(deriveKey(secret, 'client-network'));
+  const staffStore = store.staff;
   const { localAccounts } = config.staff;
   const staff = createStaffAuth({ store: staffStore, secure, localAccounts });
   const csrf = createCsrf(hmacKey, secure);
-  const signInLimiter = createRateLimiter({ windowMs: 15 * 60_000, max: 30 });
+  const limiter: LimiterFactory = (name, l) => createRateLimiter({ ...l, store: store.rateLimits(name, l) });
+  const signInLimiter = limiter('sign-in', { windowMs: 15 * 60_000, max: 30 });
   const editorSessions = createEditorSessions({ store: staffStore, localAccounts });
+  // Started sign-ins wait in the store, so the provider's callback may land on any instance.
   const staffSso = config.staff.sso
-    ? createStaffSso({ settings: config.staff.sso, store: staffStore, auth: staff, publicUrl: () => config.publicUrl, log: (m) => log.info(m) })
+    ? createStaffSso({
+        settings: config.staff.sso,
+        store: staffStore,
+        auth: staff,
+        publicUrl: () => config.publicUrl,
+        log: (m) => log.info(m),
+        pending: pendingFlowsOf(store.pendingIdentifications, 'staff-oidc'),
+      })
     : undefined;
   const memos = new Map<string, unknown>();
   const checks = new Map<string, () => HealthState | Promise<HealthState>>();
@@ -104,14 +125,14 @@ export function createServices(o: ServicesOptions): Services {
   let closed = false;
 
   // A real, bounded write: a store that can read but not write is down for bookings (lib/store/health.ts).
-  checks.set('store', () => storeProbeOf(services).check());
+  checks.set('store', () => store.probe.check());
 
   const purgeTimer = setInterval(() => void staff.purge().catch(() => undefined), 10 * 60_000);
   purgeTimer.unref();
 
   const services: Services = {
     config,
-    db,
+    store,
     log,
     secure,
     secret,
@@ -119,6 +140,7 @@ export function createServices(o: ServicesOptions): Services {
     staffStore,
     staff,
     signInLimiter,
+    limiter,
     editorSessions,
     ...(staffSso ? { staffSso } : {}),
     csrf,
@@ -184,7 +206,7 @@ export function createServices(o: ServicesOptions): Services {
           log.warn(`error while closing: ${(e as Error).message}`);
         }
       }
-      db.close();
+      await store.close();
       if (current === services) current = undefined;
     },
   };

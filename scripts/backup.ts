@@ -7,7 +7,9 @@
  *   idvideo.sqlite   a consistent copy of the database through SQLite's online backup API (lib/store/backup.ts)
  *   flows.json, flows_cred.json   the flows and their encrypted credentials, as the runtime last saved them
  *   .instance-id     this instance's id for its leases (restored onto the same instance only)
- * every file 0600. `--keep n` then removes all but the n newest `idvideo-*` folders in <folder> (backups hold residents'
+ * every file 0600. With IDV_DATABASE_URL the data is in PostgreSQL: the folder then holds the flows, credentials and
+ * instance id only, and the database is backed up as the gemeente backs up its other PostgreSQL databases (pg_dump,
+ * continuous archiving). `--keep n` then removes all but the n newest `idvideo-*` folders in <folder> (backups hold residents'
  * contact details: keep them no longer than needed). The credential secret is not copied: flows_cred.json is useless
  * without it, so keep IDV_CREDENTIAL_SECRET in the secret store, apart from the backups. Uses IDV_DATA_DIR like the
  * runtime and must run as the user that owns it (README, "Backups and restore"). Exit codes: 0 written, 1 failed
@@ -58,8 +60,8 @@ async function main(): Promise<void> {
     console.error(owner);
     process.exit(2);
   }
-  const database = path.join(config.dataDir, 'idvideo.sqlite');
-  if (!fs.existsSync(database)) usage(`there is no database in ${config.dataDir} (set IDV_DATA_DIR)`);
+  const database = config.databaseUrl ? undefined : path.join(config.dataDir, 'idvideo.sqlite');
+  if (database && !fs.existsSync(database)) usage(`there is no database in ${config.dataDir} (set IDV_DATA_DIR)`);
 
   const folder = path.resolve(args[0]);
   fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
@@ -67,10 +69,12 @@ async function main(): Promise<void> {
   const partial = `${target}.partial`;
   fs.mkdirSync(partial, { mode: 0o700 });
   try {
-    const { pages } = await backupDatabase(database, path.join(partial, 'idvideo.sqlite'));
-    const copied = ['flows.json', 'flows_cred.json', '.instance-id'].filter((f) => copyPrivate(path.join(config.dataDir, f), path.join(partial, f)));
+    const written: string[] = [];
+    if (database) written.push(`idvideo.sqlite (${(await backupDatabase(database, path.join(partial, 'idvideo.sqlite'))).pages} pages)`);
+    written.push(...['flows.json', 'flows_cred.json', '.instance-id'].filter((f) => copyPrivate(path.join(config.dataDir, f), path.join(partial, f))));
     fs.renameSync(partial, target);
-    console.log(`backup written to ${target}: idvideo.sqlite (${pages} pages)${copied.map((f) => `, ${f}`).join('')}`);
+    console.log(`backup written to ${target}: ${written.join(', ')}`);
+    if (!database) console.log('note: the data is in PostgreSQL (IDV_DATABASE_URL); back that database up with pg_dump or its own archiving');
   } catch (e) {
     fs.rmSync(partial, { recursive: true, force: true });
     console.error(`backup failed: ${(e as Error).message}`);

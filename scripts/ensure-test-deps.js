@@ -2,7 +2,9 @@
 // Makes sure what the tests need outside npm is there, from Debian's archive (test tools' own browser downloads
 // cannot work here): Chromium and Firefox ESR for the browser tests; coturn, iproute2, nftables, openssl and python3
 // for the network tests (namespaces, NAT, TURN with a test CA, a delay line where the kernel has no netem); nginx for
-// the production test, which runs the shipped site (deploy/nginx/idvideo.conf) in front of the runtime.
+// the production test, which runs the shipped site (deploy/nginx/idvideo.conf) in front of the runtime; postgresql
+// for the store tests on the second engine (the suite starts a cluster of its own from the package's programs, as its
+// postgres user; the package's own cluster is not used).
 // Installs what is missing with apt-get when running as root, otherwise says what to run.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -17,9 +19,12 @@ const NEEDED = [
   ['openssl', 'openssl'],
   ['python3', 'python3-minimal'],
   ['nginx', 'nginx'],
+  // Debian keeps PostgreSQL's programs in /usr/lib/postgresql/<version>/bin, off PATH: see has().
+  ['initdb', 'postgresql'],
 ];
 
 function has(cmd) {
+  if (cmd === 'initdb' && spawnSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' }).status === 0) return true;
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
@@ -38,6 +43,11 @@ if (missing.length) {
     // The tests start their own coturn with their own configuration; a system-wide one is not wanted.
     if (missing.includes('coturn') && has('systemctl')) spawnSync('systemctl', ['disable', '--now', 'coturn'], { stdio: 'ignore' });
     // Likewise nginx: the production test runs its own, as a foreground process with its own configuration.
+    // And PostgreSQL: the store tests start a cluster of their own on a free loopback port.
+    if (missing.includes('postgresql')) {
+      if (has('systemctl')) spawnSync('systemctl', ['disable', '--now', 'postgresql'], { stdio: 'ignore' });
+      else spawnSync('sh', ['-c', 'invoke-rc.d postgresql stop'], { stdio: 'ignore' });
+    }
     if (missing.includes('nginx')) {
       if (has('systemctl')) spawnSync('systemctl', ['disable', '--now', 'nginx'], { stdio: 'ignore' });
       else spawnSync('sh', ['-c', 'invoke-rc.d nginx stop'], { stdio: 'ignore' });

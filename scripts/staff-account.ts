@@ -11,21 +11,19 @@
  * `password`, `disable` and `remove` end every session of the account at once: staff sign-ins and flow editor tokens
  * alike (both live, hashed, in the same table and are checked there on every request). The password is read from
  * standard input (one line), never from the command line, where it would end up in the shell history and the process
- * list. Uses IDV_DATA_DIR like the runtime; run it while the runtime is stopped or running (SQLite WAL allows both), as
- * the user the runtime runs as (root is refused for another user's data dir: it would leave files the service cannot
- * write).
+ * list. Uses the runtime's store (IDV_DATABASE_URL, else the SQLite file in IDV_DATA_DIR); run it while the runtime is
+ * stopped or running (SQLite's WAL and PostgreSQL both allow that), as the user the runtime runs as (root is refused
+ * for another user's data dir: it would leave files the service cannot write).
  *
  * Accounts of the gemeente's identity provider (SSO, lib/staff/sso.ts) are made and updated by their sign-ins and
  * marked "(sso)" in the list; they have no password here. `disable`, `enable` and `remove` work on them too (remove
  * only resets: the next sign-in with a mapped group makes the account again; disable keeps the person out).
  */
-import * as path from 'node:path';
 import { loadConfig } from '../lib/config';
 import { foreignOwnerProblem, usePrivateFileModes } from '../lib/runtime/file-modes';
 import { hashPassword } from '../lib/staff/password';
 import { ROLES, type Role } from '../lib/staff/types';
-import { openDatabase } from '../lib/store/db';
-import { SqliteStaffStore } from '../lib/store/sqlite/staff';
+import { openStore } from '../lib/store/open';
 
 const USAGE =
   'usage: staff-account add <username> --name "Display Name" --roles agent,kcc,admin,manager | password <username> | ' +
@@ -58,8 +56,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   usePrivateFileModes();
-  const db = openDatabase(path.join(config.dataDir, 'idvideo.sqlite'));
-  const store = new SqliteStaffStore(db);
+  // The same store the runtime uses: IDV_DATABASE_URL (PostgreSQL) or the SQLite file in IDV_DATA_DIR.
+  const opened = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await opened.ready;
+  const store = opened.staff;
   try {
     if (cmd === 'list') {
       for (const u of await store.listAccounts()) console.log(`${u.username}\t${u.roles.join(',')}\t${u.displayName}${u.sso ? '\t(sso)' : ''}${u.disabled ? '\t(disabled)' : ''}`);
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       console.log(`account ${username} removed; ${sessionsEnded(ended)}`);
     }
   } finally {
-    db.close();
+    await opened.close();
   }
 }
 

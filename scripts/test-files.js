@@ -50,6 +50,13 @@ try {
   process.exit(2);
 }
 if (process.env.IDV_TEST_SET === 'runtime') process.stderr.write(`[test-files] runtime set: ${list.length} files\n`);
-const mocha = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), ...list, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+// The store suites run on both engines in the full set; on the second Node.js version SQLite is enough (the PostgreSQL
+// driver is plain JavaScript): one PostgreSQL cluster per CI run (test/support/engines.ts, IDV_TEST_ENGINES).
+const env = { ...process.env };
+if (process.env.IDV_TEST_SET === 'runtime' && !env.IDV_TEST_ENGINES) {
+  env.IDV_TEST_ENGINES = 'sqlite';
+  process.stderr.write('[test-files] store suites on SQLite only (PostgreSQL ran in the full set)\n');
+}
+const mocha = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), ...list, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => mocha.kill(sig));
 mocha.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -2,7 +2,6 @@ import { createLinkService, type LinkService } from '../links';
 import { startPeriodic } from '../runtime/periodic';
 import type { Services } from '../services';
 import { storeProbeOf } from '../store/health';
-import { createSqliteLinkStore } from '../store/sqlite/links';
 
 const KEY = 'idv.link-service';
 const PURGE_MS = 15 * 60_000;
@@ -14,7 +13,7 @@ const PURGE_MS = 15 * 60_000;
  */
 export function linkServiceOf(services: Services): LinkService {
   return services.memo(KEY, () => {
-    const links = createLinkService({ store: createSqliteLinkStore(services.db) });
+    const links = createLinkService({ store: services.store.links });
     const purge = startPeriodic({ name: 'link purge', everyMs: PURGE_MS, firstMs: PURGE_MS, log: services.log, run: () => links.purgeExpired() });
     const probe = storeProbeOf(services);
     const wake = () => purge.failing && purge.kick();

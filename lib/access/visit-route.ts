@@ -48,7 +48,8 @@ export function visitRouter(o: VisitRouteOptions): Router {
   const links = linkServiceOf(services);
   // Guessing is what the limit is for, so it counts bad links: a municipality's office (or a proxy without
   // IDV_TRUST_PROXY) sends many residents' and agents' good links from one address and must not be locked out.
-  const failures = o.failures ?? createRateLimiter({ windowMs: 10 * 60_000, max: 30 });
+  // Shared by every instance (a guesser does not get 30 tries per instance); the overall budget stays per instance.
+  const failures = o.failures ?? services.limiter('link-failures', { windowMs: 10 * 60_000, max: 30 });
   const limiter = o.limiter ?? createRateLimiter({ windowMs: 10 * 60_000, max: 600 });
   const residentPath = o.residentCallPath ?? '/call';
   const agentPath = o.agentCallPath ?? ((id: string) => `/agent/call/${encodeURIComponent(id)}`);

@@ -94,7 +94,7 @@ export function callExtrasRouter(o: CallExtrasRoutesOptions): Router {
   }));
 
   r.get('/agent/appointments/:id/guest.json', ...o.guard, handle(false, async (_req, res, a, x) => {
-    const g = x.guests.get(a.id);
+    const g = await x.guests.get(a.id);
     res.json({ guest: g && !g.removedAt ? { kind: g.kind, invitedAt: g.invitedAt, waiting: x.media.guestWaiting(a.id), present: x.presence.get(a.id).guest === true } : null });
   }));
 
@@ -107,7 +107,7 @@ export function callExtrasRouter(o: CallExtrasRoutesOptions): Router {
   }));
 
   r.post('/agent/appointments/:id/guest/admit', ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
-    const g = x.guests.get(a.id);
+    const g = await x.guests.get(a.id);
     if (!g || g.removedAt) return sendJsonError(res, 404, 'no_guest', AGENT[pickLang(req)].guestNone);
     x.chat.guestAdmitted(a.id);
     const admitted = x.media.admitGuest(a.id);

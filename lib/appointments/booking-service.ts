@@ -1,13 +1,13 @@
 import { DateTime } from 'luxon';
 import { UserError } from '../errors';
 import { hashToken, looksLikeToken, newToken } from '../security/tokens';
-import { toStoredUtc, ZONE } from '../time';
-import { publicIsoFromMillis } from './public-time';
+import { toStoredUtc } from '../time';
+import { publicIsoFromMillis, wallTimeToUtcMs } from './public-time';
 import type { BookingInput } from './booking-input';
-import { epochDay, formatLocalDate, parseLocalDate, type LocalDate } from './calendar';
+import { epochDay, formatLocalDate, fromEpochDay, parseLocalDate, type LocalDate } from './calendar';
 import { messageFor } from './messages';
 import type { Schedule } from './schedule';
-import { checkBookable, computeSlots, freeAgents, indexHeld, scheduledAgents, type BookableReason } from './slots';
+import { checkBookable, computeSlots, scheduledAgents, type BookableReason } from './slots';
 import type { NewEvent } from '../events/types';
 import type { Appointment, AppointmentStore, CancelResult, Channel } from './store';
 
@@ -97,8 +97,9 @@ export function parseSlotsQuery(query: unknown, maxDays = MAX_SLOT_QUERY_DAYS): 
 }
 
 function dayBoundsUtc(date: LocalDate): [string, string] {
-  const start = DateTime.fromObject(date, { zone: ZONE });
-  return [toStoredUtc(start), toStoredUtc(start.plus({ days: 1 }))];
+  // Midnight exists on every Amsterdam day (the clocks change at 02:00 and 03:00).
+  const next = fromEpochDay(epochDay(date) + 1);
+  return [new Date(wallTimeToUtcMs(date, 0) as number).toISOString(), new Date(wallTimeToUtcMs(next, 0) as number).toISOString()];
 }
 
 function shiftUtc(iso: string, ms: number): string {
@@ -160,11 +161,11 @@ export function createBookingService(options: BookingServiceOptions): BookingSer
       const { slot, date } = check;
       const startUtc = new Date(slot.startMs).toISOString();
       const endUtc = new Date(slot.endMs).toISOString();
-      const bufferMs = schedule.bufferMinutes * 60_000;
-      const held = await store.heldInRange(shiftUtc(startUtc, -bufferMs), shiftUtc(endUtc, bufferMs));
-      // A stale view is fine: the store's claim constraint has the last word. An empty list still goes to the store,
-      // so a repeat of one's own booking of the last place is recognised instead of answered with 409.
-      const candidates = freeAgents(schedule, scheduledAgents(schedule, date, slot), slot, indexHeld(held));
+      // Every agent the schedule has for this slot: the store checks who is still free (the slot claim and the
+      // overlap with the buffer, under its lock) and takes the one with the fewest appointments that day, so reading
+      // the held appointments first would only cost a round trip per booking. The store also recognises a repeat of
+      // one's own booking of the last place instead of answering 409.
+      const candidates = scheduledAgents(schedule, date, slot);
       const [dayStartUtc, dayEndUtc] = dayBoundsUtc(date);
       const result = await store.create(
         {

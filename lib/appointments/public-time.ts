@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { ZONE } from '../time';
+import { ZONE } from '../zone';
 
 /**
  * Amsterdam offsets and ISO formatting without a luxon zone conversion per call. A slots answer formats hundreds of
@@ -27,6 +27,12 @@ function offsetsOfUtcDay(day: number): [number, number] {
 export function amsterdamOffsetMinutes(ms: number): number {
   const [start, end] = offsetsOfUtcDay(Math.floor(ms / DAY_MS));
   return start === end ? start : DateTime.fromMillis(ms, { zone: ZONE }).offset;
+}
+
+/** The Amsterdam calendar date of an instant. */
+export function amsterdamDateOf(ms: number): { year: number; month: number; day: number } {
+  const d = new Date(ms + amsterdamOffsetMinutes(ms) * 60_000);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');

@@ -4,6 +4,10 @@ import { parseClockMinutes, parseLocalDate, type LocalDate } from './calendar';
 import { wallTimeToUtcMs } from './public-time';
 import type { LiberationDayRule } from './holidays';
 
+
+/** The longest slot (and so the longest appointment) a schedule may have; the stores' range queries rely on it. */
+export const MAX_SLOT_MINUTES = 240;
+
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
@@ -180,7 +184,7 @@ export function validateSchedule(raw: unknown): ScheduleResult {
   for (const key of Object.keys(raw)) if (!SCHEDULE_KEYS.has(key)) errors.push(`${key}: unknown setting`);
 
   const openingHours = checkWeekly(raw.openingHours, 'openingHours', errors);
-  const slotMinutes = checkInt(raw.slotMinutes, 'slotMinutes', 5, 240, errors);
+  const slotMinutes = checkInt(raw.slotMinutes, 'slotMinutes', 5, MAX_SLOT_MINUTES, errors);
   const bufferMinutes = raw.bufferMinutes === undefined ? 0 : checkInt(raw.bufferMinutes, 'bufferMinutes', 0, 240, errors);
   const minNoticeMinutes = raw.minNoticeMinutes === undefined
     ? 60

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { ZONE } from '../time';
-import { wallTimeToUtcMs } from './public-time';
+import { amsterdamDateOf, wallTimeToUtcMs } from './public-time';
 import { epochDay, formatLocalDate, fromEpochDay, parseClockMinutes, parseLocalDate, type LocalDate } from './calendar';
 import { closedHolidayDates } from './holidays';
 import { absenceInterval, WEEKDAYS, type Schedule, type WeeklyHours } from './schedule';
@@ -252,15 +252,14 @@ export function checkBookable(
   now: DateTime,
 ): { ok: true; date: LocalDate; slot: GridSlot } | { ok: false; reason: BookableReason } {
   const c = compile(schedule);
-  const local = DateTime.fromMillis(startMs, { zone: ZONE });
-  const date = { year: local.year, month: local.month, day: local.day };
+  // Amsterdam dates without a luxon zone conversion per booking (lib/appointments/public-time.ts).
+  const date = amsterdamDateOf(startMs);
   const nowMs = now.toMillis();
   if (startMs <= nowMs) return { ok: false, reason: 'past' };
   const slot = dayGrid(schedule, date).find((s) => s.startMs === startMs);
   if (!slot) return { ok: false, reason: 'off_grid' };
   if (isClosedDay(schedule, date)) return { ok: false, reason: 'closed' };
-  const today = now.setZone(ZONE);
-  if (epochDay(date) > epochDay({ year: today.year, month: today.month, day: today.day }) + c.horizonDays) {
+  if (epochDay(date) > epochDay(amsterdamDateOf(nowMs)) + c.horizonDays) {
     return { ok: false, reason: 'beyond_horizon' };
   }
   if (startMs < nowMs + c.noticeMs) return { ok: false, reason: 'too_soon' };

@@ -73,8 +73,9 @@ export interface CancelResult {
 }
 
 /**
- * Persistence for appointments, async so a PostgreSQL implementation can replace SQLite. Implementations guarantee
- * that one agent never holds the same slot twice, by a unique constraint rather than by application checks.
+ * Persistence for appointments (lib/store/sqlite/appointments.ts, lib/store/postgres/appointments.ts). Both guarantee
+ * that one agent never holds the same slot twice, by a unique constraint rather than by application checks, across
+ * every connection and instance.
  */
 export interface AppointmentStore {
   /**

@@ -46,7 +46,7 @@ export interface ProcessingLogQuery {
   limit: number;
 }
 
-/** Store interface (SQLite today, PostgreSQL later). */
+/** Store interface (lib/store/sqlite/processing-log.ts, lib/store/postgres/processing-log.ts). */
 export interface ProcessingLog {
   record(entry: ProcessingLogEntry): Promise<ProcessingLogRecord>;
   /** Oldest first. */

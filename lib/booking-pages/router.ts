@@ -12,7 +12,7 @@ import { errorHandler, sendErrorPage } from '../http/errors';
 import { html, type SafeHtml } from '../http/html';
 import { pickLang, type Lang } from '../http/lang';
 import { renderPage, type Branding } from '../http/layout';
-import { clientKey as networkKey, createRateLimiter, type RateLimiter } from '../http/rate-limit';
+import { clientKey as networkKey, createRateLimiter, type LimiterFactory, type RateLimiter } from '../http/rate-limit';
 import { asyncRoute, bodyParsers, noStore, securityHeaders } from '../http/security';
 import { dateInWords, dateTimeInWords } from '../mail/when';
 import { appointmentMessage, type AppointmentMessage } from '../events/message';
@@ -30,6 +30,8 @@ import { texts } from './texts';
 
 export interface BookingRouterOptions {
   config: BookingPageConfig;
+  /** Makes the flood limits (Services.limiter: shared by every instance on PostgreSQL); default: this process's memory. */
+  limiter?: LimiterFactory;
   service: BookingService;
   /** The schedule the service books against: the day pager needs its horizon, the KCC list its agents. */
   schedule: () => Schedule;
@@ -76,8 +78,11 @@ export function createBookingRouter(o: BookingRouterOptions): Router {
   const kcc = config.mode === 'kcc';
   if (kcc && !o.requireStaff) throw new Error('KCC mode needs requireStaff');
   const now = o.now ?? (() => DateTime.utc());
-  const perClient: RateLimiter = createRateLimiter({ windowMs: 10 * 60_000, max: config.limitPerIp });
-  const perEmail: RateLimiter = createRateLimiter({ windowMs: 60 * 60_000, max: config.limitPerEmail });
+  // The flood limits on bookings are shared by every instance (o.limiter: the store's counters); the budget for
+  // reading pages protects each instance's own CPU and stays in its memory.
+  const limiter: LimiterFactory = o.limiter ?? ((_name, l) => createRateLimiter(l));
+  const perClient: RateLimiter = limiter(`booking-client:${config.mode}:${config.path}`, { windowMs: 10 * 60_000, max: config.limitPerIp });
+  const perEmail: RateLimiter = limiter(`booking-email:${config.mode}:${config.path}`, { windowMs: 60 * 60_000, max: config.limitPerEmail });
   const reads: RateLimiter = createRateLimiter({ windowMs: 60_000, max: Math.max(300, config.limitPerIp * 5) });
   const emailKey = (email: string) => hmac(o.hmacKey, `booking-email|${email.toLowerCase()}`);
   const source = o.source ?? null;

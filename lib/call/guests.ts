@@ -1,4 +1,3 @@
-import type { Database } from 'better-sqlite3';
 import type { Appointment, AppointmentStore } from '../appointments/store';
 import type { ProcessingLogEntry } from '../attributes/processing-log';
 import { UserError } from '../errors';
@@ -7,9 +6,10 @@ import { composeAppointmentMail } from '../mail/compose';
 import type { Outbox } from '../mail/outbox';
 import { normalizeEmail } from '../mail/sanitize';
 import type { MailLang, MailTemplate } from '../mail/templates';
-import { sqliteLinkWrites } from '../store/sqlite/links';
-import { sqliteOutboxWrites } from '../store/sqlite/outbox';
 import { toPublicIso } from '../time';
+import { GUEST_KINDS, type Guest, type GuestKind, type GuestStore } from './guest-store';
+
+export { GUEST_KINDS, type Guest, type GuestKind } from './guest-store';
 
 /**
  * The third participant of a call (issue 13.4): an interpreter, a sign-language interpreter or a family member,
@@ -22,21 +22,10 @@ import { toPublicIso } from '../time';
  * the agent can be lost (the outbox delivers durably, with retries, across restarts): the change and its effect are
  * one commit, so no event row has to carry it over (HACKING.md, "Durable hand-off").
  */
-export const GUEST_KINDS = ['interpreter', 'sign_language_interpreter', 'family_member', 'other'] as const;
-export type GuestKind = (typeof GUEST_KINDS)[number];
-
 export const GUEST_LABEL: Record<MailLang, Record<GuestKind, string>> = {
   nl: { interpreter: 'tolk', sign_language_interpreter: 'gebarentolk', family_member: 'familielid', other: 'derde deelnemer' },
   en: { interpreter: 'interpreter', sign_language_interpreter: 'sign-language interpreter', family_member: 'family member', other: 'third participant' },
 };
-
-export interface Guest {
-  appointmentId: string;
-  kind: GuestKind;
-  invitedBy: string;
-  invitedAt: string;
-  removedAt: string | null;
-}
 
 /** Where the invitation points and who sends it (the idv-settings of the dashboard node). */
 export interface GuestMailContext {
@@ -50,7 +39,8 @@ export interface GuestMailContext {
 }
 
 export interface GuestServiceOptions {
-  db: Database;
+  /** The store's guests (services.store.guests). */
+  store: GuestStore;
   appointments: Pick<AppointmentStore, 'get'>;
   links: Pick<LinkService, 'prepare' | 'revokeCallSessions'> & { revokeRole?(appointmentId: string, role: 'guest'): Promise<number> };
   outbox: Pick<Outbox, 'prepare' | 'kick'>;
@@ -97,44 +87,12 @@ Kind regards,
   },
 };
 
-interface Row {
-  appointment_id: string;
-  kind: GuestKind;
-  invited_by: string;
-  invited_at: string;
-  removed_at: string | null;
-}
-
 export class GuestService {
   private context: GuestMailContext | undefined;
   private readonly now: () => Date;
-  private readonly stmt;
-  private readonly inviteTx;
 
   constructor(private readonly o: GuestServiceOptions) {
     this.now = o.now ?? (() => new Date());
-    const db = o.db;
-    const links = sqliteLinkWrites(db);
-    const outbox = sqliteOutboxWrites(db);
-    this.stmt = {
-      get: db.prepare<[string], Row>('SELECT * FROM call_guests WHERE appointment_id = ?'),
-      upsert: db.prepare(
-        `INSERT INTO call_guests (appointment_id, kind, invited_by, invited_at, removed_at) VALUES (@appointmentId, @kind, @invitedBy, @invitedAt, NULL)
-         ON CONFLICT (appointment_id) DO UPDATE SET kind = excluded.kind, invited_by = excluded.invited_by, invited_at = excluded.invited_at, removed_at = NULL`,
-      ),
-      remove: db.prepare(`UPDATE call_guests SET removed_at = ? WHERE appointment_id = ? AND removed_at IS NULL`),
-      dropLink: db.prepare(`DELETE FROM access_links WHERE appointment_id = ? AND role = 'guest'`),
-      dropSessions: db.prepare(`DELETE FROM call_sessions WHERE appointment_id = ? AND role = 'guest'`),
-      discardMail: db.prepare(`DELETE FROM mail_outbox WHERE appointment_id = ? AND kind = 'guest-invitation' AND status IN ('pending', 'failed')`),
-    };
-    this.inviteTx = db.transaction((guest: Omit<Row, 'removed_at'>, link: Parameters<typeof links.replaceLink>[0], mail: ReturnType<Outbox['prepare']>) => {
-      this.stmt.upsert.run({ appointmentId: guest.appointment_id, kind: guest.kind, invitedBy: guest.invited_by, invitedAt: guest.invited_at });
-      // A new invitation replaces the earlier guest: their sessions end, an unsent invitation is not sent.
-      this.stmt.dropSessions.run(guest.appointment_id);
-      this.stmt.discardMail.run(guest.appointment_id);
-      links.replaceLink(link);
-      outbox.insert(mail);
-    });
   }
 
   /** Sender and link base, from the dashboard node's idv-settings. */
@@ -143,9 +101,8 @@ export class GuestService {
   }
 
   /** The appointment's guest (also a removed one, with removedAt), or undefined. */
-  get(appointmentId: string): Guest | undefined {
-    const r = this.stmt.get.get(appointmentId);
-    return r ? { appointmentId: r.appointment_id, kind: r.kind, invitedBy: r.invited_by, invitedAt: r.invited_at, removedAt: r.removed_at } : undefined;
+  get(appointmentId: string): Promise<Guest | undefined> {
+    return this.o.store.get(appointmentId);
   }
 
   /**
@@ -192,7 +149,7 @@ export class GuestService {
     });
     const record = this.o.outbox.prepare({ ...mail, kind: 'guest-invitation' });
     const invitedAt = now.toISOString();
-    this.inviteTx.immediate({ appointment_id: appointment.id, kind, invited_by: by.toLowerCase(), invited_at: invitedAt }, link, record);
+    await this.o.store.invite({ appointmentId: appointment.id, kind, invitedBy: by.toLowerCase(), invitedAt }, link, record);
     void this.o.outbox.kick();
     await this.o.record({ appointmentId: appointment.id, actor: by.toLowerCase(), action: 'guest_invited', detail: kind });
     return { appointmentId: appointment.id, kind, invitedBy: by.toLowerCase(), invitedAt, removedAt: null };
@@ -200,14 +157,9 @@ export class GuestService {
 
   /** The agent removes the guest: the link and the guest's sessions stop working at once. False when there was none. */
   async remove(appointmentId: string, by: string): Promise<boolean> {
-    const g = this.get(appointmentId);
+    const g = await this.get(appointmentId);
     if (!g || g.removedAt) return false;
-    this.o.db.transaction(() => {
-      this.stmt.remove.run(this.now().toISOString(), appointmentId);
-      this.stmt.dropLink.run(appointmentId);
-      this.stmt.dropSessions.run(appointmentId);
-      this.stmt.discardMail.run(appointmentId);
-    }).immediate();
+    if (!(await this.o.store.remove(appointmentId, this.now().toISOString()))) return false;
     await this.o.record({ appointmentId, actor: by.toLowerCase(), action: 'guest_removed', detail: g.kind });
     return true;
   }

@@ -3,7 +3,6 @@ import { agentPagesRouter } from '../agent-pages/router';
 import { callPagesRouter } from '../call-pages/router';
 import { errorHandler } from '../http/errors';
 import type { Services } from '../services';
-import { SqliteProcessingLog } from '../store/sqlite/processing-log';
 import type { CallExtras } from '../agent-pages/call-extras';
 import { appointmentStoreOf, linkServiceOf } from './deps';
 import type { Presence } from './presence';
@@ -29,7 +28,7 @@ export interface CallRoutesOptions {
 export function callRoutes(services: Services, o: CallRoutesOptions): Router {
   const appointments = appointmentStoreOf(services);
   const extras = o.extras ?? (() => runningCallService(services));
-  const processingLog = new SqliteProcessingLog(services.db);
+  const processingLog = services.store.processingLog;
   const router = express.Router();
   router.use(
     agentPagesRouter({

@@ -3,12 +3,12 @@ import type { Duplex } from 'node:stream';
 import type { AppointmentStore } from '../appointments/store';
 import type { LinkService } from '../links';
 import { createAgentHub, type AgentHub } from '../realtime/agent-hub';
+import { createAgentPush, relayAgentPushes, type AgentPush } from '../realtime/agent-push';
 import type { Services } from '../services';
 import { createMediaServer, defaultListenIp, type MediaServer } from '../../media-server';
 import type { ProcessingLogEntry } from '../attributes/processing-log';
 import { DocumentService, type DocumentInfo } from '../documents/service';
 import { mailServiceOf } from '../mail-service';
-import { SqliteProcessingLog } from '../store/sqlite/processing-log';
 import type { LobbyEvent, PeerEvent, SourceEvent } from '../../media-server';
 import { authenticateCall, queryOf, sameOriginUpgrade, signedInAgent, type CallAuthDeps } from './authenticate';
 import { CallChat, type ChatMessage } from './chat';
@@ -19,6 +19,7 @@ import { PresenceTracker, type Presence } from './presence';
 /** The process-wide call machinery: one media server, one agent hub, one presence view, whatever nodes come and go. */
 export interface CallService {
   readonly media: MediaServer;
+  /** This instance's agent dashboards; push through `agentPushOf(services)` so every instance's dashboards get it. */
   readonly hub: AgentHub;
   readonly presence: PresenceTracker;
   readonly appointments: AppointmentStore;
@@ -73,18 +74,22 @@ async function start(services: Services): Promise<CallService> {
     log: { warn: (msg) => services.log.warn(msg), error: (msg) => services.log.error(msg) },
   });
   const hub = createAgentHub();
+  // Pushes made on any instance (through the store's pub/sub) reach this instance's dashboards.
+  const stopRelay = relayAgentPushes(services.store.pubsub, hub);
+  const push = agentPushOf(services);
   const presence = new PresenceTracker(media.events);
-  // The agent's dashboard follows its residents live; the lookup is one indexed read per join or leave.
+  // The agent's dashboard follows its residents live, whichever instance it is connected to; the lookup is one
+  // indexed read per join or leave.
   presence.on('presence', (appointmentId: string, p: Presence) => {
     void appointments
       .get(appointmentId)
-      .then((a) => {
-        if (a) hub.publish(a.agent, { type: 'presence', appointmentId, resident: p.resident, agent: p.agent, guest: p.guest === true });
+      .then(async (a) => {
+        if (a) await push.publish(a.agent, { type: 'presence', appointmentId, resident: p.resident, agent: p.agent, guest: p.guest === true });
       })
       .catch((e: unknown) => services.log.warn(`presence update failed: ${(e as Error).message}`));
   });
 
-  const processingLog = new SqliteProcessingLog(services.db);
+  const processingLog = services.store.processingLog;
   const record = async (entry: ProcessingLogEntry): Promise<void> => {
     try {
       await processingLog.record(entry);
@@ -94,13 +99,20 @@ async function start(services: Services): Promise<CallService> {
   };
   /** The appointment's agent username, for pushes on the dashboard's live channel and the log's actor. */
   const agentOf = async (appointmentId: string): Promise<string | undefined> => (await appointments.get(appointmentId).catch(() => null))?.agent.toLowerCase();
-  const toAgent = (appointmentId: string, message: { type: string } & Record<string, unknown>): void => {
-    void agentOf(appointmentId).then((agent) => {
-      if (agent) hub.publish(agent, { ...message, appointmentId });
-    });
+  // References (document kind and size, a guest waiting) go to the agent's dashboards on every instance. Chat text
+  // goes to this instance's dashboards only: it must not pass through the database (PostgreSQL may spill its
+  // notification queue to disk), and the call it belongs to runs here.
+  const toAgent = (appointmentId: string, message: { type: string } & Record<string, unknown>, local = false): void => {
+    void agentOf(appointmentId)
+      .then(async (agent) => {
+        if (!agent) return;
+        if (local) hub.publish(agent, { ...message, appointmentId });
+        else await push.publish(agent, { ...message, appointmentId });
+      })
+      .catch((e: unknown) => services.log.warn(`dashboard push failed: ${(e as Error).message}`));
   };
 
-  const guests = new GuestService({ db: services.db, appointments, links, outbox: mailServiceOf(services).outbox, record });
+  const guests = new GuestService({ store: services.store.guests, appointments, links, outbox: mailServiceOf(services).outbox, record });
 
   // Chat: the resident and an admitted guest get it on the call's signaling, the agent on the dashboard's live
   // channel (also while the resident still waits and the agent is not in the call).
@@ -108,7 +120,7 @@ async function start(services: Services): Promise<CallService> {
     deliver: (appointmentId, message: ChatMessage) => {
       let n = media.publish(appointmentId, 'resident', { method: 'chatMessage', data: message });
       if (chat.guestMayRead(appointmentId, message)) n += media.publish(appointmentId, 'guest', { method: 'chatMessage', data: message });
-      toAgent(appointmentId, { type: 'chat', message });
+      toAgent(appointmentId, { type: 'chat', message }, true);
       return n;
     },
     record: async (appointmentId, from, sender) => {
@@ -142,7 +154,7 @@ async function start(services: Services): Promise<CallService> {
   const presenceLine = (action: 'participant_joined' | 'participant_left') => (e: PeerEvent) => {
     void (async () => {
       const actor = e.role === 'agent' ? ((await agentOf(e.appointmentId)) ?? 'agent') : e.role;
-      const detail = e.role === 'guest' ? guests.get(e.appointmentId)?.kind : undefined;
+      const detail = e.role === 'guest' ? (await guests.get(e.appointmentId).catch(() => undefined))?.kind : undefined;
       await record({ appointmentId: e.appointmentId, actor, action, ...(detail ? { detail } : {}) });
     })();
   };
@@ -172,6 +184,7 @@ async function start(services: Services): Promise<CallService> {
   services.onClose(async () => {
     for (const [server, fn] of attached) server.off('upgrade', fn);
     attached.clear();
+    stopRelay();
     presence.close();
     chat.close();
     documents.close();
@@ -205,6 +218,18 @@ async function start(services: Services): Promise<CallService> {
       attached.set(server, fn);
     },
   };
+}
+
+const AGENT_PUSH_KEY = 'call.agent-push';
+
+/**
+ * Pushes to an agent's dashboards on every instance (lib/realtime/agent-push.ts); usable whether or not this
+ * instance runs the call service (a booking node on an instance without dashboards still reaches them).
+ */
+export function agentPushOf(services: Services): AgentPush {
+  return services.memo(AGENT_PUSH_KEY, () =>
+    createAgentPush(services.store.pubsub, (username) => runningCallService(services)?.hub.connectionCount(username) ?? 0),
+  );
 }
 
 function callHolder(services: Services) {

@@ -3,7 +3,6 @@ import { startPeriodic } from '../runtime/periodic';
 import type { Services } from '../services';
 import { faultCode } from '../store/faults';
 import { storeProbeOf } from '../store/health';
-import { createSqliteEventStore } from '../store/sqlite/events';
 import type { EventStore } from './types';
 
 const KEY = 'events.runtime';
@@ -25,7 +24,7 @@ export interface EventsRuntime {
 /** The process-wide event store of the runtime's database, with the start-up reclaim, health and retention. */
 export function eventsOf(services: Services): EventsRuntime {
   return services.memo(KEY, () => {
-    const store = createSqliteEventStore(services.db);
+    const store = services.store.events;
     const instanceId = instanceIdOf(services);
     const ready = store
       .reclaimInstance(instanceId, new Date().toISOString())

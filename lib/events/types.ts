@@ -103,7 +103,7 @@ export interface EventCounts {
   retrying: number;
 }
 
-/** Persistence of events; async so PostgreSQL can replace SQLite (lib/store/sqlite/events.ts). */
+/** Persistence of events (lib/store/sqlite/events.ts, lib/store/postgres/events.ts). */
 export interface EventStore {
   get(id: string): Promise<AppointmentEvent | undefined>;
   /** Claims one event (a message for it arrived). Never waits for a retry time: the message is the retry. */

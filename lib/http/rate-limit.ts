@@ -9,16 +9,23 @@ import { sendJsonError, wantsJson } from './security';
  *
  * - A client is its network: an IPv4 address, or the /64 of an IPv6 address (one subscriber's LAN gets a /64, and
  *   a client rotating through the 2^64 addresses of its own /64 must stay one key). IPv4-mapped IPv6 counts as IPv4.
- * - Addresses are personal data: the stored key is an HMAC of the network with a per-process secret, never the
- *   address itself (README, Privacy).
+ * - Addresses are personal data: the stored key is an HMAC of the network, never the address itself (README,
+ *   Privacy). The HMAC key is random per process until the composition root derives it from the credential secret
+ *   (`useClientKeySecret`), so that every instance of one deployment counts a network under the same key.
  * - Memory is bounded: each key is one counter with an expiry; at most `maxKeys` keys are live at once, and new
  *   networks beyond that share one overflow key (so a flood of networks can neither grow memory without end nor
  *   evict and thereby reset the counters of clients already being counted).
  * - The store is the library's: RateLimiterMemory by default; `store` takes any rate-limiter-flexible limiter
- *   (RateLimiterPostgres for several instances, later), which counts across processes.
+ *   (RateLimiterPostgres from the PostgreSQL store: Services.limiter), which counts across processes.
  */
 
-const ipKey = randomBytes(32);
+let ipKey = randomBytes(32);
+
+/** Keys client networks with this secret from now on (lib/services.ts passes one derived from the credential secret). */
+export function useClientKeySecret(key: Buffer): void {
+  if (key.length < 32) throw new Error('the client key secret must have at least 256 bits');
+  ipKey = Buffer.from(key);
+}
 
 /** "203.0.113.7" for IPv4 (also when IPv4-mapped), "2001:db8:1:2::/64" for IPv6, "unknown" when unparsable. */
 export function clientNetwork(ip: string | undefined): string {
@@ -51,6 +58,9 @@ export interface RateLimiter {
   /** Forgets the key's count. */
   reset(key: string): Promise<void>;
 }
+
+/** Makes a named rate limit; lib/services.ts gives one whose counters all instances share when the store can. */
+export type LimiterFactory = (name: string, o: { windowMs: number; max: number }) => RateLimiter;
 
 export interface RateLimiterOptions {
   windowMs: number;

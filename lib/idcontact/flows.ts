@@ -1,4 +1,5 @@
 import { DEFAULT_CLAIM_LIMITS, mapClaims, type ClaimLimits } from '../auth/claims';
+import type { PendingAttempt, PendingIdentificationStore } from '../identification/pending-store';
 import { hashToken, looksLikeToken, newToken, safeEqual } from '../security/tokens';
 import type { IdContactCore } from './config';
 import { startAuthentication, type CoreClientOptions } from './core-client';
@@ -16,7 +17,11 @@ import { verifyAuthResult, type TokenFailure } from './token';
  *   attr_url was used.
  *
  * The result is accepted once, by whichever way comes first; the other way then answers 'replayed'. Attempts live in
- * memory for ten minutes, like an OIDC state. Nothing here stores a value: results go to the identification service.
+ * the store for ten minutes, like an OIDC state (lib/identification/pending-store.ts: by the attr_url's hash and by
+ * the comm_url's hash, references only), so the plugin's POST and the resident's return may land on any instance;
+ * "used" is one atomic mark in the store, and the outcome (a reason code) is stored for the resident's return. The
+ * core is found by its method prefix among the cores this instance's nodes know. Nothing here stores a value: results
+ * go to the identification service.
  */
 
 /** Reason codes of this path, in the processing log and on idv-receive-attributes' second output. */
@@ -34,9 +39,10 @@ export interface IdContactAttempt {
   /** The resident's call session that started it; '' for a session the core started (no call session yet). */
   sessionHash: string;
   createdAt: number;
-  used: boolean;
-  /** The outcome once the result was handled, for the resident's return to the call. */
-  outcome?: Promise<string>;
+  /** SHA-256 of the attr_url token: the attempt's key in the store. */
+  attrKey: string;
+  /** SHA-256 of the comm_url token; '' for a session the core started (no return). */
+  returnKey: string;
 }
 
 /** What came of a result, in the identification service's terms (values only on success, only in `attributes`). */
@@ -45,6 +51,8 @@ export type IdContactResult =
   | { ok: false; attempt?: IdContactAttempt; reason: IdContactFailure | 'replayed' | 'expired' | 'wrong_session' | 'too_large' | 'validation_failed' | 'bsn_invalid' };
 
 export interface IdContactFlowsOptions {
+  /** Where attempts, used marks and outcomes are kept (services.store.pendingIdentifications). */
+  pending: PendingIdentificationStore;
   /** Our public base URL (no trailing slash), read per start so a changed idv-settings applies at once. */
   publicBase: () => string;
   now?: () => number;
@@ -57,11 +65,24 @@ export interface IdContactFlowsOptions {
 export const ATTR_PATH = '/auth/idcontact/attributes/';
 export const RETURN_PATH = '/auth/idcontact/return/';
 
+/** What an attempt's rows hold (references only, never a value or a key). */
+interface AttemptPayload {
+  attemptId: string;
+  core: string;
+  tag: string;
+  methodId: string;
+  appointmentId: string;
+  requestId?: string;
+  purpose: string;
+  attrKey: string;
+  returnKey: string;
+}
+
 export class IdContactFlows {
-  private readonly byAttr = new Map<string, IdContactAttempt>();
-  private readonly byReturn = new Map<string, IdContactAttempt>();
-  /** Hashes of auth_results taken directly (start_communication), until they could no longer pass the age check. */
-  private readonly seenDirect = new Map<string, number>();
+  /** The cores this instance's nodes use, by method prefix: an attempt names its core so. */
+  private readonly cores = new Map<string, IdContactCore>();
+  /** Outcomes being worked out on this instance (a resident returning here waits for the very result). */
+  private readonly working = new Map<string, Promise<string>>();
   private readonly now: () => number;
   private readonly ttlMs: number;
   private readonly max: number;
@@ -72,15 +93,56 @@ export class IdContactFlows {
     this.max = o.maxPending ?? 5000;
   }
 
-  private sweep(): void {
-    const t = this.now();
-    for (const [k, a] of this.byAttr) if (t - a.createdAt > this.ttlMs) this.byAttr.delete(k);
-    for (const [k, a] of this.byReturn) if (t - a.createdAt > this.ttlMs) this.byReturn.delete(k);
+  /** A node that uses `core` tells it here (at deploy), so attempts of it can be finished on this instance. */
+  knowCore(core: IdContactCore): void {
+    this.cores.set(core.methodPrefix, core);
   }
 
-  pendingCount(): number {
-    this.sweep();
-    return [...this.byAttr.values()].filter((a) => !a.used).length;
+  /** Attempts not yet expired, on every instance. */
+  pendingCount(): Promise<number> {
+    return this.o.pending.countOpen(this.now(), ['idcontact-attr']);
+  }
+
+  private async room(): Promise<void> {
+    if ((await this.pendingCount()) >= this.max) throw new Error('too many ID Contact attempts in progress');
+  }
+
+  private async keep(attempt: IdContactAttempt): Promise<void> {
+    const payload: AttemptPayload = {
+      attemptId: attempt.attemptId,
+      core: attempt.core.methodPrefix,
+      tag: attempt.tag,
+      methodId: attempt.methodId,
+      appointmentId: attempt.appointmentId,
+      ...(attempt.requestId !== undefined ? { requestId: attempt.requestId } : {}),
+      purpose: attempt.purpose,
+      attrKey: attempt.attrKey,
+      returnKey: attempt.returnKey,
+    };
+    const row = { sessionHash: attempt.sessionHash || '0'.repeat(64), payload: { ...payload }, createdAt: attempt.createdAt, expiresAt: attempt.createdAt + this.ttlMs };
+    await this.o.pending.put({ kind: 'idcontact-attr', keyHash: attempt.attrKey, ...row });
+    if (attempt.returnKey) await this.o.pending.put({ kind: 'idcontact-return', keyHash: attempt.returnKey, ...row });
+  }
+
+  private attemptOf(row: PendingAttempt | undefined): IdContactAttempt | undefined {
+    if (!row) return undefined;
+    const p = row.payload as unknown as AttemptPayload;
+    const core = this.cores.get(p.core);
+    // A core no node of this instance uses (flows differ between instances): the attempt cannot be finished here.
+    if (!core) return undefined;
+    return {
+      attemptId: p.attemptId,
+      core,
+      tag: p.tag,
+      methodId: p.methodId,
+      appointmentId: p.appointmentId,
+      ...(p.requestId !== undefined ? { requestId: p.requestId } : {}),
+      purpose: p.purpose,
+      sessionHash: p.returnKey ? row.sessionHash : '',
+      createdAt: row.createdAt,
+      attrKey: p.attrKey,
+      returnKey: p.returnKey,
+    };
   }
 
   /**
@@ -88,8 +150,8 @@ export class IdContactFlows {
    * client's CoreUnavailableError when the core is down or answers garbage (then nothing is kept).
    */
   async start(input: { core: IdContactCore; tag: string; methodId: string; appointmentId: string; requestId: string; purpose: string; callSessionId: string }): Promise<string> {
-    this.sweep();
-    if (this.byAttr.size >= this.max) throw new Error('too many ID Contact attempts in progress');
+    await this.room();
+    this.knowCore(input.core);
     const attrToken = newToken();
     const returnToken = newToken();
     const attempt: IdContactAttempt = {
@@ -102,7 +164,8 @@ export class IdContactFlows {
       purpose: input.purpose,
       sessionHash: hashToken(input.callSessionId),
       createdAt: this.now(),
-      used: false,
+      attrKey: hashToken(attrToken),
+      returnKey: hashToken(returnToken),
     };
     const base = this.o.publicBase();
     const clientUrl = await startAuthentication(
@@ -111,8 +174,7 @@ export class IdContactFlows {
       this.o.client,
     );
     // Kept only once the core accepted: a failed start leaves nothing that could be used later.
-    this.byAttr.set(hashToken(attrToken), attempt);
-    this.byReturn.set(hashToken(returnToken), attempt);
+    await this.keep(attempt);
     return clientUrl;
   }
 
@@ -120,11 +182,11 @@ export class IdContactFlows {
    * An attr_url for a session the core started without a result (start_communication without auth_result: the core
    * then runs the authentication and has the plugin post here). Bound to the new appointment; returns the URL.
    */
-  sessionAttrUrl(input: { core: IdContactCore; appointmentId: string; methodId: string; purpose: string }): string {
-    this.sweep();
-    if (this.byAttr.size >= this.max) throw new Error('too many ID Contact attempts in progress');
+  async sessionAttrUrl(input: { core: IdContactCore; appointmentId: string; methodId: string; purpose: string }): Promise<string> {
+    await this.room();
+    this.knowCore(input.core);
     const attrToken = newToken();
-    this.byAttr.set(hashToken(attrToken), {
+    await this.keep({
       attemptId: newToken(),
       core: input.core,
       tag: '',
@@ -133,7 +195,8 @@ export class IdContactFlows {
       purpose: input.purpose,
       sessionHash: '',
       createdAt: this.now(),
-      used: false,
+      attrKey: hashToken(attrToken),
+      returnKey: '',
     });
     return `${this.o.publicBase()}${ATTR_PATH}${attrToken}`;
   }
@@ -144,13 +207,15 @@ export class IdContactFlows {
    */
   async acceptDirect(core: IdContactCore, token: unknown): Promise<Exclude<IdContactResult, { ok: true }> | { ok: true; attributes: { key: string; labelNl: string; labelEn: string; value: string }[]; extraDropped: boolean }> {
     const t = this.now();
-    for (const [k, until] of this.seenDirect) if (t > until) this.seenDirect.delete(k);
-    const key = typeof token === 'string' ? hashToken(token.trim()) : '';
-    if (key && this.seenDirect.has(key)) return { ok: false, reason: 'replayed' };
     const verified = await verifyAuthResult(token, core.keys, { clockToleranceSec: core.clockToleranceSec, now: this.now });
     if (!verified.ok) return { ok: false, reason: verified.reason };
-    // Remembered as long as the token could pass the age check (10 minutes) plus the clock tolerance.
-    if (this.seenDirect.size < this.max) this.seenDirect.set(key, t + 600_000 + core.clockToleranceSec * 1000);
+    // Marked (on every instance) as long as the token could pass the age check (10 minutes) plus the clock tolerance;
+    // only a token that passed the checks is marked, so the mark cannot be spent by garbage.
+    const key = hashToken((token as string).trim());
+    if (!(await this.o.pending.once('idcontact-direct', key, t + 600_000 + core.clockToleranceSec * 1000, t))) {
+      for (const k of Object.keys(verified.attributes)) verified.attributes[k] = '';
+      return { ok: false, reason: 'replayed' };
+    }
     return this.mapped(core, verified.attributes);
   }
 
@@ -164,17 +229,48 @@ export class IdContactFlows {
   }
 
   /** The attempt of a comm_url token (used or not), while it may live. */
-  attemptForReturn(token: unknown): IdContactAttempt | undefined {
+  async attemptForReturn(token: unknown): Promise<IdContactAttempt | undefined> {
     if (!looksLikeToken(token)) return undefined;
-    this.sweep();
-    return this.byReturn.get(hashToken(token));
+    return this.attemptOf(await this.o.pending.peek('idcontact-return', hashToken(token), this.now()));
   }
 
   /** The attempt of an attr_url token (used or not), while it may live. */
-  attemptForAttr(token: unknown): IdContactAttempt | undefined {
+  async attemptForAttr(token: unknown): Promise<IdContactAttempt | undefined> {
     if (!looksLikeToken(token)) return undefined;
-    this.sweep();
-    return this.byAttr.get(hashToken(token));
+    return this.attemptOf(await this.o.pending.peek('idcontact-attr', hashToken(token), this.now()));
+  }
+
+  /** Uses the attempt up: true for the first caller on any instance, false when it was used before. */
+  use(attempt: IdContactAttempt): Promise<boolean> {
+    return this.o.pending.once('idcontact-used', attempt.attrKey, attempt.createdAt + this.ttlMs, this.now());
+  }
+
+  /**
+   * Remembers how the attempt ended (a reason code) for the resident's return, on this instance at once and in the
+   * store for the others. `outcome` settles when the result has been handled.
+   */
+  settle<T extends string>(attempt: IdContactAttempt, outcome: Promise<T>): Promise<T> {
+    const stored = outcome.then(async (code) => {
+      if (attempt.returnKey) {
+        // A failed write only costs the resident on another instance the wait ('waiting'); the agent is told anyway.
+        await this.o.pending
+          .put({ kind: 'idcontact-outcome', keyHash: attempt.returnKey, sessionHash: attempt.sessionHash || '0'.repeat(64), payload: { outcome: code }, createdAt: this.now(), expiresAt: attempt.createdAt + this.ttlMs })
+          .catch(() => undefined);
+      }
+      return code;
+    });
+    this.working.set(attempt.attrKey, stored);
+    stored.finally(() => this.working.delete(attempt.attrKey)).catch(() => undefined);
+    return stored;
+  }
+
+  /** How the attempt ended, if it has: waits for a result being handled on this instance, else asks the store. */
+  async outcomeOf(attempt: IdContactAttempt): Promise<string | undefined> {
+    const here = this.working.get(attempt.attrKey);
+    if (here) return here;
+    if (!attempt.returnKey) return undefined;
+    const row = await this.o.pending.peek('idcontact-outcome', attempt.returnKey, this.now());
+    return typeof row?.payload.outcome === 'string' ? row.payload.outcome : undefined;
   }
 
   /** True when the resident's call session is the one that started the attempt. */
@@ -189,8 +285,7 @@ export class IdContactFlows {
    */
   async accept(attempt: IdContactAttempt | undefined, token: unknown, problem?: 'wrong_content_type' | 'too_large'): Promise<IdContactResult> {
     if (!attempt) return { ok: false, reason: 'unknown_attr_url' };
-    if (attempt.used) return { ok: false, attempt, reason: 'replayed' };
-    attempt.used = true;
+    if (!(await this.use(attempt))) return { ok: false, attempt, reason: 'replayed' };
     if (this.now() - attempt.createdAt > this.ttlMs) return { ok: false, attempt, reason: 'expired' };
     if (problem) return { ok: false, attempt, reason: problem };
     const core = attempt.core;
@@ -200,8 +295,7 @@ export class IdContactFlows {
   }
 
   close(): void {
-    this.byAttr.clear();
-    this.byReturn.clear();
-    this.seenDirect.clear();
+    this.cores.clear();
+    this.working.clear();
   }
 }

@@ -133,7 +133,7 @@ export async function startUnplannedSession(deps: UnplannedDeps, core: IdContact
   if (verified?.ok) {
     session.identification = await id.storeStarted({ appointmentId: appointment.id, purpose: core.purpose, methodId, methodName: 'ID Contact', attributes: verified.attributes, extraDropped: verified.extraDropped });
   } else {
-    session.attrUrl = id.idContact().sessionAttrUrl({ core, appointmentId: appointment.id, methodId, purpose: core.purpose });
+    session.attrUrl = await id.idContact().sessionAttrUrl({ core, appointmentId: appointment.id, methodId, purpose: core.purpose });
   }
   return session;
 }

@@ -1,4 +1,4 @@
-import { getCallService } from '../call/service';
+import { agentPushOf, getCallService } from '../call/service';
 import type { Services } from '../services';
 
 /**
@@ -9,7 +9,7 @@ import type { Services } from '../services';
 export interface IdentificationChannels {
   /** Pushes to the resident's call page of that appointment only; resolves to the number of connections reached. */
   toResident(appointmentId: string, method: string, data: unknown): Promise<number>;
-  /** Pushes to that agent's dashboards only. */
+  /** Pushes to that agent's dashboards only, on every instance; resolves to this instance's dashboards reached. */
   toAgent(username: string, message: { type: string; [k: string]: unknown }): Promise<number>;
   /** Calls fn with the appointment id whenever a call really ended (not a media worker restart); returns the unsubscribe. */
   onCallEnded(fn: (appointmentId: string) => void): () => void;
@@ -31,7 +31,9 @@ export function callServiceChannels(services: Services): IdentificationChannels 
     },
     async toAgent(username, message) {
       try {
-        return (await call()).hub.publish(username, message);
+        // Started here so this instance's dashboards are served; the push itself goes to every instance.
+        await call();
+        return await agentPushOf(services).publish(username, message);
       } catch {
         return 0;
       }

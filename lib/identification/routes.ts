@@ -80,7 +80,8 @@ async function callSessionOf(services: Services, req: Request): Promise<{ sessio
  */
 export function identificationRouter(services: Services, id: IdentificationService): Router {
   const r = express.Router();
-  const residentLimiter = createRateLimiter({ windowMs: 60_000, max: 60 });
+  // Start, callback and decline count on every instance together (the callback may land on any of them).
+  const residentLimiter = services.limiter('identification', { windowMs: 60_000, max: 60 });
   // The call page asks every few seconds whether a pop-up is open; that must not eat the budget of start/callback.
   const pollLimiter = createRateLimiter({ windowMs: 60_000, max: 120 });
   const agent = services.staff.requireStaff('agent');
@@ -144,7 +145,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
   const unknownLimiter = createRateLimiter({ windowMs: 60_000, max: 20 });
   r.post('/auth/idcontact/attributes/:token', securityHeaders(), noStore, rateLimit(resultLimiter), asyncRoute(async (req, res) => {
     const token = String(req.params.token);
-    if (!id.idContact().attemptForAttr(token) && !(await unknownLimiter.hit(clientKey(req))).ok) {
+    if (!(await id.idContact().attemptForAttr(token)) && !(await unknownLimiter.hit(clientKey(req))).ok) {
       res.setHeader('Connection', 'close');
       return sendJsonError(res, 429, 'too_many_requests', 'Too many requests');
     }

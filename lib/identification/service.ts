@@ -7,15 +7,15 @@ import type { Attribute } from '../auth/claims';
 import type { AuthMethod } from '../auth/method';
 import type { IdContactCore } from '../idcontact/config';
 import { CoreUnavailableError, fetchSessionOptions } from '../idcontact/core-client';
-import { IdContactFlows, type IdContactResult } from '../idcontact/flows';
+import { IdContactFlows, type IdContactAttempt, type IdContactResult } from '../idcontact/flows';
 import { CoreLogos } from '../idcontact/logos';
 import { appointmentStoreOf } from '../call/deps';
 import { UserError } from '../errors';
 import { hashToken, looksLikeToken, newToken, safeEqual } from '../security/tokens';
 import type { CallSession } from '../links';
 import type { Services } from '../services';
-import { SqliteProcessingLog } from '../store/sqlite/processing-log';
 import { callServiceChannels, type IdentificationChannels } from './channels';
+import { pendingFlowsOf } from './pending-store';
 import { RequestRegistry, type AuthRequest } from './requests';
 import { agentNoticeFor, agentText, type AgentNotice } from './texts';
 import type { AgentNoticeMessage, AskedEvent, FailedEvent, FailureReason, NewRequest, OfferedMethod, PopupView, VerificationResult, VerifiedEvent } from './types';
@@ -118,7 +118,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.publicBaseUrl = o.services.config.publicUrl;
     this.redirectUri = `${o.services.config.publicUrl}/auth/callback`;
     this.cache = new AttributeCache({ defaultTtlSec: this.ttlSec, checkPeriodSec: o.checkPeriodSec });
-    this.log = new SqliteProcessingLog(o.services.db);
+    this.log = o.services.store.processingLog;
     this.requests = new RequestRegistry({ now: this.now });
     this.cache.on('expired', (e) => void this.expired(e.attributeSetId, e.appointmentId));
   }
@@ -178,13 +178,20 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   }
 
   private oidc(): OidcFlows {
-    this.flows ??= createOidcFlows({ ...this.flowOptions, redirectUri: this.redirectUri, now: this.now });
+    this.flows ??= createOidcFlows({
+      ...this.flowOptions,
+      redirectUri: this.redirectUri,
+      now: this.now,
+      // In the store: the callback may land on any instance, which finds the method by id among its own.
+      pending: pendingFlowsOf(this.services.store.pendingIdentifications, 'oidc'),
+      clientById: (id) => this.methods.get(id),
+    });
     return this.flows;
   }
 
   /** The ID Contact attempts (attr_url and comm_url tokens), built on first use. */
   idContact(): IdContactFlows {
-    this.idcFlows ??= new IdContactFlows({ publicBase: () => this.publicBaseUrl, now: this.now, ...(this.flowOptions?.httpTimeoutMs ? { client: { timeoutMs: this.flowOptions.httpTimeoutMs } } : {}) });
+    this.idcFlows ??= new IdContactFlows({ pending: this.services.store.pendingIdentifications, publicBase: () => this.publicBaseUrl, now: this.now, ...(this.flowOptions?.httpTimeoutMs ? { client: { timeoutMs: this.flowOptions.httpTimeoutMs } } : {}) });
     return this.idcFlows;
   }
 
@@ -534,12 +541,12 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
    */
   async receiveIdContactResult(attrToken: unknown, token: unknown, problem?: 'wrong_content_type' | 'too_large'): Promise<{ outcome: 'ok' | FailureReason; status: number }> {
     const flows = this.idContact();
-    const attempt = flows.attemptForAttr(attrToken);
-    // accept() marks the attempt used before its first await; the outcome is attached in that same tick, so a
-    // resident returning meanwhile waits for this very result.
+    const attempt = await flows.attemptForAttr(attrToken);
+    // The outcome is registered in the same tick as accept() starts, so a resident returning to this instance
+    // meanwhile waits for this very result (one on another instance finds it in the store). accept() uses the attempt
+    // up atomically in the store: of the attr_url and the comm_url, whichever comes first on any instance counts.
     const outcome = flows.accept(attempt, token, problem).then((r) => this.concludeIdContact(r));
-    if (attempt && !attempt.outcome) attempt.outcome = outcome;
-    const code = await outcome;
+    const code = attempt ? await flows.settle(attempt, outcome) : await outcome;
     const status: Record<string, number> = { ok: 200, auth_failed: 200, unknown_attr_url: 404, replayed: 409, expired: 410, too_large: 413, wrong_content_type: 415, internal: 500 };
     return { outcome: code, status: status[code] ?? 400 };
   }
@@ -552,7 +559,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
    */
   async returnFromIdContact(returnToken: unknown, query: Record<string, unknown>, session: CallSession | undefined, sessionCookie: string | undefined): Promise<'ok' | 'waiting' | FailureReason> {
     const flows = this.idContact();
-    const attempt = flows.attemptForReturn(returnToken);
+    const attempt = await flows.attemptForReturn(returnToken);
     const one = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const inline = one(query.attributes) ?? one(query.result);
     const statusFailed = one(query.status) === 'failed';
@@ -562,26 +569,37 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     }
     if (!flows.sameSession(attempt, sessionCookie)) {
       // A result brought by another browser is used up and refused, as a callback with a foreign OIDC state is.
-      if (inline !== undefined && !attempt.used) {
-        attempt.used = true;
-        const wrong = this.conclude({ ok: false, reason: 'wrong_session', appointmentId: attempt.appointmentId, requestId: attempt.requestId, purpose: attempt.purpose, methodId: attempt.methodId });
-        attempt.outcome = wrong;
-        return wrong;
+      if (inline !== undefined && (await flows.use(attempt))) {
+        return flows.settle(attempt, this.conclude({ ok: false, reason: 'wrong_session', appointmentId: attempt.appointmentId, requestId: attempt.requestId, purpose: attempt.purpose, methodId: attempt.methodId }));
       }
       await this.recordQuietly({ appointmentId: attempt.appointmentId, actor: 'system', action: 'failed', purpose: attempt.purpose, methodId: attempt.methodId, detail: 'wrong_session' });
       return 'wrong_session';
     }
-    if (attempt.outcome) return (await attempt.outcome) as 'ok' | FailureReason;
+    const known = await flows.outcomeOf(attempt);
+    if (known) return known as 'ok' | FailureReason;
     if (inline !== undefined || statusFailed) {
       const result = inline !== undefined ? flows.accept(attempt, inline) : flows.accept(attempt, undefined).then((r) => (!r.ok && r.reason === 'malformed_token' ? { ...r, reason: 'auth_failed' as const } : r));
       const outcome = result.then((r) => this.concludeIdContact(r));
-      attempt.outcome ??= outcome;
-      return outcome;
+      // Used up before (by the attr_url, maybe on another instance): the first result's outcome stands.
+      const code = await flows.settle(attempt, outcome);
+      if (code === 'replayed') return ((await this.awaitOutcome(attempt)) ?? 'waiting') as 'ok' | 'waiting' | FailureReason;
+      return code;
     }
-    // Real time, not the injectable clock: this is how long a browser is kept waiting.
+    return ((await this.awaitOutcome(attempt)) ?? 'waiting') as 'ok' | 'waiting' | FailureReason;
+  }
+
+  /**
+   * Waits briefly for the outcome of an attempt being handled here or on another instance (the store is asked every
+   * 100 ms). Real time, not the injectable clock: this is how long a browser is kept waiting.
+   */
+  private async awaitOutcome(attempt: IdContactAttempt): Promise<string | undefined> {
+    const flows = this.idContact();
     const until = Date.now() + RETURN_WAIT_MS;
-    while (!attempt.outcome && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-    return attempt.outcome ? ((await attempt.outcome) as 'ok' | FailureReason) : 'waiting';
+    for (;;) {
+      const known = await flows.outcomeOf(attempt);
+      if (known || Date.now() >= until) return known;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** idv-show-to-agent: tells the appointment's agent that a verified set is there (the panel fetches the values). */
@@ -604,13 +622,22 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     return reached;
   }
 
+  /** The OpenID Connect methods of this instance's flows by id (an OIDC callback may finish here a request another instance started). */
+  private readonly methods = new Map<string, AuthMethod>();
+  /** Display names of methods seen in requests, OIDC and ID Contact (for the agent's panel; the set keeps the id only). */
   private readonly methodNames = new Map<string, string>();
-  /** Display names of methods seen in requests (for the agent's panel; the set itself keeps the id only). */
   private methodNameOf(set: Pick<AttributeSet, 'methodId'>): string | undefined {
     return this.methodNames.get(set.methodId);
   }
-  rememberMethodNames(methods: readonly { id: string; displayName: string }[]): void {
-    for (const m of methods) this.methodNames.set(m.id, m.displayName);
+  /**
+   * idv-request-auth registers the methods it offers (at deploy and with each request); the latest config wins. OpenID
+   * Connect methods (those with an issuer) are also kept whole, to finish callbacks of requests made on other instances.
+   */
+  rememberMethodNames(methods: readonly ({ id: string; displayName: string } | AuthMethod)[]): void {
+    for (const m of methods) {
+      this.methodNames.set(m.id, m.displayName);
+      if ('issuer' in m && typeof m.issuer === 'string') this.methods.set(m.id, m);
+    }
   }
 
   /**
@@ -707,7 +734,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
 
   /** Requests waiting at a provider or an ID Contact auth plugin, on every instance (monitoring). */
   async pendingAtProviders(): Promise<number> {
-    return ((await this.flows?.pendingCount()) ?? 0) + (this.idcFlows?.pendingCount() ?? 0);
+    return ((await this.flows?.pendingCount()) ?? 0) + ((await this.idcFlows?.pendingCount()) ?? 0);
   }
 
   close(): void {

@@ -24,10 +24,7 @@ export interface StoredCallSession {
   expiresAt: string;
 }
 
-/**
- * Persistence of links and call sessions. Async so a PostgreSQL implementation can replace the SQLite one
- * (lib/store/sqlite/links.ts).
- */
+/** Persistence of links and call sessions (lib/store/sqlite/links.ts, lib/store/postgres/links.ts). */
 export interface LinkStore {
   /** Stores the link, replacing any link for the same appointment and role, in one transaction. */
   replaceLink(link: StoredLink): Promise<void>;

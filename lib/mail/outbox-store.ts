@@ -39,7 +39,7 @@ export interface OutboxCounts {
   failed: number;
 }
 
-/** Persistence of the outbox; async so PostgreSQL can replace SQLite (lib/store/sqlite/outbox.ts). */
+/** Persistence of the outbox (lib/store/sqlite/outbox.ts, lib/store/postgres/outbox.ts). */
 export interface OutboxStore {
   insert(record: NewOutboxRecord): Promise<void>;
   /**

@@ -188,7 +188,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   /**
    * Validates a mail and builds its outbox row (id, Message-ID) without storing it: for callers that store it in
-   * one transaction with other changes (lib/store/sqlite/events.ts), then call kick(). Throws on a bad mail.
+   * one transaction with other changes (lib/store/sqlite/events.ts, lib/store/postgres/events.ts), then call kick(). Throws on a bad mail.
    */
   prepare(mail: OutgoingMail): NewOutboxRecord {
     if (typeof mail?.kind !== 'string' || !KIND.test(mail.kind)) throw new Error('kind must be lower-case letters, digits and dashes');

@@ -9,11 +9,17 @@ const scrypt = (pw: string, salt: Buffer, len: number, opts: ScryptOptions) =>
 const PARAMS = { N: 1 << 16, r: 8, p: 1 };
 const KEYLEN = 32;
 
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * An scrypt hash of the password as `scrypt$N$r$p$salt$key` (base64url). `cost.N` lowers the work factor (2^14 at
+ * least, what verifyPassword still accepts) for test accounts only; accounts of a running service use the default.
+ */
+export async function hashPassword(password: string, cost: { N?: number } = {}): Promise<string> {
   if (password.length < 12) throw new Error('password too short (12 characters minimum)');
+  const N = cost.N ?? PARAMS.N;
+  if (!(Number.isInteger(Math.log2(N)) && N >= 1 << 14 && N <= 1 << 20)) throw new Error('scrypt N must be a power of two from 2^14 to 2^20');
   const salt = randomBytes(16);
-  const key = await scrypt(password.normalize('NFC'), salt, KEYLEN, { ...PARAMS, maxmem: 256 * 1024 * 1024 });
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  const key = await scrypt(password.normalize('NFC'), salt, KEYLEN, { ...PARAMS, N, maxmem: 256 * 1024 * 1024 });
+  return ['scrypt', N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {

@@ -62,7 +62,7 @@ export type SsoSaveResult =
 export const SSO_PASSWORD_MARKER = '!sso';
 
 /**
- * Staff accounts and their server-side sessions. Async so a shared PostgreSQL store can implement it too. Sessions are
+ * Staff accounts and their server-side sessions (SQLite or the shared PostgreSQL store). Sessions are
  * stored by the hash of their secret only; the flow editor's tokens live here too, under their own id namespace
  * (lib/editor/sessions.ts), so ending a user's sessions ends both.
  */

@@ -3,16 +3,11 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { allMigrations } from './migrations';
 import type { Migration } from './migration';
+import { StoreError } from './store-error';
 
 export type Db = Database.Database;
 
-/** A store problem an operator must act on. Its message says what and where; the data is never reset silently. */
-export class StoreError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
-    super(message);
-    this.name = 'StoreError';
-  }
-}
+export { StoreError } from './store-error';
 
 function explain(file: string, e: unknown): StoreError {
   const code = (e as { code?: string }).code ?? '';

@@ -1,26 +1,18 @@
 import { EventEmitter } from 'node:events';
-import type { HealthState, Services } from '../services';
 import type { Db } from './db';
 import { faultCode } from './faults';
+import type { HealthState, Store, StoreProbe } from './store';
 
-const KEY = 'store.probe';
+export type { StoreProbe } from './store';
 
 /** How long the health check waits for a lock held by another connection before it calls the store locked. */
-const PROBE_BUSY_MS = 1000;
+export const PROBE_BUSY_MS = 1000;
 
-export interface StoreProbe extends EventEmitter<{ writable: [] }> {
-  /**
-   * A real write, bounded in time: one kv row in an IMMEDIATE transaction (takes the write lock, writes the WAL) and a
-   * PASSIVE checkpoint (writes the database file). Detects a read-only or immutable file, a full disk, an I/O error
-   * and a lock held longer than 1 s. The detail is an error code, never a path.
-   */
-  check(): HealthState;
-  /** A background loop saw the store fail or work; a failure → success transition wakes the waiting loops. */
-  noteFault(): void;
-  noteOk(): void;
-}
-
-export function createStoreProbe(db: Db): StoreProbe {
+/**
+ * The engine-independent part of a store probe: `write` is the engine's bounded real write (it throws on failure);
+ * the probe turns the outcome into a HealthState and wakes waiting loops on the failure → success transition.
+ */
+export function createProbe(write: () => Promise<void>): StoreProbe {
   const emitter = new EventEmitter<{ writable: [] }>().setMaxListeners(0) as StoreProbe;
   let failing = false;
   const ok = () => {
@@ -33,7 +25,34 @@ export function createStoreProbe(db: Db): StoreProbe {
     failing = true;
   };
   emitter.noteOk = ok;
-  emitter.check = () => {
+  emitter.check = async (): Promise<HealthState> => {
+    try {
+      await write();
+      ok();
+      return { ok: true };
+    } catch (e) {
+      failing = true;
+      const code = faultCode(e);
+      const what = /BUSY|LOCKED|55P03/.test(code)
+        ? 'locked by another process'
+        : /57014|TIMEOUT/.test(code)
+          ? 'no answer in time'
+          : /ECONN|08\d{3}|57P0|CONNECT/.test(code)
+            ? 'cannot reach the database'
+            : 'cannot write';
+      return { ok: false, detail: `${what} (${code})` };
+    }
+  };
+  return emitter;
+}
+
+/**
+ * SQLite: one kv row in an IMMEDIATE transaction (takes the write lock, writes the WAL) and a PASSIVE checkpoint
+ * (writes the database file). Detects a read-only or immutable file, a full disk, an I/O error and a lock held
+ * longer than 1 s.
+ */
+export function createStoreProbe(db: Db): StoreProbe {
+  return createProbe(async () => {
     const busy = db.pragma('busy_timeout', { simple: true }) as number;
     try {
       db.pragma(`busy_timeout = ${PROBE_BUSY_MS}`);
@@ -42,13 +61,6 @@ export function createStoreProbe(db: Db): StoreProbe {
           ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(new Date().toISOString());
       }).immediate();
       db.pragma('wal_checkpoint(PASSIVE)');
-      ok();
-      return { ok: true };
-    } catch (e) {
-      failing = true;
-      const code = faultCode(e);
-      const what = /BUSY|LOCKED/.test(code) ? 'locked by another process' : 'cannot write';
-      return { ok: false, detail: `${what} (${code})` };
     } finally {
       try {
         db.pragma(`busy_timeout = ${busy}`);
@@ -56,11 +68,10 @@ export function createStoreProbe(db: Db): StoreProbe {
         /* a closed handle: nothing to restore */
       }
     }
-  };
-  return emitter;
+  });
 }
 
-/** The probe /healthz uses (lib/services.ts registers it as the 'store' check). */
-export function storeProbeOf(services: Pick<Services, 'memo' | 'db'>): StoreProbe {
-  return services.memo(KEY, () => createStoreProbe(services.db));
+/** The probe /healthz uses (lib/services.ts registers it as the 'store' check): the store's own. */
+export function storeProbeOf(services: { store: Pick<Store, 'probe'> }): StoreProbe {
+  return services.store.probe;
 }

@@ -9,8 +9,9 @@ import { publicBase } from '../../lib/access/public-base';
 import { describeOwner, routeRegistryOf } from '../../lib/http/route-registry';
 import { scheduleOf, settingsOf } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
+import { agentPushOf } from '../../lib/call/service';
+import { faultCode } from '../../lib/store/faults';
 import { currentSettings } from '../common/settings';
-import { runningCallService } from '../../lib/call/service';
 
 /**
  * Serves the booking form and its JSON API (resident mode, or KCC mode behind staff sign-in) and sends one message
@@ -60,6 +61,7 @@ export = function register(RED: NodeAPI): void {
         schedule: () => schedule,
         csrf: services.csrf,
         hmacKey: services.hmacKey,
+        limiter: services.limiter,
         secure: services.secure,
         publicUrl: () => publicBase(services.config, settings?.publicUrl),
         branding: () => services.branding(),
@@ -69,8 +71,10 @@ export = function register(RED: NodeAPI): void {
         onEvent: (e: AppointmentMessage) => {
           counts[e.event]++;
           this.send({ ...e });
-          // The assigned agent's open dashboard refreshes at once instead of at its next poll.
-          runningCallService(services)?.hub.publish(e.appointment.agent, { type: 'appointments' });
+          // The assigned agent's open dashboard refreshes at once instead of at its next poll, on whichever instance.
+          agentPushOf(services)
+            .publish(e.appointment.agent, { type: 'appointments' })
+            .catch((err: unknown) => this.warn(`live update to the dashboard failed (${faultCode(err)}); it refreshes at its next poll`));
           showStatus();
         },
       });

@@ -50,6 +50,7 @@ export = function register(RED: NodeAPI): void {
       }
       releases.push(claim.release);
       const identification = identificationServiceOf(services);
+      identification.idContact().knowCore(core);
       identification.setPublicUrl(instance?.publicUrl);
       if (instance?.attributeTtlMinutes) identification.setAttributeTtlMinutes(instance.attributeTtlMinutes);
       const events = eventsOf(services);

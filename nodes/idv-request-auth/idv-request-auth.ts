@@ -53,6 +53,8 @@ export = function register(RED: NodeAPI): void {
       if (config.idContactNodeId) {
         try {
           idContact = idContactCoreOf(RED, config.idContactNodeId);
+          // Results of attempts another instance started may land here: this instance knows the core by its prefix.
+          service.idContact().knowCore(idContact);
         } catch (e) {
           status = 'idv-request-auth.status.methodIncomplete';
           throw e;
@@ -80,6 +82,9 @@ export = function register(RED: NodeAPI): void {
       const demo = await demoMethods(services, service.callbackUrl());
       return [...configured, ...demo.methods.filter((m) => !configured.some((c) => c.id === m.id))];
     };
+
+    // A callback may land here for a request another instance started: this instance knows the methods by id.
+    if (!problem) offered().then((ms) => service.rememberMethodNames(ms), () => undefined);
 
     const handle = (msg: NodeMessage, purpose: unknown, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
       if (problem) return done(new Error(`idv-request-auth is not configured: ${problem}`));

@@ -5,6 +5,8 @@
  * Run: npx tsc -p tsconfig.json && node dist/scripts/bench/auth.js [runs]
  */
 import { createOidcFlows } from '../../lib/auth/oidc';
+import { pendingFlowsOf } from '../../lib/identification/pending-store';
+import { createSqliteStore } from '../../lib/store/sqlite';
 import { loginWithHttp, startTestOp, testMethod } from '../../test/support/oidc-provider';
 
 function pct(sorted: number[], p: number): number {
@@ -18,7 +20,8 @@ async function main(): Promise<void> {
   const op = await startTestOp({ redirectUri });
   try {
     for (const auth of ['secret', 'jwt'] as const) {
-      const flows = createOidcFlows({ redirectUri, httpTimeoutMs: 5000 });
+      // Pending requests in a store, as in the runtime (an SQLite database in memory here).
+      const flows = createOidcFlows({ redirectUri, httpTimeoutMs: 5000, pending: pendingFlowsOf(createSqliteStore(':memory:').pendingIdentifications, 'oidc') });
       const method = testMethod(op, auth);
       const times: number[] = [];
       // One warm-up: discovery and JWKS are cached per method afterwards, as in a running instance.

@@ -1,8 +1,11 @@
 /**
  * Booking through HTTP: bookings/second and p50/p99 latency of `POST /afspraak` (JSON) at 1, 10 and 50 concurrent
- * clients, against the real booking router (lib/booking-pages) on an HTTP server on 127.0.0.1, port 0, with a temp
- * SQLite file (WAL). The in-process figures without HTTP are in scripts/bench/booking.ts.
- * Bounded: at most BENCH_BOOKINGS requests or BENCH_SECONDS seconds per level.
+ * clients, against the real booking router (lib/booking-pages) on an HTTP server on 127.0.0.1, port 0, on each engine
+ * side by side: a temp SQLite file (WAL) and PostgreSQL (a cluster of its own started for the run, with PostgreSQL's
+ * durable defaults: fsync, synchronous commit). As in the runtime, the store is the one lib/store gives and the
+ * booking flood limits count in it (PostgreSQL: shared counters). The in-process figures are in scripts/bench/booking.ts.
+ * Bounded: at most BENCH_BOOKINGS requests or BENCH_SECONDS seconds per level. BENCH_ENGINES=sqlite (or postgres)
+ * runs one engine; BENCH_LEVELS=50 one level.
  * Run: node scripts/build.js && node dist/scripts/bench/booking-http.js
  */
 import * as fs from 'node:fs';
@@ -10,6 +13,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import express from 'express';
 import { createBookingService } from '../../lib/appointments/booking-service';
 import { scheduleOrThrow } from '../../lib/appointments/schedule';
@@ -17,21 +21,52 @@ import { validateBookingPageConfig } from '../../lib/booking-pages/options';
 import { createBookingRouter } from '../../lib/booking-pages/router';
 import { createCsrf } from '../../lib/http/csrf';
 import { DEFAULT_BRANDING } from '../../lib/http/layout';
-import { openDatabase } from '../../lib/store/db';
-import { createSqliteAppointmentStore } from '../../lib/store/sqlite/appointments';
+import { createRateLimiter } from '../../lib/http/rate-limit';
 import { newToken } from '../../lib/security/tokens';
+import { createPostgresStore } from '../../lib/store/postgres';
+import { createSqliteStore } from '../../lib/store/sqlite';
+import type { Store, StoreEngine } from '../../lib/store/store';
+import { createDatabase, startPostgresCluster, type Cluster } from '../../test/support/postgres';
 
 const MAX_REQUESTS = Number(process.env.BENCH_BOOKINGS ?? 2000);
 const MAX_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const LEVELS = [1, 10, 50];
+const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50').split(',').map(Number);
+const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',') as StoreEngine[];
+
+interface Row {
+  engine: StoreEngine;
+  clients: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  other: string;
+  loopP99: number;
+  loopMax: number;
+  cpuMs: number;
+}
+const rows: Row[] = [];
+let cluster: Cluster | undefined;
+let serial = 0;
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : Number.NaN;
 }
 
-async function level(clients: number) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bench-booking-http-'));
-  const db = openDatabase(path.join(dir, 'bench.db'));
+/** A fresh store of the engine, as the runtime opens it; `done` closes and removes it. */
+async function freshStore(engine: StoreEngine): Promise<{ store: Store; done: () => Promise<void> }> {
+  if (engine === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bench-booking-http-'));
+    const store = createSqliteStore(path.join(dir, 'bench.db'));
+    return { store, done: async () => (await store.close(), fs.rmSync(dir, { recursive: true, force: true })) };
+  }
+  cluster ??= await startPostgresCluster({ durable: true });
+  const store = createPostgresStore({ url: await createDatabase(cluster, `bench_${process.pid}_${++serial}`), max: Number(process.env.IDV_DATABASE_POOL ?? 10) });
+  await store.ready;
+  return { store, done: () => store.close() };
+}
+
+async function level(engine: StoreEngine, clients: number) {
+  const { store, done } = await freshStore(engine);
   const day = [{ from: '08:00', to: '18:00' }];
   const schedule = scheduleOrThrow({
     openingHours: { mon: day, tue: day, wed: day, thu: day, fri: day, sat: day, sun: day },
@@ -41,7 +76,7 @@ async function level(clients: number) {
     dutchHolidays: false,
     agents: Array.from({ length: 10 }, (_, i) => ({ username: `agent${i + 1}`, displayName: `Agent ${i + 1}` })),
   });
-  const service = createBookingService({ store: createSqliteAppointmentStore(db), getSchedule: () => schedule });
+  const service = createBookingService({ store: store.appointments, getSchedule: () => schedule });
   const checked = validateBookingPageConfig({ mode: 'resident', path: '/afspraak', topics: ['Paspoort aanvragen'], limitPerIp: 100_000, limitPerEmail: 100_000 });
   if (!checked.ok) throw new Error(checked.errors.join('; '));
   const key = Buffer.from(newToken(), 'utf8');
@@ -58,6 +93,7 @@ async function level(clients: number) {
       branding: () => DEFAULT_BRANDING,
       onEvent: () => undefined,
       log: () => undefined,
+      limiter: (name, l) => createRateLimiter({ ...l, store: store.rateLimits(name, l) }),
     }),
   );
   const server = http.createServer(app);
@@ -77,6 +113,12 @@ async function level(clients: number) {
     const statuses = new Map<number, number>();
     let next = 0;
     const deadline = Date.now() + MAX_SECONDS * 1000;
+    // Where a tail comes from: the event loop's own stalls (synchronous work, GC) beside the request latencies, and
+    // this process's CPU per booking (server and the load-generating clients alike), which the machine's load does
+    // not change much.
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async () => {
@@ -92,24 +134,57 @@ async function level(clients: number) {
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
+    loop.disable();
+    const cpu = process.cpuUsage(cpu0);
     latencies.sort((a, b) => a - b);
     const booked = statuses.get(201) ?? 0;
     const other = [...statuses].filter(([s]) => s !== 201).map(([s, n]) => `${n}×${s}`).join(' ') || 'none';
+    const row = {
+      engine,
+      clients,
+      perSecond: booked / seconds,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      other,
+      loopP99: loop.percentile(99) / 1e6,
+      loopMax: loop.max / 1e6,
+      cpuMs: (cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length),
+    };
+    rows.push(row);
     console.log(
-      `${String(clients).padStart(2)} clients: ${String(latencies.length).padStart(5)} requests in ${seconds.toFixed(2)} s, ` +
-        `${(booked / seconds).toFixed(0).padStart(5)} bookings/s, p50 ${percentile(latencies, 50).toFixed(2)} ms, ` +
-        `p99 ${percentile(latencies, 99).toFixed(2)} ms (other answers: ${other})`,
+      `${engine.padEnd(8)} ${String(clients).padStart(2)} clients: ${String(latencies.length).padStart(5)} requests in ${seconds.toFixed(2)} s, ` +
+        `${row.perSecond.toFixed(0).padStart(5)} bookings/s, p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, ` +
+        `event-loop delay p99 ${row.loopP99.toFixed(1)} ms max ${row.loopMax.toFixed(1)} ms, CPU ${row.cpuMs.toFixed(2)} ms/request (other answers: ${other})`,
     );
   } finally {
     await new Promise((resolve) => server.close(resolve));
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await done();
   }
 }
 
 async function main() {
-  console.log(`booking over HTTP (POST /afspraak JSON, SQLite WAL, 10 agents; ≤${MAX_REQUESTS} requests or ${MAX_SECONDS} s per level)`);
-  for (const clients of LEVELS) await level(clients);
+  console.log(
+    `booking over HTTP (POST /afspraak JSON, 10 agents; ≤${MAX_REQUESTS} requests or ${MAX_SECONDS} s per level; Node ${process.version}, ` +
+      `${os.cpus().length} cores; SQLite WAL in ${os.tmpdir()}, PostgreSQL durable defaults on loopback)`,
+  );
+  try {
+    for (const engine of ENGINES) for (const clients of LEVELS) await level(engine, clients);
+  } finally {
+    cluster?.stop();
+  }
+  console.log(`\nside by side (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  console.log('                      bookings/s      p50 ms      p99 ms   loop p99 ms   CPU ms/req');
+  for (const clients of LEVELS) {
+    for (const engine of ENGINES) {
+      const r = rows.find((x) => x.engine === engine && x.clients === clients);
+      if (r) {
+        console.log(
+          `${engine.padEnd(9)} ${String(clients).padStart(2)} clients ${r.perSecond.toFixed(0).padStart(10)} ${r.p50.toFixed(1).padStart(11)} ` +
+            `${r.p99.toFixed(1).padStart(11)} ${r.loopP99.toFixed(1).padStart(13)} ${r.cpuMs.toFixed(2).padStart(12)}`,
+        );
+      }
+    }
+  }
 }
 
 main().catch((e) => {

@@ -11,15 +11,14 @@ import * as path from 'node:path';
 import nodemailer from 'nodemailer';
 import { createOutbox } from '../../lib/mail/outbox';
 import { transportOptions, type MailTransport } from '../../lib/mail/transport';
-import { openDatabase } from '../../lib/store/db';
-import { createSqliteOutboxStore } from '../../lib/store/sqlite/outbox';
+import { createSqliteStore } from '../../lib/store/sqlite';
 import { startTestSmtp } from '../../test/support/smtp';
 
 const MAILS = Number(process.env.BENCH_MAILS ?? 100);
 
 async function drain(pooled: boolean): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bench-outbox-'));
-  const db = openDatabase(path.join(dir, 'bench.db'));
+  const store = createSqliteStore(path.join(dir, 'bench.db'));
   const smtp = await startTestSmtp();
   const options = { ...transportOptions({ host: '127.0.0.1', port: smtp.port, secure: false }) } as Record<string, unknown>;
   if (!pooled) {
@@ -29,7 +28,7 @@ async function drain(pooled: boolean): Promise<number> {
   }
   const raw = nodemailer.createTransport(options);
   const transport: MailTransport = { sendMail: (m) => raw.sendMail(m), close: () => raw.close() };
-  const outbox = createOutbox({ store: createSqliteOutboxStore(db), transport, from: { address: 'video@gemeente.example' } });
+  const outbox = createOutbox({ store: store.outbox, transport, from: { address: 'video@gemeente.example' } });
   try {
     for (let i = 0; i < MAILS; i++) {
       await outbox.enqueue({
@@ -48,7 +47,7 @@ async function drain(pooled: boolean): Promise<number> {
     await outbox.stop();
     transport.close?.();
     await smtp.stop();
-    db.close();
+    await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

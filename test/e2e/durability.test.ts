@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
+import { Client } from 'pg';
 import type { ReceivedMail } from '../support/smtp';
 import { startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { testTypes } from '../support/engines';
+import { freshDatabase } from '../support/postgres';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp';
 
 const AGENTS = Array.from({ length: 4 }, (_, i) => `agent${i + 1}`);
@@ -114,13 +117,40 @@ async function burst(
   return confirmed;
 }
 
-function query<T>(dataDir: string, sql: string): T[] {
-  const db = new Database(path.join(dataDir, 'idvideo.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
+/** Where a runtime under test keeps its data: its SQLite file, or its PostgreSQL database (IDV_DATABASE_URL). */
+interface Store {
+  env: Record<string, string>;
+  rows<T>(sql: string): Promise<T[]>;
+}
+
+function sqliteOf(dataDir: string): Store {
+  return {
+    env: {},
+    async rows<T>(sql: string) {
+      const db = new Database(path.join(dataDir, 'idvideo.sqlite'), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare(sql).all() as T[];
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+async function postgresOf(): Promise<Store> {
+  const url = await freshDatabase('durability');
+  return {
+    env: { IDV_DATABASE_URL: url },
+    async rows<T>(sql: string) {
+      const c = new Client({ connectionString: url, types: testTypes });
+      await c.connect();
+      try {
+        return (await c.query(sql)).rows as T[];
+      } finally {
+        await c.end();
+      }
+    },
+  };
 }
 
 /** Appointment id of a mail, from its invite's UID (`<id>@host`). */
@@ -166,7 +196,7 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, timeo
  * empty: every mail still to go would be a row there), then asserts exactly one confirmation and one announcement
  * each, and that each confirmation's access link and cancel link work on the running runtime.
  */
-async function assertEachOnce(rt: RuntimeHandle, smtp: TestSmtpServer, booked: string[], withinMs: number): Promise<void> {
+async function assertEachOnce(rt: RuntimeHandle, store: Store, smtp: TestSmtpServer, booked: string[], withinMs: number): Promise<void> {
   await until(
     'every booking has its confirmation and announcement',
     () => {
@@ -177,8 +207,8 @@ async function assertEachOnce(rt: RuntimeHandle, smtp: TestSmtpServer, booked: s
   );
   await until(
     'no event pending and the outbox empty',
-    () =>
-      query<{ n: number }>(rt.dataDir, `SELECT (SELECT count(*) FROM appointment_events WHERE state = 'pending') + (SELECT count(*) FROM mail_outbox) AS n`)[0].n === 0,
+    async () =>
+      (await store.rows<{ n: number }>(`SELECT (SELECT count(*) FROM appointment_events WHERE state = 'pending') + (SELECT count(*) FROM mail_outbox) AS n`))[0].n === 0,
     20_000,
   );
   const received = smtp.received.length;
@@ -218,22 +248,24 @@ describe('durability: every confirmed booking gets its link and its mails', func
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  async function runtime(dataDir: string): Promise<RuntimeHandle> {
-    const rt = await startRuntime({ dataDir, env: { SMTP_URL: smtp.url } });
+  async function runtime(dataDir: string, store: Store): Promise<RuntimeHandle> {
+    const rt = await startRuntime({ dataDir, env: { SMTP_URL: smtp.url, ...store.env } });
     runtimes.push(rt);
     return rt;
   }
 
-  function bookedIn(dataDir: string): string[] {
-    return query<{ id: string }>(dataDir, "SELECT id FROM appointments WHERE status = 'booked'").map((r) => r.id);
+  async function bookedIn(store: Store): Promise<string[]> {
+    return (await store.rows<{ id: string }>("SELECT id FROM appointments WHERE status = 'booked'")).map((r) => r.id);
   }
 
-  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    it(`${BURST} bookings, ${PARALLEL} at a time, ${signal} mid-burst: after a restart each gets one confirmation with a working link, and the agent one announcement`, async () => {
+  // SIGTERM and SIGKILL on the embedded default; the worse of the two on PostgreSQL as well (IDV_DATABASE_URL).
+  for (const [engine, signal] of [['sqlite', 'SIGTERM'], ['sqlite', 'SIGKILL'], ['postgres', 'SIGKILL']] as const) {
+    it(`${engine}: ${BURST} bookings, ${PARALLEL} at a time, ${signal} mid-burst: after a restart each gets one confirmation with a working link, and the agent one announcement`, async () => {
       const dataDir = tempDir();
       dirs.push(dataDir);
+      const store = engine === 'sqlite' ? sqliteOf(dataDir) : await postgresOf();
       writeFlows(dataDir, [book('book1', '/afspraak', ['sl1']), sessionLink('sl1')]);
-      const rt = await runtime(dataDir);
+      const rt = await runtime(dataDir, store);
       const starts = await freePlaces(rt.url);
       assert.ok(starts.length >= BURST, `enough free places (${starts.length})`);
       const exit = new Promise<void>((resolve) => rt.proc.once('exit', () => resolve()));
@@ -252,7 +284,7 @@ describe('durability: every confirmed booking gets its link and its mails', func
       };
       let stopping: Promise<void> | undefined;
       const confirmed = await burst(rt.url, starts, {
-        tag: signal,
+        tag: `${engine}${signal}`,
         count: BURST,
         parallel: PARALLEL,
         watch: (n) => {
@@ -274,20 +306,20 @@ describe('durability: every confirmed booking gets its link and its mails', func
         smtp.hold = false;
         smtp.releaseHeld();
       }
-      const booked = bookedIn(dataDir);
+      const booked = await bookedIn(store);
       const lost = confirmed.filter((id) => !booked.includes(id));
       assert.deepEqual(lost, [], `${lost.length} of ${confirmed.length} confirmed bookings lost`);
-      const unfinished = query<{ n: number }>(dataDir, "SELECT count(*) AS n FROM appointment_events WHERE state = 'pending'")[0].n;
-      const queued = query<{ status: string; n: number }>(dataDir, 'SELECT status, count(*) AS n FROM mail_outbox GROUP BY status');
+      const unfinished = (await store.rows<{ n: number }>("SELECT count(*) AS n FROM appointment_events WHERE state = 'pending'"))[0].n;
+      const queued = await store.rows<{ status: string; n: number }>('SELECT status, count(*) AS n FROM mail_outbox GROUP BY status');
       const receivedBefore = smtp.received.length;
 
       const t0 = Date.now();
-      const again = await runtime(dataDir);
+      const again = await runtime(dataDir, store);
       const t1 = Date.now();
-      await assertEachOnce(again, smtp, booked, 60_000);
+      await assertEachOnce(again, store, smtp, booked, 60_000);
       // What the restart had to finish (figures for the closing note; not a timing assertion).
       console.log(
-        `      ${signal}: ${confirmed.length} confirmed of ${booked.length} booked; at the stop ${unfinished} hand-offs unfinished, ` +
+        `      ${engine} ${signal}: ${confirmed.length} confirmed of ${booked.length} booked; at the stop ${unfinished} hand-offs unfinished, ` +
           `outbox ${JSON.stringify(Object.fromEntries(queued.map((q) => [q.status, q.n])))}; restart ${t1 - t0} ms, then ` +
           `${smtp.received.length - receivedBefore} mails in ${Date.now() - t1} ms`,
       );
@@ -298,6 +330,7 @@ describe('durability: every confirmed booking gets its link and its mails', func
   it('a crash between nodes: messages sitting in a delay node are handed off at start, messages a function node drops by the sweep', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
+    const store = sqliteOf(dataDir);
     writeFlows(dataDir, [
       // Journey 1 with a slow step in between (a CRM call, a rate limit): the messages sit in memory for a minute.
       book('book1', '/afspraak', ['slow']),
@@ -308,19 +341,19 @@ describe('durability: every confirmed booking gets its link and its mails', func
       { id: 'lossy', type: 'function', func: "context.n = (context.n || 0) + 1;\nreturn context.n % 2 ? null : msg;", outputs: 1, wires: [['sl2']] },
       sessionLink('sl2', { graceSeconds: 0.5, sweepSeconds: 0.2 }),
     ]);
-    const rt = await runtime(dataDir);
+    const rt = await runtime(dataDir, store);
     const dropped = await burst(rt.url, await freePlaces(rt.url, '/boeken'), { tag: 'lossy', count: 10, parallel: 2, path: '/boeken' });
     assert.equal(dropped.length, 10);
     // Half never reached idv-session-link; the sweep finishes them once their grace has passed, without a restart.
-    await assertEachOnce(rt, smtp, dropped, 20_000);
+    await assertEachOnce(rt, store, smtp, dropped, 20_000);
 
     const delayed = await burst(rt.url, await freePlaces(rt.url), { tag: 'delayed', count: 10, parallel: 2 });
     assert.equal(delayed.length, 10);
-    const pending = () => query<{ n: number }>(dataDir, "SELECT count(*) AS n FROM appointment_events WHERE state = 'pending'")[0].n;
-    assert.equal(pending(), 10, 'the ten hand-offs wait in the delay node');
+    const pending = async () => (await store.rows<{ n: number }>("SELECT count(*) AS n FROM appointment_events WHERE state = 'pending'"))[0].n;
+    assert.equal(await pending(), 10, 'the ten hand-offs wait in the delay node');
     await rt.stop('SIGKILL');
-    const again = await runtime(dataDir);
-    await assertEachOnce(again, smtp, delayed, 30_000);
+    const again = await runtime(dataDir, store);
+    await assertEachOnce(again, store, smtp, delayed, 30_000);
     await again.stop();
   });
 });

@@ -14,6 +14,7 @@ import type { Services } from '../../lib/services';
 import { hashToken } from '../../lib/security/tokens';
 import { hashPassword } from '../../lib/staff/password';
 import { helper, httpNode, servicesLog, startServices, stopServices } from '../support/node-red';
+import { sqliteDb } from '../support/sqlite-rows';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dashboardNode = require('../../nodes/idv-agent-dashboard/idv-agent-dashboard');
@@ -340,7 +341,7 @@ describe('idv-agent-dashboard node', function () {
       return { cookie: `${cookie}; ${csrfCookie}`, token };
     }
     const logLines = (appointmentId: string) =>
-      services.db.prepare('SELECT actor, action, attribute_keys AS keys, detail FROM processing_log WHERE appointment_id = ? ORDER BY id').all(appointmentId) as Array<Record<string, string>>;
+      sqliteDb(services).prepare('SELECT actor, action, attribute_keys AS keys, detail FROM processing_log WHERE appointment_id = ? ORDER BY id').all(appointmentId) as Array<Record<string, string>>;
 
     it('shows the booking details to the assigned agent only, and logs each viewing with field names, never values', async () => {
       const before = logLines(mine.id).length;
@@ -353,7 +354,7 @@ describe('idv-agent-dashboard node', function () {
       assert.equal(res.headers['cache-control'], 'no-store');
       const lines = logLines(mine.id).slice(before);
       assert.deepEqual(lines, [{ actor: 'agent1', action: 'booking_viewed', keys: '["name","email","phone","topic"]', detail: 'viewed_in_call' }]);
-      assert.doesNotMatch(JSON.stringify(services.db.prepare('SELECT * FROM processing_log').all()), /Geheim|example\.test|0612345678/);
+      assert.doesNotMatch(JSON.stringify(sqliteDb(services).prepare('SELECT * FROM processing_log').all()), /Geheim|example\.test|0612345678/);
 
       for (const [cookie, id] of [[agent2, mine.id], [agent1, theirs.id], [agent1, cancelled.id], [agent1, '..%2F..'], [agent1, 'x'.repeat(300)]]) {
         const other = await httpNode().get(`/agent/appointments/${id}/booking.json`).set('cookie', cookie);
@@ -404,7 +405,7 @@ describe('idv-agent-dashboard node', function () {
       const statuses: number[] = [];
       for (let i = 0; i < 25; i++) statuses.push((await post(`bericht ${i}`)).status);
       assert.ok(statuses.includes(429), `flooding is limited: ${statuses.join(',')}`);
-      assert.doesNotMatch(JSON.stringify(services.db.prepare('SELECT * FROM processing_log').all()), /Ik kom over/);
+      assert.doesNotMatch(JSON.stringify(sqliteDb(services).prepare('SELECT * FROM processing_log').all()), /Ik kom over/);
       resident.close();
     });
 

@@ -7,6 +7,7 @@ import { hashPassword } from '../../lib/staff/password';
 import { ZONE } from '../../lib/time';
 import { helper, startServices, stopServices } from '../support/node-red';
 import { issueCancelToken } from '../unit/appointments/support';
+import { sqliteDb } from '../support/sqlite-rows';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settingsNode = require('../../nodes/idv-settings/idv-settings');
@@ -70,7 +71,7 @@ function csrfFrom(text: string): string {
 }
 
 function count(): number {
-  return (currentServices()?.db.prepare("SELECT count(*) AS n FROM appointments WHERE status = 'booked'").get() as { n: number }).n;
+  return (sqliteDb(currentServices()).prepare("SELECT count(*) AS n FROM appointments WHERE status = 'booked'").get() as { n: number }).n;
 }
 
 /** The hidden fields of the review form, as the browser would send them back. */
@@ -159,7 +160,7 @@ describe('idv-book-appointment node', function () {
       assert.equal(m.topic, 'booked');
       assert.equal(m.links, undefined, 'no link travels in the message: the hand-off issues them');
       assert.ok(!JSON.stringify(m).includes('/annuleren/'));
-      const ev = currentServices()?.db.prepare('SELECT appointment_id, kind, source, facts, state FROM appointment_events WHERE id = ?').get(m.eventId);
+      const ev = sqliteDb(currentServices()).prepare('SELECT appointment_id, kind, source, facts, state FROM appointment_events WHERE id = ?').get(m.eventId);
       assert.deepEqual(ev, { appointment_id: res.body.id, kind: 'booked', source: 'b1', facts: '{"lang":"en","cancelPath":"/afspraak"}', state: 'pending' });
       // Plain JSON only: it survives a round trip unchanged.
       assert.deepEqual(JSON.parse(JSON.stringify(m)), { ...m, _msgid: (m as unknown as { _msgid: string })._msgid });
@@ -450,8 +451,7 @@ describe('idv-book-appointment node', function () {
     async function booked(d: number, clock: string) {
       msgs.length = 0;
       const res = await json('/afspraak', resident({ start: at(d, clock) })).expect(201);
-      const db = currentServices()!.db;
-      return `/afspraak/annuleren/${await issueCancelToken(db, res.body.id)}`;
+      return `/afspraak/annuleren/${await issueCancelToken(currentServices()!.store, res.body.id)}`;
     }
 
     it('GET shows the appointment and changes nothing; POST with CSRF cancels once and frees the slot', async () => {
@@ -474,7 +474,7 @@ describe('idv-book-appointment node', function () {
       assert.equal(msgs[0].event, 'cancelled');
       assert.equal(msgs[0].appointment.cancelledBy, null);
       assert.equal(msgs[0].links, undefined);
-      const ev = currentServices()?.db.prepare('SELECT kind, source, state FROM appointment_events WHERE id = ?').get(msgs[0].eventId);
+      const ev = sqliteDb(currentServices()).prepare('SELECT kind, source, state FROM appointment_events WHERE id = ?').get(msgs[0].eventId);
       assert.deepEqual(ev, { kind: 'cancelled', source: 'b1', state: 'pending' });
       const used = await agent.post(path).type('form').send({ _csrf: csrfFrom(page.text) }).expect(404);
       assert.match(used.text, /ongeldig of verlopen/, 'a used cancel link says so');
@@ -521,7 +521,7 @@ describe('idv-book-appointment node', function () {
       assert.equal(msgs[0].appointment.channel, 'phone');
       assert.equal(msgs[0].appointment.bookedBy, 'kcc1');
       assert.equal(msgs[0].links, undefined);
-      const ev = currentServices()?.db.prepare('SELECT source, facts FROM appointment_events WHERE id = ?').get(msgs[0].eventId);
+      const ev = sqliteDb(currentServices()).prepare('SELECT source, facts FROM appointment_events WHERE id = ?').get(msgs[0].eventId);
       assert.deepEqual(ev, { source: 'b4', facts: '{"lang":"nl","cancelPath":"/afspraak"}' });
       const status = (helper.getNode('b4') as unknown as { status: { lastCall: { args: [{ fill: string }] } } }).status.lastCall.args[0];
       assert.equal(status.fill, 'green', 'the resident node serves /afspraak');

@@ -10,6 +10,7 @@ import { ZONE } from '../../lib/time';
 import { baseFlows } from '../support/flows';
 import { helper, httpNode, startServices, stopServices } from '../support/node-red';
 import { startTestSmtp, type ReceivedMail, type TestSmtpServer } from '../support/smtp';
+import { sqliteDb } from '../support/sqlite-rows';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settingsNode = require('../../nodes/idv-settings/idv-settings');
@@ -103,8 +104,8 @@ describe('the durable hand-off from idv-book-appointment to idv-session-link', f
     }
   }
 
-  const outboxEmpty = () => (services.db.prepare('SELECT count(*) AS n FROM mail_outbox').get() as { n: number }).n === 0;
-  const eventState = (id: string) => (services.db.prepare('SELECT state FROM appointment_events WHERE id = ?').get(id) as { state: string } | undefined)?.state;
+  const outboxEmpty = () => (sqliteDb(services).prepare('SELECT count(*) AS n FROM mail_outbox').get() as { n: number }).n === 0;
+  const eventState = (id: string) => (sqliteDb(services).prepare('SELECT state FROM appointment_events WHERE id = ?').get(id) as { state: string } | undefined)?.state;
   const cancelPathIn = (m: ReceivedMail) => new URL(/https:\/\/\S+\/annuleren\/[A-Za-z0-9_-]{43}/.exec(m.parsed.text ?? '')![0]).pathname;
 
   it('a booking: output 1 carries the event id and the access links, never the cancel link; a repeated message changes nothing', async () => {
@@ -126,13 +127,13 @@ describe('the durable hand-off from idv-book-appointment to idv-session-link', f
     assert.equal((await httpNode().get(cancel)).status, 200, 'the mailed cancel link works');
 
     // The same message again (a flow that retries, a node that duplicates): it passes, marked, and nothing happens.
-    const linksBefore = services.db.prepare('SELECT token_hash FROM access_links WHERE appointment_id = ? ORDER BY role').all(id);
+    const linksBefore = sqliteDb(services).prepare('SELECT token_hash FROM access_links WHERE appointment_id = ? ORDER BY role').all(id);
     const received = smtp.received.length;
     node('sl').receive({ ...msg, links: undefined });
     await until('the repeat passes', () => out.length === 2);
     assert.equal(out[1].duplicate, true);
     assert.equal(out[1].links, undefined, 'no new links');
-    assert.deepEqual(services.db.prepare('SELECT token_hash FROM access_links WHERE appointment_id = ? ORDER BY role').all(id), linksBefore, 'links unchanged');
+    assert.deepEqual(sqliteDb(services).prepare('SELECT token_hash FROM access_links WHERE appointment_id = ? ORDER BY role').all(id), linksBefore, 'links unchanged');
     assert.ok(outboxEmpty(), 'no mail queued');
     assert.equal(smtp.received.length, received);
   });
@@ -211,7 +212,7 @@ describe('the durable hand-off from idv-book-appointment to idv-session-link', f
     await until('the cancellation passes', () => out.some((m) => m.event === 'cancelled'));
     const msg = out.find((m) => m.event === 'cancelled')!;
     assert.equal(eventState(msg.eventId!), 'done');
-    assert.equal((services.db.prepare('SELECT count(*) AS n FROM access_links WHERE appointment_id = ?').get(id) as { n: number }).n, 0);
+    assert.equal((sqliteDb(services).prepare('SELECT count(*) AS n FROM access_links WHERE appointment_id = ?').get(id) as { n: number }).n, 0);
     await until('the CANCEL mails', () => mailsFor(id).length === 4 && outboxEmpty());
     assert.equal(mailsFor(id).filter((m) => /METHOD:CANCEL/.test(m.parsed.attachments.map((a) => a.content.toString()).join(''))).length, 2);
   });

@@ -28,6 +28,7 @@ import { generateKeys, sealAuthResult, unsignedJws, type KeyPairPem } from '../s
 import { helper } from '../support/node-red';
 import { makeTestCert } from '../support/nginx';
 import { tempDir } from '../support/runtime';
+import { sqliteDb } from '../support/sqlite-rows';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const settingsNode = require('../../nodes/idv-settings/idv-settings');
@@ -403,7 +404,7 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
   describe('POST /start_communication: ID Video started by the core', () => {
     const basic = (secret: string, user = 'core') => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
     const pluginBase = () => `${base}/idcontact`;
-    const mails = () => (services.db.prepare('SELECT COUNT(*) AS n FROM mail_outbox').get() as { n: number }).n;
+    const mails = () => (sqliteDb(services).prepare('SELECT COUNT(*) AS n FROM mail_outbox').get() as { n: number }).n;
     const unplanned = async () => (await Promise.all(['agent3', 'agent4'].map((a) => appointmentStoreOf(services).listForAgent(a, new Date(Date.now() - 3600_000).toISOString(), new Date(Date.now() + 3600_000).toISOString())))).flat();
     const agentOf = (username: string) => {
       const c = new Client(base);

@@ -18,6 +18,7 @@ import { hashPassword } from '../../lib/staff/password';
 import { newToken } from '../../lib/security/tokens';
 import { helper, httpNode, startServices, stopServices } from '../support/node-red';
 import { startTestSmtp, type ReceivedMail, type TestSmtpServer } from '../support/smtp';
+import { sqliteDb } from '../support/sqlite-rows';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settingsNode = require('../../nodes/idv-settings/idv-settings');
@@ -152,7 +153,7 @@ describe('idv-session-link node', function () {
   afterEach(async () => {
     await helper.unload();
     // Each test starts with an empty outbox, so status colours and counts are its own.
-    services.db.prepare('DELETE FROM mail_outbox').run();
+    sqliteDb(services).prepare('DELETE FROM mail_outbox').run();
     if (smtp.mode !== 'accept') await smtp.setMode('accept');
     if (!smtp.listening) smtp.up();
   });
@@ -273,8 +274,8 @@ describe('idv-session-link node', function () {
     return m;
   };
 
-  const linkRows = () => services.db.prepare('SELECT token_hash, valid_from, valid_until FROM access_links ORDER BY token_hash').all();
-  const sessionCount = () => (services.db.prepare('SELECT COUNT(*) AS n FROM call_sessions').get() as { n: number }).n;
+  const linkRows = () => sqliteDb(services).prepare('SELECT token_hash, valid_from, valid_until FROM access_links ORDER BY token_hash').all();
+  const sessionCount = () => (sqliteDb(services).prepare('SELECT COUNT(*) AS n FROM call_sessions').get() as { n: number }).n;
   const visit = (token: string, cookie?: string) => {
     const r = httpNode().get(`/v/${token}`);
     return cookie ? r.set('Cookie', cookie) : r;
@@ -507,7 +508,7 @@ describe('idv-session-link node', function () {
       assert.ok(!ics.includes('/v/'), 'a cancellation carries no access link');
     }
     assert.match(byRecipient(cancels, 'jan@example.org').parsed.subject ?? '', /is geannuleerd/);
-    assert.equal((services.db.prepare('SELECT COUNT(*) AS n FROM access_links WHERE appointment_id = ?').get(id) as { n: number }).n, 0);
+    assert.equal((sqliteDb(services).prepare('SELECT COUNT(*) AS n FROM access_links WHERE appointment_id = ?').get(id) as { n: number }).n, 0);
     assert.equal((await visit(residentToken)).status, 404);
     assert.equal((await callPage().get('/call').set('Cookie', session)).status, 401, 'the open call session ended too');
   });
@@ -559,7 +560,7 @@ describe('idv-session-link node', function () {
       assert.ok(!e.message.includes('evil@example.org') && !e.message.includes('javascript'), 'the reason does not echo values');
     }
     assert.equal(linkRows().length, linksBefore, 'no links issued');
-    assert.equal((services.db.prepare('SELECT COUNT(*) AS n FROM mail_outbox').get() as { n: number }).n, 0, 'no mail queued');
+    assert.equal((sqliteDb(services).prepare('SELECT COUNT(*) AS n FROM mail_outbox').get() as { n: number }).n, 0, 'no mail queued');
   });
 
   it('an agent without a known address: the resident is mailed, the agent mail is skipped with a warning', async () => {

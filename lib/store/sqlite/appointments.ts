@@ -4,67 +4,17 @@ import { newToken } from '../../security/tokens';
 import { messageFor } from '../../appointments/messages';
 import type { Held } from '../../appointments/slots';
 import type {
-  Appointment,
   AppointmentStore,
   CancelResult,
-  Channel,
   ClaimRequest,
   CreateResult,
   NewAppointment,
 } from '../../appointments/store';
 import type { NewEvent } from '../../events/types';
 import { sqliteEventWrites } from './events';
+import { checkNewAppointment, MAX_APPOINTMENT_MS, shift, toAppointment, utc, type AppointmentRow as Row } from '../rows';
 
 type Db = BetterSqlite3.Database;
-
-interface Row {
-  id: string;
-  start_utc: string;
-  end_utc: string;
-  topic: string;
-  agent: string;
-  channel: Channel;
-  booked_by: string | null;
-  resident_name: string;
-  resident_email: string;
-  resident_phone: string | null;
-  remarks: string | null;
-  status: 'booked' | 'cancelled';
-  created_at: string;
-  cancelled_at: string | null;
-  cancelled_by: string | null;
-}
-
-/** Stored times are compared as strings, which is only sound for one fixed format. */
-const UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-/** Appointments last at most 240 minutes; range queries use this bound to stay on the start_utc index. */
-const MAX_APPOINTMENT_MS = 24 * 3600_000;
-
-function utc(value: string, what: string): string {
-  if (!UTC_RE.test(value)) throw new Error(`${what} must be a UTC ISO string with milliseconds`);
-  return value;
-}
-
-function shift(isoUtc: string, ms: number): string {
-  return new Date(Date.parse(isoUtc) + ms).toISOString();
-}
-
-function toAppointment(r: Row): Appointment {
-  return {
-    id: r.id,
-    startUtc: r.start_utc,
-    endUtc: r.end_utc,
-    topic: r.topic,
-    agent: r.agent,
-    channel: r.channel,
-    bookedBy: r.booked_by,
-    resident: { name: r.resident_name, email: r.resident_email, phone: r.resident_phone, remarks: r.remarks },
-    status: r.status,
-    createdAt: r.created_at,
-    cancelledAt: r.cancelled_at,
-    cancelledBy: r.cancelled_by,
-  };
-}
 
 /** A clash with the agent's buffer around another appointment: roll back this agent's attempt, try the next. */
 class BufferClash extends Error {}
@@ -187,13 +137,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
 
   return {
     async create(a, claim, event = {}) {
-      utc(a.startUtc, 'startUtc');
-      utc(a.endUtc, 'endUtc');
-      utc(a.createdAt, 'createdAt');
-      utc(claim.dayStartUtc, 'dayStartUtc');
-      utc(claim.dayEndUtc, 'dayEndUtc');
-      utc(claim.idempotentSinceUtc, 'idempotentSinceUtc');
-      if (!Number.isInteger(claim.bufferMinutes) || claim.bufferMinutes < 0) throw new Error('bad bufferMinutes');
+      checkNewAppointment(a, claim);
       // IMMEDIATE takes the write lock before the first read, so the idempotency and buffer checks see every commit
       // from other connections and processes.
       return claimTx.immediate(a, claim, event);

@@ -5,7 +5,6 @@ import type {
   DueFilter,
   Effects,
   EventCounts,
-  EventFacts,
   EventStore,
   FinishResult,
   Lease,
@@ -14,53 +13,7 @@ import type {
 import { newToken } from '../../security/tokens';
 import { sqliteLinkWrites } from './links';
 import { sqliteOutboxWrites } from './outbox';
-
-interface Row {
-  id: string;
-  appointment_id: string;
-  kind: string;
-  source: string | null;
-  facts: string;
-  state: 'pending' | 'done';
-  outcome: string | null;
-  attempts: number;
-  next_attempt_at: string;
-  lease_token: string | null;
-  lease_instance: string | null;
-  lease_until: string | null;
-  last_error: string | null;
-  created_at: string;
-  done_at: string | null;
-}
-
-const KIND = /^[a-z][a-z0-9-]{0,39}$/;
-const MAX_FACTS = 2000;
-
-function parseFacts(text: string): EventFacts {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as EventFacts) : {};
-  } catch {
-    return {};
-  }
-}
-
-function toEvent(r: Row): AppointmentEvent {
-  return {
-    id: r.id,
-    appointmentId: r.appointment_id,
-    kind: r.kind,
-    source: r.source,
-    facts: parseFacts(r.facts),
-    state: r.state,
-    ...(r.outcome !== null ? { outcome: r.outcome } : {}),
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-    createdAt: r.created_at,
-    ...(r.done_at !== null ? { doneAt: r.done_at } : {}),
-  };
-}
+import { KIND, MAX_FACTS, toEvent, type EventRow as Row } from '../rows';
 
 /** Thrown inside the finish transaction to roll back everything when the appointment is no longer booked. */
 class Superseded extends Error {}

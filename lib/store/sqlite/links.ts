@@ -1,49 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import type { LinkRole, LinkStore, StoredCallSession, StoredLink } from '../../links/types';
-
-interface LinkRow {
-  token_hash: string;
-  appointment_id: string;
-  role: LinkRole;
-  agent_username: string | null;
-  valid_from: string;
-  valid_until: string;
-  created_at: string;
-}
-
-interface SessionRow {
-  id_hash: string;
-  appointment_id: string;
-  role: LinkRole;
-  agent_username: string | null;
-  created_at: string;
-  expires_at: string;
-}
-
-function toLink(row: LinkRow | undefined): StoredLink | undefined {
-  if (!row) return undefined;
-  return {
-    tokenHash: row.token_hash,
-    appointmentId: row.appointment_id,
-    role: row.role,
-    ...(row.agent_username !== null ? { agentUsername: row.agent_username } : {}),
-    validFrom: row.valid_from,
-    validUntil: row.valid_until,
-    createdAt: row.created_at,
-  };
-}
-
-function toSession(row: SessionRow | undefined): StoredCallSession | undefined {
-  if (!row) return undefined;
-  return {
-    idHash: row.id_hash,
-    appointmentId: row.appointment_id,
-    role: row.role,
-    ...(row.agent_username !== null ? { agentUsername: row.agent_username } : {}),
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-  };
-}
+import type { LinkStore, StoredLink } from '../../links/types';
+import { toLink, toSession, type LinkRow, type SessionRow } from '../rows';
 
 /** The synchronous writes of links, for use inside a larger transaction (lib/store/sqlite/events.ts). */
 export interface SqliteLinkWrites {

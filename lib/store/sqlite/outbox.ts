@@ -1,54 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import type { ClaimResult, NewOutboxRecord, OutboxRecord, OutboxStore } from '../../mail/outbox-store';
-
-interface Row {
-  id: string;
-  kind: string;
-  appointment_id: string | null;
-  message_id: string;
-  from_name: string | null;
-  from_address: string;
-  to_address: string;
-  to_name: string | null;
-  subject: string;
-  text_body: string;
-  html_body: string | null;
-  ics_method: 'REQUEST' | 'CANCEL' | null;
-  ics_content: string | null;
-  status: OutboxRecord['status'];
-  attempts: number;
-  max_attempts: number;
-  next_attempt_at: string;
-  claim_id: string | null;
-  lease_until: string | null;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-function toRecord(row: Row): OutboxRecord {
-  return {
-    id: row.id,
-    kind: row.kind,
-    ...(row.appointment_id !== null ? { appointmentId: row.appointment_id } : {}),
-    messageId: row.message_id,
-    ...(row.from_name !== null ? { fromName: row.from_name } : {}),
-    fromAddress: row.from_address,
-    toAddress: row.to_address,
-    ...(row.to_name !== null ? { toName: row.to_name } : {}),
-    subject: row.subject,
-    text: row.text_body,
-    ...(row.html_body !== null ? { html: row.html_body } : {}),
-    ...(row.ics_method !== null && row.ics_content !== null ? { ics: { method: row.ics_method, content: row.ics_content } } : {}),
-    status: row.status,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    nextAttemptAt: row.next_attempt_at,
-    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+import type { ClaimResult, NewOutboxRecord, OutboxStore } from '../../mail/outbox-store';
+import { toOutboxRecord as toRecord, type OutboxRow as Row } from '../rows';
 
 /** The synchronous writes of the outbox, for use inside a larger transaction (lib/store/sqlite/events.ts). */
 export interface SqliteOutboxWrites {

@@ -7,32 +7,7 @@ import {
   type ProcessingLogQuery,
   type ProcessingLogRecord,
 } from '../../attributes/processing-log';
-
-interface Row {
-  id: number;
-  at: string;
-  appointment_id: string;
-  actor: string;
-  action: ProcessingLogRecord['action'];
-  purpose: string | null;
-  method_id: string | null;
-  attribute_keys: string;
-  detail: string | null;
-}
-
-function toRecord(r: Row): ProcessingLogRecord {
-  return {
-    id: r.id,
-    at: r.at,
-    appointmentId: r.appointment_id,
-    actor: r.actor,
-    action: r.action,
-    purpose: r.purpose,
-    methodId: r.method_id,
-    attributeKeys: JSON.parse(r.attribute_keys) as string[],
-    detail: r.detail,
-  };
-}
+import { toProcessingLogRecord, type ProcessingLogRow } from '../rows';
 
 /** SQLite implementation of the processing log (table from migration 004). Append-only: no update, no delete. */
 export class SqliteProcessingLog implements ProcessingLog {
@@ -66,6 +41,6 @@ export class SqliteProcessingLog implements ProcessingLog {
       args.push(q.to);
     }
     const sql = `SELECT * FROM processing_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at, id LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, q.limit) as Row[]).map(toRecord);
+    return (this.db.prepare(sql).all(...args, q.limit) as ProcessingLogRow[]).map(toProcessingLogRecord);
   }
 }

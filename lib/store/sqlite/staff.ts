@@ -1,43 +1,18 @@
 import type { Db } from '../db';
-import { parseRoles, SSO_PASSWORD_MARKER, type Role, type SsoProfile, type SsoSaveResult, type StaffAccount, type StaffIdentity, type StaffStore, type StaffUser } from '../../staff/types';
-
-interface UserRow {
-  username: string;
-  display_name: string;
-  roles: string;
-  password_hash: string;
-  failed_logins: number;
-  locked_until: string | null;
-  disabled: number;
-  email: string | null;
-  sso_subject: string | null;
-}
-
-function toUser(r: UserRow): StaffUser {
-  return {
-    username: r.username,
-    displayName: r.display_name,
-    roles: parseRoles(r.roles),
-    passwordHash: r.password_hash,
-    failedLogins: r.failed_logins,
-    lockedUntil: r.locked_until ?? undefined,
-    disabled: r.disabled === 1,
-    ...(r.email ? { email: r.email } : {}),
-    ...(r.sso_subject !== null ? { sso: true } : {}),
-  };
-}
+import { SSO_PASSWORD_MARKER, type Role, type SsoProfile, type SsoSaveResult, type StaffAccount, type StaffIdentity, type StaffStore, type StaffUser } from '../../staff/types';
+import { parseRoles, toStaffAccount, toStaffUser, type StaffUserRow } from '../rows';
 
 export class SqliteStaffStore implements StaffStore {
   constructor(private readonly db: Db) {}
 
   async getUser(username: string): Promise<StaffUser | undefined> {
-    const r = this.db.prepare('SELECT * FROM staff_users WHERE username = ?').get(username) as UserRow | undefined;
-    return r && toUser(r);
+    const r = this.db.prepare('SELECT * FROM staff_users WHERE username = ?').get(username) as StaffUserRow | undefined;
+    return r && toStaffUser(r);
   }
 
   async getSsoUser(issuer: string, subject: string): Promise<StaffUser | undefined> {
-    const r = this.db.prepare('SELECT * FROM staff_users WHERE sso_issuer = ? AND sso_subject = ?').get(issuer, subject) as UserRow | undefined;
-    return r && toUser(r);
+    const r = this.db.prepare('SELECT * FROM staff_users WHERE sso_issuer = ? AND sso_subject = ?').get(issuer, subject) as StaffUserRow | undefined;
+    return r && toStaffUser(r);
   }
 
   async saveSsoUser(p: SsoProfile, nowIso: string): Promise<SsoSaveResult> {
@@ -73,19 +48,13 @@ export class SqliteStaffStore implements StaffStore {
   }
 
   async listUsers(): Promise<StaffIdentity[]> {
-    const rows = this.db.prepare('SELECT username, display_name, roles FROM staff_users WHERE disabled = 0 ORDER BY username').all() as UserRow[];
+    const rows = this.db.prepare('SELECT username, display_name, roles FROM staff_users WHERE disabled = 0 ORDER BY username').all() as StaffUserRow[];
     return rows.map((r) => ({ username: r.username, displayName: r.display_name, roles: parseRoles(r.roles) }));
   }
 
   async listAccounts(): Promise<StaffAccount[]> {
-    const rows = this.db.prepare('SELECT username, display_name, roles, disabled, sso_subject FROM staff_users ORDER BY username').all() as UserRow[];
-    return rows.map((r) => ({
-      username: r.username,
-      displayName: r.display_name,
-      roles: parseRoles(r.roles),
-      disabled: r.disabled === 1,
-      ...(r.sso_subject !== null ? { sso: true } : {}),
-    }));
+    const rows = this.db.prepare('SELECT username, display_name, roles, disabled, sso_subject FROM staff_users ORDER BY username').all() as StaffUserRow[];
+    return rows.map(toStaffAccount);
   }
 
   async setDisabled(username: string, disabled: boolean): Promise<boolean> {

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { parseBookingInput, type BookingInput } from '../../../lib/appointments/booking-input';
 import { parseSlotsQuery } from '../../../lib/appointments/booking-service';
 import { hashToken } from '../../../lib/security/tokens';
-import { fixedClock, issueCancelToken, serviceOn, tempDatabase, testSchedule, userErrorOf } from './support';
+import { forEachEngine, type TestStore } from '../../support/engines';
+import { fixedClock, issueCancelToken, serviceOn, testSchedule, userErrorOf } from './support';
 
 // Monday 30 November 2026, 09:00 Amsterdam.
 const NOW = '2026-11-30T08:00:00.000Z';
@@ -11,36 +12,36 @@ function input(start: string, email = 'jan@example.nl', extra: Record<string, st
   return parseBookingInput({ start, name: 'Jan de Vries', email, ...extra }, { topics: ['paspoort', 'rijbewijs'] });
 }
 
-describe('appointments/booking-service (SQLite on disk)', () => {
-  let t: ReturnType<typeof tempDatabase>;
-  beforeEach(() => {
-    t = tempDatabase();
+forEachEngine('appointments/booking-service', (engine) => {
+  let t: TestStore;
+  beforeEach(async () => {
+    t = await engine.open();
   });
-  afterEach(() => t.cleanup());
+  afterEach(() => t.close());
 
   it('books a slot with its event, stores only a cancel token hash, and shows the slot as taken', async () => {
     const clock = fixedClock(NOW);
-    const { service } = serviceOn(t.db, testSchedule(), clock.now);
+    const { service } = serviceOn(t.store, testSchedule(), clock.now);
     const r = await service.book(input('2026-12-01T10:00:00+01:00'), { channel: 'website', event: { source: 'node-1', facts: { lang: 'en', cancelPath: '/afspraak' } } });
     assert.equal(r.duplicate, false);
     assert.match(r.eventId ?? '', /^[A-Za-z0-9_-]{22}$/);
-    const ev = t.db.prepare('SELECT * FROM appointment_events').get() as Record<string, unknown>;
+    const [ev] = await t.rows('SELECT * FROM appointment_events');
     assert.equal(ev.id, r.eventId);
     assert.equal(ev.appointment_id, r.appointment.id);
     assert.equal(ev.kind, 'booked');
     assert.equal(ev.source, 'node-1');
     assert.equal(ev.state, 'pending');
     assert.deepEqual(JSON.parse(ev.facts as string), { lang: 'en', cancelPath: '/afspraak' });
-    const before = (t.db.prepare('SELECT cancel_token_hash FROM appointments').get() as { cancel_token_hash: string }).cancel_token_hash;
+    const [{ cancel_token_hash: before }] = await t.rows<{ cancel_token_hash: string }>('SELECT cancel_token_hash FROM appointments');
     assert.match(before, /^[0-9a-f]{64}$/, 'a hash of a token nobody holds');
-    const token = await issueCancelToken(t.db, r.appointment.id);
+    const token = await issueCancelToken(t.store, r.appointment.id);
     assert.equal(r.appointment.startUtc, '2026-12-01T09:00:00.000Z');
     assert.equal(r.appointment.endUtc, '2026-12-01T09:30:00.000Z');
     assert.equal(r.appointment.agent, 'agent1');
     assert.equal(r.appointment.status, 'booked');
     assert.equal(r.appointment.bookedBy, null);
     assert.equal(r.appointment.topic, 'paspoort');
-    const row = t.db.prepare('SELECT * FROM appointments').get() as Record<string, unknown>;
+    const [row] = await t.rows('SELECT * FROM appointments');
     assert.equal(row.cancel_token_hash, hashToken(token));
     assert.ok(!JSON.stringify(row).includes(token), 'token itself not stored');
     const slots = await service.slots('2026-12-01', '2026-12-01');
@@ -51,7 +52,7 @@ describe('appointments/booking-service (SQLite on disk)', () => {
   });
 
   it('plans for the free agent with the fewest appointments that day', async () => {
-    const { service } = serviceOn(t.db, testSchedule(), fixedClock(NOW).now);
+    const { service } = serviceOn(t.store, testSchedule(), fixedClock(NOW).now);
     const a = await service.book(input('2026-12-01T10:00:00+01:00', 'a@example.nl'), { channel: 'website' });
     const b = await service.book(input('2026-12-01T11:00:00+01:00', 'b@example.nl'), { channel: 'website' });
     const c = await service.book(input('2026-12-01T11:00:00+01:00', 'c@example.nl'), { channel: 'website' });
@@ -70,7 +71,7 @@ describe('appointments/booking-service (SQLite on disk)', () => {
   });
 
   it('refuses off-grid, past, too soon, beyond the horizon and closed days with clear errors', async () => {
-    const { service } = serviceOn(t.db, testSchedule({ minNoticeMinutes: 120, horizonDays: 30 }), fixedClock(NOW).now);
+    const { service } = serviceOn(t.store, testSchedule({ minNoticeMinutes: 120, horizonDays: 30 }), fixedClock(NOW).now);
     const cases: [string, string][] = [
       ['2026-12-01T09:07:00+01:00', 'slot_off_grid'],
       ['2026-12-01T17:00:00+01:00', 'slot_off_grid'], // would end after closing time
@@ -87,23 +88,23 @@ describe('appointments/booking-service (SQLite on disk)', () => {
       assert.equal(e.status, 400);
       assert.equal(e.fields?.start, code);
     }
-    assert.equal((t.db.prepare('SELECT count(*) AS n FROM appointments').get() as { n: number }).n, 0, 'nothing written');
+    assert.equal(await t.count('SELECT count(*) AS n FROM appointments'), 0, 'nothing written');
   });
 
   it('returns the same booking for a double submit (e-mail case-insensitive), without a second token', async () => {
-    const { service } = serviceOn(t.db, testSchedule(), fixedClock(NOW).now);
+    const { service } = serviceOn(t.store, testSchedule(), fixedClock(NOW).now);
     const first = await service.book(input('2026-12-01T10:00:00+01:00', 'jan@example.nl'), { channel: 'website' });
     const again = await service.book(input('2026-12-01T10:00:00+01:00', 'JAN@Example.nl'), { channel: 'website' });
     assert.equal(again.appointment.id, first.appointment.id);
     assert.equal(again.duplicate, true);
     assert.equal(again.eventId, null, 'no second event');
-    assert.equal((t.db.prepare('SELECT count(*) AS n FROM appointment_events').get() as { n: number }).n, 1);
+    assert.equal(await t.count('SELECT count(*) AS n FROM appointment_events'), 1);
     const other = await service.book(input('2026-12-01T10:00:00+01:00', 'jan@example.nl', { topic: 'rijbewijs' }), { channel: 'website' });
     assert.notEqual(other.appointment.id, first.appointment.id, 'another topic is another appointment');
   });
 
   it('recognises the double submit of the last free place instead of answering 409, also in parallel', async () => {
-    const { service } = serviceOn(t.db, testSchedule({ agents: [{ username: 'solo', displayName: 'Solo' }] }), fixedClock(NOW).now);
+    const { service } = serviceOn(t.store, testSchedule({ agents: [{ username: 'solo', displayName: 'Solo' }] }), fixedClock(NOW).now);
     const results = await Promise.all([1, 2, 3].map(() => service.book(input('2026-12-01T10:00:00+01:00'), { channel: 'website' })));
     assert.equal(new Set(results.map((r) => r.appointment.id)).size, 1);
     assert.equal(results.filter((r) => !r.duplicate).length, 1);
@@ -112,7 +113,7 @@ describe('appointments/booking-service (SQLite on disk)', () => {
 
   it('books anew after the idempotency window', async () => {
     const clock = fixedClock(NOW);
-    const { service } = serviceOn(t.db, testSchedule(), clock.now);
+    const { service } = serviceOn(t.store, testSchedule(), clock.now);
     const first = await service.book(input('2026-12-01T10:00:00+01:00'), { channel: 'website' });
     clock.set('2026-11-30T08:11:00.000Z');
     const later = await service.book(input('2026-12-01T10:00:00+01:00'), { channel: 'website' });
@@ -122,10 +123,10 @@ describe('appointments/booking-service (SQLite on disk)', () => {
 
   it('cancels by token: frees the slot, then the token is dead; unknown and late tokens get the same 404', async () => {
     const clock = fixedClock(NOW);
-    const { service } = serviceOn(t.db, testSchedule({ agents: [{ username: 'solo', displayName: 'Solo' }] }), clock.now);
+    const { service } = serviceOn(t.store, testSchedule({ agents: [{ username: 'solo', displayName: 'Solo' }] }), clock.now);
     const start = '2026-12-01T10:00:00+01:00';
     const booked = await service.book(input(start, 'a@example.nl'), { channel: 'website', event: { facts: { lang: 'en' } } });
-    const token = await issueCancelToken(t.db, booked.appointment.id);
+    const token = await issueCancelToken(t.store, booked.appointment.id);
     assert.equal((await service.slots('2026-12-01', '2026-12-01')).some((s) => s.start.startsWith('2026-12-01T10:00')), false);
     assert.equal((await service.appointmentForCancelToken(token)).id, booked.appointment.id);
     const { appointment: cancelled, eventId, lang } = await service.cancelByToken(token, { source: 'node-1' });
@@ -133,9 +134,9 @@ describe('appointments/booking-service (SQLite on disk)', () => {
     assert.equal(cancelled.cancelledBy, null);
     assert.equal(cancelled.cancelledAt, NOW);
     assert.equal(lang, 'en', 'the booking language, as no other was given');
-    const ev = t.db.prepare('SELECT kind, source, facts, state FROM appointment_events WHERE id = ?').get(eventId) as Record<string, string>;
+    const [ev] = await t.rows<Record<string, string>>('SELECT kind, source, facts, state FROM appointment_events WHERE id = ?', eventId);
     assert.deepEqual(ev, { kind: 'cancelled', source: 'node-1', facts: '{"lang":"en"}', state: 'pending' });
-    assert.equal((t.db.prepare('SELECT count(*) AS n FROM slot_claims').get() as { n: number }).n, 0, 'claim released');
+    assert.equal(await t.count('SELECT count(*) AS n FROM slot_claims'), 0, 'claim released');
     assert.equal((await service.slots('2026-12-01', '2026-12-01')).some((s) => s.start.startsWith('2026-12-01T10:00')), true);
 
     const messages = new Set<string>();
@@ -150,16 +151,16 @@ describe('appointments/booking-service (SQLite on disk)', () => {
     const rebooked = await service.book(input(start, 'b@example.nl'), { channel: 'website' });
     assert.equal(rebooked.appointment.agent, 'solo');
     clock.set('2026-12-01T09:00:00.000Z'); // the appointment's start
-    const late = await userErrorOf(async () => service.cancelByToken(await issueCancelToken(t.db, rebooked.appointment.id)));
+    const late = await userErrorOf(async () => service.cancelByToken(await issueCancelToken(t.store, rebooked.appointment.id)));
     assert.equal(late.code, 'link_invalid');
     assert.equal((await service.get(rebooked.appointment.id))?.status, 'booked');
   });
 
   it('lets staff cancel, records who, and refuses a second cancel or unknown ids', async () => {
     const clock = fixedClock(NOW);
-    const { service } = serviceOn(t.db, testSchedule(), clock.now);
+    const { service } = serviceOn(t.store, testSchedule(), clock.now);
     const booked = await service.book(input('2026-12-01T10:00:00+01:00'), { channel: 'website' });
-    const token = await issueCancelToken(t.db, booked.appointment.id);
+    const token = await issueCancelToken(t.store, booked.appointment.id);
     const { appointment: c } = await service.cancelByStaff(booked.appointment.id, 'kcc1');
     assert.equal(c.cancelledBy, 'kcc1');
     assert.equal((await userErrorOf(() => service.cancelByStaff(booked.appointment.id, 'kcc1'))).code, 'already_cancelled');
@@ -173,7 +174,7 @@ describe('appointments/booking-service (SQLite on disk)', () => {
   });
 
   it('keeps the buffer between an agent\'s appointments, even against a stale view of the slots', async () => {
-    const { service, store } = serviceOn(t.db, testSchedule({ bufferMinutes: 10, agents: [{ username: 'solo', displayName: 'S' }] }),
+    const { service, store } = serviceOn(t.store, testSchedule({ bufferMinutes: 10, agents: [{ username: 'solo', displayName: 'S' }] }),
       fixedClock(NOW).now);
     await service.book(input('2026-12-01T10:00:00+01:00', 'a@example.nl'), { channel: 'website' });
     assert.equal((await userErrorOf(() => service.book(input('2026-12-01T10:30:00+01:00', 'b@example.nl'), { channel: 'website' }))).code,
@@ -197,16 +198,16 @@ describe('appointments/booking-service (SQLite on disk)', () => {
       ),
     );
     assert.equal(e.code, 'slot_taken');
-    assert.equal((t.db.prepare('SELECT count(*) AS n FROM appointments').get() as { n: number }).n, 1, 'failed attempt rolled back');
+    assert.equal(await t.count('SELECT count(*) AS n FROM appointments'), 1, 'failed attempt rolled back');
     const ok = await service.book(input('2026-12-01T11:00:00+01:00', 'c@example.nl'), { channel: 'website' });
     assert.equal(ok.appointment.agent, 'solo');
   });
 
   it('survives a restart: a booking made on one connection is there on the next', async () => {
-    const { service } = serviceOn(t.db, testSchedule(), fixedClock(NOW).now);
+    const { service } = serviceOn(t.store, testSchedule(), fixedClock(NOW).now);
     const booked = await service.book(input('2026-12-01T10:00:00+01:00'), { channel: 'website' });
-    t.db.close();
-    const again = serviceOn(t.open(), testSchedule(), fixedClock(NOW).now);
+    await t.store.close();
+    const again = serviceOn(await t.another(), testSchedule(), fixedClock(NOW).now);
     assert.equal((await again.service.get(booked.appointment.id))?.resident.email, 'jan@example.nl');
   });
 

@@ -4,7 +4,9 @@ import { Worker } from 'node:worker_threads';
 import { parseBookingInput } from '../../../lib/appointments/booking-input';
 import { createBookingService, type BookingService } from '../../../lib/appointments/booking-service';
 import { isUserError } from '../../../lib/errors';
-import { fixedClock, serviceOn, tempDatabase, testSchedule } from './support';
+import { sqliteStoreOn } from '../../../lib/store/sqlite';
+import { forEachEngine, type TestStore } from '../../support/engines';
+import { fixedClock, newAppointment, serviceOn, tempDatabase, testSchedule } from './support';
 
 const NOW = '2026-11-30T08:00:00.000Z';
 const START = '2026-12-01T10:00:00+01:00';
@@ -31,100 +33,140 @@ function tally(results: PromiseSettledResult<unknown>[]): { ok: number; taken: n
   return { ok, taken, other };
 }
 
-function countRows(db: ReturnType<typeof tempDatabase>['db']): { appointments: number; claims: number; agents: string[] } {
-  const rows = db.prepare(`SELECT agent FROM appointments WHERE start_utc = ? AND status = 'booked' ORDER BY agent`).all(START_UTC) as {
-    agent: string;
-  }[];
-  const claims = (db.prepare('SELECT count(*) AS n FROM slot_claims WHERE start_utc = ?').get(START_UTC) as { n: number }).n;
-  const all = (db.prepare('SELECT count(*) AS n FROM appointments').get() as { n: number }).n;
+async function countRows(t: Pick<TestStore, 'rows' | 'count'>): Promise<{ appointments: number; claims: number; agents: string[] }> {
+  const rows = await t.rows<{ agent: string }>(`SELECT agent FROM appointments WHERE start_utc = ? AND status = 'booked' ORDER BY agent`, START_UTC);
+  const claims = await t.count('SELECT count(*) AS n FROM slot_claims WHERE start_utc = ?', START_UTC);
+  const all = await t.count('SELECT count(*) AS n FROM appointments');
   return { appointments: all, claims, agents: rows.map((r) => r.agent) };
 }
 
-describe('appointments: the last free slot under concurrency (SQLite on disk)', () => {
-  let t: ReturnType<typeof tempDatabase>;
-  beforeEach(() => {
-    t = tempDatabase();
-  });
-  afterEach(() => t.cleanup());
+const DAY = { dayStartUtc: '2026-11-30T23:00:00.000Z', dayEndUtc: '2026-12-01T23:00:00.000Z' };
 
-  it('twenty parallel bookings on one connection: exactly one succeeds, nineteen get 409', async () => {
-    const { service } = serviceOn(t.db, testSchedule(), fixedClock(NOW).now);
+const END_UTC = '2026-12-01T09:30:00.000Z';
+
+forEachEngine('appointments: the last free slot under concurrency', (engine) => {
+  let t: TestStore;
+  beforeEach(async () => {
+    t = await engine.open();
+  });
+  afterEach(() => t.close());
+
+  it('twenty parallel bookings on one store: exactly one succeeds, nineteen get 409', async () => {
+    const { service } = serviceOn(t.store, testSchedule(), fixedClock(NOW).now);
     await takeFirstPlace(service);
     const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => service.book(input(i), { channel: 'website' })));
     const { ok, taken, other } = tally(results);
     assert.deepEqual(other, []);
     assert.equal(ok, 1);
     assert.equal(taken, 19);
-    assert.deepEqual(countRows(t.db), { appointments: 2, claims: 2, agents: ['agent1', 'agent2'] });
+    assert.deepEqual(await countRows(t), { appointments: 2, claims: 2, agents: ['agent1', 'agent2'] });
   });
 
-  it('twenty parallel bookings over two connections to the same file: exactly one succeeds', async () => {
-    const schedule = testSchedule();
-    const a = serviceOn(t.db, schedule, fixedClock(NOW).now);
-    const b = serviceOn(t.open(), schedule, fixedClock(NOW).now);
-    await takeFirstPlace(a.service);
-    // Record what each request believed when it went to claim: the slot still looked free to (nearly) all of them.
-    const believedFree: number[] = [];
-    const services = [a, b].map(({ store }) =>
-      createBookingService({
-        store: { ...store, create: (x, claim) => (believedFree.push(claim.candidates.length), store.create(x, claim)) },
-        getSchedule: () => schedule,
-        now: fixedClock(NOW).now,
-      }),
-    );
-    const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => services[i % 2].book(input(i), { channel: 'website' })),
-    );
-    const { ok, taken, other } = tally(results);
-    assert.deepEqual(other, []);
-    assert.equal(ok, 1);
-    assert.equal(taken, 19);
-    assert.equal(believedFree.filter((n) => n === 1).length, 20, 'all twenty saw agent2 free: the claim decided');
-    assert.deepEqual(countRows(t.db), { appointments: 2, claims: 2, agents: ['agent1', 'agent2'] });
-  });
+  for (const free of [1, 2]) {
+    it(`twenty parallel bookings over two stores on one database (two connections or pools, as two instances): exactly ${free} succeed`, async () => {
+      const schedule = testSchedule();
+      const a = serviceOn(t.store, schedule, fixedClock(NOW).now);
+      const b = serviceOn(await t.another(), schedule, fixedClock(NOW).now);
+      if (free === 1) await takeFirstPlace(a.service);
+      // Record what each request believed when it went to claim: the slot still looked free to (nearly) all of them.
+      const believedFree: number[] = [];
+      const services = [a, b].map(({ store }) =>
+        createBookingService({
+          store: { ...store, create: (x, claim, event) => (believedFree.push(claim.candidates.length), store.create(x, claim, event)) },
+          getSchedule: () => schedule,
+          now: fixedClock(NOW).now,
+        }),
+      );
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => services[i % 2].book(input(i), { channel: 'website' })));
+      const { ok, taken, other } = tally(results);
+      assert.deepEqual(other, []);
+      assert.equal(ok, free);
+      assert.equal(taken, 20 - free);
+      // More requests went to claim with a free place in view than there were places: the store's claim decided.
+      assert.ok(believedFree.filter((n) => n > 0).length > free * 2, `requests that saw a free place: ${believedFree.filter((n) => n > 0).length}`);
+      assert.deepEqual(await countRows(t), { appointments: 2, claims: 2, agents: ['agent1', 'agent2'] });
+      assert.equal(await t.count(`SELECT count(*) AS n FROM appointment_events WHERE kind = 'booked'`), 2, 'one event per booking, none for a refused one');
+    });
+  }
 
   it('the unique constraint, not a prior read, refuses the second claim from another connection', async () => {
     const schedule = testSchedule();
-    const a = serviceOn(t.db, schedule, fixedClock(NOW).now);
-    const other = t.open();
+    const a = serviceOn(t.store, schedule, fixedClock(NOW).now);
     const booked = await a.service.book(input(1), { channel: 'website' });
     // A second connection that skips every check and writes a claim for the same agent and start directly.
-    other.prepare(
+    await t.exec(
       `INSERT INTO appointments (id, start_utc, end_utc, topic, agent, channel, resident_name, resident_email, cancel_token_hash,
          idempotency_key, created_at) VALUES ('x', ?, '2026-12-01T09:30:00.000Z', 't', ?, 'website', 'n', 'e', 'h', 'k', ?)`,
-    ).run(START_UTC, booked.appointment.agent, NOW);
-    assert.throws(
-      () => other.prepare('INSERT INTO slot_claims (agent, start_utc, appointment_id) VALUES (?, ?, ?)').run(booked.appointment.agent, START_UTC, 'x'),
-      (e: unknown) => (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+      START_UTC,
+      booked.appointment.agent,
+      NOW,
+    );
+    await assert.rejects(t.exec('INSERT INTO slot_claims (agent, start_utc, appointment_id) VALUES (?, ?, ?)', booked.appointment.agent, START_UTC, 'x'), (e: unknown) =>
+      ['SQLITE_CONSTRAINT_PRIMARYKEY', '23505'].includes(String((e as { code?: string }).code)),
     );
     // Two stores on two connections, both told the same agent is free (a stale view): the second claim loses.
-    const b = serviceOn(other, schedule, fixedClock(NOW).now);
-    const claim = {
-      candidates: ['agent2'],
-      dayStartUtc: '2026-11-30T23:00:00.000Z',
-      dayEndUtc: '2026-12-01T23:00:00.000Z',
-      bufferMinutes: 0,
-      idempotentSinceUtc: NOW,
-    };
-    const make = (n: number) => ({
-      startUtc: START_UTC,
-      endUtc: '2026-12-01T09:30:00.000Z',
-      topic: 'paspoort',
-      channel: 'website' as const,
-      bookedBy: null,
-      resident: { name: `R${n}`, email: `r${n}@example.nl`, phone: null, remarks: null },
-      cancelTokenHash: `hash${n}`,
-      idempotencyKey: `key${n}`,
-      createdAt: NOW,
-    });
-    const first = await a.store.create(make(1), claim);
+    const b = await t.another();
+    const claim = { candidates: ['agent2'], ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW };
+    const first = await a.store.create(newAppointment(1, START_UTC, END_UTC), claim);
     assert.equal(first.appointment.agent, 'agent2');
-    await assert.rejects(b.store.create(make(2), claim), (e: unknown) => isUserError(e) && e.status === 409);
+    await assert.rejects(b.appointments.create(newAppointment(2, START_UTC, END_UTC), claim), (e: unknown) => isUserError(e) && e.status === 409);
   });
+
+  it('overlapping times with different starts (another slot length, the buffer) over two stores: exactly one', async () => {
+    // No unique key covers this: 09:00-09:30 and 09:15-09:45 for one agent. The claim transaction must see the other.
+    const b = await t.another();
+    const claim = { candidates: ['solo'], ...DAY, bufferMinutes: 10, idempotentSinceUtc: NOW };
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => {
+        const start = new Date(Date.parse(START_UTC) + (i % 4) * 10 * 60_000).toISOString();
+        const end = new Date(Date.parse(start) + 30 * 60_000).toISOString();
+        return (i % 2 ? b : t.store).appointments.create(newAppointment(i, start, end), claim);
+      }),
+    );
+    const { ok, taken, other } = tally(results);
+    assert.deepEqual(other, []);
+    assert.equal(ok, 1, 'all four starts overlap each other within the buffer: one booking');
+    assert.equal(taken, 19);
+    assert.equal(await t.count(`SELECT count(*) AS n FROM appointments WHERE agent = 'solo' AND status = 'booked'`), 1);
+  });
+
+  it('the same request twice at once over two stores (a double submit reaching two instances): one booking', async () => {
+    const b = await t.another();
+    const claim = { candidates: ['agent1', 'agent2'], ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? b : t.store).appointments.create(newAppointment(i, START_UTC, END_UTC, { idempotencyKey: 'same-key' }), claim)),
+    );
+    assert.equal(results.filter((r) => !r.duplicate).length, 1);
+    assert.equal(new Set(results.map((r) => r.appointment.id)).size, 1, 'every answer names the one booking');
+    assert.equal(await t.count('SELECT count(*) AS n FROM appointments'), 1);
+  });
+
+  it('twenty parallel cancellations of one appointment over two stores: exactly one cancels, with one event', async () => {
+    const b = await t.another();
+    const claim = { candidates: ['agent1'], ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW };
+    const { appointment } = await t.store.appointments.create(newAppointment(1, START_UTC, END_UTC), claim);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? b : t.store).appointments.cancel(appointment.id, `kcc${i}`, '2026-11-30T09:00:00.000Z')),
+    );
+    assert.equal(results.filter((r) => r !== null).length, 1);
+    assert.equal(await t.count(`SELECT count(*) AS n FROM appointment_events WHERE kind = 'cancelled'`), 1);
+    assert.equal(await t.count('SELECT count(*) AS n FROM slot_claims'), 0, 'the slot is free again');
+    // And the freed slot is booked exactly once when both stores race for it again.
+    const again = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 ? b : t.store).appointments.create(newAppointment(100 + i, START_UTC, END_UTC), claim)));
+    assert.equal(tally(again).ok, 1);
+  });
+});
+
+describe('appointments: the last free slot across threads (SQLite on disk)', () => {
+  let t: ReturnType<typeof tempDatabase>;
+  beforeEach(() => {
+    t = tempDatabase();
+  });
+  afterEach(() => t.cleanup());
 
   it('four worker threads, each with its own connection, racing for the last place: exactly one wins', async function () {
     this.timeout(30_000);
-    const { service } = serviceOn(t.db, testSchedule(), fixedClock(NOW).now);
+    const { service } = serviceOn(sqliteStoreOn(t.db), testSchedule(), fixedClock(NOW).now);
     await takeFirstPlace(service);
     // Real parallelism: separate threads and connections, released together by a shared barrier.
     const barrier = new Int32Array(new SharedArrayBuffer(4));
@@ -168,6 +210,10 @@ describe('appointments: the last free slot under concurrency (SQLite on disk)', 
     assert.equal(flat.length, 20);
     assert.equal(flat.filter((x) => x === 'ok').length, 1, JSON.stringify(flat));
     assert.equal(flat.filter((x) => x === 'slot_taken').length, 19, JSON.stringify(flat));
-    assert.deepEqual(countRows(t.db), { appointments: 2, claims: 2, agents: ['agent1', 'agent2'] });
+    const rows = {
+      rows: async <T>(sql: string, ...p: unknown[]) => t.db.prepare(sql).all(...p) as T[],
+      count: async (sql: string, ...p: unknown[]) => (t.db.prepare(sql).get(...p) as { n: number }).n,
+    };
+    assert.deepEqual(await countRows(rows), { appointments: 2, claims: 2, agents: ['agent1', 'agent2'] });
   });
 });

@@ -3,14 +3,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DateTime } from 'luxon';
 import { openDatabase, type Db } from '../../../lib/store/db';
-import { createSqliteAppointmentStore } from '../../../lib/store/sqlite/appointments';
 import { createBookingService, type BookingService } from '../../../lib/appointments/booking-service';
 import { scheduleOrThrow, type Schedule } from '../../../lib/appointments/schedule';
-import type { AppointmentStore } from '../../../lib/appointments/store';
+import type { AppointmentStore, NewAppointment } from '../../../lib/appointments/store';
 import { isUserError, type UserError } from '../../../lib/errors';
 import { hasMessage } from '../../../lib/appointments/messages';
 import { hashToken, newToken } from '../../../lib/security/tokens';
-import { createSqliteEventStore } from '../../../lib/store/sqlite/events';
+import type { Store } from '../../../lib/store/store';
 
 /** A real SQLite file (all migrations applied) in a fresh temp folder; `cleanup` closes handles and removes it. */
 export function tempDatabase(): { file: string; db: Db; open: () => Db; cleanup: () => void } {
@@ -64,8 +63,9 @@ export function testSchedule(overrides: Record<string, unknown> = {}): Schedule 
   });
 }
 
-export function serviceOn(db: Db, schedule: Schedule, now: () => DateTime): { store: AppointmentStore; service: BookingService } {
-  const store = createSqliteAppointmentStore(db);
+/** The booking service on a store's appointments (either engine). */
+export function serviceOn(s: Pick<Store, 'appointments'>, schedule: Schedule, now: () => DateTime): { store: AppointmentStore; service: BookingService } {
+  const store = s.appointments;
   return { store, service: createBookingService({ store, getSchedule: () => schedule, now }) };
 }
 
@@ -88,8 +88,24 @@ export async function userErrorOf(fn: () => unknown): Promise<UserError> {
  * What the hand-off of a 'booked' event does for the cancel link (lib/access/handoff.ts): a fresh token whose hash
  * replaces the one nobody knows. Returns the token, as the confirmation mail would carry it.
  */
-export async function issueCancelToken(db: Db, appointmentId: string): Promise<string> {
+export async function issueCancelToken(store: Pick<Store, 'events'>, appointmentId: string): Promise<string> {
   const token = newToken();
-  await createSqliteEventStore(db).apply({ appointmentId, requireBooked: true, cancelTokenHash: hashToken(token) });
+  await store.events.apply({ appointmentId, requireBooked: true, cancelTokenHash: hashToken(token) });
   return token;
+}
+
+/** A new appointment for a store's create(), resident `n` (its own cancel hash and idempotency key), created at `createdAt`. */
+export function newAppointment(n: number, startUtc: string, endUtc: string, extra: Partial<NewAppointment> = {}, createdAt = '2026-11-30T08:00:00.000Z'): NewAppointment {
+  return {
+    startUtc,
+    endUtc,
+    topic: 'paspoort',
+    channel: 'website',
+    bookedBy: null,
+    resident: { name: `R${n}`, email: `r${n}@example.nl`, phone: null, remarks: null },
+    cancelTokenHash: `hash${n}`,
+    idempotencyKey: `key${n}`,
+    createdAt,
+    ...extra,
+  };
 }

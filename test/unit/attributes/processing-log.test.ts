@@ -1,18 +1,20 @@
 import { strict as assert } from 'node:assert';
+import { PROCESSING_ACTIONS, type ProcessingLog } from '../../../lib/attributes/processing-log';
 import { openDatabase, type Db } from '../../../lib/store/db';
 import { migration } from '../../../lib/store/migrations/004-processing-log';
 import { migration as bookingViewed } from '../../../lib/store/migrations/006-booking-viewed';
 import { SqliteProcessingLog } from '../../../lib/store/sqlite/processing-log';
 import { isUserError } from '../../../lib/errors';
+import { forEachEngine, type TestStore } from '../../support/engines';
 
-describe('attributes/processing log (SQLite)', () => {
-  let db: Db;
-  let log: SqliteProcessingLog;
-  beforeEach(() => {
-    db = openDatabase(':memory:', [migration]);
-    log = new SqliteProcessingLog(db);
+forEachEngine('attributes/processing log', (engine) => {
+  let t: TestStore;
+  let log: ProcessingLog;
+  beforeEach(async () => {
+    t = await engine.open();
+    log = t.store.processingLog;
   });
-  afterEach(() => db.close());
+  afterEach(() => t.close());
 
   it('records and lists entries with names, never values', async () => {
     await log.record({ at: '2026-12-01T09:00:00.000Z', appointmentId: 'A', actor: 'agent.jansen', action: 'requested', purpose: 'Identificatie paspoortaanvraag', methodId: 'digid', attributeKeys: ['bsn', 'name'] });
@@ -23,7 +25,7 @@ describe('attributes/processing log (SQLite)', () => {
     const window = await log.list({ from: '2026-12-01T09:01:00.000Z', to: '2026-12-01T10:01:30+01:00', limit: 10 });
     assert.deepEqual(window.map((r) => r.action), ['verified']);
     assert.equal((await log.list({ limit: 1 })).length, 1);
-    const raw = JSON.stringify(db.prepare('SELECT * FROM processing_log').all());
+    const raw = JSON.stringify(await t.rows('SELECT * FROM processing_log'));
     assert.ok(!/\d{9}/.test(raw));
   });
 
@@ -41,13 +43,35 @@ describe('attributes/processing log (SQLite)', () => {
     for (const e of bad) {
       await assert.rejects(log.record(e as never), (err: unknown) => isUserError(err) && !err.message.includes('999993653') && !err.message.includes('Jan Jansen'));
     }
-    assert.equal((db.prepare('SELECT count(*) AS n FROM processing_log').get() as { n: number }).n, 0);
+    assert.equal(await t.count('SELECT count(*) AS n FROM processing_log'), 0);
   });
 
-  it('the table itself refuses unknown actions and non-list keys', () => {
-    assert.throws(() => db.prepare(`INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x','A','system','sold')`).run());
-    assert.throws(() => db.prepare(`INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys) VALUES ('x','A','system','shown','"bsn"')`).run());
+  it('the table itself refuses unknown actions and non-list keys', async () => {
+    await assert.rejects(t.exec(`INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x','A','system','sold')`), /check constraint/i);
+    await assert.rejects(t.exec(`INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys) VALUES ('x','A','system','shown','"bsn"')`), /check constraint/i);
   });
+
+  it('the table takes every action the domain knows (the twin migrations widen the same check)', async () => {
+    for (const action of PROCESSING_ACTIONS) await log.record({ appointmentId: 'A', actor: 'system', action });
+    assert.equal(await t.count('SELECT count(*) AS n FROM processing_log'), PROCESSING_ACTIONS.length);
+  });
+
+  it('validates the query', async () => {
+    await assert.rejects(log.list({ limit: 0 }), /limit/);
+    await assert.rejects(log.list({ limit: 5000 }), /limit/);
+    await assert.rejects(log.list({ limit: 10, from: 'gisteren' }), /from/);
+  });
+
+});
+
+describe('attributes/processing log: SQLite migrations 004 and 006', () => {
+  let db: Db;
+  let log: SqliteProcessingLog;
+  beforeEach(() => {
+    db = openDatabase(':memory:', [migration]);
+    log = new SqliteProcessingLog(db);
+  });
+  afterEach(() => db.close());
 
   it('migration 004 applies in the full migration chain', async () => {
     const full = openDatabase(':memory:');
@@ -58,12 +82,6 @@ describe('attributes/processing log (SQLite)', () => {
     } finally {
       full.close();
     }
-  });
-
-  it('validates the query', async () => {
-    await assert.rejects(log.list({ limit: 0 }), /limit/);
-    await assert.rejects(log.list({ limit: 5000 }), /limit/);
-    await assert.rejects(log.list({ limit: 10, from: 'gisteren' }), /from/);
   });
 
   it('migration 006 adds booking_viewed and keeps every row, id and index', async () => {

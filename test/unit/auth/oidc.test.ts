@@ -6,10 +6,25 @@ import { createOidcFlows, type FinishResult, type OidcFlows } from '../../../lib
 import { validateAuthMethod, type AuthMethod } from '../../../lib/auth/method';
 import { DEMO_ACCOUNTS, DIGID_ACR_ORDER } from '../../../lib/demo/idp';
 import { isUserError } from '../../../lib/errors';
+import { pendingFlowsOf } from '../../../lib/identification/pending-store';
+import type { PendingFlowStore } from '../../../lib/oidc/pending';
+import { createSqliteStore, sqliteHandleOf } from '../../../lib/store/sqlite';
+import type { Store } from '../../../lib/store/store';
 import { loginWithHttp, startTestOp, testMethod, type TestOp } from '../../support/oidc-provider';
 import { startHostileOp, type HostileOp } from './hostile-op';
 
 const redirectUri = 'http://127.0.0.1:9/auth/callback';
+
+const stores: Store[] = [];
+/** Pending requests in a store of their own (SQLite in memory): the flows keep nothing in their own memory. */
+function freshPending(store?: Store): PendingFlowStore {
+  const s = store ?? createSqliteStore(':memory:');
+  if (!store) stores.push(s);
+  return pendingFlowsOf(s.pendingIdentifications, 'oidc');
+}
+after(async () => {
+  for (const s of stores.splice(0)) await s.close();
+});
 const SESSION = 'call-session-1';
 
 const accounts = [
@@ -41,7 +56,7 @@ describe('auth/oidc against a real OP on loopback', function () {
   let flows: OidcFlows;
   before(async () => {
     op = await startTestOp({ redirectUri, accounts });
-    flows = createOidcFlows({ redirectUri, httpTimeoutMs: 3000 });
+    flows = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 3000 });
   });
   after(() => op.close());
 
@@ -72,7 +87,7 @@ describe('auth/oidc against a real OP on loopback', function () {
     it(`private_key_jwt with an ${jwtKeyType} key given as ${jwtKeyAsPem ? 'PEM' : 'JWK'}`, async () => {
       const other = await startTestOp({ redirectUri, jwtKeyType, jwtKeyAsPem });
       try {
-        const f = createOidcFlows({ redirectUri, httpTimeoutMs: 3000 });
+        const f = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 3000 });
         const res = await f.finish({ currentUrl: await loginWithHttp(await begin(f, testMethod(other, 'jwt')), { redirectUri }), callSessionId: SESSION });
         assert.equal(res.ok, true);
       } finally {
@@ -135,6 +150,31 @@ describe('auth/oidc against a real OP on loopback', function () {
     assert.deepEqual(second, { ok: false, reason: 'replayed' });
   });
 
+  it('the callback may land on another instance: it finds the request in the shared store and the method by id', async () => {
+    const shared = createSqliteStore(':memory:');
+    stores.push(shared);
+    const method = testMethod(op, 'secret');
+    const one = createOidcFlows({ pending: freshPending(shared), redirectUri, httpTimeoutMs: 3000 });
+    const two = createOidcFlows({ pending: freshPending(shared), redirectUri, httpTimeoutMs: 3000, clientById: (id: string) => (id === method.id ? method : undefined) });
+    const cb = await loginWithHttp(await begin(one, method), { redirectUri });
+    const res = await two.finish({ currentUrl: cb, callSessionId: SESSION });
+    assert.equal(res.ok, true);
+    assert.deepEqual(await one.finish({ currentUrl: cb, callSessionId: SESSION }), { ok: false, reason: 'replayed' }, 'used up for every instance');
+    const db = sqliteHandleOf(shared)!;
+    const stored = JSON.stringify([db.prepare('SELECT * FROM identification_pending').all(), db.prepare('SELECT * FROM identification_taken').all()]);
+    assert.ok(!/999993653|Jan Jansen|1980-01-01/.test(stored), 'no attribute value in the store');
+    assert.ok(!stored.includes(new URL(cb).searchParams.get('state')!), 'only the hash of the state');
+    // An instance whose flows lack the method, or name another provider under its id, cannot check the answer.
+    const lacking = createOidcFlows({ pending: freshPending(shared), redirectUri, httpTimeoutMs: 3000 });
+    const cb2 = await loginWithHttp(await begin(one, method), { redirectUri });
+    assert.equal((await lacking.finish({ currentUrl: cb2, callSessionId: SESSION })).ok === false, true);
+    const moved = createOidcFlows({ pending: freshPending(shared), redirectUri, httpTimeoutMs: 3000, clientById: () => ({ ...method, clientId: 'other-client' }) });
+    const cb3 = await loginWithHttp(await begin(one, method), { redirectUri });
+    const r3 = await moved.finish({ currentUrl: cb3, callSessionId: SESSION });
+    assert.deepEqual(r3.ok === false && r3.reason, 'expired');
+    noValues(r3);
+  });
+
   it('callback in another call session -> wrong_session, and the state is spent', async () => {
     const url = await begin(flows, testMethod(op, 'secret'));
     const cb = await loginWithHttp(url, { redirectUri });
@@ -146,7 +186,7 @@ describe('auth/oidc against a real OP on loopback', function () {
 
   it('a request older than 10 minutes -> expired (clock injected)', async () => {
     let t = Date.now();
-    const aged = createOidcFlows({ redirectUri, httpTimeoutMs: 3000, now: () => t });
+    const aged = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 3000, now: () => t });
     const url = await begin(aged, testMethod(op, 'secret'));
     const cb = await loginWithHttp(url, { redirectUri });
     t += 10 * 60_000 + 1;
@@ -220,7 +260,7 @@ describe('auth/oidc against a real OP on loopback', function () {
   it('the OP\'s acr comes from the client default, and an account can force its own', async () => {
     const low = await startTestOp({ redirectUri, acr: DIGID_ACR_ORDER[1], accounts: [...DEMO_ACCOUNTS, { ...DEMO_ACCOUNTS[0]!, id: 'hoog', acr: DIGID_ACR_ORDER[3] }] });
     try {
-      const f = createOidcFlows({ redirectUri, httpTimeoutMs: 3000 });
+      const f = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 3000 });
       const byClient = await f.finish({ currentUrl: await loginWithHttp(await begin(f, testMethod(low, 'secret')), { redirectUri }), callSessionId: SESSION });
       assert.equal(byClient.ok === false && byClient.reason, 'acr_too_low');
       const forced = await f.finish({ currentUrl: await loginWithHttp(await begin(f, testMethod(low, 'secret')), { redirectUri, account: 'hoog', acr: DIGID_ACR_ORDER[0] }), callSessionId: SESSION });
@@ -246,7 +286,7 @@ describe('auth/oidc against a real OP on loopback', function () {
 
   it('provider down after the login (closed port) -> provider_error', async () => {
     const lone = await startTestOp({ redirectUri });
-    const f = createOidcFlows({ redirectUri, httpTimeoutMs: 2000 });
+    const f = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 2000 });
     const url = await begin(f, testMethod(lone, 'secret'));
     const cb = await loginWithHttp(url, { redirectUri });
     await lone.close();
@@ -288,7 +328,7 @@ describe('auth/oidc against unreachable and misbehaving providers', function () 
   }
 
   it('the hostile OP itself works when it behaves (control)', async () => {
-    const f = createOidcFlows({ redirectUri, httpTimeoutMs: 2000 });
+    const f = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 2000 });
     const res = await f.finish({ currentUrl: await callbackFor(f), callSessionId: SESSION });
     assert.deepEqual(res.ok && res.attributes, [{ key: 'bsn', labelNl: 'BSN', labelEn: 'BSN', value: '999993653' }]);
   });
@@ -299,24 +339,24 @@ describe('auth/oidc against unreachable and misbehaving providers', function () 
     const port = (s.address() as AddressInfo).port;
     await new Promise<void>((r) => s.close(() => r()));
     method = validateAuthMethod({ ...method, issuer: `http://127.0.0.1:${port}` });
-    await startFails(createOidcFlows({ redirectUri, httpTimeoutMs: 1000 }));
+    await startFails(createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 1000 }));
   });
 
   it('discovery that hangs -> provider_error within the timeout', async () => {
     hop.mode.discovery = 'hang';
-    const ms = await startFails(createOidcFlows({ redirectUri, httpTimeoutMs: DEADLINE_MS }));
+    const ms = await startFails(createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: DEADLINE_MS }));
     assert.ok(ms < DEADLINE_MS + 8000, `took ${ms} ms: bounded by our deadline, far below the 30 s default`);
   });
 
   it('discovery answering 500, or naming another issuer -> provider_error', async () => {
     hop.mode.discovery = '500';
-    await startFails(createOidcFlows({ redirectUri, httpTimeoutMs: 1000 }));
+    await startFails(createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 1000 }));
     hop.mode.discovery = 'foreign_issuer';
-    await startFails(createOidcFlows({ redirectUri, httpTimeoutMs: 1000 }));
+    await startFails(createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 1000 }));
   });
 
   it('a token endpoint that hangs -> provider_error within the timeout', async () => {
-    const f = createOidcFlows({ redirectUri, httpTimeoutMs: DEADLINE_MS });
+    const f = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: DEADLINE_MS });
     const cb = await callbackFor(f);
     hop.mode.token = 'hang';
     const t = Date.now();
@@ -327,7 +367,7 @@ describe('auth/oidc against unreachable and misbehaving providers', function () 
 
   it('a broken or hanging JWKS -> provider_error', async () => {
     for (const b of ['500', 'hang'] as const) {
-      const f = createOidcFlows({ redirectUri, httpTimeoutMs: DEADLINE_MS });
+      const f = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: DEADLINE_MS });
       const cb = await callbackFor(f);
       hop.mode.jwks = b;
       const res = await f.finish({ currentUrl: cb, callSessionId: SESSION });
@@ -336,7 +376,7 @@ describe('auth/oidc against unreachable and misbehaving providers', function () 
   });
 
   it('an ID token signed with a key not in the JWKS -> validation_failed', async () => {
-    const f = createOidcFlows({ redirectUri, httpTimeoutMs: 1000 });
+    const f = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 1000 });
     const cb = await callbackFor(f);
     hop.forge = true;
     const res = await f.finish({ currentUrl: cb, callSessionId: SESSION });
@@ -344,7 +384,7 @@ describe('auth/oidc against unreachable and misbehaving providers', function () 
   });
 
   it('a failing userinfo endpoint -> provider_error', async () => {
-    const f = createOidcFlows({ redirectUri, httpTimeoutMs: DEADLINE_MS });
+    const f = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: DEADLINE_MS });
     const cb = await callbackFor(f);
     hop.mode.userinfo = '500';
     const res = await f.finish({ currentUrl: cb, callSessionId: SESSION });
@@ -352,14 +392,14 @@ describe('auth/oidc against unreachable and misbehaving providers', function () 
   });
 
   it('discovery is cached per method for its TTL and retried after a failure', async () => {
-    const f = createOidcFlows({ redirectUri, httpTimeoutMs: 1000, discoveryTtlMs: 60_000 });
+    const f = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 1000, discoveryTtlMs: 60_000 });
     await begin(f, method);
     await begin(f, method);
     assert.equal(hop.hits['/.well-known/openid-configuration'], 1);
     f.forgetMethod(method.id);
     await begin(f, method);
     assert.equal(hop.hits['/.well-known/openid-configuration'], 2);
-    const g = createOidcFlows({ redirectUri, httpTimeoutMs: 1000 });
+    const g = createOidcFlows({ pending: freshPending(), redirectUri, httpTimeoutMs: 1000 });
     hop.mode.discovery = '500';
     await startFails(g);
     hop.mode.discovery = 'ok';
@@ -367,14 +407,14 @@ describe('auth/oidc against unreachable and misbehaving providers', function () 
   });
 
   it('refuses a bad redirect URI and bad start input', async () => {
-    assert.throws(() => createOidcFlows({ redirectUri: 'http://example.org/cb' }), /https/);
-    const f = createOidcFlows({ redirectUri });
+    assert.throws(() => createOidcFlows({ pending: freshPending(), redirectUri: 'http://example.org/cb' }), /https/);
+    const f = createOidcFlows({ pending: freshPending(), redirectUri });
     await assert.rejects(f.start({ method, appointmentId: '', callSessionId: 's', purpose: 'p', requestId: 'r' }), /appointmentId/);
     await assert.rejects(f.start({ method, appointmentId: 'a', callSessionId: 's', purpose: 'p'.repeat(201), requestId: 'r' }), /purpose/);
   });
 
   it('refuses new requests beyond the pending limit', async () => {
-    const f = createOidcFlows({ redirectUri, maxPending: 2 });
+    const f = createOidcFlows({ pending: freshPending(), redirectUri, maxPending: 2 });
     await begin(f, method);
     await begin(f, method);
     await assert.rejects(begin(f, method), (e: unknown) => isUserError(e) && e.status === 503);

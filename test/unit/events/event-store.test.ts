@@ -4,9 +4,7 @@ import type { AppointmentStore } from '../../../lib/appointments/store';
 import type { Effects, EventStore, Lease } from '../../../lib/events/types';
 import { createOutbox } from '../../../lib/mail/outbox';
 import { hashToken, newToken } from '../../../lib/security/tokens';
-import { createSqliteAppointmentStore } from '../../../lib/store/sqlite/appointments';
-import { createSqliteEventStore } from '../../../lib/store/sqlite/events';
-import { tempDb, type TempDb } from '../links/temp-db';
+import { forEachEngine, type TestStore } from '../../support/engines';
 
 const T0 = Date.parse('2026-11-30T08:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
@@ -68,19 +66,19 @@ function bookingEffects(appointmentId: string): { effects: Effects; cancelToken:
   };
 }
 
-describe('appointment events (SQLite store)', () => {
-  let t: TempDb;
+forEachEngine('appointment events', (engine) => {
+  let t: TestStore;
   let appointments: AppointmentStore;
   let events: EventStore;
-  beforeEach(() => {
-    t = tempDb('idv-events-');
-    appointments = createSqliteAppointmentStore(t.db);
-    events = createSqliteEventStore(t.db);
+  beforeEach(async () => {
+    t = await engine.open();
+    appointments = t.store.appointments;
+    events = t.store.events;
   });
-  afterEach(() => t.cleanup());
+  afterEach(() => t.close());
 
-  const count = (sql: string, ...args: unknown[]) => (t.db.prepare(sql).get(...args) as { n: number }).n;
-  const cancelHash = (id: string) => (t.db.prepare('SELECT cancel_token_hash AS h FROM appointments WHERE id = ?').get(id) as { h: string }).h;
+  const count = (sql: string, ...args: unknown[]) => t.count(sql, ...args);
+  const cancelHash = async (id: string) => (await t.rows<{ h: string }>('SELECT cancel_token_hash AS h FROM appointments WHERE id = ?', id))[0].h;
 
   it('a booking and its event commit together; a refused booking leaves neither', async () => {
     const { id, eventId } = await booked(appointments);
@@ -92,10 +90,10 @@ describe('appointment events (SQLite store)', () => {
     assert.deepEqual(ev?.facts, { lang: 'nl', cancelPath: '/afspraak' });
     assert.match(eventId, /^[A-Za-z0-9_-]{22}$/, '128 random bits');
     // The same slot again: 409, and no event without its booking.
-    const before = count('SELECT count(*) AS n FROM appointment_events');
+    const before = await count('SELECT count(*) AS n FROM appointment_events');
     serial--;
     await assert.rejects(booked(appointments), (e: { status?: number }) => e.status === 409);
-    assert.equal(count('SELECT count(*) AS n FROM appointment_events'), before);
+    assert.equal(await count('SELECT count(*) AS n FROM appointment_events'), before);
   });
 
   it('claims: one worker at a time; done and unknown events say so; an expired lease can be taken over', async () => {
@@ -118,41 +116,41 @@ describe('appointment events (SQLite store)', () => {
 
   it('finish stores links, the cancel-token hash and the mails and marks the event done, in one transaction', async () => {
     const { id, eventId } = await booked(appointments);
-    const before = cancelHash(id);
+    const before = await cancelHash(id);
     const l = lease(0);
     await events.claim(eventId, l);
     const { effects, cancelToken } = bookingEffects(id);
     assert.equal(await events.finish(eventId, l.token, effects, at(10)), 'done');
-    assert.equal(count('SELECT count(*) AS n FROM access_links WHERE appointment_id = ?', id), 2);
-    assert.equal(count('SELECT count(*) AS n FROM mail_outbox WHERE appointment_id = ?', id), 2);
-    assert.equal(cancelHash(id), hashToken(cancelToken));
-    assert.notEqual(cancelHash(id), before);
-    assert.ok(!JSON.stringify(t.db.prepare('SELECT * FROM appointments, access_links').all()).includes(cancelToken), 'hashes only');
+    assert.equal(await count('SELECT count(*) AS n FROM access_links WHERE appointment_id = ?', id), 2);
+    assert.equal(await count('SELECT count(*) AS n FROM mail_outbox WHERE appointment_id = ?', id), 2);
+    assert.equal(await cancelHash(id), hashToken(cancelToken));
+    assert.notEqual(await cancelHash(id), before);
+    assert.ok(!JSON.stringify(await t.rows('SELECT * FROM appointments, access_links')).includes(cancelToken), 'hashes only');
     const ev = await events.get(eventId);
     assert.equal(ev?.state, 'done');
     assert.equal(ev?.outcome, 'handled');
   });
 
-  for (const [step, trigger] of [
-    ['the second mail', `CREATE TEMP TRIGGER fault BEFORE INSERT ON mail_outbox WHEN NEW.kind = 'agent-announcement' BEGIN SELECT RAISE(ABORT, 'injected fault'); END`],
-    ['marking the event done', `CREATE TEMP TRIGGER fault BEFORE UPDATE OF state ON appointment_events BEGIN SELECT RAISE(ABORT, 'injected fault'); END`],
-    ['the cancel-token hash', `CREATE TEMP TRIGGER fault BEFORE UPDATE OF cancel_token_hash ON appointments BEGIN SELECT RAISE(ABORT, 'injected fault'); END`],
+  for (const [step, table, event, when] of [
+    ['the second mail', 'mail_outbox', 'INSERT', "NEW.kind = 'agent-announcement'"],
+    ['marking the event done', 'appointment_events', 'UPDATE OF state', undefined],
+    ['the cancel-token hash', 'appointments', 'UPDATE OF cancel_token_hash', undefined],
   ] as const) {
     it(`a fault at ${step} leaves nothing half-done: no link, no mail, old hash, event still pending`, async () => {
       const { id, eventId } = await booked(appointments);
-      const hash = cancelHash(id);
+      const hash = await cancelHash(id);
       const l = lease(0);
       await events.claim(eventId, l);
-      t.db.exec(trigger);
+      const heal = await t.failWhen(table, event, when);
       await assert.rejects(events.finish(eventId, l.token, bookingEffects(id).effects, at(10)), /injected fault/);
-      t.db.exec('DROP TRIGGER fault');
-      assert.equal(count('SELECT count(*) AS n FROM access_links WHERE appointment_id = ?', id), 0);
-      assert.equal(count('SELECT count(*) AS n FROM mail_outbox WHERE appointment_id = ?', id), 0);
-      assert.equal(cancelHash(id), hash);
+      await heal();
+      assert.equal(await count('SELECT count(*) AS n FROM access_links WHERE appointment_id = ?', id), 0);
+      assert.equal(await count('SELECT count(*) AS n FROM mail_outbox WHERE appointment_id = ?', id), 0);
+      assert.equal(await cancelHash(id), hash);
       assert.equal((await events.get(eventId))?.state, 'pending');
       // And the retry does all of it.
       assert.equal(await events.finish(eventId, l.token, bookingEffects(id).effects, at(20)), 'done');
-      assert.equal(count('SELECT count(*) AS n FROM mail_outbox WHERE appointment_id = ?', id), 2);
+      assert.equal(await count('SELECT count(*) AS n FROM mail_outbox WHERE appointment_id = ?', id), 2);
     });
   }
 
@@ -163,8 +161,8 @@ describe('appointment events (SQLite store)', () => {
     const cancelled = await appointments.cancel(id, 'kcc1', at(5));
     assert.ok(cancelled);
     assert.equal(await events.finish(eventId, l.token, bookingEffects(id).effects, at(10)), 'superseded');
-    assert.equal(count('SELECT count(*) AS n FROM access_links WHERE appointment_id = ?', id), 0);
-    assert.equal(count('SELECT count(*) AS n FROM mail_outbox WHERE appointment_id = ?', id), 0);
+    assert.equal(await count('SELECT count(*) AS n FROM access_links WHERE appointment_id = ?', id), 0);
+    assert.equal(await count('SELECT count(*) AS n FROM mail_outbox WHERE appointment_id = ?', id), 0);
     assert.equal((await events.get(eventId))?.outcome, 'superseded');
     // The cancellation's own event is there, pending, in the booking's language.
     assert.deepEqual((await events.get(cancelled.eventId))?.facts, { lang: 'nl' });
@@ -175,15 +173,15 @@ describe('appointment events (SQLite store)', () => {
     let l = lease(0);
     await events.claim(eventId, l);
     await events.finish(eventId, l.token, bookingEffects(id).effects, at(10));
-    t.db.prepare(`INSERT INTO call_sessions (id_hash, appointment_id, role, created_at, expires_at) VALUES ('h', ?, 'resident', ?, ?)`).run(id, at(0), at(3600_000));
+    await t.exec(`INSERT INTO call_sessions (id_hash, appointment_id, role, created_at, expires_at) VALUES ('h', ?, 'resident', ?, ?)`, id, at(0), at(3600_000));
     const c = await appointments.cancel(id, null, at(20));
     l = lease(30);
     await events.claim(c!.eventId, l);
     const effects: Effects = { appointmentId: id, revokeLinks: true, discardMailKinds: ['resident-confirmation', 'agent-announcement'], mails: [mail(id, 'resident-cancellation')] };
     assert.equal(await events.finish(c!.eventId, l.token, effects, at(40)), 'done');
-    assert.equal(count('SELECT count(*) AS n FROM access_links WHERE appointment_id = ?', id), 0);
-    assert.equal(count('SELECT count(*) AS n FROM call_sessions WHERE appointment_id = ?', id), 0);
-    assert.deepEqual(t.db.prepare('SELECT kind FROM mail_outbox WHERE appointment_id = ?').all(id), [{ kind: 'resident-cancellation' }]);
+    assert.equal(await count('SELECT count(*) AS n FROM access_links WHERE appointment_id = ?', id), 0);
+    assert.equal(await count('SELECT count(*) AS n FROM call_sessions WHERE appointment_id = ?', id), 0);
+    assert.deepEqual(await t.rows('SELECT kind FROM mail_outbox WHERE appointment_id = ?', id), [{ kind: 'resident-cancellation' }]);
   });
 
   it('claimDue: due, past the grace, of the right kinds and sources, oldest first, never twice', async () => {
@@ -230,12 +228,12 @@ describe('appointment events (SQLite store)', () => {
 
   it('effects without an event (a foreign message) are applied in one transaction too', async () => {
     const { id } = await booked(appointments);
-    t.db.exec(`CREATE TEMP TRIGGER fault BEFORE INSERT ON mail_outbox WHEN NEW.kind = 'agent-announcement' BEGIN SELECT RAISE(ABORT, 'injected fault'); END`);
+    const heal = await t.failWhen('mail_outbox', 'INSERT', "NEW.kind = 'agent-announcement'");
     await assert.rejects(events.apply(bookingEffects(id).effects), /injected fault/);
-    t.db.exec('DROP TRIGGER fault');
-    assert.equal(count('SELECT count(*) AS n FROM access_links'), 0);
+    await heal();
+    assert.equal(await count('SELECT count(*) AS n FROM access_links'), 0);
     await events.apply(bookingEffects(id).effects);
-    assert.equal(count('SELECT count(*) AS n FROM access_links'), 2);
+    assert.equal(await count('SELECT count(*) AS n FROM access_links'), 2);
   });
 
   it('done events are purged after their retention, pending ones never', async () => {

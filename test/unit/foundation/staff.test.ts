@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import express from 'express';
 import supertest from 'supertest';
 import { createCsrf } from '../../../lib/http/csrf';
@@ -8,9 +6,8 @@ import { createRateLimiter } from '../../../lib/http/rate-limit';
 import { createStaffAuth, safeNext, type StaffAuth } from '../../../lib/staff/auth';
 import { staffLoginRouter } from '../../../lib/staff/login-page';
 import { hashPassword, verifyPassword } from '../../../lib/staff/password';
-import { openDatabase, type Db } from '../../../lib/store/db';
-import { SqliteStaffStore } from '../../../lib/store/sqlite/staff';
-import { tempDir } from '../../support/runtime';
+import type { StaffStore } from '../../../lib/staff/types';
+import { forEachEngine, type TestStore } from '../../support/engines';
 
 const PASSWORD = 'correct horse battery';
 
@@ -25,27 +22,37 @@ function cookiesOf(res: supertest.Response): string {
   return set.map((c) => c.split(';')[0]).join('; ');
 }
 
-describe('staff sign-in', function () {
-  this.timeout(60_000);
-  let dir: string;
-  let db: Db;
-  let store: SqliteStaffStore;
+// The hash does not depend on the engine: tested once, with the service's own work factor.
+describe('staff passwords', () => {
+  it('hashes with scrypt and verifies only the right password', async () => {
+    const h = await hashPassword(PASSWORD);
+    assert.match(h, /^scrypt\$65536\$8\$1\$/);
+    assert.equal(await verifyPassword(PASSWORD, h), true);
+    assert.equal(await verifyPassword(PASSWORD + 'x', h), false);
+    assert.equal(await verifyPassword(PASSWORD, 'garbage'), false);
+    const light = await hashPassword(PASSWORD, { N: 1 << 14 });
+    assert.match(light, /^scrypt\$16384\$8\$1\$/);
+    assert.equal(await verifyPassword(PASSWORD, light), true);
+    await assert.rejects(hashPassword(PASSWORD, { N: 1 << 10 }), /2\^14/);
+  });
+});
+
+forEachEngine('staff sign-in', (engine) => {
+  let t: TestStore;
+  let store: StaffStore;
   let clock: Date;
   let auth: StaffAuth;
   let app: express.Express;
 
   before(async () => {
-    dir = tempDir('idv-staff-');
-    db = openDatabase(path.join(dir, 's.sqlite'));
-    store = new SqliteStaffStore(db);
-    const hash = await hashPassword(PASSWORD);
+    t = await engine.open();
+    store = t.store.staff;
+    // The lightest work factor verifyPassword accepts: sign-ins are what this suite checks, not the hash's cost.
+    const hash = await hashPassword(PASSWORD, { N: 1 << 14 });
     await store.upsertUser({ username: 'agent1', displayName: 'Agent Een', roles: ['agent'], passwordHash: hash });
     await store.upsertUser({ username: 'kcc1', displayName: 'KCC Een', roles: ['kcc'], passwordHash: hash });
   });
-  after(() => {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => t.close());
   beforeEach(async () => {
     clock = new Date('2026-12-01T09:00:00Z');
     await store.resetFailures('agent1');
@@ -65,14 +72,6 @@ describe('staff sign-in', function () {
       .type('form')
       .send({ _csrf: csrfOf(page.text), username, password, next });
   }
-
-  it('hashes with scrypt and verifies only the right password', async () => {
-    const h = await hashPassword(PASSWORD);
-    assert.match(h, /^scrypt\$65536\$8\$1\$/);
-    assert.equal(await verifyPassword(PASSWORD, h), true);
-    assert.equal(await verifyPassword(PASSWORD + 'x', h), false);
-    assert.equal(await verifyPassword(PASSWORD, 'garbage'), false);
-  });
 
   it('signs in, keeps an HttpOnly SameSite session cookie, and reaches the role page', async () => {
     const res = await signIn('agent1', PASSWORD);
@@ -154,6 +153,41 @@ describe('staff sign-in', function () {
     const out = await supertest(app).post('/logout').set('Cookie', both).type('form').send({ _csrf: csrfOf(page.text) });
     assert.equal(out.status, 303);
     assert.equal((await supertest(app).get('/kcc').set('Cookie', cookie)).status, 303, 'the old cookie is dead server-side');
+  });
+
+  it('SSO accounts (migration 010): found by issuer and subject, updated on each sign-in, a taken username refused', async () => {
+    const anna = { issuer: 'https://idp.example.nl', subject: 'sub-anna', username: 'anna', displayName: 'Anna', email: 'anna@gemeente.example', roles: ['agent' as const, 'manager' as const] };
+    assert.deepEqual(await store.saveSsoUser(anna, '2026-12-01T09:00:00.000Z'), { ok: true, username: 'anna', created: true, disabled: false });
+    const u = await store.getSsoUser(anna.issuer, anna.subject);
+    assert.deepEqual([u?.username, u?.roles, u?.email, u?.sso], ['anna', ['agent', 'manager'], 'anna@gemeente.example', true]);
+    assert.equal(await store.getSsoUser('https://other.example.nl', anna.subject), undefined, 'the subject counts only with its issuer');
+    // A later sign-in updates the profile under the account's own username, whatever the claim now says.
+    assert.deepEqual(await store.saveSsoUser({ ...anna, username: 'anna2', displayName: 'Anna B', roles: [] }, '2026-12-02T09:00:00.000Z'), { ok: true, username: 'anna', created: false, disabled: false });
+    assert.deepEqual((await store.getUser('anna'))?.roles, []);
+    assert.deepEqual(await store.saveSsoUser({ ...anna, subject: 'sub-other', username: 'agent1' }, '2026-12-01T09:00:00.000Z'), { ok: false, reason: 'username_taken' });
+    assert.equal((await store.getUser('agent1'))?.sso, undefined, 'the local account is untouched');
+    assert.deepEqual((await store.listAccounts()).filter((a) => a.sso).map((a) => a.username), ['anna']);
+    await store.setDisabled('anna', true);
+    assert.deepEqual(await store.saveSsoUser(anna, '2026-12-03T09:00:00.000Z'), { ok: true, username: 'anna', created: false, disabled: true });
+    await store.removeUser('anna');
+  });
+
+  it('the first sign-in of one person on two instances at once makes one account', async () => {
+    const other = (await t.another()).staff;
+    const bert = { issuer: 'https://idp.example.nl', subject: 'sub-bert', username: 'bert', displayName: 'Bert', roles: ['kcc' as const] };
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? other : store).saveSsoUser(bert, '2026-12-01T09:00:00.000Z')));
+    assert.ok(results.every((r) => r.ok && r.username === 'bert'), JSON.stringify(results));
+    assert.equal(results.filter((r) => r.ok && r.created).length, 1);
+    assert.equal(await t.count(`SELECT count(*) AS n FROM staff_users WHERE sso_subject = 'sub-bert'`), 1);
+    await store.removeUser('bert');
+  });
+
+  it('a session keeps its sealed logout hint; sessions without one have none', async () => {
+    await store.createSession('a'.repeat(64), 'agent1', '2026-12-01T09:00:00.000Z', 'sealed.hint.value');
+    await store.createSession('b'.repeat(64), 'agent1', '2026-12-01T09:00:00.000Z');
+    assert.equal((await store.getSession('a'.repeat(64)))?.logoutHint, 'sealed.hint.value');
+    assert.equal('logoutHint' in ((await store.getSession('b'.repeat(64))) ?? {}), false);
+    await store.deleteSessionsOf('agent1');
   });
 
   it('never redirects to another host after sign-in', () => {

@@ -35,20 +35,20 @@ describe('store health: a real, bounded write', function () {
     locked = [];
   }
 
-  it('is ok on a writable store', () => {
-    assert.deepEqual(createStoreProbe(t.db).check(), { ok: true });
+  it('is ok on a writable store', async () => {
+    assert.deepEqual(await createStoreProbe(t.db).check(), { ok: true });
   });
 
   for (const [what, suffixes] of [
     ['database and WAL immutable', ['', '-wal']],
     ['only the database file immutable (writes land in the WAL, the checkpoint fails)', ['']],
   ] as const) {
-    it(`detects a store that can read but not write: ${what}; recovers and says so once`, () => {
+    it(`detects a store that can read but not write: ${what}; recovers and says so once`, async () => {
       const probe = createStoreProbe(t.db);
       let woke = 0;
       probe.on('writable', () => woke++);
       freeze(suffixes.map((s) => t.file + s));
-      const down = probe.check();
+      const down = await probe.check();
       assert.equal(down.ok, false);
       assert.match(String(down.detail), /^cannot write \(SQLITE_[A-Z_]+\)$/);
       assert.ok(!String(down.detail).includes('/'), 'no path in the detail');
@@ -61,26 +61,26 @@ describe('store health: a real, bounded write', function () {
         (e: unknown) => isStoreFault(e),
       );
       thaw();
-      assert.deepEqual(probe.check(), { ok: true });
-      assert.deepEqual(probe.check(), { ok: true });
+      assert.deepEqual(await probe.check(), { ok: true });
+      assert.deepEqual(await probe.check(), { ok: true });
       assert.equal(woke, 1, 'one wake-up for the waiting loops');
     });
   }
 
-  it('a lock held by another process is reported within about a second, not after the 5 s busy timeout', () => {
+  it('a lock held by another process is reported within about a second, not after the 5 s busy timeout', async () => {
     const other = new Database(t.file);
     try {
       other.exec('BEGIN IMMEDIATE');
       const probe = createStoreProbe(t.db);
       const began = Date.now();
-      const state = probe.check();
+      const state = await probe.check();
       const took = Date.now() - began;
       assert.equal(state.ok, false);
       assert.match(String(state.detail), /^locked by another process \(SQLITE_BUSY/);
       assert.ok(took < 4000, `answered in ${took} ms`);
       assert.equal(t.db.pragma('busy_timeout', { simple: true }), 5000, "the connection's own timeout is restored");
       other.exec('ROLLBACK');
-      assert.deepEqual(probe.check(), { ok: true });
+      assert.deepEqual(await probe.check(), { ok: true });
     } finally {
       other.close();
     }

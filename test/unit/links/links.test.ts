@@ -1,42 +1,44 @@
 import assert from 'node:assert/strict';
 import { createLinkService, validityWindow, type LinkService } from '../../../lib/links';
 import { hashToken, newToken } from '../../../lib/security/tokens';
-import { createSqliteLinkStore } from '../../../lib/store/sqlite/links';
-import { tempDb, type TempDb } from './temp-db';
+import { forEachEngine, type TestStore } from '../../support/engines';
 
-describe('access links', () => {
-  let t: TempDb;
+describe('access links: validityWindow', () => {
+  const start = '2026-12-01T09:30:00.000Z';
+  const end = '2026-12-01T10:00:00.000Z';
+  const window = validityWindow(start, end);
+  it('opens 30 minutes before and closes 60 minutes after by default', () => {
+    assert.deepEqual(window, { validFrom: '2026-12-01T09:00:00.000Z', validUntil: '2026-12-01T11:00:00.000Z' });
+  });
+  it('takes other margins and offset times', () => {
+    assert.deepEqual(validityWindow('2026-12-01T10:30:00+01:00', new Date(end), { beforeMinutes: 5, afterMinutes: 0 }), {
+      validFrom: '2026-12-01T09:25:00.000Z',
+      validUntil: '2026-12-01T10:00:00.000Z',
+    });
+  });
+  it('refuses bad input', () => {
+    assert.throws(() => validityWindow(end, start), /end must be after start/);
+    assert.throws(() => validityWindow('2026-12-01T10:30:00', end), /offset/);
+    assert.throws(() => validityWindow('yesterday', end), /start/);
+    assert.throws(() => validityWindow(start, end, { beforeMinutes: -1 }), /beforeMinutes/);
+    assert.throws(() => validityWindow(start, end, { afterMinutes: 1.5 }), /afterMinutes/);
+  });
+});
+
+forEachEngine('access links', (engine) => {
+  let t: TestStore;
   let clock: Date;
   let links: LinkService;
   const start = '2026-12-01T09:30:00.000Z';
   const end = '2026-12-01T10:00:00.000Z';
   const window = validityWindow(start, end);
 
-  beforeEach(() => {
-    t = tempDb();
+  beforeEach(async () => {
+    t = await engine.open();
     clock = new Date('2026-12-01T09:15:00.000Z');
-    links = createLinkService({ store: createSqliteLinkStore(t.db), now: () => clock });
+    links = createLinkService({ store: t.store.links, now: () => clock });
   });
-  afterEach(() => t.cleanup());
-
-  describe('validityWindow', () => {
-    it('opens 30 minutes before and closes 60 minutes after by default', () => {
-      assert.deepEqual(window, { validFrom: '2026-12-01T09:00:00.000Z', validUntil: '2026-12-01T11:00:00.000Z' });
-    });
-    it('takes other margins and offset times', () => {
-      assert.deepEqual(validityWindow('2026-12-01T10:30:00+01:00', new Date(end), { beforeMinutes: 5, afterMinutes: 0 }), {
-        validFrom: '2026-12-01T09:25:00.000Z',
-        validUntil: '2026-12-01T10:00:00.000Z',
-      });
-    });
-    it('refuses bad input', () => {
-      assert.throws(() => validityWindow(end, start), /end must be after start/);
-      assert.throws(() => validityWindow('2026-12-01T10:30:00', end), /offset/);
-      assert.throws(() => validityWindow('yesterday', end), /start/);
-      assert.throws(() => validityWindow(start, end, { beforeMinutes: -1 }), /beforeMinutes/);
-      assert.throws(() => validityWindow(start, end, { afterMinutes: 1.5 }), /afterMinutes/);
-    });
-  });
+  afterEach(() => t.close());
 
   it('issues a token that resolves, and stores only its hash', async () => {
     const token = await links.issue({ appointmentId: 'a1', role: 'resident', ...window });
@@ -47,7 +49,7 @@ describe('access links', () => {
       role: 'resident',
       validUntil: '2026-12-01T11:00:00.000Z',
     });
-    const dump = JSON.stringify(t.db.prepare('SELECT * FROM access_links').all());
+    const dump = JSON.stringify((await t.rows('SELECT * FROM access_links')));
     assert.ok(!dump.includes(token), 'the token itself is not in the database');
     assert.ok(dump.includes(hashToken(token)));
   });
@@ -104,13 +106,13 @@ describe('access links', () => {
 
   it('resolving twice (a mail scanner prefetch) changes nothing', async () => {
     const token = await links.issue({ appointmentId: 'a1', role: 'resident', ...window });
-    const before = JSON.stringify(t.db.prepare('SELECT * FROM access_links').all());
+    const before = JSON.stringify((await t.rows('SELECT * FROM access_links')));
     const first = await links.resolve(token);
     const second = await links.resolve(token);
     assert.deepEqual(first, second);
     assert.equal(first.status, 'ok');
-    assert.equal(JSON.stringify(t.db.prepare('SELECT * FROM access_links').all()), before);
-    assert.equal((t.db.prepare('SELECT COUNT(*) AS n FROM call_sessions').get() as { n: number }).n, 0, 'no session created');
+    assert.equal(JSON.stringify((await t.rows('SELECT * FROM access_links'))), before);
+    assert.equal(await t.count('SELECT COUNT(*) AS n FROM call_sessions'), 0, 'no session created');
   });
 
   it('re-issue replaces the previous link', async () => {
@@ -118,7 +120,7 @@ describe('access links', () => {
     const fresh = await links.issue({ appointmentId: 'a1', role: 'resident', ...window });
     assert.deepEqual(await links.resolve(old), { status: 'invalid' });
     assert.equal((await links.resolve(fresh)).status, 'ok');
-    assert.equal((t.db.prepare('SELECT COUNT(*) AS n FROM access_links').get() as { n: number }).n, 1);
+    assert.equal(await t.count('SELECT COUNT(*) AS n FROM access_links'), 1);
   });
 
   it('revoking an appointment kills its links and call sessions, not those of others', async () => {
@@ -150,7 +152,7 @@ describe('access links', () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       await assert.rejects(links.issue(req as any), (e: Error & { status?: number }) => re.test(e.message) && e.status === 400);
     }
-    assert.equal((t.db.prepare('SELECT COUNT(*) AS n FROM access_links').get() as { n: number }).n, 0);
+    assert.equal(await t.count('SELECT COUNT(*) AS n FROM access_links'), 0);
   });
 
   describe('call sessions', () => {
@@ -164,7 +166,7 @@ describe('access links', () => {
         agentUsername: 'm1',
         expiresAt: window.validUntil,
       });
-      assert.ok(!JSON.stringify(t.db.prepare('SELECT * FROM call_sessions').all()).includes(id));
+      assert.ok(!JSON.stringify((await t.rows('SELECT * FROM call_sessions'))).includes(id));
       clock = new Date(window.validUntil);
       assert.equal(await links.getCallSession(id), undefined);
     });
@@ -198,8 +200,8 @@ describe('access links', () => {
   it('survives a restart (same database file, new service)', async () => {
     const token = await links.issue({ appointmentId: 'a1', role: 'resident', ...window });
     const id = await links.createCallSession({ appointmentId: 'a1', role: 'resident' });
-    t.db.close();
-    const again = createLinkService({ store: createSqliteLinkStore(t.reopen()), now: () => clock });
+    await t.store.close();
+    const again = createLinkService({ store: (await t.another()).links, now: () => clock });
     assert.equal((await again.resolve(token)).status, 'ok');
     assert.equal((await again.getCallSession(id))?.role, 'resident');
   });

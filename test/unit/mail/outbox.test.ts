@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { composeAppointmentMail } from '../../../lib/mail/compose';
 import { backoffDelay, createOutbox, type FailedEvent, type Outbox, type OutboxOptions, type RetryingEvent, type SentEvent } from '../../../lib/mail/outbox';
 import { createMailTransport, type SmtpSettings } from '../../../lib/mail/transport';
-import { createSqliteOutboxStore } from '../../../lib/store/sqlite/outbox';
 import { startTestSmtp, type TestSmtpServer } from '../../support/smtp';
-import { tempDb, type TempDb } from '../links/temp-db';
+import { forEachEngine, type TestStore } from '../../support/engines';
+import type { Store } from '../../../lib/store/store';
 
 const AUTH = { user: 'idvideo', pass: 's3cret pass' };
 // Short enough for the silent-server test to wait out, long enough that the test SMTP server (in this very process)
@@ -39,13 +39,12 @@ function record(outbox: Outbox) {
   return events;
 }
 
-function rows(t: TempDb): { status: string; attempts: number; last_error: string | null; next_attempt_at: string }[] {
-  return t.db.prepare('SELECT status, attempts, last_error, next_attempt_at FROM mail_outbox').all() as never;
+function rows(t: TestStore): Promise<{ status: string; attempts: number; last_error: string | null; next_attempt_at: string }[]> {
+  return t.rows('SELECT status, attempts, last_error, next_attempt_at FROM mail_outbox ORDER BY created_at, id');
 }
 
-describe('mail outbox (real SMTP server on loopback)', function () {
-  this.timeout(20000);
-  let t: TempDb;
+forEachEngine('mail outbox (real SMTP server on loopback)', (engine) => {
+  let t: TestStore;
   let smtp: TestSmtpServer;
   let clock: Date;
   const outboxes: Outbox[] = [];
@@ -54,9 +53,9 @@ describe('mail outbox (real SMTP server on loopback)', function () {
     return { host: '127.0.0.1', port: smtp.port, secure: false, user: AUTH.user, pass: AUTH.pass, ...extra };
   }
 
-  function outbox(opts: Partial<OutboxOptions> = {}, db = t.db): Outbox {
+  function outbox(opts: Partial<OutboxOptions> = {}, store: Store = t.store): Outbox {
     const o = createOutbox({
-      store: createSqliteOutboxStore(db),
+      store: store.outbox,
       transport: createMailTransport(settings(), { env: {}, timeouts: FAST }),
       now: () => clock,
       messageIdHost: 'video.example.nl',
@@ -68,14 +67,14 @@ describe('mail outbox (real SMTP server on loopback)', function () {
   }
 
   beforeEach(async () => {
-    t = tempDb('idv-outbox-');
+    t = await engine.open();
     smtp = await startTestSmtp({ auth: AUTH });
     clock = new Date('2026-11-28T12:00:00.000Z');
   });
   afterEach(async () => {
     for (const o of outboxes.splice(0)) await o.stop();
     await smtp.stop();
-    t.cleanup();
+    await t.close();
   });
 
   it('backoff grows exponentially and is capped', () => {
@@ -99,7 +98,7 @@ describe('mail outbox (real SMTP server on loopback)', function () {
     assert.match(String(m.parsed.html), /<a href="https:\/\/video\.example\.nl\/v\/AAAA">/);
     assert.match(m.raw.toString('utf8'), /Content-Type: text\/calendar; charset=utf-8; method=REQUEST/i);
     assert.match(m.raw.toString('utf8'), /^Auto-Submitted: auto-generated/m);
-    assert.equal(rows(t).length, 0, 'sent mail (personal data) is deleted');
+    assert.equal((await rows(t)).length, 0, 'sent mail (personal data) is deleted');
     assert.deepEqual(events, [{ type: 'sent', e: { id, kind: 'resident-confirmation', appointmentId: 'appt-1', attempt: 1 } }]);
   });
 
@@ -116,11 +115,11 @@ describe('mail outbox (real SMTP server on loopback)', function () {
     assert.equal(e.errorCode, 'EAUTH:535');
     assert.equal(e.attempt, 1);
     assert.equal(e.nextAttemptAt, '2026-11-28T12:00:30.000Z');
-    assert.deepEqual(rows(t).map((r) => [r.status, r.attempts, r.last_error]), [['pending', 1, 'EAUTH:535']]);
+    assert.deepEqual((await rows(t)).map((r) => [r.status, r.attempts, r.last_error]), [['pending', 1, 'EAUTH:535']]);
     assert.ok(!JSON.stringify(events).includes('@example'), 'events carry no address');
     // Not yet due: a kick does nothing.
     await o.kick();
-    assert.equal(rows(t)[0].attempts, 1);
+    assert.equal((await rows(t))[0].attempts, 1);
     smtp.mode = 'accept';
     clock = new Date('2026-11-28T12:00:30.000Z');
     await o.kick();
@@ -145,7 +144,7 @@ describe('mail outbox (real SMTP server on loopback)', function () {
       errorCode: 'EENVELOPE:550',
       permanent: true,
     });
-    assert.deepEqual(rows(t).map((r) => [r.status, r.last_error]), [['failed', 'EENVELOPE:550']]);
+    assert.deepEqual((await rows(t)).map((r) => [r.status, r.last_error]), [['failed', 'EENVELOPE:550']]);
     smtp.mode = 'accept';
     clock = new Date('2026-11-29T12:00:00.000Z');
     await o.kick();
@@ -173,7 +172,7 @@ describe('mail outbox (real SMTP server on loopback)', function () {
     const next: string[] = [];
     for (let i = 0; i < 4; i++) {
       await o.kick();
-      const r = rows(t)[0];
+      const r = (await rows(t))[0];
       next.push(r.status === 'pending' ? r.next_attempt_at : r.status);
       clock = new Date(Date.parse(r.next_attempt_at));
     }
@@ -220,7 +219,7 @@ describe('mail outbox (real SMTP server on loopback)', function () {
 
   it('two outboxes on the same database never send the same mail twice', async () => {
     const a = outbox();
-    const other = t.reopen();
+    const other = await t.another();
     const b = outbox({}, other);
     for (let i = 0; i < 6; i++) await a.enqueue(sampleMail(`p${i}@example.org`, `a${i}`));
     await Promise.all([a.kick(), b.kick()]);
@@ -235,10 +234,10 @@ describe('mail outbox (real SMTP server on loopback)', function () {
     await first.kick(); // fails: server away
     await first.enqueue(sampleMail('b@example.org', 'a2')); // never tried
     await first.stop();
-    t.db.close();
+    await t.store.close();
     smtp.up();
     clock = new Date('2026-11-28T12:05:00.000Z');
-    const second = outbox({}, t.reopen());
+    const second = outbox({}, await t.another());
     const events = record(second);
     second.start();
     await smtp.waitFor(2);
@@ -248,7 +247,7 @@ describe('mail outbox (real SMTP server on loopback)', function () {
   });
 
   it('a crash while sending: after the lease the mail is sent again with the same Message-ID', async () => {
-    const store = createSqliteOutboxStore(t.db);
+    const store = t.store.outbox;
     const o = outbox({ leaseMs: 60_000 });
     const { messageId } = await o.enqueue(sampleMail());
     // Simulate a process that claimed the mail and died before recording the result.
@@ -264,7 +263,7 @@ describe('mail outbox (real SMTP server on loopback)', function () {
   });
 
   it('a crash on the last allowed attempt ends as failed (EINTERRUPTED)', async () => {
-    const store = createSqliteOutboxStore(t.db);
+    const store = t.store.outbox;
     const o = outbox({ leaseMs: 1000, backoff: { maxAttempts: 1 } });
     const events = record(o);
     await o.enqueue(sampleMail());
@@ -328,7 +327,7 @@ describe('mail outbox (real SMTP server on loopback)', function () {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       await assert.rejects(o.enqueue(mail as any), re);
     }
-    assert.equal(rows(t).length, 0);
+    assert.equal((await rows(t)).length, 0);
   });
 
   it('CR/LF in names and subject never become headers', async () => {
@@ -365,17 +364,16 @@ describe('mail outbox (real SMTP server on loopback)', function () {
     assert.deepEqual(await o.counts(), { pending: 0, sending: 0, failed: 0 }, 'purged after retention');
     await o.enqueue(sampleMail('c@example.org', 'a3'));
     assert.equal(await o.discard('a3', ['resident-confirmation']), 1);
-    assert.equal(rows(t).length, 0);
+    assert.equal((await rows(t)).length, 0);
   });
 });
 
-describe('mail outbox shutdown', function () {
-  this.timeout(20000);
+forEachEngine('mail outbox shutdown', (engine) => {
   it('stop() finishes the mail in hand and gives the rest of the batch back uncounted', async () => {
-    const t = tempDb('idv-outbox-stop-');
+    const t = await engine.open();
     const smtp = await startTestSmtp();
     try {
-      const store = createSqliteOutboxStore(t.db);
+      const store = t.store.outbox;
       let sends = 0;
       const transport = createMailTransport({ host: '127.0.0.1', port: smtp.port, secure: false }, { env: {} });
       let o: Outbox | undefined = undefined;
@@ -392,25 +390,24 @@ describe('mail outbox shutdown', function () {
       await o.kick();
       assert.equal(sends, 1);
       assert.equal(smtp.received.length, 1);
-      const left = t.db.prepare('SELECT status, attempts FROM mail_outbox').all();
+      const left = await t.rows('SELECT status, attempts FROM mail_outbox');
       assert.deepEqual(left, [{ status: 'pending', attempts: 0 }, { status: 'pending', attempts: 0 }]);
     } finally {
       await smtp.stop();
-      t.cleanup();
+      await t.close();
     }
   });
 });
 
-describe('mail outbox: restarts and store faults', function () {
-  this.timeout(20000);
-  let t: TempDb;
+forEachEngine('mail outbox: restarts and store faults', (engine) => {
+  let t: TestStore;
   let smtp: TestSmtpServer;
   let clock: Date;
   const outboxes: Outbox[] = [];
 
-  function outbox(opts: Partial<OutboxOptions> = {}, db = t.db): Outbox {
+  function outbox(opts: Partial<OutboxOptions> = {}, store: Store = t.store): Outbox {
     const o = createOutbox({
-      store: createSqliteOutboxStore(db),
+      store: store.outbox,
       transport: createMailTransport({ host: '127.0.0.1', port: smtp.port, secure: false }, { env: {}, timeouts: FAST }),
       now: () => clock,
       messageIdHost: 'video.example.nl',
@@ -421,23 +418,25 @@ describe('mail outbox: restarts and store faults', function () {
   }
 
   beforeEach(async () => {
-    t = tempDb('idv-outbox-faults-');
+    t = await engine.open();
     smtp = await startTestSmtp();
     clock = new Date('2026-11-28T12:00:00.000Z');
   });
   afterEach(async () => {
     for (const o of outboxes.splice(0)) await o.stop();
     await smtp.stop();
-    t.cleanup();
+    await t.close();
   });
 
-  const fault = (on: 'DELETE' | 'UPDATE') =>
-    t.db.exec(`CREATE TEMP TRIGGER IF NOT EXISTS fault BEFORE ${on} ON mail_outbox BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
-  const heal = () => t.db.exec('DROP TRIGGER IF EXISTS fault');
-  const statuses = () => (t.db.prepare('SELECT status FROM mail_outbox ORDER BY created_at, id').all() as { status: string }[]).map((r) => r.status);
+  const healers: (() => Promise<void>)[] = [];
+  const fault = async (on: 'DELETE' | 'UPDATE') => void healers.push(await t.failWhen('mail_outbox', on));
+  const heal = async () => {
+    for (const h of healers.splice(0)) await h();
+  };
+  const statuses = async () => (await t.rows<{ status: string }>('SELECT status FROM mail_outbox ORDER BY created_at, id')).map((r) => r.status);
 
   it("a restart sends this instance's interrupted mails at once, another instance's only after their lease", async () => {
-    const store = createSqliteOutboxStore(t.db);
+    const store = t.store.outbox;
     const first = outbox({ instanceId: 'instance-A' });
     await first.enqueue(sampleMail('a@example.org', 'a1'));
     await first.enqueue(sampleMail('b@example.org', 'a2'));
@@ -460,19 +459,19 @@ describe('mail outbox: restarts and store faults', function () {
     o.on('workerError', (e) => errors.push(e));
     o.on('recovered', (r) => recovered.push(r.failedPasses));
     await o.enqueue(sampleMail());
-    fault('DELETE');
+    await fault('DELETE');
     await o.kick();
     assert.equal(smtp.received.length, 1, 'the server accepted it');
-    assert.deepEqual(statuses(), ['sending']);
+    assert.deepEqual(await statuses(), ['sending']);
     assert.equal(o.heldInMemory(), 1);
     assert.equal(errors.length, 1);
     // The lease has run out and the store still fails: the pass stops before claiming, so nothing is sent again.
     clock = new Date(clock.getTime() + 5000);
     await o.kick();
     assert.equal(smtp.received.length, 1);
-    heal();
+    await heal();
     await o.kick();
-    assert.deepEqual(statuses(), [], 'recorded as sent');
+    assert.deepEqual(await statuses(), [], 'recorded as sent');
     assert.equal(o.heldInMemory(), 0);
     assert.equal(smtp.received.length, 1, 'exactly once');
     assert.deepEqual(recovered, [2]);
@@ -481,21 +480,21 @@ describe('mail outbox: restarts and store faults', function () {
   it('a fault mid-batch hands the unattempted mails back, and after recovery each goes out once', async () => {
     const o = outbox({ batchSize: 10 });
     for (let i = 0; i < 3; i++) await o.enqueue(sampleMail(`p${i}@example.org`, `a${i}`));
-    fault('DELETE');
+    await fault('DELETE');
     await o.kick();
     assert.equal(smtp.received.length, 1, 'the first went out; the others were not attempted');
     assert.equal(o.heldInMemory(), 3);
-    heal();
+    await heal();
     await o.kick();
     assert.equal(smtp.received.length, 3);
     assert.equal(new Set(smtp.received.map((m) => m.envelope.to[0])).size, 3, 'each once');
-    assert.deepEqual(statuses(), []);
+    assert.deepEqual(await statuses(), []);
   });
 
   it('a store that cannot write makes the worker back off instead of spinning', async () => {
     const o = outbox({ now: () => new Date(), faultBackoff: { initialMs: 50, maxMs: 400 } });
     await o.enqueue(sampleMail());
-    fault('UPDATE');
+    await fault('UPDATE');
     const errors: number[] = [];
     o.on('workerError', () => errors.push(Date.now()));
     const began = Date.now();
@@ -507,9 +506,9 @@ describe('mail outbox: restarts and store faults', function () {
     // timer rounding allowed.
     assert.ok(errors[3] - began >= 340, `${errors[3] - began} ms for four failed passes`);
     assert.equal(smtp.received.length, 0);
-    heal();
+    await heal();
     await o.kick();
     await smtp.waitFor(1);
-    assert.deepEqual(statuses(), []);
+    assert.deepEqual(await statuses(), []);
   });
 });

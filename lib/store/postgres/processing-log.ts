@@ -1,0 +1,34 @@
+import {
+  validateEntry,
+  validateQuery,
+  type ProcessingLog,
+  type ProcessingLogEntry,
+  type ProcessingLogQuery,
+} from '../../attributes/processing-log';
+import { toProcessingLogRecord, type ProcessingLogRow } from '../rows';
+import type { Pg } from './client';
+
+/** The processing log on PostgreSQL (migrations 004, 006). Append-only: no update, no delete. */
+export function createPostgresProcessingLog(pg: Pg, now: () => Date = () => new Date()): ProcessingLog {
+  return {
+    async record(entry: ProcessingLogEntry) {
+      const e = validateEntry(entry, now);
+      const [r] = await pg.query<{ id: string }>(
+        `INSERT INTO processing_log (at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) RETURNING id`,
+        [e.at, e.appointmentId, e.actor, e.action, e.purpose, e.methodId, JSON.stringify(e.attributeKeys), e.detail],
+      );
+      return { id: Number(r.id), ...e };
+    },
+    async list(query: ProcessingLogQuery) {
+      const q = validateQuery(query);
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (q.appointmentId !== undefined) where.push(`appointment_id = $${args.push(q.appointmentId)}`);
+      if (q.from !== undefined) where.push(`at >= $${args.push(q.from)}`);
+      if (q.to !== undefined) where.push(`at < $${args.push(q.to)}`);
+      const sql = `SELECT * FROM processing_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at, id LIMIT $${args.push(q.limit)}`;
+      return (await pg.query<ProcessingLogRow>(sql, args)).map(toProcessingLogRecord);
+    },
+  };
+}

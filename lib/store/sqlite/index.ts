@@ -1,0 +1,59 @@
+import type { Database } from 'better-sqlite3';
+import { openDatabase } from '../db';
+import { createStoreProbe } from '../health';
+import { createLocalPubSub } from '../pubsub';
+import type { Store } from '../store';
+import { createSqliteAppointmentStore } from './appointments';
+import { createSqliteEventStore } from './events';
+import { createSqliteGuestStore } from './guests';
+import { createSqliteLinkStore } from './links';
+import { createSqliteOutboxStore } from './outbox';
+import { createSqlitePendingStore } from './pending';
+import { SqliteProcessingLog } from './processing-log';
+import { SqliteStaffStore } from './staff';
+
+const HANDLE = Symbol('sqlite handle');
+
+/**
+ * The store on one SQLite file (the embedded default): opened and migrated at once (a damaged, locked, unwritable or
+ * newer database throws a StoreError here). Pub/sub is in-process and rate limits count in memory: one process.
+ */
+export function createSqliteStore(file: string, opts: { busyTimeoutMs?: number } = {}): Store {
+  const db = openDatabase(file, undefined, opts);
+  return sqliteStoreOn(db, file);
+}
+
+/** The store on an open, migrated database handle (tests that open their own). */
+export function sqliteStoreOn(db: Database, where = db.name): Store {
+  const pubsub = createLocalPubSub();
+  const store: Store = {
+    engine: 'sqlite',
+    ready: Promise.resolve(),
+    appointments: createSqliteAppointmentStore(db),
+    events: createSqliteEventStore(db),
+    links: createSqliteLinkStore(db),
+    outbox: createSqliteOutboxStore(db),
+    staff: new SqliteStaffStore(db),
+    processingLog: new SqliteProcessingLog(db),
+    pendingIdentifications: createSqlitePendingStore(db),
+    guests: createSqliteGuestStore(db),
+    pubsub,
+    probe: createStoreProbe(db),
+    rateLimits: () => undefined,
+    describe: () => `SQLite ${where}`,
+    async close() {
+      await pubsub.close();
+      if (db.open) db.close();
+    },
+  };
+  Object.defineProperty(store, HANDLE, { value: db, enumerable: false });
+  return store;
+}
+
+/**
+ * The SQLite handle behind a store, for tests that inspect rows or inject faults; undefined on PostgreSQL. Product
+ * code never calls this: domains use the repositories.
+ */
+export function sqliteHandleOf(store: Store): Database | undefined {
+  return (store as unknown as Record<symbol, Database | undefined>)[HANDLE];
+}
