@@ -263,7 +263,7 @@ describe('idv-agent-dashboard node', function () {
       // 1.2 s and waited out could expire before it was even made on a busy machine).
       const expiring = await callCookie(mine.id, 'resident');
       (await connect('', { origin, cookie: expiring })).close();
-      const aged = services.db.prepare('UPDATE call_sessions SET expires_at = ? WHERE id_hash = ?').run(new Date(Date.now() - 1000).toISOString(), hashToken(expiring.split('=')[1]));
+      const aged = sqliteDb(services).prepare('UPDATE call_sessions SET expires_at = ? WHERE id_hash = ?').run(new Date(Date.now() - 1000).toISOString(), hashToken(expiring.split('=')[1]));
       assert.equal(aged.changes, 1);
       assert.equal(await refusal('', { origin, cookie: expiring }), 401);
       await linkServiceOf(services).issue({ appointmentId: cancelled.id, role: 'resident', validFrom: new Date(Date.now() - 60_000).toISOString(), validUntil: new Date(Date.now() + 3_600_000).toISOString() });
