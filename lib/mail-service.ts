@@ -2,10 +2,9 @@ import type nodemailer from 'nodemailer';
 import type { MailCatcher } from './mail/catcher';
 import { createOutbox, type BackoffOptions, type Outbox } from './mail/outbox';
 import { createMailTransport, describeSmtp, parseSmtpUrl, type MailTransport, type SentInfo, type SmtpSettings, type TransportTimeouts } from './mail/transport';
-import { FaultLog } from './runtime/fault-log';
+import { runOutboxWorker } from './outbox/runtime';
 import { instanceIdOf } from './runtime/instance';
 import type { Services } from './services';
-import { storeProbeOf } from './store/health';
 
 /**
  * The process-wide mail service: one persistent outbox and its worker for the whole runtime (several nodes may
@@ -128,41 +127,18 @@ function createMailService(services: Services, options: MailServiceOptions): Mai
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     instanceId: instanceIdOf(services),
   });
-  // A store that cannot write fails every pass: one log line, then a summary now and then, then "working again".
-  const faults = new FaultLog({ name: 'mail outbox', warn: (m) => services.log.warn(m), info: (m) => services.log.info(m) });
-  const probe = storeProbeOf(services);
-  outbox.on('workerError', (e) => {
-    faults.failed(e);
-    probe.noteFault();
+  runOutboxWorker(services, outbox, {
+    name: 'mail outbox',
+    health: 'mail',
+    beforeStop: () => {
+      closed = true;
+    },
+    onClose: async () => {
+      current?.transport.close?.();
+      current = undefined;
+      if (catcherStart) await (await catcherStart.catch(() => undefined))?.close();
+    },
   });
-  outbox.on('recovered', () => {
-    faults.succeeded();
-    probe.noteOk();
-  });
-  // The health check (or another loop) saw the store write again: stop waiting out the backoff.
-  const wake = () => void outbox.kick();
-  probe.on('writable', wake);
-  outbox.start();
-
-  services.registerHealth('mail', async () => {
-    const held = outbox.heldInMemory();
-    const counts = await outbox.counts();
-    // A failed mail needs a person, but the runtime itself is alive: report it, do not fail liveness on it.
-    return {
-      ok: true,
-      detail: `${counts.pending + counts.sending} waiting, ${counts.failed} failed${held ? `, ${held} outcome(s) kept in memory until the store can be written` : ''}`,
-    };
-  });
-
-  services.onClose(async () => {
-    closed = true;
-    probe.off('writable', wake);
-    await outbox.stop();
-    current?.transport.close?.();
-    current = undefined;
-    if (catcherStart) await (await catcherStart.catch(() => undefined))?.close();
-  });
-
   return {
     outbox,
     configure(smtp) {

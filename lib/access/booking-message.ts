@@ -20,7 +20,11 @@ export interface AppointmentNotice {
     /** The agent's staff username. */
     agent: string;
   };
-  resident: { name: string; email: string; remarks?: string; lang: MailLang };
+  /**
+   * `sms`: the resident asked for SMS on `phone` (E.164). Only a stored appointment carries it (lib/access/handoff.ts);
+   * a foreign message never switches SMS on.
+   */
+  resident: { name: string; email: string; remarks?: string; lang: MailLang; phone?: string; sms?: true };
   /** The resident's cancel link (booked only). */
   cancelLink?: string;
 }

@@ -18,7 +18,7 @@ export interface HandOffDeps {
   cancelPath(source: string | null, recordedPath: string | undefined): string | undefined;
   /** This instance's id (lib/runtime/instance.ts): leases carry it. */
   instanceId: string;
-  /** Wakes the outbox worker once mails were committed. */
+  /** Wakes the outbox workers (mail, SMS) once messages were committed. */
   mailsQueued(): void;
   /** How long a claim may take before another worker may take the event over (default 2 min). */
   leaseMs?: number;
@@ -49,7 +49,13 @@ function noticeOf(kind: 'booked' | 'cancelled', a: Appointment, lang: 'nl' | 'en
   return {
     event: kind,
     appointment: { id: a.id, start: toPublicIso(a.startUtc), end: toPublicIso(a.endUtc), topic: a.topic, agent: a.agent },
-    resident: { name: a.resident.name, email: a.resident.email, ...(a.resident.remarks ? { remarks: a.resident.remarks } : {}), lang },
+    resident: {
+      name: a.resident.name,
+      email: a.resident.email,
+      ...(a.resident.remarks ? { remarks: a.resident.remarks } : {}),
+      lang,
+      ...(a.resident.sms && a.resident.phone ? { phone: a.resident.phone, sms: true as const } : {}),
+    },
   };
 }
 

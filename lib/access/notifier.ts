@@ -5,6 +5,8 @@ import { validityWindow } from '../links/window';
 import { composeAppointmentMail } from '../mail/compose';
 import { DEFAULT_TEMPLATES, type MailKind, type MailLang, type MailTemplate } from '../mail/templates';
 import type { Outbox, OutgoingMail } from '../mail/outbox';
+import type { SmsOutbox } from '../sms/outbox';
+import { composeSms, SMS_KINDS } from '../sms/texts';
 import type { AppointmentNotice } from './booking-message';
 import { DASHBOARD_PLACEHOLDER, type SessionLinkConfig } from './session-link-config';
 
@@ -12,6 +14,8 @@ import { DASHBOARD_PLACEHOLDER, type SessionLinkConfig } from './session-link-co
 export interface PlanDeps {
   links: Pick<LinkService, 'prepare'>;
   outbox: Pick<Outbox, 'prepare'>;
+  /** The SMS outbox, when this node sends SMS (lib/sms). */
+  sms?: Pick<SmsOutbox, 'prepare'>;
   /** The agent's display name for the salutation (staff account), if known. */
   agentName(username: string): Promise<string | undefined>;
 }
@@ -25,10 +29,19 @@ export interface NotifyContext {
   municipality: string;
   fromAddress: string;
   config: SessionLinkConfig;
+  /** The SMS gateway this node sends through (config node id) and its own texts; absent: no SMS. */
+  sms?: { gateway: string; texts: { nl?: string; en?: string } };
 }
 
 /** Why something was left out; codes for status and warnings, never addresses. */
-export type Skipped = 'resident-mail-off' | 'resident-address-unknown' | 'agent-mail-off' | 'agent-address-unknown' | 'cancel-page-unserved';
+export type Skipped =
+  | 'resident-mail-off'
+  | 'resident-address-unknown'
+  | 'agent-mail-off'
+  | 'agent-address-unknown'
+  | 'cancel-page-unserved'
+  /** The resident asked for SMS, but this node has no (valid) SMS gateway. */
+  | 'sms-unconfigured';
 
 /** How the resident's cancel link is made: given by a foreign message, or issued here for a booking page path. */
 export type CancelLinkPlan = { given: string } | { issueFor: string } | { none: true };
@@ -39,6 +52,8 @@ export interface BookedPlan {
   /** The access links (secrets) for output 1; never stored. */
   links: { resident: string; agent: string };
   mails: { id: string; kind: MailKind }[];
+  /** SMS queued with the effects (ids and kinds only). */
+  sms: { id: string; kind: string }[];
   skipped: Skipped[];
 }
 
@@ -139,7 +154,20 @@ export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: Appoint
     );
   }
   effects.mails = mails.map((m) => deps.outbox.prepare(m));
-  return { effects, links, mails: effects.mails.map((r) => ({ id: r.id, kind: r.kind as MailKind })), skipped };
+  if (ev.resident.sms && ev.resident.phone) {
+    if (ctx.sms && deps.sms) {
+      const lang = ev.resident.lang;
+      const composed = composeSms('sms-confirmation', lang, { municipality: ctx.municipality, start: a.start, link: links.resident }, ctx.sms.texts[lang]);
+      effects.sms = [deps.sms.prepare({ kind: 'sms-confirmation', appointmentId: a.id, gateway: ctx.sms.gateway, to: ev.resident.phone, text: composed.text })];
+    } else skipped.push('sms-unconfigured');
+  }
+  return {
+    effects,
+    links,
+    mails: effects.mails.map((r) => ({ id: r.id, kind: r.kind as MailKind })),
+    sms: (effects.sms ?? []).map((r) => ({ id: r.id, kind: r.kind })),
+    skipped,
+  };
 }
 
 /**
@@ -197,6 +225,8 @@ export async function planCancelled(deps: PlanDeps, ctx: NotifyContext, ev: Appo
       appointmentId: a.id,
       revokeLinks: true,
       discardMailKinds: ['resident-confirmation', 'agent-announcement'],
+      // An SMS still waiting carries a link that dies now.
+      discardSmsKinds: [...SMS_KINDS],
       mails: records,
     },
     mails: records.map((r) => ({ id: r.id, kind: r.kind as MailKind })),

@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import { parseDutchMobile } from '../sms/phone';
 import { typedLine, typedLines } from '../text/typed-text';
 import { parseClockMinutes, parseLocalDate } from './calendar';
 import { messageFor } from './messages';
@@ -13,6 +14,8 @@ export interface BookingInput {
   topic: string;
   phone?: string;
   remarks?: string;
+  /** The resident asked for SMS; `phone` then holds a Dutch mobile number in E.164 (+316…). */
+  sms?: true;
 }
 
 export interface BookingInputOptions {
@@ -20,11 +23,16 @@ export interface BookingInputOptions {
   topics: readonly string[];
   askPhone?: boolean;
   requirePhone?: boolean;
+  /** Offer SMS (an SMS gateway is configured): the field `sms` (a checkbox) asks for it, with a Dutch mobile number. */
+  offerSms?: boolean;
   /** Extra field names the caller handles itself (e.g. a CSRF token), accepted and ignored here. */
   extraFields?: readonly string[];
 }
 
-const KNOWN_FIELDS = ['start', 'date', 'time', 'name', 'email', 'topic', 'phone', 'remarks'];
+const KNOWN_FIELDS = ['start', 'date', 'time', 'name', 'email', 'topic', 'phone', 'remarks', 'sms'];
+/** What a checked box or a JSON client sends for "yes"; an unchecked box sends nothing. */
+const YES = new Set(['ja', 'yes', 'on', 'true', '1']);
+const NO = new Set(['', 'nee', 'no', 'off', 'false', '0']);
 const MAX_FIELDS = 30;
 
 const START_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -208,9 +216,23 @@ export function parseBookingInput(body: unknown, options: BookingInputOptions): 
   }
 
   let phone: string | undefined;
-  if (!fields.phone) {
-    if (!options.askPhone) {
-      if ((text.phone ?? '').trim() !== '') fields.phone = 'field.unknown';
+  let sms = false;
+  const smsText = (text.sms ?? '').trim().toLowerCase();
+  if (!fields.sms && smsText !== '') {
+    if (!options.offerSms) fields.sms = 'field.unknown';
+    else if (YES.has(smsText)) sms = true;
+    else if (!NO.has(smsText)) fields.sms = 'sms.invalid';
+  }
+  if (!fields.phone && !fields.sms) {
+    if (sms) {
+      // SMS goes to Dutch mobile numbers only: the number is checked and stored as E.164.
+      const r = parseDutchMobile(text.phone ?? '');
+      if ((text.phone ?? '').trim() === '') fields.phone = 'phone.required_for_sms';
+      else if (!r.ok) fields.phone = r.problem === 'invalid' ? 'phone.invalid' : `phone.${r.problem}`;
+      else phone = r.e164;
+    } else if (!options.askPhone) {
+      // The field is on the form only for SMS: without the box ticked, a typed number is not kept.
+      if ((text.phone ?? '').trim() !== '' && !options.offerSms) fields.phone = 'field.unknown';
     } else {
       const r = parsePhone(text.phone ?? '', options.requirePhone === true);
       if (typeof r === 'object') fields.phone = r.error;
@@ -236,6 +258,7 @@ export function parseBookingInput(body: unknown, options: BookingInputOptions): 
   if (Object.keys(fields).length > 0 || !start || !name || !email || topic === undefined) return fail(fields);
   const input: BookingInput = { start, name, email, topic };
   if (phone !== undefined) input.phone = phone;
+  if (sms && phone !== undefined) input.sms = true;
   if (remarks !== undefined) input.remarks = remarks;
   return input;
 }

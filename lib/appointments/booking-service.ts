@@ -179,6 +179,7 @@ export function createBookingService(options: BookingServiceOptions): BookingSer
             email: input.email,
             phone: input.phone ?? null,
             remarks: input.remarks ?? null,
+            ...(input.sms ? { sms: true } : {}),
           },
           // A token nobody keeps: until the hand-off mails a real one, no cancel link works.
           cancelTokenHash: hashToken(newToken()),

@@ -70,6 +70,31 @@ const TEXT: Record<string, { nl: string; en: string }> = {
     nl: 'Vul een geldig telefoonnummer in, bijvoorbeeld 06 12345678.',
     en: 'Please enter a valid phone number, for example +31 6 12345678.',
   },
+  'phone.required_for_sms': {
+    nl: 'Vul uw mobiele nummer in om een sms te ontvangen.',
+    en: 'Please enter your mobile number to receive a text message.',
+  },
+  'phone.landline': {
+    nl: 'Dit is een vast nummer. Een sms kan alleen naar een Nederlands mobiel nummer, bijvoorbeeld 06 12345678.',
+    en: 'This is a landline number. A text message can only go to a Dutch mobile number, for example +31 6 12345678.',
+  },
+  'phone.foreign': {
+    nl: 'Een sms kan alleen naar een Nederlands mobiel nummer (06). Buitenlandse nummers zijn niet mogelijk.',
+    en: 'A text message can only go to a Dutch mobile number (+31 6). Numbers from other countries are not possible.',
+  },
+  'phone.not_mobile': {
+    nl: 'Dit nummer kan geen sms ontvangen. Vul een mobiel nummer in dat met 06 begint.',
+    en: 'This number cannot receive text messages. Please enter a mobile number starting with +31 6.',
+  },
+  'phone.too_short': {
+    nl: 'Dit nummer is te kort. Een mobiel nummer is 06 met 8 cijfers, bijvoorbeeld 06 12345678.',
+    en: 'This number is too short. A Dutch mobile number is 06 followed by 8 digits, for example +31 6 12345678.',
+  },
+  'phone.too_long': {
+    nl: 'Dit nummer is te lang. Een mobiel nummer is 06 met 8 cijfers, bijvoorbeeld 06 12345678.',
+    en: 'This number is too long. A Dutch mobile number is 06 followed by 8 digits, for example +31 6 12345678.',
+  },
+  'sms.invalid': { nl: 'Kies of u een sms wilt ontvangen.', en: 'Please choose whether you want a text message.' },
   'remarks.too_long': { nl: 'De opmerking mag maximaal 1000 tekens lang zijn.', en: 'Remarks can be at most 1000 characters.' },
   'remarks.invalid_chars': {
     nl: 'De opmerking bevat tekens die niet zijn toegestaan.',

@@ -7,8 +7,11 @@ export type AppointmentStatus = 'booked' | 'cancelled';
 export interface Resident {
   name: string;
   email: string;
+  /** As typed, or E.164 (+316…) when `sms` is set (lib/sms/phone.ts checked it as a Dutch mobile number). */
   phone: string | null;
   remarks: string | null;
+  /** The resident asked for SMS (confirmation, reminders) on `phone`; absent or false: no SMS. */
+  sms?: boolean;
 }
 
 export interface Appointment {

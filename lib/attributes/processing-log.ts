@@ -1,15 +1,22 @@
 import { UserError } from '../errors';
+import { processingActivityProblem } from '../openklant/config';
+import { newSpanId, newTraceId, SPAN_ID, TRACE_ID } from '../trace/context';
 
 /**
  * 'booking_viewed' (migration 006): the assigned agent opened the booking's contact details (field names logged).
  * Migration 009 (issue 13): a chat message was sent (who, never the text); a document was shared, viewed, fetched by a
  * flow or deleted (its kind, never its bytes); the agent shared the screen; a third participant was invited, admitted,
  * removed; someone joined or left the call (who was present).
+ * Migration 011 (issue 15): 'contact_registered' (the contact was registered in Open Klant, or that failed for good),
+ * 'partij_looked_up' (the verified BSN went to Open Klant's partij search: found, not_found or an error code), and
+ * the fields of the Logboek Dataverwerkingen standard (Logius) on every record: trace id, span id, parent span id,
+ * status code, end time and the processing activity id (lib/trace/logboek.ts maps a record to the standard).
  */
 export const PROCESSING_ACTIONS = [
   'requested', 'method_chosen', 'verified', 'failed', 'shown', 'deleted', 'expired', 'booking_viewed',
   'chat_message', 'chat_deleted', 'document_shared', 'document_viewed', 'document_fetched', 'document_deleted', 'screen_shared',
-  'guest_invited', 'guest_admitted', 'guest_removed', 'participant_joined', 'participant_left',
+  'guest_invited', 'guest_admitted', 'guest_removed', 'participant_joined', 'participant_left', 'contact_registered',
+  'partij_looked_up',
 ] as const;
 export type ProcessingAction = (typeof PROCESSING_ACTIONS)[number];
 
@@ -27,6 +34,17 @@ export interface ProcessingLogEntry {
   attributeKeys?: string[];
   /** A reason code such as 'acr_too_low' or 'call_ended'. */
   detail?: string;
+  /** W3C Trace Context ids (lib/trace/context.ts): 32 and 16 lower-case hex. A new trace is made when absent. */
+  traceId?: string;
+  spanId?: string;
+  /** The span of the processing this one is part of (e.g. the identification request a verification answers). */
+  parentSpanId?: string;
+  /** Logboek status_code: 0 unset, 1 ok, 2 error. Default: 2 for 'failed', else 1. */
+  statusCode?: 0 | 1 | 2;
+  /** When the processing ended (UTC ISO); defaults to `at` (an instant). */
+  endedAt?: string;
+  /** The processing activity's URI in the gemeente's register (configured per purpose: idv-request-auth, idv-openklant). */
+  processingActivityId?: string;
 }
 
 export interface ProcessingLogRecord extends Required<Pick<ProcessingLogEntry, 'at' | 'appointmentId' | 'actor' | 'action'>> {
@@ -35,6 +53,13 @@ export interface ProcessingLogRecord extends Required<Pick<ProcessingLogEntry, '
   methodId: string | null;
   attributeKeys: string[];
   detail: string | null;
+  /** Null on records written before migration 011. */
+  traceId: string | null;
+  spanId: string | null;
+  parentSpanId: string | null;
+  statusCode: 0 | 1 | 2 | null;
+  endedAt: string | null;
+  processingActivityId: string | null;
 }
 
 export interface ProcessingLogQuery {
@@ -43,6 +68,8 @@ export interface ProcessingLogQuery {
   from?: string;
   /** Exclusive upper bound, ISO 8601. */
   to?: string;
+  /** Only records with a larger id, in id order (paging through an export). */
+  afterId?: number;
   limit: number;
 }
 
@@ -80,8 +107,25 @@ export function validateEntry(e: ProcessingLogEntry, now: () => Date = () => new
   if (!Array.isArray(keys) || keys.length > 50) bad('attributeKeys', 'must be a list of at most 50 attribute names');
   for (const k of keys) if (typeof k !== 'string' || !KEY_RE.test(k)) bad('attributeKeys', 'must hold attribute names only, never values');
   if (e.detail !== undefined && (typeof e.detail !== 'string' || !DETAIL_RE.test(e.detail))) bad('detail', 'must be a reason code (lowercase letters, digits, _)');
+  if (e.traceId !== undefined && (typeof e.traceId !== 'string' || !TRACE_ID.test(e.traceId) || /^0+$/.test(e.traceId))) bad('traceId', 'must be 32 lower-case hex characters');
+  for (const f of ['spanId', 'parentSpanId'] as const) {
+    const v = e[f];
+    if (v !== undefined && (typeof v !== 'string' || !SPAN_ID.test(v) || /^0+$/.test(v))) bad(f, 'must be 16 lower-case hex characters');
+  }
+  if (e.statusCode !== undefined && e.statusCode !== 0 && e.statusCode !== 1 && e.statusCode !== 2) bad('statusCode', 'must be 0, 1 or 2');
+  const activity = e.processingActivityId;
+  if (processingActivityProblem('processingActivityId', activity)) bad('processingActivityId', 'must be a URI (https://… or urn:…)');
+  const at = e.at === undefined ? now().toISOString() : isoUtc(e.at, 'at');
+  const endedAt = e.endedAt === undefined ? at : isoUtc(e.endedAt, 'endedAt');
+  if (endedAt < at) bad('endedAt', 'must not be before at');
   return {
-    at: e.at === undefined ? now().toISOString() : isoUtc(e.at, 'at'),
+    traceId: e.traceId ?? newTraceId(),
+    spanId: e.spanId ?? newSpanId(),
+    parentSpanId: e.parentSpanId ?? null,
+    statusCode: e.statusCode ?? (e.action === 'failed' ? 2 : 1),
+    endedAt,
+    processingActivityId: activity ?? null,
+    at,
     appointmentId: e.appointmentId,
     actor: e.actor,
     action: e.action,
@@ -92,7 +136,7 @@ export function validateEntry(e: ProcessingLogEntry, now: () => Date = () => new
   };
 }
 
-export function validateQuery(q: ProcessingLogQuery): { appointmentId?: string; from?: string; to?: string; limit: number } {
+export function validateQuery(q: ProcessingLogQuery): { appointmentId?: string; from?: string; to?: string; afterId?: number; limit: number } {
   if (!q || !Number.isInteger(q.limit) || q.limit < 1 || q.limit > 1000) throw new UserError(400, 'invalid_query', 'limit must be 1 to 1000');
   if (q.appointmentId !== undefined && (typeof q.appointmentId !== 'string' || q.appointmentId.length > 100)) throw new UserError(400, 'invalid_query', 'appointmentId is invalid');
   return {
@@ -100,5 +144,11 @@ export function validateQuery(q: ProcessingLogQuery): { appointmentId?: string; 
     ...(q.appointmentId !== undefined ? { appointmentId: q.appointmentId } : {}),
     ...(q.from !== undefined ? { from: isoUtc(q.from, 'from') } : {}),
     ...(q.to !== undefined ? { to: isoUtc(q.to, 'to') } : {}),
+    ...(q.afterId !== undefined ? { afterId: afterIdOf(q.afterId) } : {}),
   };
+}
+
+function afterIdOf(v: unknown): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) throw new UserError(400, 'invalid_query', 'afterId must be a record id');
+  return v as number;
 }

@@ -2,6 +2,8 @@ import { UserError } from '../errors';
 import { createRelyingParty, type FlowFailure, type RelyingPartyOptions } from '../oidc/relying-party';
 import { DEFAULT_CLAIM_LIMITS, mapClaims, type Attribute, type ClaimLimits } from './claims';
 import { acrSatisfies, type AuthMethod } from './method';
+import { hashToken, looksLikeToken } from '../security/tokens';
+import { withSpan, type SpanContext } from '../trace/context';
 
 /**
  * The in-call identification of a resident over OpenID Connect: the shared relying party (lib/oidc/relying-party.ts:
@@ -21,6 +23,10 @@ export interface StartInput {
   /** Why the agent asks (verwerkingsdoel); kept for the processing log. */
   purpose: string;
   requestId: string;
+  /** The processing this start belongs to (method chosen): its traceparent goes with the discovery call. */
+  span?: SpanContext;
+  /** The verification's span: its traceparent goes with the token and userinfo calls of the callback. */
+  finishSpan?: SpanContext;
 }
 
 export interface FinishInput {
@@ -29,9 +35,10 @@ export interface FinishInput {
   callSessionId: string;
 }
 
+/** `span`: the verification's span given at start (its traceparent went to the provider's token and userinfo calls). */
 export type FinishResult =
-  | { ok: true; appointmentId: string; requestId: string; purpose: string; methodId: string; acr?: string; attributes: Attribute[] }
-  | { ok: false; reason: FinishFailure; appointmentId?: string; requestId?: string; purpose?: string; methodId?: string };
+  | { ok: true; appointmentId: string; requestId: string; purpose: string; methodId: string; acr?: string; attributes: Attribute[]; span?: SpanContext }
+  | { ok: false; reason: FinishFailure; appointmentId?: string; requestId?: string; purpose?: string; methodId?: string; span?: SpanContext };
 
 export interface OidcFlowsOptions extends RelyingPartyOptions {
   claimLimits?: ClaimLimits;
@@ -52,12 +59,35 @@ interface Refs {
   requestId: string;
   purpose: string;
   methodId: string;
+  /** The verification's trace and span (Logboek Dataverwerkingen), ids only. */
+  traceId?: string;
+  spanId?: string;
+}
+
+/** The state parameter of an authorization URL or a callback, when it has the shape of one of ours. */
+function stateIn(url: string | URL): string | undefined {
+  try {
+    const states = new URL(String(url), 'http://callback.invalid').searchParams.getAll('state');
+    return states.length === 1 && looksLikeToken(states[0]) ? states[0] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
   const rp = createRelyingParty<Refs, AuthMethod>(opts);
   const claimLimits = opts.claimLimits ?? DEFAULT_CLAIM_LIMITS;
-  const refsOf = (c: Refs | undefined) => (c ? { appointmentId: c.appointmentId, requestId: c.requestId, purpose: c.purpose, methodId: c.methodId } : {});
+  const refsOf = (c: Refs | undefined) =>
+    c
+      ? { appointmentId: c.appointmentId, requestId: c.requestId, purpose: c.purpose, methodId: c.methodId, ...(c.traceId && c.spanId ? { span: { traceId: c.traceId, spanId: c.spanId } } : {}) }
+      : {};
+  /**
+   * The verification's span by the hash of its state, so the token request (made inside the relying party before the
+   * pending request's context is handed back) carries its traceparent. Memory only, as long as a state lives; a
+   * callback that reaches another instance still gets the span for userinfo from the stored context.
+   */
+  const spans = new Map<string, { span: SpanContext; until: number }>();
+  const SPAN_MEMORY_MS = 10 * 60_000;
 
   async function start(input: StartInput): Promise<{ authorizationUrl: string }> {
     const { method } = input;
@@ -65,18 +95,32 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
       if (typeof v !== 'string' || v.length === 0 || v.length > 200) throw new UserError(400, 'invalid_auth_request', `${name} is required`);
     }
     if (typeof input.purpose !== 'string' || input.purpose.length > 200) throw new UserError(400, 'invalid_auth_request', 'purpose must be text of at most 200 characters');
-    return rp.start({
-      client: method,
-      scopes: method.scopes,
-      extraAuthParams: method.extraAuthParams,
-      binding: input.callSessionId,
-      context: { appointmentId: input.appointmentId, requestId: input.requestId, purpose: input.purpose, methodId: method.id },
-      unreachableMessage: `The identification service "${method.displayName}" cannot be reached right now`,
-    });
+    const fin = input.finishSpan;
+    const started = await withSpan(input.span, () =>
+      rp.start({
+        client: method,
+        scopes: method.scopes,
+        extraAuthParams: method.extraAuthParams,
+        binding: input.callSessionId,
+        context: { appointmentId: input.appointmentId, requestId: input.requestId, purpose: input.purpose, methodId: method.id, ...(fin ? { traceId: fin.traceId, spanId: fin.spanId } : {}) },
+        unreachableMessage: `The identification service "${method.displayName}" cannot be reached right now`,
+      }),
+    );
+    const state = stateIn(started.authorizationUrl);
+    if (fin && state) {
+      const t = Date.now();
+      for (const [k, v] of spans) if (v.until < t) spans.delete(k);
+      if (spans.size < 10_000) spans.set(hashToken(state), { span: fin, until: t + SPAN_MEMORY_MS });
+    }
+    return started;
   }
 
   async function finish(input: FinishInput): Promise<FinishResult> {
-    const r = await rp.finish({ currentUrl: input.currentUrl, binding: input.callSessionId });
+    const state = stateIn(input.currentUrl);
+    const key = state ? hashToken(state) : undefined;
+    const known = key ? spans.get(key)?.span : undefined;
+    if (key) spans.delete(key);
+    const r = await withSpan(known, () => rp.finish({ currentUrl: input.currentUrl, binding: input.callSessionId }));
     if (!r.ok) return { ok: false, reason: r.reason, ...refsOf(r.context) };
     const refs = refsOf(r.context) as Refs;
     const fail = (reason: FinishFailure): FinishResult => ({ ok: false, reason, ...refs });
@@ -85,7 +129,8 @@ export function createOidcFlows(opts: OidcFlowsOptions): OidcFlows {
     let userinfo: Record<string, unknown>;
     try {
       if (!r.userInfo) return fail('provider_error');
-      userinfo = await r.userInfo();
+      const userInfo = r.userInfo;
+      userinfo = await withSpan((refs as { span?: SpanContext }).span ?? known, () => userInfo());
     } catch (e) {
       return fail(await rp.failureOf(e));
     }

@@ -48,8 +48,10 @@ export interface TimeFormView {
   dayLabel: string;
   changeHref: string;
   times: TimeOption[];
-  values: Partial<Record<'time' | 'name' | 'email' | 'phone' | 'remarks', string>>;
+  values: Partial<Record<'time' | 'name' | 'email' | 'phone' | 'remarks' | 'sms', string>>;
   phone: PhoneField;
+  /** An SMS gateway is configured: offer the SMS box (and the number field even when `phone` is off). */
+  sms: boolean;
   privacyUrl?: string;
   errors: Partial<Record<string, string>>;
   summary: SummaryItem[];
@@ -131,6 +133,16 @@ ${fieldError(o.id, o.error)}
 </div>`;
 }
 
+/** The SMS opt-in: one checkbox (unticked unless the resident ticked it), Utrecht's checkbox with its HTML modifier. */
+function smsField(t: ReturnType<typeof texts>, kcc: boolean, value: string | undefined, error: string | undefined): SafeHtml {
+  const checked = value !== undefined && ['ja', 'yes', 'on', 'true', '1'].includes(value.trim().toLowerCase());
+  return html`<div class="utrecht-form-field utrecht-form-field--checkbox idv-choice${error ? ' utrecht-form-field--invalid' : ''}">
+${fieldError('sms', error)}
+<input class="utrecht-checkbox utrecht-checkbox--html-input${error ? ' utrecht-checkbox--invalid' : ''}" type="checkbox" id="sms" name="sms" value="ja"${checked ? html` checked` : ''}${error ? html` aria-invalid="true"` : ''}${describedBy(error && 'sms-error')}>
+<label class="utrecht-form-label utrecht-form-label--checkbox" for="sms">${kcc ? t.smsLabelKcc : t.smsLabel}</label>
+</div>`;
+}
+
 export function timeFormMain(v: TimeFormView): SafeHtml {
   const t = texts(v.lang);
   const kcc = v.mode === 'kcc';
@@ -161,7 +173,10 @@ ${times}
 <legend class="utrecht-form-fieldset__legend">${kcc ? t.contactLegendKcc : t.contactLegend}</legend>
 ${textField({ id: 'name', label: t.name, type: 'text', autocomplete: kcc ? 'off' : 'name', value: v.values.name, error: e.name, required: true, optionalText: t.optional, maxlength: 100 })}
 ${textField({ id: 'email', label: t.email, type: 'email', autocomplete: kcc ? 'off' : 'email', value: v.values.email, error: e.email, hint: kcc ? undefined : t.emailHint, required: true, optionalText: t.optional, maxlength: 254 })}
-${v.phone !== 'off' ? textField({ id: 'phone', label: t.phone, type: 'tel', autocomplete: kcc ? 'off' : 'tel', value: v.values.phone, error: e.phone, required: v.phone === 'required', optionalText: t.optional, maxlength: 25 }) : ''}
+${v.phone !== 'off' || v.sms
+  ? textField({ id: 'phone', label: v.phone === 'off' ? t.mobile : t.phone, type: 'tel', autocomplete: kcc ? 'off' : 'tel', value: v.values.phone, error: e.phone, hint: v.phone === 'off' ? t.mobileHint : undefined, required: v.phone === 'required', optionalText: t.optional, maxlength: 25 })
+  : ''}
+${v.sms ? smsField(t, kcc, v.values.sms, e.sms) : ''}
 <div class="utrecht-form-field utrecht-form-field--textarea${e.remarks ? ' utrecht-form-field--invalid' : ''}">
 <label class="utrecht-form-label" for="remarks">${t.remarks} <span class="idv-optional">${t.optional}</span></label>
 <p class="utrecht-form-field-description" id="remarks-hint">${t.remarksHint}</p>
@@ -186,6 +201,9 @@ export interface ReviewView {
   /** What the form carries on: the fields exactly as they were checked. */
   values: { topic: string; date: string; time: string; name: string; email: string; phone?: string; remarks?: string };
   phone: PhoneField;
+  /** SMS offered; `smsTo` is the checked number in the resident's own notation when they asked for it. */
+  sms: boolean;
+  smsTo?: string;
 }
 
 /**
@@ -200,7 +218,8 @@ export function reviewMain(v: ReviewView): SafeHtml {
   const rows: Array<readonly [string, string, boolean?]> = [];
   if (v.showTopic) rows.push([t.topic, x.topic]);
   rows.push([t.whenLabel, v.when], [t.name, x.name], [t.email, x.email]);
-  if (v.phone !== 'off') rows.push([t.phone, x.phone || t.notGiven]);
+  if (v.phone !== 'off') rows.push([t.phone, (v.smsTo ?? x.phone) || t.notGiven]);
+  if (v.sms) rows.push([t.smsRow, v.smsTo ? t.smsYes(v.smsTo) : t.smsNo]);
   rows.push([t.remarks, x.remarks || t.notGiven, true]);
   const hidden = (name: string, value: string | undefined) => html`<input type="hidden" name="${name}" value="${value ?? ''}">`;
   return html`<h1 class="utrecht-heading-1">${kcc ? t.reviewTitleKcc : t.reviewTitle}</h1>
@@ -208,7 +227,7 @@ export function reviewMain(v: ReviewView): SafeHtml {
 ${dataList(rows, 'idv-review')}
 <form method="post" action="${v.action}" class="idv-form idv-booking-form idv-review-form" novalidate>
 ${hidden(CSRF_FIELD, v.csrf)}${hidden('topic', x.topic)}${hidden('date', x.date)}${hidden('time', x.time)}
-${hidden('name', x.name)}${hidden('email', x.email)}${v.phone !== 'off' ? hidden('phone', x.phone) : ''}${hidden('remarks', x.remarks)}
+${hidden('name', x.name)}${hidden('email', x.email)}${v.phone !== 'off' || v.smsTo ? hidden('phone', x.phone) : ''}${v.smsTo ? hidden('sms', 'ja') : ''}${hidden('remarks', x.remarks)}
 <div class="idv-button-row">
 <button type="submit" name="step" value="confirm" class="utrecht-button utrecht-button--primary-action">${t.submit}</button>
 <button type="submit" name="step" value="edit" class="utrecht-button utrecht-button--secondary-action">${t.edit}</button>

@@ -20,6 +20,7 @@ import type { NewEvent } from '../events/types';
 import { hmac } from '../security/tokens';
 import { isStoreFault } from '../store/faults';
 import { logoutForm } from '../staff/login-page';
+import { nationalMobile } from '../sms/phone';
 import { ZONE } from '../time';
 import { signConfirmationRef, verifyConfirmationRef } from './confirmation-ref';
 import { corsAllowList, originAllowed } from './cors';
@@ -49,10 +50,12 @@ export interface BookingRouterOptions {
   onEvent: (e: AppointmentMessage) => void;
   log: (msg: string) => void;
   now?: () => DateTime;
+  /** True while an SMS gateway is configured for this form: the form then offers SMS (lib/sms). */
+  offerSms?: () => boolean;
 }
 
 const DAYS_PER_PAGE = 14;
-const FORM_FIELDS = ['name', 'email', 'phone', 'remarks', 'time'] as const;
+const FORM_FIELDS = ['name', 'email', 'phone', 'remarks', 'time', 'sms'] as const;
 const MAX_UPCOMING = 500;
 
 type Values = Partial<Record<(typeof FORM_FIELDS)[number], string>>;
@@ -78,6 +81,7 @@ export function createBookingRouter(o: BookingRouterOptions): Router {
   const kcc = config.mode === 'kcc';
   if (kcc && !o.requireStaff) throw new Error('KCC mode needs requireStaff');
   const now = o.now ?? (() => DateTime.utc());
+  const offerSms = o.offerSms ?? (() => false);
   // The flood limits on bookings are shared by every instance (o.limiter: the store's counters); the budget for
   // reading pages protects each instance's own CPU and stays in its memory.
   const limiter: LimiterFactory = o.limiter ?? ((_name, l) => createRateLimiter(l));
@@ -192,6 +196,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       times,
       values: v.values,
       phone: config.phone,
+      sms: offerSms(),
       privacyUrl: config.privacyUrl,
       errors: v.errors,
       summary,
@@ -279,6 +284,7 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
         topics: config.topics,
         askPhone: config.phone !== 'off',
         requirePhone: config.phone === 'required',
+        offerSms: offerSms(),
         extraFields: json ? [] : ['_csrf', 'step'],
       });
     } catch (e) {
@@ -300,6 +306,8 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
         when: dateTimeInWords(DateTime.fromISO(input.start, { zone: 'utc' }), lang),
         values: { topic: input.topic, date: day, time: local.toFormat('HH:mm'), name: input.name, email: input.email, phone: input.phone, remarks: input.remarks },
         phone: config.phone,
+        sms: offerSms(),
+        ...(input.sms && input.phone ? { smsTo: nationalMobile(input.phone) } : {}),
       }));
     }
     // Per e-mail as well as per address: one resident flooding from many addresses is still one resident.

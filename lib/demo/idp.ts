@@ -50,6 +50,8 @@ export interface DemoIdpOptions {
   accounts?: DemoAccount[];
   acrValues?: readonly string[];
   defaultAcr?: string;
+  /** Sees each request before it is handled (tests check the `traceparent` a client sends). */
+  onRequest?: (req: http.IncomingMessage) => void;
 }
 
 export interface DemoIdp {
@@ -152,7 +154,10 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
     res.statusCode = 503;
     res.end();
   };
-  const server = http.createServer((req, res) => handler(req, res));
+  const server = http.createServer((req, res) => {
+    opts.onRequest?.(req);
+    handler(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());

@@ -1,5 +1,6 @@
 import type { StoredLink } from '../links/types';
 import type { NewOutboxRecord } from '../mail/outbox-store';
+import type { NewSmsRecord } from '../sms/outbox-store';
 
 /**
  * What happened to an appointment that has effects to carry out. 'booked' and 'cancelled'; 'started' is an unplanned,
@@ -65,6 +66,10 @@ export interface Effects {
   discardMailKinds?: string[];
   /** Mails to queue in the outbox. */
   mails?: NewOutboxRecord[];
+  /** Unsent SMS of these kinds to drop (their link died with a cancellation). */
+  discardSmsKinds?: string[];
+  /** SMS to queue in the SMS outbox (lib/sms/outbox.ts). */
+  sms?: NewSmsRecord[];
 }
 
 /** A claim: a random token per claim, the claimer's instance id, and when the lease ends (UTC ISO). */

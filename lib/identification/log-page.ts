@@ -28,6 +28,7 @@ export function logPage(o: { lang: Lang; branding: Branding; records: Processing
   </div>
   <button type="submit" class="utrecht-button utrecht-button--secondary-action">${t.show}</button>
 </form>
+<p class="utrecht-paragraph"><a class="utrecht-link" href="${o.path}/export.jsonl${o.appointmentId ? `?appointment=${encodeURIComponent(o.appointmentId)}` : ''}" download>${t.export}</a></p>
 ${o.records.length === 0
   ? html`<p class="utrecht-paragraph">${t.none}</p>`
   : html`<div class="idv-table-wrap" tabindex="0" role="region" aria-label="${t.title}"><table class="utrecht-table idv-log-table">
@@ -41,6 +42,9 @@ ${o.records.length === 0
   <th scope="col" class="utrecht-table__header-cell">${t.method}</th>
   <th scope="col" class="utrecht-table__header-cell">${t.keys}</th>
   <th scope="col" class="utrecht-table__header-cell">${t.detail}</th>
+  <th scope="col" class="utrecht-table__header-cell">${t.status}</th>
+  <th scope="col" class="utrecht-table__header-cell">${t.trace}</th>
+  <th scope="col" class="utrecht-table__header-cell">${t.activity}</th>
 </tr></thead>
 <tbody class="utrecht-table__body">
 ${o.records.map((r) => html`<tr class="utrecht-table__row">
@@ -52,6 +56,9 @@ ${o.records.map((r) => html`<tr class="utrecht-table__row">
   <td class="utrecht-table__cell">${r.methodId ?? ''}</td>
   <td class="utrecht-table__cell">${r.attributeKeys.join(', ')}</td>
   <td class="utrecht-table__cell">${r.detail ? code(r.detail, 'detail') : ''}</td>
+  <td class="utrecht-table__cell">${r.statusCode === null ? '' : code(`status_${r.statusCode}`)}</td>
+  <td class="utrecht-table__cell idv-log-id"><span class="idv-log-trace" title="span ${r.spanId ?? ''}${r.parentSpanId ? `, parent ${r.parentSpanId}` : ''}">${r.traceId ?? ''}</span></td>
+  <td class="utrecht-table__cell idv-log-id">${r.processingActivityId ?? ''}</td>
 </tr>`)}
 </tbody></table></div>`}`,
   });

@@ -1,3 +1,5 @@
+import { processingActivityProblem } from '../openklant/config';
+
 /** The settings of an idv-request-auth node, checked (the editor shows the same rules through resources/editor.js). */
 export interface RequestAuthConfig {
   /** The ids of the idv-auth-method config nodes offered, in slot order. */
@@ -13,6 +15,11 @@ export interface RequestAuthConfig {
   demoMethods: boolean;
   /** The panel's "Vraag identificatie" button triggers this node. */
   button: boolean;
+  /**
+   * Per purpose, the URI of its processing activity in the gemeente's register (Logboek Dataverwerkingen
+   * dpl.core.processing_activity_id), written to every processing-log record of an identification for that purpose.
+   */
+  processingActivities: Record<string, string>;
 }
 
 export const METHOD_SLOTS = ['method1', 'method2', 'method3', 'method4'] as const;
@@ -48,6 +55,20 @@ export function validateRequestAuthConfig(def: Record<string, unknown>): { ok: t
   else if (type === 'msg' && !MSG_PROPERTY_RE.test(value)) errors.push('purpose: not a msg property such as purpose or payload.purpose');
   else if (type === 'str' && !PURPOSE_RE.test(value)) errors.push('purpose: 1 to 200 characters, no < > or control characters');
 
+  const processingActivities: Record<string, string> = {};
+  const rawActivities = def.processingActivities === undefined || def.processingActivities === '' ? [] : def.processingActivities;
+  if (!Array.isArray(rawActivities) || rawActivities.length > 50) errors.push('processingActivities: a list of at most 50 purposes with their processing activity');
+  else {
+    rawActivities.forEach((item: unknown, i) => {
+      const purpose = typeof (item as { purpose?: unknown })?.purpose === 'string' ? (item as { purpose: string }).purpose.trim() : '';
+      const activity = typeof (item as { activity?: unknown })?.activity === 'string' ? (item as { activity: string }).activity.trim() : '';
+      if (!PURPOSE_RE.test(purpose)) errors.push(`processingActivities[${i}].purpose: the purpose exactly as in the list of purposes`);
+      const problem = activity ? processingActivityProblem(`processingActivities[${i}].activity`, activity) : `processingActivities[${i}].activity: the URI of the processing activity is required`;
+      if (problem) errors.push(problem);
+      else if (PURPOSE_RE.test(purpose)) processingActivities[purpose] = activity;
+    });
+  }
+
   if (errors.length) return { ok: false, errors };
-  return { ok: true, config: { methodNodeIds, ...(idContactNodeId ? { idContactNodeId } : {}), attributeKeys, purposes, purpose: { type, value }, demoMethods, button: def.button !== false && def.button !== 'false' } };
+  return { ok: true, config: { methodNodeIds, ...(idContactNodeId ? { idContactNodeId } : {}), attributeKeys, purposes, purpose: { type, value }, demoMethods, button: def.button !== false && def.button !== 'false', processingActivities } };
 }

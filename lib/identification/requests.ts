@@ -15,6 +15,9 @@ export interface AuthRequest {
   /** The methods offered (in memory only; credentials never leave the process). */
   methods: readonly OfferedMethod[];
   createdAt: number;
+  /** The identification's trace and the request's span (W3C Trace Context, Logboek Dataverwerkingen). */
+  traceId?: string;
+  spanId?: string;
 }
 
 export interface RequestRegistryOptions {

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { finishFailureText } from '../auth/messages';
 import type { FinishFailure } from '../auth/oidc';
@@ -9,7 +11,8 @@ import { pickLang, type Lang } from '../http/lang';
 import { renderPage } from '../http/layout';
 import { clientKey, createRateLimiter, rateLimit } from '../http/rate-limit';
 import { asyncRoute, bodyParsers, noStore, sameOrigin, securityHeaders, sendJsonError } from '../http/security';
-import { isUserError } from '../errors';
+import { isUserError, UserError } from '../errors';
+import { toLogboekRecord } from '../trace/logboek';
 import type { CallSession } from '../links';
 import { linkServiceOf } from '../call/deps';
 import type { Services } from '../services';
@@ -231,8 +234,52 @@ export function identificationRouter(services: Services, id: IdentificationServi
     res.type('html').send(logPage({ lang, branding: services.branding(), records, ...(appointmentId ? { appointmentId } : {}), path: '/admin-log' }));
   }));
 
+  // The processing log in the Logboek Dataverwerkingen shape (lib/trace/logboek.ts), one JSON record per line, oldest
+  // first: for the gemeente's own Logboek or an audit. Admins only; names and codes, never attribute values.
+  r.get('/admin-log/export.jsonl', ...pages, services.staff.requireStaff('admin'), asyncRoute(async (req, res) => {
+    const one = (name: string): string | undefined => {
+      const v = req.query[name];
+      if (v === undefined || v === '') return undefined;
+      if (typeof v !== 'string') throw new UserError(400, 'invalid_query', `${name} must be given once`);
+      return v;
+    };
+    const appointmentId = one('appointment');
+    if (appointmentId !== undefined && !/^[A-Za-z0-9_-]{1,100}$/.test(appointmentId)) throw new UserError(400, 'invalid_query', 'appointment must be an appointment id');
+    const from = one('from');
+    const to = one('to');
+    const base = { ...(appointmentId ? { appointmentId } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) };
+    // Checks the filters before anything is sent, so a bad one is a clean 400.
+    let page = await id.log.list({ ...base, afterId: 0, limit: EXPORT_PAGE });
+    res.status(200);
+    res.type('application/x-ndjson; charset=utf-8');
+    res.setHeader('Content-Disposition', 'attachment; filename="verwerkingenlog.jsonl"');
+    let sent = 0;
+    while (page.length > 0 && sent < EXPORT_MAX) {
+      res.write(page.map((rec) => JSON.stringify(toLogboekRecord(rec, SERVICE))).join('\n') + '\n');
+      sent += page.length;
+      if (page.length < EXPORT_PAGE) break;
+      page = await id.log.list({ ...base, afterId: page[page.length - 1].id, limit: EXPORT_PAGE });
+    }
+    res.end();
+  }));
+
   r.use(errorHandler({ log: (m) => services.log.error(m), branding: () => services.branding() }));
   return r;
+}
+
+const EXPORT_PAGE = 1000;
+/** An export is bounded; narrow it with from/to for more. */
+const EXPORT_MAX = 200_000;
+const SERVICE = { name: 'id-video', version: packageVersion() };
+
+/** This package's version for the Logboek's resource attributes (dist/lib/identification → package root). */
+function packageVersion(): string {
+  try {
+    const v = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: unknown }).version;
+    return typeof v === 'string' ? v : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** Mounts the routes once while any identification node runs; returns the release function for the node's close. */

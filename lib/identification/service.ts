@@ -20,6 +20,7 @@ import { RequestRegistry, type AuthRequest } from './requests';
 import { agentNoticeFor, agentText, type AgentNotice } from './texts';
 import type { AgentNoticeMessage, AskedEvent, FailedEvent, FailureReason, NewRequest, OfferedMethod, PopupView, VerificationResult, VerifiedEvent } from './types';
 import { publicBase } from '../access/public-base';
+import { newSpanId, newTraceId } from '../trace/context';
 
 export interface IdentificationServiceOptions {
   services: Services;
@@ -97,7 +98,9 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   /** Sets whose values the agent fetched: 'shown' is logged once per set. */
   private readonly shown = new Set<string>();
   /** Method of each live set, for what the agent is told on expiry. */
-  private readonly setMeta = new Map<string, { appointmentId: string; methodId: string; keys: string[] }>();
+  private readonly setMeta = new Map<string, { appointmentId: string; methodId: string; keys: string[]; purpose?: string; traceId?: string; spanId?: string }>();
+  /** Processing activity URI per purpose (idv-request-auth), for the Logboek fields of each record. */
+  private activities: Record<string, string> = {};
   private readonly notices = new Map<string, AgentNoticeMessage[]>();
   /**
    * Callbacks already handled, by the hash of their state: the call session that brought it and its outcome (a
@@ -150,6 +153,25 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   setPurposes(list: readonly string[] | undefined): void {
     const clean = (list ?? []).map((p) => p.trim()).filter((p) => PURPOSE_RE.test(p));
     this.purposes = clean.length ? [...new Set(clean)].slice(0, 20) : [...DEFAULT_PURPOSES];
+  }
+
+  /** Per purpose, the URI of its processing activity in the gemeente's register (set by idv-request-auth). */
+  setProcessingActivities(map: Record<string, string> | undefined): void {
+    this.activities = { ...(map ?? {}) };
+  }
+
+  /**
+   * The Logboek fields of a record in an identification's trace: the trace, the parent span (the request, or the
+   * verification for what happens to the set) and the processing activity of the purpose.
+   */
+  private traced(t: { traceId?: string; parentSpanId?: string; spanId?: string; purpose?: string }): Partial<ProcessingLogEntry> {
+    const activity = t.purpose ? this.activities[t.purpose] : undefined;
+    return {
+      ...(t.traceId ? { traceId: t.traceId } : {}),
+      ...(t.spanId ? { spanId: t.spanId } : {}),
+      ...(t.traceId && t.parentSpanId ? { parentSpanId: t.parentSpanId } : {}),
+      ...(activity ? { processingActivityId: activity } : {}),
+    };
   }
 
   purposeList(): string[] {
@@ -299,9 +321,10 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     const notMapped = asked.filter((k) => !mapped.has(k));
     if (notMapped.length) throw new UserError(400, 'invalid_attributes', `no offered method provides: ${notMapped.join(', ')}`);
 
-    const request = this.requests.create({ appointmentId, agent, purpose, methodIds: methods.map((m) => m.id), attributeKeys: asked, methods });
+    const trace = { traceId: newTraceId(), spanId: newSpanId() };
+    const request = this.requests.create({ appointmentId, agent, purpose, methodIds: methods.map((m) => m.id), attributeKeys: asked, methods, ...trace });
     this.rememberMethodNames(methods);
-    await this.record({ appointmentId, actor: agent, action: 'requested', purpose, attributeKeys: asked });
+    await this.record({ appointmentId, actor: agent, action: 'requested', purpose, attributeKeys: asked, ...this.traced({ ...trace, purpose }) });
     this.watchCalls();
     const delivered = await this.channels.toResident(appointmentId, 'identificationRequest', this.popupView(request));
     await this.notifyAgent(appointmentId, delivered > 0 ? 'requested' : 'not_delivered', { requestId: request.requestId }, agent);
@@ -348,20 +371,25 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     const method = r.methods.find((m) => m.id === methodId);
     if (!method) throw new UserError(400, 'method_unknown', 'Kies een van de aangeboden manieren om in te loggen.');
     let url: string;
+    // The choice is a processing of its own in the request's trace; the verification's span is fixed now, so the
+    // provider's token and userinfo calls carry it before we know the outcome.
+    const chosen = { traceId: r.traceId, spanId: newSpanId(), parentSpanId: r.spanId, purpose: r.purpose };
+    const span = r.traceId ? { traceId: r.traceId, spanId: chosen.spanId } : undefined;
+    const finishSpan = r.traceId ? { traceId: r.traceId, spanId: newSpanId() } : undefined;
     try {
       if (method.kind === 'oidc') {
-        ({ authorizationUrl: url } = await this.oidc().start({ method: method.oidc, appointmentId: r.appointmentId, callSessionId: sessionCookie, purpose: r.purpose, requestId: r.requestId }));
+        ({ authorizationUrl: url } = await this.oidc().start({ method: method.oidc, appointmentId: r.appointmentId, callSessionId: sessionCookie, purpose: r.purpose, requestId: r.requestId, ...(span ? { span } : {}), ...(finishSpan ? { finishSpan } : {}) }));
       } else {
         url = await this.idContact().start({ core: method.core, tag: method.tag, methodId: method.id, appointmentId: r.appointmentId, requestId: r.requestId, purpose: r.purpose, callSessionId: sessionCookie });
       }
     } catch (e) {
       const code = e instanceof CoreUnavailableError ? 'core_unavailable' : e instanceof UserError && e.code === 'provider_error' ? 'provider_error' : 'internal';
-      await this.recordQuietly({ appointmentId: r.appointmentId, actor: 'system', action: 'failed', purpose: r.purpose, methodId: method.id, detail: code });
+      await this.recordQuietly({ appointmentId: r.appointmentId, actor: 'system', action: 'failed', purpose: r.purpose, methodId: method.id, detail: code, ...this.traced(chosen) });
       await this.notifyAgent(r.appointmentId, code === 'core_unavailable' ? 'unavailable' : 'failed', { requestId: r.requestId, methodId: method.id, methodName: method.displayName, reason: code === 'core_unavailable' ? code : 'provider_error' }, r.agent).catch(() => 0);
       if (e instanceof CoreUnavailableError) throw new UserError(502, 'provider_error', `The identification service "${method.displayName}" cannot be reached right now`);
       throw e;
     }
-    await this.record({ appointmentId: r.appointmentId, actor: 'resident', action: 'method_chosen', purpose: r.purpose, methodId: method.id, attributeKeys: r.attributeKeys });
+    await this.record({ appointmentId: r.appointmentId, actor: 'resident', action: 'method_chosen', purpose: r.purpose, methodId: method.id, attributeKeys: r.attributeKeys, ...this.traced(chosen) });
     await this.notifyAgent(r.appointmentId, 'method_chosen', { requestId: r.requestId, methodId: method.id, methodName: method.displayName }, r.agent);
     return url;
   }
@@ -372,7 +400,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     const open = this.requests.get(requestId);
     if (!open || open.appointmentId !== session.appointmentId) throw new UserError(404, 'request_unknown', 'This request is not open');
     const r = this.requests.take(requestId) as AuthRequest;
-    await this.recordQuietly({ appointmentId: r.appointmentId, actor: 'resident', action: 'failed', purpose: r.purpose, detail: 'declined' });
+    await this.recordQuietly({ appointmentId: r.appointmentId, actor: 'resident', action: 'failed', purpose: r.purpose, detail: 'declined', ...this.traced({ traceId: r.traceId, parentSpanId: r.spanId, purpose: r.purpose }) });
     await this.notifyAgent(r.appointmentId, 'cancelled', { requestId: r.requestId, reason: 'declined' }, r.agent);
     this.emit('failed', { reason: 'declined', appointmentId: r.appointmentId, requestId: r.requestId });
   }
@@ -415,12 +443,13 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
    */
   private async conclude(result: VerificationResult, fallbackAppointmentId?: string): Promise<'ok' | FailureReason> {
     const request = result.requestId ? this.requests.get(result.requestId) : undefined;
+    const verification = { traceId: result.span?.traceId, spanId: result.span?.spanId, parentSpanId: request?.spanId, purpose: result.purpose };
     const fail = async (reason: FailureReason, methodId?: string): Promise<FailureReason> => {
       const appointmentId = result.appointmentId ?? fallbackAppointmentId;
       // A result for someone else's request ends that request (its state is used up); it is logged against it.
       if (result.requestId) this.requests.take(result.requestId);
       if (appointmentId) {
-        await this.recordQuietly({ appointmentId, actor: 'resident', action: 'failed', ...(result.purpose ? { purpose: result.purpose } : {}), ...(methodId ? { methodId } : {}), detail: reason });
+        await this.recordQuietly({ appointmentId, actor: 'resident', action: 'failed', ...(result.purpose ? { purpose: result.purpose } : {}), ...(methodId ? { methodId } : {}), detail: reason, ...this.traced(verification) });
         await this.notifyAgent(appointmentId, agentNoticeFor(reason), { ...(result.requestId ? { requestId: result.requestId } : {}), ...(methodId ? { methodId } : {}), reason }).catch(() => 0);
       }
       this.emit('failed', { reason, ...(appointmentId ? { appointmentId } : {}), ...(result.requestId ? { requestId: result.requestId } : {}), ...(methodId ? { methodId } : {}) });
@@ -447,8 +476,10 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     let attributeSetId: string | undefined;
     try {
       attributeSetId = this.cache.put({ appointmentId: result.appointmentId, requestId: result.requestId, methodId: result.methodId, ...(result.acr ? { acr: result.acr } : {}), attributes }, this.ttlSec);
-      this.setMeta.set(attributeSetId, { appointmentId: result.appointmentId, methodId: result.methodId, keys: attributeKeys });
-      await this.record({ appointmentId: result.appointmentId, actor: 'resident', action: 'verified', purpose: result.purpose, methodId: result.methodId, attributeKeys, ...(detail ? { detail } : {}) });
+      const spanId = verification.spanId ?? newSpanId();
+      const traceId = verification.traceId ?? newTraceId();
+      this.setMeta.set(attributeSetId, { appointmentId: result.appointmentId, methodId: result.methodId, keys: attributeKeys, purpose: result.purpose, traceId, spanId });
+      await this.record({ appointmentId: result.appointmentId, actor: 'resident', action: 'verified', purpose: result.purpose, methodId: result.methodId, attributeKeys, ...(detail ? { detail } : {}), ...this.traced({ ...verification, traceId, spanId }) });
     } catch (e) {
       // Nothing half-written: a set that could not be logged is not kept.
       if (attributeSetId) this.dropSet(attributeSetId);
@@ -654,7 +685,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     }
     if (!this.shown.has(attributeSetId)) {
       this.shown.add(attributeSetId);
-      await this.record({ appointmentId: set.appointmentId, actor: username, action: 'shown', methodId: set.methodId, attributeKeys: set.attributes.map((a) => a.key) });
+      await this.record({ appointmentId: set.appointmentId, actor: username, action: 'shown', methodId: set.methodId, attributeKeys: set.attributes.map((a) => a.key), ...this.ofSet(attributeSetId) });
     }
     const methodName = this.methodNameOf(set);
     return { ...set, ...(methodName ? { methodName } : {}) };
@@ -677,8 +708,9 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     if (!meta || !this.cache.has(attributeSetId)) return false;
     const appointment = await this.appointments.get(meta.appointmentId);
     if (!appointment || appointment.agent.toLowerCase() !== username.toLowerCase()) return false;
+    const traced = this.ofSet(attributeSetId);
     this.dropSet(attributeSetId);
-    await this.recordQuietly({ appointmentId: meta.appointmentId, actor: username, action: 'deleted', methodId: meta.methodId, attributeKeys: meta.keys, detail: 'agent_deleted' });
+    await this.recordQuietly({ appointmentId: meta.appointmentId, actor: username, action: 'deleted', methodId: meta.methodId, attributeKeys: meta.keys, detail: 'agent_deleted', ...traced });
     await this.notifyAgent(meta.appointmentId, 'deleted', { attributeSetId }, appointment.agent);
     return true;
   }
@@ -688,18 +720,32 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.requests.removeForAppointment(appointmentId);
     for (const id of this.cache.idsForAppointment(appointmentId)) {
       const meta = this.setMeta.get(id);
+      const traced = this.ofSet(id);
       this.dropSet(id);
-      await this.recordQuietly({ appointmentId, actor: 'system', action: 'deleted', ...(meta ? { methodId: meta.methodId, attributeKeys: meta.keys } : {}), detail: 'call_ended' });
+      await this.recordQuietly({ appointmentId, actor: 'system', action: 'deleted', ...(meta ? { methodId: meta.methodId, attributeKeys: meta.keys } : {}), detail: 'call_ended', ...traced });
       await this.notifyAgent(appointmentId, 'call_ended', { attributeSetId: id }).catch(() => 0);
     }
   }
 
   private async expired(attributeSetId: string, appointmentId: string): Promise<void> {
     const meta = this.setMeta.get(attributeSetId);
+    const traced = this.ofSet(attributeSetId);
     this.setMeta.delete(attributeSetId);
     this.shown.delete(attributeSetId);
-    await this.recordQuietly({ appointmentId, actor: 'system', action: 'expired', ...(meta ? { methodId: meta.methodId, attributeKeys: meta.keys } : {}), detail: 'ttl' });
+    await this.recordQuietly({ appointmentId, actor: 'system', action: 'expired', ...(meta ? { methodId: meta.methodId, attributeKeys: meta.keys } : {}), detail: 'ttl', ...traced });
     await this.notifyAgent(appointmentId, 'expired', { attributeSetId }).catch(() => 0);
+  }
+
+  /** The verification's trace and span of a live set (for processings that follow from it elsewhere), or undefined. */
+  traceOfSet(attributeSetId: string): { traceId: string; spanId: string } | undefined {
+    const m = this.setMeta.get(attributeSetId);
+    return m?.traceId && m.spanId ? { traceId: m.traceId, spanId: m.spanId } : undefined;
+  }
+
+  /** What happens to a verified set (shown, deleted, expired) is a processing in the verification's trace. */
+  private ofSet(attributeSetId: string): Partial<ProcessingLogEntry> {
+    const m = this.setMeta.get(attributeSetId);
+    return m ? this.traced({ traceId: m.traceId, parentSpanId: m.spanId, purpose: m.purpose }) : {};
   }
 
   private dropSet(id: string): void {

@@ -1,3 +1,4 @@
+import type { SpanContext } from '../trace/context';
 /** The shapes the identification service hands to nodes, routes and the agent's dashboard: references and names only. */
 
 import type { Attribute } from '../auth/claims';
@@ -35,8 +36,8 @@ export type OfferedMethod =
 
 /** What a method's flow hands back to the service, whichever kind it is: verified attributes or a reason. */
 export type VerificationResult =
-  | { ok: true; appointmentId: string; requestId: string; purpose: string; methodId: string; acr?: string; attributes: Attribute[]; /** A reason code kept with 'verified' (e.g. attributes dropped). */ detail?: string }
-  | { ok: false; reason: FailureReason; appointmentId?: string; requestId?: string; purpose?: string; methodId?: string };
+  | { ok: true; appointmentId: string; requestId: string; purpose: string; methodId: string; acr?: string; attributes: Attribute[]; /** A reason code kept with 'verified' (e.g. attributes dropped). */ detail?: string; /** The verification's span (Logboek), when the flow had one. */ span?: SpanContext }
+  | { ok: false; reason: FailureReason; appointmentId?: string; requestId?: string; purpose?: string; methodId?: string; span?: SpanContext };
 
 export interface FailedEvent {
   reason: FailureReason;

@@ -9,9 +9,11 @@ import { validateBookingPageConfig } from '../booking-pages/options';
 import { validateDashboardConfig } from '../call/dashboard-config';
 import { methodFromEditor } from '../identification/method-config';
 import { validateRequestAuthConfig } from '../identification/request-config';
+import { validateOpenKlantConfig } from '../openklant/config';
 import { coreFieldProblems } from '../idcontact/core-fields';
 import { validateSessionNodeConfig } from '../idcontact/session-config';
 import { validateInstanceSettings } from '../settings-node';
+import { validateGatewayFields } from '../sms/gateway-config';
 import { migrateSettings } from './migrations';
 
 type Def = Record<string, unknown>;
@@ -71,8 +73,17 @@ export function nodeConfigProblems(type: string, def: Def, credentials?: Record<
     case 'idv-idcontact-core':
       // The keys and the secret are credentials: the runtime checks them (lib/idcontact/config.ts).
       return coreFieldProblems(d);
+    case 'idv-sms-gateway': {
+      // The credential is not in the editor's hands; the fields are all there is to check.
+      const r = validateGatewayFields(d);
+      return r.ok ? [] : r.errors;
+    }
     case 'idv-idcontact-session': {
       const r = validateSessionNodeConfig(d);
+      return r.ok ? [] : r.errors;
+    }
+    case 'idv-openklant': {
+      const r = validateOpenKlantConfig(d, credentials);
       return r.ok ? [] : r.errors;
     }
     default:

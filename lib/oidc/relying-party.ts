@@ -3,6 +3,7 @@ import type * as OC from 'openid-client' with { 'resolution-mode': 'import' };
 import { UserError } from '../errors';
 import { hashToken, looksLikeToken, newToken, safeEqual } from '../security/tokens';
 import { clientAuthFor, clientFingerprint, urlProblem, type OidcClient } from './client';
+import { tracedFetch } from '../trace/context';
 import { limitedFetch, ProviderTimeoutError, ResponseTooLargeError } from './http-limits';
 import { memoryPendingFlows, type PendingFlowStore } from './pending';
 
@@ -170,7 +171,8 @@ export function createRelyingParty<C, K extends OidcClient = OidcClient>(opts: R
   const pendingTtlMs = opts.pendingTtlMs ?? 10 * 60_000;
   const discoveryTtlMs = opts.discoveryTtlMs ?? 5 * 60_000;
   const maxPending = opts.maxPending ?? 5000;
-  const fetchImpl = limitedFetch({ timeoutMs: httpTimeoutMs, maxBytes: opts.maxResponseBytes ?? 256 * 1024 });
+  // A call made on behalf of a processing carries its traceparent (Logboek Dataverwerkingen, lib/trace/context.ts).
+  const fetchImpl = tracedFetch(limitedFetch({ timeoutMs: httpTimeoutMs, maxBytes: opts.maxResponseBytes ?? 256 * 1024 }));
 
   const pending = opts.pending ?? memoryPendingFlows();
   /** Clients this instance started requests with (the callback usually comes back here); others via clientById. */

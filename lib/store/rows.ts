@@ -1,3 +1,4 @@
+import type { ContactRegistration } from '../openklant/store';
 import { MAX_SLOT_MINUTES } from '../appointments/schedule';
 import type { Appointment, Channel, ClaimRequest, NewAppointment } from '../appointments/store';
 import type { ProcessingLogRecord } from '../attributes/processing-log';
@@ -6,6 +7,8 @@ import type { PendingAttempt } from '../identification/pending-store';
 import type { AppointmentEvent, EventFacts } from '../events/types';
 import type { LinkRole, StoredCallSession, StoredLink } from '../links/types';
 import type { OutboxRecord } from '../mail/outbox-store';
+import type { QueuedRecord } from '../outbox/queue-store';
+import type { SmsRecord } from '../sms/outbox-store';
 import { parseRoles, type StaffAccount, type StaffUser } from '../staff/types';
 
 export { parseRoles } from '../staff/types';
@@ -27,6 +30,8 @@ export interface AppointmentRow {
   resident_email: string;
   resident_phone: string | null;
   remarks: string | null;
+  /** 1: the resident asked for SMS (migration 013). */
+  sms_opt_in: number;
   status: 'booked' | 'cancelled';
   created_at: string;
   cancelled_at: string | null;
@@ -59,7 +64,7 @@ export function toAppointment(r: AppointmentRow): Appointment {
     agent: r.agent,
     channel: r.channel,
     bookedBy: r.booked_by,
-    resident: { name: r.resident_name, email: r.resident_email, phone: r.resident_phone, remarks: r.remarks },
+    resident: { name: r.resident_name, email: r.resident_email, phone: r.resident_phone, remarks: r.remarks, ...(r.sms_opt_in === 1 ? { sms: true } : {}) },
     status: r.status,
     createdAt: r.created_at,
     cancelledAt: r.cancelled_at,
@@ -111,21 +116,12 @@ export function toSession(row: SessionRow | undefined): StoredCallSession | unde
   };
 }
 
-export interface OutboxRow {
+/** The columns every outbox table has (lib/outbox/queue-store.ts): mail_outbox, sms_outbox. */
+export interface QueueRow {
   id: string;
   kind: string;
   appointment_id: string | null;
-  message_id: string;
-  from_name: string | null;
-  from_address: string;
-  to_address: string;
-  to_name: string | null;
-  subject: string;
-  text_body: string;
-  html_body: string | null;
-  ics_method: 'REQUEST' | 'CANCEL' | null;
-  ics_content: string | null;
-  status: OutboxRecord['status'];
+  status: QueuedRecord['status'];
   attempts: number;
   max_attempts: number;
   next_attempt_at: string;
@@ -136,11 +132,38 @@ export interface OutboxRow {
   updated_at: string;
 }
 
-export function toOutboxRecord(row: OutboxRow): OutboxRecord {
+/** The queue fields of a record, from the columns every outbox table has. */
+function queueFields(row: QueueRow): QueuedRecord {
   return {
     id: row.id,
     kind: row.kind,
     ...(row.appointment_id !== null ? { appointmentId: row.appointment_id } : {}),
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    nextAttemptAt: row.next_attempt_at,
+    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface OutboxRow extends QueueRow {
+  message_id: string;
+  from_name: string | null;
+  from_address: string;
+  to_address: string;
+  to_name: string | null;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  ics_method: 'REQUEST' | 'CANCEL' | null;
+  ics_content: string | null;
+}
+
+export function toOutboxRecord(row: OutboxRow): OutboxRecord {
+  return {
+    ...queueFields(row),
     messageId: row.message_id,
     ...(row.from_name !== null ? { fromName: row.from_name } : {}),
     fromAddress: row.from_address,
@@ -150,14 +173,18 @@ export function toOutboxRecord(row: OutboxRow): OutboxRecord {
     text: row.text_body,
     ...(row.html_body !== null ? { html: row.html_body } : {}),
     ...(row.ics_method !== null && row.ics_content !== null ? { ics: { method: row.ics_method, content: row.ics_content } } : {}),
-    status: row.status,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    nextAttemptAt: row.next_attempt_at,
-    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
   };
+}
+
+/** A row of sms_outbox (migration 013). */
+export interface SmsRow extends QueueRow {
+  gateway: string;
+  to_number: string;
+  text_body: string;
+}
+
+export function toSmsRecord(row: SmsRow): SmsRecord {
+  return { ...queueFields(row), gateway: row.gateway, to: row.to_number, text: row.text_body };
 }
 
 export interface EventRow {
@@ -269,6 +296,13 @@ export interface ProcessingLogRow {
   /** JSON text on SQLite, already parsed (jsonb) on PostgreSQL. */
   attribute_keys: string | string[];
   detail: string | null;
+  /** Logboek Dataverwerkingen fields (migration 011); undefined before it ran. */
+  trace_id?: string | null;
+  span_id?: string | null;
+  parent_span_id?: string | null;
+  status_code?: number | string | null;
+  ended_at?: string | null;
+  processing_activity_id?: string | null;
 }
 
 export function toProcessingLogRecord(r: ProcessingLogRow): ProcessingLogRecord {
@@ -282,6 +316,12 @@ export function toProcessingLogRecord(r: ProcessingLogRow): ProcessingLogRecord 
     methodId: r.method_id,
     attributeKeys: typeof r.attribute_keys === 'string' ? (JSON.parse(r.attribute_keys) as string[]) : r.attribute_keys,
     detail: r.detail,
+    traceId: r.trace_id ?? null,
+    spanId: r.span_id ?? null,
+    parentSpanId: r.parent_span_id ?? null,
+    statusCode: r.status_code === null || r.status_code === undefined ? null : (Number(r.status_code) as 0 | 1 | 2),
+    endedAt: r.ended_at ?? null,
+    processingActivityId: r.processing_activity_id ?? null,
   };
 }
 
@@ -316,4 +356,50 @@ export interface GuestRow {
 
 export function toGuest(r: GuestRow | undefined): Guest | undefined {
   return r ? { appointmentId: r.appointment_id, kind: r.kind, invitedBy: r.invited_by, invitedAt: r.invited_at, removedAt: r.removed_at } : undefined;
+}
+
+/** A contact_registrations row (migration 011) on either engine. */
+export interface ContactRegistrationRow {
+  id: string;
+  appointment_id: string;
+  source: string;
+  contact_made: number;
+  identified: number;
+  partij_uuid: string | null;
+  klantcontact_uuid: string | null;
+  actor_linked: number;
+  /** JSON text on SQLite, already parsed (jsonb) on PostgreSQL. */
+  codes: string | string[];
+  state: ContactRegistration['state'];
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  trace_id: string;
+  span_id: string;
+  created_at: string;
+  done_at: string | null;
+}
+
+export function toContactRegistration(r: ContactRegistrationRow): ContactRegistration {
+  return {
+    id: r.id,
+    appointmentId: r.appointment_id,
+    source: r.source,
+    contactMade: Number(r.contact_made) === 1,
+    identified: Number(r.identified) === 1,
+    ...(r.partij_uuid !== null ? { partijUuid: r.partij_uuid } : {}),
+    ...(r.klantcontact_uuid !== null ? { klantcontactUuid: r.klantcontact_uuid } : {}),
+    actorLinked: Number(r.actor_linked) === 1,
+    codes: typeof r.codes === 'string' ? (JSON.parse(r.codes) as string[]) : r.codes,
+    state: r.state,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    nextAttemptAt: r.next_attempt_at,
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+    traceId: r.trace_id,
+    spanId: r.span_id,
+    createdAt: r.created_at,
+    ...(r.done_at !== null ? { doneAt: r.done_at } : {}),
+  };
 }

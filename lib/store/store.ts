@@ -7,6 +7,8 @@ import type { EventStore } from '../events/types';
 import type { PendingIdentificationStore } from '../identification/pending-store';
 import type { LinkStore } from '../links/types';
 import type { OutboxStore } from '../mail/outbox-store';
+import type { ContactRegistrationStore } from '../openklant/store';
+import type { SmsOutboxStore } from '../sms/outbox-store';
 import type { StaffStore } from '../staff/types';
 import type { PubSub } from './pubsub';
 
@@ -48,11 +50,15 @@ export interface Store {
   readonly events: EventStore;
   readonly links: LinkStore;
   readonly outbox: OutboxStore;
+  /** The SMS outbox (lib/sms/outbox.ts, migration 013). */
+  readonly smsOutbox: SmsOutboxStore;
   readonly staff: StaffStore;
   readonly processingLog: ProcessingLog;
   readonly pendingIdentifications: PendingIdentificationStore;
   /** Third participants of calls (migration 009). */
   readonly guests: GuestStore;
+  /** Contact registrations for Open Klant (migration 011, lib/openklant/store.ts). */
+  readonly contactRegistrations: ContactRegistrationStore;
   /** Messages between instances (LISTEN/NOTIFY on PostgreSQL, in-process on SQLite). */
   readonly pubsub: PubSub;
   readonly probe: StoreProbe;

@@ -1,6 +1,8 @@
 import type { Schedule } from '../../lib/appointments/schedule';
 import type { IdContactCore } from '../../lib/idcontact/config';
+import type { ContactRegistrar } from '../../lib/openklant/registrar';
 import type { InstanceSettings } from '../../lib/settings-node';
+import type { GatewayConfig } from '../../lib/sms/gateway-config';
 import type { Node, NodeAPI } from './node-red';
 
 export interface SettingsNode extends Node {
@@ -8,9 +10,32 @@ export interface SettingsNode extends Node {
   problems: string[];
 }
 
+/** idv-openklant: the registration queue of one Open Klant (lib/openklant), undefined while its settings are invalid. */
+export interface OpenKlantNode extends Node {
+  registrar?: ContactRegistrar;
+  problems: string[];
+}
+
 export interface ScheduleNode extends Node {
   schedule?: Schedule;
   problems: string[];
+}
+
+/** An idv-sms-gateway config node as the nodes that use it see it. */
+export interface SmsGatewayNode extends Node {
+  gateway?: GatewayConfig;
+  problems: string[];
+}
+
+/**
+ * The SMS gateway a node refers to: undefined when none is selected (SMS off), the node when it is valid, or an
+ * error naming what is wrong.
+ */
+export function smsGatewayOf(RED: NodeAPI, id: unknown): SmsGatewayNode | undefined {
+  if (!id) return undefined;
+  const n = configNode<SmsGatewayNode>(RED, id, 'idv-sms-gateway');
+  if (!n.gateway) throw new Error(`the SMS gateway "${n.name || n.id}" is invalid: ${n.problems.join('; ')}`);
+  return n;
 }
 
 /** An idv-idcontact-core config node as the nodes that use it see it. */

@@ -7,7 +7,7 @@ import type { AppointmentMessage } from '../../lib/events/message';
 import { getServices } from '../../lib/services';
 import { publicBase } from '../../lib/access/public-base';
 import { describeOwner, routeRegistryOf } from '../../lib/http/route-registry';
-import { scheduleOf, settingsOf } from '../common/config-nodes';
+import { scheduleOf, settingsOf, smsGatewayOf, type SmsGatewayNode } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
 import { agentPushOf } from '../../lib/call/service';
 import { faultCode } from '../../lib/store/faults';
@@ -33,6 +33,13 @@ export = function register(RED: NodeAPI): void {
       const schedule = scheduleOf(RED, def.schedule);
       const settings = settingsOf(RED, def.settings);
       if (!config.privacyUrl && settings?.privacyUrl) config.privacyUrl = settings.privacyUrl;
+      // SMS is offered only with a valid gateway; a broken one is said in the log and the form simply offers no SMS.
+      let gateway: SmsGatewayNode | undefined;
+      try {
+        gateway = smsGatewayOf(RED, def.sms);
+      } catch (e) {
+        this.warn(`idv-book-appointment: ${(e as Error).message}; the form offers no SMS`);
+      }
       const services = getServices(RED);
       // A second node on the same path would look ready and never be used: the first one keeps it, this one says so.
       const claim = routeRegistryOf(services).claim([config.path], { id: this.id, name: this.name, type: 'idv-book-appointment' });
@@ -67,6 +74,7 @@ export = function register(RED: NodeAPI): void {
         branding: () => services.branding(),
         requireStaff: config.mode === 'kcc' ? services.staff.requireStaff('kcc') : undefined,
         source: this.id,
+        offerSms: () => gateway?.gateway !== undefined,
         log: (m) => this.warn(m),
         onEvent: (e: AppointmentMessage) => {
           counts[e.event]++;

@@ -66,6 +66,7 @@ export = function register(RED: NodeAPI): void {
       if (config.demoMethods && !demo) node.warn('idv-request-auth: the demo methods exist in demo mode only; they are not offered');
       if (configured.length === 0 && !demo && !idContact) throw new Error('select at least one authentication method or an ID Contact core');
       service.setPurposes(config.purposes);
+      service.setProcessingActivities(config.processingActivities);
       if (config.button) service.on('asked', onAsked);
       release = acquireIdentificationRoutes(services, service);
       node.status({ fill: 'green', shape: 'dot', text: 'idv-request-auth.status.ready' });

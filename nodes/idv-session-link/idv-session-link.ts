@@ -17,12 +17,13 @@ import { getServices } from '../../lib/services';
 import type { InstanceSettings } from '../../lib/settings-node';
 import { faultCode } from '../../lib/store/faults';
 import { storeProbeOf } from '../../lib/store/health';
-import { settingsOf } from '../common/config-nodes';
+import { smsServiceOf, type SmsService } from '../../lib/sms/service';
+import { settingsOf, smsGatewayOf, type SmsGatewayNode } from '../common/config-nodes';
 import { upstreamOf } from '../common/flow-graph';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/node-red';
 import { currentSettings } from '../common/settings';
 
-/** What output 2 carries: identifiers and codes of a mail delivery problem, never an address or content. */
+/** What output 2 carries: identifiers and codes of a mail or SMS delivery problem, never an address, number or content. */
 interface MailProblem {
   id: string;
   kind: string;
@@ -41,6 +42,7 @@ const WARNINGS: Record<Skipped, string | undefined> = {
   'agent-mail-off': undefined,
   'agent-address-unknown': 'idv-session-link.status.noAgentAddress',
   'cancel-page-unserved': 'idv-session-link.status.noCancelPage',
+  'sms-unconfigured': 'idv-session-link.status.noSmsGateway',
 };
 
 /** Events handed off per sweep pass; a backlog is worked through in passes, oldest first. */
@@ -74,6 +76,12 @@ export = function register(RED: NodeAPI): void {
     } catch (e) {
       problems.push((e as Error).message);
     }
+    let gatewayNode: SmsGatewayNode | undefined;
+    try {
+      gatewayNode = smsGatewayOf(RED, def.sms);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
     const validated = validateSessionLinkConfig(currentSettings(this, def));
     if (!validated.ok) problems.push(...validated.errors);
     if (problems.length || !settings || !validated.ok) {
@@ -93,9 +101,11 @@ export = function register(RED: NodeAPI): void {
     const events = eventsOf(services);
     const routes = cancelRoutesOf(services);
     const probe = storeProbeOf(services);
+    const sms: SmsService | undefined = gatewayNode ? smsServiceOf(services) : undefined;
+    const smsChannel = gatewayNode?.gateway ? { gateway: gatewayNode.id, texts: gatewayNode.gateway.texts } : undefined;
     const context = (): NotifyContext => {
       const base = publicBase(services.config, instance.publicUrl);
-      return { base, host: mailHost(base), municipality: instance.municipality, fromAddress: instance.fromAddress, config };
+      return { base, host: mailHost(base), municipality: instance.municipality, fromAddress: instance.fromAddress, config, ...(smsChannel ? { sms: smsChannel } : {}) };
     };
     const handOff = new HandOff(
       {
@@ -104,11 +114,15 @@ export = function register(RED: NodeAPI): void {
         plan: {
           links: linkServiceOf(services),
           outbox: mail.outbox,
+          ...(sms ? { sms: sms.outbox } : {}),
           agentName: async (username) => (await services.staffStore.getUser(username.toLowerCase()))?.displayName,
         },
         cancelPath: (source, recorded) => routes.resolve(source, recorded),
         instanceId: events.instanceId,
-        mailsQueued: () => void mail.outbox.kick(),
+        mailsQueued: () => {
+          void mail.outbox.kick();
+          if (sms) void sms.outbox.kick();
+        },
       },
       context,
     );
@@ -131,8 +145,8 @@ export = function register(RED: NodeAPI): void {
         })
         .catch(() => this.status({ fill: 'red', shape: 'ring', text: 'idv-session-link.status.storeError' }));
     };
-    const problem = (p: MailProblem) => {
-      this.send([null, { topic: p.kind, mail: p }]);
+    const problem = (p: MailProblem, channel: 'mail' | 'sms' = 'mail') => {
+      this.send([null, { topic: p.kind, [channel]: p }]);
       refresh();
     };
     const ids = (e: SentEvent) => ({ id: e.id, kind: e.kind, ...(e.appointmentId ? { appointmentId: e.appointmentId } : {}), attempt: e.attempt });
@@ -149,6 +163,15 @@ export = function register(RED: NodeAPI): void {
     mail.outbox.on('retrying', onRetrying);
     mail.outbox.on('failed', onFailed);
     mail.outbox.on('sent', onSent);
+    // SMS problems on the same output, as msg.sms: codes and ids only (the text holds the access link).
+    const onSmsRetrying = (e: RetryingEvent) => problem({ ...ids(e), status: 'retrying', errorCode: e.errorCode, final: false, nextAttemptAt: e.nextAttemptAt }, 'sms');
+    const onSmsFailed = (e: FailedEvent) => problem({ ...ids(e), status: 'failed', errorCode: e.errorCode, final: true }, 'sms');
+    const onSmsSent = (e: SentEvent) => {
+      if (e.attempt > 1) problem({ ...ids(e), status: 'delivered', final: true }, 'sms');
+    };
+    sms?.outbox.on('retrying', onSmsRetrying);
+    sms?.outbox.on('failed', onSmsFailed);
+    sms?.outbox.on('sent', onSmsSent);
     refresh();
 
     const noteSkipped = (skipped: Skipped[], agent: string) => {
@@ -156,6 +179,7 @@ export = function register(RED: NodeAPI): void {
       // The username only: the agent's address and the links stay out of logs.
       if (skipped.includes('agent-address-unknown')) this.warn(RED._('idv-session-link.warn.noAgentAddress', { agent }));
       if (skipped.includes('cancel-page-unserved')) this.warn(RED._('idv-session-link.warn.noCancelPage'));
+      if (skipped.includes('sms-unconfigured')) this.warn(RED._('idv-session-link.warn.noSmsGateway'));
     };
 
     /** The message output 1 sends for an event that was handed off (or found handled) without its own message. */
@@ -241,6 +265,9 @@ export = function register(RED: NodeAPI): void {
       mail.outbox.off('retrying', onRetrying);
       mail.outbox.off('failed', onFailed);
       mail.outbox.off('sent', onSent);
+      sms?.outbox.off('retrying', onSmsRetrying);
+      sms?.outbox.off('failed', onSmsFailed);
+      sms?.outbox.off('sent', onSmsSent);
       release();
       this.status({});
       // A hand-off in progress finishes (it is one transaction); the next start or another node picks up the rest.

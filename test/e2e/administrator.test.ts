@@ -159,7 +159,7 @@ describe('the administrator: theme, processing log and the Node-RED editor (Chro
           }));
       });
       // Every flow node of the package (config nodes are not in the palette), each named once below.
-      assert.equal(palette.length, 8, JSON.stringify(palette));
+      assert.equal(palette.length, 9, JSON.stringify(palette));
       assert.deepEqual(new Set(palette.map((p) => p.category)), new Set(['ID Video']));
       assert.deepEqual(new Set(palette.map((p) => p.colour)), new Set(['rgb(192, 222, 237)']), 'one colour, from Node-RED palette (#C0DEED)');
       assert.deepEqual(Object.fromEntries(palette.map((p) => [p.type, p.label])), {
@@ -171,6 +171,7 @@ describe('the administrator: theme, processing log and the Node-RED editor (Chro
         'idv-show-to-agent': 'toon aan medewerker',
         'idv-idcontact-session': 'ID Contact-sessie',
         'idv-fetch-document': 'document ophalen',
+        'idv-register-contact': 'contact registreren',
       });
 
       // The default flow's nodes, as the editor laid them out (x, y are centres): none overlaps another, none is
@@ -235,7 +236,7 @@ describe('the administrator: theme, processing log and the Node-RED editor (Chro
       assert.ok(byType['idv-book-appointment']?.lists >= 2, 'topics, CORS origins');
       assert.ok(byType['idv-request-auth']?.typed >= 1, 'purpose as typed input');
       assert.ok(byType['idv-request-auth']?.lists >= 1, 'purposes');
-      assert.equal(dialogs.length, 9, JSON.stringify(dialogs.map((d) => d.type)));
+      assert.equal(dialogs.length, 10, JSON.stringify(dialogs.map((d) => d.type)));
     } finally {
       await ctx.close();
     }

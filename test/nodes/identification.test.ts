@@ -44,6 +44,9 @@ type Msg = Record<string, any>;
 const PASSWORD = 'identification-test-password';
 const PUBLIC_URL = 'http://127.0.0.1:1880';
 const REDIRECT_URI = `${PUBLIC_URL}/auth/callback`;
+const ACTIVITY_PASPOORT = 'https://register.testdorp.example/verwerkingsactiviteiten/paspoort';
+/** What the test OpenID provider received: method, path and the traceparent header. */
+const providerCalls: { method: string; path: string; traceparent?: string }[] = [];
 const HUGE = 'x'.repeat(40_000);
 const ACCOUNTS: DemoAccount[] = [
   ...DEMO_ACCOUNTS,
@@ -96,7 +99,7 @@ describe('identification nodes and routes', function () {
       staffCookies[username] = `${services.staff.cookie}=${login.sessionId}`;
     }
 
-    op = await startTestOp({ redirectUri: REDIRECT_URI, accounts: ACCOUNTS });
+    op = await startTestOp({ redirectUri: REDIRECT_URI, accounts: ACCOUNTS, onRequest: (r) => providerCalls.push(r) });
     hop = await startHostileOp('hostile-client');
     const closed = http.createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
@@ -119,7 +122,7 @@ describe('identification nodes and routes', function () {
       { id: 'm-jwt', ...digidMethod, methodId: 'digid-jwt', displayName: 'DigiD (test, private_key_jwt)', issuer: op.issuer, clientId: op.jwtClient.clientId, clientAuth: 'private_key_jwt' },
       { id: 'm-hostile', type: 'idv-auth-method', methodId: 'hostile', displayName: 'Hostile', logo: 'generic', issuer: hop.issuer, clientId: 'hostile-client', clientAuth: 'client_secret_basic', scopes: 'openid', claims, allowInsecureLoopback: true },
       { id: 'm-down', type: 'idv-auth-method', methodId: 'down', displayName: 'Down', logo: 'generic', issuer: downIssuer, clientId: 'down', clientAuth: 'client_secret_basic', scopes: 'openid', claims: JSON.stringify([{ claim: 'bsn', key: 'bsn', labelNl: 'BSN', labelEn: 'BSN', kind: 'bsn' }]), allowInsecureLoopback: true },
-      { id: 'ra', type: 'idv-request-auth', settings: 'c1', method1: 'm-secret', method2: 'm-jwt', method3: 'm-hostile', method4: 'm-down', attributes: 'bsn, name, birthdate', purposes: 'Paspoort aanvragen\nAdres controleren', wires: [['out']] },
+      { id: 'ra', type: 'idv-request-auth', settings: 'c1', method1: 'm-secret', method2: 'm-jwt', method3: 'm-hostile', method4: 'm-down', attributes: 'bsn, name, birthdate', purposes: 'Paspoort aanvragen\nAdres controleren', processingActivities: [{ purpose: 'Paspoort aanvragen', activity: ACTIVITY_PASPOORT }], wires: [['out']] },
       { id: 'rcv', type: 'idv-receive-attributes', settings: 'c1', wires: [['show', 'verified'], ['failed']] },
       { id: 'show', type: 'idv-show-to-agent', wires: [['shown']] },
       { id: 'out', type: 'helper' },
@@ -581,6 +584,44 @@ describe('identification nodes and routes', function () {
       assert.equal(out.agent, 'agent1');
     });
 
+    it('the Logboek mapping: one trace per identification, linked spans, traceparent to the provider, a JSON Lines export', async () => {
+      const admin = agentClient('admin');
+      const res = await admin.get(`/admin-log/export.jsonl?appointment=${appointments.a1}`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /application\/x-ndjson/);
+      const text = await res.text();
+      for (const v of VALUES) assert.ok(!text.includes(v), 'no attribute value in the export');
+      const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { attributes: { key: string; value: string }[] });
+      assert.ok(lines.length > 3);
+      for (const l of lines) {
+        assert.match(String(l.trace_id), /^[0-9a-f]{32}$/);
+        assert.match(String(l.span_id), /^[0-9a-f]{16}$/);
+        assert.ok([0, 1, 2].includes(l.status_code as number));
+        assert.ok(typeof l.start_time === 'number' && typeof l.end_time === 'number' && (l.end_time as number) >= (l.start_time as number));
+        assert.ok(String(l.name).startsWith('idv.'));
+      }
+      // A successful identification: requested → method chosen → verified → shown, one trace, spans pointing at the request / verification.
+      const verified = lines.find((l) => l.name === 'idv.verified')!;
+      const trace = lines.filter((l) => l.trace_id === verified.trace_id);
+      const requested = trace.find((l) => l.name === 'idv.requested')!;
+      assert.ok(requested, 'the request is in the verification\'s trace');
+      assert.equal(verified.parent_span_id, requested.span_id);
+      assert.ok(trace.some((l) => l.name === 'idv.method_chosen' && l.parent_span_id === requested.span_id));
+      const activity = requested.attributes.find((a) => a.key === 'dpl.core.processing_activity_id');
+      assert.equal(activity?.value, ACTIVITY_PASPOORT);
+      const shown = trace.find((l) => l.name === 'idv.shown');
+      assert.ok(shown, 'the agent saw the set');
+      assert.equal(shown.parent_span_id, verified.span_id);
+      // The provider saw the verification's span on the token request (and a child of the trace on userinfo).
+      const ours = `00-${String(verified.trace_id)}-${String(verified.span_id)}-01`;
+      assert.ok(providerCalls.some((c) => c.method === 'POST' && /token/.test(c.path) && c.traceparent === ours), 'the token request names the verification');
+      assert.ok(providerCalls.filter((c) => c.traceparent === ours).length >= 2, 'token and userinfo carry it');
+
+      assert.equal((await admin.get('/admin-log/export.jsonl?from=gisteren')).status, 400);
+      assert.equal((await admin.get('/admin-log/export.jsonl?appointment=a&appointment=b')).status, 400);
+      assert.equal((await agentClient('agent1').get('/admin-log/export.jsonl')).status, 403);
+    });
+
     it('/admin-log: admin only, names and codes, never values', async () => {
       // Its own rows: one verification, its deletion at the end of the call, and one cancelled at the provider.
       assert.equal(await fullRun(appointments.a1, 'digid'), 'ok');
@@ -590,7 +631,9 @@ describe('identification nodes and routes', function () {
       const page = await admin.get(`/admin-log?appointment=${appointments.a1}`);
       assert.equal(page.status, 200);
       const text = await page.text();
-      for (const word of ['requested', 'method_chosen', 'verified', 'shown', 'deleted', 'failed', 'cancelled', 'bsn, name, birthdate', 'Paspoort aanvragen', 'agent1']) assert.ok(text.includes(word), word);
+      // This test's own appointment was cancelled, not left to expire (each test builds the state it needs).
+      for (const word of ['requested', 'method_chosen', 'verified', 'shown', 'deleted', 'failed', 'cancelled', 'bsn, name, birthdate', 'Paspoort aanvragen', 'agent1', ACTIVITY_PASPOORT, 'export.jsonl']) assert.ok(text.includes(word), word);
+      assert.match(text, /idv-log-trace[^>]*>[0-9a-f]{32}</, 'trace ids shown');
       for (const v of VALUES) assert.ok(!text.includes(v));
       assert.equal((await agentClient('agent1').get('/admin-log')).status, 403);
       assert.equal((await new Client(base).get('/admin-log')).status, 303, 'signed out: to the login page');

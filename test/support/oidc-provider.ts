@@ -26,6 +26,8 @@ export interface TestOpOptions {
   jwtKeyType?: 'ec' | 'rsa' | 'ed25519';
   /** Hand the private key to the method as PEM instead of JWK. */
   jwtKeyAsPem?: boolean;
+  /** Sees each request the provider gets (method, path and the traceparent header). */
+  onRequest?: (r: { method: string; path: string; traceparent?: string }) => void;
 }
 
 export async function startTestOp(opts: TestOpOptions): Promise<TestOp> {
@@ -40,6 +42,9 @@ export async function startTestOp(opts: TestOpOptions): Promise<TestOp> {
   const idp = await startDemoIdp({
     issuerHost: '127.0.0.1',
     ...(opts.accounts ? { accounts: opts.accounts } : {}),
+    ...(opts.onRequest
+      ? { onRequest: (req: import('node:http').IncomingMessage) => opts.onRequest!({ method: req.method ?? '', path: (req.url ?? '').split('?')[0], ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}) }) }
+      : {}),
     clients: [
       { clientId: 'idv-secret', clientAuth: 'client_secret_basic', clientSecret, redirectUris: [opts.redirectUri], ...(opts.acr ? { acr: opts.acr } : {}) },
       { clientId: 'idv-jwt', clientAuth: 'private_key_jwt', publicJwks: [publicJwk], redirectUris: [opts.redirectUri], ...(opts.acr ? { acr: opts.acr } : {}) },

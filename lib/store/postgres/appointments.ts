@@ -9,7 +9,7 @@ import type { Pg } from './client';
 import { eventFacts, recordEvent } from './events';
 
 const COLUMNS = `id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email, resident_phone,
-  remarks, status, created_at, cancelled_at, cancelled_by`;
+  remarks, sms_opt_in, status, created_at, cancelled_at, cancelled_by`;
 
 const SQL = {
   byId: `SELECT ${COLUMNS} FROM appointments WHERE id = $1`,
@@ -50,12 +50,12 @@ export function createPostgresAppointmentStore(pg: Pg): AppointmentStore {
       const lo = shift(a.startUtc, -bufferMs);
       const eventId = newToken(16);
       const [row] = await pg.statement<Row & { outcome: 'booked' | 'duplicate' | 'taken' }>(
-        `SELECT * FROM idv_book($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text[], $16, $17, $18, $19, $20, $21, $22, $23)`,
+        `SELECT * FROM idv_book($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text[], $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
         [
           newToken(16), eventId, a.startUtc, a.endUtc, a.topic, a.channel, a.bookedBy, a.resident.name, a.resident.email,
           a.resident.phone, a.resident.remarks, a.cancelTokenHash, a.idempotencyKey, a.createdAt, [...claim.candidates],
           claim.dayStartUtc, claim.dayEndUtc, claim.idempotentSinceUtc, shift(lo, -MAX_APPOINTMENT_MS), shift(a.endUtc, bufferMs), lo,
-          facts.source, facts.json,
+          facts.source, facts.json, a.resident.sms === true && a.resident.phone !== null ? 1 : 0,
         ],
       );
       if (!row || row.outcome === 'taken') throw new UserError(409, 'slot_taken', messageFor('slot_taken', 'nl'));

@@ -4,6 +4,7 @@ import { KIND, MAX_FACTS, toEvent, type EventRow as Row } from '../rows';
 import type { Pg, Query } from './client';
 import { linkWrites } from './links';
 import { outboxWrites } from './outbox';
+import { smsWrites } from './sms-outbox';
 
 /** An event's source and facts as stored, checked as on SQLite (lib/store/sqlite/events.ts). */
 export function eventFacts(event: NewEvent): { source: string | null; json: string } {
@@ -71,6 +72,9 @@ export function createPostgresEventStore(pg: Pg): EventStore {
     }
     if (e.discardMailKinds?.length) await outbox.discard(e.appointmentId, e.discardMailKinds);
     for (const mail of e.mails ?? []) await outbox.insert(mail);
+    const sms = smsWrites(q);
+    if (e.discardSmsKinds?.length) await sms.discard(e.appointmentId, e.discardSmsKinds);
+    for (const text of e.sms ?? []) await sms.insert(text);
   };
 
   const settle = (id: string, token: string, outcome: string, now: string) => pg.run(FINISH, [id, token, outcome, now]);

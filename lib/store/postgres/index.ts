@@ -1,3 +1,4 @@
+import { createPostgresContactRegistrations } from './contact-registrations';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import { createProbe, PROBE_BUSY_MS } from '../health';
 import type { Store } from '../store';
@@ -8,6 +9,7 @@ import { createPostgresGuestStore } from './guests';
 import { createPostgresLinkStore } from './links';
 import { describeUrl, explainPg, migratePostgres } from './migrate';
 import { createPostgresOutboxStore } from './outbox';
+import { createPostgresSmsOutboxStore } from './sms-outbox';
 import { createPostgresPendingStore } from './pending';
 import { createPostgresProcessingLog } from './processing-log';
 import { createPostgresPubSub } from './pubsub';
@@ -83,10 +85,12 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
     events: createPostgresEventStore(pg),
     links: createPostgresLinkStore(pg),
     outbox: createPostgresOutboxStore(pg),
+    smsOutbox: createPostgresSmsOutboxStore(pg),
     staff: createPostgresStaffStore(pg),
     processingLog: createPostgresProcessingLog(pg),
     pendingIdentifications: createPostgresPendingStore(pg),
     guests: createPostgresGuestStore(pg),
+    contactRegistrations: createPostgresContactRegistrations(pg),
     pubsub,
     probe,
     rateLimits(name, { windowMs, max }) {

@@ -28,7 +28,7 @@ function isClaimConflict(e: unknown): boolean {
 }
 
 const COLUMNS = `id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email, resident_phone,
-  remarks, status, created_at, cancelled_at, cancelled_by`;
+  remarks, sms_opt_in, status, created_at, cancelled_at, cancelled_by`;
 
 /** AppointmentStore on better-sqlite3. The database must have migration 002 applied (lib/store/db.ts does that). */
 export function createSqliteAppointmentStore(db: Db): AppointmentStore {
@@ -56,9 +56,9 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     ),
     insert: db.prepare(
       `INSERT INTO appointments (id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email,
-         resident_phone, remarks, status, cancel_token_hash, idempotency_key, created_at)
+         resident_phone, remarks, sms_opt_in, status, cancel_token_hash, idempotency_key, created_at)
        VALUES (@id, @start_utc, @end_utc, @topic, @agent, @channel, @booked_by, @resident_name, @resident_email,
-         @resident_phone, @remarks, 'booked', @cancel_token_hash, @idempotency_key, @created_at)`,
+         @resident_phone, @remarks, @sms_opt_in, 'booked', @cancel_token_hash, @idempotency_key, @created_at)`,
     ),
     claim: db.prepare<[string, string, string]>(`INSERT INTO slot_claims (agent, start_utc, appointment_id) VALUES (?, ?, ?)`),
     cancel: db.prepare<[string, string | null, string]>(
@@ -85,6 +85,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       resident_email: a.resident.email,
       resident_phone: a.resident.phone,
       remarks: a.resident.remarks,
+      sms_opt_in: a.resident.sms === true && a.resident.phone !== null ? 1 : 0,
       cancel_token_hash: a.cancelTokenHash,
       idempotency_key: a.idempotencyKey,
       created_at: a.createdAt,

@@ -13,6 +13,7 @@ import type {
 import { newToken } from '../../security/tokens';
 import { sqliteLinkWrites } from './links';
 import { sqliteOutboxWrites } from './outbox';
+import { sqliteSmsWrites } from './sms-outbox';
 import { KIND, MAX_FACTS, toEvent, type EventRow as Row } from '../rows';
 
 /** Thrown inside the finish transaction to roll back everything when the appointment is no longer booked. */
@@ -50,6 +51,7 @@ export function sqliteEventWrites(db: Database): SqliteEventWrites {
 export function createSqliteEventStore(db: Database): EventStore {
   const links = sqliteLinkWrites(db);
   const outbox = sqliteOutboxWrites(db);
+  const sms = sqliteSmsWrites(db);
   const stmt = {
     get: db.prepare<[string], Row>('SELECT * FROM appointment_events WHERE id = ?'),
     claim: db.prepare(
@@ -96,6 +98,8 @@ export function createSqliteEventStore(db: Database): EventStore {
     }
     if (e.discardMailKinds?.length) outbox.discard(e.appointmentId, e.discardMailKinds);
     for (const mail of e.mails ?? []) outbox.insert(mail);
+    if (e.discardSmsKinds?.length) sms.discard(e.appointmentId, e.discardSmsKinds);
+    for (const text of e.sms ?? []) sms.insert(text);
   };
 
   const finishTx = db.transaction((id: string, token: string, effects: Effects, now: string): FinishResult => {

@@ -4,10 +4,12 @@ import { createStoreProbe } from '../health';
 import { createLocalPubSub } from '../pubsub';
 import type { Store } from '../store';
 import { createSqliteAppointmentStore } from './appointments';
+import { createSqliteContactRegistrations } from './contact-registrations';
 import { createSqliteEventStore } from './events';
 import { createSqliteGuestStore } from './guests';
 import { createSqliteLinkStore } from './links';
 import { createSqliteOutboxStore } from './outbox';
+import { createSqliteSmsOutboxStore } from './sms-outbox';
 import { createSqlitePendingStore } from './pending';
 import { SqliteProcessingLog } from './processing-log';
 import { SqliteStaffStore } from './staff';
@@ -33,10 +35,12 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
     events: createSqliteEventStore(db),
     links: createSqliteLinkStore(db),
     outbox: createSqliteOutboxStore(db),
+    smsOutbox: createSqliteSmsOutboxStore(db),
     staff: new SqliteStaffStore(db),
     processingLog: new SqliteProcessingLog(db),
     pendingIdentifications: createSqlitePendingStore(db),
     guests: createSqliteGuestStore(db),
+    contactRegistrations: createSqliteContactRegistrations(db),
     pubsub,
     probe: createStoreProbe(db),
     rateLimits: () => undefined,

@@ -9,7 +9,7 @@ import {
 } from '../../attributes/processing-log';
 import { toProcessingLogRecord, type ProcessingLogRow } from '../rows';
 
-/** SQLite implementation of the processing log (table from migration 004). Append-only: no update, no delete. */
+/** SQLite implementation of the processing log (table from migration 004, Logboek fields from 011). Append-only: no update, no delete. */
 export class SqliteProcessingLog implements ProcessingLog {
   constructor(private readonly db: Db, private readonly now: () => Date = () => new Date()) {}
 
@@ -17,10 +17,12 @@ export class SqliteProcessingLog implements ProcessingLog {
     const e = validateEntry(entry, this.now);
     const info = this.db
       .prepare(
-        `INSERT INTO processing_log (at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO processing_log (at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail,
+           trace_id, span_id, parent_span_id, status_code, ended_at, processing_activity_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(e.at, e.appointmentId, e.actor, e.action, e.purpose, e.methodId, JSON.stringify(e.attributeKeys), e.detail);
+      .run(e.at, e.appointmentId, e.actor, e.action, e.purpose, e.methodId, JSON.stringify(e.attributeKeys), e.detail,
+        e.traceId, e.spanId, e.parentSpanId, e.statusCode, e.endedAt, e.processingActivityId);
     return { id: Number(info.lastInsertRowid), ...e };
   }
 
@@ -40,7 +42,12 @@ export class SqliteProcessingLog implements ProcessingLog {
       where.push('at < ?');
       args.push(q.to);
     }
-    const sql = `SELECT * FROM processing_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at, id LIMIT ?`;
+    if (q.afterId !== undefined) {
+      where.push('id > ?');
+      args.push(q.afterId);
+    }
+    const order = q.afterId !== undefined ? 'id' : 'at, id';
+    const sql = `SELECT * FROM processing_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
     return (this.db.prepare(sql).all(...args, q.limit) as ProcessingLogRow[]).map(toProcessingLogRecord);
   }
 }

@@ -3,6 +3,7 @@ import { PROCESSING_ACTIONS, type ProcessingLog } from '../../../lib/attributes/
 import { openDatabase, type Db } from '../../../lib/store/db';
 import { migration } from '../../../lib/store/migrations/004-processing-log';
 import { migration as bookingViewed } from '../../../lib/store/migrations/006-booking-viewed';
+import { migration as logboek } from '../../../lib/store/migrations/011-openklant-logboek';
 import { SqliteProcessingLog } from '../../../lib/store/sqlite/processing-log';
 import { isUserError } from '../../../lib/errors';
 import { forEachEngine, type TestStore } from '../../support/engines';
@@ -25,7 +26,8 @@ forEachEngine('attributes/processing log', (engine) => {
     const window = await log.list({ from: '2026-12-01T09:01:00.000Z', to: '2026-12-01T10:01:30+01:00', limit: 10 });
     assert.deepEqual(window.map((r) => r.action), ['verified']);
     assert.equal((await log.list({ limit: 1 })).length, 1);
-    const raw = JSON.stringify(await t.rows('SELECT * FROM processing_log'));
+    // Every column but the random trace and span ids (hex, which may hold nine digits in a row).
+    const raw = JSON.stringify(await t.rows('SELECT at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail FROM processing_log'));
     assert.ok(!/\d{9}/.test(raw));
   });
 
@@ -62,9 +64,34 @@ forEachEngine('attributes/processing log', (engine) => {
     await assert.rejects(log.list({ limit: 10, from: 'gisteren' }), /from/);
   });
 
+  it('Logboek fields: a new trace and span by default, the given ones checked, never a value; paging by id', async () => {
+    const plain = await log.record({ appointmentId: 'A', actor: 'system', action: 'failed', detail: 'internal' });
+    assert.match(String(plain.traceId), /^[0-9a-f]{32}$/);
+    assert.equal(plain.statusCode, 2, 'failed is an error');
+    const linked = await log.record({
+      at: '2026-12-01T09:00:00.000Z', endedAt: '2026-12-01T09:00:02.500Z', appointmentId: 'A', actor: 'system', action: 'contact_registered',
+      traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), parentSpanId: 'c'.repeat(16), statusCode: 1, processingActivityId: 'https://register.example/va/1',
+    });
+    const bad = [
+      { traceId: 'A'.repeat(32) },
+      { traceId: '0'.repeat(32) },
+      { spanId: '999993653' },
+      { parentSpanId: 'x'.repeat(16) },
+      { statusCode: 7 },
+      { processingActivityId: 'Jan Jansen' },
+      { at: '2026-12-01T09:00:00.000Z', endedAt: '2026-12-01T08:00:00.000Z' },
+    ];
+    for (const extra of bad) {
+      await assert.rejects(log.record({ appointmentId: 'A', actor: 'system', action: 'shown', ...extra } as never), (e: unknown) => isUserError(e) && !e.message.includes('Jan Jansen'));
+    }
+    const stored = await log.list({ afterId: plain.id, limit: 10 });
+    assert.deepEqual(stored.map((r) => r.id), [linked.id], 'nothing else written; paging by id');
+    const r = stored[0];
+    assert.deepEqual([r.traceId, r.spanId, r.parentSpanId, r.statusCode, r.endedAt, r.processingActivityId], ['a'.repeat(32), 'b'.repeat(16), 'c'.repeat(16), 1, '2026-12-01T09:00:02.500Z', 'https://register.example/va/1']);
+  });
 });
 
-describe('attributes/processing log: SQLite migrations 004 and 006', () => {
+describe('attributes/processing log: SQLite migrations 004, 006 and 011', () => {
   let db: Db;
   let log: SqliteProcessingLog;
   beforeEach(() => {
@@ -85,15 +112,21 @@ describe('attributes/processing log: SQLite migrations 004 and 006', () => {
   });
 
   it('migration 006 adds booking_viewed and keeps every row, id and index', async () => {
-    await log.record({ at: '2026-12-01T09:00:00.000Z', appointmentId: 'A', actor: 'agent1', action: 'shown', methodId: 'digid', attributeKeys: ['bsn'] });
+    // Written as 004 had it (the repository writes the columns of 011).
+    db.prepare(`INSERT INTO processing_log (at, appointment_id, actor, action, method_id, attribute_keys) VALUES ('2026-12-01T09:00:00.000Z', 'A', 'agent1', 'shown', 'digid', '["bsn"]')`).run();
     assert.throws(() => db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x', 'A', 'agent1', 'booking_viewed')").run(), /CHECK/);
     db.exec(bookingViewed.up);
+    db.exec(logboek.up);
     const kept = await log.list({ limit: 10 });
     assert.deepEqual(kept.map((r) => [r.id, r.action, r.attributeKeys]), [[1, 'shown', ['bsn']]]);
+    const [old] = await log.list({ limit: 10 });
+    assert.match(String(old.traceId), /^[0-9a-f]{32}$/, '011 gives old rows a trace of their own');
+    assert.match(String(old.spanId), /^[0-9a-f]{16}$/);
+    assert.deepEqual([old.statusCode, old.endedAt, old.processingActivityId], [1, old.at, null]);
     const viewed = await log.record({ appointmentId: 'A', actor: 'agent1', action: 'booking_viewed', attributeKeys: ['name', 'email', 'remarks'], detail: 'viewed_in_call' });
     assert.equal(viewed.id, 2, 'ids go on where they were');
     assert.throws(() => db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x', 'A', 'agent1', 'peeked')").run(), /CHECK/);
     const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'processing_log' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    assert.deepEqual(indexes, ['processing_log_appointment', 'processing_log_at']);
+    assert.deepEqual(indexes, ['processing_log_appointment', 'processing_log_at', 'processing_log_trace']);
   });
 });
