@@ -18,7 +18,10 @@ import { strictTransportSecurity } from './lib/http/security';
 import { tightenDataDir, usePrivateFileModes } from './lib/runtime/file-modes';
 import { createFlowGuard } from './lib/runtime/flow-guard';
 import { prepareFlowsFile } from './lib/runtime/flows-file';
-import { healthRoute } from './lib/runtime/health-route';
+import { healthRoute, readyRoute } from './lib/runtime/health-route';
+import { drainStateOf } from './lib/runtime/drain';
+import { metricsOf, metricsRoute } from './lib/runtime/metrics';
+import { ownerForward } from './lib/call/owner-forward';
 import { stopWhenNpmExits } from './lib/runtime/parent-watch';
 import { nodeRedLogHandler, shortenConsoleStacks } from './lib/runtime/log-handler';
 import { seedDemoAccounts } from './lib/runtime/demo-accounts';
@@ -206,6 +209,9 @@ async function main(): Promise<void> {
 
   app.use(rejectHostilePath({ log: (m) => services.log.warn(m), branding: () => services.branding() }));
   app.get('/healthz', healthRoute({ health: () => services.health(), identify: (req) => services.staff.identify(req) }));
+  const drain = drainStateOf(services);
+  app.get('/readyz', readyRoute({ health: (only) => services.health(only), draining: () => drain.draining, identify: (req) => services.staff.identify(req) }));
+  app.get('/metrics', metricsRoute({ metrics: metricsOf(services), identify: (req) => services.staff.identify(req) }));
   if (config.mode === 'production') {
     app.use('/admin', deployCheck({ sessions: services.editorSessions, problems: (flows) => flowGuard.problemsOf(flows), log: (m) => services.log.warn(m) }));
   }
@@ -224,6 +230,8 @@ async function main(): Promise<void> {
     }),
     RED.httpAdmin,
   );
+  // Several instances: a request about a call goes to the instance holding its room (lib/call/owner-forward.ts).
+  app.use(ownerForward(services));
   app.use('/', RED.httpNode);
   // Last: what nobody answered is a 404, and every error that reached here (Node-RED's admin app, a library inside
   // it, anything mounted without our handler) gets our page, our status rules and one throttled log line.
@@ -244,6 +252,11 @@ async function main(): Promise<void> {
   if (!config.publicUrlFromEnv && config.port === 0) {
     (config as { publicUrl: string }).publicUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   }
+  // Other instances reach this one at IDV_INSTANCE_URL, by default the address it really listens on.
+  if (config.instances && !config.instances.url) {
+    const h = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    config.instances.url = `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+  }
   await RED.start();
   console.log(`[idv] ID Video (${config.mode} mode) listening on http://${config.host}:${port}  editor: /admin  data: ${config.dataDir}  store: ${services.store.describe()}`);
   if (services.staffSso) {
@@ -260,7 +273,15 @@ async function main(): Promise<void> {
   const stop = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    console.log(`[idv] ${signal}: stopping`);
+    const drainMs = signal === 'SIGTERM' ? (config.drainSeconds ?? 0) * 1000 : 0;
+    if (drainMs > 0) {
+      // Not ready any more: the load balancer sends new visitors elsewhere, the room directory gives this instance
+      // no new rooms; calls already here go on for the drain period.
+      console.log(`[idv] ${signal}: draining for ${config.drainSeconds} s, then stopping`);
+      drain.begin();
+      await new Promise((r) => setTimeout(r, drainMs));
+    } else console.log(`[idv] ${signal}: stopping`);
+    drain.begin();
     const force = setTimeout(() => {
       console.error('[idv] stop took longer than 15 s; exiting');
       process.exit(1);

@@ -20,6 +20,15 @@ export interface RuntimeConfig {
   databaseUrl?: string;
   /** PostgreSQL connections per instance (IDV_DATABASE_POOL, default 10). */
   databasePool: number;
+  /** Seconds a SIGTERM'd instance keeps serving its calls, not ready, before it stops (IDV_DRAIN_SECONDS, default 0). */
+  drainSeconds?: number;
+  /**
+   * Several instances on one PostgreSQL database: this instance's address for the other instances (IDV_INSTANCE_URL,
+   * default http://<host>:<port> it listens on), the shared secret of their instance-to-instance calls
+   * (IDV_INSTANCE_SECRET, ≥ 32 characters; without it each instance keeps its rooms to itself, as one instance does),
+   * and how long a room's ownership outlives its owner's last heartbeat (IDV_ROOM_LEASE_SECONDS, default 10).
+   */
+  instances?: { url?: string; secret?: string; leaseSeconds: number };
   smtpUrl?: string;
   demoPassword?: string;
   /** Number of reverse proxies in front of us whose X-Forwarded-* headers we trust. */
@@ -155,7 +164,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
   let media: RuntimeConfig['media'] | undefined;
   let trustProxy = 0;
   let hstsMaxAge = 0;
+  let drainSeconds = 0;
+  let leaseSeconds = 10;
+  const instanceUrl = env.IDV_INSTANCE_URL ? env.IDV_INSTANCE_URL.replace(/\/+$/, '') : undefined;
+  if (instanceUrl && !/^https?:\/\/[^/?#]+$/.test(instanceUrl)) problems.push('IDV_INSTANCE_URL must be http(s)://host:port of this instance as the other instances reach it (no path)');
+  const instanceSecret = env.IDV_INSTANCE_SECRET || undefined;
+  if (instanceSecret !== undefined && instanceSecret.length < 32) problems.push('IDV_INSTANCE_SECRET must be a random secret of at least 32 characters, the same on every instance');
+  if (instanceSecret && !databaseUrl) problems.push('IDV_INSTANCE_SECRET only means something with IDV_DATABASE_URL (several instances share one PostgreSQL database)');
   try {
+    drainSeconds = intFrom(env, 'IDV_DRAIN_SECONDS', 0, 0, 3600);
+    leaseSeconds = intFrom(env, 'IDV_ROOM_LEASE_SECONDS', 10, 2, 300);
     trustProxy = intFrom(env, 'IDV_TRUST_PROXY', 0, 0, 10);
     databasePool = intFrom(env, 'IDV_DATABASE_POOL', 10, 1, 200);
     // One year by default (the usual preload minimum); two years at most.
@@ -189,6 +207,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
     credentialSecret: env.IDV_CREDENTIAL_SECRET || undefined,
     ...(databaseUrl ? { databaseUrl } : {}),
     databasePool,
+    drainSeconds,
+    instances: { ...(instanceUrl ? { url: instanceUrl } : {}), ...(instanceSecret ? { secret: instanceSecret } : {}), leaseSeconds },
     smtpUrl: env.SMTP_URL || undefined,
     demoPassword: mode === 'demo' ? env.IDV_DEMO_PASSWORD || undefined : undefined,
     trustProxy,

@@ -1,5 +1,6 @@
 import type nodemailer from 'nodemailer';
 import type { MailCatcher } from './mail/catcher';
+import { metricsOf } from './runtime/metrics';
 import { createOutbox, type BackoffOptions, type Outbox } from './mail/outbox';
 import { createMailTransport, describeSmtp, parseSmtpUrl, type MailTransport, type SentInfo, type SmtpSettings, type TransportTimeouts } from './mail/transport';
 import { runOutboxWorker } from './outbox/runtime';
@@ -56,7 +57,11 @@ function noSmtp(): Error {
  * backoff); later calls get the same instance.
  */
 export function mailServiceOf(services: Services, options: MailServiceOptions = {}): MailService {
-  return services.memo(KEY, () => createMailService(services, options));
+  return services.memo(KEY, () => {
+    const mail = createMailService(services, options);
+    metricsOf(services).watchOutbox(mail.outbox);
+    return mail;
+  });
 }
 
 function createMailService(services: Services, options: MailServiceOptions): MailService {

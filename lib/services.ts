@@ -58,7 +58,8 @@ export interface Services {
   /** One instance per key for the lifetime of the process (domain services shared by several nodes). */
   memo<T>(key: string, factory: () => T): T;
   registerHealth(name: string, check: () => HealthState | Promise<HealthState>): void;
-  health(): Promise<{ ok: boolean; checks: Record<string, HealthState> }>;
+  /** Runs the registered checks (only those named in `only`, when given; unregistered names are skipped). */
+  health(only?: readonly string[]): Promise<{ ok: boolean; checks: Record<string, HealthState> }>;
   /** Mounts a router on the public app; returns its unmount function (routes go away when a node closes). */
   mount(router: Router): () => void;
   /**
@@ -156,9 +157,10 @@ export function createServices(o: ServicesOptions): Services {
     registerHealth: (name, check) => {
       checks.set(name, check);
     },
-    async health() {
+    async health(only) {
       const out: Record<string, HealthState> = {};
       for (const [name, check] of checks) {
+        if (only && !only.includes(name)) continue;
         try {
           out[name] = await check();
         } catch (e) {

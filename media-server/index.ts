@@ -73,6 +73,8 @@ export interface MediaServer {
   /** Whether a guest of the appointment waits to be let in. */
   guestWaiting(appointmentId: string): boolean;
   health(): MediaHealth;
+  /** Appointments with a room or a signaling connection on this media server (the room directory's heartbeat). */
+  activeAppointments(): string[];
   /**
    * 'peerJoined'/'peerLeft' (PeerEvent), 'callStarted' (PeerEvent), 'callEnded' (CallEndedEvent), 'roomClosed'
    * (RoomClosedEvent), 'sourceStarted' (SourceEvent), 'lobby' (LobbyEvent), 'workerDied' (WorkerDiedEvent),
@@ -175,6 +177,7 @@ export async function createMediaServer(opts: MediaServerOptions): Promise<Media
       const h = pool.health();
       return { ok: h.ok && !closed, workers: h.workers, rooms: registry.size, connections: signaling.connectionCount() };
     },
+    activeAppointments: () => [...new Set([...registry.appointments(), ...signaling.appointments()])],
     events,
     resourceUsage: () => pool.resourceUsage(),
     workerPids: () => pool.pids(),

@@ -24,6 +24,11 @@ export class RoomRegistry extends EventEmitter {
     return this.rooms.get(appointmentId);
   }
 
+  /** Appointment ids with a live room here. */
+  appointments(): string[] {
+    return [...this.rooms.keys()];
+  }
+
   get size(): number {
     return this.rooms.size;
   }

@@ -51,6 +51,8 @@ export type LeaveReason = 'left' | 'replaced' | 'disconnected';
 export interface PeerEvent {
   appointmentId: string;
   role: Role;
+  /** peerJoined only: ms from the participant's connection (its first request) to joined, for the join-time metric. */
+  joinMs?: number;
 }
 /** A participant started sending a source other than camera and microphone (the employee's screen). */
 export interface SourceEvent {
@@ -84,6 +86,8 @@ export class Peer {
     readonly role: Role,
     readonly sessionId: string,
     readonly sink: PeerSink,
+    /** When the participant's connection started asking (epoch ms): the start of its join time. */
+    readonly since: number = Date.now(),
   ) {}
 
   transportById(id: unknown): ms.WebRtcTransport {
@@ -164,14 +168,14 @@ export class Room extends EventEmitter {
   }
 
   /** A connection for this role arrived: it replaces any earlier peer in the same role (reload, second tab). */
-  attach(role: Role, sessionId: string, sink: PeerSink): Peer {
+  attach(role: Role, sessionId: string, sink: PeerSink, since?: number): Peer {
     if (this.closed) throw new SignalError('unavailable', 'the call room is closed');
     const previous = this.peers.get(role);
     if (previous) {
       this.detach(previous, 'replaced');
       previous.sink.replaced();
     }
-    const peer = new Peer(role, sessionId, sink);
+    const peer = new Peer(role, sessionId, sink, since);
     this.peers.set(role, peer);
     this.clearEmptyTimer();
     return peer;
@@ -213,7 +217,7 @@ export class Room extends EventEmitter {
     peer.joined = true;
     const others = this.joinedOthers(peer);
     this.notifyOthers(peer, 'peerJoined', { role: peer.role, videoCodecs: videoCodecsOf(peer) });
-    this.emit('peerJoined', { appointmentId: this.appointmentId, role: peer.role } satisfies PeerEvent);
+    this.emit('peerJoined', { appointmentId: this.appointmentId, role: peer.role, joinMs: Date.now() - peer.since } satisfies PeerEvent);
     if (this.callStartedAt === null && CALL_ROLES.every((r) => this.peers.get(r)?.joined)) {
       this.callStartedAt = Date.now();
       this.emit('callStarted', { appointmentId: this.appointmentId, role: peer.role } satisfies PeerEvent);

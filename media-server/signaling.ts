@@ -75,6 +75,8 @@ class Connection {
   queue: Promise<void> = Promise.resolve();
   alive = true;
   closed = false;
+  /** When this connection (re)started asking for the room: the start of the join-time metric. */
+  since = Date.now();
   /** Opaque id in this connection's TURN usernames (no appointment or person in coturn's logs). */
   readonly turnId = newTurnId();
 
@@ -312,12 +314,13 @@ export class SignalingServer {
   /** The connection's peer in its room, attaching (and creating the room) on first use or after a rejoin. */
   private async ensurePeer(conn: Connection): Promise<{ room: Room; peer: Peer }> {
     if (conn.room && conn.peer && !conn.room.closed && !conn.peer.closed) return { room: conn.room, peer: conn.peer };
+    const since = conn.since;
     const room = await this.opts.registry.get(conn.session.appointmentId);
     if (conn.closed) throw new SignalError('not_joined', 'connection closed');
     const peer = room.attach(conn.session.role, conn.session.sessionId, {
       notify: (method, data) => conn.notify(method, data),
       replaced: () => this.replace(conn),
-    });
+    }, since);
     conn.room = room;
     conn.peer = peer;
     return { room, peer };
@@ -417,6 +420,7 @@ export class SignalingServer {
       if (reason === 'worker-died') {
         // The media process is gone but the connection is fine: the client sets up its device and transports again
         // on this same connection and lands on a fresh router.
+        conn.since = Date.now();
         conn.notify('rejoin', { reason: 'media-restart' });
       } else if (reason === 'closed') {
         conn.notify('roomClosed', by ? { reason: 'ended', by } : { reason: 'ended' });
@@ -464,6 +468,11 @@ export class SignalingServer {
       sent++;
     }
     return sent;
+  }
+
+  /** Appointments with at least one signaling connection here. */
+  appointments(): string[] {
+    return [...this.byAppointment.keys()];
   }
 
   /** Connected signaling connections (for health and tests). */

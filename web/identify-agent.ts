@@ -159,7 +159,7 @@ function removeSet(id: string): void {
 }
 
 async function deleteNow(id: string): Promise<void> {
-  const res = await fetch(`/auth/agent/sets/${encodeURIComponent(id)}/delete`, {
+  const res = await fetch(`/auth/agent/sets/${encodeURIComponent(id)}/delete?appointment=${encodeURIComponent(appointmentId)}`, {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrf },
@@ -174,7 +174,7 @@ async function deleteNow(id: string): Promise<void> {
 
 async function showSet(id: string): Promise<void> {
   if (shownSets.has(id)) return;
-  const res = await fetch(`/auth/agent/sets/${encodeURIComponent(id)}`, { credentials: 'same-origin', headers: { accept: 'application/json' }, cache: 'no-store' });
+  const res = await fetch(`/auth/agent/sets/${encodeURIComponent(id)}?appointment=${encodeURIComponent(appointmentId)}`, { credentials: 'same-origin', headers: { accept: 'application/json' }, cache: 'no-store' });
   if (!res.ok) return;
   const v = (await res.json()) as Values;
   if (shownSets.has(id)) return;

@@ -18,6 +18,8 @@ export interface BookingServiceOptions {
   now?: () => DateTime;
   /** A repeat of the same booking (e-mail, start, topic) within this window returns the first. Default 10. */
   idempotencyWindowMinutes?: number;
+  /** Told of each new booking (not of a repeat answered with the first one), for the bookings-by-channel metric. */
+  onBooked?(channel: Channel): void;
 }
 
 /** A free slot as the public API shows it: ISO 8601 with the Amsterdam offset. */
@@ -269,6 +271,7 @@ export function createBookingService(options: BookingServiceOptions): BookingSer
         },
         context.event,
       );
+      if (!result.duplicate) options.onBooked?.(context.channel);
       return { appointment: result.appointment, eventId: result.eventId, duplicate: result.duplicate };
     },
 

@@ -24,7 +24,7 @@ export interface BookingPageConfig {
 }
 
 // Paths that belong to the runtime or other nodes: a booking form there would shadow them.
-const RESERVED = ['/admin', '/idv', '/login', '/logout', '/healthz', '/ws', '/v', '/auth', '/agent'];
+const RESERVED = ['/admin', '/idv', '/login', '/logout', '/healthz', '/readyz', '/metrics', '/ws', '/v', '/auth', '/agent'];
 const PATH_RE = /^(?:\/[a-z0-9][a-z0-9-]{0,40}){1,4}$/;
 const ORIGIN_RE = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
 const ANCESTOR_RE = /^(?:'self'|'none'|https:\/\/(?:\*\.)?[a-z0-9.-]+(?::\d{1,5})?|http:\/\/(?:localhost|127\.0\.0\.1)(?::\d{1,5})?)$/;

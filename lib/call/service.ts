@@ -15,6 +15,11 @@ import { CallChat, type ChatMessage } from './chat';
 import { appointmentStoreOf, linkServiceOf } from './deps';
 import { GuestService } from './guests';
 import { PresenceTracker, type Presence } from './presence';
+import { metricsOf } from '../runtime/metrics';
+import { drainStateOf } from '../runtime/drain';
+import { instanceIdOf } from '../runtime/instance';
+import { forwardUpgrade, InstanceLink } from '../runtime/instance-link';
+import { RoomPinning, type RoomRoute } from './room-pinning';
 
 /** The process-wide call machinery: one media server, one agent hub, one presence view, whatever nodes come and go. */
 export interface CallService {
@@ -32,6 +37,11 @@ export interface CallService {
   readonly guests: GuestService;
   /** Writes a processing-log line; a failure is reported without failing the caller's action. */
   record(entry: ProcessingLogEntry): Promise<void>;
+  /**
+   * Several instances (PostgreSQL and IDV_INSTANCE_SECRET): the room directory and the authenticated link to the
+   * other instances; undefined on one instance.
+   */
+  readonly pinning?: { rooms: RoomPinning; link: InstanceLink };
   /** Hooks `/ws` (under httpNodeRoot) into an HTTP server's upgrades; a second call for the same server does nothing. */
   attach(server: Server, basePath?: string): void;
 }
@@ -44,7 +54,7 @@ function pathOf(req: IncomingMessage): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-function refuse(socket: Duplex, status: 401 | 403, text: string): void {
+function refuse(socket: Duplex, status: 401 | 403 | 503, text: string): void {
   if (socket.destroyed) return;
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
   socket.destroy();
@@ -78,6 +88,7 @@ async function start(services: Services): Promise<CallService> {
   const stopRelay = relayAgentPushes(services.store.pubsub, hub);
   const push = agentPushOf(services);
   const presence = new PresenceTracker(media.events);
+  metricsOf(services).watchCall({ media, presence });
   // The agent's dashboard follows its residents live, whichever instance it is connected to; the lookup is one
   // indexed read per join or leave.
   presence.on('presence', (appointmentId: string, p: Presence) => {
@@ -165,6 +176,7 @@ async function start(services: Services): Promise<CallService> {
   });
   media.events.on('lobby', (e: LobbyEvent) => toAgent(e.appointmentId, { type: 'guest', waiting: e.waiting }));
 
+  const pinning = startPinning(services, media);
   const attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     if (queryOf(req).get('channel') === 'agent') {
@@ -172,6 +184,32 @@ async function start(services: Services): Promise<CallService> {
       const username = await signedInAgent(req, deps);
       if (!username) return refuse(socket, 401, 'Unauthorized');
       return hub.accept(req, socket, head, username);
+    }
+    if (pinning) {
+      const forwarded = pinning.link.check(req);
+      if (forwarded === 'invalid') return refuse(socket, 403, 'Forbidden');
+      // Unauthenticated or cross-site upgrades are refused by the media server below, wherever they land.
+      const session = sameOriginUpgrade(req, deps.publicUrl?.()) ? await authenticateCall(req, deps) : null;
+      if (session) {
+        // Forwarded here by another instance: this one holds (or just took) the room; the claim renews it.
+        let route = forwarded === 'valid' ? await pinning.rooms.routeConnection(session.appointmentId).then(() => ({ local: true }) as RoomRoute) : await pinning.rooms.routeConnection(session.appointmentId);
+        if (!route.local) {
+          const owner = route.owner;
+          metricsOf(services).forwarded('websocket');
+          return forwardUpgrade(owner.url, pinning.link, req, socket, head, (why) => {
+            if (why !== 'refused') return refuse(socket, 503, 'Service Unavailable');
+            void pinning.rooms
+              .ownerGone(session.appointmentId, owner)
+              .then((r) => {
+                if (r.local) metricsOf(services).takenOver();
+                route = r;
+                if (r.local) media.handleUpgrade(req, socket, head);
+                else refuse(socket, 503, 'Service Unavailable');
+              })
+              .catch(() => refuse(socket, 503, 'Service Unavailable'));
+          });
+        }
+      }
     }
     media.handleUpgrade(req, socket, head);
   };
@@ -185,6 +223,7 @@ async function start(services: Services): Promise<CallService> {
     for (const [server, fn] of attached) server.off('upgrade', fn);
     attached.clear();
     stopRelay();
+    await pinning?.rooms.close();
     presence.close();
     chat.close();
     documents.close();
@@ -194,6 +233,7 @@ async function start(services: Services): Promise<CallService> {
 
   return {
     media,
+    ...(pinning ? { pinning } : {}),
     hub,
     presence,
     appointments,
@@ -218,6 +258,30 @@ async function start(services: Services): Promise<CallService> {
       attached.set(server, fn);
     },
   };
+}
+
+/**
+ * The room directory and the instance link when several instances share the store (PostgreSQL) and hold the shared
+ * IDV_INSTANCE_SECRET; undefined otherwise (one instance holds every room, as before).
+ */
+function startPinning(services: Services, media: MediaServer): { rooms: RoomPinning; link: InstanceLink } | undefined {
+  const inst = services.config.instances;
+  if (services.store.engine !== 'postgres' || !inst?.secret) return undefined;
+  if (!inst.url) {
+    services.log.warn('IDV_INSTANCE_URL is not known: this instance keeps its calls to itself');
+    return undefined;
+  }
+  const link = new InstanceLink(inst.secret, instanceIdOf(services));
+  const rooms = new RoomPinning({
+    directory: services.store.rooms,
+    me: { instanceId: link.instanceId, url: inst.url },
+    leaseMs: inst.leaseSeconds * 1000,
+    active: () => media.activeAppointments(),
+    draining: () => drainStateOf(services).draining,
+    log: services.log,
+  });
+  drainStateOf(services).on('draining', () => void rooms.beat());
+  return { rooms, link };
 }
 
 const AGENT_PUSH_KEY = 'call.agent-push';

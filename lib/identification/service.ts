@@ -20,6 +20,7 @@ import { RequestRegistry, type AuthRequest } from './requests';
 import { agentNoticeFor, agentText, type AgentNotice } from './texts';
 import type { AgentNoticeMessage, AskedEvent, FailedEvent, FailureReason, NewRequest, OfferedMethod, PopupView, VerificationResult, VerifiedEvent } from './types';
 import { publicBase } from '../access/public-base';
+import { metricsOf } from '../runtime/metrics';
 import { newSpanId, newTraceId } from '../trace/context';
 
 export interface IdentificationServiceOptions {
@@ -809,6 +810,7 @@ export function identificationServiceOf(services: Services, options: Omit<Identi
     const s = new IdentificationService({ ...options, services });
     services.onClose(() => s.close());
     services.registerHealth('identification', () => s.offerHealth());
+    metricsOf(services).watchIdentification(s);
     return s;
   });
 }

@@ -39,3 +39,32 @@ export function healthRoute(o: HealthRouteOptions): RequestHandler {
     })().catch(next);
   };
 }
+
+/** The parts readiness depends on: a store that writes and media workers that run (when the call service started). */
+export const READY_CHECKS = ['store', 'media'] as const;
+
+export interface ReadyRouteOptions {
+  health(only: readonly string[]): Promise<{ ok: boolean; checks: Record<string, HealthState> }>;
+  draining(): boolean;
+  identify(req: Request): Promise<StaffIdentity | undefined>;
+}
+
+/**
+ * GET /readyz: whether this instance should get new visitors. 200 `{"status":"ready"}` while the store writes and
+ * the media workers run; 503 `{"status":"not ready"}` when one of them is down or the instance is draining (SIGTERM
+ * received, calls still finishing). /healthz stays the liveness check (is the process well at all). The parts go to
+ * the same audience as /healthz's details.
+ */
+export function readyRoute(o: ReadyRouteOptions): RequestHandler {
+  return (req, res, next) => {
+    void (async () => {
+      const h = await o.health(READY_CHECKS);
+      const draining = o.draining();
+      const ok = h.ok && !draining;
+      const detail = isDirectLocal(req) || ((await o.identify(req).catch(() => undefined))?.roles.includes('admin') ?? false);
+      const checks = { ...h.checks, draining: draining ? { ok: false, detail: 'draining: finishing calls, taking no new ones' } : { ok: true } };
+      res.status(ok ? 200 : 503).setHeader('Cache-Control', 'no-store');
+      res.json({ status: ok ? 'ready' : 'not ready', ...(detail ? checks : {}) });
+    })().catch(next);
+  };
+}

@@ -7,6 +7,7 @@ import type { EventStore } from '../events/types';
 import type { PendingIdentificationStore } from '../identification/pending-store';
 import type { LinkStore } from '../links/types';
 import type { OutboxStore } from '../mail/outbox-store';
+import type { RoomDirectoryStore } from '../call/room-directory-store';
 import type { ContactRegistrationStore } from '../openklant/store';
 import type { SmsOutboxStore } from '../sms/outbox-store';
 import type { StaffStore } from '../staff/types';
@@ -67,6 +68,8 @@ export interface Store {
   readonly outcomes: OutcomeStore;
   readonly agentFeeds: AgentFeedStore;
   readonly statistics: StatisticsStore;
+  /** Which instance holds each appointment's media room (PostgreSQL; in memory on SQLite, one instance). */
+  readonly rooms: RoomDirectoryStore;
   /** Contact registrations for Open Klant (migration 011, lib/openklant/store.ts). */
   readonly contactRegistrations: ContactRegistrationStore;
   /** Messages between instances (LISTEN/NOTIFY on PostgreSQL, in-process on SQLite). */

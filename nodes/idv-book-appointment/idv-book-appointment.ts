@@ -5,6 +5,7 @@ import { createBookingRouter } from '../../lib/booking-pages/router';
 import { appointmentStoreOf } from '../../lib/call/deps';
 import type { AppointmentMessage } from '../../lib/events/message';
 import { getServices } from '../../lib/services';
+import { metricsOf } from '../../lib/runtime/metrics';
 import { publicBase } from '../../lib/access/public-base';
 import { describeOwner, routeRegistryOf } from '../../lib/http/route-registry';
 import { scheduleOf, settingsOf, smsGatewayOf, type SmsGatewayNode } from '../common/config-nodes';
@@ -50,7 +51,11 @@ export = function register(RED: NodeAPI): void {
       releases.push(claim.release);
       // Embedding follows the runtime's IDV_FRAME_ANCESTORS unless this node sets its own.
       config.frameAncestors ??= services.config.frameAncestors;
-      const service = createBookingService({ store: appointmentStoreOf(services), getSchedule: () => schedule });
+      const service = createBookingService({
+        store: appointmentStoreOf(services),
+        getSchedule: () => schedule,
+        onBooked: (channel) => metricsOf(services).booked(channel),
+      });
       const routes = cancelRoutesOf(services);
       let residentRouteMissing = false;
       const showStatus = () => {

@@ -4,8 +4,12 @@
  * side by side: a temp SQLite file (WAL) and PostgreSQL (a cluster of its own started for the run, with PostgreSQL's
  * durable defaults: fsync, synchronous commit). As in the runtime, the store is the one lib/store gives and the
  * booking flood limits count in it (PostgreSQL: shared counters). The in-process figures are in scripts/bench/booking.ts.
- * Bounded: at most BENCH_BOOKINGS requests or BENCH_SECONDS seconds per level. BENCH_ENGINES=sqlite (or postgres)
- * runs one engine; BENCH_LEVELS=50 one level.
+ * PostgreSQL also runs as two instances (`postgres×2`): two stores (two pools) on one database, each behind its own
+ * HTTP server with its own booking router, the clients alternating between them as a round-robin balancer does. Both
+ * run in this one process (one event loop, this 2-core machine), so the row shows what the shared database and the
+ * cross-pool locking cost, not CPU scaling across machines.
+ * Bounded: at most BENCH_BOOKINGS requests or BENCH_SECONDS seconds per level. BENCH_ENGINES=sqlite (or postgres, or
+ * postgres2) runs one engine; BENCH_LEVELS=50 one level.
  * Run: node scripts/build.js && node dist/scripts/bench/booking-http.js
  */
 import * as fs from 'node:fs';
@@ -31,10 +35,12 @@ import { createDatabase, startPostgresCluster, type Cluster } from '../../test/s
 const MAX_REQUESTS = Number(process.env.BENCH_BOOKINGS ?? 2000);
 const MAX_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50').split(',').map(Number);
-const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',') as StoreEngine[];
+type BenchEngine = StoreEngine | 'postgres2';
+const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres,postgres2').split(',') as BenchEngine[];
+const LABEL: Record<BenchEngine, string> = { sqlite: 'sqlite', postgres: 'postgres', postgres2: 'postgres×2' };
 
 interface Row {
-  engine: StoreEngine;
+  engine: BenchEngine;
   clients: number;
   perSecond: number;
   p50: number;
@@ -52,21 +58,22 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : Number.NaN;
 }
 
-/** A fresh store of the engine, as the runtime opens it; `done` closes and removes it. */
-async function freshStore(engine: StoreEngine): Promise<{ store: Store; done: () => Promise<void> }> {
+/** Fresh stores of the engine (one per instance, on one database), as the runtime opens them; `done` closes them. */
+async function freshStores(engine: BenchEngine): Promise<{ stores: Store[]; done: () => Promise<void> }> {
   if (engine === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-bench-booking-http-'));
     const store = createSqliteStore(path.join(dir, 'bench.db'));
-    return { store, done: async () => (await store.close(), fs.rmSync(dir, { recursive: true, force: true })) };
+    return { stores: [store], done: async () => (await store.close(), fs.rmSync(dir, { recursive: true, force: true })) };
   }
   cluster ??= await startPostgresCluster({ durable: true });
-  const store = createPostgresStore({ url: await createDatabase(cluster, `bench_${process.pid}_${++serial}`), max: Number(process.env.IDV_DATABASE_POOL ?? 10) });
-  await store.ready;
-  return { store, done: () => store.close() };
+  const url = await createDatabase(cluster, `bench_${process.pid}_${++serial}`);
+  const stores = Array.from({ length: engine === 'postgres2' ? 2 : 1 }, () => createPostgresStore({ url, max: Number(process.env.IDV_DATABASE_POOL ?? 10) }));
+  for (const s of stores) await s.ready;
+  return { stores, done: async () => void (await Promise.all(stores.map((s) => s.close()))) };
 }
 
-async function level(engine: StoreEngine, clients: number) {
-  const { store, done } = await freshStore(engine);
+async function level(engine: BenchEngine, clients: number) {
+  const { stores, done } = await freshStores(engine);
   const day = [{ from: '08:00', to: '18:00' }];
   const schedule = scheduleOrThrow({
     openingHours: { mon: day, tue: day, wed: day, thu: day, fri: day, sat: day, sun: day },
@@ -76,29 +83,37 @@ async function level(engine: StoreEngine, clients: number) {
     dutchHolidays: false,
     agents: Array.from({ length: 10 }, (_, i) => ({ username: `agent${i + 1}`, displayName: `Agent ${i + 1}` })),
   });
-  const service = createBookingService({ store: store.appointments, getSchedule: () => schedule });
   const checked = validateBookingPageConfig({ mode: 'resident', path: '/afspraak', topics: ['Paspoort aanvragen'], limitPerIp: 100_000, limitPerEmail: 100_000 });
   if (!checked.ok) throw new Error(checked.errors.join('; '));
+  const config = checked.config;
+  // The instances share the credential secret (as IDV_CREDENTIAL_SECRET makes them do).
   const key = Buffer.from(newToken(), 'utf8');
-  const app = express();
-  app.use(
-    createBookingRouter({
-      config: checked.config,
-      service,
-      schedule: () => schedule,
-      csrf: createCsrf(key, false),
-      hmacKey: key,
-      secure: false,
-      publicUrl: () => 'http://127.0.0.1',
-      branding: () => DEFAULT_BRANDING,
-      onEvent: () => undefined,
-      log: () => undefined,
-      limiter: (name, l) => createRateLimiter({ ...l, store: store.rateLimits(name, l) }),
-    }),
-  );
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const servers: http.Server[] = [];
+  const bases: string[] = [];
+  for (const store of stores) {
+    const service = createBookingService({ store: store.appointments, getSchedule: () => schedule });
+    const app = express();
+    app.use(
+      createBookingRouter({
+        config,
+        service,
+        schedule: () => schedule,
+        csrf: createCsrf(key, false),
+        hmacKey: key,
+        secure: false,
+        publicUrl: () => 'http://127.0.0.1',
+        branding: () => DEFAULT_BRANDING,
+        onEvent: () => undefined,
+        log: () => undefined,
+        limiter: (name, l) => createRateLimiter({ ...l, store: store.rateLimits(name, l) }),
+      }),
+    );
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    bases.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }
+  const base = bases[0];
   try {
     // Slots of the coming months, each offered to ten agents: clients spread over them, with some contention.
     const starts: string[] = [];
@@ -126,7 +141,7 @@ async function level(engine: StoreEngine, clients: number) {
           const i = next++;
           const body = JSON.stringify({ start: starts[Math.floor(i / 3) % starts.length], name: `Bench ${i}`, email: `bench${i}@example.nl` });
           const t = performance.now();
-          const res = await fetch(`${base}/afspraak`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body });
+          const res = await fetch(`${bases[i % bases.length]}/afspraak`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body });
           await res.arrayBuffer();
           latencies.push(performance.now() - t);
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -152,12 +167,12 @@ async function level(engine: StoreEngine, clients: number) {
     };
     rows.push(row);
     console.log(
-      `${engine.padEnd(8)} ${String(clients).padStart(2)} clients: ${String(latencies.length).padStart(5)} requests in ${seconds.toFixed(2)} s, ` +
+      `${LABEL[engine].padEnd(10)} ${String(clients).padStart(2)} clients: ${String(latencies.length).padStart(5)} requests in ${seconds.toFixed(2)} s, ` +
         `${row.perSecond.toFixed(0).padStart(5)} bookings/s, p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, ` +
         `event-loop delay p99 ${row.loopP99.toFixed(1)} ms max ${row.loopMax.toFixed(1)} ms, CPU ${row.cpuMs.toFixed(2)} ms/request (other answers: ${other})`,
     );
   } finally {
-    await new Promise((resolve) => server.close(resolve));
+    for (const server of servers) await new Promise((resolve) => server.close(resolve));
     await done();
   }
 }
@@ -179,7 +194,7 @@ async function main() {
       const r = rows.find((x) => x.engine === engine && x.clients === clients);
       if (r) {
         console.log(
-          `${engine.padEnd(9)} ${String(clients).padStart(2)} clients ${r.perSecond.toFixed(0).padStart(10)} ${r.p50.toFixed(1).padStart(11)} ` +
+          `${LABEL[engine].padEnd(10)} ${String(clients).padStart(2)} clients ${r.perSecond.toFixed(0).padStart(10)} ${r.p50.toFixed(1).padStart(11)} ` +
             `${r.p99.toFixed(1).padStart(11)} ${r.loopP99.toFixed(1).padStart(13)} ${r.cpuMs.toFixed(2).padStart(12)}`,
         );
       }

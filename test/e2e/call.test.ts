@@ -4,103 +4,36 @@
  * must decode the other's video and receive audio. Then the faults: the media worker is killed, the signaling
  * connections are cut; media must flow again without a page reload. A third browser without a cookie is refused.
  *
- * The server runs in this process (express + the same routes and call service the idv-agent-dashboard node mounts)
- * so the test can reach the media worker's pid and the server's sockets.
+ * The server runs in this process (test/support/call-server.ts: the routes and call service the
+ * idv-agent-dashboard node mounts) so the test can reach the media worker's pid and the server's sockets;
+ * test/e2e/runtime-call.test.ts runs a call through the real runtime and its default flows. Every fault test starts
+ * from a running call of its own making (`inCall`), so the tests do not depend on their order.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import express from 'express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { acquireAccessRoutes } from '../../lib/access/routes';
-import { appointmentStoreOf, linkServiceOf } from '../../lib/call/deps';
-import { callRoutes } from '../../lib/call/routes';
-import { getCallService, type CallService } from '../../lib/call/service';
-import { loadConfig } from '../../lib/config';
-import { initServices, type Services } from '../../lib/services';
-import { hashPassword } from '../../lib/staff/password';
 import { axeViolations, CHROMIUM_ARGS, chromiumPath, describeViolations, launchBrowser } from '../support/browser';
-import { assertMediaFlows, mediaFlow as flow, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
-import { tempDir } from '../support/runtime';
-
-const PASSWORD = 'agent-password-for-tests';
+import { assertMediaFlows, mediaFlow as flow, RECORD_PEER_CONNECTIONS, recordShown, waitFor } from '../support/call-media';
+import { AGENT_PASSWORD, startCallServer, type CallServer } from '../support/call-server';
 
 describe('video call in Chromium (e2e)', function () {
   this.timeout(180_000);
 
-  let services: Services;
-  let call: CallService;
-  let server: http.Server;
-  let base: string;
+  let s: CallServer;
   let browser: Browser;
   let appointmentId: string;
   let residentLink: string;
   const ctxs: BrowserContext[] = [];
-  let releaseAccess: () => void;
-  let unmount: () => void;
-  /** Signaling sockets of calls (not the dashboards' live channel), to cut them like a network drop would. */
-  const callSockets = new Set<Duplex>();
 
   before(async () => {
-    const dataDir = tempDir('idv-e2e-call-');
-    const config = loadConfig({ IDV_MODE: 'demo', IDV_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', IDV_MEDIA_WORKERS: '1' });
-    const app = express();
-    server = http.createServer(app);
-    services = initServices({ config, app, log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
-    await services.staffStore.upsertUser({ username: 'agent1', displayName: 'Agent Een', roles: ['agent'], passwordHash: await hashPassword(PASSWORD) });
-    call = await getCallService(services);
-    call.attach(server);
-    unmount = services.mount(callRoutes(services, { presence: () => (id) => call.presence.get(id), log: () => undefined }));
-    releaseAccess = acquireAccessRoutes(services);
-    server.on('upgrade', (req, socket) => {
-      if (req.url?.startsWith('/ws') && !req.url.includes('channel=agent')) {
-        callSockets.add(socket);
-        socket.once('close', () => callSockets.delete(socket));
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    const now = Date.now();
-    const store = appointmentStoreOf(services);
-    const { appointment } = await store.create(
-      {
-        // Starts a minute from now: always on today's or tomorrow's list, whatever the time of day.
-        startUtc: new Date(now + 60_000).toISOString(),
-        endUtc: new Date(now + 25 * 60_000).toISOString(),
-        topic: 'Paspoort aanvragen',
-        channel: 'website',
-        bookedBy: null,
-        resident: { name: 'Inwoner Test', email: 'inwoner@example.test', phone: null, remarks: null },
-        cancelTokenHash: 'e2e-cancel-hash',
-        idempotencyKey: 'e2e-call',
-        createdAt: new Date(now).toISOString(),
-      },
-      { candidates: ['agent1'], dayStartUtc: new Date(now - 86_400_000).toISOString(), dayEndUtc: new Date(now + 86_400_000).toISOString(), bufferMinutes: 0, idempotentSinceUtc: new Date(now).toISOString() },
-    );
-    appointmentId = appointment.id;
-    const token = await linkServiceOf(services).issue({
-      appointmentId,
-      role: 'resident',
-      validFrom: new Date(now - 60 * 60_000).toISOString(),
-      validUntil: new Date(now + 60 * 60_000).toISOString(),
-    });
-    residentLink = `${base}/v/${token}`;
+    s = await startCallServer();
+    ({ id: appointmentId, residentLink } = await s.book('agent1', 25));
     browser = await launchBrowser();
   });
 
   after(async () => {
-    for (const c of ctxs) await c.close().catch(() => undefined);
+    for (const c of ctxs) await c.close();
     await browser?.close();
-    releaseAccess?.();
-    unmount?.();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
-    const dir = services?.config.dataDir;
-    await services?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await s?.close();
   });
 
   async function newPage(): Promise<Page> {
@@ -110,10 +43,58 @@ describe('video call in Chromium (e2e)', function () {
     return ctx.newPage();
   }
 
-  let resident: Page;
-  let agent: Page;
+  let resident: Page | undefined;
+  let agent: Page | undefined;
+
+  /** The resident opens the link, passes the device check and waits in the room. */
+  async function residentWaits(): Promise<Page> {
+    const page = await newPage();
+    const res = await page.goto(residentLink);
+    assert.equal(res?.status(), 200);
+    assert.equal(new URL(page.url()).pathname, '/call', 'the link redirects to the call page');
+    await page.locator('#start-call:enabled').waitFor({ timeout: 15_000 });
+    await page.click('#start-call');
+    await page.locator('#waiting').waitFor({ state: 'visible' });
+    await waitFor('resident present in the room', async () => s.call.presence.get(appointmentId).resident);
+    return page;
+  }
+
+  /** The agent signs in, sees the resident waiting and joins; resolves when both pages carry media. */
+  async function agentJoins(): Promise<Page> {
+    const page = await newPage();
+    await page.goto(`${s.base}/agent`);
+    assert.equal(new URL(page.url()).pathname, '/login', 'sign-in first');
+    await page.fill('#username', 'agent1');
+    await page.fill('#password', AGENT_PASSWORD);
+    await page.click('main form button[type="submit"]');
+    await page.waitForURL(/\/agent$/, { timeout: 10_000 }).catch(async () => {
+      throw new Error(`sign-in did not reach the dashboard: ${page.url()} ${(await page.locator('main').innerText()).slice(0, 300)}`);
+    });
+    const row = page.locator(`li[data-appointment-id="${appointmentId}"]`);
+    await row.waitFor();
+    await waitFor('the dashboard shows the resident waiting', async () => (await row.getAttribute('data-waiting')) === 'true');
+    await row.locator('.idv-join').click();
+    await page.locator('#call').waitFor({ state: 'visible' });
+    return page;
+  }
+
+  /** A call with media both ways: the one the earlier tests left, or a new one (so any test can run alone). */
+  async function inCall(): Promise<{ resident: Page; agent: Page }> {
+    const live = resident && agent && !resident.isClosed() && !agent.isClosed() && (await resident.locator('#call').isVisible()) && (await agent.locator('#call').isVisible());
+    if (!live) {
+      for (const c of ctxs.splice(0)) await c.close();
+      resident = await residentWaits();
+      agent = await agentJoins();
+      await resident.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
+    }
+    await assertMediaFlows(resident as Page, 'resident');
+    await assertMediaFlows(agent as Page, 'agent');
+    return { resident: resident as Page, agent: agent as Page };
+  }
 
   it('the resident enters through the access link, passes the device check and waits for the employee', async () => {
+    for (const c of ctxs.splice(0)) await c.close();
+    agent = undefined;
     resident = await newPage();
     const res = await resident.goto(residentLink);
     assert.equal(res?.status(), 200);
@@ -126,41 +107,39 @@ describe('video call in Chromium (e2e)', function () {
     await resident.click('#start-call');
     await resident.locator('#waiting').waitFor({ state: 'visible' });
     assert.match(await resident.locator('#waiting-heading').innerText(), /De medewerker komt zo bij u/);
-    await waitFor('resident present in the room', async () => call.presence.get(appointmentId).resident);
+    await waitFor('resident present in the room', async () => s.call.presence.get(appointmentId).resident);
   });
 
   it('the agent sees the resident waiting on the dashboard, joins, and both see and hear each other', async () => {
-    agent = await newPage();
-    await agent.goto(`${base}/agent`);
-    assert.equal(new URL(agent.url()).pathname, '/login', 'sign-in first');
-    await agent.fill('#username', 'agent1');
-    await agent.fill('#password', PASSWORD);
-    await agent.click('main form button[type="submit"]');
-    await agent.waitForURL(/\/agent$/, { timeout: 5000 }).catch(async () => {
-      throw new Error(`sign-in did not reach the dashboard: ${agent.url()} ${(await agent.locator('main').innerText()).slice(0, 300)}`);
-    });
-    const row = agent.locator(`li[data-appointment-id="${appointmentId}"]`);
-    await row.waitFor();
+    const waiting = resident && !resident.isClosed() && (await resident.locator('#waiting').isVisible()) ? resident : await residentWaits();
+    resident = waiting;
+    const page = await newPage();
+    agent = page;
+    await page.goto(`${s.base}/login?next=/agent`);
+    await page.fill('#username', 'agent1');
+    await page.fill('#password', AGENT_PASSWORD);
+    await page.click('main form button[type="submit"]');
+    await page.waitForURL(/\/agent$/, { timeout: 10_000 });
+    const row = page.locator(`li[data-appointment-id="${appointmentId}"]`);
     await waitFor('the dashboard shows the resident waiting', async () => (await row.getAttribute('data-waiting')) === 'true');
-    const axe = await axeViolations(agent);
+    const axe = await axeViolations(page);
     assert.equal(axe.length, 0, describeViolations(axe));
     await row.locator('.idv-join').click();
-    await agent.locator('#call').waitFor({ state: 'visible' });
-    await resident.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
-    await assertMediaFlows(resident, 'resident');
-    await assertMediaFlows(agent, 'agent');
-    assert.equal(await agent.locator('#identification').getAttribute('data-appointment-id'), appointmentId, 'the identification panel knows the call');
-    await waitFor('a measured connection quality', async () => ['good', 'fair'].includes((await resident.locator('#quality').getAttribute('data-quality')) ?? ''));
-    assert.match(await resident.locator('#quality').innerText(), /^(goed|matig)$/);
-    const axeCall = await axeViolations(resident);
+    await page.locator('#call').waitFor({ state: 'visible' });
+    await waiting.locator('#call').waitFor({ state: 'visible', timeout: 20_000 });
+    await inCall();
+    assert.equal(await page.locator('#identification').getAttribute('data-appointment-id'), appointmentId, 'the identification panel knows the call');
+    await waitFor('a measured connection quality', async () => ['good', 'fair'].includes((await waiting.locator('#quality').getAttribute('data-quality')) ?? ''));
+    assert.match(await waiting.locator('#quality').innerText(), /^(goed|matig)$/);
+    const axeCall = await axeViolations(waiting);
     assert.equal(axeCall.length, 0, describeViolations(axeCall));
-    const axeAgentCall = await axeViolations(agent);
+    const axeAgentCall = await axeViolations(page);
     assert.equal(axeAgentCall.length, 0, describeViolations(axeAgentCall));
   });
 
   it('refuses a third browser without a valid call cookie, on the page and on /ws', async () => {
     const stranger = await newPage();
-    const res = await stranger.goto(`${base}/call`);
+    const res = await stranger.goto(`${s.base}/call`);
     assert.equal(res?.status(), 403);
     const outcome = await stranger.evaluate<string>(`new Promise((resolve) => {
       const ws = new WebSocket('ws://' + location.host + '/ws');
@@ -168,17 +147,20 @@ describe('video call in Chromium (e2e)', function () {
       ws.onclose = () => resolve('closed');
     })`);
     assert.equal(outcome, 'closed');
-    const agentsPage = await stranger.goto(`${base}/agent`);
+    const agentsPage = await stranger.goto(`${s.base}/agent`);
     assert.match(new URL(agentsPage?.url() ?? '').pathname, /^\/login/, 'the dashboard asks for sign-in');
   });
 
   it('recovers from a killed media worker without a page reload', async () => {
+    const { resident, agent } = await inCall();
     await resident.evaluate(`window.__idvNoReload = true`);
     const before = { resident: (await flow(resident)).pcs, agent: (await flow(agent)).pcs };
-    const pid = call.media.workerPidOf(appointmentId);
+    const pid = s.call.media.workerPidOf(appointmentId);
     assert.ok(pid, 'the call runs on a worker');
     process.kill(pid, 'SIGKILL');
-    await waitFor('a new worker', async () => call.media.workerPids().length === 1 && !call.media.workerPids().includes(pid));
+    // The death is an error for the operator, said once and named by its process id.
+    await s.log.expectLine(new RegExp(`^\\[error\\] mediasoup worker ${pid} died \\(.*signal:SIGKILL\\]\\); respawning, 1 call\\(s\\) told to rejoin$`));
+    await waitFor('a new worker', async () => s.call.media.workerPids().length === 1 && !s.call.media.workerPids().includes(pid));
     await assertMediaFlows(resident, 'resident after worker crash', before.resident + 1);
     await assertMediaFlows(agent, 'agent after worker crash', before.agent + 1);
     assert.equal(await resident.evaluate<boolean>(`window.__idvNoReload === true`), true, 'no reload');
@@ -186,10 +168,13 @@ describe('video call in Chromium (e2e)', function () {
   });
 
   it('recovers from cut signaling connections without a page reload', async () => {
+    const { resident, agent } = await inCall();
+    await resident.evaluate(`window.__idvNoReload = true`);
     const before = { resident: (await flow(resident)).pcs, agent: (await flow(agent)).pcs };
-    assert.ok(callSockets.size >= 2, 'both call sockets are known');
-    for (const s of callSockets) s.destroy();
-    await resident.locator('#reconnecting').waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
+    assert.ok(s.callSockets.size >= 2, 'both call sockets are known');
+    const bannerShown = await recordShown(resident, 'reconnecting');
+    for (const socket of s.callSockets) socket.destroy();
+    await waitFor('the reconnect banner to show', bannerShown, 10_000, 50);
     await assertMediaFlows(resident, 'resident after network cut', before.resident + 1);
     await assertMediaFlows(agent, 'agent after network cut', before.agent + 1);
     assert.equal(await resident.evaluate<boolean>(`window.__idvNoReload === true`), true, 'no reload');
@@ -201,13 +186,16 @@ describe('video call in Chromium (e2e)', function () {
   it('restarts ICE when the media path stalls, keeping the same peer connections', async () => {
     // The remote ICE username fragment of each open peer connection changes only through an ICE restart.
     const UFRAGS = `(window.__idvTestPcs || []).filter((pc) => pc.connectionState !== 'closed').map((pc) => ((pc.remoteDescription && pc.remoteDescription.sdp.match(/a=ice-ufrag:(\\S+)/)) || [])[1])`;
+    const { resident, agent } = await inCall();
     const before = { ufrags: await resident.evaluate<string[]>(UFRAGS), pcs: (await flow(resident)).pcs };
-    const pid = call.media.workerPidOf(appointmentId);
+    const pid = s.call.media.workerPidOf(appointmentId);
     assert.ok(pid);
     // A frozen worker answers no ICE checks and forwards no media: to the browsers the network path is gone.
     process.kill(pid, 'SIGSTOP');
     try {
       await resident.locator('#reconnecting').waitFor({ state: 'visible', timeout: 20_000 });
+      // The fault lasts a while after the client noticed it (as the network test's outage lasts 10 s): long enough
+      // that the client restarts ICE. This is the fault's length, not a wait standing in for a condition.
       await new Promise((r) => setTimeout(r, 2000));
     } finally {
       process.kill(pid, 'SIGCONT');
@@ -258,7 +246,8 @@ describe('video call in Chromium (e2e)', function () {
   });
 
   it('hanging up ends the call for the resident and reports it to the dashboard', async () => {
-    const ended = new Promise<unknown>((resolve) => call.presence.once('presence', (_id: string, p: unknown) => resolve(p)));
+    const { resident, agent } = await inCall();
+    const ended = new Promise<unknown>((resolve) => s.call.presence.once('presence', (_id: string, p: unknown) => resolve(p)));
     await resident.click('#hang-up');
     await resident.locator('#ended').waitFor({ state: 'visible' });
     assert.deepEqual(await ended, { resident: false, agent: true });

@@ -125,6 +125,13 @@ for (const mode of ['demo', 'production'] as const) {
       // Production runs no demo set-up: the default flows with the crawler as the agent and no example domain.
       if (mode === 'production') fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(productionFlows(ROOT, { username: 'crawler', displayName: 'Crawler', email: 'crawler@testdorp.test' })));
       rt = await startRuntime({ dataDir, env, nodeArgs: ['--require', CENSUS] });
+      // The crawl provokes one short line per refused request (within the budget), and production's default flows
+      // have no identification method configured yet, which the node says.
+      rt.log.allow(/^\[idv\] (static file )?refused \(\d{3}\) on [A-Z]+ /, /^\[idv\] \d+ more such line\(s\) were not logged/, /\[idv-request-auth:[^\]]+\] idv-request-auth: (the demo methods exist in demo mode only|select at least one authentication method)/);
+      // Node-RED's own admin API (not our code) logs a TypeError for two crawled inputs and still answers them with a
+      // 4xx without internals (checked below): its SSH-key routes while projects are off (settings.ts), and a context
+      // read with ?store= while no context stores are configured. Reported in the closing note of issue 18.
+      rt.log.allow(/ - \[error\] TypeError: Cannot read properties of undefined \(reading '(ssh|indexOf)'\)$/);
       entries = await census(rt, censusFile);
     });
     after(async () => {

@@ -165,12 +165,15 @@ const ERROR_LINE = /\[error\]/;
 
 /**
  * A node of this flow that waits for a credential an import lacks: an idv-request-auth node offering a
- * client_secret_basic method or an ID Contact core, or an idv-idcontact-session node on a core (its decryption key).
+ * client_secret_basic method or an ID Contact core, an idv-idcontact-session node on a core (its decryption key), or an
+ * idv-register-contact node on an Open Klant (its API token).
  */
 function waitsForCredentials(flow: FlowNode[], id: string): boolean {
   const node = flow.find((n) => n.id === id);
   const isCore = (ref: unknown) => flow.some((m) => m.id === ref && m.type === 'idv-idcontact-core');
   if (node?.type === 'idv-idcontact-session') return isCore(node.core);
+  // Open Klant's API token.
+  if (node?.type === 'idv-register-contact') return flow.some((m) => m.id === node.openklant && m.type === 'idv-openklant');
   if (node?.type !== 'idv-request-auth') return false;
   if (isCore(node.idcontact)) return true;
   return ['method1', 'method2', 'method3', 'method4'].some((slot) => flow.some((m) => m.id === node[slot] && m.clientAuth === 'client_secret_basic'));
@@ -268,7 +271,7 @@ describe(`the npm package installed into a fresh Node-RED user directory (Node-R
     const res = await fetch(`${host.url}/admin/nodes`, { headers: { Accept: 'application/json' } });
     const sets = ((await res.json()) as { module: string; types: string[]; enabled: boolean; err?: string }[]).filter((s) => s.module === PKG.name);
     assert.deepEqual(sets.flatMap((s) => s.types).sort(), IDV_TYPES);
-    for (const set of sets) assert.ok(set.enabled && !set.err, `${set.types.join(',')}: ${set.err}`);
+    for (const set of sets) assert.ok(set.enabled && !set.err, `${set.types.join(',')}: ${JSON.stringify(set.err)}`);
 
     const s = await waitForStatuses(host.url, (m) => m.get('agent-dashboard')?.fill === 'green', 'the dashboard runs its media server');
     assert.deepEqual([...s].filter(([, st]) => st.fill === 'red'), [], 'no node is red');
@@ -297,7 +300,7 @@ describe(`the npm package installed into a fresh Node-RED user directory (Node-R
       // says so. Any other red node (a route served twice, an invalid setting) is a defect of the example.
       const unexpected = red.filter(([id]) => !waitsForCredentials(example, id));
       assert.deepEqual(unexpected, [], `${file}: red nodes`);
-      const errors: string[] = h.output().slice(before).split('\n').filter((l) => ERROR_LINE.test(l) && !/clientSecret: required for client_secret_basic|decryptionKey: required/.test(l));
+      const errors: string[] = h.output().slice(before).split('\n').filter((l) => ERROR_LINE.test(l) && !/clientSecret: required for client_secret_basic|decryptionKey: required|token: the API token of Open Klant is required/.test(l));
       assert.deepEqual(errors, [], `${file}:\n${errors.join('\n')}`);
     }
   });

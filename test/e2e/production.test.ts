@@ -135,6 +135,8 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
 
     // The default flows, as a first start puts them in the data dir: production keeps them stopped.
     rt = await startRuntime({ env, dataDir, script: 'dist/settings.js', cwd: ROOT, waitFor: /Flows stopped in safe mode/, timeoutMs: 60_000 });
+    // The refusal of the demo set-up is said on purpose, on stderr (the next tests check its words).
+    rt.log.allow(/^\[idv\] production: flows not started: the flows still hold the demo set-up/, /^\[idv\] {3}- idv-(settings|schedule|session-link) "/, /^\[idv\] production: the editor is open at \/admin; /);
     nginx = await startNginx(logDir, siteFromShipped({ tlsPort, httpPort: await freePort(), runtimePort, cert, logDir }), tlsPort);
   });
 
@@ -203,11 +205,17 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
     const flowsFile = path.join(dataDir, 'flows.json');
     const before = fs.readFileSync(flowsFile, 'utf8');
     const refused = await deploy(JSON.parse(fs.readFileSync(path.join(ROOT, 'flows', 'flows.json'), 'utf8')) as unknown[]);
+    rt!.log.allow(/^\[idv\] deploy refused: the flows still hold the demo set-up \(4 problem\(s\)\)$/);
     assert.equal(refused.status, 400);
     assert.match(refused.body, /demo set-up/);
     assert.match(refused.body, /agent1, agent2 are the demo agents/);
     assert.equal(fs.readFileSync(flowsFile, 'utf8'), before, 'nothing saved');
 
+    // The production flows have no identification method yet: the node says so (the next test checks health).
+    rt!.log.allow(
+      / - \[warn\] \[idv-request-auth:Vraag identificatie\] idv-request-auth: the demo methods exist in demo mode only; they are not offered$/,
+      / - \[error\] \[idv-request-auth:Vraag identificatie\] idv-request-auth: select at least one authentication method or an ID Contact core$/,
+    );
     const accepted = await deploy(prodFlows());
     assert.ok(accepted.status === 200 || accepted.status === 204, `${accepted.status} ${accepted.body}`);
     await waitFor('the flows running', async () => (await detail()).runtime?.ok, 30_000);
@@ -236,6 +244,7 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
       return /must use https/.test(d.identification?.detail ?? '') ? d : undefined;
     });
     assert.equal(http.identification?.ok, false);
+    await rt!.log.expectLine(/ - \[error\] \[idv-request-auth:Vraag identificatie\] idv-request-auth: the method "DigiD" is invalid: issuer: the issuer must use https /);
 
     assert.equal((await deploy(withMethod('https://idp.gemeente.test/broker'))).status < 300, true);
     const ok = await waitFor('identification available', async () => ((await detail()).identification?.ok ? true : undefined));
@@ -262,7 +271,7 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
 
     // A request that reaches the runtime without the proxy's header is noticed (once a minute, not per request).
     await direct('/login');
-    await waitFor('the warning', async () => /arrived without X-Forwarded-For/.test(rt?.output() ?? ''));
+    await rt!.log.expectLine(/^\[idv\] IDV_TRUST_PROXY=1, but 1 request\(s\) arrived without X-Forwarded-For \(from 127\.0\.0\.1\): the proxy must set it /, 20_000);
   });
 
   it('a resident and an agent hold a call through the proxy (pages, WebSocket signaling, __Host- cookies)', async () => {

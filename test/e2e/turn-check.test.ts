@@ -72,6 +72,7 @@ describe('TURN secret checked at start (real coturn, real runtime)', function ()
     const down = await freePort();
     const rt = await startRuntime({ env: { IDV_TURN_URLS: `turn:127.0.0.1:${down}?transport=tcp`, IDV_TURN_SECRET: SECRET, ...TEST_RTC_ENV } });
     try {
+      await rt.log.expectLine(/TURN server not usable now .*calls that cannot go direct will fail until it is/);
       assert.match(rt.output(), /TURN server not usable now .*calls that cannot go direct will fail until it is/);
       assert.ok(!rt.output().includes(SECRET));
     } finally {

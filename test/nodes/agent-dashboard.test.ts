@@ -11,8 +11,9 @@ import { appointmentStoreOf } from '../../lib/call/deps';
 import { getCallService, type CallService } from '../../lib/call/service';
 import type { Appointment } from '../../lib/appointments/store';
 import type { Services } from '../../lib/services';
+import { hashToken } from '../../lib/security/tokens';
 import { hashPassword } from '../../lib/staff/password';
-import { helper, httpNode, startServices, stopServices } from '../support/node-red';
+import { helper, httpNode, servicesLog, startServices, stopServices } from '../support/node-red';
 import { sqliteDb } from '../support/sqlite-rows';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -258,8 +259,12 @@ describe('idv-agent-dashboard node', function () {
       assert.equal(await refusal(`?appointment=${mine.id}`, { origin, cookie: kcc }), 401);
       const agent2Cookie = await callCookie(theirs.id, 'agent', 3_600_000, 'agent2');
       assert.equal(await refusal('', { origin, cookie: `${agent2Cookie}; ${agent1}` }), 401);
-      const expiring = await callCookie(mine.id, 'resident', 1200);
-      await new Promise((r) => setTimeout(r, 1500));
+      // A session whose time is up: made valid, then aged in the store, as the clock would (a session made to last
+      // 1.2 s and waited out could expire before it was even made on a busy machine).
+      const expiring = await callCookie(mine.id, 'resident');
+      (await connect('', { origin, cookie: expiring })).close();
+      const aged = sqliteDb(services).prepare('UPDATE call_sessions SET expires_at = ? WHERE id_hash = ?').run(new Date(Date.now() - 1000).toISOString(), hashToken(expiring.split('=')[1]));
+      assert.equal(aged.changes, 1);
       assert.equal(await refusal('', { origin, cookie: expiring }), 401);
       await linkServiceOf(services).issue({ appointmentId: cancelled.id, role: 'resident', validFrom: new Date(Date.now() - 60_000).toISOString(), validUntil: new Date(Date.now() + 3_600_000).toISOString() });
       const cancelledSession = await linkServiceOf(services).createCallSession({ appointmentId: cancelled.id, role: 'resident' });
@@ -438,8 +443,10 @@ describe('idv-agent-dashboard node', function () {
       await hub1.waitFor((e) => e.type === 'presence' && e.agent === true);
       assert.equal(call.hub.publish('agent1', { type: 'identification', appointmentId: mine.id }), 1);
       await hub1.waitFor((e) => e.type === 'identification');
-      await new Promise((r) => setTimeout(r, 200));
-      assert.deepEqual(hub2.got.map((e) => e.type), ['hello'], 'agent2 hears nothing about agent1\'s calls');
+      // A marker sent to agent2 now arrives after anything sent to agent2 before it (one socket, in order).
+      assert.equal(call.hub.publish('agent2', { type: 'test-marker' }), 1);
+      await hub2.waitFor((e) => e.type === 'test-marker');
+      assert.deepEqual(hub2.got.map((e) => e.type), ['hello', 'test-marker'], 'agent2 hears nothing about agent1\'s calls');
 
       assert.equal(call.media.closeRoom(mine.id), true);
       const deadline = Date.now() + 5000;
@@ -484,14 +491,17 @@ describe('idv-agent-dashboard node', function () {
       const pid = call.media.workerPidOf(second.id);
       assert.ok(pid);
       process.kill(pid, 'SIGKILL');
+      await servicesLog().expectLine(new RegExp(`mediasoup worker ${pid} died`));
       await resident.waitFor((e) => e.notification === true && e.method === 'rejoin', 10_000);
       await agent.waitFor((e) => e.notification === true && e.method === 'rejoin', 10_000);
+      // Until the fresh worker is up a join is refused ("media temporarily unavailable"): poll, and say the last answer.
       let rejoined = false;
+      let last: unknown;
       for (let i = 0; i < 40 && !rejoined; i++) {
-        rejoined = (await join(resident).catch(() => false)) === true;
+        rejoined = (await join(resident).catch((e: unknown) => ((last = e), false))) === true;
         if (!rejoined) await new Promise((r) => setTimeout(r, 250));
       }
-      assert.ok(rejoined, 'the resident gets back in on a fresh worker');
+      assert.ok(rejoined, `the resident gets back in on a fresh worker (last refusal: ${String(last)})`);
       assert.equal(await join(agent), true);
       assert.notEqual(call.media.workerPidOf(second.id), pid);
       assert.deepEqual(call.presence.get(second.id), { resident: true, agent: true });

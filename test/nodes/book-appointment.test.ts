@@ -100,13 +100,29 @@ describe('idv-book-appointment node', function () {
     await s.staffStore.upsertUser({ username: 'kcc1', displayName: 'Karin KCC', roles: ['kcc'], passwordHash: hash });
     await s.staffStore.upsertUser({ username: 'agent1', displayName: 'Anna', roles: ['agent'], passwordHash: hash });
     await helper.load([settingsNode, scheduleNode, bookNode], flow);
-    helper.getNode('out').on('input', (msg: Record<string, unknown>) => void msgs.push(msg as unknown as Msg));
+    helper.getNode('out').on('input', (msg: Record<string, unknown>) => {
+      if (typeof msg.barrier === 'number') barriers.get(msg.barrier)?.();
+      else msgs.push(msg as unknown as Msg);
+    });
   });
   after(async () => {
     await helper.unload();
     await stopServices();
   });
   beforeEach(() => (msgs.length = 0));
+
+  // Node-RED delivers messages asynchronously, in the order they were sent. A marker the booking node sends now
+  // arrives after every message it (or another node) sent before: once it is in, `msgs` is complete, so "one
+  // message" is proven by a condition that would have seen a second one, not by waiting a while.
+  const barriers = new Map<number, () => void>();
+  let nextBarrier = 0;
+  async function delivered(): Promise<void> {
+    const id = ++nextBarrier;
+    const arrived = new Promise<void>((resolve) => barriers.set(id, resolve));
+    (helper.getNode('b1') as unknown as { send(m: unknown): void }).send({ barrier: id });
+    await arrived;
+    barriers.delete(id);
+  }
 
   const json = (path: string, body: unknown) => supertest(app()).post(path).set('accept', 'application/json').send(body as object);
 
@@ -121,7 +137,8 @@ describe('idv-book-appointment node', function () {
       const bad = await supertest(app()).get('/afspraak/slots?from=2026-02-30&to=2026-13-01').expect(400);
       assert.equal(bad.body.error, 'invalid_query');
       assert.ok(bad.body.fields.from && bad.body.fields.to);
-      await supertest(app()).get('/afspraak/slots?from[]=x').expect(400);
+      const nested = await supertest(app()).get('/afspraak/slots?from[]=x').expect(400);
+      assert.equal(nested.body.error, 'invalid_query');
     });
 
     it('books (201) with its event, sends one message with the event id and no secret, and answers a repeat with the same booking', async () => {
@@ -129,7 +146,7 @@ describe('idv-book-appointment node', function () {
       const res = await json('/afspraak?lang=en', input).expect(201);
       assert.deepEqual(Object.keys(res.body).sort(), ['end', 'id', 'start']);
       assert.equal(res.body.start, at(3, '10:00').replace(/([+-]\d\d:\d\d)$/, '.000$1'));
-      await new Promise((r) => setTimeout(r, 20));
+      await delivered();
       assert.equal(msgs.length, 1);
       const m = msgs[0];
       assert.equal(m.event, 'booked');
@@ -150,7 +167,7 @@ describe('idv-book-appointment node', function () {
 
       const again = await json('/afspraak', input).expect(200);
       assert.equal(again.body.id, res.body.id);
-      await new Promise((r) => setTimeout(r, 20));
+      await delivered();
       assert.equal(msgs.length, 1, 'a repeat is not a new booking');
       const slots = await supertest(app()).get(`/afspraak/slots?from=${day(3)}&to=${day(3)}`).expect(200);
       assert.equal(slots.body.find((s: { start: string }) => s.start.startsWith(`${day(3)}T10:00`)).available, 1);
@@ -158,7 +175,7 @@ describe('idv-book-appointment node', function () {
 
     it('uses the first topic when none is given', async () => {
       await json('/afspraak', resident({ start: at(3, '11:00') })).expect(201);
-      await new Promise((r) => setTimeout(r, 20));
+      await delivered();
       assert.equal(msgs[0].appointment.topic, topics[0]);
     });
 
@@ -204,10 +221,15 @@ describe('idv-book-appointment node', function () {
     });
 
     it('refuses a non-object body, malformed JSON and an oversized body', async () => {
-      await json('/afspraak', ['start']).expect(400);
+      const array = await json('/afspraak', ['start']).expect(400);
+      assert.match(array.body.message, /\S/, 'a message a person can read');
       const malformed = await supertest(app()).post('/afspraak').set('content-type', 'application/json').send('{"start":').expect(400);
-      assert.doesNotMatch(malformed.text, /SyntaxError|at .*\.js/);
-      await json('/afspraak', resident({ remarks: 'x'.repeat(20_000) })).expect(413);
+      assert.doesNotMatch(malformed.text, /SyntaxError|body-parser|Unexpected end|at .*\.js|node_modules/);
+      assert.match(malformed.body.message, /\S/);
+      const big = await json('/afspraak', resident({ remarks: 'x'.repeat(20_000) })).expect(413);
+      assert.match(big.body.message, /\S/);
+      assert.doesNotMatch(big.text, /PayloadTooLargeError|raw-body|entity\.too\.large|xxxxxxxx/, 'no library words, no echo of the input');
+      await delivered();
       assert.equal(msgs.length, 0);
     });
 
@@ -303,7 +325,10 @@ describe('idv-book-appointment node', function () {
     it('refuses a bad day or topic in the query with a 400 page', async () => {
       const res = await supertest(app()).get('/afspraak?day=2026-02-30').expect(400);
       assert.match(res.text, /id="error-summary"/);
-      await supertest(app()).get('/afspraak?topic=%3Cscript%3E').expect(400);
+      const hostile = await supertest(app()).get('/afspraak?topic=%3Cscript%3Ealert(1)%3C%2Fscript%3E').expect(400);
+      assert.match(hostile.text, /id="error-summary"/, 'the page says what is wrong');
+      assert.ok(!hostile.text.includes('<script>alert(1)'), 'the topic is not echoed as markup');
+      assert.ok(!hostile.text.includes('alert(1)'), 'nor echoed at all: an unknown topic is not shown back');
     });
 
     async function formAgent(d: number) {
@@ -359,7 +384,7 @@ describe('idv-book-appointment node', function () {
       assert.equal(count(), before + 1);
       const location = res.headers.location as string;
       assert.match(location, /^\/afspraak\/bevestiging\?ref=[A-Za-z0-9_.-]+$/);
-      await new Promise((r) => setTimeout(r, 20));
+      await delivered();
       assert.equal(msgs[0].links, undefined, 'no secret in the message');
       assert.ok(!location.includes(msgs[0].eventId), 'the event id is not in the redirect');
       const confirmation = await agent.get(location).expect(200);
@@ -444,15 +469,16 @@ describe('idv-book-appointment node', function () {
       const done = await agent.post(path).type('form').send({ _csrf: csrfFrom(page.text) }).expect(200);
       assert.match(done.text, /geannuleerd/);
       assert.equal(count(), before - 1);
-      await new Promise((r) => setTimeout(r, 20));
+      await delivered();
       assert.equal(msgs.length, 1);
       assert.equal(msgs[0].event, 'cancelled');
       assert.equal(msgs[0].appointment.cancelledBy, null);
       assert.equal(msgs[0].links, undefined);
       const ev = sqliteDb(currentServices()).prepare('SELECT kind, source, state FROM appointment_events WHERE id = ?').get(msgs[0].eventId);
       assert.deepEqual(ev, { kind: 'cancelled', source: 'b1', state: 'pending' });
-      await agent.post(path).type('form').send({ _csrf: csrfFrom(page.text) }).expect(404);
-      await agent.get(path).expect(404);
+      const used = await agent.post(path).type('form').send({ _csrf: csrfFrom(page.text) }).expect(404);
+      assert.match(used.text, /ongeldig of verlopen/, 'a used cancel link says so');
+      assert.match((await agent.get(path).expect(404)).text, /ongeldig of verlopen/);
     });
 
     it('answers unknown and malformed tokens with the same 404', async () => {
@@ -491,7 +517,7 @@ describe('idv-book-appointment node', function () {
       const review = await kcc.post('/kcc/afspraak').type('form').send({ _csrf: csrfFrom(page.text), topic: topics[1], date: day(16), time: '10:00', name: 'Beller', email: 'beller@example.nl', phone: '+31 20 1234567' }).expect(200);
       assert.match(review.text, /Controleer de afspraak/);
       const res = await kcc.post('/kcc/afspraak').type('form').send({ ...reviewFields(review.text), step: 'confirm' }).expect(303);
-      await new Promise((r) => setTimeout(r, 20));
+      await delivered();
       assert.equal(msgs[0].appointment.channel, 'phone');
       assert.equal(msgs[0].appointment.bookedBy, 'kcc1');
       assert.equal(msgs[0].links, undefined);
@@ -514,11 +540,13 @@ describe('idv-book-appointment node', function () {
       msgs.length = 0;
       const res = await kcc.post(action).type('form').send({ _csrf: csrfFrom(list.text) }).expect(303);
       assert.equal(res.headers.location, '/kcc/afspraak/afspraken?geannuleerd=1');
-      await new Promise((r) => setTimeout(r, 20));
+      await delivered();
       assert.equal(msgs[0].event, 'cancelled');
       assert.equal(msgs[0].appointment.cancelledBy, 'kcc1');
-      await kcc.post(action).type('form').send({ _csrf: csrfFrom(list.text) }).expect(409);
-      await kcc.post('/kcc/afspraak/afspraken/nonsense/annuleren').type('form').send({ _csrf: csrfFrom(list.text) }).expect(404);
+      const again = await kcc.post(action).type('form').send({ _csrf: csrfFrom(list.text) }).expect(409);
+      assert.match(again.text, /<h1[^>]*>[^<]+<\/h1>/, 'a page that says what happened');
+      const nonsense = await kcc.post('/kcc/afspraak/afspraken/nonsense/annuleren').type('form').send({ _csrf: csrfFrom(list.text) }).expect(404);
+      assert.match(nonsense.text, /<h1[^>]*>[^<]+<\/h1>/, 'a page that says it was not found');
     });
   });
 

@@ -107,3 +107,18 @@ const PATHS = `(async () => {
 export function selectedPaths(page: EvaluatingPage): Promise<SelectedPath[]> {
   return page.evaluate(PATHS) as Promise<SelectedPath[]>;
 }
+
+/**
+ * Starts recording whether the element `id` is shown (its `hidden` attribute off) at any moment from now on, and
+ * returns a reader. A banner that shows for a moment is seen even when no poll would catch it.
+ */
+export async function recordShown(page: EvaluatingPage, id: string): Promise<() => Promise<boolean>> {
+  const key = JSON.stringify(`__idvShown_${id}`);
+  await page.evaluate(`(() => {
+  const el = document.getElementById(${JSON.stringify(id)});
+  if (!el) throw new Error('no element #' + ${JSON.stringify(id)});
+  window[${key}] = !el.hidden;
+  new MutationObserver(() => { if (!el.hidden) window[${key}] = true; }).observe(el, { attributes: true, attributeFilter: ['hidden'] });
+})()`);
+  return async () => (await page.evaluate(`window[${key}] === true`)) === true;
+}

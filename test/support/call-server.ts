@@ -12,6 +12,7 @@ import { initServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
 import { TEST_RTC_ENV } from './ports';
 import { tempDir } from './runtime';
+import { serverLogger, type WatchedLog } from './server-log';
 
 export const AGENT_PASSWORD = 'agent-password-for-tests';
 
@@ -28,7 +29,8 @@ export interface CallServer {
   port: number;
   /** Signaling sockets of calls (not the dashboards' live channel), to cut them like a network drop would. */
   callSockets: Set<Duplex>;
-  errors: string[];
+  /** Warn/error lines of the server side (checked after every test, test/support/server-log.ts). */
+  log: WatchedLog;
   /** A booked appointment starting a minute from now for `agent` (created as a staff account) and a resident link. */
   book(agent: string, minutes?: number): Promise<{ id: string; residentLink: string }>;
   close(): Promise<void>;
@@ -39,13 +41,13 @@ export async function startCallServer(o: { host?: string; env?: Record<string, s
   const dataDir = tempDir('idv-call-server-');
   const config = loadConfig({ IDV_MODE: 'demo', IDV_DATA_DIR: dataDir, PORT: '0', HOST: host, IDV_MEDIA_WORKERS: '1', ...TEST_RTC_ENV, ...o.env });
   o.tweak?.(config);
-  const errors: string[] = [];
+  const log = serverLogger(`call server in ${dataDir}`);
   const app = express();
   const server = http.createServer(app);
-  const services = initServices({ config, app, log: { info: () => undefined, warn: () => undefined, error: (m) => errors.push(m) } });
+  const services = initServices({ config, app, log });
   const call = await getCallService(services);
   call.attach(server);
-  const unmount = services.mount(callRoutes(services, { presence: () => (id) => call.presence.get(id), log: (m) => errors.push(m) }));
+  const unmount = services.mount(callRoutes(services, { presence: () => (id) => call.presence.get(id), log: (m) => log.warn(m) }));
   const releaseAccess = acquireAccessRoutes(services);
   const callSockets = new Set<Duplex>();
   server.on('upgrade', (req, socket) => {
@@ -66,7 +68,7 @@ export async function startCallServer(o: { host?: string; env?: Record<string, s
     base,
     port,
     callSockets,
-    errors,
+    log: log.watched,
     async book(agent, minutes = 30) {
       const now = Date.now();
       await services.staffStore.upsertUser({ username: agent, displayName: agent, roles: ['agent'], passwordHash: await passwordHash });

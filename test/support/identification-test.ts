@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import { appointmentStoreOf, linkServiceOf } from '../../lib/call/deps';
 import type { Services } from '../../lib/services';
-import { Client } from './http-client';
+import { Client, ownLoopbackAddress } from './http-client';
 
 /** Copies everything written to stdout/stderr into `into` (still printed); returns the restore function. */
 export function captureProcessOutput(into: string[]): () => void {
@@ -49,7 +49,8 @@ export function openWs(url: string, cookie: string, origin: string, sockets: Web
  */
 export async function residentClient(services: Services, base: string, appointmentId: string, push?: { onPush(m: Record<string, unknown>): void; sockets: WebSocket[] }): Promise<Client> {
   const sessionId = await linkServiceOf(services).createCallSession({ appointmentId, role: 'resident' });
-  const c = new Client(base);
+  // Every resident from its own address, as in life: tests do not share one rate-limit budget (60 a minute).
+  const c = new Client(base, base, { localAddress: ownLoopbackAddress() });
   c.cookies.set('idv_call', sessionId);
   if (push) {
     const ws = await openWs(`${base.replace('http', 'ws')}/ws`, `idv_call=${sessionId}`, base, push.sockets);

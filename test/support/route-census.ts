@@ -121,5 +121,8 @@ export function census(): CensusEntry[] {
 
 process.on('SIGUSR2', () => {
   const file = process.env.IDV_ROUTE_CENSUS_FILE;
-  if (file) fs.writeFileSync(file, JSON.stringify(census()));
+  if (!file) return;
+  // Written aside and renamed: the test polls for the file and must never read it half-written.
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(census()));
+  fs.renameSync(`${file}.tmp`, file);
 });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { watchLog, type WatchedLog } from './server-log';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEMO_PASSWORD = 'test-demo-password-42';
@@ -12,6 +13,11 @@ export interface RuntimeHandle {
   dataDir: string;
   proc: ChildProcess;
   output(): string;
+  /**
+   * Its warn/error lines (Node-RED's `[warn]`/`[error]` lines and everything on stderr), checked after every test
+   * (test/support/server-log.ts): a test that provokes one says so with `rt.log.allow(…)`/`expectLine(…)`.
+   */
+  log: WatchedLog;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -35,6 +41,8 @@ export function startRuntime(
     cwd?: string;
     /** What the output must show besides "listening" (default "Started flows"; safe mode never shows that). */
     waitFor?: RegExp;
+    /** Resolve once it listens, without waiting for "Started flows" (default true). */
+    waitForFlows?: boolean;
   } = {},
 ): Promise<RuntimeHandle> {
   const dataDir = opts.dataDir ?? tempDir();
@@ -48,8 +56,25 @@ export function startRuntime(
   };
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script ?? path.join(ROOT, 'dist', 'settings.js')], { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const log = watchLog(`runtime in ${dataDir}`);
+  // Node-RED's start-up notices, not faults: projects are off on purpose (settings.ts), and a new data dir has no
+  // flows_cred.json before the first deploy with credentials.
+  log.allow(/ - \[warn\] Projects disabled : editorTheme\.projects\.enabled=false$/, / - \[warn\] Encrypted credentials not found$/);
+  // The demo identity provider (demo mode only) is oidc-provider with its in-memory store, on purpose; the library
+  // also says it wants Node 22 (README: Node 20.19+; see the closing note of issue 18).
+  log.allow(/^oidc-provider WARNING: (a quick start development-only in-memory adapter is used|Unsupported runtime\. Use Node\.js v22)/);
+  const partial = { stdout: '', stderr: '' };
+  const feed = (stream: 'stdout' | 'stderr') => (d: Buffer) => {
+    const text = d.toString();
+    out += text;
+    const lines = (partial[stream] + text).split('\n');
+    partial[stream] = lines.pop() ?? '';
+    for (const line of lines) {
+      if (stream === 'stderr' ? line.trim() !== '' : / - \[(warn|error|fatal)\] /.test(line)) log.push(line);
+    }
+  };
+  proc.stdout?.on('data', feed('stdout'));
+  proc.stderr?.on('data', feed('stderr'));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -58,7 +83,7 @@ export function startRuntime(
     }, opts.timeoutMs ?? 30000);
     const check = () => {
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m && (opts.waitFor ?? /Started flows/).test(out)) {
+      if (m && (opts.waitForFlows === false || (opts.waitFor ?? /Started flows/).test(out))) {
         clearTimeout(timer);
         const port = Number(m[1]);
         resolve({
@@ -67,6 +92,7 @@ export function startRuntime(
           dataDir,
           proc,
           output: () => out,
+          log,
           stop: async (signal = 'SIGTERM') => {
             if (proc.exitCode === null) proc.kill(signal);
             return exited;
@@ -114,4 +140,20 @@ export async function waitHealthy(url: string, timeoutMs = 20_000): Promise<Resp
     res = await fetch(`${url}/healthz`);
   }
   return res;
+}
+
+/** The pids of a process's direct children, from /proc (a runtime's media workers are its children). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid …": comm may hold spaces, so read after its closing parenthesis.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // The process ended while we looked: not a child any more.
+    }
+  }
+  return out;
 }

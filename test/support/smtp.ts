@@ -9,7 +9,9 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
  * - reject-recipient: RCPT TO answered with 550
  * - temp-fail: RCPT TO answered with 451
  * - silent: accepts TCP connections and never says a word (greeting timeout)
- * The mode can change while running; stop() and start() reuse the same port ("server away, then back").
+ * The mode can change while running. down() and up() take the server away and bring it back on the same port; the
+ * port stays bound meanwhile (connections are reset at once), so no other process can take it and a restart never
+ * fails with EADDRINUSE. stop() ends it for good.
  * `hold` (any mode): the server reads each message but answers its DATA only on releaseHeld(); a message whose
  * client disconnected meanwhile is dropped, as a real server drops a transaction that never completed. So a test can
  * stop a sender while a mail is in flight and not yet accepted.
@@ -46,7 +48,9 @@ export class TestSmtpServer {
   private readonly held: { sessionId: string; finish: () => void }[] = [];
   private readonly closedSessions = new Set<string>();
   private smtp: SMTPServer | undefined;
-  private silent: Server | undefined;
+  /** The one listener for the server's life; connections go to smtp-server, nowhere (silent) or are reset (down). */
+  private listener: Server | undefined;
+  private away = false;
   private readonly sockets = new Set<Socket>();
   private readonly waiters: (() => void)[] = [];
 
@@ -59,27 +63,45 @@ export class TestSmtpServer {
     return `${this.options.secure ? 'smtps' : 'smtp'}://${auth}127.0.0.1:${this.port}`;
   }
 
-  /** Starts listening (on the previous port after a stop). */
+  /** Starts listening on an ephemeral port on 127.0.0.1. */
   async start(): Promise<this> {
-    if (this.mode === 'silent') await this.startSilent();
-    else await this.startSmtp();
+    if (this.listener) throw new Error('the test SMTP server is already started (down()/up() take it away and back)');
+    this.smtp = this.createSmtp();
+    const listener = createServer((socket) => this.dispatch(socket));
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(0, '127.0.0.1', () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    this.listener = listener;
+    this.port = (listener.address() as AddressInfo).port;
     return this;
   }
 
+  /** The server goes away: open connections drop, new ones are reset at once (the port stays this server's). */
+  down(): void {
+    this.away = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Back after down(), on the same port. */
+  up(): void {
+    this.away = false;
+  }
+
   /**
-   * Changes the mode; switching to or from 'silent' restarts the listener on the same port. Open connections are
-   * dropped, as a reconfigured server does, so a client's pooled connection cannot carry on under the old rules.
+   * Changes the mode. Open connections are dropped, as a reconfigured server does, so a client's pooled connection
+   * cannot carry on under the old rules.
    */
   async setMode(mode: SmtpMode): Promise<void> {
-    const restart = (mode === 'silent') !== (this.mode === 'silent') && this.listening;
-    if (restart) await this.stop();
     this.mode = mode;
-    if (restart) await this.start();
-    else for (const s of this.sockets) s.destroy();
+    for (const s of this.sockets) s.destroy();
   }
 
   get listening(): boolean {
-    return this.smtp !== undefined || this.silent !== undefined;
+    return this.listener !== undefined && !this.away;
   }
 
   /** Resolves when `count` mails have been received in total. */
@@ -112,44 +134,33 @@ export class TestSmtpServer {
     for (const h of this.held.splice(0)) h.finish();
   }
 
+  /** Ends the server for good: connections dropped, port released. */
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
+    const listener = this.listener;
     const smtp = this.smtp;
-    const silent = this.silent;
+    this.listener = undefined;
     this.smtp = undefined;
-    this.silent = undefined;
+    if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
+    // smtp-server never listened itself (it only got sockets): this ends its sessions and timers.
     if (smtp) await new Promise<void>((resolve) => smtp.close(() => resolve()));
-    if (silent) await new Promise<void>((resolve) => silent.close(() => resolve()));
   }
 
-  private track(socket: Socket): void {
+  private dispatch(socket: Socket): void {
+    socket.on('error', () => undefined);
+    if (this.away) {
+      socket.resetAndDestroy();
+      return;
+    }
     this.connections++;
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
+    if (this.mode === 'silent') return;
+    this.smtp?.server.emit('connection', socket);
   }
 
-  private async listen(server: Server): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (server.address() as AddressInfo).port;
-  }
-
-  private async startSilent(): Promise<void> {
-    const server = createServer((socket) => {
-      this.track(socket);
-      socket.on('error', () => undefined);
-    });
-    this.silent = server;
-    await this.listen(server);
-  }
-
-  private async startSmtp(): Promise<void> {
+  private createSmtp(): SMTPServer {
     const auth = this.options.auth;
     const options: SMTPServerOptions = {
       secure: this.options.secure === true,
@@ -198,9 +209,7 @@ export class TestSmtpServer {
     };
     const smtp = new SMTPServer(options);
     smtp.on('error', () => undefined);
-    smtp.server.on('connection', (socket: Socket) => this.track(socket));
-    this.smtp = smtp;
-    await this.listen(smtp.server);
+    return smtp;
   }
 
   private accept(raw: Buffer, session: SMTPServerSession, callback: (err?: Error | null) => void): void {

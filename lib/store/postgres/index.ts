@@ -17,6 +17,7 @@ import { createPostgresSmsOutboxStore } from './sms-outbox';
 import { createPostgresPendingStore } from './pending';
 import { createPostgresProcessingLog } from './processing-log';
 import { createPostgresPubSub } from './pubsub';
+import { createPostgresRoomDirectory } from './rooms';
 import { createPostgresStaffStore } from './staff';
 
 export interface PostgresStoreOptions extends Omit<PgOptions, 'onIdleError'> {
@@ -98,6 +99,7 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
     outcomes: createPostgresOutcomeStore(pg),
     agentFeeds: createPostgresAgentFeedStore(pg),
     statistics: createPostgresStatisticsStore(pg),
+    rooms: createPostgresRoomDirectory(pg),
     contactRegistrations: createPostgresContactRegistrations(pg),
     pubsub,
     probe,

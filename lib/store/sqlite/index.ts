@@ -7,6 +7,7 @@ import { createSqliteAppointmentStore } from './appointments';
 import { createSqliteContactRegistrations } from './contact-registrations';
 import { createSqliteEventStore } from './events';
 import { createSqliteGuestStore } from './guests';
+import { createLocalRoomDirectory } from './rooms';
 import { createSqliteLinkStore } from './links';
 import { createSqliteOutboxStore } from './outbox';
 import { createSqliteSmsOutboxStore } from './sms-outbox';
@@ -48,6 +49,7 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
     outcomes: createSqliteOutcomeStore(db),
     agentFeeds: createSqliteAgentFeedStore(db),
     statistics: createSqliteStatisticsStore(db),
+    rooms: createLocalRoomDirectory(),
     contactRegistrations: createSqliteContactRegistrations(db),
     pubsub,
     probe: createStoreProbe(db),

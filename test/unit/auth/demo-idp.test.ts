@@ -55,8 +55,9 @@ describe('demo/idp (the test OP itself)', function () {
     const r = await fetch(`${op.issuer}/interaction/abc`);
     assert.equal(r.status, 400);
     assert.match(await r.text(), /verlopen of ongeldig/);
-    const r2 = await fetch(`${op.issuer}/interaction/%3Cscript%3E`);
+    const r2 = await fetch(`${op.issuer}/interaction/%3Cscript%3Ealert(1)%3C%2Fscript%3E`);
     assert.equal(r2.status, 404);
+    assert.ok(!(await r2.text()).includes('<script>'), 'the path is not echoed as markup');
   });
 
   it('refuses a client it does not know', async () => {

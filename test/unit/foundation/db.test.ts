@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { openDatabase, StoreError } from '../../../lib/store/db';
 import { allMigrations } from '../../../lib/store/migrations';
 import { tempDir } from '../../support/runtime';
+import { skipBecause } from '../../support/skip';
 
 const digest = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -19,6 +20,7 @@ describe('SQLite store', () => {
     } catch {
       /* chattr is only used by the read-only test */
     }
+    fs.chmodSync(dir, 0o700);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -64,17 +66,49 @@ describe('SQLite store', () => {
     db.close();
   });
 
-  it('a read-only database gives a clear error', function () {
+  // Root ignores file modes: as root the file is made immutable (chattr, where the file system supports it) and the
+  // modes are tried as an unprivileged user (runuser), so both kinds of read-only are proven here as they are in CI.
+  const extraMigration = () => [...allMigrations(), { id: allMigrations().at(-1)!.id + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
+  const READ_ONLY = /cannot be written|could not be opened/;
+
+  it('a read-only database (immutable file) gives a clear error', function () {
     const file = path.join(dir, 'ro.sqlite');
     openDatabase(file).close();
-    const extra = [...allMigrations(), { id: allMigrations().at(-1)!.id + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
     try {
-      // Tests run as root, for whom file modes do not apply; the immutable attribute does.
-      execFileSync('chattr', ['+i', file, dir]);
-    } catch {
-      this.skip();
+      execFileSync('chattr', ['+i', file, dir], { stdio: 'pipe' });
+    } catch (e) {
+      skipBecause(this, `chattr +i is not possible here (${String((e as { stderr?: Buffer }).stderr ?? e).trim().split('\n')[0]}); the file-mode case below still runs`);
     }
-    assert.throws(() => openDatabase(file, extra), (e: Error) => e instanceof StoreError && /cannot be written|could not be opened/.test(e.message));
+    assert.throws(() => openDatabase(file, extraMigration()), (e: Error) => e instanceof StoreError && READ_ONLY.test(e.message));
+  });
+
+  it('a read-only database (file modes, unprivileged user) gives a clear error', function () {
+    const file = path.join(dir, 'ro-mode.sqlite');
+    openDatabase(file).close();
+    fs.chmodSync(file, 0o444);
+    fs.chmodSync(dir, 0o555);
+    if (process.getuid?.() !== 0) {
+      assert.throws(() => openDatabase(file, extraMigration()), (e: Error) => e instanceof StoreError && READ_ONLY.test(e.message));
+      return;
+    }
+    // As root: the same call in a child process as the user nobody (the built files are world-readable).
+    const script = `const { openDatabase, StoreError } = require(${JSON.stringify(require.resolve('../../../lib/store/db'))});
+const { allMigrations } = require(${JSON.stringify(require.resolve('../../../lib/store/migrations'))});
+const extra = [...allMigrations(), { id: allMigrations().at(-1).id + 1, name: 'extra', up: 'CREATE TABLE extra (x)' }];
+const readable = (() => { try { require('node:fs').accessSync(${JSON.stringify(file)}, 4); return true; } catch { return false; } })();
+try { openDatabase(${JSON.stringify(file)}, extra); console.log(JSON.stringify({ readable, opened: true })); }
+catch (e) { console.log(JSON.stringify({ readable, store: e instanceof StoreError, message: e.message })); }`;
+    let out: string;
+    try {
+      out = execFileSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      skipBecause(this, `cannot run node as the user nobody here (${String((e as { stderr?: string }).stderr ?? e).trim().split('\n')[0]})`);
+    }
+    const r = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { readable?: boolean; opened?: boolean; store?: boolean; message?: string };
+    assert.equal(r.readable, true, 'nobody reaches and reads the file: only writing is what is refused');
+    assert.equal(r.opened, undefined, 'nobody could write a read-only database');
+    assert.equal(r.store, true, `a StoreError, not ${r.message}`);
+    assert.match(r.message ?? '', READ_ONLY);
   });
 
   it('refuses a database written by a newer version', () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { createMediaServer, type MediaServer, type MediaServerOptions, type SessionInfo } from '../../../media-server';
 import { TEST_RTC_PORTS } from '../../support/ports';
+import { serverLogger, type WatchedLog } from '../../support/server-log';
 
 /**
  * A real HTTP server on 127.0.0.1:0 with the media server's upgrade handler on /ws. Sessions are looked up from a
@@ -10,6 +11,7 @@ import { TEST_RTC_PORTS } from '../../support/ports';
  */
 export interface Harness {
   media: MediaServer;
+  log: WatchedLog;
   server: http.Server;
   origin: string;
   url: string;
@@ -26,6 +28,8 @@ export async function startHarness(overrides: Partial<MediaServerOptions> = {}):
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${port}`;
+  // Warnings and errors of the media server fail the test that caused them unless it expects them (h.log.allow).
+  const log = serverLogger(`media server harness on ${origin}`);
   const media = await createMediaServer({
     numWorkers: 1,
     emptyRoomTimeoutMs: 60_000,
@@ -36,7 +40,7 @@ export async function startHarness(overrides: Partial<MediaServerOptions> = {}):
     },
     allowedOrigin: (req) => req.headers.origin === origin,
     iceServers: [{ urls: 'turn:turn.example.test:3478', username: 'u', credential: 'c' }],
-    log: { warn: () => undefined, error: () => undefined },
+    log,
     ...overrides,
   });
   server.on('upgrade', (req, socket, head) => {
@@ -46,6 +50,7 @@ export async function startHarness(overrides: Partial<MediaServerOptions> = {}):
   return {
     media,
     server,
+    log: log.watched,
     origin,
     url: `ws://127.0.0.1:${port}/ws`,
     sessions,

@@ -44,13 +44,23 @@ describe('scripts/provision-mediasoup-worker.js', function () {
     assert.match(wrong.out, /Set MEDIASOUP_WORKER_BIN .* or IDV_SKIP_WORKER=1/);
   });
 
-  it('is idempotent: an already provisioned worker is verified, not downloaded again', function () {
-    const dir = path.dirname(resolveWorkerBin());
-    if (!fs.existsSync(path.join(dir, 'PROVISIONED'))) this.skip(); // a deployment-provided MEDIASOUP_WORKER_BIN
-    const before = fs.statSync(path.join(dir, 'mediasoup-worker')).mtimeMs;
-    const r = runScript({ IDV_MEDIA_WORKER_DIR: dir });
-    assert.equal(r.status, 0, r.out);
-    assert.match(r.out, /already provisioned .* \(verified\)/);
-    assert.equal(fs.statSync(path.join(dir, 'mediasoup-worker')).mtimeMs, before);
+  it('is idempotent: an already provisioned worker is verified, not downloaded again', () => {
+    // A provisioned folder as the script leaves it (stamp + wrapper), around the worker this run uses, so the decision
+    // is proven whether that worker came from provisioning or from a deployment's MEDIASOUP_WORKER_BIN.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idv-prov-'));
+    const wrapper = path.join(dir, 'mediasoup-worker');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${JSON.stringify(resolveWorkerBin())} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'PROVISIONED'), '3.8.4~dfsg1-1\n');
+    const before = fs.statSync(wrapper).mtimeMs;
+    try {
+      const r = runScript({ IDV_MEDIA_WORKER_DIR: dir });
+      assert.equal(r.status, 0, r.out);
+      assert.match(r.out, /already provisioned .* \(verified\)/);
+      assert.doesNotMatch(r.out, /provisioning again|apt-get|download/i);
+      assert.equal(fs.statSync(wrapper).mtimeMs, before);
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['PROVISIONED', 'mediasoup-worker']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -50,6 +50,8 @@ describe('media-server/signaling (real worker, real WebSocket)', function () {
       });
       try {
         assert.equal(await upgradeStatus(h2.url, { origin: h2.origin, cookie: 'boom' }), 500);
+        // An internal fault is logged (the client gets only the status).
+        await h2.log.expectLine(/\[error\] upgrade failed: store down$/);
         assert.equal(await upgradeStatus(h2.url, { origin: h2.origin, cookie: 'other' }), 401);
       } finally {
         await h2.close();
@@ -312,11 +314,16 @@ describe('media-server/signaling (real worker, real WebSocket)', function () {
     it('rate-limits a flooding connection and finally closes it', async () => {
       const a = appointment();
       const c = await connect(a.resident);
+      const t0 = Date.now();
       for (let i = 0; i < 200; i++) c.ws.send(JSON.stringify({ request: true, id: i, method: 'nope' }));
       assert.equal(await c.closed, 1008);
+      const seconds = (Date.now() - t0) / 1000;
       const limited = c.responses.filter((e) => e.error?.code === 'rate_limited').length;
       assert.ok(limited >= 50, `rate_limited answers: ${limited}`);
-      assert.ok(c.responses.filter((e) => e.error?.code === 'unknown_method').length <= 31, 'no more than the burst got through');
+      // The bucket (burst 30, 10 a second) lets through the burst plus what refilled while the flood was read: on a
+      // busy machine reading 200 frames takes longer, and the bound follows the time it took, not an idle machine's.
+      const through = c.responses.filter((e) => e.error?.code === 'unknown_method').length;
+      assert.ok(through <= 30 + Math.ceil(seconds * 10) + 1, `${through} got through in ${seconds.toFixed(2)} s`);
       // A new connection of the same participant is fine.
       const fresh = await connect(a.resident);
       assert.ok(await fresh.request('getRouterRtpCapabilities'));

@@ -37,6 +37,7 @@ describe('media-server: a worker killed during a call', function () {
     const beforeR = resident.inbox.length;
     const beforeA = agent.inbox.length;
     process.kill(victim, 'SIGKILL');
+    await h.log.expectLine(new RegExp(`mediasoup worker ${victim} died`));
 
     const event = await died;
     assert.deepEqual(event.roomKeys, ['death-1']);

@@ -92,7 +92,10 @@ export async function startWrtcPeer(c: SignalClient, opts: WrtcPeerOptions = {})
 
   const frames = { count: 0, firstAt: 0, width: 0 };
   let resolveFirst: (t: number) => void = () => undefined;
-  const firstFrame = new Promise<number>((resolve) => (resolveFirst = resolve));
+  let rejectFirst: (e: Error) => void = () => undefined;
+  const firstFrame = new Promise<number>((resolve, reject) => ((resolveFirst = resolve), (rejectFirst = reject)));
+  // A failed consume is a reason the first frame never comes: say it, rather than let the wait time out silently.
+  firstFrame.catch(() => undefined);
   let current: { send: MsTransport; recv: MsTransport; sinks: Array<{ stop(): void }> } | undefined;
 
   const onMessage = (raw: unknown): void => {
@@ -114,7 +117,7 @@ export async function startWrtcPeer(c: SignalClient, opts: WrtcPeerOptions = {})
           resolveFirst(frames.firstAt);
         }
       };
-    })().catch(() => undefined);
+    })().catch((e: Error) => rejectFirst(new Error(`consuming ${d.kind} ${d.id} failed: ${e.message}`)));
   };
   c.ws.on('message', onMessage);
 

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import type { Store } from '../../../lib/store/store';
+import { RoomPinning } from '../../../lib/call/room-pinning';
+import { InstanceLink, FORWARD_HEADER } from '../../../lib/runtime/instance-link';
+import { describeOnPostgres, ENGINES, type TestStore } from '../../support/engines';
+
+const quiet = { warn: () => undefined };
+const A = { instanceId: 'instance-a', url: 'http://127.0.0.1:1' };
+const B = { instanceId: 'instance-b', url: 'http://127.0.0.1:2' };
+
+describeOnPostgres('room directory and pinning across two instances [postgres]', () => {
+  let t: TestStore;
+  let other: Store;
+  const pinnings: RoomPinning[] = [];
+  const pin = (store: Store, me: typeof A, o: { draining?: () => boolean; active?: () => string[]; leaseMs?: number } = {}) => {
+    const p = new RoomPinning({ directory: store.rooms, me, leaseMs: o.leaseMs ?? 60_000, active: o.active ?? (() => []), draining: o.draining ?? (() => false), log: quiet });
+    pinnings.push(p);
+    return p;
+  };
+
+  before(async () => {
+    t = await ENGINES.find((e) => e.name === 'postgres')!.open();
+    other = await t.another();
+  });
+  // Each test's instances stop at its end: a heartbeat of one test's instance must not touch the next test's rooms.
+  afterEach(async () => {
+    for (const p of pinnings.splice(0)) await p.close();
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  it('of 20 instances-worth of concurrent first connections exactly one instance owns the room, and all are sent there', async () => {
+    const a = pin(t.store, A);
+    const b = pin(other, B);
+    await Promise.all([a.beat(), b.beat()]);
+    const routes = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).routeConnection('appt-race')));
+    const owner = (await t.store.rooms.owner('appt-race'))!.instanceId;
+    for (const [i, r] of routes.entries()) {
+      const mine = (i % 2 ? A : B).instanceId === owner;
+      assert.equal(r.local, mine, `connection ${i}`);
+      if (!r.local) assert.equal(r.owner.instanceId, owner);
+    }
+    assert.equal(await t.count(`SELECT count(*) AS n FROM media_rooms WHERE appointment_id = 'appt-race'`), 1);
+  });
+
+  it('a draining instance claims no new room: the call goes to a live instance that is not draining; its own calls stay', async () => {
+    let draining = false;
+    const a = pin(t.store, A, { draining: () => draining, active: () => ['appt-kept'] });
+    const b = pin(other, B);
+    await Promise.all([a.beat(), b.beat()]);
+    assert.deepEqual(await a.routeConnection('appt-kept'), { local: true });
+    draining = true;
+    await a.beat();
+    const route = await a.routeConnection('appt-new');
+    assert.equal(route.local, false);
+    assert.equal(!route.local && route.owner.instanceId, B.instanceId);
+    assert.equal(await t.store.rooms.owner('appt-new'), undefined, 'the draining instance claimed nothing');
+    assert.deepEqual(await a.routeConnection('appt-kept'), { local: true }, 'a call already here stays here');
+    assert.deepEqual((await t.store.rooms.liveInstances()).map((i) => [i.instanceId, i.draining]), [[A.instanceId, true], [B.instanceId, false]]);
+  });
+
+  it("an owner that stopped heartbeating loses its rooms when the lease ends; a refused owner is taken over at once, only from that owner", async () => {
+    const a = pin(t.store, A, { leaseMs: 2000 });
+    const b = pin(other, B, { leaseMs: 2000 });
+    await Promise.all([a.beat(), b.beat()]);
+    assert.deepEqual(await a.routeConnection('appt-lease'), { local: true });
+    assert.equal((await b.routeConnection('appt-lease')).local, false);
+    // A stops renewing (its process died): after the lease, B's next connection claims the room.
+    await t.exec(`UPDATE media_rooms SET expires_at = now() - interval '1 second' WHERE appointment_id = 'appt-lease'`);
+    assert.deepEqual(await b.routeConnection('appt-lease'), { local: true });
+    // Takeover on a refused connection: only from the instance that was found dead.
+    assert.deepEqual(await a.routeConnection('appt-refused'), { local: true });
+    const notTheOwner = await b.ownerGone('appt-refused', { instanceId: 'instance-x', url: 'http://127.0.0.1:3' });
+    assert.equal(notTheOwner.local, false, 'a stale report about another instance takes nothing');
+    assert.deepEqual(await b.ownerGone('appt-refused', A), { local: true });
+    assert.equal((await t.store.rooms.owner('appt-refused'))?.instanceId, B.instanceId);
+  });
+
+  it('a heartbeat renews the active rooms and drops the ended ones; a clean stop gives all up', async () => {
+    const a = pin(t.store, A, { active: () => ['appt-h1'] });
+    await a.beat();
+    await a.routeConnection('appt-h1');
+    // A room of an earlier call on this instance that ended here.
+    await t.exec(`INSERT INTO media_rooms (appointment_id, instance_id, url, expires_at) VALUES ('appt-h2', ?, ?, now() + interval '1 minute')`, A.instanceId, A.url);
+    await a.beat();
+    assert.equal((await t.store.rooms.owner('appt-h1'))?.instanceId, A.instanceId);
+    assert.equal(await t.store.rooms.owner('appt-h2'), undefined);
+    await a.close();
+    assert.equal(await t.store.rooms.owner('appt-h1'), undefined);
+    assert.equal((await t.store.rooms.liveInstances()).some((i) => i.instanceId === A.instanceId), false);
+  });
+});
+
+describe('instance link (HMAC between instances)', () => {
+  let now = 1_800_000_000_000;
+  const a = new InstanceLink('shared-secret-of-the-installation-0123456789', 'instance-a', () => now);
+  const b = new InstanceLink('shared-secret-of-the-installation-0123456789', 'instance-b', () => now);
+  const outsider = new InstanceLink('another-secret-not-this-installation-98765', 'instance-a', () => now);
+  const req = (header: string | undefined, url = '/auth/callback?code=x&state=y', method = 'GET') => ({ method, url, headers: header === undefined ? {} : { [FORWARD_HEADER]: header } });
+
+  it('accepts what another instance signed for this method and target, within 30 s', () => {
+    assert.equal(b.check(req(a.sign('GET', '/auth/callback?code=x&state=y'))), 'valid');
+    assert.equal(b.check(req(undefined)), 'none');
+  });
+
+  it('refuses a forged, altered, re-pointed, late or malformed header', () => {
+    const h = a.sign('GET', '/auth/callback?code=x&state=y');
+    assert.equal(b.check(req(outsider.sign('GET', '/auth/callback?code=x&state=y'))), 'invalid', 'another secret');
+    assert.equal(b.check(req(h, '/auth/agent/sets/s1')), 'invalid', 'pointed at another path');
+    assert.equal(b.check(req(h, undefined, 'POST')), 'invalid', 'another method');
+    assert.equal(b.check(req(h.replace('instance-a', 'instance-c'))), 'invalid', 'another sender');
+    now += 31_000;
+    assert.equal(b.check(req(h)), 'invalid', 'replayed late');
+    for (const bad of ['', 'x', 'a.b.c', `instance-a.${now}.${'A'.repeat(42)}`, 'é'.repeat(300)]) assert.equal(b.check(req(bad)), 'invalid', JSON.stringify(bad));
+  });
+});
