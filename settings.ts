@@ -25,6 +25,7 @@ import { ownerForward } from './lib/call/owner-forward';
 import { stopWhenNpmExits } from './lib/runtime/parent-watch';
 import { nodeRedLogHandler, shortenConsoleStacks } from './lib/runtime/log-handler';
 import { seedDemoAccounts } from './lib/runtime/demo-accounts';
+import { retentionOf } from './lib/retention/runtime';
 import { initServices, type Services } from './lib/services';
 import { checkTurn } from './lib/call/turn-check';
 import { StoreError } from './lib/store/store-error';
@@ -161,6 +162,8 @@ async function main(): Promise<void> {
   const flowGuard = createFlowGuard({ accounts: () => services.staffStore.listAccounts(), log: services.log });
   const demoSetUp = config.mode === 'production' && (await flowGuard.checkFile(flowFile)).length > 0;
   if (config.mode === 'production') services.registerHealth('flows', () => flowGuard.health());
+  // The resident's details are erased IDV_RETENTION_DAYS after the appointment, whatever the flows do (lib/retention).
+  retentionOf(services);
 
   // Node-RED's own token store (plain tokens) is not used any more; an old file could still hold live tokens.
   const oldSessions = path.join(config.dataDir, '.sessions.json');

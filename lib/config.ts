@@ -37,6 +37,11 @@ export interface RuntimeConfig {
   frameAncestors: string;
   /** Strict-Transport-Security max-age in seconds, sent only behind https (0: not sent). */
   hstsMaxAge: number;
+  /**
+   * Days after an appointment's end that the resident's name, e-mail, phone and remarks are kept (IDV_RETENTION_DAYS,
+   * default 30, 0 = erased right after the appointment; lib/retention).
+   */
+  retentionDays: number;
   /** How staff sign in: local accounts and/or the gemeente's OpenID provider (lib/staff/sso-config.ts). */
   staff: StaffSignInConfig;
   media: {
@@ -209,6 +214,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Runtime
     trustProxy,
     frameAncestors: env.IDV_FRAME_ANCESTORS || "'self'",
     hstsMaxAge,
+    retentionDays: intFrom(env, 'IDV_RETENTION_DAYS', 30, 0, 3650),
     staff: staff.config,
     media,
   };

@@ -23,6 +23,8 @@ interface Row {
   channel: string;
   residentPresent: boolean;
   agentPresent: boolean;
+  outcome?: string;
+  durationMinutes?: number;
 }
 
 const t = readTexts();
@@ -44,6 +46,11 @@ function emit(name: string, detail: unknown): void {
 function presence(r: Row): { text: string; kind: string } {
   if (r.residentPresent && r.agentPresent) return { text: t.inCall ?? '', kind: 'success' };
   if (r.residentPresent) return { text: t.residentWaiting ?? '', kind: 'warning' };
+  // Once the appointment is over, how it ended (recorded by the server from the call's events).
+  if (r.outcome) {
+    const label = t[`outcome_${r.outcome}` as keyof typeof t] ?? r.outcome;
+    return { text: r.durationMinutes ? `${label} (${r.durationMinutes} min)` : label, kind: r.outcome === 'completed' ? 'success' : 'neutral' };
+  }
   return { text: t.notArrived ?? '', kind: 'neutral' };
 }
 

@@ -5,10 +5,10 @@ import type { AppointmentEvent, DueFilter, EventStore, Lease } from '../events/t
 import { faultCode } from '../store/faults';
 import { toPublicIso } from '../time';
 import type { AppointmentNotice } from './booking-message';
-import { planBooked, planCancelled, type CancelLinkPlan, type NotifyContext, type PlanDeps, type Skipped } from './notifier';
+import { planBooked, planCancelled, planMovedAway, type CancelLinkPlan, type NotifyContext, type PlanDeps, type Skipped } from './notifier';
 
 /** The kinds this hand-off carries out; the sweep leaves other kinds (added by later versions) alone. */
-export const HANDOFF_KINDS = ['booked', 'cancelled'] as const;
+export const HANDOFF_KINDS = ['booked', 'cancelled', 'rescheduled'] as const;
 
 export interface HandOffDeps {
   events: EventStore;
@@ -45,9 +45,9 @@ function positive(v: number | undefined, fallback: number, name: string): number
 }
 
 /** What planning needs of a stored appointment, in the shape a flow's message would have. */
-function noticeOf(kind: 'booked' | 'cancelled', a: Appointment, lang: 'nl' | 'en'): AppointmentNotice {
+function noticeOf(kind: 'booked' | 'cancelled' | 'rescheduled', a: Appointment, lang: 'nl' | 'en'): AppointmentNotice {
   return {
-    event: kind,
+    event: kind === 'rescheduled' ? 'booked' : kind,
     appointment: { id: a.id, start: toPublicIso(a.startUtc), end: toPublicIso(a.endUtc), topic: a.topic, agent: a.agent },
     resident: {
       name: a.resident.name,
@@ -154,30 +154,41 @@ export class HandOff {
     const { events } = this.deps;
     const now = () => this.clock().toISOString();
     const kind = event.kind;
-    if (kind !== 'booked' && kind !== 'cancelled') throw Object.assign(new Error(`event kind ${kind.slice(0, 40)} is not handled here`), { code: 'EKIND' });
+    if (kind !== 'booked' && kind !== 'cancelled' && kind !== 'rescheduled') throw Object.assign(new Error(`event kind ${kind.slice(0, 40)} is not handled here`), { code: 'EKIND' });
     const appointment = await this.deps.appointments.get(event.appointmentId);
     if (!appointment) {
       await events.settle(event.id, lease.token, 'gone', now());
       return { status: 'gone', event };
     }
     const lang = event.facts.lang === 'en' ? 'en' : 'nl';
-    const message = appointmentMessage(kind, appointment, lang, event.id);
+    const f = event.facts;
+    const previous =
+      kind === 'rescheduled' && f.previousStart && f.previousEnd && f.previousAgent
+        ? { startUtc: f.previousStart, endUtc: f.previousEnd, agent: f.previousAgent }
+        : undefined;
+    const message = appointmentMessage(kind, appointment, lang, event.id, previous);
     const ctx = this.context();
     const notice = noticeOf(kind, appointment, lang);
-    if (kind === 'booked') {
+    if (kind === 'booked' || kind === 'rescheduled') {
       if (appointment.status !== 'booked') {
         await events.settle(event.id, lease.token, 'superseded', now());
         return { status: 'superseded', event, message };
       }
       const path = this.deps.cancelPath(event.source, event.facts.cancelPath);
-      const plan = await planBooked(this.deps.plan, ctx, notice, path ? { issueFor: path } : { none: true });
+      const moved = kind === 'rescheduled' ? { sequence: appointment.sequence } : undefined;
+      const plan = await planBooked(this.deps.plan, ctx, notice, path ? { issueFor: path } : { none: true }, moved);
+      // The agent who had it before and no longer has it hears that it left their calendar.
+      if (previous && previous.agent !== appointment.agent) {
+        const away = await planMovedAway(this.deps.plan, ctx, notice, previous, appointment.sequence);
+        plan.effects.mails = [...(plan.effects.mails ?? []), ...away];
+      }
       const outcome = await events.finish(event.id, lease.token, { ...plan.effects, requireBooked: true }, now());
       if (outcome === 'lost') return { status: 'duplicate', event };
       if (outcome === 'superseded') return { status: 'superseded', event, message };
       this.deps.mailsQueued();
       return { status: 'done', event, message: { ...message, links: plan.links }, skipped: plan.skipped };
     }
-    const plan = await planCancelled(this.deps.plan, ctx, notice);
+    const plan = await planCancelled(this.deps.plan, ctx, notice, appointment.sequence);
     const outcome = await events.finish(event.id, lease.token, plan.effects, now());
     if (outcome === 'lost') return { status: 'duplicate', event };
     this.deps.mailsQueued();

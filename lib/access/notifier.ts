@@ -5,6 +5,9 @@ import { validityWindow } from '../links/window';
 import { composeAppointmentMail } from '../mail/compose';
 import { DEFAULT_TEMPLATES, type MailKind, type MailLang, type MailTemplate } from '../mail/templates';
 import type { Outbox, OutgoingMail } from '../mail/outbox';
+import type { NewOutboxRecord } from '../mail/outbox-store';
+import { emailReminders, type ReminderChannel } from '../reminders/channel';
+import { reminderMoments } from '../reminders/schedule';
 import type { SmsOutbox } from '../sms/outbox';
 import { composeSms, SMS_KINDS } from '../sms/texts';
 import type { AppointmentNotice } from './booking-message';
@@ -18,6 +21,16 @@ export interface PlanDeps {
   sms?: Pick<SmsOutbox, 'prepare'>;
   /** The agent's display name for the salutation (staff account), if known. */
   agentName(username: string): Promise<string | undefined>;
+  /** Reminder channels besides e-mail (SMS plugs in here); each plans its rows into the same effects. */
+  reminderChannels?: readonly ReminderChannel[];
+  /** Clock for which reminder moments still lie ahead. */
+  now?: () => Date;
+}
+
+/** A booking planned again after a move: other mail kinds, the invite's next SEQUENCE. */
+export interface MovedPlan {
+  /** The appointment's invite revision after the move (appointments.sequence). */
+  sequence: number;
 }
 
 /** Per-message context: where links point and who sends. */
@@ -94,7 +107,7 @@ function withDashboard(config: SessionLinkConfig, dashboard: string): Partial<Ma
  * confirmation and the announcement, all rendered first and returned as effects to store in one transaction, so a
  * crash or a bad template leaves nothing half-done. Throws on a mail that cannot be rendered.
  */
-export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: AppointmentNotice, cancel: CancelLinkPlan): Promise<BookedPlan> {
+export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: AppointmentNotice, cancel: CancelLinkPlan, moved?: MovedPlan): Promise<BookedPlan> {
   const { config } = ctx;
   const a = ev.appointment;
   const window = validityWindow(a.start, a.end, { beforeMinutes: config.beforeMinutes, afterMinutes: config.afterMinutes });
@@ -113,47 +126,75 @@ export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: Appoint
   const links = { resident: `${ctx.base}/v/${resident.token}`, agent: `${ctx.base}/v/${agent.token}` };
   const effects: Effects = { appointmentId: a.id, links: [resident.link, agent.link] };
   let cancelLink: string | undefined;
+  let rescheduleLink: string | undefined;
   if ('given' in cancel) cancelLink = cancel.given;
   else if ('issueFor' in cancel) {
+    // One token opens both pages of the resident's own booking: cancel it, or move it ("Afspraak wijzigen").
     const token = newToken();
     cancelLink = `${ctx.base}${cancel.issueFor}/annuleren/${token}`;
+    rescheduleLink = `${ctx.base}${cancel.issueFor}/wijzigen/${token}`;
     effects.cancelTokenHash = hashToken(token);
   } else if (residentMail) skipped.push('cancel-page-unserved');
 
   const sender = { name: ctx.municipality, email: ctx.fromAddress };
   const common = { topic: a.topic, municipality: ctx.municipality, start: a.start, end: a.end, opensAt: window.validFrom, ...(ev.resident.remarks ? { remarks: ev.resident.remarks } : {}) };
   const mails: OutgoingMail[] = [];
+  const sequence = moved?.sequence ?? 0;
+  const residentKind: MailKind = moved ? 'resident-rescheduled' : 'resident-confirmation';
   if (residentMail) {
     mails.push(
       composeAppointmentMail({
-        kind: 'resident-confirmation',
+        kind: residentKind,
         lang: ev.resident.lang,
         appointmentId: a.id,
         host: ctx.host,
         recipient: { name: ev.resident.name, email: ev.resident.email },
         sender,
-        data: { ...common, link: links.resident, ...(cancelLink ? { cancelLink } : {}) },
-        template: override(config, 'resident-confirmation', ev.resident.lang),
-        sequence: 0,
+        data: { ...common, link: links.resident, ...(cancelLink ? { cancelLink } : {}), ...(rescheduleLink ? { rescheduleLink } : {}) },
+        template: override(config, residentKind, ev.resident.lang),
+        sequence,
       }),
     );
   }
   if (config.sendAgent && agentEmail) {
     mails.push(
       composeAppointmentMail({
-        kind: 'agent-announcement',
+        kind: moved ? 'agent-rescheduled' : 'agent-announcement',
         lang: AGENT_LANG,
         appointmentId: a.id,
         host: ctx.host,
         recipient: { name: agentName, email: agentEmail },
         sender,
         data: { ...common, link: links.agent, residentName: ev.resident.name },
-        template: withDashboard(config, `${ctx.base}/agent`),
-        sequence: 0,
+        template: moved ? override(config, 'agent-rescheduled', AGENT_LANG) : withDashboard(config, `${ctx.base}/agent`),
+        sequence,
       }),
     );
   }
   effects.mails = mails.map((m) => deps.outbox.prepare(m));
+  // Reminders: rows with their own moment, planned now with the same links, stored in the same transaction.
+  const moments = reminderMoments(new Date(Date.parse(a.start)).toISOString(), config.reminderLeadsMs, deps.now?.() ?? new Date());
+  if (moments.length > 0) {
+    const channels: ReminderChannel[] = [
+      ...(residentMail ? [emailReminders(deps.outbox, (lang) => override(config, 'resident-reminder', lang))] : []),
+      ...(deps.reminderChannels ?? []),
+    ];
+    const input = {
+      appointmentId: a.id,
+      lang: ev.resident.lang,
+      resident: { name: ev.resident.name, email: residentMail ? ev.resident.email : '' },
+      start: a.start,
+      end: a.end,
+      opensAt: window.validFrom,
+      topic: a.topic,
+      municipality: ctx.municipality,
+      host: ctx.host,
+      sender,
+      links: { access: links.resident, ...(cancelLink ? { cancel: cancelLink } : {}), ...(rescheduleLink ? { reschedule: rescheduleLink } : {}) },
+      moments,
+    };
+    for (const channel of channels) effects.mails.push(...(channel.plan(input).mails ?? []));
+  }
   if (ev.resident.sms && ev.resident.phone) {
     if (ctx.sms && deps.sms) {
       const lang = ev.resident.lang;
@@ -175,7 +216,7 @@ export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: Appoint
  * and the cancellations go out with METHOD:CANCEL for the same UID and a higher SEQUENCE. Returned as effects to
  * store in one transaction.
  */
-export async function planCancelled(deps: PlanDeps, ctx: NotifyContext, ev: AppointmentNotice): Promise<CancelledPlan> {
+export async function planCancelled(deps: PlanDeps, ctx: NotifyContext, ev: AppointmentNotice, sequence = 0): Promise<CancelledPlan> {
   const { config } = ctx;
   const a = ev.appointment;
   const agentEmail = config.agentEmails.get(a.agent.toLowerCase());
@@ -199,7 +240,7 @@ export async function planCancelled(deps: PlanDeps, ctx: NotifyContext, ev: Appo
         sender,
         data: common,
         template: override(config, 'resident-cancellation', ev.resident.lang),
-        sequence: 0,
+        sequence,
       }),
     );
   }
@@ -215,7 +256,7 @@ export async function planCancelled(deps: PlanDeps, ctx: NotifyContext, ev: Appo
         sender,
         data: { ...common, residentName: ev.resident.name },
         template: override(config, 'agent-cancellation', AGENT_LANG),
-        sequence: 0,
+        sequence,
       }),
     );
   }
@@ -224,7 +265,7 @@ export async function planCancelled(deps: PlanDeps, ctx: NotifyContext, ev: Appo
     effects: {
       appointmentId: a.id,
       revokeLinks: true,
-      discardMailKinds: ['resident-confirmation', 'agent-announcement'],
+      discardMailKinds: ['resident-confirmation', 'agent-announcement', 'resident-reminder', 'resident-rescheduled', 'agent-rescheduled'],
       // An SMS still waiting carries a link that dies now.
       discardSmsKinds: [...SMS_KINDS],
       mails: records,
@@ -232,4 +273,33 @@ export async function planCancelled(deps: PlanDeps, ctx: NotifyContext, ev: Appo
     mails: records.map((r) => ({ id: r.id, kind: r.kind as MailKind })),
     skipped,
   };
+}
+
+/**
+ * A move to another agent: the agent who had the appointment gets the cancellation of the old time (same UID, a
+ * higher SEQUENCE than their invite), so it leaves their calendar. Mails to store with the move's effects.
+ */
+export async function planMovedAway(
+  deps: PlanDeps,
+  ctx: NotifyContext,
+  ev: AppointmentNotice,
+  previous: { startUtc: string; endUtc: string; agent: string },
+  sequence: number,
+): Promise<NewOutboxRecord[]> {
+  const { config } = ctx;
+  const email = config.agentEmails.get(previous.agent.toLowerCase());
+  if (!config.sendAgent || !email) return [];
+  const name = (await deps.agentName(previous.agent)) ?? previous.agent;
+  const mail = composeAppointmentMail({
+    kind: 'agent-cancellation',
+    lang: AGENT_LANG,
+    appointmentId: ev.appointment.id,
+    host: ctx.host,
+    recipient: { name, email },
+    sender: { name: ctx.municipality, email: ctx.fromAddress },
+    data: { topic: ev.appointment.topic, municipality: ctx.municipality, start: previous.startUtc, end: previous.endUtc, residentName: ev.resident.name },
+    template: override(config, 'agent-cancellation', AGENT_LANG),
+    sequence,
+  });
+  return [deps.outbox.prepare(mail)];
 }

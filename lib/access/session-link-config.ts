@@ -1,4 +1,5 @@
 import { isEmailAddress } from '../mail/sanitize';
+import { parseReminderHours } from '../reminders/schedule';
 import { MAIL_KINDS, MAIL_LANGS, PLACEHOLDERS, renderMail, type MailKind, type MailLang } from '../mail/templates';
 
 /** One administrator override: an empty or missing part falls back to the default text. */
@@ -26,12 +27,20 @@ export interface SessionLinkConfig {
   graceMs: number;
   /** How often the sweep looks for such bookings, in milliseconds (default 10 s). */
   sweepMs: number;
+  /** Reminder lead times before the start in milliseconds, longest first (default 24 h and 1 h; empty = off). */
+  reminderLeadsMs: number[];
 }
 
 /** Our extra placeholder (agent announcement only): the dashboard address, filled in before rendering. */
 export const DASHBOARD_PLACEHOLDER = 'dashboardLink';
 const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g;
-const NEEDS_LINK: ReadonlySet<MailKind> = new Set(['resident-confirmation', 'agent-announcement']);
+const NEEDS_LINK: ReadonlySet<MailKind> = new Set([
+  'resident-confirmation',
+  'resident-reminder',
+  'resident-rescheduled',
+  'agent-announcement',
+  'agent-rescheduled',
+]);
 
 function minutes(value: unknown, fallback: number, name: string, errors: string[]): number {
   const n = value === undefined || value === null || value === '' ? fallback : Number(value);
@@ -103,6 +112,7 @@ const SAMPLE = {
   end: '2026-12-01T10:00:00.000Z',
   link: 'https://video.example.nl/v/x',
   cancelLink: 'https://video.example.nl/afspraak/annuleren/x',
+  rescheduleLink: 'https://video.example.nl/afspraak/wijzigen/x',
 };
 
 /** Checks the template overrides: known kinds and languages, known placeholders, a link where one is needed, renderable. */
@@ -185,6 +195,7 @@ export function validateSessionLinkConfig(raw: Record<string, unknown>): { ok: t
     templates: parseTemplates(raw.templates, errors),
     graceMs: seconds(raw.graceSeconds, 30, 'graceSeconds', errors),
     sweepMs: seconds(raw.sweepSeconds, 10, 'sweepSeconds', errors),
+    reminderLeadsMs: parseReminderHours(raw.reminderHours, errors),
   };
   return errors.length ? { ok: false, errors } : { ok: true, config };
 }

@@ -30,6 +30,8 @@ export interface AgentPagesOptions {
   now?: () => Date;
   /** Chat, documents and guests of the running call service; undefined until it runs. */
   extras?: () => CallExtras | undefined;
+  /** The recorded outcomes of these appointments (issue 14): shown instead of the presence once decided. */
+  outcomes?: (ids: readonly string[]) => Promise<Map<string, { outcome: string; durationSeconds: number | null }>>;
   /** Writes a processing-log line (booking details viewed: field names only). */
   recordView?: (entry: ProcessingLogEntry) => Promise<unknown>;
   publicUrl?: () => string | undefined;
@@ -63,6 +65,9 @@ export interface DashboardAppointment {
   channel: string;
   residentPresent: boolean;
   agentPresent: boolean;
+  /** How it ended, once decided (a code of lib/outcomes/types.ts) and, for a completed call, its minutes. */
+  outcome?: string;
+  durationMinutes?: number;
 }
 
 const APPOINTMENT_ID = /^[A-Za-z0-9_-]{1,200}$/;
@@ -89,12 +94,14 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
   async function listFor(username: string, lang: Lang): Promise<DashboardAppointment[]> {
     const t = now();
     const w = dashboardWindow(t, days);
-    const rows = await o.appointments.listForAgent(username, w.fromUtc, w.toUtc);
+    const rows = (await o.appointments.listForAgent(username, w.fromUtc, w.toUtc)).filter((a) => a.status === 'booked');
+    const outcomes = o.outcomes ? await o.outcomes(rows.map((a) => a.id)) : new Map<string, { outcome: string; durationSeconds: number | null }>();
     return rows
-      .filter((a) => a.status === 'booked')
       .map((a) => {
         const p = o.presence(a.id);
+        const done = outcomes.get(a.id);
         return {
+          ...(done ? { outcome: done.outcome, ...(done.durationSeconds !== null ? { durationMinutes: Math.max(1, Math.round(done.durationSeconds / 60)) } : {}) } : {}),
           id: a.id,
           start: toPublicIso(a.startUtc),
           end: toPublicIso(a.endUtc),
@@ -174,6 +181,7 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
         data: { texts: JSON.stringify({ ...CLIENT[lang], ...AGENT_CLIENT[lang], channelWebsite: t.channelWebsite, channelPhone: t.channelPhone }), role: 'agent', lang, csrf: o.csrf.issue(req, res) },
         bodyClass: 'idv-agent-page',
         main: html`<h1 class="utrecht-heading-1 idv-agent-title">${t.title}</h1>
+<p class="utrecht-paragraph"><a class="utrecht-link" href="${req.baseUrl}/agent/agenda">${t.feedLink}</a></p>
 <p id="status" class="utrecht-paragraph idv-status" role="status" aria-live="polite"></p>
 <div class="idv-dashboard">
   <section id="appointments" class="idv-appointments" aria-labelledby="today-heading">

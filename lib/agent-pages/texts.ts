@@ -3,6 +3,7 @@ import type { Lang } from '../http/lang';
 export const AGENT = {
   nl: {
     title: 'Mijn videoafspraken',
+    feedLink: 'Agenda-abonnement',
     today: 'Vandaag',
     upcoming: 'Komende dagen',
     loading: 'Afspraken worden geladen…',
@@ -28,6 +29,7 @@ export const AGENT = {
   },
   en: {
     title: 'My video appointments',
+    feedLink: 'Calendar subscription',
     today: 'Today',
     upcoming: 'Coming days',
     loading: 'Loading appointments…',
@@ -61,6 +63,10 @@ export const AGENT_CLIENT = {
     residentWaiting: 'Inwoner wacht',
     inCall: 'In gesprek',
     notArrived: 'Inwoner nog niet aanwezig',
+    outcome_completed: 'Afgerond',
+    outcome_resident_no_show: 'Inwoner niet gekomen',
+    outcome_agent_no_show: 'Medewerker niet gekomen',
+    outcome_cancelled: 'Geannuleerd',
     loadFailed: 'De afspraken konden niet worden geladen. Wij proberen het zo opnieuw.',
     residentWaitingNotice: 'Een inwoner wacht op u.',
     none: 'Geen afspraken.',
@@ -132,6 +138,10 @@ export const AGENT_CLIENT = {
     residentWaiting: 'Resident waiting',
     inCall: 'In call',
     notArrived: 'Resident not here yet',
+    outcome_completed: 'Completed',
+    outcome_resident_no_show: 'Resident did not come',
+    outcome_agent_no_show: 'Employee did not come',
+    outcome_cancelled: 'Cancelled',
     loadFailed: 'The appointments could not be loaded. We will try again shortly.',
     residentWaitingNotice: 'A resident is waiting for you.',
     none: 'No appointments.',

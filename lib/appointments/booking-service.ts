@@ -7,9 +7,9 @@ import type { BookingInput } from './booking-input';
 import { epochDay, formatLocalDate, fromEpochDay, parseLocalDate, type LocalDate } from './calendar';
 import { messageFor } from './messages';
 import type { Schedule } from './schedule';
-import { checkBookable, computeSlots, scheduledAgents, type BookableReason } from './slots';
+import { checkBookable, computeSlots, freeAgents, indexHeld, scheduledAgents, type BookableReason } from './slots';
 import type { NewEvent } from '../events/types';
-import type { Appointment, AppointmentStore, CancelResult, Channel } from './store';
+import type { Appointment, AppointmentStore, CancelResult, Channel, RescheduleResult } from './store';
 
 export interface BookingServiceOptions {
   store: AppointmentStore;
@@ -56,6 +56,14 @@ export interface BookingService {
   /** Cancels by the resident's token; the token is dead afterwards. Unknown/used/expired: 404 link_invalid. */
   cancelByToken(token: unknown, event?: NewEvent): Promise<CancelResult>;
   cancelByStaff(id: string, username: string, event?: NewEvent): Promise<CancelResult>;
+  /**
+   * Moves the appointment of a resident's token to another free slot (`start`: UTC ISO from parseBookingInput's rule
+   * or an ISO 8601 instant with offset). The token dies with the move. Unknown, used, cancelled or past: 404
+   * link_invalid; the same time: 400 same_slot; a slot that went meanwhile: 409 slot_taken (nothing moved).
+   */
+  rescheduleByToken(token: unknown, start: unknown, event?: NewEvent): Promise<RescheduleResult>;
+  /** The same for an employee (KCC list): 404 not_found, 409 already_cancelled / appointment_over / slot_taken. */
+  rescheduleByStaff(id: string, username: string, start: unknown, event?: NewEvent): Promise<RescheduleResult>;
   get(id: string): Promise<Appointment | null>;
   /** The agent's appointments starting in [fromUtc, toUtc) (ISO 8601 instants with an offset). */
   listForAgent(username: string, fromUtc: string, toUtc: string): Promise<Appointment[]>;
@@ -113,6 +121,10 @@ function idempotencyKey(input: BookingInput): string {
   return hashToken(`${input.email.toLowerCase()}\n${input.start}\n${input.topic}`);
 }
 
+function isSlotTaken(e: unknown): boolean {
+  return e instanceof UserError && e.code === 'slot_taken';
+}
+
 function instantToUtc(value: string, field: string): string {
   const dt = INSTANT_RE.test(value) ? DateTime.fromISO(value, { setZone: true }) : null;
   if (!dt || !dt.isValid) throw userError(400, 'invalid_query', { [field]: 'date.invalid' });
@@ -135,7 +147,69 @@ export function createBookingService(options: BookingServiceOptions): BookingSer
     return appointment;
   }
 
+  /** Checks the new slot and moves; shared by both doors. */
+  async function move(appointment: Appointment, start: unknown, at: DateTime, tokenHash: string | undefined, event?: NewEvent): Promise<RescheduleResult | null> {
+    if (typeof start !== 'string' || start.length > 40) throw userError(400, 'invalid_input', { start: 'start.required' });
+    const startUtcAsked = instantToUtc(start, 'start');
+    const schedule = await getSchedule();
+    const check = checkBookable(schedule, Date.parse(startUtcAsked), at);
+    if (!check.ok) throw userError(400, REASON_CODE[check.reason], { start: REASON_CODE[check.reason] });
+    const { slot, date } = check;
+    const startUtc = new Date(slot.startMs).toISOString();
+    const endUtc = new Date(slot.endMs).toISOString();
+    if (startUtc === appointment.startUtc) throw userError(400, 'same_slot', { start: 'same_slot' });
+    const bufferMs = schedule.bufferMinutes * 60_000;
+    // The appointment's own place does not count against the new one (a move of 30 minutes within one's buffer).
+    const held = (await store.heldInRange(shiftUtc(startUtc, -bufferMs), shiftUtc(endUtc, bufferMs))).filter(
+      (h) => !(h.agent === appointment.agent && h.startUtc === appointment.startUtc),
+    );
+    const free = freeAgents(schedule, scheduledAgents(schedule, date, slot), slot, indexHeld(held));
+    // Keep the agent when they are free: the resident and the agent keep the same appointment.
+    const candidates = free.includes(appointment.agent) ? [appointment.agent, ...free.filter((a) => a !== appointment.agent)] : free;
+    const [dayStartUtc, dayEndUtc] = dayBoundsUtc(date);
+    return store.reschedule(
+      appointment.id,
+      {
+        startUtc,
+        endUtc,
+        claim: { candidates: free.includes(appointment.agent) ? [appointment.agent] : candidates, dayStartUtc, dayEndUtc, bufferMinutes: schedule.bufferMinutes },
+        atUtc: toStoredUtc(at),
+        ...(tokenHash ? { tokenHash } : {}),
+        newCancelTokenHash: hashToken(newToken()),
+      },
+      event,
+    ).catch(async (e: unknown) => {
+      // The own agent lost the new slot in a race: any other free agent may still take it.
+      if (!(isSlotTaken(e) && free.includes(appointment.agent) && candidates.length > 1)) throw e;
+      return store.reschedule(
+        appointment.id,
+        { startUtc, endUtc, claim: { candidates: candidates.slice(1), dayStartUtc, dayEndUtc, bufferMinutes: schedule.bufferMinutes }, atUtc: toStoredUtc(at), ...(tokenHash ? { tokenHash } : {}), newCancelTokenHash: hashToken(newToken()) },
+        event,
+      );
+    });
+  }
+
   return {
+    async rescheduleByToken(token, start, event) {
+      const at = now();
+      const appointment = await liveAppointmentForToken(token, at);
+      const moved = await move(appointment, start, at, hashToken(token as string), event);
+      if (!moved) throw userError(404, 'link_invalid');
+      return moved;
+    },
+
+    async rescheduleByStaff(id, username, start, event) {
+      if (typeof username !== 'string' || username === '') throw new Error('rescheduleByStaff needs a username');
+      const at = now();
+      const appointment = ID_RE.test(id) ? await store.get(id) : null;
+      if (!appointment) throw userError(404, 'not_found');
+      if (appointment.status !== 'booked') throw userError(409, 'already_cancelled');
+      if (Date.parse(appointment.startUtc) <= at.toMillis()) throw userError(409, 'appointment_over');
+      const moved = await move(appointment, start, at, undefined, event);
+      if (!moved) throw userError(409, 'already_cancelled');
+      return moved;
+    },
+
     async slots(fromDate, toDate) {
       const { from, to } = parseSlotsQuery({ from: fromDate, to: toDate });
       const schedule = await getSchedule();

@@ -21,6 +21,7 @@ const TEXT: Record<string, { nl: string; en: string }> = {
     nl: 'Deze link is ongeldig of verlopen.',
     en: 'This link is invalid or has expired.',
   },
+  same_slot: { nl: 'Dit is al het tijdstip van uw afspraak. Kies een ander tijdstip.', en: 'This is already the time of your appointment. Please choose another time.' },
   not_found: { nl: 'Afspraak niet gevonden.', en: 'Appointment not found.' },
   already_cancelled: { nl: 'Deze afspraak is al geannuleerd.', en: 'This appointment has already been cancelled.' },
   appointment_over: { nl: 'Deze afspraak is al voorbij.', en: 'This appointment is already over.' },

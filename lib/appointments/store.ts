@@ -31,6 +31,8 @@ export interface Appointment {
   cancelledAt: string | null;
   /** Staff username, or null when the resident cancelled through the link (or not cancelled). */
   cancelledBy: string | null;
+  /** Revision of the invite (iCalendar SEQUENCE): 0 at booking, raised by each move (migration 012). */
+  sequence: number;
 }
 
 export interface NewAppointment {
@@ -75,6 +77,31 @@ export interface CancelResult {
   lang: 'nl' | 'en';
 }
 
+/** A move to another slot (issue 14, point 3). */
+export interface RescheduleRequest {
+  /** The new slot, UTC ISO strings. */
+  startUtc: string;
+  endUtc: string;
+  /** Agents free for the new slot as the caller saw it (the current agent first if free); re-checked under the lock. */
+  claim: Omit<ClaimRequest, 'idempotentSinceUtc'>;
+  atUtc: string;
+  /**
+   * The SHA-256 hex of the resident's token when the move comes from the mail's link: the move happens only while
+   * the appointment still has this hash, so a link used once (or after a cancellation) finds nothing.
+   */
+  tokenHash?: string;
+  /** The hash of a token nobody keeps: the old cancel and reschedule links die with the move. */
+  newCancelTokenHash: string;
+}
+
+/** A move and its 'rescheduled' event, written in one transaction. */
+export interface RescheduleResult {
+  appointment: Appointment;
+  eventId: string;
+  lang: 'nl' | 'en';
+  previous: { agent: string; startUtc: string; endUtc: string };
+}
+
 /**
  * Persistence for appointments (lib/store/sqlite/appointments.ts, lib/store/postgres/appointments.ts). Both guarantee
  * that one agent never holds the same slot twice, by a unique constraint rather than by application checks, across
@@ -99,6 +126,14 @@ export interface AppointmentStore {
    * racing cancels exactly one wins).
    */
   cancel(id: string, cancelledBy: string | null, atUtc: string, event?: NewEvent): Promise<CancelResult | null>;
+  /**
+   * Moves a booked appointment, in one transaction: frees its slot claim, claims the new slot for the candidate with
+   * the fewest appointments that day (as create), raises the invite's sequence, replaces the cancel-token hash,
+   * revokes the access links and call sessions, deletes the unsent mails and reminders of the old time, and records
+   * the 'rescheduled' event. Returns null when the appointment is not booked (any more) or the token hash does not
+   * match; throws UserError(409, 'slot_taken') when no candidate can take the new slot (then nothing changed).
+   */
+  reschedule(id: string, request: RescheduleRequest, event?: NewEvent): Promise<RescheduleResult | null>;
   /** Booked appointments overlapping [fromUtc, toUtc). */
   heldInRange(fromUtc: string, toUtc: string): Promise<Held[]>;
   findByIdempotencyKey(key: string, sinceUtc: string): Promise<Appointment | null>;

@@ -11,12 +11,13 @@ import { newSpanId, newTraceId, SPAN_ID, TRACE_ID } from '../trace/context';
  * 'partij_looked_up' (the verified BSN went to Open Klant's partij search: found, not_found or an error code), and
  * the fields of the Logboek Dataverwerkingen standard (Logius) on every record: trace id, span id, parent span id,
  * status code, end time and the processing activity id (lib/trace/logboek.ts maps a record to the standard).
+ * Migration 012 (issue 14): retention erased the resident's name, e-mail, phone and remarks ('resident_data_erased').
  */
 export const PROCESSING_ACTIONS = [
   'requested', 'method_chosen', 'verified', 'failed', 'shown', 'deleted', 'expired', 'booking_viewed',
   'chat_message', 'chat_deleted', 'document_shared', 'document_viewed', 'document_fetched', 'document_deleted', 'screen_shared',
   'guest_invited', 'guest_admitted', 'guest_removed', 'participant_joined', 'participant_left', 'contact_registered',
-  'partij_looked_up',
+  'partij_looked_up', 'resident_data_erased',
 ] as const;
 export type ProcessingAction = (typeof PROCESSING_ACTIONS)[number];
 

@@ -75,7 +75,10 @@ ${rows.length
 ${rows.map((r) => html`<tr class="utrecht-table__row">
 <td class="utrecht-table__cell">${r.when}</td><td class="utrecht-table__cell">${r.topic}</td><td class="utrecht-table__cell">${r.resident}</td>
 <td class="utrecht-table__cell">${r.agent}</td><td class="utrecht-table__cell">${r.channel === 'phone' ? t.channelPhone : t.channelWebsite}</td>
-<td class="utrecht-table__cell"><form method="post" action="${base}/afspraken/${r.id}/annuleren" class="idv-inline-form">
+<td class="utrecht-table__cell"><form method="get" action="${base}/afspraken/${r.id}/wijzigen" class="idv-inline-form">
+<button type="submit" class="utrecht-button utrecht-button--secondary-action">${t.moveFor}<span class="idv-visually-hidden">: ${r.when}, ${r.resident}</span></button>
+</form>
+<form method="post" action="${base}/afspraken/${r.id}/annuleren" class="idv-inline-form">
 <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
 <button type="submit" class="utrecht-button utrecht-button--secondary-action">${t.cancelFor}<span class="idv-visually-hidden">: ${r.when}, ${r.resident}</span></button>
 </form></td></tr>`)}

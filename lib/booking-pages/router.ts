@@ -27,6 +27,7 @@ import { corsAllowList, originAllowed } from './cors';
 import { dayChoiceMain, reviewMain, timeFormMain, type DayOption, type SummaryItem } from './form-pages';
 import type { BookingPageConfig } from './options';
 import { cancelConfirmMain, cancelledMain, confirmationMain, upcomingMain, type UpcomingRow } from './other-pages';
+import { movedMain, rescheduleMain, rescheduleTexts } from './reschedule-pages';
 import { texts } from './texts';
 
 export interface BookingRouterOptions {
@@ -201,6 +202,79 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       errors: v.errors,
       summary,
     }));
+  }
+
+  /**
+   * The move pages (issue 14, point 3), for the resident's link and the KCC list alike: the days with free times of
+   * the next two weeks, or one day's free times (the appointment's own time left out) as a POST form.
+   */
+  async function renderMove(
+    req: Request,
+    res: Response,
+    v: { lang: Lang; a: Appointment; action: string; home: string; day?: string; summary: SummaryItem[]; status: number; chosenTime?: string },
+  ) {
+    const t = rescheduleTexts(v.lang);
+    const common = { lang: v.lang, kcc, action: v.action, csrf: csrf.issue(req, res), current: when(v.a, v.lang), summary: v.summary, home: v.home };
+    const own = (iso: string) => Date.parse(iso) === Date.parse(v.a.startUtc);
+    if (v.day) {
+      const label = dateInWords(DateTime.fromISO(v.day, { zone: ZONE }), v.lang);
+      const times = (await service.slots(v.day, v.day))
+        .filter((s) => !own(s.start))
+        .map((s) => ({ value: s.start.slice(11, 16), clock: s.start.slice(11, 16), datePrefix: `${label}, ` }));
+      return page(req, res, v.status, v.lang, kcc ? t.titleKcc : t.title, rescheduleMain({ ...common, day: { date: v.day, label, times }, chosenTime: v.chosenTime }));
+    }
+    const first = epochDay(today());
+    const last = Math.min(first + DAYS_PER_PAGE - 1, first + o.schedule().horizonDays);
+    const byDay = new Map<string, number>();
+    for (const s of await service.slots(formatLocalDate(fromEpochDay(first)), formatLocalDate(fromEpochDay(last)))) {
+      if (!own(s.start)) byDay.set(localDateOf(s.start), (byDay.get(localDateOf(s.start)) ?? 0) + 1);
+    }
+    const days: DayOption[] = [...byDay].map(([date, free]) => ({ date, free, label: dateInWords(DateTime.fromISO(date, { zone: ZONE }), v.lang) }));
+    return page(req, res, v.status, v.lang, kcc ? t.titleKcc : t.title, rescheduleMain({ ...common, days }));
+  }
+
+  /** The day of a move page's query or form; undefined when none was asked, null when it is not a real date. */
+  const askedDay = (value: unknown): string | undefined | null => {
+    if (value === undefined || value === '') return undefined;
+    const d = parseLocalDate(value);
+    return d ? formatLocalDate(d) : null;
+  };
+
+  /** The instant a move form names (its day and HH:mm in Amsterdam time), or undefined when it names none. */
+  const movedStart = (body: Record<string, unknown> | undefined): string | undefined => {
+    const day = askedDay(body?.date);
+    const time = body?.time;
+    if (!day || typeof time !== 'string' || !/^\d{2}:\d{2}$/.test(time)) return undefined;
+    const dt = DateTime.fromISO(`${day}T${time}`, { zone: ZONE });
+    return dt.isValid ? (dt.toISO() ?? undefined) : undefined;
+  };
+
+  /** Runs a move from a form and renders what follows: the moved page, or the same page with the reason. */
+  async function postMove(
+    req: Request,
+    res: Response,
+    lang: Lang,
+    a: Appointment,
+    action: string,
+    home: string,
+    run: (start: string) => Promise<{ appointment: Appointment; eventId: string; lang: 'nl' | 'en'; previous: { agent: string; startUtc: string; endUtc: string } }>,
+    done: (moved: Appointment) => void,
+  ) {
+    const body = req.body as Record<string, unknown> | undefined;
+    const day = askedDay(body?.date) ?? undefined;
+    const start = movedStart(body);
+    if (!start) {
+      return renderMove(req, res, { lang, a, action, home, day: day ?? undefined, summary: [{ href: day ? 'time-0' : 'day-0', message: messageFor('start.required', lang) }], status: 400 });
+    }
+    try {
+      const moved = await run(start);
+      emit(appointmentMessage('rescheduled', moved.appointment, moved.lang, moved.eventId, moved.previous));
+      done(moved.appointment);
+    } catch (e) {
+      if (!isUserError(e) || e.code === 'link_invalid' || e.code === 'not_found' || e.code === 'already_cancelled' || e.code === 'appointment_over') throw e;
+      // A time that went meanwhile, or one that is not bookable: the same day again, with the reason; nothing moved.
+      return renderMove(req, res, { lang, a, action, home, day: day ?? undefined, summary: [{ href: 'time-0', message: messageFor(e.code, lang) }], status: e.status });
+    }
   }
 
   // The form, step by step without JavaScript: topic and day (GET), then time and contact details (POST).
@@ -380,6 +454,46 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       emit(appointmentMessage('cancelled', a, lang, cancelled.eventId));
       page(req, res, 200, lang, texts(lang).cancelledTitle, cancelledMain(lang, when(a, lang), req.baseUrl));
     }));
+
+    // "Afspraak wijzigen" from the mails: GET shows days and times only (scanners open links), POST moves.
+    inner.get('/wijzigen/:token', asyncRoute(async (req, res) => {
+      const lang = pickLang(req, res, o.secure);
+      if (await limited(req, res, reads, clientKey(req), false, lang)) return;
+      let a: Appointment;
+      try {
+        a = await service.appointmentForCancelToken(req.params.token);
+      } catch (e) {
+        if (isUserError(e)) return linkInvalid(req, res, lang);
+        throw e;
+      }
+      const day = askedDay(req.query.day);
+      const action = `${req.baseUrl}/wijzigen/${req.params.token}`;
+      if (day === null) return renderMove(req, res, { lang, a, action, home: req.baseUrl, summary: [{ href: 'day-0', message: texts(lang).badDay }], status: 400 });
+      return renderMove(req, res, { lang, a, action, home: req.baseUrl, day, summary: [], status: 200 });
+    }));
+
+    inner.post('/wijzigen/:token', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
+      const lang = pickLang(req);
+      if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
+      if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
+      let a: Appointment;
+      try {
+        a = await service.appointmentForCancelToken(req.params.token);
+      } catch (e) {
+        if (isUserError(e)) return linkInvalid(req, res, lang);
+        throw e;
+      }
+      const action = `${req.baseUrl}/wijzigen/${req.params.token}`;
+      try {
+        await postMove(req, res, lang, a, action, req.baseUrl,
+          (start) => service.rescheduleByToken(req.params.token, start, event({ lang, cancelPath: config.residentPath })),
+          (moved) => page(req, res, 200, lang, rescheduleTexts(lang).movedTitle, movedMain(lang, false, when(moved, lang), req.baseUrl)));
+      } catch (e) {
+        // Used twice, cancelled meanwhile, or over: the link is dead, as for a cancel link.
+        if (isUserError(e)) return linkInvalid(req, res, lang);
+        throw e;
+      }
+    }));
   } else {
     inner.get('/afspraken', asyncRoute(async (req, res) => {
       const lang = pickLang(req, res, o.secure);
@@ -401,7 +515,8 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
         resident: a.resident.name,
         channel: a.channel,
       }));
-      const notice = req.query.geannuleerd === '1' ? texts(lang).cancelledNotice : undefined;
+      const notice =
+        req.query.geannuleerd === '1' ? texts(lang).cancelledNotice : req.query.verplaatst === '1' ? rescheduleTexts(lang).movedTitleKcc : undefined;
       page(req, res, 200, lang, texts(lang).upcomingTitle, upcomingMain(lang, rows, req.baseUrl, csrf.issue(req, res), notice));
     }));
 
@@ -419,6 +534,43 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       }
       emit(appointmentMessage('cancelled', cancelled.appointment, cancelled.lang, cancelled.eventId));
       res.redirect(303, `${req.baseUrl}/afspraken?geannuleerd=1`);
+    }));
+
+    const staffAppointment = async (req: Request, res: Response, lang: Lang): Promise<Appointment | undefined> => {
+      const a = await service.get(String(req.params.id));
+      if (a && a.status === 'booked' && Date.parse(a.startUtc) > now().toMillis()) return a;
+      const code = !a ? 'not_found' : a.status !== 'booked' ? 'already_cancelled' : 'appointment_over';
+      sendErrorPage(req, res, code === 'not_found' ? 404 : 409, messageFor(code, lang), '', o.branding());
+      return undefined;
+    };
+
+    inner.get('/afspraken/:id/wijzigen', asyncRoute(async (req, res) => {
+      const lang = pickLang(req, res, o.secure);
+      if (await limited(req, res, reads, clientKey(req), false, lang)) return;
+      const a = await staffAppointment(req, res, lang);
+      if (!a) return;
+      const day = askedDay(req.query.day);
+      const action = `${req.baseUrl}/afspraken/${a.id}/wijzigen`;
+      const home = `${req.baseUrl}/afspraken`;
+      if (day === null) return renderMove(req, res, { lang, a, action, home, summary: [{ href: 'day-0', message: texts(lang).badDay }], status: 400 });
+      return renderMove(req, res, { lang, a, action, home, day, summary: [], status: 200 });
+    }));
+
+    inner.post('/afspraken/:id/wijzigen', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
+      const lang = pickLang(req);
+      if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
+      if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
+      const a = await staffAppointment(req, res, lang);
+      if (!a) return;
+      try {
+        await postMove(req, res, lang, a, `${req.baseUrl}/afspraken/${a.id}/wijzigen`, `${req.baseUrl}/afspraken`,
+          // No language: the employee's page language is not the resident's; the store takes the booking's.
+          (start) => service.rescheduleByStaff(a.id, (req.staff as { username: string }).username, start, event({ cancelPath: config.residentPath })),
+          () => res.redirect(303, `${req.baseUrl}/afspraken?verplaatst=1`));
+      } catch (e) {
+        if (isUserError(e)) return sendErrorPage(req, res, e.status, messageFor(e.code, lang), '', o.branding());
+        throw e;
+      }
     }));
   }
 

@@ -56,7 +56,7 @@ const NL = {
   tooMany: 'U heeft te veel afspraken geprobeerd te maken. Probeert u het over een tijdje opnieuw.',
   confirmedTitle: 'Uw afspraak is gemaakt',
   confirmedTitleKcc: 'De afspraak is gemaakt',
-  confirmedMail: 'U ontvangt een e-mail met de link voor het videogesprek en een link om de afspraak te annuleren.',
+  confirmedMail: 'U ontvangt een e-mail met de link voor het videogesprek en links om de afspraak te wijzigen of te annuleren.',
   confirmedMailKcc: 'De inwoner ontvangt een e-mail met de link voor het videogesprek en een link om te annuleren.',
   when: 'Wanneer',
   confirmExpired: 'Deze bevestiging is niet meer te tonen. Uw afspraak staat wel vast; de gegevens staan in de e-mail.',
@@ -80,6 +80,7 @@ const NL = {
   channelPhone: 'telefoon (KCC)',
   actions: 'Actie',
   cancelFor: 'Annuleren',
+  moveFor: 'Verplaatsen',
   cancelledNotice: 'De afspraak is geannuleerd.',
   forbidden: 'Dit verzoek komt niet van deze website.',
 };
@@ -141,7 +142,7 @@ const EN: TextSet = {
   tooMany: 'You tried to book too many appointments. Please try again later.',
   confirmedTitle: 'Your appointment is booked',
   confirmedTitleKcc: 'The appointment is booked',
-  confirmedMail: 'You will receive an e-mail with the link for the video call and a link to cancel the appointment.',
+  confirmedMail: 'You will receive an e-mail with the link for the video call and links to change or cancel the appointment.',
   confirmedMailKcc: 'The resident will receive an e-mail with the link for the video call and a link to cancel.',
   when: 'When',
   confirmExpired: 'This confirmation can no longer be shown. Your appointment stands; the e-mail has its details.',
@@ -165,6 +166,7 @@ const EN: TextSet = {
   channelPhone: 'phone (KCC)',
   actions: 'Action',
   cancelFor: 'Cancel',
+  moveFor: 'Move',
   cancelledNotice: 'The appointment has been cancelled.',
   forbidden: 'This request does not come from this website.',
 };

@@ -8,6 +8,10 @@ import { appointmentStoreOf, linkServiceOf } from './deps';
 import type { Presence } from './presence';
 import { runningCallService } from './service';
 import { documentFetchRouter } from '../documents/fetch-route';
+import { outcomesOf } from '../outcomes/runtime';
+import { agentFeedRouter } from '../agent-feed/routes';
+import { publicBase } from '../access/public-base';
+import { statisticsRouter } from '../statistics/routes';
 
 const NOBODY: Presence = { resident: false, agent: false };
 
@@ -41,7 +45,30 @@ export function callRoutes(services: Services, o: CallRoutesOptions): Router {
       days: o.days,
       extras,
       recordView: (entry) => processingLog.record(entry),
+      outcomes: (ids) => outcomesOf(services).store.forAppointments(ids),
       publicUrl: () => services.config.publicUrl,
+    }),
+  );
+  router.use(
+    agentFeedRouter({
+      feeds: services.store.agentFeeds,
+      appointments,
+      requireAgent: services.staff.requireStaff('agent'),
+      csrf: services.csrf,
+      secure: services.secure,
+      branding: () => services.branding(),
+      // IDV_PUBLIC_URL, else the address the runtime listens on (the feed link is made on the agent's own request).
+      publicUrl: () => publicBase(services.config, undefined),
+    }),
+  );
+  // The manager's statistics are staff pages of this runtime like the dashboard (role `manager`).
+  router.use(
+    statisticsRouter({
+      store: services.store.statistics,
+      requireManager: services.staff.requireStaff('manager'),
+      csrf: services.csrf,
+      secure: services.secure,
+      branding: () => services.branding(),
     }),
   );
   router.use(callPagesRouter({ links: linkServiceOf(services), appointments, secure: services.secure, branding: () => services.branding(), extras, publicUrl: () => services.config.publicUrl }));

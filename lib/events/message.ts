@@ -11,7 +11,7 @@ import { toPublicIso } from '../time';
 export interface AppointmentMessage {
   topic: string;
   eventId?: string;
-  event: 'booked' | 'cancelled';
+  event: 'booked' | 'cancelled' | 'rescheduled';
   appointment: {
     id: string;
     start: string;
@@ -21,12 +21,20 @@ export interface AppointmentMessage {
     channel: Appointment['channel'];
     bookedBy: string | null;
     cancelledBy?: string | null;
+    /** 'rescheduled': where it was before (ISO 8601 with the Amsterdam offset, staff username). */
+    previous?: { start: string; end: string; agent: string };
   };
   resident: { name: string; email: string; phone?: string; remarks?: string; lang: 'nl' | 'en' };
 }
 
 /** The message for an appointment change; times are ISO 8601 with the Amsterdam offset. */
-export function appointmentMessage(kind: AppointmentMessage['event'], a: Appointment, lang: 'nl' | 'en', eventId?: string): AppointmentMessage {
+export function appointmentMessage(
+  kind: AppointmentMessage['event'],
+  a: Appointment,
+  lang: 'nl' | 'en',
+  eventId?: string,
+  previous?: { startUtc: string; endUtc: string; agent: string },
+): AppointmentMessage {
   const resident: AppointmentMessage['resident'] = { name: a.resident.name, email: a.resident.email, lang };
   if (a.resident.phone) resident.phone = a.resident.phone;
   if (a.resident.remarks) resident.remarks = a.resident.remarks;
@@ -46,5 +54,8 @@ export function appointmentMessage(kind: AppointmentMessage['event'], a: Appoint
     resident,
   };
   if (kind === 'cancelled') m.appointment.cancelledBy = a.cancelledBy;
+  if (kind === 'rescheduled' && previous) {
+    m.appointment.previous = { start: toPublicIso(previous.startUtc), end: toPublicIso(previous.endUtc), agent: previous.agent };
+  }
   return m;
 }

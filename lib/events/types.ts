@@ -8,8 +8,8 @@ import type { NewSmsRecord } from '../sms/outbox-store';
  * (the resident's link, no booking mails), so idv-session-link's hand-off leaves it alone. Reschedules and reminders
  * will add kinds of their own (the store keeps any short lower-case word).
  */
-export type EventKind = 'booked' | 'cancelled' | 'started';
-export const EVENT_KINDS: readonly EventKind[] = ['booked', 'cancelled', 'started'];
+export type EventKind = 'booked' | 'cancelled' | 'started' | 'rescheduled';
+export const EVENT_KINDS: readonly EventKind[] = ['booked', 'cancelled', 'started', 'rescheduled'];
 
 /** Non-secret facts the effects need that the appointment row does not hold. Never tokens or contact details. */
 export interface EventFacts {
@@ -17,6 +17,10 @@ export interface EventFacts {
   lang?: 'nl' | 'en';
   /** Path of the resident booking pages at the time of the change (where its cancel page was then served). */
   cancelPath?: string;
+  /** 'rescheduled': where the appointment was before the move (UTC ISO, staff username), to tell that agent. */
+  previousStart?: string;
+  previousEnd?: string;
+  previousAgent?: string;
 }
 
 /** Event ids are 128 bits from the CSPRNG, base64url: what msg.eventId carries. */

@@ -22,6 +22,10 @@ export interface OutgoingMail {
   text: string;
   html?: string;
   ics?: { method: 'REQUEST' | 'CANCEL'; content: string };
+  /** A scheduled mail (a reminder): not sent before this instant (ISO 8601); default now. Needs `notAfter`. */
+  sendAt?: string;
+  /** Deleted unsent once this instant (ISO 8601) has passed, and with the appointment's cancellation or move. */
+  notAfter?: string;
 }
 
 /** The worker's options (lib/outbox/worker.ts) and what mail adds. */
@@ -97,6 +101,16 @@ export class Outbox extends OutboxWorker<OutboxRecord> {
     }
     const id = randomUUID();
     const now = this.clock().toISOString();
+    let nextAttemptAt = now;
+    let notAfter: string | undefined;
+    if (mail.sendAt !== undefined || mail.notAfter !== undefined) {
+      const sendAt = mail.sendAt === undefined ? Date.parse(now) : Date.parse(mail.sendAt);
+      const until = Date.parse(mail.notAfter ?? '');
+      if (!Number.isFinite(until)) throw new Error('notAfter must be an ISO 8601 time (a scheduled mail needs one)');
+      if (!Number.isFinite(sendAt) || sendAt >= until) throw new Error('sendAt must be an ISO 8601 time before notAfter');
+      nextAttemptAt = new Date(sendAt).toISOString();
+      notAfter = new Date(until).toISOString();
+    }
     const record: NewOutboxRecord = {
       id,
       kind: mail.kind,
@@ -111,7 +125,8 @@ export class Outbox extends OutboxWorker<OutboxRecord> {
       ...(mail.html !== undefined ? { html: mail.html } : {}),
       ...(mail.ics !== undefined ? { ics: { method: mail.ics.method, content: mail.ics.content } } : {}),
       maxAttempts: this.backoff.maxAttempts,
-      nextAttemptAt: now,
+      nextAttemptAt,
+      ...(notAfter ? { notAfter } : {}),
       createdAt: now,
     };
     return record;

@@ -20,6 +20,8 @@ export interface MailData {
   link?: string;
   /** The resident's cancel link (confirmation). */
   cancelLink?: string;
+  /** The resident's link to choose another time ("Afspraak wijzigen"). */
+  rescheduleLink?: string;
   /** The resident's name, for agent mails whose custom template wants it. */
   residentName?: string;
   /** The resident's remarks, for custom templates (multi-line). */
@@ -43,12 +45,13 @@ export const PLACEHOLDERS = [
   'opensAt',
   'link',
   'cancelLink',
+  'rescheduleLink',
   'residentName',
   'remarks',
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
-const URL_KEYS: ReadonlySet<string> = new Set(['link', 'cancelLink']);
+const URL_KEYS: ReadonlySet<string> = new Set(['link', 'cancelLink', 'rescheduleLink']);
 const MULTILINE_KEYS: ReadonlySet<string> = new Set(['remarks']);
 const KNOWN: ReadonlySet<string> = new Set(PLACEHOLDERS);
 const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g;
@@ -60,7 +63,7 @@ export function placeholderValues(data: MailData, lang: MailLang): Record<Placeh
   const end = toDateTime(data.end, 'end');
   if (end <= start) throw new Error('end must be after start');
   const opens = data.opensAt === undefined ? start : toDateTime(data.opensAt, 'opensAt');
-  for (const key of ['link', 'cancelLink'] as const) {
+  for (const key of ['link', 'cancelLink', 'rescheduleLink'] as const) {
     const v = data[key];
     if (v !== undefined && v !== '' && !isHttpUrl(v)) throw new Error(`${key} must be an absolute http(s) URL`);
   }
@@ -78,6 +81,7 @@ export function placeholderValues(data: MailData, lang: MailLang): Record<Placeh
     opensAt: opensWords,
     link: data.link ?? '',
     cancelLink: data.cancelLink ?? '',
+    rescheduleLink: data.rescheduleLink ?? '',
     residentName: headerSafe(data.residentName, 120),
     remarks: multilineSafe(data.remarks, 2000),
   };

@@ -15,6 +15,11 @@ export interface QueuedRecord {
   nextAttemptAt: string;
   /** Last error code (e.g. ETIMEDOUT, EHTTP:503), never a server's text (it can quote the recipient). */
   lastError?: string;
+  /**
+   * A scheduled message (a reminder, issue 14): useless after this UTC instant (the appointment's start). Deleted
+   * unsent once it has passed, and with the appointment's cancellation or move. Mail only (migration 012).
+   */
+  notAfter?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -24,10 +29,15 @@ export interface QueueClaim<R extends QueuedRecord> {
   claimed: R[];
   /** Records whose earlier send was interrupted (lease ran out) on their last allowed attempt: now 'failed'. */
   exhausted: R[];
+  /** Scheduled records whose notAfter passed before they could be sent: deleted unsent (ids and kinds only). */
+  expired?: Pick<QueuedRecord, 'id' | 'kind' | 'appointmentId'>[];
 }
 
 export interface QueueCounts {
+  /** Due now or waiting for a retry; scheduled records whose time has not come are counted under `scheduled`. */
   pending: number;
+  /** Scheduled records (reminders) not due yet. */
+  scheduled: number;
   sending: number;
   failed: number;
 }
@@ -59,6 +69,8 @@ export interface QueueStore<R extends QueuedRecord> {
   requeue(id: string, nowIso: string): Promise<boolean>;
   /** Deletes not-yet-sent records of an appointment (optionally of some kinds), e.g. a confirmation after cancellation. */
   discard(appointmentId: string, kinds?: readonly string[]): Promise<number>;
-  counts(): Promise<QueueCounts>;
+  /** Counts by state; `nowIso` (default: the database's clock is not used, all pending count as pending) separates
+   *  scheduled records that are not due yet. */
+  counts(nowIso?: string): Promise<QueueCounts>;
   get(id: string): Promise<R | undefined>;
 }

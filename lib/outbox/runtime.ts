@@ -33,7 +33,7 @@ export function runOutboxWorker<R extends QueuedRecord>(services: Services, work
     // A failed message needs a person, but the runtime itself is alive: report it, do not fail liveness on it.
     return {
       ok: true,
-      detail: `${counts.pending + counts.sending} waiting, ${counts.failed} failed${held ? `, ${held} outcome(s) kept in memory until the store can be written` : ''}`,
+      detail: `${counts.pending + counts.sending} waiting, ${counts.scheduled} scheduled, ${counts.failed} failed${held ? `, ${held} outcome(s) kept in memory until the store can be written` : ''}`,
     };
   });
   services.onClose(async () => {

@@ -62,6 +62,8 @@ export interface FailedEvent extends SentEvent {
 
 export interface WorkerEvents {
   sent: [SentEvent];
+  /** A scheduled message whose notAfter passed before it could go out (runtime down, clock jump): deleted unsent. */
+  expired: [{ id: string; kind: string; appointmentId?: string }];
   retrying: [RetryingEvent];
   failed: [FailedEvent];
   /** The store or scheduler itself failed (not a send); the worker backs off. One event per failed pass. */
@@ -227,7 +229,7 @@ export abstract class OutboxWorker<R extends QueuedRecord> extends EventEmitter<
   }
 
   counts(): Promise<QueueCounts> {
-    return this.store.counts();
+    return this.store.counts(this.clock().toISOString());
   }
 
   /** Puts a failed message back in the queue (an administrator fixed the cause). */
@@ -278,7 +280,7 @@ export abstract class OutboxWorker<R extends QueuedRecord> extends EventEmitter<
     while (!this.stopping) {
       const at = this.clock();
       const claimId = randomUUID();
-      const { claimed, exhausted } = await this.store.claimDue(
+      const { claimed, exhausted, expired } = await this.store.claimDue(
         at.toISOString(),
         new Date(at.getTime() + this.leaseMs).toISOString(),
         claimId,
@@ -286,6 +288,7 @@ export abstract class OutboxWorker<R extends QueuedRecord> extends EventEmitter<
         this.instanceId,
       );
       for (const r of exhausted) this.emit('failed', { ...this.ids(r), errorCode: 'EINTERRUPTED', permanent: false });
+      for (const r of expired ?? []) this.emit('expired', r);
       if (claimed.length === 0) return;
       let fault: unknown;
       for (const record of claimed) {

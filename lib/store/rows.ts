@@ -36,6 +36,8 @@ export interface AppointmentRow {
   created_at: string;
   cancelled_at: string | null;
   cancelled_by: string | null;
+  /** Migration 012; a row from a statement that does not select it (PostgreSQL's idv_book) is at revision 0. */
+  sequence?: number | null;
 }
 
 /** Stored times are compared as strings, which is only sound for one fixed format. */
@@ -69,6 +71,7 @@ export function toAppointment(r: AppointmentRow): Appointment {
     createdAt: r.created_at,
     cancelledAt: r.cancelled_at,
     cancelledBy: r.cancelled_by,
+    sequence: r.sequence ?? 0,
   };
 }
 
@@ -149,6 +152,8 @@ function queueFields(row: QueueRow): QueuedRecord {
 }
 
 export interface OutboxRow extends QueueRow {
+  /** Migration 012: a scheduled mail (reminder) is deleted unsent after this instant. */
+  not_after?: string | null;
   message_id: string;
   from_name: string | null;
   from_address: string;
@@ -164,6 +169,7 @@ export interface OutboxRow extends QueueRow {
 export function toOutboxRecord(row: OutboxRow): OutboxRecord {
   return {
     ...queueFields(row),
+    ...(row.not_after !== null && row.not_after !== undefined ? { notAfter: row.not_after } : {}),
     messageId: row.message_id,
     ...(row.from_name !== null ? { fromName: row.from_name } : {}),
     fromAddress: row.from_address,

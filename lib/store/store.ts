@@ -11,6 +11,10 @@ import type { RoomDirectoryStore } from '../call/room-directory-store';
 import type { ContactRegistrationStore } from '../openklant/store';
 import type { SmsOutboxStore } from '../sms/outbox-store';
 import type { StaffStore } from '../staff/types';
+import type { AgentFeedStore } from '../agent-feed/feed';
+import type { OutcomeStore } from '../outcomes/types';
+import type { RetentionStore } from '../retention/types';
+import type { StatisticsStore } from '../statistics/types';
 import type { PubSub } from './pubsub';
 
 export type StoreEngine = 'sqlite' | 'postgres';
@@ -58,6 +62,12 @@ export interface Store {
   readonly pendingIdentifications: PendingIdentificationStore;
   /** Third participants of calls (migration 009). */
   readonly guests: GuestStore;
+  /** Issue 14 (migration 012): erasing residents' details after the appointment, outcomes, agents' calendar feeds,
+   *  and the facts the manager's statistics are counted from. */
+  readonly retention: RetentionStore;
+  readonly outcomes: OutcomeStore;
+  readonly agentFeeds: AgentFeedStore;
+  readonly statistics: StatisticsStore;
   /** Which instance holds each appointment's media room (PostgreSQL; in memory on SQLite, one instance). */
   readonly rooms: RoomDirectoryStore;
   /** Contact registrations for Open Klant (migration 011, lib/openklant/store.ts). */

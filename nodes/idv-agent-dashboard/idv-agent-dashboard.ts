@@ -1,5 +1,7 @@
 import { validateDashboardConfig } from '../../lib/call/dashboard-config';
 import { callEventMessage, type CallEvent } from '../../lib/call/presence';
+import { outcomeMessage, outcomesOf } from '../../lib/outcomes/runtime';
+import type { Outcome } from '../../lib/outcomes/types';
 import { callRoutes } from '../../lib/call/routes';
 import { getCallService, runningCallService, type CallService } from '../../lib/call/service';
 import { getServices } from '../../lib/services';
@@ -24,6 +26,7 @@ export = function register(RED: NodeAPI): void {
     let unmount: (() => void) | undefined;
     let call: CallService | undefined;
     let detach: (() => void) | undefined;
+    let detachOutcomes: (() => void) | undefined;
 
     const showStatus = (): void => {
       if (!call) return;
@@ -42,6 +45,13 @@ export = function register(RED: NodeAPI): void {
       // A selected but invalid settings node is an error here too.
       const instance: InstanceSettings | undefined = settingsOf(RED, def.settings);
       const services = getServices(RED);
+      const outcomes = outcomesOf(services);
+      // How every appointment ended, as a message with ids and codes only.
+      const onOutcome = (o: Outcome): void => {
+        this.send(outcomeMessage(o));
+      };
+      outcomes.on('outcome', onOutcome);
+      detachOutcomes = () => outcomes.off('outcome', onOutcome);
       // /agent and /call are one UI per runtime: a second dashboard node (an imported example) shares the pages of
       // the first instead of mounting a copy nobody reaches, and reports the call events as well.
       unmount = services.mountShared('agent-dashboard', () => {
@@ -69,6 +79,8 @@ export = function register(RED: NodeAPI): void {
           const onDocument = (d: DocumentInfo): void => {
             this.send({ topic: 'documentShared', event: 'documentShared', appointment: { id: d.appointmentId }, documentId: d.documentId, kind: d.kind, size: d.size });
           };
+          // Outcomes: call ends from this presence, no-shows decided after the end + grace (lib/outcomes).
+          outcomes.attach(c.presence);
           c.presence.on('call', onCall);
           c.presence.on('presence', onPresence);
           c.documents.on('shared', onDocument);
@@ -100,6 +112,7 @@ export = function register(RED: NodeAPI): void {
     this.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       detach?.();
+      detachOutcomes?.();
       unmount?.();
       this.status({});
       done();

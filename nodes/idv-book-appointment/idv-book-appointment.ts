@@ -24,7 +24,7 @@ import { currentSettings } from '../common/settings';
 export = function register(RED: NodeAPI): void {
   function IdvBookAppointment(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
-    const counts = { booked: 0, cancelled: 0 };
+    const counts = { booked: 0, cancelled: 0, rescheduled: 0 };
     const releases: (() => void)[] = [];
     let status = 'idv-book-appointment.status.invalid';
     try {
@@ -62,9 +62,9 @@ export = function register(RED: NodeAPI): void {
         if (residentRouteMissing) {
           // A message key (the editor shows it in its user's language); the log names the path.
           this.status({ fill: 'red', shape: 'ring', text: 'idv-book-appointment.status.noResidentRoute' });
-        } else if (counts.booked + counts.cancelled > 0) {
+        } else if (counts.booked + counts.cancelled + counts.rescheduled > 0) {
           // Numbers only: a status text in words would be in the runtime's language, not the editor user's.
-          this.status({ fill: 'green', shape: 'dot', text: `+${counts.booked} −${counts.cancelled}` });
+          this.status({ fill: 'green', shape: 'dot', text: `+${counts.booked} −${counts.cancelled}${counts.rescheduled ? ` ↻${counts.rescheduled}` : ''}` });
         } else this.status({ fill: 'green', shape: 'dot', text: 'idv-book-appointment.status.ready' });
       };
       const router = createBookingRouter({
@@ -84,10 +84,14 @@ export = function register(RED: NodeAPI): void {
         onEvent: (e: AppointmentMessage) => {
           counts[e.event]++;
           this.send({ ...e });
-          // The assigned agent's open dashboard refreshes at once instead of at its next poll, on whichever instance.
-          agentPushOf(services)
-            .publish(e.appointment.agent, { type: 'appointments' })
-            .catch((err: unknown) => this.warn(`live update to the dashboard failed (${faultCode(err)}); it refreshes at its next poll`));
+          // The assigned agent's open dashboard refreshes at once instead of at its next poll, on whichever instance
+          // (after a move to another agent, the previous agent's too).
+          const push = agentPushOf(services);
+          for (const agent of new Set([e.appointment.agent, e.appointment.previous?.agent].filter((x): x is string => !!x))) {
+            push
+              .publish(agent, { type: 'appointments' })
+              .catch((err: unknown) => this.warn(`live update to the dashboard failed (${faultCode(err)}); it refreshes at its next poll`));
+          }
           showStatus();
         },
       });

@@ -29,7 +29,8 @@ interface MailProblem {
   kind: string;
   appointmentId?: string;
   attempt: number;
-  status: 'retrying' | 'failed' | 'delivered';
+  /** 'expired': a reminder whose moment passed while nothing could send it (runtime down, clock jump), dropped unsent. */
+  status: 'retrying' | 'failed' | 'delivered' | 'expired';
   errorCode?: string;
   /** No further attempts will be made (failed for good, or delivered after earlier problems). */
   final: boolean;
@@ -160,6 +161,9 @@ export = function register(RED: NodeAPI): void {
       if (e.attempt > 1) problem({ ...ids(e), status: 'delivered', final: true });
       else refresh();
     };
+    const onExpired = (e: { id: string; kind: string; appointmentId?: string }) =>
+      problem({ id: e.id, kind: e.kind, ...(e.appointmentId ? { appointmentId: e.appointmentId } : {}), attempt: 0, status: 'expired', final: true });
+    mail.outbox.on('expired', onExpired);
     mail.outbox.on('retrying', onRetrying);
     mail.outbox.on('failed', onFailed);
     mail.outbox.on('sent', onSent);
@@ -262,6 +266,7 @@ export = function register(RED: NodeAPI): void {
     this.on('close', (_removed, done) => {
       closed = true;
       probe.off('writable', wake);
+      mail.outbox.off('expired', onExpired);
       mail.outbox.off('retrying', onRetrying);
       mail.outbox.off('failed', onFailed);
       mail.outbox.off('sent', onSent);

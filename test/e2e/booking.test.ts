@@ -101,7 +101,7 @@ describe('booking in a real browser, surviving a restart', function () {
     await page.goto(`${base}/kcc/afspraak/afspraken`);
     await expectNoViolations(page, 'KCC upcoming list');
     assert.equal(await page.locator('tbody tr').count(), 1);
-    await Promise.all([page.waitForNavigation(), page.click('tbody button[type="submit"]')]);
+    await Promise.all([page.waitForNavigation(), page.click('tbody form[action$="/annuleren"] button[type="submit"]')]);
     assert.match(page.url(), /geannuleerd=1/);
     assert.equal(await page.locator('tbody tr').count(), 0);
     await page.close();

@@ -330,6 +330,10 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
     await proxyRequest(via('127.0.0.3'), `/afspraak/bevestiging?lang=nl&ref=${secrets[2]}`);
     await proxyRequest(inside(), `/admin/flows?access_token=${secrets[3]}`);
     await proxyRequest(via('127.0.0.3'), new URL(cancelLink).pathname);
+    // The change link ("Afspraak wijzigen") carries the same token; the agent's calendar feed its own in the query.
+    await proxyRequest(via('127.0.0.3'), new URL(cancelLink).pathname.replace('/annuleren/', '/wijzigen/'));
+    secrets.push('FEED-5ecret-t0ken');
+    await proxyRequest(via('127.0.0.3'), '/agenda.ics?access_token=FEED-5ecret-t0ken');
     // Where an agent's link sends someone who is not signed in yet.
     await proxyRequest(via('127.0.0.3'), `/login?next=${encodeURIComponent(new URL(residentLink).pathname)}`);
     // ID Contact: the one-time return address with an auth result (JWE) in its query.
@@ -348,6 +352,8 @@ describe('production behind the shipped nginx site and systemd unit (issue 20)',
     assert.match(log, /\/auth\/callback\?code=\*\*\*&state=\*\*\*&iss=x/);
     assert.match(log, /\/afspraak\/bevestiging\?lang=nl&ref=\*\*\*/);
     assert.match(log, /"GET \/login\?next=\*\*\* /);
+    assert.match(log, /"GET \/afspraak\/wijzigen\/\*\*\* /);
+    assert.match(log, /"GET \/agenda\.ics\?access_token=\*\*\* /);
     assert.match(log, /"GET \/auth\/idcontact\/return\/\*\*\*\?result=\*\*\* /);
     assert.match(log, /"GET \/auth\/idcontact\/return\/\*\*\*\?status=succes&attributes=\*\*\* /);
     assert.match(log, /"GET \/v\/\*\*\* HTTP\/[\d.]+" 429 /);

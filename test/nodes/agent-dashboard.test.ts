@@ -451,12 +451,27 @@ describe('idv-agent-dashboard node', function () {
       assert.equal(call.media.closeRoom(mine.id), true);
       const deadline = Date.now() + 5000;
       while (!sent.some((m) => m.event === 'callEnded') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // The call's outcome follows its end (lib/outcomes): 'completed' with the same duration, ids only.
+      while (!sent.some((m) => m.event === 'outcome') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const events = sent.map((m) => m.event);
-      assert.deepEqual(events.filter((e) => e !== 'callEnded'), ['residentJoined', 'agentJoined']);
+      assert.deepEqual(events.filter((e) => e !== 'callEnded' && e !== 'outcome'), ['residentJoined', 'agentJoined']);
+      const outcome = sent.find((m) => m.event === 'outcome') as Record<string, unknown> | undefined;
+      assert.deepEqual(outcome && { ...outcome, _msgid: undefined, durationSeconds: undefined }, {
+        _msgid: undefined,
+        topic: 'outcome',
+        event: 'outcome',
+        appointment: { id: mine.id },
+        outcome: 'completed',
+        durationSeconds: undefined,
+      });
+      // The calls of one appointment add up (an earlier test's call of the same appointment counts too).
+      const callSeconds = (sent.find((m) => m.event === 'callEnded') as { durationSeconds?: number }).durationSeconds ?? -1;
+      assert.ok(typeof outcome?.durationSeconds === 'number' && outcome.durationSeconds >= callSeconds);
       const ended = sent.find((m) => m.event === 'callEnded');
       assert.ok(ended, 'callEnded sent');
       assert.equal(typeof ended.durationSeconds, 'number');
       for (const m of sent) {
+        if (m.event === 'outcome') continue;
         assert.deepEqual(Object.keys(m).filter((k) => k !== '_msgid').sort(), m.event === 'callEnded' ? ['appointment', 'durationSeconds', 'event', 'topic'] : ['appointment', 'event', 'topic']);
         assert.deepEqual(m.appointment, { id: mine.id });
       }
@@ -492,7 +507,7 @@ describe('idv-agent-dashboard node', function () {
       assert.deepEqual(call.presence.get(second.id), { resident: true, agent: true });
       call.media.closeRoom(second.id);
       await resident.closed;
-      assert.deepEqual(sent.map((m) => m.event), ['residentJoined', 'agentJoined', 'callEnded']);
+      assert.deepEqual(sent.map((m) => m.event).filter((e) => e !== 'outcome'), ['residentJoined', 'agentJoined', 'callEnded']);
     });
 
     it('refuses the live channel to visitors, other roles and other origins, and closes it on oversized frames', async () => {

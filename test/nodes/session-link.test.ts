@@ -692,7 +692,7 @@ describe('idv-session-link node', function () {
       assert.deepEqual(arrived.map((r) => r.envelope.to[0]).sort(), ['anna@testdorp.example', 'jan@example.org']);
       assert.equal(new Set(arrived.map((r) => r.parsed.messageId)).size, 2);
       const counts = await mailServiceOf(services).outbox.counts();
-      assert.deepEqual(counts, { pending: 0, sending: 0, failed: 0 });
+      assert.deepEqual(counts, { pending: 0, scheduled: 0, sending: 0, failed: 0 });
     });
   });
 

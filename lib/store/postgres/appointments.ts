@@ -1,15 +1,21 @@
 import { messageFor } from '../../appointments/messages';
 import type { Held } from '../../appointments/slots';
-import type { AppointmentStore, CancelResult } from '../../appointments/store';
+import type { AppointmentStore, CancelResult, RescheduleResult } from '../../appointments/store';
 import { UserError } from '../../errors';
 import type { NewEvent } from '../../events/types';
 import { newToken } from '../../security/tokens';
 import { checkNewAppointment, MAX_APPOINTMENT_MS, shift, toAppointment, utc, type AppointmentRow as Row } from '../rows';
 import type { Pg } from './client';
 import { eventFacts, recordEvent } from './events';
+import { linkWrites } from './links';
+import { outboxWrites } from './outbox';
+import { queueDiscard } from './queue';
 
 const COLUMNS = `id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email, resident_phone,
-  remarks, sms_opt_in, status, created_at, cancelled_at, cancelled_by`;
+  remarks, sms_opt_in, status, created_at, cancelled_at, cancelled_by, sequence`;
+
+/** Unsent mails whose links or times a move makes wrong (the hand-off of the move sends new ones). */
+const STALE_ON_MOVE = ['resident-confirmation', 'agent-announcement', 'resident-rescheduled', 'agent-rescheduled'];
 
 const SQL = {
   byId: `SELECT ${COLUMNS} FROM appointments WHERE id = $1`,
@@ -80,6 +86,8 @@ export function createPostgresAppointmentStore(pg: Pg): AppointmentStore {
         const [row] = await q.query<Row>(SQL.cancel, [atUtc, cancelledBy, id]);
         if (!row) return null;
         await q.run(SQL.unclaim, [id]);
+        // Reminders die with the appointment in this very transaction (a reminder due meanwhile finds nothing).
+        await outboxWrites(q).discardScheduled(id);
         // The resident's mails keep the language they booked in, also when an employee cancels.
         let lang = event.facts?.lang;
         if (!lang) {
@@ -94,6 +102,74 @@ export function createPostgresAppointmentStore(pg: Pg): AppointmentStore {
         }
         const eventId = await recordEvent(q, id, 'cancelled', { ...event, facts: { ...event.facts, lang } }, atUtc);
         return { appointment: toAppointment(row), eventId, lang };
+      });
+    },
+    async reschedule(id, r, event: NewEvent = {}) {
+      for (const [v, what] of [[r.startUtc, 'startUtc'], [r.endUtc, 'endUtc'], [r.atUtc, 'atUtc'], [r.claim.dayStartUtc, 'dayStartUtc'], [r.claim.dayEndUtc, 'dayEndUtc']]) utc(v, what);
+      if (!Number.isInteger(r.claim.bufferMinutes) || r.claim.bufferMinutes < 0) throw new Error('bad bufferMinutes');
+      const bufferMs = r.claim.bufferMinutes * 60_000;
+      const lo = shift(r.startUtc, -bufferMs);
+      return pg.tx(async (q): Promise<RescheduleResult | null> => {
+        // The row lock orders this move after a racing cancel or move of the same appointment.
+        const [before] = await q.query<Row & { cancel_token_hash: string }>(`SELECT ${COLUMNS}, cancel_token_hash FROM appointments WHERE id = $1 FOR UPDATE`, [id]);
+        if (!before || before.status !== 'booked') return null;
+        if (r.tokenHash !== undefined && before.cancel_token_hash !== r.tokenHash) return null;
+        await q.run(SQL.unclaim, [id]);
+        const ranked = await q.query<{ agent: string }>(
+          `SELECT c.agent FROM unnest($1::text[]) WITH ORDINALITY AS c(agent, ord)
+           ORDER BY (SELECT count(*) FROM appointments x WHERE x.agent = c.agent AND x.status = 'booked'
+                     AND x.start_utc >= $2 AND x.start_utc < $3), c.ord`,
+          [[...r.claim.candidates], r.claim.dayStartUtc, r.claim.dayEndUtc],
+        );
+        let moved = false;
+        for (const { agent } of ranked) {
+          // The same per-agent lock as idv_book (migration 005): the overlap check sees every earlier commit.
+          await q.run('SELECT pg_advisory_xact_lock(7260432, hashtext($1))', [agent]);
+          await q.run('SAVEPOINT move_attempt');
+          try {
+            await q.run('UPDATE appointments SET start_utc = $1, end_utc = $2, agent = $3 WHERE id = $4', [r.startUtc, r.endUtc, agent, id]);
+            await q.run('INSERT INTO slot_claims (agent, start_utc, appointment_id) VALUES ($1, $2, $3)', [agent, r.startUtc, id]);
+            const [clash] = await q.query(
+              `SELECT 1 FROM appointments WHERE agent = $1 AND status = 'booked' AND id <> $2 AND start_utc >= $3 AND start_utc < $4 AND end_utc > $5 LIMIT 1`,
+              [agent, id, shift(lo, -MAX_APPOINTMENT_MS), shift(r.endUtc, bufferMs), lo],
+            );
+            if (clash) {
+              await q.run('ROLLBACK TO SAVEPOINT move_attempt');
+              continue;
+            }
+            await q.run('RELEASE SAVEPOINT move_attempt');
+            moved = true;
+            break;
+          } catch (e) {
+            // The slot_claims primary key: this agent holds that start already; try the next one.
+            if ((e as { code?: string }).code !== '23505') throw e;
+            await q.run('ROLLBACK TO SAVEPOINT move_attempt');
+          }
+        }
+        // Thrown inside the transaction: the old claim comes back, nothing moved.
+        if (!moved) throw new UserError(409, 'slot_taken', messageFor('slot_taken', 'nl'));
+        await q.run('UPDATE appointments SET sequence = sequence + 1, cancel_token_hash = $1 WHERE id = $2', [r.newCancelTokenHash, id]);
+        await linkWrites(q).revokeAppointment(id);
+        const mails = outboxWrites(q);
+        await mails.discardScheduled(id);
+        await mails.discard(id, STALE_ON_MOVE);
+        // An SMS still waiting carries a link that dies now (the move's hand-off sends a new one).
+        await queueDiscard(q, 'sms_outbox', id);
+        let lang = event.facts?.lang;
+        if (!lang) {
+          const [booked] = await q.query<{ facts: string }>(SQL.bookedFacts, [id]);
+          let recorded: unknown;
+          try {
+            recorded = booked ? (JSON.parse(booked.facts) as { lang?: unknown }).lang : undefined;
+          } catch {
+            recorded = undefined;
+          }
+          lang = recorded === 'en' ? 'en' : 'nl';
+        }
+        const facts = { ...event.facts, lang, previousStart: before.start_utc, previousEnd: before.end_utc, previousAgent: before.agent };
+        const eventId = await recordEvent(q, id, 'rescheduled', { ...event, facts }, r.atUtc);
+        const [after] = await q.query<Row>(SQL.byId, [id]);
+        return { appointment: toAppointment(after), eventId, lang, previous: { agent: before.agent, startUtc: before.start_utc, endUtc: before.end_utc } };
       });
     },
     async heldInRange(fromUtc, toUtc): Promise<Held[]> {

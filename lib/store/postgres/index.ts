@@ -6,6 +6,10 @@ import { createPg, PgFault, type Pg, type PgOptions } from './client';
 import { createPostgresAppointmentStore } from './appointments';
 import { createPostgresEventStore } from './events';
 import { createPostgresGuestStore } from './guests';
+import { createPostgresAgentFeedStore } from './agent-feeds';
+import { createPostgresOutcomeStore } from './outcomes';
+import { createPostgresRetentionStore } from './retention';
+import { createPostgresStatisticsStore } from './statistics';
 import { createPostgresLinkStore } from './links';
 import { describeUrl, explainPg, migratePostgres } from './migrate';
 import { createPostgresOutboxStore } from './outbox';
@@ -91,6 +95,10 @@ export function createPostgresStore(o: PostgresStoreOptions): Store {
     processingLog: createPostgresProcessingLog(pg),
     pendingIdentifications: createPostgresPendingStore(pg),
     guests: createPostgresGuestStore(pg),
+    retention: createPostgresRetentionStore(pg),
+    outcomes: createPostgresOutcomeStore(pg),
+    agentFeeds: createPostgresAgentFeedStore(pg),
+    statistics: createPostgresStatisticsStore(pg),
     rooms: createPostgresRoomDirectory(pg),
     contactRegistrations: createPostgresContactRegistrations(pg),
     pubsub,

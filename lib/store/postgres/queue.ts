@@ -20,6 +20,9 @@ export function queueDiscard(q: Query, table: QueueTable, appointmentId: string,
  * for each other and a message is never sent by two of them; a worker that dies leaves its lease to expire (or to
  * its own restart's reclaim).
  */
+/** Tables with scheduled rows (`not_after`, migration 012): reminders are mails. */
+const SCHEDULED: Record<QueueTable, boolean> = { mail_outbox: true, sms_outbox: false };
+
 export function postgresQueue<Row extends { next_attempt_at: string; created_at: string }, R extends QueuedRecord>(
   pg: Pg,
   table: QueueTable,
@@ -29,6 +32,16 @@ export function postgresQueue<Row extends { next_attempt_at: string; created_at:
   return {
     async claimDue(now, leaseUntil, claimId, limit, instance): Promise<QueueClaim<R>> {
       return pg.tx(async (q) => {
+        const expired = SCHEDULED[table]
+          ? await q.query<{ id: string; kind: string; appointment_id: string | null }>(
+              `DELETE FROM ${table} WHERE id IN (
+                 SELECT id FROM ${table}
+                 WHERE not_after IS NOT NULL AND not_after <= $1 AND (status = 'pending' OR (status = 'sending' AND lease_until <= $1))
+                 FOR UPDATE SKIP LOCKED)
+               RETURNING id, kind, appointment_id`,
+              [now],
+            )
+          : [];
         const exhausted = await q.query<Row>(
           `UPDATE ${table} SET status = 'failed', last_error = 'EINTERRUPTED', claim_id = NULL, lease_until = NULL, updated_at = $1
            WHERE id IN (SELECT id FROM ${table} WHERE status = 'sending' AND lease_until <= $1 AND attempts >= max_attempts
@@ -49,7 +62,11 @@ export function postgresQueue<Row extends { next_attempt_at: string; created_at:
           [now, limit, claimId, instance ?? null, leaseUntil],
         );
         claimed.sort((a, b) => (a.next_attempt_at < b.next_attempt_at ? -1 : a.next_attempt_at > b.next_attempt_at ? 1 : a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
-        return { claimed: claimed.map(toRecord), exhausted: exhausted.map(toRecord) };
+        return {
+          claimed: claimed.map(toRecord),
+          exhausted: exhausted.map(toRecord),
+          ...(expired.length ? { expired: expired.map((r) => ({ id: r.id, kind: r.kind, ...(r.appointment_id !== null ? { appointmentId: r.appointment_id } : {}) })) } : {}),
+        };
       });
     },
     // The lease ends now, so the next claim takes the row at once; attempts stay counted (the send may have started).
@@ -99,9 +116,13 @@ export function postgresQueue<Row extends { next_attempt_at: string; created_at:
       );
     },
     discard: (appointmentId, kinds) => queueDiscard(pg, table, appointmentId, kinds),
-    async counts() {
-      const result = { pending: 0, sending: 0, failed: 0 };
-      for (const { status, n } of await pg.query<{ status: keyof typeof result; n: number }>(`SELECT status, COUNT(*)::int AS n FROM ${table} GROUP BY status`)) {
+    async counts(now) {
+      const result = { pending: 0, scheduled: 0, sending: 0, failed: 0 };
+      const sql = SCHEDULED[table]
+        ? `SELECT CASE WHEN status = 'pending' AND not_after IS NOT NULL AND next_attempt_at > $1 THEN 'scheduled' ELSE status END AS status,
+             COUNT(*)::int AS n FROM ${table} GROUP BY 1`
+        : `SELECT status, COUNT(*)::int AS n FROM ${table} WHERE $1::text IS NOT NULL GROUP BY status`;
+      for (const { status, n } of await pg.query<{ status: keyof typeof result; n: number }>(sql, [now ?? ''])) {
         result[status] = n;
       }
       return result;

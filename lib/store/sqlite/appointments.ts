@@ -9,9 +9,14 @@ import type {
   ClaimRequest,
   CreateResult,
   NewAppointment,
+  RescheduleRequest,
+  RescheduleResult,
 } from '../../appointments/store';
 import type { NewEvent } from '../../events/types';
 import { sqliteEventWrites } from './events';
+import { sqliteLinkWrites } from './links';
+import { sqliteOutboxWrites } from './outbox';
+import { queueDiscard } from './queue';
 import { checkNewAppointment, MAX_APPOINTMENT_MS, shift, toAppointment, utc, type AppointmentRow as Row } from '../rows';
 
 type Db = BetterSqlite3.Database;
@@ -28,11 +33,17 @@ function isClaimConflict(e: unknown): boolean {
 }
 
 const COLUMNS = `id, start_utc, end_utc, topic, agent, channel, booked_by, resident_name, resident_email, resident_phone,
-  remarks, sms_opt_in, status, created_at, cancelled_at, cancelled_by`;
+  remarks, sms_opt_in, status, created_at, cancelled_at, cancelled_by, sequence`;
+
+/** Unsent mails whose links or times a move makes wrong (the hand-off of the move sends new ones). */
+const STALE_ON_MOVE = ['resident-confirmation', 'agent-announcement', 'resident-rescheduled', 'agent-rescheduled'];
 
 /** AppointmentStore on better-sqlite3. The database must have migration 002 applied (lib/store/db.ts does that). */
 export function createSqliteAppointmentStore(db: Db): AppointmentStore {
   const events = sqliteEventWrites(db);
+  const outbox = sqliteOutboxWrites(db);
+  const links = sqliteLinkWrites(db);
+  const smsDiscard = queueDiscard(db, 'sms_outbox');
   const stmt = {
     byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE id = ?`),
     byTokenHash: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE cancel_token_hash = ?`),
@@ -65,6 +76,9 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       `UPDATE appointments SET status = 'cancelled', cancelled_at = ?, cancelled_by = ? WHERE id = ? AND status = 'booked'`,
     ),
     unclaim: db.prepare<[string]>(`DELETE FROM slot_claims WHERE appointment_id = ?`),
+    tokenHashOf: db.prepare<[string], { cancel_token_hash: string }>(`SELECT cancel_token_hash FROM appointments WHERE id = ?`),
+    moveTo: db.prepare<[string, string, string, string]>(`UPDATE appointments SET start_utc = ?, end_utc = ?, agent = ? WHERE id = ?`),
+    afterMove: db.prepare<[string, string]>(`UPDATE appointments SET sequence = sequence + 1, cancel_token_hash = ? WHERE id = ?`),
     bookedFacts: db.prepare<[string], { facts: string }>(
       `SELECT facts FROM appointment_events WHERE appointment_id = ? AND kind = 'booked' ORDER BY created_at DESC LIMIT 1`,
     ),
@@ -122,9 +136,67 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     throw new UserError(409, 'slot_taken', messageFor('slot_taken', 'nl'));
   });
 
+  /** One agent's attempt at the new slot, as a savepoint: a clash rolls back only this attempt. */
+  const moveAttempt = db.transaction((id: string, r: RescheduleRequest, agent: string): void => {
+    stmt.moveTo.run(r.startUtc, r.endUtc, agent, id);
+    stmt.claim.run(agent, r.startUtc, id);
+    const bufferMs = r.claim.bufferMinutes * 60_000;
+    const lo = shift(r.startUtc, -bufferMs);
+    if (stmt.overlap.get(agent, id, shift(lo, -MAX_APPOINTMENT_MS), shift(r.endUtc, bufferMs), lo)) throw new BufferClash();
+  });
+
+  const langOf = (id: string, given: NewEvent['facts']): 'nl' | 'en' => {
+    if (given?.lang) return given.lang;
+    const booked = stmt.bookedFacts.get(id);
+    const recorded = booked ? (JSON.parse(booked.facts) as { lang?: unknown }).lang : undefined;
+    return recorded === 'en' ? 'en' : 'nl';
+  };
+
+  const rescheduleTx = db.transaction((id: string, r: RescheduleRequest, event: NewEvent): RescheduleResult | null => {
+    const before = stmt.byId.get(id);
+    if (!before || before.status !== 'booked') return null;
+    if (r.tokenHash !== undefined && stmt.tokenHashOf.get(id)?.cancel_token_hash !== r.tokenHash) return null;
+    // The old place is free from here on, inside this transaction: moving within one's own buffer works too.
+    stmt.unclaim.run(id);
+    const ranked = r.claim.candidates
+      .map((agent, i) => ({ agent, i, n: (stmt.countOnDay.get(agent, r.claim.dayStartUtc, r.claim.dayEndUtc) as { n: number }).n }))
+      .sort((x, y) => x.n - y.n || x.i - y.i);
+    let moved = false;
+    for (const { agent } of ranked) {
+      try {
+        moveAttempt(id, r, agent);
+        moved = true;
+        break;
+      } catch (e) {
+        if (e instanceof BufferClash || isClaimConflict(e)) continue;
+        throw e;
+      }
+    }
+    // Thrown inside the transaction: the old claim comes back, nothing moved.
+    if (!moved) throw new UserError(409, 'slot_taken', messageFor('slot_taken', 'nl'));
+    stmt.afterMove.run(r.newCancelTokenHash, id);
+    links.revokeAppointment(id);
+    outbox.discardScheduled(id);
+    outbox.discard(id, STALE_ON_MOVE);
+    // An SMS still waiting carries a link that dies now (the move's hand-off sends a new one).
+    smsDiscard(id);
+    const lang = langOf(id, event.facts);
+    const facts = { ...event.facts, lang, previousStart: before.start_utc, previousEnd: before.end_utc, previousAgent: before.agent };
+    const eventId = events.record(id, 'rescheduled', { ...event, facts }, r.atUtc);
+    return {
+      appointment: toAppointment(stmt.byId.get(id) as Row),
+      eventId,
+      lang,
+      previous: { agent: before.agent, startUtc: before.start_utc, endUtc: before.end_utc },
+    };
+  });
+
   const cancelTx = db.transaction((id: string, by: string | null, at: string, event: NewEvent): CancelResult | null => {
     if (stmt.cancel.run(at, by, id).changes !== 1) return null;
     stmt.unclaim.run(id);
+    // Reminders die with the appointment in this very transaction, not when the hand-off of the event runs: a
+    // reminder falling due in between must find nothing to send.
+    outbox.discardScheduled(id);
     // The resident's mails keep the language they booked in, also when an employee cancels.
     let lang = event.facts?.lang;
     if (!lang) {
@@ -155,6 +227,15 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     },
     async cancel(id, cancelledBy, atUtc, event = {}) {
       return cancelTx.immediate(id, cancelledBy, utc(atUtc, 'atUtc'), event);
+    },
+    async reschedule(id, r, event = {}) {
+      utc(r.startUtc, 'startUtc');
+      utc(r.endUtc, 'endUtc');
+      utc(r.atUtc, 'atUtc');
+      utc(r.claim.dayStartUtc, 'dayStartUtc');
+      utc(r.claim.dayEndUtc, 'dayEndUtc');
+      if (!Number.isInteger(r.claim.bufferMinutes) || r.claim.bufferMinutes < 0) throw new Error('bad bufferMinutes');
+      return rescheduleTx.immediate(id, r, event);
     },
     async heldInRange(fromUtc, toUtc): Promise<Held[]> {
       utc(fromUtc, 'fromUtc');

@@ -12,6 +12,10 @@ import { createSqliteLinkStore } from './links';
 import { createSqliteOutboxStore } from './outbox';
 import { createSqliteSmsOutboxStore } from './sms-outbox';
 import { createSqlitePendingStore } from './pending';
+import { createSqliteAgentFeedStore } from './agent-feeds';
+import { createSqliteOutcomeStore } from './outcomes';
+import { createSqliteRetentionStore } from './retention';
+import { createSqliteStatisticsStore } from './statistics';
 import { SqliteProcessingLog } from './processing-log';
 import { SqliteStaffStore } from './staff';
 
@@ -41,6 +45,10 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
     processingLog: new SqliteProcessingLog(db),
     pendingIdentifications: createSqlitePendingStore(db),
     guests: createSqliteGuestStore(db),
+    retention: createSqliteRetentionStore(db),
+    outcomes: createSqliteOutcomeStore(db),
+    agentFeeds: createSqliteAgentFeedStore(db),
+    statistics: createSqliteStatisticsStore(db),
     rooms: createLocalRoomDirectory(),
     contactRegistrations: createSqliteContactRegistrations(db),
     pubsub,

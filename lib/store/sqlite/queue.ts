@@ -4,6 +4,9 @@ import type { QueueClaim, QueuedRecord, QueueStore } from '../../outbox/queue-st
 /** The outbox tables this helper serves; a fixed list, so a table name never comes from outside. */
 export type QueueTable = 'mail_outbox' | 'sms_outbox';
 
+/** Tables with scheduled rows (`not_after`, migration 012): reminders are mails. */
+const SCHEDULED: Record<QueueTable, boolean> = { mail_outbox: true, sms_outbox: false };
+
 /**
  * The queue half of an outbox store on SQLite (lib/outbox/queue-store.ts), for any table with the shared columns:
  * id, kind, appointment_id, status, attempts, max_attempts, next_attempt_at, claim_id, claim_instance, lease_until,
@@ -25,11 +28,24 @@ export function sqliteQueue<Row, R extends QueuedRecord>(db: Database, table: Qu
        lease_until = @leaseUntil, updated_at = @now
      WHERE id = @id RETURNING *`,
   );
+  // A reminder whose moment passed while nobody could send it (runtime down, clock jump) is worth nothing any more.
+  const expire = SCHEDULED[table]
+    ? db.prepare(
+        `DELETE FROM ${table}
+         WHERE not_after IS NOT NULL AND not_after <= @now AND (status = 'pending' OR (status = 'sending' AND lease_until <= @now))
+         RETURNING id, kind, appointment_id`,
+      )
+    : undefined;
   const claim = db.transaction((now: string, leaseUntil: string, claimId: string, limit: number, instance: string | null): QueueClaim<R> => {
+    const expired = ((expire?.all({ now }) ?? []) as { id: string; kind: string; appointment_id: string | null }[]).map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      ...(r.appointment_id !== null ? { appointmentId: r.appointment_id } : {}),
+    }));
     const exhausted = (exhaust.all({ now }) as Row[]).map(toRecord);
     const ids = selectDue.all({ now, limit }) as { id: string }[];
     const claimed = ids.map(({ id }) => toRecord(claimOne.get({ id, claimId, leaseUntil, now, instance }) as Row));
-    return { claimed, exhausted };
+    return { claimed, exhausted, ...(expired.length ? { expired } : {}) };
   });
   // The lease ends now, so the next claim takes the record at once; attempts stay counted (the send may have started).
   const reclaim = db.prepare(
@@ -61,7 +77,12 @@ export function sqliteQueue<Row, R extends QueuedRecord>(db: Database, table: Qu
     `UPDATE ${table} SET status = 'pending', attempts = 0, next_attempt_at = @now, updated_at = @now
      WHERE id = @id AND status = 'failed'`,
   );
-  const counts = db.prepare(`SELECT status, COUNT(*) AS n FROM ${table} GROUP BY status`);
+  const counts = db.prepare<[string], { status: string; n: number }>(
+    SCHEDULED[table]
+      ? `SELECT CASE WHEN status = 'pending' AND not_after IS NOT NULL AND next_attempt_at > ? THEN 'scheduled' ELSE status END AS status,
+           COUNT(*) AS n FROM ${table} GROUP BY 1`
+      : `SELECT status, COUNT(*) AS n FROM ${table} WHERE ? IS NOT NULL GROUP BY status`,
+  );
   const get = db.prepare(`SELECT * FROM ${table} WHERE id = ?`);
   const discard = queueDiscard(db, table);
 
@@ -97,9 +118,9 @@ export function sqliteQueue<Row, R extends QueuedRecord>(db: Database, table: Qu
     async discard(appointmentId, kinds) {
       return discard(appointmentId, kinds);
     },
-    async counts() {
-      const result = { pending: 0, sending: 0, failed: 0 };
-      for (const { status, n } of counts.all() as { status: keyof typeof result; n: number }[]) result[status] = n;
+    async counts(now) {
+      const result = { pending: 0, scheduled: 0, sending: 0, failed: 0 };
+      for (const { status, n } of counts.all(now ?? '') as { status: keyof typeof result; n: number }[]) result[status] = n;
       return result;
     },
     async get(id) {

@@ -22,6 +22,7 @@ const APPOINTMENT: Appointment = {
   createdAt: '2026-11-30T08:00:00.000Z',
   cancelledAt: null,
   cancelledBy: null,
+  sequence: 0,
 };
 const CONTEXT = { base: 'https://video.example.nl', host: 'video.example.nl', municipality: 'Gemeente Voorbeeld', fromAddress: 'noreply@example.nl' };
 

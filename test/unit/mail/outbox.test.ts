@@ -149,7 +149,7 @@ forEachEngine('mail outbox (real SMTP server on loopback)', (engine) => {
     clock = new Date('2026-11-29T12:00:00.000Z');
     await o.kick();
     assert.equal(smtp.received.length, 0, 'a failed mail is not retried by itself');
-    assert.deepEqual(await o.counts(), { pending: 0, sending: 0, failed: 1 });
+    assert.deepEqual(await o.counts(), { pending: 0, scheduled: 0, sending: 0, failed: 1 });
   });
 
   it('one rejected recipient does not hold up the others', async () => {
@@ -361,7 +361,7 @@ forEachEngine('mail outbox (real SMTP server on loopback)', (engine) => {
     await o.kick();
     clock = new Date(clock.getTime() + 3600_001);
     await o.kick();
-    assert.deepEqual(await o.counts(), { pending: 0, sending: 0, failed: 0 }, 'purged after retention');
+    assert.deepEqual(await o.counts(), { pending: 0, scheduled: 0, sending: 0, failed: 0 }, 'purged after retention');
     await o.enqueue(sampleMail('c@example.org', 'a3'));
     assert.equal(await o.discard('a3', ['resident-confirmation']), 1);
     assert.equal((await rows(t)).length, 0);

@@ -1,0 +1,35 @@
+import type { Database } from 'better-sqlite3';
+import { ERASED_FIELDS, type RetentionStore } from '../../retention/types';
+
+/** RetentionStore on better-sqlite3 (migration 012: appointments.erased_at, processing-log action). */
+export function createSqliteRetentionStore(db: Database): RetentionStore {
+  const due = db.prepare<[string, number], { id: string }>(
+    `SELECT id FROM appointments WHERE erased_at IS NULL AND end_utc <= ? ORDER BY end_utc LIMIT ?`,
+  );
+  // The columns are NOT NULL since migration 002: an empty name and address say "erased" without a schema change.
+  const erase = db.prepare<[string, string, string]>(
+    `UPDATE appointments SET resident_name = '', resident_email = '', resident_phone = NULL, remarks = NULL,
+       idempotency_key = ?, erased_at = ? WHERE id = ? AND erased_at IS NULL`,
+  );
+  const mails = db.prepare<[string]>(`DELETE FROM mail_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed')`);
+  const log = db.prepare<[string, string, string]>(
+    `INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys, detail)
+     VALUES (?, ?, 'system', 'resident_data_erased', ?, 'retention')`,
+  );
+  const keys = JSON.stringify(ERASED_FIELDS);
+  const tx = db.transaction((cutoff: string, now: string, limit: number): string[] => {
+    const ids = due.all(cutoff, limit).map((r) => r.id);
+    for (const id of ids) {
+      erase.run(`erased:${id}`, now, id);
+      mails.run(id);
+      log.run(now, id, keys);
+    }
+    return ids;
+  });
+  return {
+    async eraseEnded(cutoff, now, limit) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new Error('limit must be 1-10000');
+      return tx.immediate(cutoff, now, limit);
+    },
+  };
+}
