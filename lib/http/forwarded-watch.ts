@@ -10,8 +10,12 @@ import type { RequestHandler } from 'express';
  *   header itself is ignored, as it must be when nobody vouches for it: a client could write any address in it).
  *
  * Either way the operator reads one line per `intervalMs` (default a minute) with the count since the last line, never
- * a line per request. Health probes straight to the runtime (`/healthz` without the header) are not counted.
+ * a line per request. Probes straight to the runtime (`/healthz`, `/readyz`, `/metrics` without the header: a load
+ * balancer's health check, a Prometheus scrape) are not counted.
  */
+/** Paths a load balancer or monitoring asks the runtime directly, not through the proxy. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
 export function forwardedHeaderWatch(o: { trustProxy: number; log: (line: string) => void; intervalMs?: number; now?: () => number }): RequestHandler {
   const interval = o.intervalMs ?? 60_000;
   const now = o.now ?? Date.now;
@@ -27,7 +31,7 @@ export function forwardedHeaderWatch(o: { trustProxy: number; log: (line: string
   };
   return (req, _res, next) => {
     const forwarded = req.headers['x-forwarded-for'] !== undefined;
-    if (o.trustProxy > 0 && !forwarded && req.path !== '/healthz') {
+    if (o.trustProxy > 0 && !forwarded && !PROBES.has(req.path)) {
       note(
         (n) =>
           `IDV_TRUST_PROXY=${o.trustProxy}, but ${n} request(s) arrived without X-Forwarded-For (from ${req.socket.remoteAddress ?? 'unknown'}): ` +

@@ -43,11 +43,12 @@ describe('examples (Import → Examples)', function () {
       const rt = await startRuntime({ dataDir });
       // Said on purpose, not defects: an example with a real provider has no client secret (exports never carry
       // one), an example with an ID Contact core has none of its keys (credentials too), and a KCC-only example
-      // names the resident path of the default flows, which it does not serve alone.
+      // names the resident path of the default flows, which it does not serve alone; Open Klant waits for its API token.
       rt.log.allow(
         /clientSecret: required for client_secret_basic/,
         /the ID Contact core "[^"]+" is invalid: decryptionKey: required: .*; signingKeys: required: /,
         /KCC bookings name cancel pages at \/afspraak, but no resident booking node serves that path/,
+        /the Open Klant configuration "[^"]+" is invalid: token: the API token of Open Klant is required/,
       );
       try {
         // An example with a real provider has no client secret after an import (flows never carry credentials), and

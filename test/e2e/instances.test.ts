@@ -210,6 +210,8 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
             IDV_INSTANCE_SECRET: SECRET,
             IDV_ROOM_LEASE_SECONDS: '6',
             IDV_DRAIN_SECONDS: '2',
+            // Behind the test's nginx, as in production: the balancer's X-Forwarded-For names the client.
+            IDV_TRUST_PROXY: '1',
             SMTP_URL: smtp.url,
           },
         });

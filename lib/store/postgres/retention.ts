@@ -12,7 +12,7 @@ export function createPostgresRetentionStore(pg: Pg): RetentionStore {
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new Error('limit must be 1-10000');
       return pg.tx(async (q) => {
         const rows = await q.query<{ id: string }>(
-          `UPDATE appointments a SET resident_name = '', resident_email = '', resident_phone = NULL, remarks = NULL,
+          `UPDATE appointments a SET resident_name = '', resident_email = '', resident_phone = NULL, remarks = NULL, sms_opt_in = 0,
              idempotency_key = 'erased:' || a.id, erased_at = $2
            WHERE a.id IN (SELECT id FROM appointments WHERE erased_at IS NULL AND end_utc <= $1 ORDER BY end_utc LIMIT $3
                           FOR UPDATE SKIP LOCKED)
@@ -22,6 +22,8 @@ export function createPostgresRetentionStore(pg: Pg): RetentionStore {
         const ids = rows.map((r) => r.id);
         if (ids.length === 0) return [];
         await q.run(`DELETE FROM mail_outbox WHERE appointment_id = ANY($1::text[]) AND status IN ('pending', 'failed')`, [ids]);
+        // An unsent SMS holds the number and the access link (migration 013).
+        await q.run(`DELETE FROM sms_outbox WHERE appointment_id = ANY($1::text[]) AND status IN ('pending', 'failed')`, [ids]);
         await q.run(
           `INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys, detail)
            SELECT $2, id, 'system', 'resident_data_erased', $3::jsonb, 'retention' FROM unnest($1::text[]) AS id`,

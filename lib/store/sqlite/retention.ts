@@ -1,17 +1,19 @@
 import type { Database } from 'better-sqlite3';
 import { ERASED_FIELDS, type RetentionStore } from '../../retention/types';
 
-/** RetentionStore on better-sqlite3 (migration 012: appointments.erased_at, processing-log action). */
+/** RetentionStore on better-sqlite3 (migration 012: appointments.erased_at, processing-log action; 013: SMS opt-in and queue). */
 export function createSqliteRetentionStore(db: Database): RetentionStore {
   const due = db.prepare<[string, number], { id: string }>(
     `SELECT id FROM appointments WHERE erased_at IS NULL AND end_utc <= ? ORDER BY end_utc LIMIT ?`,
   );
   // The columns are NOT NULL since migration 002: an empty name and address say "erased" without a schema change.
   const erase = db.prepare<[string, string, string]>(
-    `UPDATE appointments SET resident_name = '', resident_email = '', resident_phone = NULL, remarks = NULL,
+    `UPDATE appointments SET resident_name = '', resident_email = '', resident_phone = NULL, remarks = NULL, sms_opt_in = 0,
        idempotency_key = ?, erased_at = ? WHERE id = ? AND erased_at IS NULL`,
   );
   const mails = db.prepare<[string]>(`DELETE FROM mail_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed')`);
+  // An unsent SMS holds the number and the access link (migration 013).
+  const sms = db.prepare<[string]>(`DELETE FROM sms_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed')`);
   const log = db.prepare<[string, string, string]>(
     `INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys, detail)
      VALUES (?, ?, 'system', 'resident_data_erased', ?, 'retention')`,
@@ -22,6 +24,7 @@ export function createSqliteRetentionStore(db: Database): RetentionStore {
     for (const id of ids) {
       erase.run(`erased:${id}`, now, id);
       mails.run(id);
+      sms.run(id);
       log.run(now, id, keys);
     }
     return ids;

@@ -85,8 +85,19 @@ forEachEngine('appointment life store', (engine) => {
     const b = (await s.appointments.create(appt(2, '2026-12-02T09:00:00.000Z', '2026-12-02T09:30:00.000Z'), claim(['x']))).appointment;
     await s.processingLog.record({ appointmentId: a.id, actor: 'resident', action: 'participant_joined', at: '2026-12-01T09:00:10.000Z' });
     await s.processingLog.record({ appointmentId: a.id, actor: 'x', action: 'participant_joined', at: '2026-12-01T09:01:10.000Z' });
+    // An SMS opt-in and an unsent SMS (number and access link) go with the rest of the contact details.
+    await t.exec('UPDATE appointments SET sms_opt_in = 1 WHERE id = ?', a.id);
+    for (const [id, status] of [['sms-1', 'pending'], ['sms-2', 'failed']]) {
+      await t.exec(
+        `INSERT INTO sms_outbox (id, kind, appointment_id, gateway, to_number, text_body, status, max_attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?, 'resident-confirmation', ?, 'gw', '+31612345678', 'https://video.example/v/x', ?, 5, ?, ?, ?)`,
+        id, a.id, status, NOW, NOW, NOW,
+      );
+    }
     assert.deepEqual(await s.retention.eraseEnded('2026-12-01T09:30:00.000Z', '2026-12-31T00:00:00.000Z', 10), [a.id]);
     assert.deepEqual(await s.retention.eraseEnded('2026-12-01T09:30:00.000Z', '2026-12-31T00:00:00.000Z', 10), []);
+    assert.equal(await t.count('SELECT count(*) AS n FROM sms_outbox WHERE appointment_id = ?', a.id), 0);
+    assert.equal(await t.count('SELECT sms_opt_in AS n FROM appointments WHERE id = ?', a.id), 0);
     const erased = await s.appointments.get(a.id);
     assert.deepEqual(erased?.resident, { name: '', email: '', phone: null, remarks: null });
     assert.equal((await s.appointments.get(b.id))?.resident.name, 'R2');
