@@ -128,7 +128,7 @@ describe('SMS through the runtime (gateway stand-in on loopback)', function () {
     assert.match(out, /sms: \{[^}]*status: 'retrying'/);
     assert.match(out, /final: false/);
     const health = (await (await fetch(`${base}/healthz`)).json()) as { sms?: { detail?: string } };
-    assert.match(health.sms?.detail ?? '', /^1 waiting, 0 failed/);
+    assert.match(health.sms?.detail ?? '', /^1 waiting, 0 scheduled, 0 failed/);
   });
 
   it('a resident asks for an SMS in Chromium; the SMS carries the link, which opens the call; nothing secret in the log', async () => {
