@@ -1,4 +1,5 @@
 import type { ContactRegistration } from '../openklant/store';
+import type { Outcome, OutcomeCode } from '../outcomes/types';
 import { MAX_SLOT_MINUTES } from '../appointments/schedule';
 import type { Appointment, Channel, ClaimRequest, NewAppointment } from '../appointments/store';
 import type { ProcessingLogRecord } from '../attributes/processing-log';
@@ -409,3 +410,20 @@ export function toContactRegistration(r: ContactRegistrationRow): ContactRegistr
     ...(r.done_at !== null ? { doneAt: r.done_at } : {}),
   };
 }
+
+/** A row of appointment_outcomes (migration 012), the same on both engines. */
+export interface OutcomeRow {
+  appointment_id: string;
+  outcome: OutcomeCode;
+  duration_seconds: number | null;
+  cancelled_by: 'resident' | 'staff' | null;
+  decided_at: string;
+}
+
+export const toOutcome = (r: OutcomeRow): Outcome => ({
+  appointmentId: r.appointment_id,
+  outcome: r.outcome,
+  durationSeconds: r.duration_seconds,
+  cancelledBy: r.cancelled_by,
+  decidedAt: r.decided_at,
+});

@@ -1,21 +1,6 @@
-import type { Outcome, OutcomeCode, OutcomeStore } from '../../outcomes/types';
+import type { Outcome, OutcomeStore } from '../../outcomes/types';
+import { toOutcome, type OutcomeRow as Row } from '../rows';
 import type { Pg } from './client';
-
-interface Row {
-  appointment_id: string;
-  outcome: OutcomeCode;
-  duration_seconds: number | null;
-  cancelled_by: 'resident' | 'staff' | null;
-  decided_at: string;
-}
-
-const toOutcome = (r: Row): Outcome => ({
-  appointmentId: r.appointment_id,
-  outcome: r.outcome,
-  durationSeconds: r.duration_seconds,
-  cancelledBy: r.cancelled_by,
-  decidedAt: r.decided_at,
-});
 
 /** OutcomeStore on PostgreSQL; decisions insert with ON CONFLICT DO NOTHING, so two instances decide each once. */
 export function createPostgresOutcomeStore(pg: Pg): OutcomeStore {

@@ -1,21 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Outcome, OutcomeCode, OutcomeStore } from '../../outcomes/types';
-
-interface Row {
-  appointment_id: string;
-  outcome: OutcomeCode;
-  duration_seconds: number | null;
-  cancelled_by: 'resident' | 'staff' | null;
-  decided_at: string;
-}
-
-const toOutcome = (r: Row): Outcome => ({
-  appointmentId: r.appointment_id,
-  outcome: r.outcome,
-  durationSeconds: r.duration_seconds,
-  cancelledBy: r.cancelled_by,
-  decidedAt: r.decided_at,
-});
+import { toOutcome, type OutcomeRow as Row } from '../rows';
 
 /** OutcomeStore on better-sqlite3 (migration 012 appointment_outcomes; presence from processing_log, migration 009). */
 export function createSqliteOutcomeStore(db: Database): OutcomeStore {
