@@ -36,6 +36,11 @@ export interface RoomDirectoryStore {
   heartbeat(me: InstanceRef, appointmentIds: readonly string[], leaseMs: number, draining: boolean): Promise<void>;
   /** Instances whose heartbeat is within its lease. */
   liveInstances(): Promise<LiveInstance[]>;
+  /**
+   * Instances other than `me` whose last heartbeat's lease ended more than `graceMs` ago: their process is taken to
+   * be gone (a live instance renews every third of its lease). Ids only.
+   */
+  lapsedInstances(me: string, graceMs: number): Promise<string[]>;
   /** Forgets an instance and its rooms (a clean stop, or one found dead). */
   forget(instanceId: string): Promise<void>;
 }

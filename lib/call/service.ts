@@ -20,6 +20,7 @@ import { drainStateOf } from '../runtime/drain';
 import { instanceIdOf } from '../runtime/instance';
 import { forwardUpgrade, InstanceLink } from '../runtime/instance-link';
 import { RoomPinning, type RoomRoute } from './room-pinning';
+import { reclaimJobsOf } from '../instances/reclaim';
 
 /** The process-wide call machinery: one media server, one agent hub, one presence view, whatever nodes come and go. */
 export interface CallService {
@@ -278,6 +279,7 @@ function startPinning(services: Services, media: MediaServer): { rooms: RoomPinn
     leaseMs: inst.leaseSeconds * 1000,
     active: () => media.activeAppointments(),
     draining: () => drainStateOf(services).draining,
+    onInstanceGone: async (id) => void (await reclaimJobsOf(services, id)),
     log: services.log,
   });
   drainStateOf(services).on('draining', () => void rooms.beat());

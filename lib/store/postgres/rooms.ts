@@ -57,6 +57,14 @@ export function createPostgresRoomDirectory(pg: Pg): RoomDirectoryStore {
       );
       return rows.map((r) => ({ instanceId: r.instance_id, url: r.url, draining: r.draining }));
     },
+    async lapsedInstances(me, graceMs) {
+      const rows = await pg.query<{ instance_id: string }>(
+        `SELECT instance_id FROM media_instances WHERE instance_id <> $1 AND expires_at < now() - make_interval(secs => $2::float8 / 1000)
+         ORDER BY instance_id`,
+        [me, graceMs],
+      );
+      return rows.map((r) => r.instance_id);
+    },
     async forget(instanceId) {
       await pg.run('WITH rooms AS (DELETE FROM media_rooms WHERE instance_id = $1) DELETE FROM media_instances WHERE instance_id = $1', [instanceId]);
     },

@@ -39,6 +39,9 @@ export function createLocalRoomDirectory(now: () => number = Date.now): RoomDire
     async liveInstances() {
       return [...instances.values()].filter((i) => i.until > now()).map((i) => ({ instanceId: i.instanceId, url: i.url, draining: i.draining }));
     },
+    async lapsedInstances(me, graceMs) {
+      return [...instances.values()].filter((i) => i.instanceId !== me && i.until < now() - graceMs).map((i) => i.instanceId);
+    },
     async forget(instanceId) {
       instances.delete(instanceId);
       for (const [id, r] of rooms) if (r.instanceId === instanceId) rooms.delete(id);
