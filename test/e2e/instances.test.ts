@@ -22,19 +22,15 @@ import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import { Client } from '../support/http-client';
 import { defaultFlowsOpenNow } from '../support/flows';
-import { freePort, NGINX } from '../support/nginx';
+import { metric, startInstances, type Balancer, type Instances } from '../support/instances';
 import { freshDatabase } from '../support/postgres';
-import { DEMO_PASSWORD, ROOT, startRuntime, tempDir, waitHealthy, type RuntimeHandle } from '../support/runtime';
+import { DEMO_PASSWORD, ROOT, type RuntimeHandle } from '../support/runtime';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser';
 import { assertMediaFlows, mediaFlow, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 
-const SECRET = 'instance-link-secret-for-the-tests-0123456789';
 const BSN = '999993653';
-const CREDENTIAL_SECRET = 'credential-secret-shared-by-both-instances-42';
 
 /** One participant's signaling connection, as web/call-client.ts drives it. */
 class Signaling {
@@ -91,88 +87,6 @@ class Signaling {
   }
 }
 
-/** A metric's value on one instance (a scrape straight to its socket, as Prometheus on the machine does). */
-async function metric(rt: RuntimeHandle, line: RegExp): Promise<number> {
-  const text = await (await fetch(`${rt.url}/metrics`)).text();
-  const m = new RegExp(`^${line.source} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
-/** Debian's nginx, round-robin over the runtimes, WebSocket upgrade, as a load balancer in front of instances. */
-interface Balancer {
-  stop(): Promise<void>;
-  log(): string;
-  /** Rewrites the config so the identification callback always goes to the runtime on `port`, and reloads nginx. */
-  callbackTo(port: number): Promise<void>;
-}
-
-async function startBalancer(dir: string, port: number, upstreams: number[]): Promise<Balancer> {
-  const conf = path.join(dir, 'nginx.conf');
-  const write = (callbackPort?: number) => fs.writeFileSync(
-    conf,
-    [
-      'daemon off;',
-      'worker_processes 1;',
-      `pid ${dir}/nginx.pid;`,
-      `error_log ${dir}/error.log notice;`,
-      ...(process.getuid?.() === 0 ? ['user root;'] : []),
-      'events { worker_connections 256; }',
-      'http {',
-      `  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;`,
-      `  log_format up '$request_method $uri $status $upstream_addr';`,
-      `  access_log ${dir}/access.log up;`,
-      `  upstream idvideo { ${upstreams.map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join(' ')} }`,
-      "  map $http_upgrade $connection_upgrade { default upgrade; '' close; }",
-      '  server {',
-      `    listen 127.0.0.1:${port};`,
-      ...(callbackPort
-        ? ['    location = /auth/callback {', `      proxy_pass http://127.0.0.1:${callbackPort};`, '      proxy_set_header Host $http_host;', '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;', '    }']
-        : []),
-      '    location / {',
-      '      proxy_pass http://idvideo;',
-      '      proxy_http_version 1.1;',
-      '      proxy_set_header Upgrade $http_upgrade;',
-      '      proxy_set_header Connection $connection_upgrade;',
-      '      proxy_set_header Host $http_host;',
-      '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-      '      proxy_set_header X-Forwarded-Proto $scheme;',
-      '      proxy_read_timeout 1h;',
-      '      proxy_connect_timeout 2s;',
-      '    }',
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  write();
-  const args = ['-p', `${dir}/`, '-e', `${dir}/error.log`, '-c', conf];
-  const check = spawnSync(NGINX, ['-t', ...args], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`nginx -t refused the config:\n${check.stderr}`);
-  const proc: ChildProcess = spawn(NGINX, args, { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  await waitFor('nginx listening', () => new Promise<boolean>((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
-    s.on('error', () => resolve(false));
-  }), 10_000, 50);
-  return {
-    async callbackTo(p) {
-      write(p);
-      const t = spawnSync(NGINX, ['-t', ...args], { encoding: 'utf8' });
-      if (t.status !== 0) throw new Error(`nginx -t refused the config:\n${t.stderr}`);
-      const count = () => (fs.readFileSync(`${dir}/error.log`, 'utf8').match(/start worker process/g) ?? []).length;
-      const workers = count();
-      const reloaded = spawnSync(NGINX, ['-s', 'reload', ...args], { encoding: 'utf8' });
-      if (reloaded.status !== 0) throw new Error(`nginx reload failed:\n${reloaded.stderr}`);
-      await waitFor('nginx runs the new config', async () => count() > workers, 10_000, 50);
-    },
-    log: () => (fs.existsSync(`${dir}/access.log`) ? fs.readFileSync(`${dir}/access.log`, 'utf8') : ''),
-    stop: async () => {
-      if (proc.exitCode === null) proc.kill('SIGQUIT');
-      await exited;
-    },
-  };
-}
-
 describe('two instances behind nginx on one PostgreSQL (rooms pinned to an instance)', function () {
   this.timeout(150_000);
   let dbUrl: string;
@@ -180,8 +94,8 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
   let smtp: TestSmtpServer;
   let lb: Balancer;
   let base: string;
+  let instances: Instances;
   const runtimes: RuntimeHandle[] = [];
-  const dirs: string[] = [];
   const sockets: Signaling[] = [];
   let appointmentId = '';
   let agentName = '';
@@ -200,46 +114,16 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
       await pgStart.end();
     }
     smtp = await startTestSmtp();
-    const lbPort = await freePort();
-    base = `http://127.0.0.1:${lbPort}`;
-    const ports = [await freePort(), await freePort()];
-    await Promise.all(
-      ports.map(async (port, i) => {
-        const dataDir = tempDir(`idv-instances-${i}-`);
-        dirs.push(dataDir);
-        fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(defaultFlowsOpenNow(ROOT), null, 2));
-        runtimes[i] = await startRuntime({
-          dataDir,
-          timeoutMs: 60_000,
-          env: {
-            PORT: String(port),
-            IDV_DATABASE_URL: dbUrl,
-            IDV_MEDIA_WORKERS: '1',
-            IDV_PUBLIC_URL: base,
-            IDV_CREDENTIAL_SECRET: CREDENTIAL_SECRET,
-            IDV_INSTANCE_SECRET: SECRET,
-            IDV_ROOM_LEASE_SECONDS: '6',
-            IDV_DRAIN_SECONDS: '2',
-            // Behind the test's nginx, as in production: the balancer's X-Forwarded-For names the client.
-            IDV_TRUST_PROXY: '1',
-            SMTP_URL: smtp.url,
-          },
-        });
-      }),
-    );
-    for (const rt of runtimes) assert.equal((await waitHealthy(rt.url)).status, 200);
-    const lbDir = tempDir('idv-instances-nginx-');
-    dirs.push(lbDir);
-    lb = await startBalancer(lbDir, lbPort, ports);
+    instances = await startInstances({ dbUrl, smtpUrl: smtp.url, flows: defaultFlowsOpenNow(ROOT) });
+    ({ base, lb } = instances);
+    runtimes.push(...instances.runtimes);
   });
 
   after(async () => {
     for (const s of sockets) s.close();
     await browser?.close();
-    await lb?.stop();
-    for (const rt of runtimes) await rt?.stop('SIGKILL');
+    await instances?.stop();
     await smtp?.stop();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
   it('a resident books through the balancer, gets the link by mail, and the agent signs in through it', async () => {
