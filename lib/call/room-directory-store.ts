@@ -4,6 +4,13 @@ export interface InstanceRef {
   url: string;
 }
 
+/** Who is in a room: the flags the agent's dashboard shows (lib/call/presence.ts `Presence`). */
+export interface RoomPresence {
+  resident: boolean;
+  agent: boolean;
+  guest: boolean;
+}
+
 /** A live instance of the directory (heartbeat within its lease). */
 export interface LiveInstance extends InstanceRef {
   draining: boolean;
@@ -41,6 +48,12 @@ export interface RoomDirectoryStore {
    * be gone (a live instance renews every third of its lease). Ids only.
    */
   lapsedInstances(me: string, graceMs: number): Promise<string[]>;
+  /**
+   * The owner records who is in its room now (on each join and leave); only while `me` holds the room. Three flags.
+   */
+  setPresence(appointmentId: string, me: string, presence: RoomPresence): Promise<void>;
+  /** Who is in the rooms of these appointments, for rooms with a live owner; others are absent from the map. */
+  presenceOf(appointmentIds: readonly string[]): Promise<Map<string, RoomPresence>>;
   /** Forgets an instance and its rooms (a clean stop, or one found dead). */
   forget(instanceId: string): Promise<void>;
 }

@@ -178,6 +178,14 @@ async function start(services: Services): Promise<CallService> {
   media.events.on('lobby', (e: LobbyEvent) => toAgent(e.appointmentId, { type: 'guest', waiting: e.waiting }));
 
   const pinning = startPinning(services, media);
+  if (pinning) {
+    // Who is in the room, beside its owner in the directory: an agent's dashboard on another instance reads it there.
+    presence.on('presence', (appointmentId: string, p: Presence) => {
+      void services.store.rooms
+        .setPresence(appointmentId, pinning.rooms.me.instanceId, { resident: p.resident, agent: p.agent, guest: p.guest === true })
+        .catch((e: unknown) => services.log.warn(`room presence not recorded: ${(e as Error).message}`));
+    });
+  }
   const attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     if (queryOf(req).get('channel') === 'agent') {

@@ -24,7 +24,9 @@ import { Client } from '../support/http-client';
 import { defaultFlowsOpenNow } from '../support/flows';
 import { metric, startInstances, type Balancer, type Instances } from '../support/instances';
 import { freshDatabase } from '../support/postgres';
-import { DEMO_PASSWORD, ROOT, type RuntimeHandle } from '../support/runtime';
+import { DEMO_PASSWORD, ROOT, tempDir, type RuntimeHandle } from '../support/runtime';
+import type { CensusEntry } from '../support/route-census';
+import { isCallMemoryPath } from '../../lib/call/owner-forward';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser';
@@ -36,6 +38,8 @@ const BSN = '999993653';
 class Signaling {
   ws!: WebSocket;
   readonly notes: { method: string; data: Record<string, unknown> }[] = [];
+  /** Messages of the agent dashboard's live channel (`{type, …}`). */
+  readonly pushes: Record<string, unknown>[] = [];
   private next = 1;
   private readonly waiting = new Map<number, (m: { ok: boolean; data?: unknown; error?: { code: string } }) => void>();
   closed = false;
@@ -52,6 +56,7 @@ class Signaling {
     this.ws.on('message', (raw) => {
       const m = JSON.parse(String(raw)) as { response?: boolean; id?: number; notification?: boolean; method?: string; data?: Record<string, unknown>; ok: boolean };
       if (m.notification) this.notes.push({ method: m.method ?? '', data: m.data ?? {} });
+      else if (typeof (m as { type?: unknown }).type === 'string') this.pushes.push(m as unknown as Record<string, unknown>);
       else if (m.response && typeof m.id === 'number') this.waiting.get(m.id)?.(m);
     });
     this.ws.on('close', () => (this.closed = true));
@@ -95,6 +100,7 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
   let lb: Balancer;
   let base: string;
   let instances: Instances;
+  let censusFile: string;
   const runtimes: RuntimeHandle[] = [];
   const sockets: Signaling[] = [];
   let appointmentId = '';
@@ -114,7 +120,15 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
       await pgStart.end();
     }
     smtp = await startTestSmtp();
-    instances = await startInstances({ dbUrl, smtpUrl: smtp.url, flows: defaultFlowsOpenNow(ROOT) });
+    censusFile = path.join(tempDir('idv-instances-census-'), 'census.json');
+    instances = await startInstances({
+      dbUrl,
+      smtpUrl: smtp.url,
+      flows: defaultFlowsOpenNow(ROOT),
+      // The route census (test/support/route-census.ts): every route the runtime mounts, with its handlers' names.
+      nodeArgs: ['--require', path.join(ROOT, 'dist', 'test', 'support', 'route-census.js')],
+      env: { IDV_ROUTE_CENSUS_FILE: censusFile },
+    });
     ({ base, lb } = instances);
     runtimes.push(...instances.runtimes);
   });
@@ -124,6 +138,7 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     await browser?.close();
     await instances?.stop();
     await smtp?.stop();
+    if (censusFile) fs.rmSync(path.dirname(censusFile), { recursive: true, force: true });
   });
 
   it('a resident books through the balancer, gets the link by mail, and the agent signs in through it', async () => {
@@ -164,10 +179,45 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
   let res: Signaling;
   let ag: Signaling;
 
+  it("every mounted route that reads a call's memory (marked callMemory) is one owner-forward sends to the room's owner", async () => {
+    runtimes[0].proc.kill('SIGUSR2');
+    const entries = await waitFor('the route census', async () => (fs.existsSync(censusFile) ? (JSON.parse(fs.readFileSync(censusFile, 'utf8')) as CensusEntry[]) : undefined), 10_000, 50);
+    const routes = entries.filter((e) => e.kind === 'route');
+    const marked = routes.filter((e) => e.handlers?.includes('idvCallMemory'));
+    // Identification (10), the agent's chat, documents and guest (10), the resident's chat and documents (3), a flow's
+    // document fetch (1): if a router stops being mounted or loses its marks, this count says so.
+    assert.ok(marked.length >= 24, `call-memory routes found: ${marked.map((e) => e.path).join(' ')}`);
+    const sample = (p: string) => p.replace(/:[A-Za-z]+/g, 'x1');
+    const missed = marked.filter((e) => !isCallMemoryPath(sample(e.path)));
+    assert.deepEqual(missed.map((e) => `${e.methods.join(',')} ${e.path}`), [], 'marked routes that owner-forward does not send to the owner');
+    // These pages need no call memory (the store and the directory answer them on any instance), so they carry no mark.
+    for (const p of ['/agent/call/:id', '/agent/appointments.json', '/call', '/agent']) {
+      const route = routes.find((e) => e.path === p);
+      assert.ok(route, `${p} is mounted`);
+      assert.equal(route.handlers?.includes('idvCallMemory'), false, `${p} reads no call memory`);
+    }
+  });
+
   it('resident and agent reach different instances and still meet on one router', async () => {
+    // The dashboard's live channel, open on each instance straight (whichever one nginx would pick).
+    const hubs = runtimes.map((rt) => new Signaling(`${rt.url.replace('http', 'ws')}/ws?channel=agent`, { origin: base, cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ') }));
+    sockets.push(...hubs);
+    for (const h of hubs) await h.open();
     res = connect(resident);
     await res.open();
     await res.join();
+    // Whichever instance the agent's requests land on, the resident is seen waiting: live and on (re)load.
+    for (const [i, h] of hubs.entries()) {
+      await waitFor(`the waiting resident pushed to the dashboard on instance ${i + 1}`, async () => h.pushes.some((m) => m.type === 'presence' && m.appointmentId === appointmentId && m.resident === true), 10_000);
+    }
+    for (const rt of runtimes) {
+      const list = (await (await fetch(`${rt.url}/agent/appointments.json`, { headers: { cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; '), accept: 'application/json', 'x-forwarded-for': '127.0.0.1' } })).json()) as { appointments: { id: string; residentPresent: boolean; agentPresent: boolean }[] };
+      const row = list.appointments.find((a) => a.id === appointmentId);
+      assert.deepEqual([row?.residentPresent, row?.agentPresent], [true, false], `the dashboard list on ${rt.url} shows the resident waiting`);
+      const page = await fetch(`${rt.url}/agent/call/${appointmentId}`, { redirect: 'manual', headers: { cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'x-forwarded-for': '127.0.0.1' } });
+      assert.equal(page.status, 303);
+      assert.equal(page.headers.get('location'), `/agent?call=${appointmentId}`, `the call page on ${rt.url}`);
+    }
     const before = (await Promise.all(runtimes.map((rt) => metric(rt, /idv_instance_forwards_total\{kind="websocket"\}/)))).reduce((a, b) => a + b, 0);
     ag = connect(agent, `?appointment=${encodeURIComponent(appointmentId)}`);
     await ag.open();

@@ -113,7 +113,7 @@ export const CREDENTIAL_SECRET = 'credential-secret-shared-by-both-instances-42'
  * Starts `count` runtimes (`node dist/settings.js`) with the given flows on the PostgreSQL database `dbUrl`, each in
  * its own data dir (own instance id), then nginx in front. Room lease 6 s, drain 2 s, behind the proxy (trusted).
  */
-export async function startInstances(o: { dbUrl: string; smtpUrl: string; flows: unknown; count?: number; env?: Record<string, string> }): Promise<Instances> {
+export async function startInstances(o: { dbUrl: string; smtpUrl: string; flows: unknown; count?: number; env?: Record<string, string>; nodeArgs?: string[] }): Promise<Instances> {
   const dirs: string[] = [];
   const runtimes: RuntimeHandle[] = [];
   let lb: Balancer | undefined;
@@ -135,6 +135,7 @@ export async function startInstances(o: { dbUrl: string; smtpUrl: string; flows:
         runtimes[i] = await startRuntime({
           dataDir,
           timeoutMs: 60_000,
+          ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}),
           env: {
             PORT: String(port),
             IDV_DATABASE_URL: o.dbUrl,
