@@ -10,6 +10,7 @@ import { callCookieName } from './cookie';
 import { linkServiceOf } from './deps';
 import { runningCallService } from './service';
 import { PINNED, RECOGNISED, type Marked } from './call-memory';
+import { acceptRelay, RELAY_PATH } from '../instances/agent-relay';
 
 /*
  * The kinds of request that read or change a call's memory, and how each names its appointment. A route that touches
@@ -72,6 +73,8 @@ export function ownerForward(services: Services): RequestHandler {
   return (req, res, next) => {
     const pinning = runningCallService(services)?.pinning;
     if (!pinning) return next();
+    // Another instance's push for an agent's dashboard here (chat, which never goes through the database).
+    if (req.path === RELAY_PATH) return acceptRelay(req, res, pinning.link, (username, message) => runningCallService(services)?.hub.publish(username, message));
     const m = req as Marked;
     m[PINNED] = services.log;
     const forwarded = pinning.link.check(req);

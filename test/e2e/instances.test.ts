@@ -33,6 +33,7 @@ import { launchBrowser } from '../support/browser';
 import { assertMediaFlows, mediaFlow, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 
 const BSN = '999993653';
+const CHAT = 'Mijn paspoort is verlopen, kenmerk 4711-chat';
 
 /** One participant's signaling connection, as web/call-client.ts drives it. */
 class Signaling {
@@ -210,6 +211,15 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     for (const [i, h] of hubs.entries()) {
       await waitFor(`the waiting resident pushed to the dashboard on instance ${i + 1}`, async () => h.pushes.some((m) => m.type === 'presence' && m.appointmentId === appointmentId && m.resident === true), 10_000);
     }
+    // The resident's chat reaches the agent's dashboard on both instances: text goes instance to instance, never
+    // through the database (the search for values below looks for it too).
+    const chat = await resident.request('POST', '/call/chat', { json: { text: CHAT } });
+    assert.equal(chat.status, 201, await chat.text());
+    for (const [i, h] of hubs.entries()) {
+      await waitFor(`the chat pushed to the dashboard on instance ${i + 1}`, async () => h.pushes.some((m) => m.type === 'chat' && (m.message as { text?: string }).text === CHAT), 10_000);
+    }
+    const relay = await fetch(`${base}/_idv/instance/agent-push?sha256=x`, { method: 'POST', body: JSON.stringify({ username: agentName, message: { type: 'chat', message: { text: 'x' } } }), headers: { 'content-type': 'application/json' } });
+    assert.equal(relay.status, 404, 'the relay takes nothing from outside');
     for (const rt of runtimes) {
       const list = (await (await fetch(`${rt.url}/agent/appointments.json`, { headers: { cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; '), accept: 'application/json', 'x-forwarded-for': '127.0.0.1' } })).json()) as { appointments: { id: string; residentPresent: boolean; agentPresent: boolean }[] };
       const row = list.appointments.find((a) => a.id === appointmentId);
@@ -298,7 +308,7 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     await assertMediaFlows(residentPage, 'resident back in the call');
   });
 
-  it('no attribute value in PostgreSQL (every table, the WAL files) or in the logs', async () => {
+  it('no attribute value and no chat text in PostgreSQL (every table, the WAL files) or in the logs', async () => {
     const pg = new PgClient({ connectionString: dbUrl });
     await pg.connect();
     try {
@@ -306,7 +316,7 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
       assert.ok(tables.length > 10);
       for (const t of tables) {
         const { rows } = await pg.query(`SELECT t::text AS row FROM "${t.table_schema}"."${t.table_name}" t`);
-        for (const r of rows as { row: string }[]) assert.ok(!r.row.includes(BSN) && !r.row.includes('Jan Jansen'), `a value in ${t.table_name}`);
+        for (const r of rows as { row: string }[]) assert.ok(!r.row.includes(BSN) && !r.row.includes('Jan Jansen') && !r.row.includes(CHAT), `a value or chat text in ${t.table_name}`);
       }
       await pg.query('CHECKPOINT').catch(() => undefined);
       const dataDir = (await pg.query('SHOW data_directory')).rows[0].data_directory as string;
@@ -318,11 +328,12 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
         const bytes = fs.readFileSync(path.join(wal, f)).subarray(f === walStart.file_name ? walStart.file_offset : 0);
         assert.equal(bytes.indexOf(BSN), -1, `the BSN in WAL file ${f}`);
         assert.equal(bytes.indexOf('Jan Jansen'), -1, `the name in WAL file ${f}`);
+        assert.equal(bytes.indexOf(CHAT), -1, `chat text in WAL file ${f}`);
       }
     } finally {
       await pg.end();
     }
-    for (const rt of runtimes) assert.doesNotMatch(rt.output(), new RegExp(`${BSN}|Jan Jansen`));
+    for (const rt of runtimes) assert.doesNotMatch(rt.output(), new RegExp(`${BSN}|Jan Jansen|4711-chat`));
   });
 
   it("SIGKILL of the room's owner during the call: the browsers reconnect through nginx and media flows again on the survivor, within a measured bound", async () => {
