@@ -17,7 +17,10 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import sharp from 'sharp';
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import { Client } from '../support/http-client';
@@ -34,6 +37,34 @@ import { assertMediaFlows, mediaFlow, RECORD_PEER_CONNECTIONS, waitFor } from '.
 
 const BSN = '999993653';
 const CHAT = 'Mijn paspoort is verlopen, kenmerk 4711-chat';
+
+/**
+ * The default flows, with the document link the flows' idv-fetch-document makes fetched by an http request node (as
+ * a flow that files documents would) and the fetch's status posted to `collector`.
+ */
+function flowsFetchingDocuments(collector: string): Record<string, unknown>[] {
+  const flows = defaultFlowsOpenNow(ROOT);
+  const fetchNode = flows.find((n) => n.id === 'fetch-document')!;
+  const z = fetchNode.z;
+  fetchNode.wires = [['test-fetch-url']];
+  flows.push(
+    { id: 'test-fetch-url', type: 'change', z, rules: [{ t: 'set', p: 'url', pt: 'msg', to: 'document.url', tot: 'msg' }], wires: [['test-fetch']] },
+    { id: 'test-fetch', type: 'http request', z, method: 'GET', ret: 'bin', paytoqs: 'ignore', url: '', wires: [['test-report']] },
+    {
+      id: 'test-report',
+      type: 'change',
+      z,
+      rules: [
+        { t: 'set', p: 'payload', pt: 'msg', to: '$string(statusCode)', tot: 'jsonata' },
+        { t: 'set', p: 'url', pt: 'msg', to: collector, tot: 'str' },
+        { t: 'delete', p: 'headers', pt: 'msg' },
+      ],
+      wires: [['test-post']],
+    },
+    { id: 'test-post', type: 'http request', z, method: 'POST', ret: 'txt', paytoqs: 'ignore', url: '', wires: [[]] },
+  );
+  return flows;
+}
 
 /** One participant's signaling connection, as web/call-client.ts drives it. */
 class Signaling {
@@ -102,6 +133,9 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
   let base: string;
   let instances: Instances;
   let censusFile: string;
+  /** What the flows' document fetch reported (the fetch's HTTP status), posted to this test's collector. */
+  let collector: http.Server;
+  const collected: string[] = [];
   const runtimes: RuntimeHandle[] = [];
   const sockets: Signaling[] = [];
   let appointmentId = '';
@@ -122,10 +156,19 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     }
     smtp = await startTestSmtp();
     censusFile = path.join(tempDir('idv-instances-census-'), 'census.json');
+    collector = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        collected.push(body);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
     instances = await startInstances({
       dbUrl,
       smtpUrl: smtp.url,
-      flows: defaultFlowsOpenNow(ROOT),
+      flows: flowsFetchingDocuments(`http://127.0.0.1:${(collector.address() as AddressInfo).port}/fetched`),
       // The route census (test/support/route-census.ts): every route the runtime mounts, with its handlers' names.
       nodeArgs: ['--require', path.join(ROOT, 'dist', 'test', 'support', 'route-census.js')],
       env: { IDV_ROUTE_CENSUS_FILE: censusFile },
@@ -140,6 +183,7 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     await instances?.stop();
     await smtp?.stop();
     if (censusFile) fs.rmSync(path.dirname(censusFile), { recursive: true, force: true });
+    await new Promise((resolve) => collector?.close(resolve));
   });
 
   it('a resident books through the balancer, gets the link by mail, and the agent signs in through it', async () => {
@@ -253,6 +297,32 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     const forged = await agent.get(`/auth/agent/appointments/${encodeURIComponent(appointmentId)}`, { accept: 'application/json', 'x-idv-instance-forward': `x.${Date.now()}.${'A'.repeat(43)}` });
     assert.equal(forged.status, 403);
     assert.doesNotMatch(await forged.text(), /hmac|secret|stack|node_modules/i);
+  });
+
+  it("a flow's one-time document fetch through the balancer reaches the owner's memory from the other instance", async () => {
+    const rooms = await Promise.all(runtimes.map((rt) => metric(rt, /idv_media_rooms/)));
+    const other = runtimes[1 - rooms.indexOf(1)];
+    await lb.pin('/idv/documents/', other.port);
+    const before = await metric(other, /idv_instance_forwards_total\{kind="request"\}/);
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: 'white' } }).jpeg().toBuffer();
+    // A fresh connection: nginx's reload just closed the workers that held fetch's pooled keep-alive connections.
+    const shared = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${base}/call/documents`, { method: 'POST', agent: false, headers: { 'content-type': 'image/jpeg', origin: base, cookie: [...resident.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end(jpeg);
+    });
+    assert.equal(shared.status, 201, shared.body);
+    // The owner's dashboard node emits the share, its flow's idv-fetch-document makes the link, an http request node
+    // fetches it through nginx, which sends it to the instance without the document.
+    const status = await waitFor('the flow fetched the document', async () => collected[0], 20_000);
+    assert.equal(status, '200', 'the fetch got the document');
+    const fetches = lb.log().split('\n').filter((l) => l.startsWith('GET /idv/documents/'));
+    assert.ok(fetches.length === 1 && fetches[0].endsWith(` 200 127.0.0.1:${other.port}`), `through the other instance (${fetches.join(' | ')})`);
+    assert.ok((await metric(other, /idv_instance_forwards_total\{kind="request"\}/)) > before, 'which passed it on to the owner');
   });
 
   let browser: Browser;

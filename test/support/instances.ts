@@ -24,11 +24,14 @@ export interface Balancer {
   log(): string;
   /** Rewrites the config so the identification callback always goes to the runtime on `port`, and reloads nginx. */
   callbackTo(port: number): Promise<void>;
+  /** Rewrites the config so requests under `location` (an nginx location, e.g. `/idv/documents/`) go to `port`. */
+  pin(location: string, port: number): Promise<void>;
 }
 
 export async function startBalancer(dir: string, port: number, upstreams: number[]): Promise<Balancer> {
   const conf = path.join(dir, 'nginx.conf');
-  const write = (callbackPort?: number) => fs.writeFileSync(
+  const pins = new Map<string, number>();
+  const write = () => fs.writeFileSync(
     conf,
     [
       'daemon off;',
@@ -45,9 +48,13 @@ export async function startBalancer(dir: string, port: number, upstreams: number
       "  map $http_upgrade $connection_upgrade { default upgrade; '' close; }",
       '  server {',
       `    listen 127.0.0.1:${port};`,
-      ...(callbackPort
-        ? ['    location = /auth/callback {', `      proxy_pass http://127.0.0.1:${callbackPort};`, '      proxy_set_header Host $http_host;', '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;', '    }']
-        : []),
+      ...[...pins].flatMap(([location, p]) => [
+        `    location ${location} {`,
+        `      proxy_pass http://127.0.0.1:${p};`,
+        '      proxy_set_header Host $http_host;',
+        '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+        '    }',
+      ]),
       '    location / {',
       '      proxy_pass http://idvideo;',
       '      proxy_http_version 1.1;',
@@ -74,17 +81,20 @@ export async function startBalancer(dir: string, port: number, upstreams: number
     const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
     s.on('error', () => resolve(false));
   }), 10_000, 50);
+  const pin = async (location: string, p: number): Promise<void> => {
+    pins.set(location, p);
+    write();
+    const t = spawnSync(NGINX, ['-t', ...args], { encoding: 'utf8' });
+    if (t.status !== 0) throw new Error(`nginx -t refused the config:\n${t.stderr}`);
+    const count = () => (fs.readFileSync(`${dir}/error.log`, 'utf8').match(/start worker process/g) ?? []).length;
+    const workers = count();
+    const reloaded = spawnSync(NGINX, ['-s', 'reload', ...args], { encoding: 'utf8' });
+    if (reloaded.status !== 0) throw new Error(`nginx reload failed:\n${reloaded.stderr}`);
+    await waitFor('nginx runs the new config', async () => count() > workers, 10_000, 50);
+  };
   return {
-    async callbackTo(p) {
-      write(p);
-      const t = spawnSync(NGINX, ['-t', ...args], { encoding: 'utf8' });
-      if (t.status !== 0) throw new Error(`nginx -t refused the config:\n${t.stderr}`);
-      const count = () => (fs.readFileSync(`${dir}/error.log`, 'utf8').match(/start worker process/g) ?? []).length;
-      const workers = count();
-      const reloaded = spawnSync(NGINX, ['-s', 'reload', ...args], { encoding: 'utf8' });
-      if (reloaded.status !== 0) throw new Error(`nginx reload failed:\n${reloaded.stderr}`);
-      await waitFor('nginx runs the new config', async () => count() > workers, 10_000, 50);
-    },
+    pin,
+    callbackTo: (p) => pin('= /auth/callback', p),
     log: () => (fs.existsSync(`${dir}/access.log`) ? fs.readFileSync(`${dir}/access.log`, 'utf8') : ''),
     stop: async () => {
       if (proc.exitCode === null) proc.kill('SIGQUIT');
