@@ -108,6 +108,20 @@ describeOnPostgres('room directory and pinning across two instances [postgres]',
     assert.deepEqual(gone, [A.instanceId, A.instanceId]);
   });
 
+  it("who is in a room is kept beside it by its owner only, read for live rooms, and starts empty with a new owner", async () => {
+    const a = pin(t.store, A, { leaseMs: 2000 });
+    const b = pin(other, B, { leaseMs: 2000 });
+    await Promise.all([a.beat(), b.beat()]);
+    assert.deepEqual(await a.routeConnection('appt-p'), { local: true });
+    await t.store.rooms.setPresence('appt-p', A.instanceId, { resident: true, agent: false, guest: false });
+    await other.rooms.setPresence('appt-p', B.instanceId, { resident: false, agent: true, guest: true });
+    assert.deepEqual([...(await other.rooms.presenceOf(['appt-p', 'appt-none']))], [['appt-p', { resident: true, agent: false, guest: false }]], 'only the owner writes; read on any instance');
+    await t.exec(`UPDATE media_rooms SET expires_at = now() - interval '1 second' WHERE appointment_id = 'appt-p'`);
+    assert.equal((await other.rooms.presenceOf(['appt-p'])).size, 0, 'a room whose lease ended shows nobody');
+    assert.deepEqual(await b.routeConnection('appt-p'), { local: true });
+    assert.deepEqual(await other.rooms.presenceOf(['appt-p']), new Map([['appt-p', { resident: false, agent: false, guest: false }]]), 'a new owner starts empty');
+  });
+
   it('a heartbeat renews the active rooms and drops the ended ones; a clean stop gives all up', async () => {
     const a = pin(t.store, A, { active: () => ['appt-h1'] });
     await a.beat();
