@@ -14,6 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
 import { RECORD_PEER_CONNECTIONS, waitFor, type EvaluatingPage } from '../support/call-media';
 import { defaultFlowsOpenNow } from '../support/flows';
+import { layoutProblems, smallTargets, VIEWPORTS } from '../support/layout';
 import { linkFromMail, signIn } from '../support/pages';
 import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 
@@ -29,6 +30,27 @@ async function shot(page: Page, name: string): Promise<void> {
 async function noViolations(page: Page, what: string): Promise<void> {
   const v = await axeViolations(page);
   assert.equal(v.length, 0, `${what}:\n${describeViolations(v)}`);
+}
+
+/**
+ * The controls of issue 13 as people see them at a small phone, a phone and a laptop: nothing runs off the side and
+ * every button, field and disclosure inside `parts` is at least 44 px (WCAG 2.5.5). The page's own size comes back.
+ */
+async function controlsFit(page: Page, parts: string[], what: string): Promise<void> {
+  const own = page.viewportSize();
+  try {
+    for (const size of [VIEWPORTS.phoneSmall, VIEWPORTS.phone, VIEWPORTS.laptop]) {
+      await page.setViewportSize(size);
+      const at = `${what} at ${size.width}×${size.height}`;
+      assert.deepEqual(await layoutProblems(page), [], at);
+      for (const part of parts) {
+        assert.equal(await page.locator(part).count() > 0, true, `${at}: ${part} is on the page`);
+        assert.deepEqual(await smallTargets(page, 44, part), [], `${at}: touch targets in ${part}`);
+      }
+    }
+  } finally {
+    if (own) await page.setViewportSize(own);
+  }
 }
 
 /** Inbound video streams with decoded frames and audio streams with bytes, per peer connection stats. */
@@ -149,6 +171,8 @@ describe('chat, documents, screen sharing and a third participant (default flows
     await agent.fill('#workspace-chat-log-text', 'Kunt u de brief laten zien?');
     await agent.press('#workspace-chat-log-text', 'Enter');
     await waitFor('the resident reads it in the call', async () => /brief laten zien/.test(await resident.locator('#chat-log').innerText()));
+    await controlsFit(resident, ['#chat'], 'resident chat in the call');
+    await controlsFit(agent, ['#workspace-chat'], 'agent chat in the call');
   });
 
   it('a photo from the resident reaches the agent without EXIF; other files are refused with a reason', async () => {
@@ -178,6 +202,9 @@ describe('chat, documents, screen sharing and a third participant (default flows
     await noViolations(agent, 'workspace with a shared photo');
     await shot(agent, 'extras-2-document-agent');
     await shot(resident, 'extras-2-document-resident');
+    await controlsFit(resident, ['#documents'], 'resident documents with a shared photo');
+    await controlsFit(agent, ['#documents-panel'], 'agent documents panel');
+
   });
 
   it("the agent's screen reaches the resident beside the agent's camera", async () => {
@@ -192,10 +219,13 @@ describe('chat, documents, screen sharing and a third participant (default flows
     const fits = await resident.evaluate(`(() => { const v = document.getElementById('remote-video').getBoundingClientRect(); return v.right <= window.innerWidth + 1 && v.width > 300 && document.getElementById('remote-video').videoWidth > 0; })()`);
     assert.equal(fits, true, 'the screen is fitted to the phone');
     await noViolations(resident, 'resident seeing a shared screen');
+    await controlsFit(resident, ['#call'], 'resident seeing a shared screen');
+    await controlsFit(agent, ['.idv-controls'], 'agent sharing the screen');
     await shot(resident, 'extras-3-screen-resident');
   });
 
   it('a third participant: invited by mail, waits, let in, three-way media, no identification or documents, removed', async () => {
+    await controlsFit(agent, ['#guest-panel'], 'agent guest panel with the invitation form');
     await agent.selectOption('#guest-kind', 'interpreter');
     await agent.fill('#guest-email', 'tolk@example.nl');
     await agent.click('.idv-guest-form button[type="submit"]');
@@ -224,6 +254,8 @@ describe('chat, documents, screen sharing and a third participant (default flows
     assert.doesNotMatch(guestText, /brief\.jpg|Gedeelde documenten|Identificatie/);
     assert.ok(!guestText.includes(CHAT_SECRET), 'the chat before the guest came is not theirs');
     await noViolations(guest, 'guest in a call of three');
+    await controlsFit(guest, ['#call', '#chat'], 'guest in a call of three');
+    await controlsFit(agent, ['#guest-panel'], 'agent guest panel with the guest in the call');
     await noViolations(resident, 'resident in a call of three');
     await shot(guest, 'extras-5-three-guest');
     await shot(agent, 'extras-5-three-agent');
