@@ -202,9 +202,20 @@ describe('chat, documents, screen sharing and a third participant (default flows
     await noViolations(agent, 'workspace with a shared photo');
     await shot(agent, 'extras-2-document-agent');
     await shot(resident, 'extras-2-document-resident');
+    await resident.locator('#doc-list .idv-doc-withdraw').first().waitFor();
     await controlsFit(resident, ['#documents'], 'resident documents with a shared photo');
     await controlsFit(agent, ['#documents-panel'], 'agent documents panel');
 
+    // The resident takes it back: gone from memory and from the agent's list at once; the old address answers 404.
+    const junk = (await resident.evaluate(`fetch('call/documents/AAAAAAAAAAAAAAAAAAAAAA/delete', { method: 'POST' }).then((r) => r.status)`)) as number;
+    assert.equal(junk, 404, 'an unknown (or another appointment\'s) document is not hers to withdraw');
+    await resident.click('#doc-list .idv-doc-withdraw');
+    await waitFor('withdrawn on her page', async () => (await resident.locator('#doc-result').getAttribute('data-state')) === 'withdrawn');
+    assert.equal(await resident.locator('#doc-list li').count(), 0);
+    await waitFor("gone from the agent's list", async () => (await agent.locator('#documents-list li.idv-document').count()) === 0, 15_000);
+    const after = (await agent.evaluate(`fetch(${JSON.stringify(src)}, { credentials: 'same-origin' }).then((r) => r.status)`)) as number;
+    assert.equal(after, 404, 'the bytes are gone');
+    await noViolations(resident, 'resident after withdrawing');
   });
 
   it("the agent's screen reaches the resident beside the agent's camera", async () => {
