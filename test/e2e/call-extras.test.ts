@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
-import { RECORD_PEER_CONNECTIONS, waitFor, type EvaluatingPage } from '../support/call-media';
+import { assertMediaFromTwo, inboundStreams, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 import { defaultFlowsOpenNow } from '../support/flows';
 import { layoutProblems, smallTargets, VIEWPORTS } from '../support/layout';
 import { linkFromMail, signIn } from '../support/pages';
@@ -51,34 +51,6 @@ async function controlsFit(page: Page, parts: string[], what: string): Promise<v
   } finally {
     if (own) await page.setViewportSize(own);
   }
-}
-
-/** Inbound video streams with decoded frames and audio streams with bytes, per peer connection stats. */
-async function inbound(page: EvaluatingPage): Promise<{ video: number[]; audio: number[] }> {
-  return (await page.evaluate(`(async () => {
-    const video = [], audio = [];
-    for (const pc of (window.__idvTestPcs || []).filter((p) => p.connectionState !== 'closed')) {
-      (await pc.getStats()).forEach((s) => {
-        if (s.type !== 'inbound-rtp') return;
-        if (s.kind === 'video') video.push(Number(s.framesDecoded || 0));
-        if (s.kind === 'audio') audio.push(Number(s.bytesReceived || 0));
-      });
-    }
-    return { video, audio };
-  })()`)) as { video: number[]; audio: number[] };
-}
-
-/** Media from both others reaches this page and keeps coming: two video streams decoding, two audio streams. */
-async function hearsAndSeesTwo(page: Page, label: string): Promise<void> {
-  const a = await waitFor(`${label}: two video and two audio streams`, async () => {
-    const s = await inbound(page);
-    return s.video.filter((f) => f > 0).length >= 2 && s.audio.filter((b) => b > 0).length >= 2 ? s : undefined;
-  }, 45_000);
-  await waitFor(`${label}: both keep arriving`, async () => {
-    const b = await inbound(page);
-    const grown = (x: number[], y: number[]) => x.filter((v, i) => v > (y[i] ?? 0)).length >= 2;
-    return grown(b.video, a.video) && grown(b.audio, a.audio);
-  }, 30_000);
 }
 
 describe('chat, documents, screen sharing and a third participant (default flows, Chromium)', function () {
@@ -224,7 +196,7 @@ describe('chat, documents, screen sharing and a third participant (default flows
     await waitFor('the resident sees the screen as the main picture', async () => (await resident.locator('#remote-video.idv-remote-screen').count()) === 1, 20_000);
     await waitFor('and the camera in a tile, both decoding', async () => {
       const tiles = await resident.locator('#remote-extra video[data-key="agent"]').count();
-      const s = await inbound(resident);
+      const s = await inboundStreams(resident);
       return tiles === 1 && s.video.filter((f) => f > 0).length >= 2;
     }, 30_000);
     const fits = await resident.evaluate(`(() => { const v = document.getElementById('remote-video').getBoundingClientRect(); return v.right <= window.innerWidth + 1 && v.width > 300 && document.getElementById('remote-video').videoWidth > 0; })()`);
@@ -258,9 +230,9 @@ describe('chat, documents, screen sharing and a third participant (default flows
     await guest.locator('#call').waitFor({ state: 'visible', timeout: 30_000 });
     // Stop the screen first: the six paths are camera and microphone of each of the three.
     await agent.click('#share-screen');
-    await hearsAndSeesTwo(guest, 'guest');
-    await hearsAndSeesTwo(resident, 'resident');
-    await hearsAndSeesTwo(agent, 'agent');
+    await assertMediaFromTwo(guest, 'guest');
+    await assertMediaFromTwo(resident, 'resident');
+    await assertMediaFromTwo(agent, 'agent');
     const guestText = await guest.locator('body').innerText();
     assert.doesNotMatch(guestText, /brief\.jpg|Gedeelde documenten|Identificatie/);
     assert.ok(!guestText.includes(CHAT_SECRET), 'the chat before the guest came is not theirs');
