@@ -94,7 +94,16 @@ export interface GuestFormValues {
  * The invitation form (NL Design System fieldsets, an error per field, the summary above it): on its own page and
  * under the KCC's booking confirmation. `errors` keys: `kind`, `email`.
  */
-export function guestInviteForm(lang: Lang, action: string, csrf: string, values: GuestFormValues = {}, errors: Partial<Record<'kind' | 'email', string>> = {}, headingLevel: 1 | 2 = 2): SafeHtml {
+export function guestInviteForm(
+  lang: Lang,
+  action: string,
+  csrf: string,
+  values: GuestFormValues = {},
+  errors: Partial<Record<'kind' | 'email', string>> = {},
+  headingLevel: 1 | 2 = 2,
+  /** Shown between the introduction and the form (the appointment on the page of its own). */
+  context: SafeHtml | '' = '',
+): SafeHtml {
   const t = TEXTS[lang];
   const invalidKind = errors.kind !== undefined;
   const invalidEmail = errors.email !== undefined;
@@ -103,6 +112,7 @@ export function guestInviteForm(lang: Lang, action: string, csrf: string, values
   return html`<section class="idv-guest-invite" aria-labelledby="guest-title">
 ${heading}
 <p class="utrecht-paragraph">${t.intro}</p>
+${context}
 <form method="post" action="${action}" class="idv-form" novalidate>
 <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
 <fieldset class="utrecht-form-fieldset idv-fieldset${invalidKind ? ' utrecht-form-fieldset--invalid' : ''}"${describedBy(invalidKind && 'guest-kind-error')}>
@@ -166,10 +176,10 @@ export function guestInviteRoutes(o: GuestInviteRoutesOptions): Router {
       ...(errors.kind ? [{ href: 'guest-kind-0', message: errors.kind }] : []),
       ...(errors.email ? [{ href: 'guest-email', message: errors.email }] : []),
     ];
+    const context = html`${dataList([[t.when, shown.when], ...(shown.topic ? [[t.topic, shown.topic] as const] : []), [t.resident, a.resident.name]])}
+${guest && !guest.removedAt ? html`<div class="utrecht-alert utrecht-alert--info" role="status"><p class="utrecht-paragraph">${t.current(t.lower[guest.kind])}</p></div>` : ''}`;
     o.page(req, res, status, lang, t.title, html`${errorSummary(lang, summary)}
-${guestInviteForm(lang, action(req, a.id), o.csrf.issue(req, res), values, errors, 1)}
-${dataList([[t.when, shown.when], ...(shown.topic ? [[t.topic, shown.topic] as const] : []), [t.resident, a.resident.name]])}
-${guest && !guest.removedAt ? html`<div class="utrecht-alert utrecht-alert--info" role="status"><p class="utrecht-paragraph">${t.current(t.lower[guest.kind])}</p></div>` : ''}
+${guestInviteForm(lang, action(req, a.id), o.csrf.issue(req, res), values, errors, 1, context)}
 <p class="utrecht-paragraph"><a class="utrecht-link" href="${req.baseUrl}/afspraken">${t.back}</a></p>`);
   };
 

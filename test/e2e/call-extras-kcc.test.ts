@@ -18,6 +18,12 @@ import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runt
 import { startTestSmtp, type ReceivedMail, type TestSmtpServer } from '../support/smtp';
 
 const H = 3600_000;
+const SHOTS = process.env.IDV_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : tempDir('idv-shots-');
+
+async function shot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
 const FIRST_GUEST = 'gebarentolk.kcc@example.nl';
 const SECOND_GUEST = 'tolk.kcc@example.nl';
 
@@ -79,6 +85,7 @@ describe('the KCC invites a third participant; moves and cancellations tell the 
     appointmentId = /\/afspraken\/([^/]+)\/gast$/.exec((await form.getAttribute('action')) ?? '')?.[1] ?? '';
     assert.ok(appointmentId, 'the form posts to the booked appointment');
     await looksRight(kcc, 'confirmation with the invitation form');
+    await shot(kcc, 'extras-6-kcc-invite');
 
     // Nothing chosen, an address that is none: both fields say what is wrong, the summary links to them.
     await kcc.fill('#guest-email', 'geen adres');
@@ -89,6 +96,9 @@ describe('the KCC invites a third participant; moves and cancellations tell the 
     assert.equal(await kcc.inputValue('#guest-email'), 'geen adres', 'what was typed stays');
     assert.equal(await kcc.locator('#guest-kind-error').count(), 1);
     await looksRight(kcc, 'invitation form with errors');
+    await kcc.setViewportSize(VIEWPORTS.phone);
+    await shot(kcc, 'extras-7-kcc-invite-errors');
+    await kcc.setViewportSize(VIEWPORTS.laptop);
     assert.deepEqual(mailsTo('geen adres', /./), []);
 
     await kcc.check('#guest-kind-1');
@@ -116,6 +126,32 @@ describe('the KCC invites a third participant; moves and cancellations tell the 
     assert.match(invitation.parsed.text ?? '', /as interpreter/);
     const res = await fetch(firstLink, { redirect: 'manual' });
     assert.ok(res.status >= 400, `the replaced guest's link is dead (${res.status})`);
+  });
+
+  it('hostile requests to the invitation are refused with a reason and change nothing', async () => {
+    const url = `${rt.url}/kcc/afspraak/afspraken/${appointmentId}/gast`;
+    await kcc.goto(url);
+    const csrf = (await kcc.locator('main form input[name="_csrf"]').getAttribute('value')) ?? '';
+    const before = smtp.received.length;
+    const post = (target: string, form: Record<string, string>) => kcc.request.post(target, { form, headers: { origin: rt.url }, maxRedirects: 0 });
+    assert.equal((await post(url, { kind: 'interpreter', email: 'zonder.token@example.nl' })).status(), 403, 'no CSRF token');
+    assert.equal((await post(`${rt.url}/kcc/afspraak/afspraken/bestaat-niet/gast`, { _csrf: csrf, kind: 'interpreter', email: 'a@example.nl' })).status(), 404);
+    const junk = await post(url, { _csrf: csrf, kind: "interpreter'; DROP TABLE call_guests;--", email: 'b@example.nl' });
+    assert.equal(junk.status(), 400);
+    assert.match(await junk.text(), /Kies wie u uitnodigt/);
+    const injected = await post(url, { _csrf: csrf, kind: 'interpreter', email: 'c@example.nl\r\nBcc: d@example.nl' });
+    assert.equal(injected.status(), 400);
+    assert.match(await injected.text(), /geldig e-mailadres/);
+    // The refused oversized body is logged as one short line (path with its id, never the body): expected here.
+    rt.log.allow(/\[idv-book-appointment:[^\]]+\] refused \(413\) on POST \/kcc\/afspraak\/afspraken\/[A-Za-z0-9_-]+\/gast$/);
+    assert.equal((await post(url, { _csrf: csrf, kind: 'interpreter', email: `${'x'.repeat(5000)}@example.nl` })).status(), 413, 'a body over 4 kB');
+    const anonymous = await fetch(url, { redirect: 'manual' });
+    assert.ok([302, 303, 401, 403].includes(anonymous.status), `signed out: ${anonymous.status}`);
+    for (const r of [junk, injected]) assert.doesNotMatch(await r.text(), /at \w+ \(|node_modules|Error:/, 'no internals');
+    // Nothing went out: a marker invitation after the refusals is the only new mail.
+    assert.equal((await post(url, { _csrf: csrf, kind: 'interpreter', email: SECOND_GUEST, lang: 'en' })).status(), 303);
+    await waitFor('the marker invitation', async () => smtp.received.length > before, 60_000);
+    assert.deepEqual(smtp.received.slice(before).map((m) => m.envelope.to[0]), [SECOND_GUEST]);
   });
 
   it('a move from the list sends the guest a new link; a cancellation tells the guest too', async () => {
