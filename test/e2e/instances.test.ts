@@ -229,9 +229,9 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     const entries = await waitFor('the route census', async () => (fs.existsSync(censusFile) ? (JSON.parse(fs.readFileSync(censusFile, 'utf8')) as CensusEntry[]) : undefined), 10_000, 50);
     const routes = entries.filter((e) => e.kind === 'route');
     const marked = routes.filter((e) => e.handlers?.includes('idvCallMemory'));
-    // Identification (10), the agent's chat, documents and guest (10), the resident's chat and documents (3), a flow's
-    // document fetch (1): if a router stops being mounted or loses its marks, this count says so.
-    assert.ok(marked.length >= 24, `call-memory routes found: ${marked.map((e) => e.path).join(' ')}`);
+    // Identification (10), the agent's chat, documents and guest (10), the resident's chat, documents and withdrawal
+    // (4), a flow's document fetch (1): if a router stops being mounted or loses its marks, this count says so.
+    assert.ok(marked.length >= 25, `call-memory routes found: ${marked.map((e) => e.path).join(' ')}`);
     const sample = (p: string) => p.replace(/:[A-Za-z]+/g, 'x1');
     const missed = marked.filter((e) => !isCallMemoryPath(sample(e.path)));
     assert.deepEqual(missed.map((e) => `${e.methods.join(',')} ${e.path}`), [], 'marked routes that owner-forward does not send to the owner');
