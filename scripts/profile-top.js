@@ -46,6 +46,21 @@ for (const file of files) {
     byFn.set(fn, (byFn.get(fn) ?? 0) + us);
     byWhere.set(w, (byWhere.get(w) ?? 0) + us);
   }
+  // Inclusive time per place: a sample counts once for every place on its stack (what that code and all it calls cost).
+  const parent = new Map();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const incl = new Map();
+  for (const [id, us] of self) {
+    const seen = new Set();
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const cf = byId.get(cur).callFrame;
+      const key = `${cf.functionName || '(anonymous)'}  ${where(cf.url)}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        incl.set(key, (incl.get(key) ?? 0) + us);
+      }
+    }
+  }
   const idle = [...byFn].filter(([k]) => k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0);
   const busy = total - idle;
   const pct = (us) => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
@@ -54,4 +69,9 @@ for (const file of files) {
   for (const [k, v] of [...byWhere].filter(([k]) => k !== '(native/vm)' || true).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(v)}  ${k}`);
   console.log('-- by function (self time)');
   for (const [k, v] of [...byFn].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(v)}  ${k}`);
+  if (process.env.PROFILE_INCLUSIVE) {
+    const re = new RegExp(process.env.PROFILE_INCLUSIVE);
+    console.log(`-- inclusive, places matching ${re}`);
+    for (const [k, v] of [...incl].filter(([k]) => re.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(v)}  ${k}`);
+  }
 }
