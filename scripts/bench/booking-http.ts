@@ -13,7 +13,7 @@
  *   statements run on the one connection, transactions' BEGIN/COMMIT not counted);
  * - event-loop delay p99/max of the servers (perf_hooks.monitorEventLoopDelay): what synchronous work or GC adds to
  *   every request that waits behind it.
- * A warm-up of BENCH_WARMUP requests (default 200) runs before each measured level, on other slots.
+ * A warm-up of BENCH_WARMUP requests (default 200, at most 2 s) runs before each measured level, on other slots.
  *
  * Bounded: at most BENCH_BOOKINGS requests or BENCH_SECONDS seconds per level. BENCH_ENGINES picks rows (sqlite,
  * sqlite2, postgres, postgres2), BENCH_LEVELS the client counts (default 1,10,50). BENCH_CPU_PROF=<dir> writes a V8
@@ -43,7 +43,7 @@ import { createSqliteStore } from '../../lib/store/sqlite';
 import { createDatabase, startPostgresCluster, type Cluster } from '../../test/support/postgres';
 
 const MAX_REQUESTS = Number(process.env.BENCH_BOOKINGS ?? 2000);
-const MAX_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const MAX_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50').split(',').map(Number);
 type BenchEngine = 'sqlite' | 'sqlite2' | 'postgres' | 'postgres2';
@@ -315,7 +315,7 @@ async function level(engine: BenchEngine, clients: number) {
       );
     };
     // Warm-up (JIT, prepared statements, pools), then the measured window with every server's counters reset.
-    await run(WARMUP, MAX_SECONDS, [], new Map());
+    await run(WARMUP, Math.min(2, MAX_SECONDS), [], new Map());
     for (const i of instances) i.ask({ cmd: 'start' });
     const latencies: number[] = [];
     const statuses = new Map<number, number>();
