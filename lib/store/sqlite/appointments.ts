@@ -16,6 +16,7 @@ import type { NewEvent } from '../../events/types';
 import { sqliteEventWrites } from './events';
 import { sqliteLinkWrites } from './links';
 import { sqliteOutboxWrites } from './outbox';
+import { immediateWithoutBlocking } from './immediate';
 import { queueDiscard } from './queue';
 import { checkNewAppointment, MAX_APPOINTMENT_MS, shift, toAppointment, utc, type AppointmentRow as Row } from '../rows';
 
@@ -44,6 +45,8 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
   const outbox = sqliteOutboxWrites(db);
   const links = sqliteLinkWrites(db);
   const smsDiscard = queueDiscard(db, 'sms_outbox');
+  // Waiting for another process's write lock happens on timers, not in SQLite's busy handler on the event loop.
+  const write = immediateWithoutBlocking(db);
   const stmt = {
     byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE id = ?`),
     byTokenHash: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE cancel_token_hash = ?`),
@@ -221,7 +224,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       checkNewAppointment(a, claim);
       // IMMEDIATE takes the write lock before the first read, so the idempotency and buffer checks see every commit
       // from other connections and processes.
-      return claimTx.immediate(a, claim, event);
+      return write(() => claimTx.immediate(a, claim, event));
     },
     async get(id) {
       const r = stmt.byId.get(id);
@@ -234,7 +237,8 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       return (stmt.countOnDay.get(agent, utc(dayStartUtc, 'dayStartUtc'), utc(dayEndUtc, 'dayEndUtc')) as { n: number }).n;
     },
     async cancel(id, cancelledBy, atUtc, event = {}) {
-      return cancelTx.immediate(id, cancelledBy, utc(atUtc, 'atUtc'), event);
+      const at = utc(atUtc, 'atUtc');
+      return write(() => cancelTx.immediate(id, cancelledBy, at, event));
     },
     async reschedule(id, r, event = {}) {
       utc(r.startUtc, 'startUtc');
@@ -243,7 +247,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       utc(r.claim.dayStartUtc, 'dayStartUtc');
       utc(r.claim.dayEndUtc, 'dayEndUtc');
       if (!Number.isInteger(r.claim.bufferMinutes) || r.claim.bufferMinutes < 0) throw new Error('bad bufferMinutes');
-      return rescheduleTx.immediate(id, r, event);
+      return write(() => rescheduleTx.immediate(id, r, event));
     },
     async heldInRange(fromUtc, toUtc): Promise<Held[]> {
       utc(fromUtc, 'fromUtc');

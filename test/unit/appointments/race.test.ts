@@ -248,6 +248,27 @@ describe('appointments: the last free slot across threads (SQLite on disk)', () 
   });
   afterEach(() => t.cleanup());
 
+  it("a booking that waits for another connection's write lock (a second instance) leaves the event loop free", async function () {
+    this.timeout(30_000);
+    const store = sqliteStoreOn(t.db);
+    // Another connection holds the write lock, as a second process on the same file does while it commits. It is in
+    // this very thread: if the booking's wait stood in SQLite's busy handler, nothing here could release the lock,
+    // and the booking would fail with SQLITE_BUSY after the connection's 5 s busy timeout.
+    const other = t.open();
+    other.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const booking = store.appointments
+      .create(newAppointment(1, START_UTC, END_UTC), { candidates: ['agent1'], ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW })
+      .finally(() => {
+        settled = true;
+      });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(settled, false, 'still waiting for the lock');
+    other.exec('COMMIT');
+    assert.equal((await booking).appointment.agent, 'agent1');
+    assert.equal(t.db.pragma('busy_timeout', { simple: true }), 5000, "the connection's busy timeout is back");
+  });
+
   it('four worker threads, each with its own connection, racing for the last place: exactly one wins', async function () {
     this.timeout(30_000);
     const { service } = serviceOn(sqliteStoreOn(t.db), testSchedule(), fixedClock(NOW).now);
