@@ -42,6 +42,9 @@ export interface CheckpointerOptions {
   onFallback?: (why: string) => void;
 }
 
+/** Bytes the WAL file is cut back to when it restarts (https://www.sqlite.org/pragma.html#pragma_journal_size_limit). */
+const JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024;
+
 /** SQLite's default wal_autocheckpoint (pages), restored on fallback. */
 const DEFAULT_AUTOCHECKPOINT = 1000;
 
@@ -49,6 +52,9 @@ export function startCheckpointer(db: Db, file: string, o: CheckpointerOptions =
   const wal = `${file}-wal`;
   const startAt = o.startAtBytes ?? 1024 * 1024;
   db.pragma('wal_autocheckpoint = 0');
+  // Between two looks the WAL may grow past the 4 MiB the automatic checkpoint kept it near; when it starts over after
+  // a checkpoint, it is cut back to this size instead of staying at its largest.
+  db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
   let worker: Worker | undefined;
   let failed = false;
   let closed = false;
