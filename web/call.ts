@@ -8,6 +8,7 @@
 import { announce, byId, createStage, MediaProblemError, openLocalMedia, readTexts, signalingUrl, type CallClient, type MediaProblem } from './call-client';
 import { createCallStatus } from './parts/call-status';
 import { createChat, postJson, type ChatView } from './parts/chat';
+import { markJoin } from './parts/join-marks';
 import { documentDeleted, wireDocumentSharing } from './parts/share-document';
 
 const t = readTexts();
@@ -85,6 +86,7 @@ async function openDevices(cameraId?: string, micId?: string): Promise<void> {
   start.disabled = true;
   try {
     const media = await openLocalMedia(cameraId, micId);
+    markJoin('gum');
     const old = local;
     local = media.stream;
     byId<HTMLVideoElement>('preview').srcObject = local;
@@ -105,9 +107,7 @@ async function openDevices(cameraId?: string, micId?: string): Promise<void> {
 
 function startCall(): void {
   if (!local) return;
-  // The hidden preview would keep rendering the camera while the call needs the CPU for its first frames.
-  byId<HTMLVideoElement>('preview').srcObject = null;
-  status.dispatch({ type: 'connect' });
+  markJoin('click');
   client = createStage({
     texts: t,
     url: signalingUrl(),
@@ -133,20 +133,27 @@ function startCall(): void {
       document.dispatchEvent(new CustomEvent('idv:call-notification', { detail: { method, data } }));
     },
     onState: (s) => {
-      if (s === 'joined') status.dispatch({ type: 'joined' });
-      else if (s === 'reconnecting') status.dispatch({ type: 'reconnecting' });
+      if (s === 'joined') {
+        byId<HTMLVideoElement>('preview').srcObject = null;
+        status.dispatch({ type: 'joined' });
+        // The chat's history is fetched once the media is set up (after every join and rejoin): its request would
+        // otherwise compete with the signaling for the server while the first picture is on its way.
+        void fetchChat();
+      } else if (s === 'reconnecting') status.dispatch({ type: 'reconnecting' });
       else if (s === 'ended') status.dispatch({ type: 'ended', by: client?.endedBy });
       else if (s === 'replaced') status.dispatch({ type: 'replaced' });
       else if (s === 'failed') status.dispatch({ type: 'failed' });
     },
-    onJoined: (otherHere) => {
-      status.dispatch({ type: 'joined', otherHere });
-      void fetchChat();
-    },
+    onJoined: (otherHere) => status.dispatch({ type: 'joined', otherHere }),
     onPeer: (present, reason) => status.dispatch({ type: 'peer', present, reason }),
     onHangUp: () => status.dispatch({ type: 'hangUp' }),
   });
+  // The signaling connection first: its handshake runs while the page switches to the call view below.
   client.start();
+  // The hidden preview would keep rendering the camera while the call needs the CPU for its first frames. Paused
+  // now (cheap); detached once the call is set up (tearing its player down costs the click 5-20 ms).
+  byId<HTMLVideoElement>('preview').pause();
+  status.dispatch({ type: 'connect' });
 }
 
 document.addEventListener('DOMContentLoaded', () => {
