@@ -7,7 +7,7 @@
  */
 import type { types } from 'mediasoup-client';
 import { chooseVideoCodec, receiverTakes } from './parts/media-codecs';
-import { deviceFor } from './parts/media-device';
+import { deviceFor, sameCapabilities, takeLoadedDevice } from './parts/media-device';
 import { MediaWatch, type MediaProblemKind } from './parts/media-health';
 import { markJoin } from './parts/join-marks';
 import { mediaNotices } from './parts/media-notices';
@@ -36,6 +36,8 @@ export interface CallClientOptions {
   admission?: boolean;
   /** A guest's connection is up and waits to be let in. */
   onLobby?(): void;
+  /** The signaling connection opened (and the join's requests went out, unless this participant waits to be let in). */
+  onOpen?(): void;
   onQuality(quality: Quality): void;
   /** Every other server push (e.g. the identification pop-up), for the page to handle. */
   onNotification?(method: string, data: unknown): void;
@@ -224,6 +226,7 @@ export class CallClient {
       this.attempts = 0;
       // A guest waits for the server's `admitted` (which comes at once after a reload of an admitted guest).
       if (!this.o.admission) void this.setUp();
+      this.o.onOpen?.();
     };
     ws.onmessage = (ev) => this.onMessage(ev.data);
     ws.onclose = (ev) => this.onClose(ws, ev.code);
@@ -353,23 +356,30 @@ export class CallClient {
     const gen = ++this.generation;
     const stale = () => gen !== this.generation || this.finished;
     try {
-      // Three requests at once (the server answers a connection's requests in order): one round trip, not three,
-      // and the device loads while the transports are being made.
+      // The requests go out at once (the server answers a connection's requests in order): one round trip, not
+      // three, and the device loads while the transports are being made. With the device already loaded during the
+      // device check, the join goes with them: the consumers it announces come after both transports' answers, and
+      // the transports are made (below) before this function yields to the next message.
+      const early = takeLoadedDevice();
       const capsP = this.request<types.RtpCapabilities>('getRouterRtpCapabilities');
       const sendP = this.request<TransportInfo>('createWebRtcTransport', { direction: 'send' });
       const recvP = this.request<TransportInfo>('createWebRtcTransport', { direction: 'recv' });
+      const join = (d: types.Device) => this.request<{ peers: Array<{ role: string; videoCodecs?: unknown }> }>('join', { rtpCapabilities: d.rtpCapabilities });
+      const earlyJoinP = early ? join(early.device) : undefined;
       // Rejections are handled below with the await; until then they must not count as unhandled.
-      for (const p of [sendP, recvP]) p.catch(() => undefined);
+      for (const p of [sendP, recvP, earlyJoinP]) p?.catch(() => undefined);
       const caps = await capsP;
       markJoin('caps');
       if (stale()) return;
-      const device = await deviceFor(caps);
+      // The router changed since the page loaded (a media worker restart): that join was made for the old one.
+      if (early && !sameCapabilities(early.caps, caps)) throw new Error('router capabilities changed');
+      const device = early?.device ?? (await deviceFor(caps));
       markJoin('device');
       const [sendInfo, recvInfo] = await Promise.all([sendP, recvP]);
       if (stale()) return;
-      // Join goes out now; the transports below are made before this function yields again, so the consumers the
-      // server announces with its answer always find them.
-      const joinedP = this.request<{ peers: Array<{ role: string; videoCodecs?: unknown }> }>('join', { rtpCapabilities: device.rtpCapabilities });
+      // Without an early join it goes out now; either way the transports below are made before this function yields
+      // again, so the consumers the server announces with its answer always find them.
+      const joinedP = earlyJoinP ?? join(device);
       joinedP.catch(() => undefined);
       const send = device.createSendTransport({ ...sendInfo, iceServers: sendInfo.iceServers ?? [] });
       markJoin('send-transport');
@@ -787,6 +797,8 @@ export function createStage(opts: {
   /** A guest waits in the lobby (see CallClientOptions.admission). */
   admission?: boolean;
   onLobby?(): void;
+  /** See CallClientOptions.onOpen. */
+  onOpen?(): void;
   onScreen?(on: boolean): void;
 }): CallClient {
   const t = opts.texts;
@@ -846,6 +858,7 @@ export function createStage(opts: {
     primaryRole: opts.otherRole,
     admission: opts.admission,
     onLobby: opts.onLobby,
+    onOpen: opts.onOpen,
     onScreen: opts.onScreen,
     tracks: () => opts.local()?.getTracks() ?? [],
     onState: (s) => {

@@ -347,8 +347,17 @@ async function agentInCall(browser: Browser, s: Setup, agent: string, appointmen
 async function residentJoin(browser: Browser, s: Setup, link: string, keep = false, initScript?: string): Promise<{ ms: number; marks: Marks; ctx: BrowserContext; page: Page }> {
   const ctx = await context(browser, initScript ?? (tracing ? TRACE : undefined));
   const page = await ctx.newPage();
+  const loads: string[] = [];
+  if (profiling) {
+    // What the page loads and what fails (a blocked request or font is time spent for nothing).
+    page.on('requestfinished', (r) => void r.sizes().then((z) => loads.push(`${new URL(r.url()).pathname} ${z.responseBodySize} B`), () => undefined));
+    page.on('requestfailed', (r) => loads.push(`FAILED ${r.url()} ${r.failure()?.errorText ?? ''}`));
+    page.on('response', (r) => r.status() >= 400 && loads.push(`${r.status()} ${new URL(r.url()).pathname}`));
+    page.on('console', (m) => m.type() === 'error' && loads.push(`console error: ${m.text()}`));
+  }
   await page.goto(link);
   await page.locator('#start-call:enabled').waitFor({ timeout: 15_000 });
+  if (profiling && !initScript) console.log(`product page loads: ${loads.join(', ')}`);
   if (profiling && !initScript) await browser.startTracing(page, { categories: TRACE_CATEGORIES });
   const ms = await page.evaluate<number>(TIME_PRODUCT_JOIN);
   if (profiling && !initScript) printProfile(`product join (${Math.round(ms)} ms)`, await browser.stopTracing());
