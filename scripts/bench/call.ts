@@ -10,6 +10,12 @@
  * from deploy/coturn/turnserver.conf with a test CA; the browser may use relay candidates over TLS only), and memory
  * per call: media worker and runtime RSS with 0 and with BENCH_CALLS (default 3) concurrent browser calls.
  *
+ * Both pages set User Timing marks per step of the join (web/parts/join-marks.ts; the bare page its own), and the
+ * per-step medians are printed side by side (product, bare, difference, TURN/TLS): where the product spends its time.
+ * Options: BENCH_JOINS, BENCH_CALLS; BENCH_TRACE=1 prints the signaling timeline of each join; BENCH_PROFILE=1
+ * prints the renderers' main-thread time per event kind from a Chromium trace of each join and what the product page
+ * loads (and what fails), BENCH_PROFILE_DIR=<dir> keeps those traces (open them in Chromium's Performance panel).
+ *
  * Run: node scripts/build.js && node dist/scripts/bench/call.js
  */
 import * as fs from 'node:fs';
