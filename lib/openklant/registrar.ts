@@ -268,6 +268,12 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
         await this.progressOrLost(r, token, { ...(partijUuid ? { partijUuid } : {}), codes: [...codes] });
       }
       let klantcontactUuid = r.klantcontactUuid;
+      if (!klantcontactUuid && r.attempts > 1) {
+        // A retry: the earlier maak-klantcontact may have been carried out though its answer never came (a timeout, a
+        // lost connection, a 5xx after the write). Ask by the appointment's reference before registering again.
+        klantcontactUuid = await this.o.client.findKlantcontact(r.appointmentId, span);
+        if (klantcontactUuid) await this.progressOrLost(r, token, { klantcontactUuid });
+      }
       if (!klantcontactUuid) {
         const k = await this.o.client.maakKlantcontact(
           {
@@ -278,6 +284,7 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
             indicatieContactGelukt: r.contactMade,
             plaatsgevondenOp: appointment.startUtc,
             betrokkene: partijUuid ? { partijUuid } : { contactnaam: contactnaamOf(appointment.resident.name) },
+            appointmentId: r.appointmentId,
           },
           span,
         );
