@@ -310,6 +310,8 @@ export interface ProcessingLogRow {
   status_code?: number | string | null;
   ended_at?: string | null;
   processing_activity_id?: string | null;
+  /** Migration 016. */
+  data_subject_id?: string | null;
 }
 
 export function toProcessingLogRecord(r: ProcessingLogRow): ProcessingLogRecord {
@@ -329,6 +331,7 @@ export function toProcessingLogRecord(r: ProcessingLogRow): ProcessingLogRecord 
     statusCode: r.status_code === null || r.status_code === undefined ? null : (Number(r.status_code) as 0 | 1 | 2),
     endedAt: r.ended_at ?? null,
     processingActivityId: r.processing_activity_id ?? null,
+    dataSubjectId: r.data_subject_id ?? null,
   };
 }
 
