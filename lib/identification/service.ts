@@ -744,10 +744,13 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     await this.notifyAgent(appointmentId, 'expired', { attributeSetId }).catch(() => 0);
   }
 
-  /** The verification's trace and span of a live set (for processings that follow from it elsewhere), or undefined. */
-  traceOfSet(attributeSetId: string): { traceId: string; spanId: string } | undefined {
+  /**
+   * The verification's trace and span of a live set (for processings that follow from it elsewhere), with the
+   * pseudonymised data subject when it was verified with a BSN (never the BSN), or undefined.
+   */
+  traceOfSet(attributeSetId: string): { traceId: string; spanId: string; dataSubjectId?: string } | undefined {
     const m = this.setMeta.get(attributeSetId);
-    return m?.traceId && m.spanId ? { traceId: m.traceId, spanId: m.spanId } : undefined;
+    return m?.traceId && m.spanId ? { traceId: m.traceId, spanId: m.spanId, ...(m.subject ? { dataSubjectId: m.subject } : {}) } : undefined;
   }
 
   /** What happens to a verified set (shown, deleted, expired) is a processing in the verification's trace. */

@@ -50,6 +50,8 @@ export interface PartijLookupEvent {
   outcome: string;
   span: SpanContext;
   parentSpanId?: string;
+  /** The verified person's pseudonym (Logboek dpl.core.data_subject_id), when the lookup followed a verification. */
+  dataSubjectId?: string;
   startedAt: string;
 }
 
@@ -164,12 +166,12 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
    * The resident of this appointment identified with a BSN: look the partij up now, while the attribute set lives.
    * A failed lookup is tried again by the registration itself if the set still lives then.
    */
-  resolvePartij(appointmentId: string, trace?: { traceId: string; parentSpanId?: string }): Promise<void> {
+  resolvePartij(appointmentId: string, trace?: { traceId: string; parentSpanId?: string; dataSubjectId?: string }): Promise<void> {
     this.remember(appointmentId, undefined);
     const running = this.lookups.get(appointmentId);
     if (running) return running;
     const span = { traceId: trace?.traceId ?? newTraceId(), spanId: newSpanId() };
-    const p = this.lookupPartij(appointmentId, span, trace?.parentSpanId)
+    const p = this.lookupPartij(appointmentId, span, trace?.parentSpanId, trace?.dataSubjectId)
       .then((uuid) => {
         if (uuid !== undefined) this.remember(appointmentId, uuid);
       })
@@ -183,11 +185,11 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
    * The partij uuid (string), null when Open Klant has none, undefined when no BSN was available. Each search that
    * sends the BSN is reported ('partijLookup') so it becomes a record of the processing log.
    */
-  private async lookupPartij(appointmentId: string, span: SpanContext, parentSpanId?: string): Promise<string | null | undefined> {
+  private async lookupPartij(appointmentId: string, span: SpanContext, parentSpanId?: string, dataSubjectId?: string): Promise<string | null | undefined> {
     const bsn = this.o.bsnFor(appointmentId);
     if (bsn === undefined) return undefined;
     const startedAt = this.clock().toISOString();
-    const report = (outcome: string) => this.emit('partijLookup', { appointmentId, outcome, span, ...(parentSpanId ? { parentSpanId } : {}), startedAt });
+    const report = (outcome: string) => this.emit('partijLookup', { appointmentId, outcome, span, ...(parentSpanId ? { parentSpanId } : {}), ...(dataSubjectId ? { dataSubjectId } : {}), startedAt });
     try {
       const uuid = await this.o.client.findPartijByBsn(bsn, span);
       report(uuid ? 'found' : 'not_found');

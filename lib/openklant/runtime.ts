@@ -60,7 +60,9 @@ export function startContactRegistrar(services: Services, o: StartOptions): { re
   const onVerified = (e: { attributeSetId: string; appointmentId: string; attributeKeys: string[] }): void => {
     // In the verification's trace: the search is a processing that follows from it.
     const trace = identification.traceOfSet(e.attributeSetId);
-    if (e.attributeKeys.includes(BSN_KEY)) void registrar.resolvePartij(e.appointmentId, trace ? { traceId: trace.traceId, parentSpanId: trace.spanId } : undefined);
+    if (e.attributeKeys.includes(BSN_KEY)) {
+      void registrar.resolvePartij(e.appointmentId, trace ? { traceId: trace.traceId, parentSpanId: trace.spanId, ...(trace.dataSubjectId ? { dataSubjectId: trace.dataSubjectId } : {}) } : undefined);
+    }
   };
   identification.on('verified', onVerified);
   const activity = o.settings.processingActivityId;
@@ -93,6 +95,7 @@ export function startContactRegistrar(services: Services, o: StartOptions): { re
         spanId: e.span.spanId,
         ...(e.parentSpanId ? { parentSpanId: e.parentSpanId } : {}),
         attributeKeys: [BSN_KEY],
+        ...(e.dataSubjectId ? { dataSubjectId: e.dataSubjectId } : {}),
         statusCode: e.outcome === 'found' || e.outcome === 'not_found' ? 1 : 2,
         detail: e.outcome,
         ...(activity ? { processingActivityId: activity } : {}),

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { once } from 'node:events';
 import type { AppointmentStore } from '../../../lib/appointments/store';
 import { createOpenKlantClient } from '../../../lib/openklant/client';
-import { ContactRegistrar, type RegisteredEvent, type RegistrationFailedEvent } from '../../../lib/openklant/registrar';
+import { ContactRegistrar, type PartijLookupEvent, type RegisteredEvent, type RegistrationFailedEvent } from '../../../lib/openklant/registrar';
 import { hashToken, newToken } from '../../../lib/security/tokens';
 import { createSqliteAppointmentStore } from '../../../lib/store/sqlite/appointments';
 import { createSqliteContactRegistrations } from '../../../lib/store/sqlite/contact-registrations';
@@ -95,7 +95,11 @@ describe('Open Klant contact registration (stand-in validating against the Klant
     const r = registrar();
     const id = await appointment(appointments);
     liveBsn.set(id, BSN);
-    await r.resolvePartij(id);
+    const lookups: PartijLookupEvent[] = [];
+    r.on('partijLookup', (e) => lookups.push(e));
+    // In the verification's trace, with the verified person's pseudonym (Logboek data subject), never the BSN.
+    await r.resolvePartij(id, { traceId: 'a'.repeat(32), parentSpanId: 'b'.repeat(16), dataSubjectId: 'c'.repeat(64) });
+    assert.deepEqual(lookups.map((e) => [e.outcome, e.span.traceId, e.parentSpanId, e.dataSubjectId]), [['found', 'a'.repeat(32), 'b'.repeat(16), 'c'.repeat(64)]]);
     liveBsn.delete(id); // the call ended: the attribute set and the BSN are gone
     const done = outcome(r, id);
     const { registration, created } = await r.add(id, true);
