@@ -25,6 +25,8 @@ export interface RegisteredEvent {
   attempt: number;
   traceId: string;
   spanId: string;
+  /** The verified person's pseudonym (Logboek dpl.core.data_subject_id), when the resident identified with a BSN. */
+  dataSubjectId?: string;
   /** When the attempt that registered it started (Logboek: start_time). */
   startedAt: string;
 }
@@ -40,6 +42,8 @@ export interface RegistrationFailedEvent {
   nextAttemptAt?: string;
   traceId: string;
   spanId: string;
+  /** As in RegisteredEvent. */
+  dataSubjectId?: string;
   startedAt: string;
 }
 
@@ -109,7 +113,7 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
   private readonly backoff: Required<BackoffOptions>;
   private readonly leaseMs: number;
   /** Appointments whose resident identified with a BSN: the partij uuid once found, null when Open Klant has none. */
-  private readonly identified = new Map<string, { partijUuid: string | null | undefined; at: number }>();
+  private readonly identified = new Map<string, { partijUuid: string | null | undefined; subject?: string; at: number }>();
   private readonly lookups = new Map<string, Promise<void>>();
   private periodic: Periodic | undefined;
   private reclaimed = false;
@@ -167,7 +171,7 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
    * A failed lookup is tried again by the registration itself if the set still lives then.
    */
   resolvePartij(appointmentId: string, trace?: { traceId: string; parentSpanId?: string; dataSubjectId?: string }): Promise<void> {
-    this.remember(appointmentId, undefined);
+    this.remember(appointmentId, undefined, trace?.dataSubjectId);
     const running = this.lookups.get(appointmentId);
     if (running) return running;
     const span = { traceId: trace?.traceId ?? newTraceId(), spanId: newSpanId() };
@@ -200,11 +204,12 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
     }
   }
 
-  private remember(appointmentId: string, partijUuid: string | null | undefined): void {
+  private remember(appointmentId: string, partijUuid: string | null | undefined, subject?: string): void {
     const now = Date.now();
     for (const [k, v] of this.identified) if (now - v.at > MEMORY_MS || this.identified.size > MAX_MEMORY) this.identified.delete(k);
     const old = this.identified.get(appointmentId);
-    this.identified.set(appointmentId, { partijUuid: partijUuid === undefined ? old?.partijUuid : partijUuid, at: now });
+    const keep = subject ?? old?.subject;
+    this.identified.set(appointmentId, { partijUuid: partijUuid === undefined ? old?.partijUuid : partijUuid, ...(keep ? { subject: keep } : {}), at: now });
   }
 
   /**
@@ -215,12 +220,14 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
     const known = this.identified.get(appointmentId);
     if (known) await this.lookups.get(appointmentId);
     const partij = this.identified.get(appointmentId)?.partijUuid;
+    const subject = this.identified.get(appointmentId)?.subject;
     const result = await this.o.store.add({
       appointmentId,
       source: this.o.source,
       contactMade,
       identified: known !== undefined,
       ...(typeof partij === 'string' ? { partijUuid: partij } : {}),
+      ...(subject ? { dataSubjectId: subject } : {}),
       maxAttempts: this.backoff.maxAttempts,
       traceId: newTraceId(),
       spanId: newSpanId(),
@@ -303,11 +310,11 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
         }
       }
       await this.o.store.complete(r.id, token, [...codes], this.clock().toISOString());
-      this.emit('registered', { registrationId: r.id, appointmentId: r.appointmentId, klantcontactUuid, contactMade: r.contactMade, codes: [...codes], attempt: r.attempts, traceId: r.traceId, spanId: r.spanId, startedAt });
+      this.emit('registered', { registrationId: r.id, appointmentId: r.appointmentId, klantcontactUuid, contactMade: r.contactMade, codes: [...codes], attempt: r.attempts, traceId: r.traceId, spanId: r.spanId, ...(r.dataSubjectId ? { dataSubjectId: r.dataSubjectId } : {}), startedAt });
     } catch (e) {
       if (e instanceof LeaseLost) return;
       if (!(e instanceof OpenKlantError)) throw e;
-      const base = { registrationId: r.id, appointmentId: r.appointmentId, errorCode: e.code, attempt: r.attempts, traceId: r.traceId, spanId: r.spanId, startedAt, ...(e.invalidParams.length ? { invalidParams: e.invalidParams } : {}) };
+      const base = { registrationId: r.id, appointmentId: r.appointmentId, errorCode: e.code, attempt: r.attempts, traceId: r.traceId, spanId: r.spanId, ...(r.dataSubjectId ? { dataSubjectId: r.dataSubjectId } : {}), startedAt, ...(e.invalidParams.length ? { invalidParams: e.invalidParams } : {}) };
       if (!e.retryable || r.attempts >= r.maxAttempts) {
         await this.o.store.fail(r.id, token, e.code, this.clock().toISOString());
         this.emit('failed', { ...base, final: true });

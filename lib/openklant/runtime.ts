@@ -66,7 +66,7 @@ export function startContactRegistrar(services: Services, o: StartOptions): { re
   };
   identification.on('verified', onVerified);
   const activity = o.settings.processingActivityId;
-  const logOutcome = (e: { appointmentId: string; traceId: string; spanId: string; startedAt: string }, ok: boolean, detail?: string): void => {
+  const logOutcome = (e: { appointmentId: string; traceId: string; spanId: string; startedAt: string; dataSubjectId?: string }, ok: boolean, detail?: string): void => {
     identification.log
       .record({
         appointmentId: e.appointmentId,
@@ -78,6 +78,7 @@ export function startContactRegistrar(services: Services, o: StartOptions): { re
         spanId: e.spanId,
         statusCode: ok ? 1 : 2,
         ...(detail ? { detail } : {}),
+        ...(e.dataSubjectId ? { dataSubjectId: e.dataSubjectId } : {}),
         ...(activity ? { processingActivityId: activity } : {}),
       })
       .catch((err: unknown) => services.log.warn(`processing log write failed (contact_registered): ${faultCode(err)}`));

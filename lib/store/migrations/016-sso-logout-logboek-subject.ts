@@ -8,7 +8,8 @@ import type { Migration } from '../migration';
  * `identification_taken` (migration 008), which needs no change.
  *
  * Logboek Dataverwerkingen `dpl.core.data_subject_id` (lib/trace/data-subject.ts): `processing_log.data_subject_id`,
- * the keyed HMAC-SHA256 of the verified BSN (never the BSN), on the records from the verification on.
+ * the keyed HMAC-SHA256 of the verified BSN (never the BSN), on the records from the verification on; and
+ * `contact_registrations.data_subject_id`, the same pseudonym kept for the registration's own record.
  */
 export const migration: Migration = {
   id: 16,
@@ -17,5 +18,6 @@ export const migration: Migration = {
     ALTER TABLE staff_sessions ADD COLUMN sso_sid TEXT CHECK (sso_sid IS NULL OR length(sso_sid) = 64);
     CREATE INDEX staff_sessions_sso_sid ON staff_sessions (sso_sid) WHERE sso_sid IS NOT NULL;
     ALTER TABLE processing_log ADD COLUMN data_subject_id TEXT CHECK (data_subject_id IS NULL OR length(data_subject_id) = 64);
+    ALTER TABLE contact_registrations ADD COLUMN data_subject_id TEXT CHECK (data_subject_id IS NULL OR length(data_subject_id) = 64);
   `,
 };

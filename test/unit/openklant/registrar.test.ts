@@ -107,6 +107,8 @@ describe('Open Klant contact registration (stand-in validating against the Klant
     const e = (await done) as RegisteredEvent;
     assert.ok(e.klantcontactUuid, 'registered');
     assert.deepEqual(e.codes, []);
+    assert.equal(e.dataSubjectId, 'c'.repeat(64), 'the pseudonym travels with the registration (its Logboek record)');
+    assert.equal(registration.dataSubjectId, 'c'.repeat(64));
 
     const [search] = ok.requests.filter((q) => q.operationId === 'partijenList');
     assert.equal(search.query.partijIdentificator__objectId, BSN);

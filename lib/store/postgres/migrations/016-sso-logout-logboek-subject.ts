@@ -12,5 +12,6 @@ export const migration: Migration = {
     ALTER TABLE staff_sessions ADD COLUMN sso_sid text CHECK (sso_sid IS NULL OR length(sso_sid) = 64);
     CREATE INDEX staff_sessions_sso_sid ON staff_sessions (sso_sid) WHERE sso_sid IS NOT NULL;
     ALTER TABLE processing_log ADD COLUMN data_subject_id text CHECK (data_subject_id IS NULL OR length(data_subject_id) = 64);
+    ALTER TABLE contact_registrations ADD COLUMN data_subject_id text CHECK (data_subject_id IS NULL OR length(data_subject_id) = 64);
   `,
 };
