@@ -86,11 +86,14 @@ export async function startBalancer(dir: string, port: number, upstreams: number
     write();
     const t = spawnSync(NGINX, ['-t', ...args], { encoding: 'utf8' });
     if (t.status !== 0) throw new Error(`nginx -t refused the config:\n${t.stderr}`);
-    const count = () => (fs.readFileSync(`${dir}/error.log`, 'utf8').match(/start worker process/g) ?? []).length;
-    const workers = count();
+    const count = (what: RegExp) => (fs.readFileSync(`${dir}/error.log`, 'utf8').match(what) ?? []).length;
+    const started = count(/start worker process/g);
+    const stopping = count(/gracefully shutting down/g);
     const reloaded = spawnSync(NGINX, ['-s', 'reload', ...args], { encoding: 'utf8' });
     if (reloaded.status !== 0) throw new Error(`nginx reload failed:\n${reloaded.stderr}`);
-    await waitFor('nginx runs the new config', async () => count() > workers, 10_000, 50);
+    // The new worker runs, and the old one stopped taking connections (it keeps its open ones, WebSockets included):
+    // from here every new connection gets the new config.
+    await waitFor('nginx runs the new config', async () => count(/start worker process/g) > started && count(/gracefully shutting down/g) > stopping, 10_000, 50);
   };
   return {
     pin,
