@@ -10,6 +10,7 @@ import { chooseVideoCodec, receiverTakes } from './parts/media-codecs';
 import { deviceFor } from './parts/media-device';
 import { MediaWatch, type MediaProblemKind } from './parts/media-health';
 import { mediaNotices } from './parts/media-notices';
+import { qualityTally } from './parts/quality-report';
 
 export type CallState = 'connecting' | 'joined' | 'reconnecting' | 'ended' | 'replaced' | 'failed';
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
@@ -817,6 +818,7 @@ export function createStage(opts: {
     extra.dataset.count = String(wanted.length);
     document.body.dataset.remoteTiles = String(wanted.length);
   };
+  const tally = qualityTally();
   const client = new CallClient({
     url: opts.url,
     primaryRole: opts.otherRole,
@@ -843,6 +845,7 @@ export function createStage(opts: {
     onRemoteVideo: (on) => notices.remoteVideo(on),
     onMediaProblem: (kind) => notices.problem(kind),
     onQuality: (q) => {
+      tally.note(q);
       quality.dataset.quality = q;
       quality.textContent = t[q] ?? q;
     },

@@ -2,6 +2,7 @@ import express from 'express';
 import { mailServiceOf } from '../mail-service';
 import type { Services } from '../services';
 import { smsDeliveryRouter } from '../sms/delivery-route';
+import { qualityRouter } from '../statistics/quality-route';
 import { devSmsRouter } from '../sms/dev-sms';
 import { devMailRouter } from './dev-mail';
 import { visitRouter } from './visit-route';
@@ -15,6 +16,7 @@ export function acquireAccessRoutes(services: Services): () => void {
     const router = express.Router();
     router.use(visitRouter({ services }));
     router.use(smsDeliveryRouter(services));
+    router.use(qualityRouter(services));
     // Never in production: the route does not exist there (the runtime's 404).
     if (services.config.mode === 'demo') {
       router.use(devMailRouter(services, mailServiceOf(services)));

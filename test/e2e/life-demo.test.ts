@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
@@ -48,6 +49,14 @@ describe('demo SMS at /dev/sms, the SMS reminder and retention through the runti
   before(async () => {
     dataDir = tempDir('idv-life-demo-');
     fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(defaultFlowsOpenNow(ROOT)));
+    // The statistics need a manager; the README's account command makes one (password on standard input).
+    const made = spawnSync(process.execPath, ['dist/scripts/staff-account.js', 'add', 'manager1', '--name', 'Mira Manager', '--roles', 'manager'], {
+      cwd: ROOT,
+      input: `${DEMO_PASSWORD}\n`,
+      encoding: 'utf8',
+      env: { ...process.env, IDV_DATA_DIR: dataDir },
+    });
+    assert.equal(made.status, 0, made.stderr);
     browser = await launchBrowser();
   });
   after(async () => {
@@ -112,7 +121,38 @@ describe('demo SMS at /dev/sms, the SMS reminder and retention through the runti
     await waitFor('the SMS reminder accepted by the (demo) gateway', async () => (sent().includes('sms-reminder') ? true : undefined), 60_000);
     const demo = new Client(r.url);
     assert.equal((await demo.signIn('kcc1', DEMO_PASSWORD)).status, 303);
-    assert.match(await (await demo.get('/dev/sms')).text(), /Herinnering Gemeente Voorbeeld: video-afspraak/);
+    const reminderPage = await (await demo.get('/dev/sms')).text();
+    assert.match(reminderPage, /Herinnering Gemeente Voorbeeld: video-afspraak/);
+
+    // Connection quality: the resident's call page reports three totals; stored per side for the statistics.
+    // (Planned at booking time: the address is the first runtime's, on another port; the path is what counts.)
+    const link = /href="http:\/\/127\.0\.0\.1:\d+(\/v\/[A-Za-z0-9_-]{43})"/.exec(reminderPage)?.[1];
+    assert.ok(link, 'the reminder carries the access link');
+    const resident = new Client(r.url);
+    assert.ok([302, 303].includes((await resident.get(link)).status), 'the link opens the call');
+    const report = (c: Client, json: unknown) => c.request('POST', '/call/quality', { json });
+    assert.equal((await report(new Client(r.url), { good: 1000 })).status, 401, 'no call session, nothing taken');
+    for (const bad of [{ good: -5 }, { good: '1000' }, {}, [1000], { good: 1000, device: 'iPhone' }, { good: 1000, pad: 'x'.repeat(8000) }]) {
+      const res = await report(resident, bad);
+      assert.ok([400, 413].includes(res.status), `${JSON.stringify(bad).slice(0, 40)}: ${res.status}`);
+    }
+    r.log.allow(/^\[idv\] refused \(413\) on POST \/call\/quality$/);
+    assert.equal((await report(resident, { good: 50_000, poor: 5_000, none: 1_000 })).status, 204);
+    assert.equal((await report(resident, { good: 10_000 })).status, 204, 'a reload reports again: added up');
+    assert.deepEqual(rows(`SELECT side, good_ms, poor_ms, none_ms FROM call_quality WHERE appointment_id = ?`, id), [{ side: 'resident', good_ms: 60_000, poor_ms: 5_000, none_ms: 1_000 }]);
+    // The manager sees the quality table; one call is fewer than 5, so its shares are not shown (nor exported).
+    const manager = new Client(r.url);
+    assert.equal((await manager.signIn('manager1', DEMO_PASSWORD)).status, 303);
+    const range = `van=${new Date(Date.parse(start) - 24 * H).toISOString().slice(0, 10)}&tot=${new Date(Date.parse(start) + 24 * H).toISOString().slice(0, 10)}&per=week`;
+    const stats = await (await manager.get(`/statistiek?${range}`)).text();
+    assert.match(stats, /Verbindingskwaliteit per kant/);
+    assert.match(stats, /inwoner<\/td><td[^>]*>&lt; 5<\/td><td[^>]*>niet getoond</);
+    const csv = await (await manager.get(`/statistiek?${range}&formaat=csv`)).text();
+    assert.match(csv, /\r\nquality,\d{4}-\d\d-\d\d,resident_calls,<5\r\nquality,\d{4}-\d\d-\d\d,resident_good_pct,\r\n/);
+    const statsPage = await browser.newPage();
+    await signIn(statsPage, r.url, 'manager1', `/statistiek?${range}`);
+    await expectNoViolations(statsPage, '/statistiek with connection quality');
+    await statsPage.close();
     await r.stop();
     assert.deepEqual(sent(), ['sms-confirmation', 'sms-reminder']);
 
