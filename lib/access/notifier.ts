@@ -1,5 +1,3 @@
-import type { GuestAddress, GuestKind } from '../call/guest-store';
-import { composeGuestInvitation } from '../call/guests';
 import type { Effects } from '../events/types';
 import type { LinkService } from '../links';
 import { hashToken, newToken } from '../security/tokens';
@@ -27,8 +25,6 @@ export interface PlanDeps {
   reminderChannels?: readonly ReminderChannel[];
   /** Clock for which reminder moments still lie ahead. */
   now?: () => Date;
-  /** The appointment's invited guest and where its invitation went (lib/call/guest-store.ts), for a move. */
-  guestAddress?(appointmentId: string): Promise<(GuestAddress & { kind: GuestKind }) | undefined>;
 }
 
 /** A booking planned again after a move: other mail kinds, the invite's next SEQUENCE. */
@@ -174,14 +170,6 @@ export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: Appoint
         sequence,
       }),
     );
-  }
-  // A move revoked every link, the guest's too (an interpreter's): an invited guest gets a new link for the new time.
-  const guest = moved && deps.guestAddress ? await deps.guestAddress(a.id) : undefined;
-  if (guest) {
-    const g = deps.links.prepare({ appointmentId: a.id, role: 'guest', ...window });
-    effects.links?.push(g.link);
-    const guestCtx = { base: ctx.base, host: ctx.host, municipality: ctx.municipality, fromAddress: ctx.fromAddress, beforeMinutes: config.beforeMinutes };
-    mails.push(composeGuestInvitation(guestCtx, { id: a.id, start: a.start, end: a.end }, guest.kind, guest.email, guest.lang, g.token));
   }
   effects.mails = mails.map((m) => deps.outbox.prepare(m));
   const smsWanted = Boolean(ev.resident.sms && ev.resident.phone);

@@ -24,25 +24,13 @@ export interface GuestStore {
   /** The appointment's guest (also a removed one, with removedAt), or undefined. */
   get(appointmentId: string): Promise<Guest | undefined>;
   /**
-   * Stores the guest (replacing an earlier one of the appointment) with its address, ends the earlier guest's call
-   * sessions, drops an unsent earlier invitation, replaces the guest link and queues the invitation mail: one
-   * transaction.
+   * Stores the guest (replacing an earlier one of the appointment), ends the earlier guest's call sessions, drops an
+   * unsent earlier invitation, replaces the guest link and queues the invitation mail: one transaction.
    */
-  invite(guest: Omit<Guest, 'removedAt'>, link: StoredLink, mail: NewOutboxRecord, address?: GuestAddress): Promise<void>;
+  invite(guest: Omit<Guest, 'removedAt'>, link: StoredLink, mail: NewOutboxRecord): Promise<void>;
   /**
-   * Marks the guest removed at `atIso`, forgets its address and deletes the guest link, the guest's call sessions and
-   * an unsent invitation: one transaction. False when there was no guest still invited.
+   * Marks the guest removed at `atIso` and deletes the guest link, the guest's call sessions and an unsent invitation:
+   * one transaction. False when there was no guest still invited.
    */
   remove(appointmentId: string, atIso: string): Promise<boolean>;
-  /**
-   * The invited guest's kind, address and language (migration 015), while the guest is invited and the address is
-   * kept; undefined after removal, after retention, or for a guest invited before 015. For a move (a new link).
-   */
-  address(appointmentId: string): Promise<(GuestAddress & { kind: GuestKind }) | undefined>;
-}
-
-/** Where the guest's invitation went: kept while the guest is invited, so a move can send a new link. */
-export interface GuestAddress {
-  email: string;
-  lang: 'nl' | 'en';
 }

@@ -3,7 +3,7 @@ import type { ProcessingLogEntry } from '../attributes/processing-log';
 import { UserError } from '../errors';
 import type { LinkService } from '../links';
 import { composeAppointmentMail } from '../mail/compose';
-import type { Outbox, OutgoingMail } from '../mail/outbox';
+import type { Outbox } from '../mail/outbox';
 import { normalizeEmail } from '../mail/sanitize';
 import type { MailLang, MailTemplate } from '../mail/templates';
 import { toPublicIso } from '../time';
@@ -87,33 +87,6 @@ Kind regards,
   },
 };
 
-/**
- * The guest's invitation mail (kind 'guest-invitation') for `appointment` (start and end ISO 8601) with the guest
- * link's `token`: sent when the agent invites, and again with a new link when the appointment moves
- * (lib/access/notifier.ts). The link opens `beforeMinutes` before the start, as the resident's.
- */
-export function composeGuestInvitation(
-  ctx: GuestMailContext,
-  appointment: { id: string; start: string; end: string },
-  kind: GuestKind,
-  email: string,
-  lang: MailLang,
-  token: string,
-): OutgoingMail {
-  const opensAt = new Date(Date.parse(appointment.start) - (ctx.beforeMinutes ?? 30) * 60_000).toISOString();
-  const mail = composeAppointmentMail({
-    kind: 'resident-confirmation',
-    lang,
-    appointmentId: appointment.id,
-    host: ctx.host,
-    recipient: { name: GUEST_LABEL[lang][kind], email },
-    sender: { name: ctx.municipality, email: ctx.fromAddress },
-    data: { topic: '', municipality: ctx.municipality, start: toPublicIso(appointment.start), end: toPublicIso(appointment.end), opensAt, link: `${ctx.base}/v/${token}` },
-    template: TEMPLATES[lang],
-  });
-  return { ...mail, kind: 'guest-invitation' };
-}
-
 export class GuestService {
   private context: GuestMailContext | undefined;
   private readonly now: () => Date;
@@ -164,10 +137,19 @@ export class GuestService {
       validFrom: new Date(start - before).toISOString(),
       validUntil: new Date(end + after).toISOString(),
     });
-    const mail = composeGuestInvitation(ctx, { id: appointment.id, start: appointment.startUtc, end: appointment.endUtc }, kind, email, lang, token);
-    const record = this.o.outbox.prepare(mail);
+    const mail = composeAppointmentMail({
+      kind: 'resident-confirmation',
+      lang,
+      appointmentId: appointment.id,
+      host: ctx.host,
+      recipient: { name: GUEST_LABEL[lang][kind], email },
+      sender: { name: ctx.municipality, email: ctx.fromAddress },
+      data: { topic: '', municipality: ctx.municipality, start: toPublicIso(appointment.startUtc), end: toPublicIso(appointment.endUtc), opensAt: new Date(start - before).toISOString(), link: `${ctx.base}/v/${token}` },
+      template: TEMPLATES[lang],
+    });
+    const record = this.o.outbox.prepare({ ...mail, kind: 'guest-invitation' });
     const invitedAt = now.toISOString();
-    await this.o.store.invite({ appointmentId: appointment.id, kind, invitedBy: by.toLowerCase(), invitedAt }, link, record, { email, lang });
+    await this.o.store.invite({ appointmentId: appointment.id, kind, invitedBy: by.toLowerCase(), invitedAt }, link, record);
     void this.o.outbox.kick();
     await this.o.record({ appointmentId: appointment.id, actor: by.toLowerCase(), action: 'guest_invited', detail: kind });
     return { appointmentId: appointment.id, kind, invitedBy: by.toLowerCase(), invitedAt, removedAt: null };

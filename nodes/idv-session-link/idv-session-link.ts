@@ -117,7 +117,6 @@ export = function register(RED: NodeAPI): void {
           outbox: mail.outbox,
           ...(sms ? { sms: sms.outbox } : {}),
           agentName: async (username) => (await services.staffStore.getUser(username.toLowerCase()))?.displayName,
-          guestAddress: (id) => services.store.guests.address(id),
         },
         cancelPath: (source, recorded) => routes.resolve(source, recorded),
         instanceId: events.instanceId,

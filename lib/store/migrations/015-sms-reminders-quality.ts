@@ -10,9 +10,6 @@ import type { Migration } from '../migration';
  *   deleted when the gateway accepts it). Kept as long as the appointment's other non-personal records.
  * - call_quality: per call and side, how long the media was good, poor or absent (milliseconds). Aggregate figures
  *   only, for the manager's statistics (lib/statistics); nothing that tells who was in the call.
- * - call_guests.email and .lang: the invited guest's address and mail language, kept while the guest is invited so a
- *   move of the appointment can send the guest a new link (lib/access/notifier.ts); cleared when the agent removes
- *   the guest and by retention with the resident's details.
  *
  * PostgreSQL twin: lib/store/postgres/migrations/015-sms-reminders-quality.ts.
  */
@@ -44,8 +41,5 @@ CREATE TABLE call_quality (
   updated_at     TEXT NOT NULL,
   PRIMARY KEY (appointment_id, side)
 );
-
-ALTER TABLE call_guests ADD COLUMN email TEXT;
-ALTER TABLE call_guests ADD COLUMN lang TEXT;
 `,
 };

@@ -15,7 +15,7 @@ const COLUMNS = `id, start_utc, end_utc, topic, agent, channel, booked_by, resid
   remarks, sms_opt_in, status, created_at, cancelled_at, cancelled_by, sequence`;
 
 /** Unsent mails whose links or times a move makes wrong (the hand-off of the move sends new ones). */
-const STALE_ON_MOVE = ['resident-confirmation', 'agent-announcement', 'resident-rescheduled', 'agent-rescheduled', 'guest-invitation'];
+const STALE_ON_MOVE = ['resident-confirmation', 'agent-announcement', 'resident-rescheduled', 'agent-rescheduled'];
 
 const SQL = {
   byId: `SELECT ${COLUMNS} FROM appointments WHERE id = $1`,

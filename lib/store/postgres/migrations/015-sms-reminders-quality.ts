@@ -3,8 +3,7 @@ import type { Migration } from '../../migration';
 /**
  * PostgreSQL twin of lib/store/migrations/015-sms-reminders-quality.ts: `sms_outbox.not_after` (scheduled SMS, the
  * reminders), `sms_deliveries` (gateway delivery reports by our reference, ids and codes only) and `call_quality`
- * (per call and side, milliseconds of good, poor and no media), and the invited guest's address and language on
- * call_guests (a move re-sends the guest's link).
+ * (per call and side, milliseconds of good, poor and no media).
  */
 export const migration: Migration = {
   id: 15,
@@ -34,8 +33,5 @@ CREATE TABLE call_quality (
   updated_at     text COLLATE "C" NOT NULL,
   PRIMARY KEY (appointment_id, side)
 );
-
-ALTER TABLE call_guests ADD COLUMN email text;
-ALTER TABLE call_guests ADD COLUMN lang text;
 `,
 };
