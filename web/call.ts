@@ -128,7 +128,7 @@ function startCall(): void {
     onNotification: (method, data) => {
       if (method === 'chatMessage') return chat?.add([data]);
       if (method === 'chatDeleted') return chat?.clear(t.chatDeleted);
-      if (method === 'documentDeleted') return documentDeleted(t);
+      if (method === 'documentDeleted') return documentDeleted(t, data);
       // Other pushes (the identification pop-up) go to web/identify.ts as a DOM event.
       document.dispatchEvent(new CustomEvent('idv:call-notification', { detail: { method, data } }));
     },

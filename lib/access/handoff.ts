@@ -3,6 +3,11 @@ import type { Appointment, AppointmentStore } from '../appointments/store';
 import { appointmentMessage, type AppointmentMessage } from '../events/message';
 import type { AppointmentEvent, DueFilter, EventStore, Lease } from '../events/types';
 import { faultCode } from '../store/faults';
+import type { GuestStore } from '../call/guest-store';
+import { planGuestMail, type GuestMailKind } from '../call/guest-mails';
+import type { NewOutboxRecord } from '../mail/outbox-store';
+import type { StoredLink } from '../links/types';
+import { validityWindow } from '../links/window';
 import { toPublicIso } from '../time';
 import type { AppointmentNotice } from './booking-message';
 import { planBooked, planCancelled, planMovedAway, type CancelLinkPlan, type NotifyContext, type PlanDeps, type Skipped } from './notifier';
@@ -18,6 +23,11 @@ export interface HandOffDeps {
   cancelPath(source: string | null, recordedPath: string | undefined): string | undefined;
   /** This instance's id (lib/runtime/instance.ts): leases carry it. */
   instanceId: string;
+  /**
+   * The appointments' third participants (lib/call/guest-store.ts): a cancellation or a move tells the guest too, in
+   * the same transaction as the resident's mails. Absent: guests hear nothing (their link still dies on a cancel).
+   */
+  guests?: Pick<GuestStore, 'get' | 'contact'>;
   /** Wakes the outbox workers (mail, SMS) once messages were committed. */
   mailsQueued(): void;
   /** How long a claim may take before another worker may take the event over (default 2 min). */
@@ -150,6 +160,21 @@ export class HandOff {
     }
   }
 
+  /**
+   * The guest's mail for a move (with a new guest link in the new window) or a cancellation, or undefined when the
+   * appointment has no invited guest with a known address. Planned only: stored with the event's other effects.
+   */
+  private async guestMail(kind: Exclude<GuestMailKind, 'guest-invitation'>, a: Appointment, ctx: NotifyContext): Promise<{ mail: NewOutboxRecord; link?: StoredLink } | undefined> {
+    const store = this.deps.guests;
+    if (!store) return undefined;
+    const [guest, contact] = await Promise.all([store.get(a.id), store.contact(a.id)]);
+    if (!guest || guest.removedAt || !contact) return undefined;
+    const start = toPublicIso(a.startUtc);
+    const end = toPublicIso(a.endUtc);
+    const window = kind === 'guest-rescheduled' ? validityWindow(start, end, { beforeMinutes: ctx.config.beforeMinutes, afterMinutes: ctx.config.afterMinutes }) : undefined;
+    return planGuestMail(this.deps.plan, ctx, { kind, appointmentId: a.id, guestKind: guest.kind, contact, start, end, ...(window ? { window } : {}), sequence: a.sequence });
+  }
+
   private async plannedAndCommitted(event: AppointmentEvent, lease: Lease): Promise<HandOffResult> {
     const { events } = this.deps;
     const now = () => this.clock().toISOString();
@@ -182,6 +207,14 @@ export class HandOff {
         const away = await planMovedAway(this.deps.plan, ctx, notice, previous, appointment.sequence);
         plan.effects.mails = [...(plan.effects.mails ?? []), ...away];
       }
+      if (moved) {
+        const g = await this.guestMail('guest-rescheduled', appointment, ctx);
+        if (g) {
+          plan.effects.mails = [...(plan.effects.mails ?? []), g.mail];
+          plan.effects.links = [...(plan.effects.links ?? []), ...(g.link ? [g.link] : [])];
+          plan.effects.discardMailKinds = [...(plan.effects.discardMailKinds ?? []), 'guest-invitation', 'guest-rescheduled'];
+        }
+      }
       const outcome = await events.finish(event.id, lease.token, { ...plan.effects, requireBooked: true }, now());
       if (outcome === 'lost') return { status: 'duplicate', event };
       if (outcome === 'superseded') return { status: 'superseded', event, message };
@@ -189,6 +222,10 @@ export class HandOff {
       return { status: 'done', event, message: { ...message, links: plan.links }, skipped: plan.skipped };
     }
     const plan = await planCancelled(this.deps.plan, ctx, notice, appointment.sequence);
+    const g = await this.guestMail('guest-cancellation', appointment, ctx);
+    // An unsent invitation or move notice carries a link that dies now: only the cancellation goes.
+    plan.effects.discardMailKinds = [...(plan.effects.discardMailKinds ?? []), 'guest-invitation', 'guest-rescheduled'];
+    if (g) plan.effects.mails = [...(plan.effects.mails ?? []), g.mail];
     const outcome = await events.finish(event.id, lease.token, plan.effects, now());
     if (outcome === 'lost') return { status: 'duplicate', event };
     this.deps.mailsQueued();

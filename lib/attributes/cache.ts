@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
-import NodeCache from 'node-cache';
+import { ExactCache, type CacheTimers } from '../memory/exact-cache';
 import { UserError } from '../errors';
 import { looksLikeToken, newToken } from '../security/tokens';
 import type { Attribute } from '../auth/claims';
+
+export type { CacheTimers } from '../memory/exact-cache';
 
 /** A verified set as kept in memory for the agent's screen. */
 export interface AttributeSet {
@@ -25,17 +27,6 @@ export interface AttributeSetEvent {
   appointmentId: string;
 }
 
-/** Timer functions (tests pass a controllable clock). */
-export interface CacheTimers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-const realTimers: CacheTimers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
 export interface AttributeCacheOptions {
   /** Default lifetime in seconds (15 minutes). */
   defaultTtlSec?: number;
@@ -56,50 +47,30 @@ export interface AttributeCacheStats {
 }
 
 /**
- * The only place attribute values live: in memory, for minutes, never on disk. node-cache (5.1.2, pinned) runs without
- * clones so the cache holds the single copy; get() hands out a fresh copy for rendering that the caller drops at once.
- *
- * node-cache removes an expired entry only at its next sweep or read, and flushAll() drops entries without telling
- * anyone. So the exactness lives here: each set has a timer for its lifetime that removes it on time, and every path
- * out of the cache — expiry (ours or node-cache's), delete, flush, close — goes through node-cache's `del`, whose
- * event wipes the object in place (values blanked, list emptied): nothing can reach the values afterwards.
+ * The only place attribute values live: in memory, for minutes, never on disk. The store is
+ * lib/memory/exact-cache.ts (node-cache 5.1.2 without clones, so it holds the single copy): each set has its own timer
+ * for its exact lifetime, and every way out — expiry (ours or node-cache's), delete, flush, close — wipes the object in
+ * place (values blanked, list emptied), so nothing can reach the values afterwards. get() hands out a fresh copy for
+ * rendering that the caller drops at once. This class adds what is particular to attribute sets: unguessable ids,
+ * input checks, per-appointment deletion (call end) and the id-only events the identification service listens to.
  */
 export class AttributeCache extends EventEmitter<{ expired: [AttributeSetEvent]; deleted: [AttributeSetEvent] }> {
-  private readonly cache: NodeCache;
+  private readonly cache: ExactCache<AttributeSet>;
   private readonly defaultTtlSec: number;
-  private readonly maxSets: number;
-  private readonly timers: CacheTimers;
-  private readonly expiry = new Map<string, unknown>();
   private hits = 0;
   private misses = 0;
 
   constructor(opts: AttributeCacheOptions = {}) {
     super();
     this.defaultTtlSec = opts.defaultTtlSec ?? 15 * 60;
-    this.maxSets = opts.maxSets ?? 10_000;
-    this.timers = opts.timers ?? realTimers;
-    this.cache = new NodeCache({ stdTTL: this.defaultTtlSec, checkperiod: opts.checkPeriodSec ?? 60, useClones: false, deleteOnExpire: true });
-    // Every removal, whatever its cause, ends here: wipe the single copy and drop its timer.
-    this.cache.on('del', (key: string, value: AttributeSet) => {
-      const handle = this.expiry.get(key);
-      if (handle !== undefined) this.timers.clear(handle);
-      this.expiry.delete(key);
-      wipe(value);
+    this.cache = new ExactCache<AttributeSet>({
+      wipe,
+      // Ids only: the wipe may already have blanked the values (node-cache's own expiry deletes first).
+      onExpired: (_key, set) => this.emit('expired', { attributeSetId: set.attributeSetId, appointmentId: set.appointmentId }),
+      maxEntries: opts.maxSets ?? 10_000,
+      checkPeriodSec: opts.checkPeriodSec ?? 60,
+      ...(opts.timers ? { timers: opts.timers } : {}),
     });
-    // node-cache's own expiry (a read or its sweep came first): it has already deleted (and so wiped) the set.
-    this.cache.on('expired', (_key: string, value: AttributeSet) => {
-      this.emit('expired', { attributeSetId: value.attributeSetId, appointmentId: value.appointmentId });
-    });
-  }
-
-  /** The set's lifetime is over: out of the cache (wiped by the del handler), then told as 'expired'. */
-  private expire(id: string): void {
-    this.expiry.delete(id);
-    const set = this.cache.get<AttributeSet>(id);
-    if (!set) return; // node-cache saw it expire on this very read and reported it
-    const ev = { attributeSetId: set.attributeSetId, appointmentId: set.appointmentId };
-    this.cache.del(id);
-    this.emit('expired', ev);
   }
 
   /** Stores a verified set and returns its new unguessable id (the reference that messages may carry). */
@@ -107,7 +78,6 @@ export class AttributeCache extends EventEmitter<{ expired: [AttributeSetEvent];
     if (!Number.isInteger(ttlSec) || ttlSec < 1 || ttlSec > 24 * 3600) throw new UserError(400, 'invalid_ttl', 'The attribute lifetime must be 1 second to 24 hours');
     if (typeof input.appointmentId !== 'string' || input.appointmentId.length === 0) throw new UserError(400, 'invalid_attribute_set', 'appointmentId is required');
     if (!Array.isArray(input.attributes)) throw new UserError(400, 'invalid_attribute_set', 'attributes must be a list');
-    if (this.cache.keys().length >= this.maxSets) throw new UserError(503, 'attribute_cache_full', 'Too many verified attribute sets are held; try again later');
     const id = newToken();
     const now = Date.now();
     const set: AttributeSet = {
@@ -120,18 +90,16 @@ export class AttributeCache extends EventEmitter<{ expired: [AttributeSetEvent];
       storedAt: new Date(now).toISOString(),
       expiresAt: new Date(now + ttlSec * 1000).toISOString(),
     };
-    this.cache.set(id, set, ttlSec);
-    this.expiry.set(id, this.timers.set(() => this.expire(id), ttlSec * 1000));
+    if (!this.cache.put(id, set, ttlSec * 1000)) {
+      wipe(set);
+      throw new UserError(503, 'attribute_cache_full', 'Too many verified attribute sets are held; try again later');
+    }
     return id;
   }
 
   /** A copy of the set, or undefined when unknown, deleted or expired (expiry is checked on read as well). */
   get(id: string): AttributeSet | undefined {
-    if (!looksLikeToken(id)) {
-      this.misses++;
-      return undefined;
-    }
-    const set = this.cache.get<AttributeSet>(id);
+    const set = looksLikeToken(id) ? this.cache.get(id) : undefined;
     if (!set) {
       this.misses++;
       return undefined;
@@ -141,43 +109,37 @@ export class AttributeCache extends EventEmitter<{ expired: [AttributeSetEvent];
   }
 
   has(id: string): boolean {
-    return looksLikeToken(id) && this.cache.has(id) && this.cache.get(id) !== undefined;
+    return looksLikeToken(id) && this.cache.get(id) !== undefined;
   }
 
   /** Deletes and wipes one set; true when it existed. */
   delete(id: string): boolean {
     if (!looksLikeToken(id)) return false;
-    const set = this.cache.get<AttributeSet>(id);
+    const set = this.cache.get(id);
     if (!set) return false;
     const ev = { attributeSetId: set.attributeSetId, appointmentId: set.appointmentId };
-    this.cache.del(id);
+    this.cache.delete(id);
     this.emit('deleted', ev);
     return true;
   }
 
   /** Deletes every set of an appointment (call end); returns their ids. */
   deleteForAppointment(appointmentId: string): string[] {
-    const ids: string[] = [];
-    for (const id of this.cache.keys()) {
-      const set = this.cache.get<AttributeSet>(id);
-      if (set && set.appointmentId === appointmentId && this.delete(id)) ids.push(id);
-    }
-    return ids;
+    return this.idsForAppointment(appointmentId).filter((id) => this.delete(id));
   }
 
   /** Ids of the live sets of an appointment (no values), e.g. to restore the agent's panel after a reload. */
   idsForAppointment(appointmentId: string): string[] {
-    return this.cache.keys().filter((id) => this.cache.get<AttributeSet>(id)?.appointmentId === appointmentId);
+    return this.cache.keys().filter((id) => this.cache.get(id)?.appointmentId === appointmentId);
   }
 
   stats(): AttributeCacheStats {
-    return { sets: this.cache.keys().length, hits: this.hits, misses: this.misses };
+    return { sets: this.cache.size, hits: this.hits, misses: this.misses };
   }
 
-  /** Deletes and wipes every set (each reported as 'deleted'); node-cache's flushAll alone would wipe nothing. */
+  /** Deletes and wipes every set, each reported as 'deleted'. */
   flush(): void {
     for (const id of this.cache.keys()) this.delete(id);
-    this.cache.flushAll();
   }
 
   /** Wipes everything and stops every timer (shutdown and tests). */

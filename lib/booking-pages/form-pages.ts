@@ -104,11 +104,11 @@ ${days}
 ${paging}`;
 }
 
-function fieldError(id: string, message: string | undefined): SafeHtml | '' {
+export function fieldError(id: string, message: string | undefined): SafeHtml | '' {
   return message ? html`<p class="utrecht-form-field-error-message" id="${id}-error">${message}</p>` : '';
 }
 
-function describedBy(...ids: (string | false | undefined)[]): SafeHtml | '' {
+export function describedBy(...ids: (string | false | undefined)[]): SafeHtml | '' {
   const list = ids.filter(Boolean).join(' ');
   return list ? html` aria-describedby="${list}"` : '';
 }

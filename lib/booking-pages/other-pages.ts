@@ -5,6 +5,7 @@ import type { Lang } from '../http/lang';
 import type { BookingMode } from './options';
 import { dataList } from '../http/components';
 import { texts } from './texts';
+import { guestInviteLabel } from './guest-invite';
 
 export interface ShownAppointment {
   when: string;
@@ -60,7 +61,7 @@ export interface UpcomingRow {
   channel: Appointment['channel'];
 }
 
-export function upcomingMain(lang: Lang, rows: UpcomingRow[], base: string, csrf: string, notice?: string): SafeHtml {
+export function upcomingMain(lang: Lang, rows: UpcomingRow[], base: string, csrf: string, notice?: string, invite = false): SafeHtml {
   const t = texts(lang);
   return html`<h1 class="utrecht-heading-1" id="upcoming-title">${t.upcomingTitle}</h1>
 ${notice ? html`<div class="utrecht-alert utrecht-alert--ok" role="status"><p class="utrecht-paragraph">${notice}</p></div>` : ''}
@@ -81,7 +82,8 @@ ${rows.map((r) => html`<tr class="utrecht-table__row">
 <form method="post" action="${base}/afspraken/${r.id}/annuleren" class="idv-inline-form">
 <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
 <button type="submit" class="utrecht-button utrecht-button--secondary-action">${t.cancelFor}<span class="idv-visually-hidden">: ${r.when}, ${r.resident}</span></button>
-</form></td></tr>`)}
+</form>${invite ? html`
+<a class="utrecht-link idv-row-link" href="${base}/afspraken/${r.id}/gast">${guestInviteLabel(lang)}<span class="idv-visually-hidden">: ${r.when}, ${r.resident}</span></a>` : ''}</td></tr>`)}
 </tbody></table></div>`
   : html`<p class="utrecht-paragraph">${t.upcomingNone}</p>`}`;
 }

@@ -28,6 +28,7 @@ import { dayChoiceMain, reviewMain, timeFormMain, type DayOption, type SummaryIt
 import type { BookingPageConfig } from './options';
 import { cancelConfirmMain, cancelledMain, confirmationMain, upcomingMain, type UpcomingRow } from './other-pages';
 import { movedMain, rescheduleMain, rescheduleTexts } from './reschedule-pages';
+import { guestInviteForm, guestInvitedNotice, guestInviteRoutes, type GuestInvites } from './guest-invite';
 import { texts } from './texts';
 
 export interface BookingRouterOptions {
@@ -51,6 +52,8 @@ export interface BookingRouterOptions {
   onEvent: (e: AppointmentMessage) => void;
   log: (msg: string) => void;
   now?: () => DateTime;
+  /** KCC mode: invitations of a third participant (lib/call/guests.ts GuestService) from the confirmation and the list. */
+  guests?: GuestInvites & { removeLive?(appointmentId: string): void };
   /** True while an SMS gateway is configured for this form: the form then offers SMS (lib/sms). */
   offerSms?: () => boolean;
 }
@@ -412,8 +415,9 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     const id = verifyConfirmationRef(o.hmacKey, req.query.ref, now().toMillis());
     const a = id ? await service.get(id) : null;
     const shown = a && a.status === 'booked' ? a : null;
+    const invite = kcc && o.guests && shown ? guestInviteForm(lang, `${req.baseUrl}/afspraken/${shown.id}/gast`, csrf.issue(req, res)) : '';
     page(req, res, shown ? 200 : 404, lang, kcc ? t.confirmedTitleKcc : t.confirmedTitle,
-      confirmationMain(lang, config.mode, shown ? when(shown, lang) : null, req.baseUrl, shown?.resident));
+      html`${confirmationMain(lang, config.mode, shown ? when(shown, lang) : null, req.baseUrl, shown?.resident)}${invite}`);
   }));
 
   if (!kcc) {
@@ -516,8 +520,9 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
         channel: a.channel,
       }));
       const notice =
-        req.query.geannuleerd === '1' ? texts(lang).cancelledNotice : req.query.verplaatst === '1' ? rescheduleTexts(lang).movedTitleKcc : undefined;
-      page(req, res, 200, lang, texts(lang).upcomingTitle, upcomingMain(lang, rows, req.baseUrl, csrf.issue(req, res), notice));
+        req.query.geannuleerd === '1' ? texts(lang).cancelledNotice : req.query.verplaatst === '1' ? rescheduleTexts(lang).movedTitleKcc
+          : req.query.uitgenodigd === '1' && o.guests ? guestInvitedNotice(lang) : undefined;
+      page(req, res, 200, lang, texts(lang).upcomingTitle, upcomingMain(lang, rows, req.baseUrl, csrf.issue(req, res), notice, !!o.guests));
     }));
 
     inner.post('/afspraken/:id/annuleren', ...bodyParsers('4kb'), asyncRoute(async (req, res) => {
@@ -535,6 +540,20 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       emit(appointmentMessage('cancelled', cancelled.appointment, cancelled.lang, cancelled.eventId));
       res.redirect(303, `${req.baseUrl}/afspraken?geannuleerd=1`);
     }));
+
+    if (o.guests) {
+      inner.use(guestInviteRoutes({
+        guests: o.guests,
+        appointment: (id) => service.get(id),
+        removeLive: o.guests.removeLive,
+        csrf,
+        secure: o.secure,
+        allowed: async (req, res, lang) => !(await limited(req, res, perClient, clientKey(req), false, lang)),
+        page,
+        errorPage: (req, res, status, message) => sendErrorPage(req, res, status, message, '', o.branding()),
+        when,
+      }));
+    }
 
     const staffAppointment = async (req: Request, res: Response, lang: Lang): Promise<Appointment | undefined> => {
       const a = await service.get(String(req.params.id));

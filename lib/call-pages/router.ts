@@ -96,6 +96,20 @@ export function callPagesRouter(o: CallPagesOptions): Router {
     }),
   );
 
+  // The resident withdraws a document she shared ("Intrekken"): gone from memory at once, the agent's list follows
+  // through the 'deleted' event. Only her own appointment's documents; anything else looks like an unknown one.
+  r.post('/call/documents/:documentId/delete', securityHeaders(), noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), asyncRoute(async (req, res) => {
+    if (!sameOrigin(req, o.publicUrl?.())) return sendJsonError(res, 403, 'forbidden', 'Vernieuw de pagina. / Reload the page.');
+    const s = await session(req);
+    if (!s || s.role !== 'resident') return noSession(res);
+    const x = o.extras?.();
+    if (!x) return unavailable(res);
+    if (!x.documents.delete(String(req.params.documentId), s.appointmentId, 'resident_deleted')) {
+      return sendJsonError(res, 404, 'gone', 'Dit document is al verwijderd. / This document has already been deleted.');
+    }
+    res.json({ deleted: true });
+  }));
+
   r.get('/call', securityHeaders({ frameAncestors: "'none'" }), noStore, asyncRoute(async (req, res) => {
     const lang = pickLang(req, res, o.secure);
     const t = RESIDENT[lang];

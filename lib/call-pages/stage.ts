@@ -42,5 +42,6 @@ export function documentsSection(lang: Lang): SafeHtml {
   <input type="file" id="doc-camera" accept="image/jpeg,image/png" capture="environment" hidden>
   <input type="file" id="doc-file" accept="image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf" hidden>
   <p id="doc-result" class="utrecht-paragraph idv-doc-result" role="status" aria-live="polite"></p>
+  <ul id="doc-list" class="utrecht-unordered-list idv-doc-list" aria-label="${t.docListHeading}" hidden></ul>
 </section>`;
 }

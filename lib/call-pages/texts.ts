@@ -62,6 +62,7 @@ export const RESIDENT = {
 export const RESIDENT_EXTRAS = {
   nl: {
     docHeading: 'Document of foto delen',
+    docListHeading: 'Wat u deelt',
     docCamera: 'Foto maken',
     docFile: 'Bestand kiezen',
     docIntro:
@@ -69,6 +70,7 @@ export const RESIDENT_EXTRAS = {
   },
   en: {
     docHeading: 'Share a document or photo',
+    docListHeading: 'What you share',
     docCamera: 'Take a photo',
     docFile: 'Choose a file',
     docIntro:
@@ -126,6 +128,10 @@ export const CLIENT = {
     docShared: 'Gedeeld: {kind}. De medewerker ziet het tot {until}.',
     docDeleted: 'Uw gedeelde document is verwijderd.',
     docFailed: 'Delen is niet gelukt. Probeer het opnieuw.',
+    docItem: '{kind}, gedeeld om {at}',
+    docWithdraw: 'Intrekken',
+    docWithdrawn: 'U heeft het document ingetrokken. De medewerker ziet het niet meer.',
+    docWithdrawFailed: 'Intrekken is niet gelukt. Probeer het opnieuw.',
     kind_jpeg: 'foto',
     kind_png: 'afbeelding',
     kind_pdf: 'PDF',
@@ -215,6 +221,10 @@ export const CLIENT = {
     docShared: 'Shared: {kind}. The employee sees it until {until}.',
     docDeleted: 'Your shared document was deleted.',
     docFailed: 'Sharing did not work. Please try again.',
+    docItem: '{kind}, shared at {at}',
+    docWithdraw: 'Withdraw',
+    docWithdrawn: 'You withdrew the document. The employee no longer sees it.',
+    docWithdrawFailed: 'Withdrawing did not work. Please try again.',
     kind_jpeg: 'photo',
     kind_png: 'image',
     kind_pdf: 'PDF',

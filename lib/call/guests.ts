@@ -2,37 +2,21 @@ import type { Appointment, AppointmentStore } from '../appointments/store';
 import type { ProcessingLogEntry } from '../attributes/processing-log';
 import { UserError } from '../errors';
 import type { LinkService } from '../links';
-import { composeAppointmentMail } from '../mail/compose';
 import type { Outbox } from '../mail/outbox';
 import { normalizeEmail } from '../mail/sanitize';
-import type { MailLang, MailTemplate } from '../mail/templates';
+import type { MailLang } from '../mail/templates';
 import { toPublicIso } from '../time';
+import { mailServiceOf } from '../mail-service';
+import type { Services } from '../services';
+import { appointmentStoreOf, linkServiceOf } from './deps';
+import { planGuestMail, type GuestMailSender } from './guest-mails';
 import { GUEST_KINDS, type Guest, type GuestKind, type GuestStore } from './guest-store';
 
 export { GUEST_KINDS, type Guest, type GuestKind } from './guest-store';
+export { GUEST_LABEL } from './guest-mails';
 
-/**
- * The third participant of a call (issue 13.4): an interpreter, a sign-language interpreter or a family member,
- * invited by the agent (or the KCC) for one appointment. One guest per appointment (a new invitation replaces the
- * previous one and its link). What is stored: the kind of guest, who invited and when (call_guests, migration 009);
- * the guest link's hash (access_links, role 'guest'); the invitation mail in the outbox until it is sent. Never the
- * guest's name; the address only in that mail.
- *
- * The invitation is one transaction: guest row, link and mail commit together or not at all, so nothing confirmed to
- * the agent can be lost (the outbox delivers durably, with retries, across restarts): the change and its effect are
- * one commit, so no event row has to carry it over (HACKING.md, "Durable hand-off").
- */
-export const GUEST_LABEL: Record<MailLang, Record<GuestKind, string>> = {
-  nl: { interpreter: 'tolk', sign_language_interpreter: 'gebarentolk', family_member: 'familielid', other: 'derde deelnemer' },
-  en: { interpreter: 'interpreter', sign_language_interpreter: 'sign-language interpreter', family_member: 'family member', other: 'third participant' },
-};
-
-/** Where the invitation points and who sends it (the idv-settings of the dashboard node). */
-export interface GuestMailContext {
-  base: string;
-  host: string;
-  municipality: string;
-  fromAddress: string;
+/** Where the invitation points and who sends it (the idv-settings of the dashboard or KCC node). */
+export interface GuestMailContext extends GuestMailSender {
   /** Minutes before the start and after the end that the guest's link works (as the resident's). */
   beforeMinutes?: number;
   afterMinutes?: number;
@@ -48,45 +32,19 @@ export interface GuestServiceOptions {
   now?: () => Date;
 }
 
-const TEMPLATES: Record<MailLang, MailTemplate> = {
-  nl: {
-    subject: 'Uitnodiging: video-afspraak van {{municipality}} op {{date}} om {{time}}',
-    text: `Goedendag,
-
-U bent uitgenodigd om als {{name}} deel te nemen aan een video-afspraak van {{municipality}}.
-
-Datum: {{date}}
-Tijd: {{time}} tot {{endTime}}
-
-Via deze link neemt u deel:
-{{link}}
-De link werkt vanaf {{opensAt}} uur. U controleert eerst uw camera en microfoon; daarna laat de medewerker u toe tot het gesprek. Deel de link met niemand.
-
-Privacy: het gesprek wordt niet opgenomen. U ziet geen gegevens waarmee de inwoner zich identificeert en geen documenten die de inwoner deelt.
-
-Met vriendelijke groet,
-{{municipality}}`,
-  },
-  en: {
-    subject: 'Invitation: video appointment of {{municipality}} on {{date}} at {{time}}',
-    text: `Hello,
-
-You are invited to take part as {{name}} in a video appointment of {{municipality}}.
-
-Date: {{date}}
-Time: {{time}} to {{endTime}}
-
-Join through this link:
-{{link}}
-The link works from {{opensAt}}. You first check your camera and microphone; then the employee lets you into the call. Do not share the link.
-
-Privacy: the call is not recorded. You do not see the data the resident identifies with, nor documents the resident shares.
-
-Kind regards,
-{{municipality}}`,
-  },
-};
-
+/**
+ * The third participant of a call (issue 13.4): an interpreter, a sign-language interpreter or a family member,
+ * invited by the agent (or the KCC) for one appointment. One guest per appointment (a new invitation replaces the
+ * previous one and its link). What is stored: the kind of guest, who invited and when (call_guests, migration 009);
+ * the guest link's hash (access_links, role 'guest'); the invitation mail in the outbox until it is sent; the address
+ * and the mail's language (migration 017) so a cancellation or a move tells the guest too (the hand-off plans those
+ * mails, lib/access/handoff.ts), blanked when the guest is removed and by retention. Never the guest's name; the
+ * address never in an answer, a Node-RED message or a log line.
+ *
+ * The invitation is one transaction: guest row, link and mail commit together or not at all, so nothing confirmed to
+ * the agent can be lost (the outbox delivers durably, with retries, across restarts): the change and its effect are
+ * one commit, so no event row has to carry it over (HACKING.md, "Durable hand-off").
+ */
 export class GuestService {
   private context: GuestMailContext | undefined;
   private readonly now: () => Date;
@@ -131,25 +89,18 @@ export class GuestService {
     if (appointment.status !== 'booked' || end + after <= now.getTime()) {
       throw new UserError(409, 'appointment_over', 'Deze afspraak is voorbij of geannuleerd. / This appointment is over or cancelled.');
     }
-    const { token, link } = this.o.links.prepare({
+    const { mail: record, link } = planGuestMail(this.o, ctx, {
+      kind: 'guest-invitation',
       appointmentId: appointment.id,
-      role: 'guest',
-      validFrom: new Date(start - before).toISOString(),
-      validUntil: new Date(end + after).toISOString(),
+      guestKind: kind,
+      contact: { email, lang },
+      start: toPublicIso(appointment.startUtc),
+      end: toPublicIso(appointment.endUtc),
+      window: { validFrom: new Date(start - before).toISOString(), validUntil: new Date(end + after).toISOString() },
     });
-    const mail = composeAppointmentMail({
-      kind: 'resident-confirmation',
-      lang,
-      appointmentId: appointment.id,
-      host: ctx.host,
-      recipient: { name: GUEST_LABEL[lang][kind], email },
-      sender: { name: ctx.municipality, email: ctx.fromAddress },
-      data: { topic: '', municipality: ctx.municipality, start: toPublicIso(appointment.startUtc), end: toPublicIso(appointment.endUtc), opensAt: new Date(start - before).toISOString(), link: `${ctx.base}/v/${token}` },
-      template: TEMPLATES[lang],
-    });
-    const record = this.o.outbox.prepare({ ...mail, kind: 'guest-invitation' });
+    if (!link) throw new Error('an invitation always carries a link');
     const invitedAt = now.toISOString();
-    await this.o.store.invite({ appointmentId: appointment.id, kind, invitedBy: by.toLowerCase(), invitedAt }, link, record);
+    await this.o.store.invite({ appointmentId: appointment.id, kind, invitedBy: by.toLowerCase(), invitedAt }, { email, lang }, link, record);
     void this.o.outbox.kick();
     await this.o.record({ appointmentId: appointment.id, actor: by.toLowerCase(), action: 'guest_invited', detail: kind });
     return { appointmentId: appointment.id, kind, invitedBy: by.toLowerCase(), invitedAt, removedAt: null };
@@ -163,4 +114,12 @@ export class GuestService {
     await this.o.record({ appointmentId, actor: by.toLowerCase(), action: 'guest_removed', detail: g.kind });
     return true;
   }
+}
+
+/**
+ * A GuestService on the runtime's store, links and mail outbox: the call service's (agent) and the KCC booking
+ * node's (each configured with its own node's idv-settings) are made here, so both invite the same way.
+ */
+export function guestServiceFor(services: Services, record: (entry: ProcessingLogEntry) => Promise<unknown>): GuestService {
+  return new GuestService({ store: services.store.guests, appointments: appointmentStoreOf(services), links: linkServiceOf(services), outbox: mailServiceOf(services).outbox, record });
 }

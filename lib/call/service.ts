@@ -8,12 +8,11 @@ import type { Services } from '../services';
 import { createMediaServer, defaultListenIp, type MediaServer } from '../../media-server';
 import type { ProcessingLogEntry } from '../attributes/processing-log';
 import { DocumentService, type DocumentInfo } from '../documents/service';
-import { mailServiceOf } from '../mail-service';
 import type { LobbyEvent, PeerEvent, SourceEvent } from '../../media-server';
 import { authenticateCall, queryOf, sameOriginUpgrade, signedInAgent, type CallAuthDeps } from './authenticate';
 import { CallChat, type ChatMessage } from './chat';
 import { appointmentStoreOf, linkServiceOf } from './deps';
-import { GuestService } from './guests';
+import { guestServiceFor, type GuestService } from './guests';
 import { PresenceTracker, type Presence } from './presence';
 import { metricsOf } from '../runtime/metrics';
 import { drainStateOf } from '../runtime/drain';
@@ -123,7 +122,7 @@ async function start(services: Services): Promise<CallService> {
       .catch((e: unknown) => services.log.warn(`dashboard push failed: ${(e as Error).message}`));
   };
 
-  const guests = new GuestService({ store: services.store.guests, appointments, links, outbox: mailServiceOf(services).outbox, record });
+  const guests = guestServiceFor(services, record);
 
   // Chat: the resident and an admitted guest get it on the call's signaling, the agent on the dashboard's live
   // channel (also while the resident still waits and the agent is not in the call).

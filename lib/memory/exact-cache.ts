@@ -24,8 +24,8 @@ export interface ExactCacheOptions<T> {
 }
 
 /**
- * Memory-only storage with exact expiry, the discipline of lib/attributes/cache.ts for the call's chat and shared
- * documents: node-cache without clones holds the single copy; each entry has its own timer for its exact lifetime
+ * Memory-only storage with exact expiry for everything a call holds for minutes (verified attribute sets,
+ * lib/attributes/cache.ts; the call's chat; shared documents): node-cache without clones holds the single copy; each entry has its own timer for its exact lifetime
  * (node-cache alone removes an expired entry only at its next sweep or read); every way out — expiry, delete, flush,
  * close — goes through node-cache's `del`, whose event wipes the value in place, so no reference can reach the content
  * afterwards.

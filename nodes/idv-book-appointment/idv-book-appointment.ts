@@ -10,7 +10,9 @@ import { publicBase } from '../../lib/access/public-base';
 import { describeOwner, routeRegistryOf } from '../../lib/http/route-registry';
 import { scheduleOf, settingsOf, smsGatewayOf, type SmsGatewayNode } from '../common/config-nodes';
 import type { Node, NodeAPI, NodeDef } from '../common/node-red';
-import { agentPushOf } from '../../lib/call/service';
+import { agentPushOf, runningCallService } from '../../lib/call/service';
+import { guestServiceFor } from '../../lib/call/guests';
+import { mailHost } from '../../lib/mail-service';
 import { faultCode } from '../../lib/store/faults';
 import { currentSettings } from '../common/settings';
 
@@ -67,6 +69,17 @@ export = function register(RED: NodeAPI): void {
           this.status({ fill: 'green', shape: 'dot', text: `+${counts.booked} −${counts.cancelled}${counts.rescheduled ? ` ↻${counts.rescheduled}` : ''}` });
         } else this.status({ fill: 'green', shape: 'dot', text: 'idv-book-appointment.status.ready' });
       };
+      // KCC: a third participant is invited with the agent's GuestService, sent with this node's idv-settings.
+      let guests;
+      if (config.mode === 'kcc') {
+        guests = guestServiceFor(services, (entry) =>
+          services.store.processingLog.record(entry).catch((e: unknown) => this.warn(`processing log write failed (${entry.action}): ${faultCode(e)}`)),
+        );
+        if (settings) {
+          const base = publicBase(services.config, settings.publicUrl);
+          guests.configure({ base, host: mailHost(base), municipality: settings.municipality, fromAddress: settings.fromAddress });
+        }
+      }
       const router = createBookingRouter({
         config,
         service,
@@ -80,6 +93,7 @@ export = function register(RED: NodeAPI): void {
         requireStaff: config.mode === 'kcc' ? services.staff.requireStaff('kcc') : undefined,
         source: this.id,
         offerSms: () => gateway?.gateway !== undefined,
+        ...(guests ? { guests: { get: (id: string) => guests.get(id), invite: guests.invite.bind(guests), removeLive: (id: string) => void runningCallService(services)?.media.removeGuest(id) } } : {}),
         log: (m) => this.warn(m),
         onEvent: (e: AppointmentMessage) => {
           counts[e.event]++;

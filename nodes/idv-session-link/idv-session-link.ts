@@ -119,6 +119,7 @@ export = function register(RED: NodeAPI): void {
           agentName: async (username) => (await services.staffStore.getUser(username.toLowerCase()))?.displayName,
         },
         cancelPath: (source, recorded) => routes.resolve(source, recorded),
+        guests: services.store.guests,
         instanceId: events.instanceId,
         mailsQueued: () => {
           void mail.outbox.kick();

@@ -12,8 +12,9 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
-import { RECORD_PEER_CONNECTIONS, waitFor, type EvaluatingPage } from '../support/call-media';
+import { assertMediaFromTwo, inboundStreams, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 import { defaultFlowsOpenNow } from '../support/flows';
+import { layoutProblems, smallTargets, VIEWPORTS } from '../support/layout';
 import { linkFromMail, signIn } from '../support/pages';
 import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 
@@ -31,32 +32,25 @@ async function noViolations(page: Page, what: string): Promise<void> {
   assert.equal(v.length, 0, `${what}:\n${describeViolations(v)}`);
 }
 
-/** Inbound video streams with decoded frames and audio streams with bytes, per peer connection stats. */
-async function inbound(page: EvaluatingPage): Promise<{ video: number[]; audio: number[] }> {
-  return (await page.evaluate(`(async () => {
-    const video = [], audio = [];
-    for (const pc of (window.__idvTestPcs || []).filter((p) => p.connectionState !== 'closed')) {
-      (await pc.getStats()).forEach((s) => {
-        if (s.type !== 'inbound-rtp') return;
-        if (s.kind === 'video') video.push(Number(s.framesDecoded || 0));
-        if (s.kind === 'audio') audio.push(Number(s.bytesReceived || 0));
-      });
+/**
+ * The controls of issue 13 as people see them at a small phone, a phone and a laptop: nothing runs off the side and
+ * every button, field and disclosure inside `parts` is at least 44 px (WCAG 2.5.5). The page's own size comes back.
+ */
+async function controlsFit(page: Page, parts: string[], what: string): Promise<void> {
+  const own = page.viewportSize();
+  try {
+    for (const size of [VIEWPORTS.phoneSmall, VIEWPORTS.phone, VIEWPORTS.laptop]) {
+      await page.setViewportSize(size);
+      const at = `${what} at ${size.width}×${size.height}`;
+      assert.deepEqual(await layoutProblems(page), [], at);
+      for (const part of parts) {
+        assert.equal(await page.locator(part).count() > 0, true, `${at}: ${part} is on the page`);
+        assert.deepEqual(await smallTargets(page, 44, part), [], `${at}: touch targets in ${part}`);
+      }
     }
-    return { video, audio };
-  })()`)) as { video: number[]; audio: number[] };
-}
-
-/** Media from both others reaches this page and keeps coming: two video streams decoding, two audio streams. */
-async function hearsAndSeesTwo(page: Page, label: string): Promise<void> {
-  const a = await waitFor(`${label}: two video and two audio streams`, async () => {
-    const s = await inbound(page);
-    return s.video.filter((f) => f > 0).length >= 2 && s.audio.filter((b) => b > 0).length >= 2 ? s : undefined;
-  }, 45_000);
-  await waitFor(`${label}: both keep arriving`, async () => {
-    const b = await inbound(page);
-    const grown = (x: number[], y: number[]) => x.filter((v, i) => v > (y[i] ?? 0)).length >= 2;
-    return grown(b.video, a.video) && grown(b.audio, a.audio);
-  }, 30_000);
+  } finally {
+    if (own) await page.setViewportSize(own);
+  }
 }
 
 describe('chat, documents, screen sharing and a third participant (default flows, Chromium)', function () {
@@ -149,6 +143,8 @@ describe('chat, documents, screen sharing and a third participant (default flows
     await agent.fill('#workspace-chat-log-text', 'Kunt u de brief laten zien?');
     await agent.press('#workspace-chat-log-text', 'Enter');
     await waitFor('the resident reads it in the call', async () => /brief laten zien/.test(await resident.locator('#chat-log').innerText()));
+    await controlsFit(resident, ['#chat'], 'resident chat in the call');
+    await controlsFit(agent, ['#workspace-chat'], 'agent chat in the call');
   });
 
   it('a photo from the resident reaches the agent without EXIF; other files are refused with a reason', async () => {
@@ -178,6 +174,20 @@ describe('chat, documents, screen sharing and a third participant (default flows
     await noViolations(agent, 'workspace with a shared photo');
     await shot(agent, 'extras-2-document-agent');
     await shot(resident, 'extras-2-document-resident');
+    await resident.locator('#doc-list .idv-doc-withdraw').first().waitFor();
+    await controlsFit(resident, ['#documents'], 'resident documents with a shared photo');
+    await controlsFit(agent, ['#documents-panel'], 'agent documents panel');
+
+    // The resident takes it back: gone from memory and from the agent's list at once; the old address answers 404.
+    const junk = (await resident.evaluate(`fetch('call/documents/AAAAAAAAAAAAAAAAAAAAAA/delete', { method: 'POST' }).then((r) => r.status)`)) as number;
+    assert.equal(junk, 404, 'an unknown (or another appointment\'s) document is not hers to withdraw');
+    await resident.click('#doc-list .idv-doc-withdraw');
+    await waitFor('withdrawn on her page', async () => (await resident.locator('#doc-result').getAttribute('data-state')) === 'withdrawn');
+    assert.equal(await resident.locator('#doc-list li').count(), 0);
+    await waitFor("gone from the agent's list", async () => (await agent.locator('#documents-list li.idv-document').count()) === 0, 15_000);
+    const after = (await agent.evaluate(`fetch(${JSON.stringify(src)}, { credentials: 'same-origin' }).then((r) => r.status)`)) as number;
+    assert.equal(after, 404, 'the bytes are gone');
+    await noViolations(resident, 'resident after withdrawing');
   });
 
   it("the agent's screen reaches the resident beside the agent's camera", async () => {
@@ -186,16 +196,19 @@ describe('chat, documents, screen sharing and a third participant (default flows
     await waitFor('the resident sees the screen as the main picture', async () => (await resident.locator('#remote-video.idv-remote-screen').count()) === 1, 20_000);
     await waitFor('and the camera in a tile, both decoding', async () => {
       const tiles = await resident.locator('#remote-extra video[data-key="agent"]').count();
-      const s = await inbound(resident);
+      const s = await inboundStreams(resident);
       return tiles === 1 && s.video.filter((f) => f > 0).length >= 2;
     }, 30_000);
     const fits = await resident.evaluate(`(() => { const v = document.getElementById('remote-video').getBoundingClientRect(); return v.right <= window.innerWidth + 1 && v.width > 300 && document.getElementById('remote-video').videoWidth > 0; })()`);
     assert.equal(fits, true, 'the screen is fitted to the phone');
     await noViolations(resident, 'resident seeing a shared screen');
+    await controlsFit(resident, ['#call'], 'resident seeing a shared screen');
+    await controlsFit(agent, ['.idv-controls'], 'agent sharing the screen');
     await shot(resident, 'extras-3-screen-resident');
   });
 
   it('a third participant: invited by mail, waits, let in, three-way media, no identification or documents, removed', async () => {
+    await controlsFit(agent, ['#guest-panel'], 'agent guest panel with the invitation form');
     await agent.selectOption('#guest-kind', 'interpreter');
     await agent.fill('#guest-email', 'tolk@example.nl');
     await agent.click('.idv-guest-form button[type="submit"]');
@@ -217,13 +230,15 @@ describe('chat, documents, screen sharing and a third participant (default flows
     await guest.locator('#call').waitFor({ state: 'visible', timeout: 30_000 });
     // Stop the screen first: the six paths are camera and microphone of each of the three.
     await agent.click('#share-screen');
-    await hearsAndSeesTwo(guest, 'guest');
-    await hearsAndSeesTwo(resident, 'resident');
-    await hearsAndSeesTwo(agent, 'agent');
+    await assertMediaFromTwo(guest, 'guest');
+    await assertMediaFromTwo(resident, 'resident');
+    await assertMediaFromTwo(agent, 'agent');
     const guestText = await guest.locator('body').innerText();
     assert.doesNotMatch(guestText, /brief\.jpg|Gedeelde documenten|Identificatie/);
     assert.ok(!guestText.includes(CHAT_SECRET), 'the chat before the guest came is not theirs');
     await noViolations(guest, 'guest in a call of three');
+    await controlsFit(guest, ['#call', '#chat'], 'guest in a call of three');
+    await controlsFit(agent, ['#guest-panel'], 'agent guest panel with the guest in the call');
     await noViolations(resident, 'resident in a call of three');
     await shot(guest, 'extras-5-three-guest');
     await shot(agent, 'extras-5-three-agent');

@@ -76,6 +76,37 @@ export async function assertMediaFlows(page: EvaluatingPage, label: string, minP
   }, timeoutMs);
 }
 
+/** Per inbound stream of the page's open peer connections: video frames decoded, audio bytes received. */
+export async function inboundStreams(page: EvaluatingPage): Promise<{ video: number[]; audio: number[] }> {
+  return (await page.evaluate(`(async () => {
+    const video = [], audio = [];
+    for (const pc of (window.__idvTestPcs || []).filter((p) => p.connectionState !== 'closed')) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type !== 'inbound-rtp') return;
+        if (s.kind === 'video') video.push(Number(s.framesDecoded || 0));
+        if (s.kind === 'audio') audio.push(Number(s.bytesReceived || 0));
+      });
+    }
+    return { video, audio };
+  })()`)) as { video: number[]; audio: number[] };
+}
+
+/**
+ * A call of three seen from one page: both others' video is decoded and both others' audio received, and all four
+ * streams keep growing (the page's two of the six paths). Engine-neutral inbound-rtp statistics only.
+ */
+export async function assertMediaFromTwo(page: EvaluatingPage, label: string, timeoutMs = 45_000): Promise<void> {
+  const a = await waitFor(`${label}: two video and two audio streams`, async () => {
+    const s = await inboundStreams(page);
+    return s.video.filter((f) => f > 0).length >= 2 && s.audio.filter((b) => b > 0).length >= 2 ? s : undefined;
+  }, timeoutMs);
+  await waitFor(`${label}: both keep arriving`, async () => {
+    const b = await inboundStreams(page);
+    const grown = (x: number[], y: number[]) => x.filter((v, i) => v > (y[i] ?? 0)).length >= 2;
+    return grown(b.video, a.video) && grown(b.audio, a.audio);
+  }, 30_000);
+}
+
 /**
  * The selected ICE candidate pair of every open peer connection, from getStats (the test's proof of the path):
  * local candidate type (host, srflx, prflx, relay), its protocol (udp/tcp) and, for relay candidates, how the browser

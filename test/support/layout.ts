@@ -38,12 +38,17 @@ export async function layoutProblems(page: Page): Promise<string[]> {
   })()`);
 }
 
-/** Interactive elements smaller than `min` px in either direction (WCAG 2.5.5). Inline text links are exempt. */
-export async function smallTargets(page: Page, min = 44): Promise<string[]> {
+/**
+ * Interactive elements smaller than `min` px in either direction (WCAG 2.5.5). Inline text links are exempt.
+ * `within`: only the controls inside elements matching this selector (one part of a page, e.g. '#chat').
+ */
+export async function smallTargets(page: Page, min = 44, within?: string): Promise<string[]> {
+  const parts = ['button', 'select', 'input:not([type=hidden]):not([type=radio]):not([type=checkbox])', 'textarea', 'a.utrecht-button', 'summary', '.idv-choice', '.choice', '.idv-header-link'];
+  const sel = (within ? parts.map((p) => `${within} ${p}`) : parts).join(', ');
   return page.evaluate(`(() => {
     const visible = ${VISIBLE};
     const out = [];
-    const sel = 'button, select, input:not([type=hidden]):not([type=radio]):not([type=checkbox]), textarea, a.utrecht-button, summary, .idv-choice, .choice, .idv-header-link';
+    const sel = ${JSON.stringify(sel)};
     for (const el of document.querySelectorAll(sel)) {
       if (!visible(el)) continue;
       const r = el.getBoundingClientRect();

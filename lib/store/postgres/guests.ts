@@ -17,12 +17,13 @@ export function createPostgresGuestStore(pg: Pg): GuestStore {
     async get(appointmentId) {
       return toGuest((await pg.query<GuestRow>('SELECT * FROM call_guests WHERE appointment_id = $1', [appointmentId]))[0]);
     },
-    async invite(g, link, mail) {
+    async invite(g, c, link, mail) {
       await pg.tx(async (q) => {
         await q.run(
-          `INSERT INTO call_guests (appointment_id, kind, invited_by, invited_at, removed_at) VALUES ($1, $2, $3, $4, NULL)
-           ON CONFLICT (appointment_id) DO UPDATE SET kind = excluded.kind, invited_by = excluded.invited_by, invited_at = excluded.invited_at, removed_at = NULL`,
-          [g.appointmentId, g.kind, g.invitedBy, g.invitedAt],
+          `INSERT INTO call_guests (appointment_id, kind, invited_by, invited_at, removed_at, email, lang) VALUES ($1, $2, $3, $4, NULL, $5, $6)
+           ON CONFLICT (appointment_id) DO UPDATE SET kind = excluded.kind, invited_by = excluded.invited_by, invited_at = excluded.invited_at,
+             removed_at = NULL, email = excluded.email, lang = excluded.lang`,
+          [g.appointmentId, g.kind, g.invitedBy, g.invitedAt, c.email, c.lang],
         );
         await q.run(DROP_SESSIONS, [g.appointmentId]);
         await q.run(DISCARD_MAIL, [g.appointmentId]);
@@ -30,9 +31,18 @@ export function createPostgresGuestStore(pg: Pg): GuestStore {
         await outboxWrites(q).insert(mail);
       });
     },
+    async contact(appointmentId) {
+      const r = (
+        await pg.query<{ email: string; lang: string | null }>(
+          `SELECT email, lang FROM call_guests WHERE appointment_id = $1 AND removed_at IS NULL AND email IS NOT NULL AND email <> ''`,
+          [appointmentId],
+        )
+      )[0];
+      return r ? { email: r.email, lang: r.lang === 'en' ? 'en' : 'nl' } : undefined;
+    },
     async remove(appointmentId, atIso) {
       return pg.tx(async (q) => {
-        if ((await q.run('UPDATE call_guests SET removed_at = $1 WHERE appointment_id = $2 AND removed_at IS NULL', [atIso, appointmentId])) === 0) return false;
+        if ((await q.run('UPDATE call_guests SET removed_at = $1, email = NULL WHERE appointment_id = $2 AND removed_at IS NULL', [atIso, appointmentId])) === 0) return false;
         await q.run(`DELETE FROM access_links WHERE appointment_id = $1 AND role = 'guest'`, [appointmentId]);
         await q.run(DROP_SESSIONS, [appointmentId]);
         await q.run(DISCARD_MAIL, [appointmentId]);

@@ -24,6 +24,8 @@ export function createPostgresRetentionStore(pg: Pg): RetentionStore {
         await q.run(`DELETE FROM mail_outbox WHERE appointment_id = ANY($1::text[]) AND status IN ('pending', 'failed')`, [ids]);
         // An unsent SMS holds the number and the access link (migration 013).
         await q.run(`DELETE FROM sms_outbox WHERE appointment_id = ANY($1::text[]) AND status IN ('pending', 'failed')`, [ids]);
+        // The third participant's address (migration 017) goes with the resident's.
+        await q.run(`UPDATE call_guests SET email = NULL WHERE appointment_id = ANY($1::text[])`, [ids]);
         await q.run(
           `INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys, detail)
            SELECT $2, id, 'system', 'resident_data_erased', $3::jsonb, 'retention' FROM unnest($1::text[]) AS id`,

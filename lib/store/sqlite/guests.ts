@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { GuestStore } from '../../call/guest-store';
+import type { GuestContact, GuestStore } from '../../call/guest-store';
 import { toGuest, type GuestRow } from '../rows';
 import { sqliteLinkWrites } from './links';
 import { sqliteOutboxWrites } from './outbox';
@@ -10,15 +10,21 @@ export function createSqliteGuestStore(db: Database): GuestStore {
   const outbox = sqliteOutboxWrites(db);
   const get = db.prepare<[string], GuestRow>('SELECT * FROM call_guests WHERE appointment_id = ?');
   const upsert = db.prepare(
-    `INSERT INTO call_guests (appointment_id, kind, invited_by, invited_at, removed_at) VALUES (@appointmentId, @kind, @invitedBy, @invitedAt, NULL)
-     ON CONFLICT (appointment_id) DO UPDATE SET kind = excluded.kind, invited_by = excluded.invited_by, invited_at = excluded.invited_at, removed_at = NULL`,
+    `INSERT INTO call_guests (appointment_id, kind, invited_by, invited_at, removed_at, email, lang)
+     VALUES (@appointmentId, @kind, @invitedBy, @invitedAt, NULL, @email, @lang)
+     ON CONFLICT (appointment_id) DO UPDATE SET kind = excluded.kind, invited_by = excluded.invited_by, invited_at = excluded.invited_at,
+       removed_at = NULL, email = excluded.email, lang = excluded.lang`,
   );
-  const markRemoved = db.prepare(`UPDATE call_guests SET removed_at = ? WHERE appointment_id = ? AND removed_at IS NULL`);
+  const contact = db.prepare<[string], GuestContact>(
+    `SELECT email, lang FROM call_guests WHERE appointment_id = ? AND removed_at IS NULL AND email IS NOT NULL AND email <> ''`,
+  );
+  const markRemoved = db.prepare(`UPDATE call_guests SET removed_at = ?, email = NULL WHERE appointment_id = ? AND removed_at IS NULL`);
   const dropLink = db.prepare(`DELETE FROM access_links WHERE appointment_id = ? AND role = 'guest'`);
   const dropSessions = db.prepare(`DELETE FROM call_sessions WHERE appointment_id = ? AND role = 'guest'`);
   const discardMail = db.prepare(`DELETE FROM mail_outbox WHERE appointment_id = ? AND kind = 'guest-invitation' AND status IN ('pending', 'failed')`);
-  const invite = db.transaction((g: Parameters<GuestStore['invite']>[0], link: Parameters<GuestStore['invite']>[1], mail: Parameters<GuestStore['invite']>[2]) => {
-    upsert.run(g);
+  type Invite = Parameters<GuestStore['invite']>;
+  const invite = db.transaction((g: Invite[0], c: Invite[1], link: Invite[2], mail: Invite[3]) => {
+    upsert.run({ ...g, email: c.email, lang: c.lang });
     // A new invitation replaces the earlier guest: their sessions end, an unsent invitation is not sent.
     dropSessions.run(g.appointmentId);
     discardMail.run(g.appointmentId);
@@ -36,8 +42,12 @@ export function createSqliteGuestStore(db: Database): GuestStore {
     async get(appointmentId) {
       return toGuest(get.get(appointmentId));
     },
-    async invite(guest, link, mail) {
-      invite.immediate(guest, link, mail);
+    async invite(guest, c, link, mail) {
+      invite.immediate(guest, c, link, mail);
+    },
+    async contact(appointmentId) {
+      const r = contact.get(appointmentId);
+      return r ? { email: r.email, lang: r.lang === 'en' ? 'en' : 'nl' } : undefined;
     },
     async remove(appointmentId, atIso) {
       return remove.immediate(appointmentId, atIso);

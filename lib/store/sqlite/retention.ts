@@ -14,6 +14,8 @@ export function createSqliteRetentionStore(db: Database): RetentionStore {
   const mails = db.prepare<[string]>(`DELETE FROM mail_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed')`);
   // An unsent SMS holds the number and the access link (migration 013).
   const sms = db.prepare<[string]>(`DELETE FROM sms_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed')`);
+  // The third participant's address (migration 017) goes with the resident's.
+  const guest = db.prepare<[string]>(`UPDATE call_guests SET email = NULL WHERE appointment_id = ?`);
   const log = db.prepare<[string, string, string]>(
     `INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys, detail)
      VALUES (?, ?, 'system', 'resident_data_erased', ?, 'retention')`,
@@ -25,6 +27,7 @@ export function createSqliteRetentionStore(db: Database): RetentionStore {
       erase.run(`erased:${id}`, now, id);
       mails.run(id);
       sms.run(id);
+      guest.run(id);
       log.run(now, id, keys);
     }
     return ids;

@@ -106,8 +106,8 @@ describe('attributes/cache', function () {
     try {
       const id = c.put(input(), 60);
       const inner = withInner(c, id);
-      // Age the entry inside node-cache (its stored expiry time) instead of waiting a minute.
-      (c as unknown as { cache: { data: Record<string, { t: number }> } }).cache.data[id].t = Date.now() - 1;
+      // Age the entry inside node-cache (its stored expiry time, under lib/memory/exact-cache.ts) instead of waiting a minute.
+      (c as unknown as { cache: { cache: { data: Record<string, { t: number }> } } }).cache.cache.data[id].t = Date.now() - 1;
       assert.equal(c.get(id), undefined);
       assert.equal(inner.attributes.length, 0);
       assert.equal(timers.pending.size, 0, 'its own timer is gone with it');
@@ -150,12 +150,18 @@ describe('attributes/cache', function () {
     assert.deepEqual(deleted, [{ attributeSetId: id, appointmentId: 'appt-1' }]);
   });
 
-  it('deleteForAppointment removes only that appointment\'s sets', () => {
+  it('deleteForAppointment (call end) removes and wipes only that appointment\'s sets', () => {
+    const deleted: AttributeSetEvent[] = [];
+    cache.on('deleted', (e) => deleted.push(e));
     const a1 = cache.put(input('A'), 60);
     const a2 = cache.put(input('A'), 60);
     const b = cache.put(input('B'), 60);
+    const inners = [a1, a2].map((id) => withInner(cache, id));
     assert.deepEqual(cache.idsForAppointment('A').sort(), [a1, a2].sort());
     assert.deepEqual(cache.deleteForAppointment('A').sort(), [a1, a2].sort());
+    assert.ok(inners.every((i) => i.attributes.length === 0), 'wiped in place');
+    assert.deepEqual(deleted.map((e) => e.appointmentId), ['A', 'A']);
+    assert.equal(withInner(cache, b).attributes.length, 1, 'the other appointment keeps its set');
     assert.equal(cache.has(a1) || cache.has(a2), false);
     assert.equal(cache.has(b), true);
   });

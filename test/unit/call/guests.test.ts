@@ -55,14 +55,16 @@ forEachEngine('call guests (invite and remove, one transaction)', (engine) => {
   });
   afterEach(() => t.close());
 
-  it('stores the kind, the link hash and the mail in one go; never a name in call_guests', async () => {
+  it('stores the kind, the address for later mails, the link hash and the mail in one go; never a name in call_guests', async () => {
     const g = await service().invite(APPOINTMENT, 'Medewerker1', 'interpreter', 'tolk@example.nl', 'nl');
     assert.deepEqual(g, { appointmentId: APPOINTMENT.id, kind: 'interpreter', invitedBy: 'medewerker1', invitedAt: NOW.toISOString(), removedAt: null });
     assert.deepEqual(await service().get(APPOINTMENT.id), g);
     assert.equal(await t.count(`SELECT count(*) AS n FROM access_links WHERE appointment_id = ? AND role = 'guest'`, APPOINTMENT.id), 1);
     const mails = await t.rows<{ kind: string; to_address: string }>('SELECT kind, to_address FROM mail_outbox');
     assert.deepEqual(mails, [{ kind: 'guest-invitation', to_address: 'tolk@example.nl' }]);
-    assert.ok(!JSON.stringify(await t.rows('SELECT * FROM call_guests')).includes('tolk@'), 'the address lives in the outbox only');
+    // Migration 017: the address stays with the guest row so a cancellation or a move can tell the guest too.
+    assert.deepEqual(await t.store.guests.contact(APPOINTMENT.id), { email: 'tolk@example.nl', lang: 'nl' });
+    assert.deepEqual(Object.keys(g).sort(), ['appointmentId', 'invitedAt', 'invitedBy', 'kind', 'removedAt'], 'the guest object never carries the address');
     assert.deepEqual(logged.map((e) => [e.action, e.detail]), [['guest_invited', 'interpreter']]);
   });
 
@@ -84,6 +86,7 @@ forEachEngine('call guests (invite and remove, one transaction)', (engine) => {
     assert.equal(links.length, 1);
     assert.notEqual(links[0].token_hash, first[0].token_hash);
     assert.deepEqual(await t.rows('SELECT to_address FROM mail_outbox'), [{ to_address: 'tweede@example.nl' }]);
+    assert.deepEqual(await t.store.guests.contact(APPOINTMENT.id), { email: 'tweede@example.nl', lang: 'nl' });
     assert.equal(await t.count(`SELECT count(*) AS n FROM call_sessions WHERE role = 'guest'`), 0);
     assert.equal((await service().get(APPOINTMENT.id))?.kind, 'sign_language_interpreter');
   });
@@ -93,6 +96,8 @@ forEachEngine('call guests (invite and remove, one transaction)', (engine) => {
     await t.store.links.insertCallSession({ idHash: 'e'.repeat(64), appointmentId: APPOINTMENT.id, role: 'guest', createdAt: NOW.toISOString(), expiresAt: '2026-12-01T11:00:00.000Z' });
     assert.equal(await service().remove(APPOINTMENT.id, 'medewerker1'), true);
     assert.equal((await service().get(APPOINTMENT.id))?.removedAt, NOW.toISOString());
+    assert.equal(await t.store.guests.contact(APPOINTMENT.id), undefined);
+    assert.equal(await t.count(`SELECT count(*) AS n FROM call_guests WHERE email IS NOT NULL`), 0, 'the address is blanked on removal');
     assert.equal(await t.count('SELECT count(*) AS n FROM access_links'), 0);
     assert.equal(await t.count('SELECT count(*) AS n FROM call_sessions'), 0);
     assert.equal(await t.count('SELECT count(*) AS n FROM mail_outbox'), 0);
