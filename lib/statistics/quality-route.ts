@@ -1,4 +1,4 @@
-import express, { type Router } from 'express';
+import express, { type ErrorRequestHandler, type Router } from 'express';
 import { requireCallSession } from '../access/call-session';
 import { createRateLimiter, rateLimit } from '../http/rate-limit';
 import { noStore, sameOrigin, securityHeaders, sendJsonError, asyncRoute } from '../http/security';
@@ -39,7 +39,14 @@ export function parseQualityReport(body: unknown): { ok: true; report: QualityRe
 export function qualityRouter(services: Services): Router {
   const r = express.Router();
   const limit = rateLimit(createRateLimiter({ windowMs: 60_000, max: 30 }));
-  r.post(QUALITY_PATH, securityHeaders(), noStore, limit, express.json({ limit: '4kb', strict: true, type: () => true }), requireCallSession({ services }), asyncRoute(async (req, res) => {
+  // The body first (a beacon sent while its page closes may lose its connection right after sending), then the
+  // checks. A body that cannot be read — too large, not JSON, or a connection already gone — is the client's
+  // problem: a 4xx, never an internal error.
+  const body: ErrorRequestHandler = (err: { type?: unknown }, _req, res, _next) => {
+    if (err?.type === 'entity.too.large') return sendJsonError(res, 413, 'too_large', 'body: at most 4 kB');
+    sendJsonError(res, 400, 'bad_report', 'body: a JSON object {good, poor, none} in milliseconds');
+  };
+  r.post(QUALITY_PATH, securityHeaders(), noStore, express.json({ limit: '4kb', strict: true, type: () => true }), body, limit, requireCallSession({ services }), asyncRoute(async (req, res) => {
     if (!sameOrigin(req, services.config.publicUrl || undefined)) return sendJsonError(res, 403, 'forbidden', 'Vernieuw de pagina. / Reload the page.');
     const parsed = parseQualityReport(req.body);
     if (!parsed.ok) return sendJsonError(res, 400, 'bad_report', parsed.message);
