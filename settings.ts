@@ -263,7 +263,7 @@ async function main(): Promise<void> {
     const sso = services.staffSso;
     console.log(
       `[idv] staff sign-in through ${sso.settings.client.issuer}${config.staff.localAccounts ? ' (and local accounts)' : ' only (local accounts off)'}; ` +
-        `redirect URI ${sso.redirectUri()}, post-logout redirect URI ${sso.postLogoutRedirectUri()}`,
+        `redirect URI ${sso.redirectUri()}, post-logout redirect URI ${sso.postLogoutRedirectUri()}, back-channel logout URI ${sso.backchannelLogoutUri()}`,
     );
     // Not fatal: the provider may be down for a moment; staff sign-in then fails with a page saying so.
     void sso.check().then((problem) => problem && console.warn(`[idv] ${problem}`));

@@ -14,6 +14,8 @@ import { createStaffAuth, type StaffAuth } from './staff/auth';
 import { staffLoginRouter } from './staff/login-page';
 import { pendingFlowsOf } from './identification/pending-store';
 import { createStaffSso, type StaffSso } from './staff/sso';
+import type { StaffSsoSettings } from './staff/sso-config';
+import type { FlowStaffSso } from './staff/sso-node-config';
 import type { StaffStore } from './staff/types';
 import { openStore } from './store/open';
 import type { HealthState, Store } from './store/store';
@@ -51,6 +53,16 @@ export interface Services {
   readonly editorSessions: EditorSessions;
   /** Staff sign-in through the gemeente's OpenID provider (IDV_STAFF_OIDC_*), when configured. */
   readonly staffSso?: StaffSso;
+  /**
+   * The sign-in through a provider of the staff pages now: the environment's (`staffSso`), else the one an enabled
+   * idv-staff-sso node put in place, else none.
+   */
+  pagesSso(): StaffSso | undefined;
+  /**
+   * Puts an idv-staff-sso node's settings in place for the staff pages (the node calls `release` on close). Refused
+   * with a sentence when the environment configures staff SSO or another node already does.
+   */
+  useFlowStaffSso(owner: string, settings: FlowStaffSso): { ok: true; release: () => void } | { ok: false; problem: string };
   readonly csrf: Csrf;
   /** Branding from the idv-settings node (set when the flows start). */
   branding(): Branding;
@@ -102,22 +114,18 @@ export function createServices(o: ServicesOptions): Services {
   useClientKeySecret(deriveKey(secret, 'client-network'));
   const staffStore = store.staff;
   const { localAccounts } = config.staff;
-  const staff = createStaffAuth({ store: staffStore, secure, localAccounts });
+  let flowSso: { owner: string; sso: StaffSso; localAccounts: boolean } | undefined;
+  const staff = createStaffAuth({ store: staffStore, secure, localAccounts, pagesLocalAccounts: () => flowSso?.localAccounts ?? true });
   const csrf = createCsrf(hmacKey, secure);
   const limiter: LimiterFactory = (name, l) => createRateLimiter({ ...l, store: store.rateLimits(name, l) });
   const signInLimiter = limiter('sign-in', { windowMs: 15 * 60_000, max: 30 });
   const editorSessions = createEditorSessions({ store: staffStore, localAccounts });
   // Started sign-ins wait in the store, so the provider's callback may land on any instance.
-  const staffSso = config.staff.sso
-    ? createStaffSso({
-        settings: config.staff.sso,
-        store: staffStore,
-        auth: staff,
-        publicUrl: () => config.publicUrl,
-        log: (m) => log.info(m),
-        pending: pendingFlowsOf(store.pendingIdentifications, 'staff-oidc'),
-      })
-    : undefined;
+  const staffPending = pendingFlowsOf(store.pendingIdentifications, 'staff-oidc');
+  const ssoOf = (settings: StaffSsoSettings) =>
+    createStaffSso({ settings, store: staffStore, auth: staff, publicUrl: () => config.publicUrl, log: (m) => log.info(m), pending: staffPending,
+      once: (key, expiresAt, nowMs) => store.pendingIdentifications.once('staff-logout', key, expiresAt, nowMs) });
+  const staffSso = config.staff.sso ? ssoOf(config.staff.sso) : undefined;
   const memos = new Map<string, unknown>();
   const checks = new Map<string, () => HealthState | Promise<HealthState>>();
   const closers: (() => unknown)[] = [];
@@ -144,6 +152,19 @@ export function createServices(o: ServicesOptions): Services {
     limiter,
     editorSessions,
     ...(staffSso ? { staffSso } : {}),
+    pagesSso: () => staffSso ?? flowSso?.sso,
+    useFlowStaffSso(owner, settings) {
+      if (staffSso) return { ok: false, problem: `the environment configures the staff sign-in (IDV_STAFF_OIDC_ISSUER ${staffSso.settings.client.issuer}); this node is not used` };
+      if (flowSso && flowSso.owner !== owner) return { ok: false, problem: `another idv-staff-sso node (${flowSso.owner}) is in use; enable only one` };
+      const mine = { owner, sso: ssoOf(settings.sso), localAccounts: settings.localAccounts };
+      flowSso = mine;
+      return {
+        ok: true,
+        release: () => {
+          if (flowSso === mine) flowSso = undefined;
+        },
+      };
+    },
     csrf,
     branding: () => branding ?? DEFAULT_BRANDING,
     setBranding: (b) => {
@@ -223,7 +244,7 @@ function installGlobalRoutes(s: Services, app: Application): void {
   const pages = express.Router();
   pages.use(securityHeaders({ frameAncestors: "'none'" }));
   pages.use(
-    staffLoginRouter({ auth: s.staff, csrf: s.csrf, secure: s.secure, limiter: s.signInLimiter, branding: () => s.branding(), log: (m) => s.log.info(m), sso: s.staffSso }),
+    staffLoginRouter({ auth: s.staff, csrf: s.csrf, secure: s.secure, limiter: s.signInLimiter, branding: () => s.branding(), log: (m) => s.log.info(m), sso: () => s.pagesSso() }),
   );
   r.use(pages);
   mountRouter(app, r, errorHandler({ log: (m) => s.log.warn(m), branding: () => s.branding() }));

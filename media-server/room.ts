@@ -347,10 +347,15 @@ export class Room extends EventEmitter {
     for (const other of this.peers.values()) if (other !== peer && !other.closed) other.sink.notify(method, data);
   }
 
-  /** Everything the others already send, for a peer that just joined or just got its receive transport. */
+  /**
+   * Everything the others already send, for a peer that just joined or just got its receive transport. Video first:
+   * the client sets consumers up one SDP negotiation at a time, and the picture is what a joining person waits for
+   * (the first frame also needs a key frame from the sender, requested when the video consumer is resumed).
+   */
   private async consumeAllFor(peer: Peer): Promise<void> {
     for (const other of this.joinedOthers(peer)) {
-      for (const producer of other.producers.values()) await this.consume(peer, other, producer).catch(() => undefined);
+      const producers = [...other.producers.values()].sort((a, b) => Number(b.kind === 'video') - Number(a.kind === 'video'));
+      for (const producer of producers) await this.consume(peer, other, producer).catch(() => undefined);
     }
   }
 

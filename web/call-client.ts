@@ -7,8 +7,9 @@
  */
 import type { types } from 'mediasoup-client';
 import { chooseVideoCodec, receiverTakes } from './parts/media-codecs';
-import { deviceFor } from './parts/media-device';
+import { deviceFor, sameCapabilities, takeLoadedDevice } from './parts/media-device';
 import { MediaWatch, type MediaProblemKind } from './parts/media-health';
+import { markJoin } from './parts/join-marks';
 import { mediaNotices } from './parts/media-notices';
 import { qualityTally } from './parts/quality-report';
 
@@ -36,6 +37,8 @@ export interface CallClientOptions {
   admission?: boolean;
   /** A guest's connection is up and waits to be let in. */
   onLobby?(): void;
+  /** The signaling connection opened (and the join's requests went out, unless this participant waits to be let in). */
+  onOpen?(): void;
   onQuality(quality: Quality): void;
   /** Every other server push (e.g. the identification pop-up), for the page to handle. */
   onNotification?(method: string, data: unknown): void;
@@ -136,6 +139,8 @@ export class CallClient {
   private readonly watch = new MediaWatch(NO_MEDIA_MS);
   private problem: MediaProblemKind | undefined;
   private videoOffTimer: number | undefined;
+  /** Who came (true) or went (false) between the join answer and its report to the page (see setUp). */
+  private changedWhileJoining: Map<string, boolean> | undefined;
   /** Consumers being set up (local consume and resume request), so a join can let them go first. */
   private readonly consuming = new Set<Promise<void>>();
   /** Who ended the call, when the server said so (roomClosed by:'agent'). */
@@ -218,9 +223,11 @@ export class CallClient {
     const ws = new WebSocket(this.o.url);
     this.ws = ws;
     ws.onopen = () => {
+      markJoin('ws-open');
       this.attempts = 0;
       // A guest waits for the server's `admitted` (which comes at once after a reload of an admitted guest).
       if (!this.o.admission) void this.setUp();
+      this.o.onOpen?.();
     };
     ws.onmessage = (ev) => this.onMessage(ev.data);
     ws.onclose = (ev) => this.onClose(ws, ev.code);
@@ -299,10 +306,12 @@ export class CallClient {
         }
         break;
       case 'peerJoined':
+        this.changedWhileJoining?.set(String(data.role), true);
         this.peerArrived(data.videoCodecs, String(data.role));
         this.o.onPeer(String(data.role), true);
         break;
       case 'peerLeft':
+        this.changedWhileJoining?.set(String(data.role), false);
         if (String(data.role) === this.o.primaryRole) this.peerPresent = false;
         this.reportRemoteVideo();
         this.o.onPeer(String(data.role), false, typeof data.reason === 'string' ? data.reason : undefined);
@@ -348,24 +357,35 @@ export class CallClient {
     const gen = ++this.generation;
     const stale = () => gen !== this.generation || this.finished;
     try {
-      // Three requests at once (the server answers a connection's requests in order): one round trip, not three,
-      // and the device loads while the transports are being made.
+      // The requests go out at once (the server answers a connection's requests in order): one round trip, not
+      // three, and the device loads while the transports are being made. With the device already loaded during the
+      // device check, the join goes with them: the consumers it announces come after both transports' answers, and
+      // the transports are made (below) before this function yields to the next message.
+      const early = takeLoadedDevice();
       const capsP = this.request<types.RtpCapabilities>('getRouterRtpCapabilities');
       const sendP = this.request<TransportInfo>('createWebRtcTransport', { direction: 'send' });
       const recvP = this.request<TransportInfo>('createWebRtcTransport', { direction: 'recv' });
+      const join = (d: types.Device) => this.request<{ peers: Array<{ role: string; videoCodecs?: unknown }> }>('join', { rtpCapabilities: d.rtpCapabilities });
+      const earlyJoinP = early ? join(early.device) : undefined;
       // Rejections are handled below with the await; until then they must not count as unhandled.
-      for (const p of [sendP, recvP]) p.catch(() => undefined);
+      for (const p of [sendP, recvP, earlyJoinP]) p?.catch(() => undefined);
       const caps = await capsP;
+      markJoin('caps');
       if (stale()) return;
-      const device = await deviceFor(caps);
+      // The router changed since the page loaded (a media worker restart): that join was made for the old one.
+      if (early && !sameCapabilities(early.caps, caps)) throw new Error('router capabilities changed');
+      const device = early?.device ?? (await deviceFor(caps));
+      markJoin('device');
       const [sendInfo, recvInfo] = await Promise.all([sendP, recvP]);
       if (stale()) return;
-      // Join goes out now; the transports below are made before this function yields again, so the consumers the
-      // server announces with its answer always find them.
-      const joinedP = this.request<{ peers: Array<{ role: string; videoCodecs?: unknown }> }>('join', { rtpCapabilities: device.rtpCapabilities });
+      // Without an early join it goes out now; either way the transports below are made before this function yields
+      // again, so the consumers the server announces with its answer always find them.
+      const joinedP = earlyJoinP ?? join(device);
       joinedP.catch(() => undefined);
       const send = device.createSendTransport({ ...sendInfo, iceServers: sendInfo.iceServers ?? [] });
+      markJoin('send-transport');
       const recv = device.createRecvTransport({ ...recvInfo, iceServers: recvInfo.iceServers ?? [] });
+      markJoin('recv-transport');
       const media: Media = { device, send, recv, producers: new Map(), consumers: new Map(), keys: new Map(), timers: [] };
       this.media = media;
       for (const t of [send, recv]) {
@@ -378,18 +398,24 @@ export class CallClient {
         this.request<{ id: string }>('produce', { transportId: send.id, kind, rtpParameters, appData }).then(ok, fail);
       });
       const joined = await joinedP;
+      markJoin('join-answer');
       if (stale()) return;
       for (const p of joined.peers) this.peerArrived(p.videoCodecs, p.role);
-      this.o.onJoined?.(joined.peers.map((p) => p.role));
-      for (const p of joined.peers) this.o.onPeer(p.role, true);
       // The other side's media first: the consumers its answer announced are set up and resumed before this side's
       // encoders start, which would otherwise compete with them for the browser's signaling and CPU. (The other side
-      // has been waiting; this costs its first frame of us about what it saves ours.) Bounded, so a slow consumer
-      // never holds up sending.
+      // has been waiting; this costs its first frame of us about what it saves ours.) The page's own work for the
+      // join (its view switches to the call: style and layout, tens of ms) waits too, as it would hold up the
+      // consumers' SDP steps. Bounded, so a slow consumer never holds up sending or the page.
+      const changed = (this.changedWhileJoining = new Map<string, boolean>());
       if (this.consuming.size) {
         await Promise.race([Promise.all([...this.consuming]), new Promise((r) => window.setTimeout(r, CONSUME_FIRST_MS))]);
         if (stale()) return;
       }
+      // Who came or went meanwhile was already reported (peerJoined, peerLeft): the report here agrees with that.
+      this.changedWhileJoining = undefined;
+      const here = [...new Set([...joined.peers.map((p) => p.role), ...changed.keys()])].filter((r) => changed.get(r) !== false);
+      this.o.onJoined?.(here);
+      for (const role of here) this.o.onPeer(role, true);
       for (const track of this.o.tracks()) {
         if (track.readyState !== 'live' || !device.canProduce(track.kind as types.MediaKind)) continue;
         await this.produce(media, track);
@@ -413,6 +439,7 @@ export class CallClient {
     const codec = kind === 'video' ? chooseVideoCodec(media.device.rtpCapabilities, this.peerCodecs) : undefined;
     // The track outlives this setup (a rejoin sends the same camera again), so mediasoup must not stop it.
     const producer = await media.send.produce({ track, codec, stopTracks: false, appData: { source: kind === 'audio' ? 'mic' : 'webcam' } });
+    markJoin(`produce:${kind}`);
     if (this.media !== media) {
       producer.close();
       return;
@@ -498,6 +525,7 @@ export class CallClient {
     const media = this.media;
     if (!media) return;
     const consumer = await media.recv.consume({ id: c.id, producerId: c.producerId, kind: c.kind, rtpParameters: c.rtpParameters });
+    markJoin(`consume:${c.kind}`);
     if (this.media !== media) {
       consumer.close();
       return;
@@ -506,6 +534,10 @@ export class CallClient {
     media.consumers.set(consumer.id, consumer);
     media.keys.set(consumer.id, key);
     if (c.producerPaused) this.paused.add(consumer.id);
+    // Resume asked for before the page work below: the server then asks the sender for a key frame, and the first
+    // picture needs that round trip, not the DOM updates.
+    const resumed = this.request('resumeConsumer', { consumerId: consumer.id });
+    resumed.catch(() => undefined);
     // One stream per remote source, changed in place: giving the <video> a new stream object restarts its pipeline
     // and delays the first frame. A new track of a kind replaces the old one of that kind.
     let stream = this.remote.get(key);
@@ -514,7 +546,8 @@ export class CallClient {
     stream.addTrack(consumer.track);
     this.o.onRemoteStream(key, stream);
     this.reportRemoteVideo();
-    await this.request('resumeConsumer', { consumerId: consumer.id });
+    await resumed;
+    markJoin(`resume:${c.kind}`);
   }
 
   private dropConsumer(id: string): void {
@@ -539,6 +572,7 @@ export class CallClient {
   private onTransportState(media: Media, t: types.Transport, s: string, gen: number): void {
     if (gen !== this.generation || this.finished) return;
     if (s === 'connected') {
+      markJoin(t === media.recv ? 'recv-connected' : 'send-connected');
       if (this.state === 'reconnecting' && this.ws?.readyState === WebSocket.OPEN) this.setState('joined');
       return;
     }
@@ -764,6 +798,8 @@ export function createStage(opts: {
   /** A guest waits in the lobby (see CallClientOptions.admission). */
   admission?: boolean;
   onLobby?(): void;
+  /** See CallClientOptions.onOpen. */
+  onOpen?(): void;
   onScreen?(on: boolean): void;
 }): CallClient {
   const t = opts.texts;
@@ -824,6 +860,7 @@ export function createStage(opts: {
     primaryRole: opts.otherRole,
     admission: opts.admission,
     onLobby: opts.onLobby,
+    onOpen: opts.onOpen,
     onScreen: opts.onScreen,
     tracks: () => opts.local()?.getTracks() ?? [],
     onState: (s) => {

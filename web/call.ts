@@ -8,6 +8,7 @@
 import { announce, byId, createStage, MediaProblemError, openLocalMedia, readTexts, signalingUrl, type CallClient, type MediaProblem } from './call-client';
 import { createCallStatus } from './parts/call-status';
 import { createChat, postJson, type ChatView } from './parts/chat';
+import { markJoin } from './parts/join-marks';
 import { documentDeleted, wireDocumentSharing } from './parts/share-document';
 
 const t = readTexts();
@@ -85,6 +86,7 @@ async function openDevices(cameraId?: string, micId?: string): Promise<void> {
   start.disabled = true;
   try {
     const media = await openLocalMedia(cameraId, micId);
+    markJoin('gum');
     const old = local;
     local = media.stream;
     byId<HTMLVideoElement>('preview').srcObject = local;
@@ -104,17 +106,36 @@ async function openDevices(cameraId?: string, micId?: string): Promise<void> {
 }
 
 function startCall(): void {
-  if (!local) return;
-  // The hidden preview would keep rendering the camera while the call needs the CPU for its first frames.
-  byId<HTMLVideoElement>('preview').srcObject = null;
-  status.dispatch({ type: 'connect' });
+  if (!local || client) return;
+  markJoin('click');
+  byId<HTMLButtonElement>('start-call').disabled = true;
+  // The page switches to its "connecting" view once the signaling connection is open and the join's requests are
+  // out (at most 100 ms after the click): switching first (style, layout and paint of the new view, 10-40 ms) held
+  // up the connection's handshake events on this thread, and so every request of the join.
+  let shown = false;
+  const showConnecting = () => {
+    if (shown) return;
+    shown = true;
+    window.clearTimeout(fallback);
+    // The hidden preview would keep rendering the camera while the call needs the CPU for its first frames. Paused
+    // now (cheap); detached once the call is set up (tearing its player down costs 5-20 ms).
+    byId<HTMLVideoElement>('preview').pause();
+    status.dispatch({ type: 'connect' });
+  };
+  const fallback = window.setTimeout(showConnecting, 100);
+  // Every state change from the call comes after the "connecting" view.
+  const dispatch = (e: Parameters<typeof status.dispatch>[0]) => {
+    showConnecting();
+    status.dispatch(e);
+  };
   client = createStage({
     texts: t,
     url: signalingUrl(),
     local: () => local,
     otherRole: 'agent',
     admission: role === 'guest',
-    onLobby: () => status.dispatch({ type: 'lobby' }),
+    onLobby: () => dispatch({ type: 'lobby' }),
+    onOpen: showConnecting,
     labels: {
       agent: t.remoteAgentCamera ?? '',
       'agent:screen': t.remoteScreen ?? '',
@@ -133,18 +154,20 @@ function startCall(): void {
       document.dispatchEvent(new CustomEvent('idv:call-notification', { detail: { method, data } }));
     },
     onState: (s) => {
-      if (s === 'joined') status.dispatch({ type: 'joined' });
-      else if (s === 'reconnecting') status.dispatch({ type: 'reconnecting' });
-      else if (s === 'ended') status.dispatch({ type: 'ended', by: client?.endedBy });
-      else if (s === 'replaced') status.dispatch({ type: 'replaced' });
-      else if (s === 'failed') status.dispatch({ type: 'failed' });
+      if (s === 'joined') {
+        byId<HTMLVideoElement>('preview').srcObject = null;
+        dispatch({ type: 'joined' });
+        // The chat's history is fetched once the media is set up (after every join and rejoin): its request would
+        // otherwise compete with the signaling for the server while the first picture is on its way.
+        void fetchChat();
+      } else if (s === 'reconnecting') dispatch({ type: 'reconnecting' });
+      else if (s === 'ended') dispatch({ type: 'ended', by: client?.endedBy });
+      else if (s === 'replaced') dispatch({ type: 'replaced' });
+      else if (s === 'failed') dispatch({ type: 'failed' });
     },
-    onJoined: (otherHere) => {
-      status.dispatch({ type: 'joined', otherHere });
-      void fetchChat();
-    },
-    onPeer: (present, reason) => status.dispatch({ type: 'peer', present, reason }),
-    onHangUp: () => status.dispatch({ type: 'hangUp' }),
+    onJoined: (otherHere) => dispatch({ type: 'joined', otherHere }),
+    onPeer: (present, reason) => dispatch({ type: 'peer', present, reason }),
+    onHangUp: () => dispatch({ type: 'hangUp' }),
   });
   client.start();
 }

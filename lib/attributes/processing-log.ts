@@ -46,6 +46,12 @@ export interface ProcessingLogEntry {
   endedAt?: string;
   /** The processing activity's URI in the gemeente's register (configured per purpose: idv-request-auth, idv-openklant). */
   processingActivityId?: string;
+  /**
+   * Logboek `dpl.core.data_subject_id`: who the processing was about, pseudonymised — the HMAC-SHA256 (64 lower-case
+   * hex) of the verified BSN under a key of this installation (lib/trace/data-subject.ts), never the BSN itself.
+   * Absent when the person is not (yet) known by a BSN. Migration 016.
+   */
+  dataSubjectId?: string;
 }
 
 export interface ProcessingLogRecord extends Required<Pick<ProcessingLogEntry, 'at' | 'appointmentId' | 'actor' | 'action'>> {
@@ -61,6 +67,8 @@ export interface ProcessingLogRecord extends Required<Pick<ProcessingLogEntry, '
   statusCode: 0 | 1 | 2 | null;
   endedAt: string | null;
   processingActivityId: string | null;
+  /** Null when unknown, and on records written before migration 016. */
+  dataSubjectId: string | null;
 }
 
 export interface ProcessingLogQuery {
@@ -116,6 +124,7 @@ export function validateEntry(e: ProcessingLogEntry, now: () => Date = () => new
   if (e.statusCode !== undefined && e.statusCode !== 0 && e.statusCode !== 1 && e.statusCode !== 2) bad('statusCode', 'must be 0, 1 or 2');
   const activity = e.processingActivityId;
   if (processingActivityProblem('processingActivityId', activity)) bad('processingActivityId', 'must be a URI (https://… or urn:…)');
+  if (e.dataSubjectId !== undefined && (typeof e.dataSubjectId !== 'string' || !/^[0-9a-f]{64}$/.test(e.dataSubjectId))) bad('dataSubjectId', 'must be a pseudonym (64 lower-case hex characters), never an identifier itself');
   const at = e.at === undefined ? now().toISOString() : isoUtc(e.at, 'at');
   const endedAt = e.endedAt === undefined ? at : isoUtc(e.endedAt, 'endedAt');
   if (endedAt < at) bad('endedAt', 'must not be before at');
@@ -126,6 +135,7 @@ export function validateEntry(e: ProcessingLogEntry, now: () => Date = () => new
     statusCode: e.statusCode ?? (e.action === 'failed' ? 2 : 1),
     endedAt,
     processingActivityId: activity ?? null,
+    dataSubjectId: e.dataSubjectId ?? null,
     at,
     appointmentId: e.appointmentId,
     actor: e.actor,

@@ -24,7 +24,8 @@ import type { PendingFlow, PendingFlowStore } from '../oidc/pending';
 export type PendingKind = 'oidc' | 'idcontact-attr' | 'idcontact-return' | 'idcontact-outcome' | 'staff-oidc';
 
 /** Single-use marks without a pending row: an ID Contact attempt used up, an auth_result handed over directly. */
-export type OnceKind = 'idcontact-used' | 'idcontact-direct';
+/** Single-use marks: ID Contact tokens, and the `jti` of staff back-channel logout tokens (lib/staff/backchannel-logout.ts). */
+export type OnceKind = 'idcontact-used' | 'idcontact-direct' | 'staff-logout';
 
 /**
  * A started attempt: the relying party's pending entry (key and session hashes, payload of at most 4000 characters as

@@ -197,7 +197,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
 
   r.post('/auth/agent/appointments/:appointmentId/request', ...pages, agent, ...bodyParsers('2kb'), asyncRoute(async (req, res) => {
     if (!sameOrigin(req, services.config.publicUrl) || !services.csrf.verify(req)) return sendJsonError(res, 403, 'csrf', 'Vernieuw de pagina en probeer het opnieuw. / Reload the page and try again.');
-    await id.ask(String(req.params.appointmentId), req.staff!.username, (req.body as { purpose?: unknown } | undefined)?.purpose);
+    await id.ask(String(req.params.appointmentId), req.staff!.username, (req.body as { purpose?: unknown } | undefined)?.purpose, req.headers.traceparent);
     res.status(202).json({ asked: true });
   }));
 

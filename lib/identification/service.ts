@@ -21,7 +21,8 @@ import { agentNoticeFor, agentText, type AgentNotice } from './texts';
 import type { AgentNoticeMessage, AskedEvent, FailedEvent, FailureReason, NewRequest, OfferedMethod, PopupView, VerificationResult, VerifiedEvent } from './types';
 import { publicBase } from '../access/public-base';
 import { metricsOf } from '../runtime/metrics';
-import { newSpanId, newTraceId } from '../trace/context';
+import { dataSubjectId } from '../trace/data-subject';
+import { newSpanId, newTraceId, parseTraceparent, spanFor, traceparent } from '../trace/context';
 
 export interface IdentificationServiceOptions {
   services: Services;
@@ -99,7 +100,8 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   /** Sets whose values the agent fetched: 'shown' is logged once per set. */
   private readonly shown = new Set<string>();
   /** Method of each live set, for what the agent is told on expiry. */
-  private readonly setMeta = new Map<string, { appointmentId: string; methodId: string; keys: string[]; purpose?: string; traceId?: string; spanId?: string }>();
+  /** Per live attribute set: references for the records that follow it, incl. the pseudonymised data subject (no value). */
+  private readonly setMeta = new Map<string, { appointmentId: string; methodId: string; keys: string[]; purpose?: string; traceId?: string; spanId?: string; subject?: string }>();
   /** Processing activity URI per purpose (idv-request-auth), for the Logboek fields of each record. */
   private activities: Record<string, string> = {};
   private readonly notices = new Map<string, AgentNoticeMessage[]>();
@@ -183,14 +185,15 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
    * The panel's button: only for the agent's own appointment and a listed purpose. Emits 'asked' for idv-request-auth;
    * returns false when no such node listens (nothing would happen).
    */
-  async ask(appointmentId: string, username: string, purpose: unknown): Promise<boolean> {
+  async ask(appointmentId: string, username: string, purpose: unknown, traceparentHeader?: unknown): Promise<boolean> {
     const appointment = APPOINTMENT_RE.test(appointmentId) ? await this.appointments.get(appointmentId) : null;
     if (!appointment || appointment.status !== 'booked' || appointment.agent.toLowerCase() !== username.toLowerCase()) {
       throw new UserError(404, 'not_found', 'Deze afspraak bestaat niet of is niet voor u ingepland. / Not found.');
     }
     if (typeof purpose !== 'string' || !this.purposes.includes(purpose)) throw new UserError(400, 'invalid_purpose', 'Kies een doel uit de lijst. / Choose a purpose from the list.');
     if (this.listenerCount('asked') === 0) throw new UserError(503, 'not_configured', 'Identificatie is nog niet ingericht. / Identification is not set up.');
-    this.emit('asked', { appointmentId, agent: username.toLowerCase(), purpose });
+    const caller = parseTraceparent(traceparentHeader);
+    this.emit('asked', { appointmentId, agent: username.toLowerCase(), purpose, ...(caller ? { traceparent: traceparent(caller) } : {}) });
     return true;
   }
 
@@ -322,10 +325,11 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     const notMapped = asked.filter((k) => !mapped.has(k));
     if (notMapped.length) throw new UserError(400, 'invalid_attributes', `no offered method provides: ${notMapped.join(', ')}`);
 
-    const trace = { traceId: newTraceId(), spanId: newSpanId() };
+    // The caller's trace continued (same trace id, a new span, the caller's span as parent), or a new one.
+    const { parentSpanId: callerSpan, ...trace } = spanFor(input.traceparent);
     const request = this.requests.create({ appointmentId, agent, purpose, methodIds: methods.map((m) => m.id), attributeKeys: asked, methods, ...trace });
     this.rememberMethodNames(methods);
-    await this.record({ appointmentId, actor: agent, action: 'requested', purpose, attributeKeys: asked, ...this.traced({ ...trace, purpose }) });
+    await this.record({ appointmentId, actor: agent, action: 'requested', purpose, attributeKeys: asked, ...this.traced({ ...trace, ...(callerSpan ? { parentSpanId: callerSpan } : {}), purpose }) });
     this.watchCalls();
     const delivered = await this.channels.toResident(appointmentId, 'identificationRequest', this.popupView(request));
     await this.notifyAgent(appointmentId, delivered > 0 ? 'requested' : 'not_delivered', { requestId: request.requestId }, agent);
@@ -479,8 +483,11 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
       attributeSetId = this.cache.put({ appointmentId: result.appointmentId, requestId: result.requestId, methodId: result.methodId, ...(result.acr ? { acr: result.acr } : {}), attributes }, this.ttlSec);
       const spanId = verification.spanId ?? newSpanId();
       const traceId = verification.traceId ?? newTraceId();
-      this.setMeta.set(attributeSetId, { appointmentId: result.appointmentId, methodId: result.methodId, keys: attributeKeys, purpose: result.purpose, traceId, spanId });
-      await this.record({ appointmentId: result.appointmentId, actor: 'resident', action: 'verified', purpose: result.purpose, methodId: result.methodId, attributeKeys, ...(detail ? { detail } : {}), ...this.traced({ ...verification, traceId, spanId }) });
+      // Logboek dpl.core.data_subject_id: a keyed pseudonym of the verified BSN (lib/trace/data-subject.ts), never the BSN.
+      const bsn = attributes.find((a) => a.key === 'bsn')?.value;
+      const subject = bsn ? dataSubjectId(this.services.secret, bsn) : undefined;
+      this.setMeta.set(attributeSetId, { appointmentId: result.appointmentId, methodId: result.methodId, keys: attributeKeys, purpose: result.purpose, traceId, spanId, ...(subject ? { subject } : {}) });
+      await this.record({ appointmentId: result.appointmentId, actor: 'resident', action: 'verified', purpose: result.purpose, methodId: result.methodId, attributeKeys, ...(detail ? { detail } : {}), ...(subject ? { dataSubjectId: subject } : {}), ...this.traced({ ...verification, traceId, spanId }) });
     } catch (e) {
       // Nothing half-written: a set that could not be logged is not kept.
       if (attributeSetId) this.dropSet(attributeSetId);
@@ -737,16 +744,19 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     await this.notifyAgent(appointmentId, 'expired', { attributeSetId }).catch(() => 0);
   }
 
-  /** The verification's trace and span of a live set (for processings that follow from it elsewhere), or undefined. */
-  traceOfSet(attributeSetId: string): { traceId: string; spanId: string } | undefined {
+  /**
+   * The verification's trace and span of a live set (for processings that follow from it elsewhere), with the
+   * pseudonymised data subject when it was verified with a BSN (never the BSN), or undefined.
+   */
+  traceOfSet(attributeSetId: string): { traceId: string; spanId: string; dataSubjectId?: string } | undefined {
     const m = this.setMeta.get(attributeSetId);
-    return m?.traceId && m.spanId ? { traceId: m.traceId, spanId: m.spanId } : undefined;
+    return m?.traceId && m.spanId ? { traceId: m.traceId, spanId: m.spanId, ...(m.subject ? { dataSubjectId: m.subject } : {}) } : undefined;
   }
 
   /** What happens to a verified set (shown, deleted, expired) is a processing in the verification's trace. */
   private ofSet(attributeSetId: string): Partial<ProcessingLogEntry> {
     const m = this.setMeta.get(attributeSetId);
-    return m ? this.traced({ traceId: m.traceId, parentSpanId: m.spanId, purpose: m.purpose }) : {};
+    return m ? { ...this.traced({ traceId: m.traceId, parentSpanId: m.spanId, purpose: m.purpose }), ...(m.subject ? { dataSubjectId: m.subject } : {}) } : {};
   }
 
   private dropSet(id: string): void {

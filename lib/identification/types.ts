@@ -58,6 +58,11 @@ export interface NewRequest {
   onlyMethodIds?: unknown;
   /** Keys to ask; empty asks every key the offered methods map. */
   attributeKeys?: readonly string[];
+  /**
+   * An incoming W3C `traceparent` (from the agent's HTTP request or msg.traceparent): the identification continues
+   * that trace with a new span (Logboek Dataverwerkingen); an invalid one is ignored and a new trace started.
+   */
+  traceparent?: unknown;
 }
 
 /** The pop-up's content: method names and logos, which data and why. No issuer, client or secret. */
@@ -92,4 +97,6 @@ export interface AskedEvent {
   appointmentId: string;
   agent: string;
   purpose: string;
+  /** The `traceparent` the agent's request came with, when valid (W3C Trace Context): the request continues it. */
+  traceparent?: string;
 }

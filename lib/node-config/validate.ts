@@ -10,6 +10,7 @@ import { validateDashboardConfig } from '../call/dashboard-config';
 import { methodFromEditor } from '../identification/method-config';
 import { validateRequestAuthConfig } from '../identification/request-config';
 import { validateOpenKlantConfig } from '../openklant/config';
+import { validateStaffSsoConfig } from '../staff/sso-node-config';
 import { coreFieldProblems } from '../idcontact/core-fields';
 import { validateSessionNodeConfig } from '../idcontact/session-config';
 import { validateInstanceSettings } from '../settings-node';
@@ -84,6 +85,11 @@ export function nodeConfigProblems(type: string, def: Def, credentials?: Record<
     }
     case 'idv-openklant': {
       const r = validateOpenKlantConfig(d, credentials);
+      return r.ok ? [] : r.errors;
+    }
+    case 'idv-staff-sso': {
+      // The editor cannot know the runtime's mode: an http issuer on loopback is left to the runtime to refuse.
+      const r = validateStaffSsoConfig(d, credentials, true);
       return r.ok ? [] : r.errors;
     }
     default:

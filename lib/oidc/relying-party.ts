@@ -93,11 +93,21 @@ export interface RelyingParty<C, K extends OidcClient = OidcClient> {
    */
   endSessionUrl(client: OidcClient, p: { idTokenHint?: string; postLogoutRedirectUri: string }): Promise<string | undefined>;
   /** Discovery now (start-up checks); rejects with a plain message when the provider cannot be used. */
-  discover(client: OidcClient): Promise<{ issuer: string; endSessionEndpoint?: string }>;
+  discover(client: OidcClient): Promise<ProviderFacts>;
   /** Number of requests waiting for their callback (monitoring). */
   pendingCount(): Promise<number>;
   /** Forgets cached discovery, e.g. after a client's configuration changed. */
   forget(clientId: string): void;
+}
+
+/** What discovery says about a provider that the callers use beside the flow itself. */
+export interface ProviderFacts {
+  issuer: string;
+  endSessionEndpoint?: string;
+  /** Where the provider's signing keys are (logout tokens are checked against them). */
+  jwksUri?: string;
+  /** The ID token signing algorithms it announces (default RS256, OpenID Connect Discovery 1.0 section 3). */
+  signingAlgs: string[];
 }
 
 /** What a pending request keeps: references and protocol secrets, never a credential or a value. */
@@ -325,7 +335,13 @@ export function createRelyingParty<C, K extends OidcClient = OidcClient>(opts: R
       const oc = await loadOpenIdClient();
       const config = await getConfig(oc, client);
       const m = config.serverMetadata();
-      return { issuer: m.issuer, ...(typeof m.end_session_endpoint === 'string' ? { endSessionEndpoint: m.end_session_endpoint } : {}) };
+      const algs = Array.isArray(m.id_token_signing_alg_values_supported) ? m.id_token_signing_alg_values_supported.filter((a): a is string => typeof a === 'string' && a !== 'none') : [];
+      return {
+        issuer: m.issuer,
+        ...(typeof m.end_session_endpoint === 'string' ? { endSessionEndpoint: m.end_session_endpoint } : {}),
+        ...(typeof m.jwks_uri === 'string' ? { jwksUri: m.jwks_uri } : {}),
+        signingAlgs: algs.length ? algs : ['RS256'],
+      };
     },
     pendingCount: () => pending.countOpen(now()),
     forget: (clientId) => void configs.delete(clientId),

@@ -24,6 +24,14 @@ export interface ActorIdentification {
   codeSoortObjectId: string;
 }
 
+/**
+ * How a klantcontact names the appointment it was about: an onderwerpobject whose onderwerpobjectidentificator points
+ * into ID Video's register (Klantinteracties API: "Gegevens die een onderwerpobject in een extern register uniek
+ * identificeren"; `GET /klantcontacten` filters on its four parts). It is our external reference: the API has no
+ * idempotency key, so before a retry of maak-klantcontact the client asks whether a contact with this reference exists.
+ */
+export const APPOINTMENT_REFERENCE = { codeObjecttype: 'videoafspraak', codeRegister: 'idvideo', codeSoortObjectId: 'afspraak-id' } as const;
+
 export const DEFAULT_ACTOR_IDENTIFICATION: ActorIdentification = { codeObjecttype: 'mdw', codeRegister: 'handmatig', codeSoortObjectId: 'gebruikersnaam' };
 
 export type OpenKlantErrorCode =
@@ -63,6 +71,8 @@ export interface NewKlantcontact {
   inhoud?: string;
   /** The partij found by BSN, or the name the resident gave. */
   betrokkene: { partijUuid: string } | { contactnaam: { voornaam?: string; achternaam: string } };
+  /** The appointment's id: registered as the onderwerpobject (APPOINTMENT_REFERENCE), found again by it. */
+  appointmentId: string;
 }
 
 export interface OpenKlantClient {
@@ -71,6 +81,11 @@ export interface OpenKlantClient {
   /** The uuid of the agent's actor, or undefined when Open Klant has none for this username. */
   findActor(username: string, span: SpanContext): Promise<string | undefined>;
   maakKlantcontact(k: NewKlantcontact, span: SpanContext): Promise<{ klantcontactUuid: string; betrokkeneUuid?: string }>;
+  /**
+   * The uuid of the klantcontact registered earlier for this appointment (GET /klantcontacten filtered on the
+   * onderwerpobject, APPOINTMENT_REFERENCE), or undefined: asked before a maak-klantcontact is tried again.
+   */
+  findKlantcontact(appointmentId: string, span: SpanContext): Promise<string | undefined>;
   /** Links the actor to the klantcontact (POST /actorklantcontacten); maak-klantcontact has no field for it. */
   linkActor(actorUuid: string, klantcontactUuid: string, span: SpanContext): Promise<void>;
 }
@@ -122,8 +137,8 @@ export function createOpenKlantClient(config: OpenKlantConfig, fetchImpl: typeof
       });
     } catch (e) {
       const timeout = (e as Error)?.name === 'TimeoutError' || (e as Error)?.name === 'AbortError';
-      // A POST that timed out may have been carried out; the API offers no idempotency key, so it is retried anyway
-      // (a duplicate contact is better than a lost one) and the note says so.
+      // A POST that timed out may have been carried out; the API offers no idempotency key: the registrar looks the
+      // contact up by its appointment reference (findKlantcontact) before it tries again.
       return Promise.reject(new OpenKlantError(timeout ? 'openklant_timeout' : 'openklant_unreachable', true));
     }
     const text = await res.text().catch(() => '');
@@ -188,6 +203,7 @@ export function createOpenKlantClient(config: OpenKlantConfig, fetchImpl: typeof
           plaatsgevondenOp: k.plaatsgevondenOp,
         },
         betrokkene,
+        onderwerpobject: { onderwerpobjectidentificator: { ...APPOINTMENT_REFERENCE, objectId: k.appointmentId } },
       };
       const r = (await call('POST', '/maak-klantcontact', span, body, true)) as { klantcontact?: { uuid?: unknown }; betrokkene?: { uuid?: unknown } };
       const uuid = r?.klantcontact?.uuid;
@@ -195,6 +211,17 @@ export function createOpenKlantClient(config: OpenKlantConfig, fetchImpl: typeof
       if (typeof uuid !== 'string' || !UUID.test(uuid)) throw new OpenKlantError('openklant_bad_response', false);
       const b = r.betrokkene?.uuid;
       return { klantcontactUuid: uuid, ...(typeof b === 'string' && UUID.test(b) ? { betrokkeneUuid: b } : {}) };
+    },
+    async findKlantcontact(appointmentId, span) {
+      const key = 'onderwerpobject__onderwerpobjectidentificator';
+      const q = new URLSearchParams({
+        [`${key}CodeObjecttype`]: APPOINTMENT_REFERENCE.codeObjecttype,
+        [`${key}CodeRegister`]: APPOINTMENT_REFERENCE.codeRegister,
+        [`${key}CodeSoortObjectId`]: APPOINTMENT_REFERENCE.codeSoortObjectId,
+        [`${key}ObjectId`]: appointmentId,
+        pageSize: '2',
+      });
+      return firstUuid(await call('GET', `/klantcontacten?${q}`, span));
     },
     async linkActor(actorUuid, klantcontactUuid, span) {
       await call('POST', '/actorklantcontacten', span, { actor: { uuid: actorUuid }, klantcontact: { uuid: klantcontactUuid } }, true);

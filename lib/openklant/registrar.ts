@@ -25,6 +25,8 @@ export interface RegisteredEvent {
   attempt: number;
   traceId: string;
   spanId: string;
+  /** The verified person's pseudonym (Logboek dpl.core.data_subject_id), when the resident identified with a BSN. */
+  dataSubjectId?: string;
   /** When the attempt that registered it started (Logboek: start_time). */
   startedAt: string;
 }
@@ -40,6 +42,8 @@ export interface RegistrationFailedEvent {
   nextAttemptAt?: string;
   traceId: string;
   spanId: string;
+  /** As in RegisteredEvent. */
+  dataSubjectId?: string;
   startedAt: string;
 }
 
@@ -50,6 +54,8 @@ export interface PartijLookupEvent {
   outcome: string;
   span: SpanContext;
   parentSpanId?: string;
+  /** The verified person's pseudonym (Logboek dpl.core.data_subject_id), when the lookup followed a verification. */
+  dataSubjectId?: string;
   startedAt: string;
 }
 
@@ -107,7 +113,7 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
   private readonly backoff: Required<BackoffOptions>;
   private readonly leaseMs: number;
   /** Appointments whose resident identified with a BSN: the partij uuid once found, null when Open Klant has none. */
-  private readonly identified = new Map<string, { partijUuid: string | null | undefined; at: number }>();
+  private readonly identified = new Map<string, { partijUuid: string | null | undefined; subject?: string; at: number }>();
   private readonly lookups = new Map<string, Promise<void>>();
   private periodic: Periodic | undefined;
   private reclaimed = false;
@@ -164,12 +170,12 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
    * The resident of this appointment identified with a BSN: look the partij up now, while the attribute set lives.
    * A failed lookup is tried again by the registration itself if the set still lives then.
    */
-  resolvePartij(appointmentId: string, trace?: { traceId: string; parentSpanId?: string }): Promise<void> {
-    this.remember(appointmentId, undefined);
+  resolvePartij(appointmentId: string, trace?: { traceId: string; parentSpanId?: string; dataSubjectId?: string }): Promise<void> {
+    this.remember(appointmentId, undefined, trace?.dataSubjectId);
     const running = this.lookups.get(appointmentId);
     if (running) return running;
     const span = { traceId: trace?.traceId ?? newTraceId(), spanId: newSpanId() };
-    const p = this.lookupPartij(appointmentId, span, trace?.parentSpanId)
+    const p = this.lookupPartij(appointmentId, span, trace?.parentSpanId, trace?.dataSubjectId)
       .then((uuid) => {
         if (uuid !== undefined) this.remember(appointmentId, uuid);
       })
@@ -183,11 +189,11 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
    * The partij uuid (string), null when Open Klant has none, undefined when no BSN was available. Each search that
    * sends the BSN is reported ('partijLookup') so it becomes a record of the processing log.
    */
-  private async lookupPartij(appointmentId: string, span: SpanContext, parentSpanId?: string): Promise<string | null | undefined> {
+  private async lookupPartij(appointmentId: string, span: SpanContext, parentSpanId?: string, dataSubjectId?: string): Promise<string | null | undefined> {
     const bsn = this.o.bsnFor(appointmentId);
     if (bsn === undefined) return undefined;
     const startedAt = this.clock().toISOString();
-    const report = (outcome: string) => this.emit('partijLookup', { appointmentId, outcome, span, ...(parentSpanId ? { parentSpanId } : {}), startedAt });
+    const report = (outcome: string) => this.emit('partijLookup', { appointmentId, outcome, span, ...(parentSpanId ? { parentSpanId } : {}), ...(dataSubjectId ? { dataSubjectId } : {}), startedAt });
     try {
       const uuid = await this.o.client.findPartijByBsn(bsn, span);
       report(uuid ? 'found' : 'not_found');
@@ -198,11 +204,12 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
     }
   }
 
-  private remember(appointmentId: string, partijUuid: string | null | undefined): void {
+  private remember(appointmentId: string, partijUuid: string | null | undefined, subject?: string): void {
     const now = Date.now();
     for (const [k, v] of this.identified) if (now - v.at > MEMORY_MS || this.identified.size > MAX_MEMORY) this.identified.delete(k);
     const old = this.identified.get(appointmentId);
-    this.identified.set(appointmentId, { partijUuid: partijUuid === undefined ? old?.partijUuid : partijUuid, at: now });
+    const keep = subject ?? old?.subject;
+    this.identified.set(appointmentId, { partijUuid: partijUuid === undefined ? old?.partijUuid : partijUuid, ...(keep ? { subject: keep } : {}), at: now });
   }
 
   /**
@@ -213,12 +220,14 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
     const known = this.identified.get(appointmentId);
     if (known) await this.lookups.get(appointmentId);
     const partij = this.identified.get(appointmentId)?.partijUuid;
+    const subject = this.identified.get(appointmentId)?.subject;
     const result = await this.o.store.add({
       appointmentId,
       source: this.o.source,
       contactMade,
       identified: known !== undefined,
       ...(typeof partij === 'string' ? { partijUuid: partij } : {}),
+      ...(subject ? { dataSubjectId: subject } : {}),
       maxAttempts: this.backoff.maxAttempts,
       traceId: newTraceId(),
       spanId: newSpanId(),
@@ -268,6 +277,12 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
         await this.progressOrLost(r, token, { ...(partijUuid ? { partijUuid } : {}), codes: [...codes] });
       }
       let klantcontactUuid = r.klantcontactUuid;
+      if (!klantcontactUuid && r.attempts > 1) {
+        // A retry: the earlier maak-klantcontact may have been carried out though its answer never came (a timeout, a
+        // lost connection, a 5xx after the write). Ask by the appointment's reference before registering again.
+        klantcontactUuid = await this.o.client.findKlantcontact(r.appointmentId, span);
+        if (klantcontactUuid) await this.progressOrLost(r, token, { klantcontactUuid });
+      }
       if (!klantcontactUuid) {
         const k = await this.o.client.maakKlantcontact(
           {
@@ -278,6 +293,7 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
             indicatieContactGelukt: r.contactMade,
             plaatsgevondenOp: appointment.startUtc,
             betrokkene: partijUuid ? { partijUuid } : { contactnaam: contactnaamOf(appointment.resident.name) },
+            appointmentId: r.appointmentId,
           },
           span,
         );
@@ -294,11 +310,11 @@ export class ContactRegistrar extends EventEmitter<RegistrarEvents> {
         }
       }
       await this.o.store.complete(r.id, token, [...codes], this.clock().toISOString());
-      this.emit('registered', { registrationId: r.id, appointmentId: r.appointmentId, klantcontactUuid, contactMade: r.contactMade, codes: [...codes], attempt: r.attempts, traceId: r.traceId, spanId: r.spanId, startedAt });
+      this.emit('registered', { registrationId: r.id, appointmentId: r.appointmentId, klantcontactUuid, contactMade: r.contactMade, codes: [...codes], attempt: r.attempts, traceId: r.traceId, spanId: r.spanId, ...(r.dataSubjectId ? { dataSubjectId: r.dataSubjectId } : {}), startedAt });
     } catch (e) {
       if (e instanceof LeaseLost) return;
       if (!(e instanceof OpenKlantError)) throw e;
-      const base = { registrationId: r.id, appointmentId: r.appointmentId, errorCode: e.code, attempt: r.attempts, traceId: r.traceId, spanId: r.spanId, startedAt, ...(e.invalidParams.length ? { invalidParams: e.invalidParams } : {}) };
+      const base = { registrationId: r.id, appointmentId: r.appointmentId, errorCode: e.code, attempt: r.attempts, traceId: r.traceId, spanId: r.spanId, ...(r.dataSubjectId ? { dataSubjectId: r.dataSubjectId } : {}), startedAt, ...(e.invalidParams.length ? { invalidParams: e.invalidParams } : {}) };
       if (!e.retryable || r.attempts >= r.maxAttempts) {
         await this.o.store.fail(r.id, token, e.code, this.clock().toISOString());
         this.emit('failed', { ...base, final: true });

@@ -60,11 +60,13 @@ export function startContactRegistrar(services: Services, o: StartOptions): { re
   const onVerified = (e: { attributeSetId: string; appointmentId: string; attributeKeys: string[] }): void => {
     // In the verification's trace: the search is a processing that follows from it.
     const trace = identification.traceOfSet(e.attributeSetId);
-    if (e.attributeKeys.includes(BSN_KEY)) void registrar.resolvePartij(e.appointmentId, trace ? { traceId: trace.traceId, parentSpanId: trace.spanId } : undefined);
+    if (e.attributeKeys.includes(BSN_KEY)) {
+      void registrar.resolvePartij(e.appointmentId, trace ? { traceId: trace.traceId, parentSpanId: trace.spanId, ...(trace.dataSubjectId ? { dataSubjectId: trace.dataSubjectId } : {}) } : undefined);
+    }
   };
   identification.on('verified', onVerified);
   const activity = o.settings.processingActivityId;
-  const logOutcome = (e: { appointmentId: string; traceId: string; spanId: string; startedAt: string }, ok: boolean, detail?: string): void => {
+  const logOutcome = (e: { appointmentId: string; traceId: string; spanId: string; startedAt: string; dataSubjectId?: string }, ok: boolean, detail?: string): void => {
     identification.log
       .record({
         appointmentId: e.appointmentId,
@@ -76,6 +78,7 @@ export function startContactRegistrar(services: Services, o: StartOptions): { re
         spanId: e.spanId,
         statusCode: ok ? 1 : 2,
         ...(detail ? { detail } : {}),
+        ...(e.dataSubjectId ? { dataSubjectId: e.dataSubjectId } : {}),
         ...(activity ? { processingActivityId: activity } : {}),
       })
       .catch((err: unknown) => services.log.warn(`processing log write failed (contact_registered): ${faultCode(err)}`));
@@ -93,6 +96,7 @@ export function startContactRegistrar(services: Services, o: StartOptions): { re
         spanId: e.span.spanId,
         ...(e.parentSpanId ? { parentSpanId: e.parentSpanId } : {}),
         attributeKeys: [BSN_KEY],
+        ...(e.dataSubjectId ? { dataSubjectId: e.dataSubjectId } : {}),
         statusCode: e.outcome === 'found' || e.outcome === 'not_found' ? 1 : 2,
         detail: e.outcome,
         ...(activity ? { processingActivityId: activity } : {}),

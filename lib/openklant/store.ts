@@ -12,6 +12,8 @@ export interface NewContactRegistration {
   identified: boolean;
   /** The partij found by that BSN while the attribute set lived. */
   partijUuid?: string;
+  /** The verified person's pseudonym (lib/trace/data-subject.ts), for the Logboek record; never the BSN. */
+  dataSubjectId?: string;
   maxAttempts: number;
   traceId: string;
   spanId: string;

@@ -26,6 +26,11 @@ export interface StaffAuthOptions {
    * identity provider sign in, and sessions of local accounts stop working at once.
    */
   localAccounts?: boolean;
+  /**
+   * Whether the staff pages (not the flow editor) take local accounts now: an idv-staff-sso node may switch them off
+   * for the pages (lib/staff/sso-node-config.ts). Read per request; it can only narrow `localAccounts`.
+   */
+  pagesLocalAccounts?: () => boolean;
 }
 
 export type VerifyResult = { ok: true; user: StaffIdentity } | { ok: false; reason: 'invalid' | 'locked' };
@@ -48,11 +53,14 @@ export interface StaffAuth {
   login(username: string, password: string): Promise<LoginResult>;
   /**
    * A new session for an account the caller has signed in another way (the identity provider). `idToken` is kept,
-   * sealed with the session's secret, for the sign-out at the provider. Returns the cookie value (once).
+   * sealed with the session's secret, for the sign-out at the provider; `ssoSid` the provider session it came from
+   * (hashed, for a back-channel logout). Returns the cookie value (once).
    */
-  openSession(username: string, idToken?: string): Promise<string>;
-  /** Whether local accounts (passwords of ours) may sign in. */
+  openSession(username: string, idToken?: string, ssoSid?: string): Promise<string>;
+  /** Whether local accounts (passwords of ours) may sign in (the environment's setting; the editor's door). */
   readonly localAccounts: boolean;
+  /** Whether local accounts may sign in to the staff pages now (`localAccounts` narrowed by an idv-staff-sso node). */
+  pagesLocalAccounts(): boolean;
   /** The ID token this browser's session was opened with (an SSO sign-in), e.g. to hand on to an editor token. */
   idTokenOf(req: Request): Promise<string | undefined>;
   /** The signed-in employee of this request, or undefined (unknown, idle or too old sessions are removed). */
@@ -76,6 +84,7 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
   const cookie = cookieName('idv_staff', o.secure);
   const loginPath = o.loginPath ?? '/login';
   const localAccounts = o.localAccounts ?? true;
+  const pagesLocalAccounts = () => localAccounts && (o.pagesLocalAccounts?.() ?? true);
 
   const sessionIdFrom = (req: Request): string | undefined => {
     const v = readCookies(req)[cookie];
@@ -85,6 +94,7 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
   const auth: StaffAuth = {
     cookie,
     localAccounts,
+    pagesLocalAccounts,
     async verify(username, password) {
       const name = String(username ?? '').trim().toLowerCase().slice(0, 64);
       const found = name ? await o.store.getUser(name) : undefined;
@@ -109,22 +119,23 @@ export function createStaffAuth(o: StaffAuthOptions): StaffAuth {
       return { ok: true, user: { username: user.username, displayName: user.displayName, roles: user.roles } };
     },
     async login(username, password) {
+      if (!pagesLocalAccounts()) return { ok: false, reason: 'invalid' };
       const result = await auth.verify(username, password);
       if (!result.ok) return result;
       const sessionId = await auth.openSession(result.user.username);
       return { ok: true, sessionId, user: result.user };
     },
-    async openSession(username, idToken) {
+    async openSession(username, idToken, ssoSid) {
       const sessionId = newToken();
       const hint = idToken ? sealWithToken(sessionId, LOGOUT_HINT_PURPOSE, idToken) : undefined;
-      await o.store.createSession(hashToken(sessionId), username, now().toISOString(), hint);
+      await o.store.createSession(hashToken(sessionId), username, now().toISOString(), hint, ssoSid);
       return sessionId;
     },
     async identify(req) {
       if (req.staff) return req.staff;
       const id = sessionIdFrom(req);
       if (!id) return undefined;
-      const user = await liveSessionUser(o.store, hashToken(id), now().getTime(), idleMs, absoluteMs, localAccounts);
+      const user = await liveSessionUser(o.store, hashToken(id), now().getTime(), idleMs, absoluteMs, pagesLocalAccounts());
       if (!user) return undefined;
       req.staff = { username: user.username, displayName: user.displayName, roles: user.roles };
       return req.staff;

@@ -1,4 +1,4 @@
-import express, { type Router } from 'express';
+import express, { type Response, type Router } from 'express';
 import type { Csrf } from '../http/csrf';
 import { CSRF_FIELD } from '../http/csrf';
 import { errorHandler } from '../http/errors';
@@ -139,6 +139,13 @@ ${links.length
  * editor's sign-in) as well as per account, so neither password guessing on one account nor spraying over many
  * accounts gets far.
  */
+/** The doors of this request (set by the router's first middleware). */
+function doors(res: Response): { sso: boolean; local: boolean; defaultNext: string } {
+  const sso = !!res.locals.idvSso;
+  // Without a password form there is nothing to do on /login but go to the provider; `next` defaults by role then.
+  return { sso, local: res.locals.idvLocal === true, defaultNext: sso ? '' : '/agent' };
+}
+
 export function staffLoginRouter(opts: {
   auth: StaffAuth;
   csrf: Csrf;
@@ -147,16 +154,23 @@ export function staffLoginRouter(opts: {
   limiter: RateLimiter;
   branding?: () => Branding | undefined;
   log?: (m: string) => void;
-  /** The sign-in through the gemeente's provider, when configured. */
-  sso?: StaffSso;
+  /**
+   * The sign-in through the gemeente's provider, when configured: fixed (the environment) or read per request (an
+   * idv-staff-sso node may come and go with a deploy).
+   */
+  sso?: StaffSso | (() => StaffSso | undefined);
 }): Router {
   const r = express.Router();
   r.use(noStore);
-  const local = opts.auth.localAccounts;
-  const sso = !!opts.sso;
-  // Without a password form there is nothing to do on /login but go to the provider; `next` defaults by role then.
-  const defaultNext = sso ? '' : '/agent';
+  const ssoNow = typeof opts.sso === 'function' ? opts.sso : () => opts.sso as StaffSso | undefined;
+  r.use((req, res, next) => {
+    // What this request sees: the sign-in doors as configured now.
+    res.locals.idvSso = ssoNow();
+    res.locals.idvLocal = opts.auth.pagesLocalAccounts();
+    next();
+  });
   r.get('/login', (req, res) => {
+    const { sso, local, defaultNext } = doors(res);
     const lang = pickLang(req, res, opts.secure);
     const notice = req.query.out === '1' ? T[lang].loggedOut : undefined;
     const view = { lang, csrf: opts.csrf.issue(req, res), next: safeNext(req.query.next, defaultNext), path: req.baseUrl + '/login', branding: opts.branding?.(), sso, local, notice };
@@ -167,6 +181,7 @@ export function staffLoginRouter(opts: {
     ...bodyParsers('4kb'),
     asyncRoute(async (req, res) => {
       const lang = pickLang(req);
+      const { sso, local, defaultNext } = doors(res);
       const body = (req.body ?? {}) as Record<string, unknown>;
       const next = safeNext(body.next, defaultNext);
       const username = typeof body.username === 'string' ? body.username.slice(0, 64) : '';
@@ -206,7 +221,8 @@ export function staffLoginRouter(opts: {
       }
       const { idToken } = await opts.auth.logout(req, res);
       // Signed in through the gemeente's provider: end the session there too, where it offers that.
-      const providerUrl = idToken && opts.sso ? await opts.sso.endSessionUrl(idToken) : undefined;
+      const provider = res.locals.idvSso as StaffSso | undefined;
+      const providerUrl = idToken && provider ? await provider.endSessionUrl(idToken) : undefined;
       if (providerUrl) return res.type('html').send(signingOutPage(pickLang(req), providerUrl, opts.branding?.()));
       res.redirect(303, `${req.baseUrl}/login?out=1`);
     }),
@@ -216,7 +232,7 @@ export function staffLoginRouter(opts: {
     const who = req.staff!;
     res.type('html').send(startPage(lang, who.roles, opts.branding?.(), logoutForm(lang, opts.csrf.issue(req, res), who.displayName)));
   });
-  if (opts.sso) addSsoRoutes(r, { sso: opts.sso, auth: opts.auth, secure: opts.secure, limiter: opts.limiter, branding: opts.branding, log: opts.log });
+  if (opts.sso) addSsoRoutes(r, { sso: ssoNow, auth: opts.auth, secure: opts.secure, limiter: opts.limiter, branding: opts.branding, log: opts.log });
   r.use(errorHandler({ log: opts.log, branding: opts.branding }));
   return r;
 }

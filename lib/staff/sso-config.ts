@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { checkClientConnection, checkExtraAuthParams, checkScopes, type OidcClient } from '../oidc/client';
+import { checkRoleMapping } from './sso-roles';
 import { ROLES, type Role } from './types';
 
 /**
@@ -44,7 +45,6 @@ type Env = Record<string, string | undefined>;
 /** Our own id of the staff provider's client (discovery cache key, pending requests). */
 export const STAFF_SSO_CLIENT_ID = 'staff-sso';
 
-const CLAIM_PATH_RE = /^[A-Za-z0-9_:.\-/#]{1,200}$/;
 const ROLE_ENV: Record<Role, string> = {
   agent: 'IDV_STAFF_OIDC_ROLE_AGENT',
   kcc: 'IDV_STAFF_OIDC_ROLE_KCC',
@@ -134,21 +134,11 @@ export function staffSignInFromEnv(
     problems.push(`${FIELD_ENV[field] ?? field}: ${field === 'clientAuth' ? 'one of them is required' : message}`);
   }
 
-  const rolesClaim = (env.IDV_STAFF_OIDC_ROLES_CLAIM || 'groups').trim();
-  if (!CLAIM_PATH_RE.test(rolesClaim)) problems.push('IDV_STAFF_OIDC_ROLES_CLAIM must be a claim name or a dotted path such as realm_access.roles');
-  const usernameClaim = (env.IDV_STAFF_OIDC_USERNAME_CLAIM || 'preferred_username').trim();
-  if (!CLAIM_PATH_RE.test(usernameClaim)) problems.push('IDV_STAFF_OIDC_USERNAME_CLAIM must be a claim name');
-
-  const roleValues = {} as Record<Role, string[]>;
-  for (const role of ROLES) {
-    const raw = env[ROLE_ENV[role]] ?? '';
-    const values = [...new Set(raw.split(',').map((v) => v.trim()).filter(Boolean))];
-    if (values.some((v) => v.length > 256 || /[\u0000-\u001f\u007f]/.test(v))) problems.push(`${ROLE_ENV[role]}: values of at most 256 characters, no control characters`);
-    roleValues[role] = values;
-  }
-  if (!ROLES.some((r) => roleValues[r].length)) {
-    problems.push(`map at least one group or role to a role: ${ROLES.map((r) => ROLE_ENV[r]).join(', ')} (comma-separated values of ${rolesClaim})`);
-  }
+  const { rolesClaim, usernameClaim, roleValues } = checkRoleMapping(
+    { rolesClaim: env.IDV_STAFF_OIDC_ROLES_CLAIM, usernameClaim: env.IDV_STAFF_OIDC_USERNAME_CLAIM, roles: Object.fromEntries(ROLES.map((r) => [r, env[ROLE_ENV[r]]])) },
+    { rolesClaim: 'IDV_STAFF_OIDC_ROLES_CLAIM', usernameClaim: 'IDV_STAFF_OIDC_USERNAME_CLAIM', role: (r) => ROLE_ENV[r] },
+    problems,
+  );
 
   if (problems.length || !conn.issuer || !conn.clientId || !conn.clientAuth) return { config: { localAccounts }, problems };
   const client: OidcClient = Object.freeze({

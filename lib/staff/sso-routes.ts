@@ -1,4 +1,4 @@
-import type { Request, Response, Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { cookieName, clearCookie, readCookies, setCookie } from '../http/cookies';
 import { pickLang } from '../http/lang';
 import type { Branding } from '../http/layout';
@@ -20,7 +20,8 @@ export function homeFor(roles: readonly Role[]): string {
 }
 
 export interface SsoRouteOptions {
-  sso: StaffSso;
+  /** The sign-in through the gemeente's provider now (undefined: these routes are not there, 404). */
+  sso: () => StaffSso | undefined;
   auth: StaffAuth;
   secure: boolean;
   /** The one sign-in limit per client network (every sign-in door). */
@@ -47,6 +48,14 @@ export function addSsoRoutes(r: Router, o: SsoRouteOptions): void {
   const failed = (req: Request, res: Response, status: number, reason: Parameters<typeof ssoFailedPage>[1]) =>
     res.status(status).type('html').send(ssoFailedPage(pickLang(req), reason, branding()));
 
+  r.all(Object.values(SSO_PATHS), (_req, res, next) => {
+    const sso = o.sso();
+    if (!sso) return next('router');
+    res.locals.idvSso = sso;
+    next();
+  });
+  const sso = (res: Response) => res.locals.idvSso as StaffSso;
+
   r.get(SSO_PATHS.start, asyncRoute(async (req, res) => {
     const limit = await o.limiter.hit(clientKey(req));
     if (!limit.ok) {
@@ -59,7 +68,7 @@ export function addSsoRoutes(r: Router, o: SsoRouteOptions): void {
     const next = safeNext(req.query.next, '');
     let url: string;
     try {
-      url = await o.sso.start(value, next || undefined, req.query.prompt === 'login');
+      url = await sso(res).start(value, next || undefined, req.query.prompt === 'login');
     } catch (e) {
       if (isUserError(e) && e.status === 503) return failed(req, res, 503, 'busy');
       if (isUserError(e) && e.status === 502) return failed(req, res, 502, 'provider_error');
@@ -70,7 +79,7 @@ export function addSsoRoutes(r: Router, o: SsoRouteOptions): void {
   }));
 
   r.get(SSO_PATHS.callback, asyncRoute(async (req, res) => {
-    const outcome = await o.sso.finish(req.originalUrl, readCookies(req)[binding] ?? '');
+    const outcome = await sso(res).finish(req.originalUrl, readCookies(req)[binding] ?? '');
     const lang = pickLang(req);
     if (outcome.kind === 'failed') {
       o.log?.(`staff sign-in callback refused (${outcome.reason})`);
@@ -87,4 +96,16 @@ export function addSsoRoutes(r: Router, o: SsoRouteOptions): void {
   }));
 
   r.get(SSO_PATHS.signedOut, (_req, res) => res.redirect(303, '/login?out=1'));
+
+  // OpenID Connect Back-Channel Logout 1.0, section 2.5/2.8: the provider POSTs logout_token as a form; 200 when the
+  // sessions ended (or there were none), 400 with error/error_description for a token that is not valid. No cookie,
+  // no CSRF token: the token's signature is the proof. Never cached.
+  r.post(SSO_PATHS.backchannelLogout, express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 5 }), asyncRoute(async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const outcome = await sso(res).backchannelLogout(body.logout_token);
+    if (outcome.ok) return res.status(200).end();
+    if (outcome.status === 503) res.setHeader('Retry-After', '30');
+    res.status(outcome.status).json({ error: outcome.status === 400 ? 'invalid_request' : 'temporarily_unavailable', error_description: outcome.message });
+  }));
 }

@@ -2,6 +2,7 @@ import { memoryPendingFlows, type PendingFlowStore } from '../oidc/pending';
 import { createRelyingParty, type FlowFailure, type RelyingParty } from '../oidc/relying-party';
 import { typedLine } from '../text/typed-text';
 import type { StaffAuth } from './auth';
+import { checkLogoutToken, jtiHash, loadJose, sidHash } from './backchannel-logout';
 import { claimAt, rolesFromClaims, type StaffSsoSettings } from './sso-config';
 import type { Role, StaffIdentity, StaffStore } from './types';
 
@@ -35,7 +36,17 @@ export interface StaffSsoOptions {
    * address need a shared one (the pending-OIDC-state table of the PostgreSQL store).
    */
   pending?: PendingFlowStore;
+  /**
+   * Marks a logout token's `jti` used until `expiresAt` (ms): true the first time (default: this process's memory;
+   * the store's `once` makes it hold across instances).
+   */
+  once?: (keyHash: string, expiresAt: number, nowMs: number) => Promise<boolean>;
 }
+
+export type BackchannelOutcome =
+  | { ok: true; ended: number }
+  /** 400 for a token that is not valid, 503 when it cannot be checked now; `message` says why in one sentence. */
+  | { ok: false; status: 400 | 503; message: string };
 
 export interface StaffSso {
   readonly settings: StaffSsoSettings;
@@ -52,6 +63,14 @@ export interface StaffSso {
   finish(currentUrl: string, binding: string): Promise<SsoOutcome>;
   /** The provider's sign-out URL (RP-initiated logout), or undefined when it offers none. */
   endSessionUrl(idToken?: string): Promise<string | undefined>;
+  /** <public URL>/login/sso/backchannel-logout: register it as back-channel logout URI. */
+  backchannelLogoutUri(): string;
+  /**
+   * OpenID Connect Back-Channel Logout 1.0: checks the provider's logout token (lib/staff/backchannel-logout.ts), marks
+   * its jti used, and ends every session and editor token of the person it names (`sub`, or whoever signed in
+   * through the provider session `sid`). A bad token changes nothing.
+   */
+  backchannelLogout(logoutToken: unknown): Promise<BackchannelOutcome>;
   /** Discovery now, for the start-up check: the problem in words, or undefined when the provider can be used. */
   check(): Promise<string | undefined>;
 }
@@ -64,7 +83,11 @@ export const SSO_PATHS = {
   start: '/login/sso',
   callback: '/login/sso/callback',
   signedOut: '/login/sso/signed-out',
+  backchannelLogout: '/login/sso/backchannel-logout',
 } as const;
+
+/** Oldest logout token accepted, in seconds: its jti mark is kept that long (plus the clock skew). */
+const LOGOUT_TOKEN_MAX_AGE_SEC = 600;
 
 const USERNAME_RE = /^[a-z0-9._@-]{1,64}$/;
 const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]{1,64}@[^\s@<>()[\]\\,;:"]{1,189}$/;
@@ -140,13 +163,63 @@ export function createStaffSso(o: StaffSsoOptions): StaffSso {
       o.log('staff sign-in refused: the account is disabled in ID Video');
       return { kind: 'no_access', reason: 'disabled', displayName };
     }
-    const sessionId = await o.auth.openSession(saved.username, r.idToken);
+    const sid = typeof r.claims.sid === 'string' && r.claims.sid && r.claims.sid.length <= 255 ? sidHash(issuer, r.claims.sid) : undefined;
+    const sessionId = await o.auth.openSession(saved.username, r.idToken, sid);
     return { kind: 'signed_in', sessionId, user: { username: saved.username, displayName, roles }, ...(r.context.next ? { next: r.context.next } : {}) };
+  }
+
+  const usedJti = new Map<string, number>();
+  const once =
+    o.once ??
+    (async (key: string, expiresAt: number, nowMs: number) => {
+      for (const [k, t] of usedJti) if (t <= nowMs) usedJti.delete(k);
+      if (usedJti.has(key)) return false;
+      usedJti.set(key, expiresAt);
+      return true;
+    });
+  let keys: { uri: string; set: Parameters<typeof checkLogoutToken>[1]['keys'] } | undefined;
+
+  async function backchannelLogout(token: unknown): Promise<BackchannelOutcome> {
+    let facts;
+    try {
+      facts = await party().discover(s.client);
+    } catch {
+      return { ok: false, status: 503, message: "The gemeente's sign-in service cannot be reached right now to check the logout token." };
+    }
+    if (!facts.jwksUri) return { ok: false, status: 503, message: 'The provider announces no jwks_uri: its logout tokens cannot be checked.' };
+    if (!keys || keys.uri !== facts.jwksUri) {
+      const jose = await loadJose();
+      keys = { uri: facts.jwksUri, set: jose.createRemoteJWKSet(new URL(facts.jwksUri), { timeoutDuration: o.httpTimeoutMs ?? 10_000 }) };
+    }
+    const nowMs = o.now?.() ?? Date.now();
+    const checked = await checkLogoutToken(token, { issuer: facts.issuer, clientId: s.client.clientId, keys: keys.set, algorithms: facts.signingAlgs, nowMs, maxAgeSec: LOGOUT_TOKEN_MAX_AGE_SEC });
+    if (!checked.ok) {
+      o.log(`staff back-channel logout refused: ${checked.message}`);
+      return { ok: false, status: checked.unavailable ? 503 : 400, message: checked.message };
+    }
+    const c = checked.claims;
+    // Kept until the token would be too old anyway (plus the allowed clock difference).
+    if (!(await once(jtiHash(c.issuer, c.jti), (c.iat + LOGOUT_TOKEN_MAX_AGE_SEC + 120) * 1000, nowMs))) {
+      o.log('staff back-channel logout refused: the logout token was used before');
+      return { ok: false, status: 400, message: 'This logout_token was used before.' };
+    }
+    const people = new Set<string>();
+    if (c.subject) {
+      const user = await o.store.getSsoUser(c.issuer, c.subject);
+      if (user) people.add(user.username);
+    }
+    if (c.sid) for (const u of await o.store.usersWithSsoSid(sidHash(c.issuer, c.sid))) people.add(u);
+    let ended = 0;
+    for (const u of people) ended += await o.store.deleteSessionsOf(u);
+    o.log(`staff back-channel logout: ${ended} session(s) of ${people.size} person(s) ended`);
+    return { ok: true, ended };
   }
 
   return {
     settings: s,
     redirectUri,
+    backchannelLogoutUri: () => `${o.publicUrl()}${SSO_PATHS.backchannelLogout}`,
+    backchannelLogout,
     postLogoutRedirectUri: () => `${o.publicUrl()}${SSO_PATHS.signedOut}`,
     async start(binding, next, forceLogin) {
       const { authorizationUrl } = await party().start({

@@ -92,9 +92,15 @@ export interface StaffStore {
   saveSsoUser(profile: SsoProfile, nowIso: string): Promise<SsoSaveResult>;
   /**
    * `logoutHint`: what a later sign-out needs to end the provider's session too (the ID token, sealed with the
-   * session's own secret, lib/security/seal.ts); undefined for password sign-ins.
+   * session's own secret, lib/security/seal.ts); undefined for password sign-ins. `ssoSid`: the provider session the
+   * sign-in came from (hashed), for a back-channel logout naming it (migration 016).
    */
-  createSession(idHash: string, username: string, nowIso: string, logoutHint?: string): Promise<void>;
+  createSession(idHash: string, username: string, nowIso: string, logoutHint?: string, ssoSid?: string): Promise<void>;
+  /**
+   * The usernames with a session opened in the provider's session `ssoSid` (SHA-256 hex of issuer and `sid`, see
+   * lib/staff/backchannel-logout.ts `sidHash`): who a back-channel logout token naming only that session is about.
+   */
+  usersWithSsoSid(ssoSid: string): Promise<string[]>;
   getSession(idHash: string): Promise<{ username: string; createdAt: string; lastSeenAt: string; logoutHint?: string } | undefined>;
   touchSession(idHash: string, nowIso: string): Promise<void>;
   deleteSession(idHash: string): Promise<void>;

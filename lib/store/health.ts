@@ -49,9 +49,10 @@ export function createProbe(write: () => Promise<void>): StoreProbe {
 /**
  * SQLite: one kv row in an IMMEDIATE transaction (takes the write lock, writes the WAL) and a PASSIVE checkpoint
  * (writes the database file). Detects a read-only or immutable file, a full disk, an I/O error and a lock held
- * longer than 1 s.
+ * longer than 1 s. `checkpoint`: the store's checkpointer (lib/store/sqlite/checkpointer.ts), so the probe's
+ * checkpoint, too, runs off the event loop; without one it runs on this connection.
  */
-export function createStoreProbe(db: Db): StoreProbe {
+export function createStoreProbe(db: Db, checkpoint?: () => Promise<void>): StoreProbe {
   return createProbe(async () => {
     const busy = db.pragma('busy_timeout', { simple: true }) as number;
     try {
@@ -60,7 +61,7 @@ export function createStoreProbe(db: Db): StoreProbe {
         db.prepare(`INSERT INTO kv (key, value) VALUES ('health.write-probe', ?)
           ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(new Date().toISOString());
       }).immediate();
-      db.pragma('wal_checkpoint(PASSIVE)');
+      if (!checkpoint) db.pragma('wal_checkpoint(PASSIVE)');
     } finally {
       try {
         db.pragma(`busy_timeout = ${busy}`);
@@ -68,6 +69,8 @@ export function createStoreProbe(db: Db): StoreProbe {
         /* a closed handle: nothing to restore */
       }
     }
+    // After the busy timeout is back: the bookings meanwhile wait as long as they always do.
+    if (checkpoint) await checkpoint();
   });
 }
 

@@ -342,6 +342,8 @@ export interface ProcessingLogRow {
   status_code?: number | string | null;
   ended_at?: string | null;
   processing_activity_id?: string | null;
+  /** Migration 016. */
+  data_subject_id?: string | null;
 }
 
 export function toProcessingLogRecord(r: ProcessingLogRow): ProcessingLogRecord {
@@ -361,6 +363,7 @@ export function toProcessingLogRecord(r: ProcessingLogRow): ProcessingLogRecord 
     statusCode: r.status_code === null || r.status_code === undefined ? null : (Number(r.status_code) as 0 | 1 | 2),
     endedAt: r.ended_at ?? null,
     processingActivityId: r.processing_activity_id ?? null,
+    dataSubjectId: r.data_subject_id ?? null,
   };
 }
 
@@ -405,6 +408,8 @@ export interface ContactRegistrationRow {
   contact_made: number;
   identified: number;
   partij_uuid: string | null;
+  /** Migration 016. */
+  data_subject_id?: string | null;
   klantcontact_uuid: string | null;
   actor_linked: number;
   /** JSON text on SQLite, already parsed (jsonb) on PostgreSQL. */
@@ -428,6 +433,7 @@ export function toContactRegistration(r: ContactRegistrationRow): ContactRegistr
     contactMade: Number(r.contact_made) === 1,
     identified: Number(r.identified) === 1,
     ...(r.partij_uuid !== null ? { partijUuid: r.partij_uuid } : {}),
+    ...(r.data_subject_id ? { dataSubjectId: r.data_subject_id } : {}),
     ...(r.klantcontact_uuid !== null ? { klantcontactUuid: r.klantcontact_uuid } : {}),
     actorLinked: Number(r.actor_linked) === 1,
     codes: typeof r.codes === 'string' ? (JSON.parse(r.codes) as string[]) : r.codes,

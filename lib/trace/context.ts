@@ -37,6 +37,40 @@ export function traceparent(span: SpanContext): string {
   return `00-${span.traceId}-${span.spanId}-01`;
 }
 
+const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const TRACEPARENT_FUTURE = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+
+/**
+ * The caller's span from an incoming `traceparent` header (W3C Trace Context Level 1, section 3.2 and 4.3), or undefined
+ * when there is none or it is not valid — then the processing starts a trace of its own, as the recommendation says a
+ * receiver must (an invalid header is no error for the request). Rules: lower-case hex only; version 00 is exactly
+ * `00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>`; version ff is invalid; a higher version is read by its first
+ * four fields when what follows them starts with "-"; an all-zero trace or parent id is invalid. A header given twice
+ * (an array, or values joined by ",") is ambiguous and ignored.
+ */
+export function parseTraceparent(header: unknown): SpanContext | undefined {
+  if (typeof header !== 'string' || header.length > 512) return undefined;
+  const v = header.trim();
+  let m = TRACEPARENT_00.exec(v);
+  if (!m) {
+    const f = TRACEPARENT_FUTURE.exec(v);
+    if (!f || f[1] === '00' || f[1] === 'ff') return undefined;
+    m = [f[0], f[2], f[3], f[4]] as unknown as RegExpExecArray;
+  }
+  const [, traceId, spanId] = m;
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
+  return { traceId, spanId };
+}
+
+/**
+ * The ids of a processing that an incoming `traceparent` may continue: the caller's trace with a new span whose parent
+ * is the caller's span, or a new trace when there is no valid header.
+ */
+export function spanFor(incoming: unknown): SpanContext & { parentSpanId?: string } {
+  const caller = parseTraceparent(incoming);
+  return caller ? { traceId: caller.traceId, spanId: newSpanId(), parentSpanId: caller.spanId } : { traceId: newTraceId(), spanId: newSpanId() };
+}
+
 /** A child span of the same trace (a call made on behalf of a processing). */
 export function childSpan(parent: Pick<SpanContext, 'traceId'>): SpanContext {
   return { traceId: parent.traceId, spanId: newSpanId() };

@@ -1,11 +1,13 @@
 import type { ProcessingLogRecord } from '../attributes/processing-log';
+import { DATA_SUBJECT_ID_TYPE } from './data-subject';
 
 /**
  * A processing-log record in the shape of the Logboek Dataverwerkingen standard (Logius; "Component: Logboek",
  * interface fields): trace_id, span_id, parent_span_id, name, status_code (0 unset, 1 ok, 2 error), start_time and
  * end_time in milliseconds since the epoch, resource (which system wrote it) and attributes as key-value pairs in the
  * `dpl.` namespace for the standard's own and `idv.` for ours. Names and codes only, as in the log itself: never an
- * attribute value. `dpl.core.data_subject_id` is left out on purpose — it would need the BSN, which is never stored.
+ * attribute value. `dpl.core.data_subject_id` is the keyed pseudonym of the verified BSN (lib/trace/data-subject.ts)
+ * on the records from the verification on, with `dpl.core.data_subject_id_type` BSN; never the BSN itself.
  */
 export interface LogboekRecord {
   trace_id: string | null;
@@ -26,6 +28,10 @@ export function toLogboekRecord(r: ProcessingLogRecord, service: { name: string;
     if (value !== null && value !== undefined && value !== '') attributes.push({ key, value });
   };
   add('dpl.core.processing_activity_id', r.processingActivityId);
+  if (r.dataSubjectId) {
+    add('dpl.core.data_subject_id', r.dataSubjectId);
+    add('dpl.core.data_subject_id_type', DATA_SUBJECT_ID_TYPE);
+  }
   add('idv.appointment_id', r.appointmentId);
   add('idv.actor', r.actor);
   add('idv.purpose', r.purpose);

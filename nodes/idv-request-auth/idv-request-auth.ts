@@ -99,6 +99,7 @@ export = function register(RED: NodeAPI): void {
           onlyMethodIds: msg.methods,
           attributeKeys,
           ...(idContact ? { idContact } : {}),
+          ...(msg.traceparent !== undefined ? { traceparent: msg.traceparent } : {}),
         });
         node.status({ fill: delivered ? 'green' : 'yellow', shape: 'dot', text: delivered ? 'idv-request-auth.status.shown' : 'idv-request-auth.status.waiting' });
         send({ ...msg, requestId: request.requestId, methods: request.methodIds, attributeKeys: request.attributeKeys, delivered: delivered > 0 });
@@ -120,7 +121,7 @@ export = function register(RED: NodeAPI): void {
     });
     // The panel's "Vraag identificatie" button, as if the dashboard had sent the message to this node's input.
     function onAsked(e: AskedEvent): void {
-      const msg: NodeMessage = { topic: 'identification', appointment: { id: e.appointmentId }, agent: e.agent, purpose: e.purpose };
+      const msg: NodeMessage = { topic: 'identification', appointment: { id: e.appointmentId }, agent: e.agent, purpose: e.purpose, ...(e.traceparent ? { traceparent: e.traceparent } : {}) };
       handle(msg, e.purpose, (m) => node.send(m), (err) => {
         if (err) node.error(err, msg);
       });

@@ -10,6 +10,12 @@
  * from deploy/coturn/turnserver.conf with a test CA; the browser may use relay candidates over TLS only), and memory
  * per call: media worker and runtime RSS with 0 and with BENCH_CALLS (default 3) concurrent browser calls.
  *
+ * Both pages set User Timing marks per step of the join (web/parts/join-marks.ts; the bare page its own), and the
+ * per-step medians are printed side by side (product, bare, difference, TURN/TLS): where the product spends its time.
+ * Options: BENCH_JOINS, BENCH_CALLS; BENCH_TRACE=1 prints the signaling timeline of each join; BENCH_PROFILE=1
+ * prints the renderers' main-thread time per event kind from a Chromium trace of each join and what the product page
+ * loads (and what fails), BENCH_PROFILE_DIR=<dir> keeps those traces (open them in Chromium's Performance panel).
+ *
  * Run: node scripts/build.js && node dist/scripts/bench/call.js
  */
 import * as fs from 'node:fs';
@@ -60,10 +66,13 @@ function rssMiB(pid: number): number {
 /** The bare client: mediasoup-client and the signaling envelope, nothing else. Bundled by esbuild at start. */
 const BARE_CLIENT = `
 import { Device } from 'mediasoup-client';
+const mark = (step) => performance.mark('join:' + step);
 (async () => {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { ideal: 1280 }, height: { ideal: 720 } } });
+  mark('gum');
   await new Promise((r) => document.getElementById('go').addEventListener('click', r, { once: true }));
   const t0 = performance.now();
+  mark('click');
   const ws = new WebSocket('ws://' + location.host + '/ws');
   let n = 0; const pending = new Map();
   const req = (method, data = {}) => new Promise((resolve, reject) => { const id = ++n; pending.set(id, { resolve, reject }); ws.send(JSON.stringify({ request: true, id, method, data })); });
@@ -75,20 +84,30 @@ import { Device } from 'mediasoup-client';
     if (m.response) { const p = pending.get(m.id); pending.delete(m.id); m.ok ? p.resolve(m.data) : p.reject(new Error(m.error.code)); return; }
     if (m.method === 'newConsumer') {
       const c = await recv.consume({ id: m.data.id, producerId: m.data.producerId, kind: m.data.kind, rtpParameters: m.data.rtpParameters });
+      mark('consume:' + c.kind);
       remote.addTrack(c.track); video.srcObject = remote; await req('resumeConsumer', { consumerId: c.id });
+      mark('resume:' + c.kind);
     }
   };
   await new Promise((r) => (ws.onopen = r));
+  mark('ws-open');
   const device = new Device();
-  await device.load({ routerRtpCapabilities: await req('getRouterRtpCapabilities') });
+  const caps = await req('getRouterRtpCapabilities');
+  mark('caps');
+  await device.load({ routerRtpCapabilities: caps });
+  mark('device');
   const s = await req('createWebRtcTransport', { direction: 'send' });
   const r = await req('createWebRtcTransport', { direction: 'recv' });
-  const send = device.createSendTransport(s); recv = device.createRecvTransport(r);
+  const send = device.createSendTransport(s); mark('send-transport');
+  recv = device.createRecvTransport(r); mark('recv-transport');
   for (const t of [send, recv]) t.on('connect', ({ dtlsParameters }, ok, fail) => req('connectWebRtcTransport', { transportId: t.id, dtlsParameters }).then(ok, fail));
+  recv.on('connectionstatechange', (st) => st === 'connected' && mark('recv-connected'));
+  send.on('connectionstatechange', (st) => st === 'connected' && mark('send-connected'));
   send.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => req('produce', { transportId: send.id, kind, rtpParameters, appData }).then(ok, fail));
   await req('join', { rtpCapabilities: device.rtpCapabilities });
-  for (const track of stream.getTracks()) await send.produce({ track });
-  const poll = () => (video.getVideoPlaybackQuality().totalVideoFrames > 0 ? (document.body.dataset.firstFrameMs = String(performance.now() - t0)) : setTimeout(poll, 5));
+  mark('join-answer');
+  for (const track of stream.getTracks()) { await send.produce({ track }); mark('produce:' + track.kind); }
+  const poll = () => (video.getVideoPlaybackQuality().totalVideoFrames > 0 ? (mark('first-frame'), (document.body.dataset.firstFrameMs = String(performance.now() - t0))) : setTimeout(poll, 5));
   poll();
 })();
 `;
@@ -97,10 +116,66 @@ import { Device } from 'mediasoup-client';
 const TIME_PRODUCT_JOIN = `new Promise((resolve) => {
   const video = document.getElementById('remote-video');
   const t0 = performance.now();
-  const poll = () => (video.getVideoPlaybackQuality().totalVideoFrames > 0 ? resolve(performance.now() - t0) : setTimeout(poll, 5));
+  const poll = () => (video.getVideoPlaybackQuality().totalVideoFrames > 0 ? (performance.mark('join:first-frame'), resolve(performance.now() - t0)) : setTimeout(poll, 5));
   document.getElementById('start-call').click();
   poll();
 })`;
+
+/**
+ * The steps of a join, in the order printed. Both pages set User Timing marks 'join:<step>' (the product in
+ * web/parts/join-marks.ts, the bare page above); page-load (DOMContentLoaded) and gum (camera open) count from the
+ * page's navigation, every other step from the click.
+ */
+const STEPS_BEFORE = ['page-load', 'gum'];
+const STEPS = ['ws-open', 'caps', 'device', 'send-transport', 'recv-transport', 'join-answer', 'consume:audio', 'consume:video', 'resume:audio', 'resume:video', 'recv-connected', 'produce:audio', 'produce:video', 'send-connected', 'first-frame'];
+type Marks = Record<string, number>;
+
+/** Reads the first mark of each step (a step repeats after a rejoin or a device change). */
+const READ_MARKS = `(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const out = { 'page-load': nav ? nav.domContentLoadedEventEnd : NaN };
+  const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('join:'));
+  const click = marks.find((m) => m.name === 'join:click');
+  for (const m of marks) {
+    const step = m.name.slice(5);
+    if (step in out || step === 'click') continue;
+    out[step] = step === 'gum' || !click ? m.startTime : m.startTime - click.startTime;
+  }
+  return out;
+})()`;
+
+/** Per-step samples of one kind of join. */
+class StepTimes {
+  private readonly samples = new Map<string, number[]>();
+  add(marks: Marks): void {
+    for (const [step, t] of Object.entries(marks)) {
+      if (!Number.isFinite(t)) continue;
+      let list = this.samples.get(step);
+      if (!list) this.samples.set(step, (list = []));
+      list.push(t);
+    }
+  }
+  median(step: string): number | undefined {
+    const list = this.samples.get(step);
+    return list?.length ? percentile(list, 50) : undefined;
+  }
+  medians(): Record<string, number | undefined> {
+    return Object.fromEntries([...STEPS_BEFORE, ...STEPS].map((step) => [step, this.median(step)]));
+  }
+}
+
+/** The per-step medians side by side: where the product's join differs from the bare one. */
+function printSteps(product: StepTimes, bare: StepTimes, relay: StepTimes): void {
+  const cell = (v: number | undefined) => (v === undefined ? '-' : String(v)).padStart(8);
+  console.log('per-step median (ms from the click; page-load and gum: ms from navigation start):');
+  console.log(`  ${'step'.padEnd(16)}${'product'.padStart(8)}${'bare'.padStart(8)}${'diff'.padStart(8)}${'TURN/TLS'.padStart(10)}`);
+  for (const step of [...STEPS_BEFORE, ...STEPS]) {
+    const p = product.median(step);
+    const b = bare.median(step);
+    const d = p !== undefined && b !== undefined ? p - b : undefined;
+    console.log(`  ${step.padEnd(16)}${cell(p)}${cell(b)}${cell(d)}${cell(relay.median(step)).padStart(10)}`);
+  }
+}
 
 interface Setup {
   services: Services;
@@ -141,6 +216,40 @@ const TRACE = `(() => {
   document.addEventListener('click', () => t.push(Math.round(performance.now()) + ' click'), true);
 })();`;
 const tracing = process.env.BENCH_TRACE === '1';
+/** BENCH_PROFILE=1: a Chromium performance trace of one product and one bare join (main-thread time by kind). */
+const profiling = process.env.BENCH_PROFILE === '1';
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  dur?: number;
+  args?: { name?: string };
+}
+
+/**
+ * Main-thread time of the browser's renderers during one join, from a Chromium trace taken from just before the
+ * click to just after the first frame: per renderer process, the time of the event kinds that took longest
+ * (nested kinds count inside their parents, e.g. FunctionCall inside RunTask), and in total.
+ */
+function printProfile(label: string, trace: Buffer): void {
+  if (process.env.BENCH_PROFILE_DIR) fs.writeFileSync(path.join(process.env.BENCH_PROFILE_DIR, `${label.split(" ")[0]}-${Date.now()}.json`), trace);
+  const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
+  const mains = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const byPid = new Map<number, Map<string, number>>();
+  for (const e of events) {
+    if (e.ph !== 'X' || !e.dur || !mains.has(`${e.pid}:${e.tid}`)) continue;
+    let m = byPid.get(e.pid);
+    if (!m) byPid.set(e.pid, (m = new Map()));
+    m.set(e.name, (m.get(e.name) ?? 0) + e.dur / 1000);
+  }
+  for (const [pid, m] of byPid) {
+    const top = [...m].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([n, ms]) => `${n} ${ms.toFixed(1)}`);
+    console.log(`${label} renderer ${pid} main thread (ms): ${top.join(', ')}`);
+  }
+}
+const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing'];
 
 /** Makes the page's peer connections use relay candidates only (as behind a firewall that allows nothing else). */
 const RELAY_ONLY = `(() => {
@@ -241,23 +350,36 @@ async function agentInCall(browser: Browser, s: Setup, agent: string, appointmen
   return ctx;
 }
 
-async function residentJoin(browser: Browser, s: Setup, link: string, keep = false, initScript?: string): Promise<{ ms: number; ctx: BrowserContext; page: Page }> {
+async function residentJoin(browser: Browser, s: Setup, link: string, keep = false, initScript?: string): Promise<{ ms: number; marks: Marks; ctx: BrowserContext; page: Page }> {
   const ctx = await context(browser, initScript ?? (tracing ? TRACE : undefined));
   const page = await ctx.newPage();
+  const loads: string[] = [];
+  if (profiling) {
+    // What the page loads and what fails (a blocked request or font is time spent for nothing).
+    page.on('requestfinished', (r) => void r.sizes().then((z) => loads.push(`${new URL(r.url()).pathname} ${z.responseBodySize} B`), () => undefined));
+    page.on('requestfailed', (r) => loads.push(`FAILED ${r.url()} ${r.failure()?.errorText ?? ''}`));
+    page.on('response', (r) => r.status() >= 400 && loads.push(`${r.status()} ${new URL(r.url()).pathname}`));
+    page.on('console', (m) => m.type() === 'error' && loads.push(`console error: ${m.text()}`));
+  }
   await page.goto(link);
   await page.locator('#start-call:enabled').waitFor({ timeout: 15_000 });
+  if (profiling && !initScript) console.log(`product page loads: ${loads.join(', ')}`);
+  if (profiling && !initScript) await browser.startTracing(page, { categories: TRACE_CATEGORIES });
   const ms = await page.evaluate<number>(TIME_PRODUCT_JOIN);
+  if (profiling && !initScript) printProfile(`product join (${Math.round(ms)} ms)`, await browser.stopTracing());
   if (tracing && !initScript) console.log(`product trace (first frame after ${Math.round(ms)} ms): ${(await page.evaluate<string[]>('window.__trace')).join(', ')}`);
+  const marks = await page.evaluate<Marks>(READ_MARKS);
   if (!keep) await ctx.close();
-  return { ms, ctx, page };
+  return { ms, marks, ctx, page };
 }
 
-async function bareJoin(browser: Browser, s: Setup, link: string): Promise<number> {
+async function bareJoin(browser: Browser, s: Setup, link: string): Promise<{ ms: number; marks: Marks }> {
   const ctx = await context(browser, tracing ? TRACE : undefined);
   const page = await ctx.newPage();
   await page.goto(link); // sets the call cookie
   await page.goto(`${s.base}/bench/bare`);
   await sleep(500); // camera open before the clock starts, as after the product's device check
+  if (profiling) await browser.startTracing(page, { categories: TRACE_CATEGORIES });
   await page.click('#go');
   // Polled from here: the page's CSP (as for every page of ours) forbids the eval behind waitForFunction(string).
   let ms = NaN;
@@ -265,9 +387,11 @@ async function bareJoin(browser: Browser, s: Setup, link: string): Promise<numbe
     ms = Number(await page.evaluate<string | undefined>('document.body.dataset.firstFrameMs') ?? NaN);
   }
   if (Number.isNaN(ms)) throw new Error('bare page: no remote frame within 20 s');
+  if (profiling) printProfile(`bare join (${Math.round(ms)} ms)`, await browser.stopTracing());
   if (tracing) console.log(`bare trace (first frame after ${Math.round(ms)} ms): ${(await page.evaluate<string[]>('window.__trace')).join(', ')}`);
+  const marks = await page.evaluate<Marks>(READ_MARKS);
   await ctx.close();
-  return ms;
+  return { ms, marks };
 }
 
 async function main(): Promise<void> {
@@ -289,14 +413,23 @@ async function main(): Promise<void> {
     await bareJoin(browser, s, main.residentLink);
     const product: number[] = [];
     const bare: number[] = [];
+    const steps = { product: new StepTimes(), bare: new StepTimes(), relay: new StepTimes() };
     for (let i = 0; i < joins; i++) {
       // Alternating, so drift on the machine touches both the same way.
-      product.push((await residentJoin(browser, s, main.residentLink)).ms);
-      bare.push(await bareJoin(browser, s, main.residentLink));
+      const p = await residentJoin(browser, s, main.residentLink);
+      product.push(p.ms);
+      steps.product.add(p.marks);
+      const b = await bareJoin(browser, s, main.residentLink);
+      bare.push(b.ms);
+      steps.bare.add(b.marks);
     }
     await residentJoin(relayBrowser, s, main.residentLink, false, RELAY_ONLY);
     const relay: number[] = [];
-    for (let i = 0; i < Math.ceil(joins / 2); i++) relay.push((await residentJoin(relayBrowser, s, main.residentLink, false, RELAY_ONLY)).ms);
+    for (let i = 0; i < Math.ceil(joins / 2); i++) {
+      const r = await residentJoin(relayBrowser, s, main.residentLink, false, RELAY_ONLY);
+      relay.push(r.ms);
+      steps.relay.add(r.marks);
+    }
     await agent.close();
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
     console.log(`join -> first remote frame in Chromium over ${joins} joins each:`);
@@ -304,6 +437,7 @@ async function main(): Promise<void> {
     console.log(`  bare mediasoup page : p50 ${percentile(bare, 50)} ms, p95 ${percentile(bare, 95)} ms`);
     console.log(`  product / bare      : p50 ${ratio(percentile(product, 50), percentile(bare, 50))}x, p95 ${ratio(percentile(product, 95), percentile(bare, 95))}x`);
     console.log(`  product via TURN/TLS (relay only, ${relay.length} joins): p50 ${percentile(relay, 50)} ms, p95 ${percentile(relay, 95)} ms`);
+    printSteps(steps.product, steps.bare, steps.relay);
 
     await sleep(2000);
     const workerPid = s.call.media.workerPids()[0];
@@ -328,6 +462,7 @@ async function main(): Promise<void> {
         product: { p50: percentile(product, 50), p95: percentile(product, 95), samples: product.map(Math.round) },
         bare: { p50: percentile(bare, 50), p95: percentile(bare, 95), samples: bare.map(Math.round) },
         turnTls: { p50: percentile(relay, 50), p95: percentile(relay, 95), samples: relay.map(Math.round) },
+        steps: { product: steps.product.medians(), bare: steps.bare.medians(), turnTls: steps.relay.medians() },
         memory: { calls: concurrent, workerMiBPerCall: per(before.worker, during.worker), runtimeMiBPerCall: per(before.node, during.node) },
       }),
     );

@@ -236,7 +236,7 @@ describe('the administrator: theme, processing log and the Node-RED editor (Chro
       assert.ok(byType['idv-book-appointment']?.lists >= 2, 'topics, CORS origins');
       assert.ok(byType['idv-request-auth']?.typed >= 1, 'purpose as typed input');
       assert.ok(byType['idv-request-auth']?.lists >= 1, 'purposes');
-      assert.equal(dialogs.length, 10, JSON.stringify(dialogs.map((d) => d.type)));
+      assert.equal(dialogs.length, 11, JSON.stringify(dialogs.map((d) => d.type)));
     } finally {
       await ctx.close();
     }

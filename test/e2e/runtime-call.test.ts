@@ -151,7 +151,7 @@ describe('a call and an identification through the real runtime and its default 
     assert.ok(refused && refused.status() < 500, `another browser: ${refused?.status()}`);
     assert.doesNotMatch(await stranger.locator('body').innerText(), new RegExp(BSN));
     const healthAgain = (await (await fetch(`${h.base}/healthz`)).json()) as { identification: { detail: string } };
-    assert.match(healthAgain.identification.detail, /^1 attribute sets/, 'the returns added nothing');
+    assert.match(healthAgain.identification.detail, /^1 attribute sets/, `the returns added nothing: ${healthAgain.identification.detail}`);
     // The test provider's own error page (an expired or unknown interaction) passes axe too.
     await stranger.goto(`${idp}/interaction/unknown-or-expired`);
     assert.match(await stranger.locator('body').innerText(), /verlopen of ongeldig/);

@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
+import { ENGINES, TESTED_ENGINES } from '../support/engines';
 import { defaultFlowsOpenNow } from '../support/flows';
+import { freshDatabase } from '../support/postgres';
 import { layoutProblems, smallTargets, VIEWPORTS } from '../support/layout';
 import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 import { HttpBrowser, startStaffIdp, type StaffIdp } from '../support/staff-idp';
@@ -15,10 +17,13 @@ import { HttpBrowser, startStaffIdp, type StaffIdp } from '../support/staff-idp'
  * editor through the same sign-in, with a token that works on the admin API and dies at the editor's sign-out; a
  * person without a mapped group gets the "no access" page (axe 0, phone layout); a KCC employee the KCC form; the
  * password doors refuse. The finer cases (forged, replayed, foreign callbacks, removed groups) are in
- * test/unit/staff/sso.test.ts over HTTP.
+ * test/unit/staff/sso.test.ts over HTTP. Once per store engine: SQLite, and PostgreSQL (the run's own cluster), where
+ * accounts, sessions, started sign-ins and used logout tokens live in the database; the provider's back-channel
+ * logout ends a session on either.
  */
 
-describe('staff sign-in with the gemeente account (runtime, Chromium)', function () {
+for (const engine of ENGINES) {
+(TESTED_ENGINES.has(engine.name) ? describe : describe.skip)(`staff sign-in with the gemeente account (runtime, Chromium) [${engine.name}]`, function () {
   this.timeout(180_000);
   let idp: StaffIdp;
   let rt: RuntimeHandle;
@@ -36,10 +41,13 @@ describe('staff sign-in with the gemeente account (runtime, Chromium)', function
       ],
     });
     fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(defaultFlowsOpenNow(ROOT), null, 2));
+    // PostgreSQL: accounts, sessions, started sign-ins and used logout tokens in this run's own database.
+    const database: Record<string, string> = engine.name === 'postgres' ? { IDV_DATABASE_URL: await freshDatabase('sso') } : {};
     rt = await startRuntime({
       dataDir,
       timeoutMs: 90_000,
       env: {
+        ...database,
         IDV_STAFF_OIDC_ISSUER: idp.issuer,
         IDV_STAFF_OIDC_CLIENT_ID: idp.clientId,
         IDV_STAFF_OIDC_CLIENT_SECRET: idp.clientSecret,
@@ -53,7 +61,7 @@ describe('staff sign-in with the gemeente account (runtime, Chromium)', function
     // The provider answers 503 until it knows the runtime's redirect URIs (its port): a check at start that comes
     // first says the provider cannot be used now, as it should.
     rt.log.allow(new RegExp(`^\\[idv\\] the staff sign-in provider ${idp.issuer.replace(/[.]/g, '\\.')} cannot be used now \\(no valid discovery document at `));
-    await idp.configure({ redirectUris: [`${base}/login/sso/callback`], postLogoutRedirectUris: [`${base}/login/sso/signed-out`] });
+    await idp.configure({ redirectUris: [`${base}/login/sso/callback`], postLogoutRedirectUris: [`${base}/login/sso/signed-out`], backchannelLogoutUri: `${base}/login/sso/backchannel-logout` });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -71,7 +79,8 @@ describe('staff sign-in with the gemeente account (runtime, Chromium)', function
   }
 
   it('names the redirect URIs to register at start', () => {
-    assert.match(rt.output(), new RegExp(`staff sign-in through ${idp.issuer} only \\(local accounts off\\); redirect URI ${base}/login/sso/callback, post-logout redirect URI ${base}/login/sso/signed-out`));
+    assert.match(rt.output(), new RegExp(`staff sign-in through ${idp.issuer} only \\(local accounts off\\); redirect URI ${base}/login/sso/callback, post-logout redirect URI ${base}/login/sso/signed-out, back-channel logout URI ${base}/login/sso/backchannel-logout`));
+    assert.match(rt.output(), engine.name === 'postgres' ? /store: PostgreSQL/i : /store: SQLite/i);
     assert.doesNotMatch(rt.output(), /Demo mode\. Staff accounts/, 'no demo accounts with local accounts off');
   });
 
@@ -171,4 +180,22 @@ describe('staff sign-in with the gemeente account (runtime, Chromium)', function
     const token = await new HttpBrowser().request(`${base}/admin/auth/token`, { form: { client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: 'wat-dan-ook-2026' } });
     assert.equal(token.status, 400);
   });
+
+  it('a sign-out at the provider elsewhere ends the session here (back-channel logout); a replayed or forged token changes nothing', async () => {
+    const b = new HttpBrowser();
+    assert.equal((await b.loginAt(await b.follow(`${base}/login/sso`), 'sub-karin')).url, `${base}/kcc/afspraak`);
+    const forged = await idp.signLogoutToken({ iss: idp.issuer, aud: idp.clientId, iat: Math.floor(Date.now() / 1000), jti: 'vervalst-1', sub: 'sub-karin', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } }, { foreignKey: true });
+    const refused = await new HttpBrowser().request(`${base}/login/sso/backchannel-logout`, { form: { logout_token: forged } });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { error_description: string }).error_description, /not signed with the provider's key/);
+    assert.equal((await b.request(`${base}/kcc/afspraak`)).status, 200, 'a forged token ended nothing');
+    // Karin signs out at the provider itself (another application's sign-out): the provider tells us over the back channel.
+    await b.confirmLogout(await b.follow(`${idp.issuer}/session/end`)).catch(() => undefined);
+    assert.equal((await b.request(`${base}/kcc/afspraak`)).status, 303, 'the session here has ended');
+    const valid = await idp.signLogoutToken({ iss: idp.issuer, aud: idp.clientId, iat: Math.floor(Date.now() / 1000), jti: 'eenmalig-1', sub: 'sub-karin', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } });
+    const post = () => new HttpBrowser().request(`${base}/login/sso/backchannel-logout`, { form: { logout_token: valid } });
+    assert.equal((await post()).status, 200);
+    assert.equal((await post()).status, 400, 'a logout token is used once (in the store)');
+  });
 });
+}

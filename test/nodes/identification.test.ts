@@ -6,6 +6,7 @@
  * file of the run are searched for attribute values at the end.
  */
 import assert from 'node:assert/strict';
+import { dataSubjectId } from '../../lib/trace/data-subject';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -584,6 +585,44 @@ describe('identification nodes and routes', function () {
       assert.equal(out.agent, 'agent1');
     });
 
+    it('an incoming traceparent on the panel\'s request is continued (same trace, new span); a malformed one starts a trace of its own', async () => {
+      const agent = agentClient('agent1');
+      const state = (await (await agent.get(`/auth/agent/appointments/${appointments.a1}`, { accept: 'application/json' })).json()) as Msg;
+      const caller = { trace: '4bf92f3577b34da6a3ce929d0e0e4736', span: '00f067aa0ba902b7' };
+      const ask = async (header: string | undefined) => {
+        const n = outs.length;
+        const res = await agent.request('POST', `/auth/agent/appointments/${appointments.a1}/request`, { json: { purpose: 'Adres controleren', _csrf: state.csrf }, ...(header !== undefined ? { headers: { traceparent: header } } : {}) });
+        assert.equal(res.status, 202, `the request goes on whatever its traceparent (${header})`);
+        await until('the node output', () => outs[n]);
+        const log = await services.store.processingLog.list({ appointmentId: appointments.a1, limit: 1000 });
+        return log.filter((r) => r.action === 'requested').at(-1)!;
+      };
+      const continued = await ask(`00-${caller.trace}-${caller.span}-01`);
+      assert.equal(continued.traceId, caller.trace, 'the same trace');
+      assert.equal(continued.parentSpanId, caller.span, 'the caller\'s span is the parent');
+      assert.match(String(continued.spanId), /^[0-9a-f]{16}$/);
+      assert.notEqual(continued.spanId, caller.span, 'a new span');
+      // A later version with more fields is read by its first four (W3C Trace Context 4.3).
+      assert.equal((await ask(`cc-${caller.trace}-${caller.span}-01-what-comes-later`)).traceId, caller.trace);
+      const malformed = [
+        `00-${caller.trace.toUpperCase()}-${caller.span}-01`, // upper-case hex
+        `00-${'0'.repeat(32)}-${caller.span}-01`, // all-zero trace id
+        `00-${caller.trace}-${'0'.repeat(16)}-01`, // all-zero parent id
+        `ff-${caller.trace}-${caller.span}-01`, // version ff
+        `00-${caller.trace}-${caller.span}-01-extra`, // version 00 with more
+        `00-${caller.trace}-${caller.span}`, // no flags
+        `00-${caller.trace}-${caller.span}-01,00-${caller.trace}-${caller.span}-01`, // sent twice
+        'niet-een-traceparent',
+        '',
+      ];
+      for (const header of malformed) {
+        const r = await ask(header);
+        assert.notEqual(r.traceId, caller.trace, `a new trace for ${header}`);
+        assert.match(String(r.traceId), /^[0-9a-f]{32}$/);
+        assert.equal(r.parentSpanId, null, `no parent for ${header}`);
+      }
+    });
+
     it('the Logboek mapping: one trace per identification, linked spans, traceparent to the provider, a JSON Lines export', async () => {
       const admin = agentClient('admin');
       const res = await admin.get(`/admin-log/export.jsonl?appointment=${appointments.a1}`);
@@ -612,6 +651,13 @@ describe('identification nodes and routes', function () {
       const shown = trace.find((l) => l.name === 'idv.shown');
       assert.ok(shown, 'the agent saw the set');
       assert.equal(shown.parent_span_id, verified.span_id);
+      // The data subject from the verification on: a keyed pseudonym of the BSN, never the BSN (VALUES above).
+      const subject = (l: { attributes: { key: string; value: string }[] }, k = 'dpl.core.data_subject_id') => l.attributes.find((a) => a.key === k)?.value;
+      assert.ok(['999993653', '999990019', '123456789'].map((b) => dataSubjectId(services.secret, b)).includes(subject(verified)), 'the pseudonym of the verified BSN');
+      assert.match(String(subject(verified)), /^[0-9a-f]{64}$/);
+      assert.equal(subject(verified, 'dpl.core.data_subject_id_type'), 'BSN');
+      assert.equal(subject(shown), subject(verified), 'the same person in the records that follow');
+      assert.equal(subject(requested), undefined, 'not known before the verification');
       // The provider saw the verification's span on the token request (and a child of the trace on userinfo).
       const ours = `00-${String(verified.trace_id)}-${String(verified.span_id)}-01`;
       assert.ok(providerCalls.some((c) => c.method === 'POST' && /token/.test(c.path) && c.traceparent === ours), 'the token request names the verification');

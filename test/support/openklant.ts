@@ -15,7 +15,8 @@ import { OpenAPIBackend, type Context, type Document } from 'openapi-backend';
  *
  * Errors follow Open Klant's (VNG API design rules) error body, which the specification itself does not describe:
  * 400 `{type, code, title, status, detail, instance, invalidParams: [{name, code, reason}]}`, 401 without a valid token.
- * Faults to inject: `failNext(n, 500 | 503 | 'timeout' | 400)`.
+ * Faults to inject: `failNext(n, 500 | 503 | 'timeout' | 400 | 'late')`; 'late' carries the request out (a contact is
+ * stored) and answers only after `lateAnswerMs`, when a client with a shorter timeout has given up.
  */
 
 export const SPEC_PATH = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'openklant', 'klantinteracties-openapi.yaml');
@@ -33,7 +34,7 @@ export interface SeenRequest {
   status: number;
 }
 
-type Fault = 400 | 401 | 500 | 503 | 'timeout';
+type Fault = 400 | 401 | 500 | 503 | 'timeout' | 'late';
 
 /**
  * OpenAPI 3.0.3 says `nullable` has effect only beside an explicit `type`; the generated spec puts it beside `allOf`
@@ -102,7 +103,7 @@ export interface StandInOpenKlant {
   close(): Promise<void>;
 }
 
-export async function startStandInOpenKlant(o: { token?: string; timeoutHoldMs?: number } = {}): Promise<StandInOpenKlant> {
+export async function startStandInOpenKlant(o: { token?: string; timeoutHoldMs?: number; lateAnswerMs?: number } = {}): Promise<StandInOpenKlant> {
   const token = o.token ?? 'stand-in-token-0123456789';
   const requests: SeenRequest[] = [];
   const partijen = new Map<string, string>();
@@ -111,6 +112,7 @@ export async function startStandInOpenKlant(o: { token?: string; timeoutHoldMs?:
   const faults: { fault: Fault; operationId?: string }[] = [];
   const waiters = new Set<() => void>();
   const held = new Set<http.ServerResponse>();
+  const lateTimers = new Set<NodeJS.Timeout>();
 
   const api = new OpenAPIBackend({
     definition: specDocument(),
@@ -177,12 +179,25 @@ export async function startStandInOpenKlant(o: { token?: string; timeoutHoldMs?:
       if (sent.betrokkene) body.betrokkene = { ...(body.betrokkene as object), ...sent.betrokkene, uuid: randomUUID() };
       return { status: 201, body };
     },
+    klantcontactenList: (c: Context) => {
+      // The list filtered on the onderwerpobject's identificator, as Open Klant filters it (all four parts must match).
+      const q = c.request.query as Record<string, string>;
+      const key = 'onderwerpobject__onderwerpobjectidentificator';
+      const wanted = ['ObjectId', 'CodeObjecttype', 'CodeRegister', 'CodeSoortObjectId'].map((k) => [k, q[`${key}${k}`]] as const).filter(([, v]) => v !== undefined);
+      const matches = [...klantcontacten.entries()].filter(([, b]) => {
+        const id = (b as { onderwerpobject?: { onderwerpobjectidentificator?: Record<string, unknown> } }).onderwerpobject?.onderwerpobjectidentificator ?? {};
+        return wanted.every(([k, v]) => id[k.charAt(0).toLowerCase() + k.slice(1)] === v);
+      });
+      const page = mock('klantcontactenList');
+      const item = (page.results as Record<string, unknown>[])?.[0] ?? {};
+      return { status: 200, body: { ...page, count: matches.length, next: null, previous: null, results: matches.slice(0, Number(q.pageSize ?? 100)).map(([uuid]) => ({ ...item, uuid })) } };
+    },
     actorklantcontactenCreate: (c: Context) => ({ status: 201, body: { ...mock('actorklantcontactenCreate'), ...(c.request.body as object), uuid: randomUUID() } }),
   });
   await api.init();
   // Compile the validators of the operations ID Video uses now, so the first real request is not slowed by it (a
   // client with a short timeout would see a timeout). Invalid on purpose: they end in validationFail, storing nothing.
-  for (const [method, p] of [['GET', '/partijen?pageSize=x'], ['GET', '/actoren?pageSize=x'], ['POST', '/maak-klantcontact'], ['POST', '/actorklantcontacten']]) {
+  for (const [method, p] of [['GET', '/partijen?pageSize=x'], ['GET', '/actoren?pageSize=x'], ['GET', '/klantcontacten?pageSize=x'], ['POST', '/maak-klantcontact'], ['POST', '/actorklantcontacten']]) {
     const [pathname, query] = p.split('?');
     await api.handleRequest({ method, path: `${API_ROOT}${pathname}`, query: query ?? '', headers: { authorization: `Token ${token}`, 'content-type': 'application/json' }, body: {} });
   }
@@ -222,7 +237,7 @@ export async function startStandInOpenKlant(o: { token?: string; timeoutHoldMs?:
           requests.push(seen);
           for (const w of waiters) w();
           return;
-        } else if (fault !== undefined) {
+        } else if (fault !== undefined && fault !== 'late') {
           status = fault;
           out = fault === 400
             ? errorBody(400, 'invalid', 'Invalid input.', [{ name: 'klantcontact.onderwerp', code: 'max_length', reason: 'Zorg ervoor dat dit veld niet meer dan 200 karakters bevat.' }])
@@ -240,8 +255,22 @@ export async function startStandInOpenKlant(o: { token?: string; timeoutHoldMs?:
         }
         seen.status = status;
         requests.push(seen);
-        res.writeHead(status, { 'Content-Type': 'application/json', 'API-version': '0.9.0' });
-        res.end(JSON.stringify(out));
+        const answer = () => {
+          res.writeHead(status, { 'Content-Type': 'application/json', 'API-version': '0.9.0' });
+          res.end(JSON.stringify(out));
+        };
+        if (fault === 'late') {
+          // Carried out, answered too late: the client has given up by then.
+          held.add(res);
+          const t = setTimeout(() => {
+            lateTimers.delete(t);
+            held.delete(res);
+            if (!res.destroyed && !res.writableEnded) answer();
+          }, o.lateAnswerMs ?? 1500);
+          lateTimers.add(t);
+        } else {
+          answer();
+        }
         for (const w of waiters) w();
       })();
     });
@@ -278,6 +307,7 @@ export async function startStandInOpenKlant(o: { token?: string; timeoutHoldMs?:
       });
     },
     async close() {
+      for (const t of lateTimers) clearTimeout(t);
       for (const r of held) r.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

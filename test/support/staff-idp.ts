@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import type * as Jose from 'jose' with { 'resolution-mode': 'import' };
 
 /**
  * A gemeente's identity provider for staff, on loopback, for tests: a real OpenID Provider (oidc-provider) with
@@ -36,7 +37,16 @@ export interface StaffIdp {
   issuer: string;
   clientId: string;
   clientSecret: string;
-  configure(o: { redirectUris: string[]; postLogoutRedirectUris: string[] }): Promise<void>;
+  /**
+   * Registers the client. With `backchannelLogoutUri` the provider sends OpenID Connect Back-Channel Logout tokens
+   * there (with `sid`, session required) when a person signs out at it.
+   */
+  configure(o: { redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string }): Promise<void>;
+  /**
+   * A logout token signed like the provider's own (its key, kid, RS256) with these claims, or with a stranger's key
+   * (`foreignKey`), to play hostile and edge-case tokens. `header` adds to / overrides the protected header.
+   */
+  signLogoutToken(claims: Record<string, unknown>, o?: { foreignKey?: boolean; header?: Record<string, unknown> }): Promise<string>;
   setGroups(id: string, groups: string[]): void;
   /** Requests to the authorization endpoint so far. */
   readonly hits: { authorize: number; endSession: number };
@@ -99,10 +109,19 @@ export async function startStaffIdp(o: StaffIdpOptions): Promise<StaffIdp> {
   const groupsFor = (groups: string[]): Record<string, unknown> =>
     groupClaim === 'realm_access.roles' ? { realm_access: { roles: groups } } : { [groupClaim]: groups };
 
-  async function configure(c: { redirectUris: string[]; postLogoutRedirectUris: string[] }): Promise<void> {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+
+  async function signLogoutToken(claims: Record<string, unknown>, so: { foreignKey?: boolean; header?: Record<string, unknown> } = {}): Promise<string> {
+    const jose: typeof Jose = await import('jose');
+    return new jose.SignJWT(claims as Jose.JWTPayload)
+      .setProtectedHeader({ alg: 'RS256', kid: 'staff-idp', typ: 'logout+jwt', ...so.header } as Jose.JWTHeaderParameters)
+      .sign(so.foreignKey ? stranger : privateKey);
+  }
+
+  async function configure(c: { redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri?: string }): Promise<void> {
     const specifier = 'oidc-provider';
     const { Provider } = (await import(specifier)) as { Provider: new (issuer: string, config: Record<string, unknown>) => OidcProvider };
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const provider = new Provider(issuer, {
       clients: [
         {
@@ -113,6 +132,7 @@ export async function startStaffIdp(o: StaffIdpOptions): Promise<StaffIdp> {
           response_types: ['code'],
           grant_types: ['authorization_code'],
           token_endpoint_auth_method: 'client_secret_basic',
+          ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
         },
       ],
       jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'staff-idp', use: 'sig', alg: 'RS256' }] },
@@ -121,11 +141,18 @@ export async function startStaffIdp(o: StaffIdpOptions): Promise<StaffIdp> {
       scopes: ['openid', 'profile', 'email'],
       responseTypes: ['code'],
       pkce: { required: () => true },
+      // Its back-channel logout tokens go to the relying party on loopback: without this oidc-provider's SSRF guard
+      // refuses special-use addresses (127.0.0.1), which is right for a real provider and in the way of a test one.
+      fetch: (url: string, init: RequestInit & { dispatcher?: unknown }) => {
+        delete init.dispatcher;
+        return fetch(url, init);
+      },
       // Like Entra ID and Keycloak's mappers: the scopes' claims in the ID token itself, not only at userinfo.
       conformIdTokenClaims: false,
       features: {
         devInteractions: { enabled: false },
         userinfo: { enabled: true },
+        backchannelLogout: { enabled: true },
         rpInitiatedLogout: {
           enabled: true,
           logoutSource: async (ctx: { body: string }, form: string) => {
@@ -214,6 +241,7 @@ export async function startStaffIdp(o: StaffIdpOptions): Promise<StaffIdp> {
     clientId,
     clientSecret,
     configure,
+    signLogoutToken,
     setGroups: (id, groups) => {
       const a = accounts.get(id);
       if (!a) throw new Error(`no account ${id}`);

@@ -56,7 +56,9 @@ describe('package scorecard (offline part of node-red-dev validate)', () => {
     for (const type of Object.keys(pkg['node-red']?.nodes ?? {})) assert.ok(files.has(`dist/nodes/${type}/${type}.html`), `${type}.html is packed`);
     // A budget, not a target: the minified browser bundles (call, agent, mediasoup-client) are most of it. Issue 14
     // (reminders, moves, outcomes, calendar feed, statistics) added about 20 kB of server code: 700 kB became 730 kB.
-    assert.ok(packed.size < 730_000, `packed size ${packed.size} B`);
+    // Issue 15's second round (the idv-staff-sso node with its help and editor checks, back-channel logout, the Logboek
+    // data subject, example 16) about 15 kB more; with issue 13's extras merged the package measured 751 kB: 765 kB.
+    assert.ok(packed.size < 765_000, `packed size ${packed.size} B`);
   });
 
   it('lists every node folder, each with its editor file, help and messages in en-US and nl', () => {

@@ -6,7 +6,15 @@
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
 
-let early: { caps: string; device: Promise<Device | undefined> } | undefined;
+interface Early {
+  /** The router capabilities it is loaded for (JSON). */
+  caps: string;
+  device: Promise<Device | undefined>;
+  /** Set once loaded. */
+  loaded?: Device;
+}
+
+let early: Early | undefined;
 
 function load(caps: types.RtpCapabilities): Promise<Device> {
   const device = new Device();
@@ -16,7 +24,26 @@ function load(caps: types.RtpCapabilities): Promise<Device> {
 /** Starts loading a Device for these router capabilities (once per page). */
 export function preloadDevice(caps: types.RtpCapabilities): void {
   if (early) return;
-  early = { caps: JSON.stringify(caps), device: load(caps).catch(() => undefined) };
+  const e: Early = { caps: JSON.stringify(caps), device: load(caps).catch(() => undefined) };
+  early = e;
+  void e.device.then((d) => (e.loaded = d));
+}
+
+/**
+ * The early Device if it has finished loading, handed out once (a rejoin loads afresh), with the router capabilities
+ * it was loaded for (JSON): the caller compares them with the router's answer. Synchronous, so a join can go out
+ * together with the requests for the router's capabilities and the transports.
+ */
+export function takeLoadedDevice(): { device: Device; caps: string } | undefined {
+  const e = early;
+  if (!e?.loaded) return undefined;
+  early = undefined;
+  return { device: e.loaded, caps: e.caps };
+}
+
+/** Whether these router capabilities (as the server just sent them) are the ones `caps` (JSON) stands for. */
+export function sameCapabilities(caps: string, routerCaps: types.RtpCapabilities): boolean {
+  return caps === JSON.stringify(routerCaps);
 }
 
 /**
@@ -26,7 +53,7 @@ export function preloadDevice(caps: types.RtpCapabilities): void {
 export async function deviceFor(caps: types.RtpCapabilities): Promise<Device> {
   const e = early;
   early = undefined;
-  if (e && e.caps === JSON.stringify(caps)) {
+  if (e && sameCapabilities(e.caps, caps)) {
     const device = await e.device;
     if (device) return device;
   }

@@ -40,9 +40,10 @@ const SQL = {
  *   next candidate is tried.
  * - What a unique key cannot express — the same resident's repeated request (idempotency key) and an overlap with a
  *   different start (another slot length, the buffer) — is made exact by transaction-scoped advisory locks: one on the
- *   idempotency key, one on the agent for each attempt. Under READ COMMITTED every statement after a lock sees what
+ *   idempotency key, and for each attempt the agent's five-minute spans that the slot widened by the buffer touches
+ *   (`idv_lock_agent_span`, migration 019; bookings of one agent at other hours do not wait). Under READ COMMITTED every statement after a lock sees what
  *   the previous holder committed, so the checks after it cannot miss a booking. SQLite gets the same from its one
- *   writer (BEGIN IMMEDIATE). Locks are taken in one order (key, then one agent at a time); a deadlock (40P01) would
+ *   writer (BEGIN IMMEDIATE). Locks are taken in one order (key, then one agent at a time, its spans ascending); a deadlock (40P01) would
  *   be retried by Pg.statement.
  * - Cancel is one UPDATE … WHERE status = 'booked': the row lock makes the second of two racing cancels find nothing.
  */
@@ -125,8 +126,9 @@ export function createPostgresAppointmentStore(pg: Pg): AppointmentStore {
         );
         let moved = false;
         for (const { agent } of ranked) {
-          // The same per-agent lock as idv_book (migration 005): the overlap check sees every earlier commit.
-          await q.run('SELECT pg_advisory_xact_lock(7260432, hashtext($1))', [agent]);
+          // The same locks as idv_book (migration 019: the agent's spans around the slot widened by the buffer): the
+          // overlap check sees every earlier commit that could clash.
+          await q.run('SELECT idv_lock_agent_span($1, $2, $3)', [agent, lo, shift(r.endUtc, bufferMs)]);
           await q.run('SAVEPOINT move_attempt');
           try {
             await q.run('UPDATE appointments SET start_utc = $1, end_utc = $2, agent = $3 WHERE id = $4', [r.startUtc, r.endUtc, agent, id]);

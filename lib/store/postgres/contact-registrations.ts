@@ -13,9 +13,9 @@ export function createPostgresContactRegistrations(pg: Pg): ContactRegistrationS
   return {
     async add(r) {
       const inserted = await pg.run(
-        `INSERT INTO contact_registrations (id, appointment_id, source, contact_made, identified, partij_uuid, max_attempts, next_attempt_at, trace_id, span_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $8) ON CONFLICT (appointment_id) DO NOTHING`,
-        [newToken(16), r.appointmentId, r.source, r.contactMade ? 1 : 0, r.identified ? 1 : 0, r.partijUuid ?? null, r.maxAttempts, r.createdAt, r.traceId, r.spanId],
+        `INSERT INTO contact_registrations (id, appointment_id, source, contact_made, identified, partij_uuid, max_attempts, next_attempt_at, trace_id, span_id, created_at, data_subject_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $8, $11) ON CONFLICT (appointment_id) DO NOTHING`,
+        [newToken(16), r.appointmentId, r.source, r.contactMade ? 1 : 0, r.identified ? 1 : 0, r.partijUuid ?? null, r.maxAttempts, r.createdAt, r.traceId, r.spanId, r.dataSubjectId ?? null],
       );
       const [row] = await pg.query<ContactRegistrationRow>('SELECT * FROM contact_registrations WHERE appointment_id = $1', [r.appointmentId]);
       if (!row) throw new Error('contact registration not stored');

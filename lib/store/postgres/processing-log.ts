@@ -15,10 +15,10 @@ export function createPostgresProcessingLog(pg: Pg, now: () => Date = () => new 
       const e = validateEntry(entry, now);
       const [r] = await pg.query<{ id: string }>(
         `INSERT INTO processing_log (at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail,
-           trace_id, span_id, parent_span_id, status_code, ended_at, processing_activity_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+           trace_id, span_id, parent_span_id, status_code, ended_at, processing_activity_id, data_subject_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
         [e.at, e.appointmentId, e.actor, e.action, e.purpose, e.methodId, JSON.stringify(e.attributeKeys), e.detail,
-          e.traceId, e.spanId, e.parentSpanId, e.statusCode, e.endedAt, e.processingActivityId],
+          e.traceId, e.spanId, e.parentSpanId, e.statusCode, e.endedAt, e.processingActivityId, e.dataSubjectId],
       );
       return { id: Number(r.id), ...e };
     },

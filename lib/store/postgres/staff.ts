@@ -74,8 +74,13 @@ export function createPostgresStaffStore(pg: Pg): StaffStore {
     async resetFailures(username) {
       await pg.run('UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE username = $1', [username]);
     },
-    async createSession(idHash, username, nowIso, logoutHint) {
-      await pg.run('INSERT INTO staff_sessions (id_hash, username, created_at, last_seen_at, logout_hint) VALUES ($1, $2, $3, $3, $4)', [idHash, username, nowIso, logoutHint ?? null]);
+    async createSession(idHash, username, nowIso, logoutHint, ssoSid) {
+      await pg.run('INSERT INTO staff_sessions (id_hash, username, created_at, last_seen_at, logout_hint, sso_sid) VALUES ($1, $2, $3, $3, $4, $5)', [
+        idHash, username, nowIso, logoutHint ?? null, ssoSid ?? null,
+      ]);
+    },
+    async usersWithSsoSid(ssoSid) {
+      return (await pg.query<{ username: string }>('SELECT DISTINCT username FROM staff_sessions WHERE sso_sid = $1', [ssoSid])).map((r) => r.username);
     },
     async getSession(idHash) {
       const [r] = await pg.query<{ username: string; created_at: string; last_seen_at: string; logout_hint: string | null }>(

@@ -16,6 +16,7 @@ import type { NewEvent } from '../../events/types';
 import { sqliteEventWrites } from './events';
 import { sqliteLinkWrites } from './links';
 import { sqliteOutboxWrites } from './outbox';
+import { immediateWithoutBlocking } from './immediate';
 import { queueDiscard } from './queue';
 import { checkNewAppointment, MAX_APPOINTMENT_MS, shift, toAppointment, utc, type AppointmentRow as Row } from '../rows';
 
@@ -44,6 +45,8 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
   const outbox = sqliteOutboxWrites(db);
   const links = sqliteLinkWrites(db);
   const smsDiscard = queueDiscard(db, 'sms_outbox');
+  // Waiting for another process's write lock happens on timers, not in SQLite's busy handler on the event loop.
+  const write = immediateWithoutBlocking(db);
   const stmt = {
     byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE id = ?`),
     byTokenHash: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM appointments WHERE cancel_token_hash = ?`),
@@ -53,6 +56,11 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     ),
     countOnDay: db.prepare<[string, string, string], { n: number }>(
       `SELECT count(*) AS n FROM appointments WHERE agent = ? AND status = 'booked' AND start_utc >= ? AND start_utc < ?`,
+    ),
+    // Every candidate's count in one statement (a JSON array of usernames) instead of one statement per agent.
+    countsOnDay: db.prepare<[string, string, string], { agent: string; n: number }>(
+      `SELECT agent, count(*) AS n FROM appointments
+       WHERE agent IN (SELECT value FROM json_each(?)) AND status = 'booked' AND start_utc >= ? AND start_utc < ? GROUP BY agent`,
     ),
     listForAgent: db.prepare<[string, string, string], Row>(
       `SELECT ${COLUMNS} FROM appointments WHERE agent = ? AND start_utc >= ? AND start_utc < ? ORDER BY start_utc, id`,
@@ -82,6 +90,13 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     bookedFacts: db.prepare<[string], { facts: string }>(
       `SELECT facts FROM appointment_events WHERE appointment_id = ? AND kind = 'booked' ORDER BY created_at DESC LIMIT 1`,
     ),
+  };
+
+  /** The candidates, fewest booked appointments that day first; ties keep the caller's (schedule) order. */
+  const rank = (claim: Pick<ClaimRequest, 'candidates' | 'dayStartUtc' | 'dayEndUtc'>) => {
+    const counts = new Map<string, number>();
+    for (const r of stmt.countsOnDay.all(JSON.stringify(claim.candidates), claim.dayStartUtc, claim.dayEndUtc)) counts.set(r.agent, r.n);
+    return claim.candidates.map((agent, i) => ({ agent, i, n: counts.get(agent) ?? 0 })).sort((x, y) => x.n - y.n || x.i - y.i);
   };
 
   /** One agent's attempt, run as a savepoint inside the claim transaction so a failed attempt leaves nothing behind. */
@@ -118,9 +133,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     const existing = stmt.byIdempotency.get(a.idempotencyKey, claim.idempotentSinceUtc);
     if (existing) return { appointment: toAppointment(existing), duplicate: true, eventId: null };
     // Fewest appointments that day first; ties keep the caller's (schedule) order.
-    const ranked = claim.candidates
-      .map((agent, i) => ({ agent, i, n: (stmt.countOnDay.get(agent, claim.dayStartUtc, claim.dayEndUtc) as { n: number }).n }))
-      .sort((x, y) => x.n - y.n || x.i - y.i);
+    const ranked = rank(claim);
     for (const { agent } of ranked) {
       let row: Row;
       try {
@@ -158,9 +171,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     if (r.tokenHash !== undefined && stmt.tokenHashOf.get(id)?.cancel_token_hash !== r.tokenHash) return null;
     // The old place is free from here on, inside this transaction: moving within one's own buffer works too.
     stmt.unclaim.run(id);
-    const ranked = r.claim.candidates
-      .map((agent, i) => ({ agent, i, n: (stmt.countOnDay.get(agent, r.claim.dayStartUtc, r.claim.dayEndUtc) as { n: number }).n }))
-      .sort((x, y) => x.n - y.n || x.i - y.i);
+    const ranked = rank(r.claim);
     let moved = false;
     for (const { agent } of ranked) {
       try {
@@ -214,7 +225,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       checkNewAppointment(a, claim);
       // IMMEDIATE takes the write lock before the first read, so the idempotency and buffer checks see every commit
       // from other connections and processes.
-      return claimTx.immediate(a, claim, event);
+      return write(() => claimTx.immediate(a, claim, event));
     },
     async get(id) {
       const r = stmt.byId.get(id);
@@ -227,7 +238,8 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       return (stmt.countOnDay.get(agent, utc(dayStartUtc, 'dayStartUtc'), utc(dayEndUtc, 'dayEndUtc')) as { n: number }).n;
     },
     async cancel(id, cancelledBy, atUtc, event = {}) {
-      return cancelTx.immediate(id, cancelledBy, utc(atUtc, 'atUtc'), event);
+      const at = utc(atUtc, 'atUtc');
+      return write(() => cancelTx.immediate(id, cancelledBy, at, event));
     },
     async reschedule(id, r, event = {}) {
       utc(r.startUtc, 'startUtc');
@@ -236,7 +248,7 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
       utc(r.claim.dayStartUtc, 'dayStartUtc');
       utc(r.claim.dayEndUtc, 'dayEndUtc');
       if (!Number.isInteger(r.claim.bufferMinutes) || r.claim.bufferMinutes < 0) throw new Error('bad bufferMinutes');
-      return rescheduleTx.immediate(id, r, event);
+      return write(() => rescheduleTx.immediate(id, r, event));
     },
     async heldInRange(fromUtc, toUtc): Promise<Held[]> {
       utc(fromUtc, 'fromUtc');

@@ -9,8 +9,8 @@ const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',
 export function createSqliteContactRegistrations(db: Database): ContactRegistrationStore {
   const stmt = {
     insert: db.prepare(
-      `INSERT INTO contact_registrations (id, appointment_id, source, contact_made, identified, partij_uuid, max_attempts, next_attempt_at, trace_id, span_id, created_at)
-       VALUES (@id, @appointmentId, @source, @contactMade, @identified, @partijUuid, @maxAttempts, @createdAt, @traceId, @spanId, @createdAt)
+      `INSERT INTO contact_registrations (id, appointment_id, source, contact_made, identified, partij_uuid, data_subject_id, max_attempts, next_attempt_at, trace_id, span_id, created_at)
+       VALUES (@id, @appointmentId, @source, @contactMade, @identified, @partijUuid, @dataSubjectId, @maxAttempts, @createdAt, @traceId, @spanId, @createdAt)
        ON CONFLICT (appointment_id) DO NOTHING`,
     ),
     get: db.prepare<[string], ContactRegistrationRow>('SELECT * FROM contact_registrations WHERE id = ?'),
@@ -70,6 +70,7 @@ export function createSqliteContactRegistrations(db: Database): ContactRegistrat
         contactMade: r.contactMade ? 1 : 0,
         identified: r.identified ? 1 : 0,
         partijUuid: r.partijUuid ?? null,
+        dataSubjectId: r.dataSubjectId ?? null,
         maxAttempts: r.maxAttempts,
         traceId: r.traceId,
         spanId: r.spanId,

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { openDatabase } from '../db';
-import { createStoreProbe } from '../health';
+import { createStoreProbe, PROBE_BUSY_MS } from '../health';
 import { createLocalPubSub } from '../pubsub';
 import type { Store } from '../store';
 import { createSqliteAppointmentStore } from './appointments';
@@ -18,20 +18,24 @@ import { createSqliteRetentionStore } from './retention';
 import { createSqliteStatisticsStore } from './statistics';
 import { SqliteProcessingLog } from './processing-log';
 import { SqliteStaffStore } from './staff';
+import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer';
 
 const HANDLE = Symbol('sqlite handle');
+const CHECKPOINTER = Symbol('sqlite checkpointer');
 
 /**
  * The store on one SQLite file (the embedded default): opened and migrated at once (a damaged, locked, unwritable or
  * newer database throws a StoreError here). Pub/sub is in-process and rate limits count in memory: one process.
  */
-export function createSqliteStore(file: string, opts: { busyTimeoutMs?: number } = {}): Store {
+export function createSqliteStore(file: string, opts: { busyTimeoutMs?: number; checkpoints?: CheckpointerOptions } = {}): Store {
   const db = openDatabase(file, undefined, opts);
-  return sqliteStoreOn(db, file);
+  // WAL checkpoints off the event loop (./checkpointer.ts); an in-memory database has no WAL.
+  const checkpointer = file === ':memory:' ? undefined : startCheckpointer(db, file, { busyTimeoutMs: PROBE_BUSY_MS, ...opts.checkpoints });
+  return sqliteStoreOn(db, file, checkpointer);
 }
 
 /** The store on an open, migrated database handle (tests that open their own). */
-export function sqliteStoreOn(db: Database, where = db.name): Store {
+export function sqliteStoreOn(db: Database, where = db.name, checkpointer?: Checkpointer): Store {
   const pubsub = createLocalPubSub();
   const store: Store = {
     engine: 'sqlite',
@@ -52,15 +56,17 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
     rooms: createLocalRoomDirectory(),
     contactRegistrations: createSqliteContactRegistrations(db),
     pubsub,
-    probe: createStoreProbe(db),
+    probe: createStoreProbe(db, checkpointer?.checkpoint),
     rateLimits: () => undefined,
     describe: () => `SQLite ${where}`,
     async close() {
       await pubsub.close();
+      await checkpointer?.close();
       if (db.open) db.close();
     },
   };
   Object.defineProperty(store, HANDLE, { value: db, enumerable: false });
+  if (checkpointer) Object.defineProperty(store, CHECKPOINTER, { value: checkpointer, enumerable: false });
   return store;
 }
 
@@ -70,4 +76,9 @@ export function sqliteStoreOn(db: Database, where = db.name): Store {
  */
 export function sqliteHandleOf(store: Store): Database | undefined {
   return (store as unknown as Record<symbol, Database | undefined>)[HANDLE];
+}
+
+/** The WAL checkpointer of a store opened on a file (tests look at it); undefined otherwise. */
+export function sqliteCheckpointerOf(store: Store): Checkpointer | undefined {
+  return (store as unknown as Record<symbol, Checkpointer | undefined>)[CHECKPOINTER];
 }

@@ -18,11 +18,11 @@ export class SqliteProcessingLog implements ProcessingLog {
     const info = this.db
       .prepare(
         `INSERT INTO processing_log (at, appointment_id, actor, action, purpose, method_id, attribute_keys, detail,
-           trace_id, span_id, parent_span_id, status_code, ended_at, processing_activity_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           trace_id, span_id, parent_span_id, status_code, ended_at, processing_activity_id, data_subject_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(e.at, e.appointmentId, e.actor, e.action, e.purpose, e.methodId, JSON.stringify(e.attributeKeys), e.detail,
-        e.traceId, e.spanId, e.parentSpanId, e.statusCode, e.endedAt, e.processingActivityId);
+        e.traceId, e.spanId, e.parentSpanId, e.statusCode, e.endedAt, e.processingActivityId, e.dataSubjectId);
     return { id: Number(info.lastInsertRowid), ...e };
   }
 

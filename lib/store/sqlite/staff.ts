@@ -83,10 +83,14 @@ export class SqliteStaffStore implements StaffStore {
     this.db.prepare('UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE username = ?').run(username);
   }
 
-  async createSession(idHash: string, username: string, nowIso: string, logoutHint?: string): Promise<void> {
+  async createSession(idHash: string, username: string, nowIso: string, logoutHint?: string, ssoSid?: string): Promise<void> {
     this.db
-      .prepare('INSERT INTO staff_sessions (id_hash, username, created_at, last_seen_at, logout_hint) VALUES (?, ?, ?, ?, ?)')
-      .run(idHash, username, nowIso, nowIso, logoutHint ?? null);
+      .prepare('INSERT INTO staff_sessions (id_hash, username, created_at, last_seen_at, logout_hint, sso_sid) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(idHash, username, nowIso, nowIso, logoutHint ?? null, ssoSid ?? null);
+  }
+
+  async usersWithSsoSid(ssoSid: string): Promise<string[]> {
+    return (this.db.prepare('SELECT DISTINCT username FROM staff_sessions WHERE sso_sid = ?').all(ssoSid) as { username: string }[]).map((r) => r.username);
   }
 
   async getSession(idHash: string) {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { Client } from 'pg';
 import { parseBookingInput } from '../../../lib/appointments/booking-input';
 import { createBookingService, type BookingService } from '../../../lib/appointments/booking-service';
 import { isUserError } from '../../../lib/errors';
@@ -130,6 +131,89 @@ forEachEngine('appointments: the last free slot under concurrency', (engine) => 
     assert.equal(await t.count(`SELECT count(*) AS n FROM appointments WHERE agent = 'solo' AND status = 'booked'`), 1);
   });
 
+  it('only the buffer between two starts that lie in different five-minute spans: exact at a minute either way', async () => {
+    // PostgreSQL locks an agent's five-minute spans around a slot (migration 019), not the whole agent: bookings whose
+    // buffers just meet, or just miss, across span edges must still be decided as one writer would.
+    const at = (hhmm: string) => `2026-12-01T${hhmm}:00.000Z`;
+    const plus10 = (iso: string) => new Date(Date.parse(iso) + 10 * 60_000).toISOString();
+    const race = async (starts: string[], tag: number) => {
+      const b = await t.another();
+      const claim = { candidates: ['solo'], ...DAY, bufferMinutes: 10, idempotentSinceUtc: NOW };
+      return tally(
+        await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => {
+            const start = starts[i % starts.length];
+            return (i % 2 ? b : t.store).appointments.create(newAppointment(tag + i, start, plus10(start)), claim);
+          }),
+        ),
+      );
+    };
+    // 09:02-09:12 and 09:21-09:31: 09:21 is inside 09:12 + 10 minutes, so they clash: one booking of the two.
+    const clash = await race([at('09:02'), at('09:21')], 0);
+    assert.deepEqual(clash.other, []);
+    assert.equal(clash.ok, 1);
+    // 11:02-11:12 and 11:22-11:32: exactly the buffer apart, both stand (one each, the rest taken).
+    const apart = await race([at('11:02'), at('11:22')], 100);
+    assert.deepEqual(apart.other, []);
+    assert.equal(apart.ok, 2);
+    assert.equal(await t.count(`SELECT count(*) AS n FROM appointments WHERE agent = 'solo' AND status = 'booked'`), 3);
+  });
+
+  it('PostgreSQL: a booking waits only for an agent\'s bookings that could clash with it, not for the agent\'s whole day', async function () {
+    if (t.engine !== 'postgres') return this.skip();
+    // Another instance in the middle of booking 09:02-09:12 (buffer 10) for agent "solo": it holds the agent's spans
+    // 08:50 … 09:20 (migration 019) until it commits.
+    const other = new Client({ connectionString: t.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`SELECT idv_lock_agent_span('solo', '2026-12-01T08:52:00.000Z', '2026-12-01T09:22:00.000Z')`);
+      const [{ n }] = (await other.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`)).rows;
+      assert.equal(n, 7, 'the five-minute spans 08:50, 08:55, … 09:20');
+      const claim = { candidates: ['solo'], ...DAY, bufferMinutes: 10, idempotentSinceUtc: NOW };
+      // 13:00 cannot clash: booked at once, while the other transaction is still open.
+      await t.store.appointments.create(newAppointment(700, '2026-12-01T13:00:00.000Z', '2026-12-01T13:10:00.000Z'), claim);
+      // 09:21-09:31 is within the buffer of 09:12: it must wait for the other instance's outcome.
+      let settled = false;
+      const waiting = t.store.appointments.create(newAppointment(701, '2026-12-01T09:21:00.000Z', '2026-12-01T09:31:00.000Z'), claim).finally(() => {
+        settled = true;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(settled, false, 'a booking that could clash waits for the lock');
+      await other.query('ROLLBACK');
+      assert.equal((await waiting).appointment.startUtc, '2026-12-01T09:21:00.000Z', 'the other one did not book: this one stands');
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('a move racing new bookings into its buffer over two stores: exactly one of them holds the time', async () => {
+    const b = await t.another();
+    const claim = { candidates: ['solo'], ...DAY, bufferMinutes: 10, idempotentSinceUtc: NOW };
+    const { appointment } = await t.store.appointments.create(newAppointment(500, '2026-12-01T14:00:00.000Z', '2026-12-01T14:30:00.000Z'), claim);
+    const moveTo = {
+      startUtc: '2026-12-01T09:07:00.000Z',
+      endUtc: '2026-12-01T09:37:00.000Z',
+      claim: { candidates: ['solo'], ...DAY, bufferMinutes: 10 },
+      atUtc: NOW,
+      newCancelTokenHash: 'fresh-move-hash',
+    };
+    const results = await Promise.allSettled([
+      b.appointments.reschedule(appointment.id, moveTo),
+      ...Array.from({ length: 9 }, (_, i) => (i % 2 ? b : t.store).appointments.create(newAppointment(600 + i, START_UTC, END_UTC), claim)),
+    ]);
+    const { ok, other } = tally(results);
+    assert.deepEqual(other, []);
+    assert.equal(ok, 1, '09:00-09:30 and 09:07-09:37 overlap: the move or one booking');
+    const morning = await t.rows<{ id: string; start_utc: string }>(
+      `SELECT id, start_utc FROM appointments WHERE agent = 'solo' AND status = 'booked' AND start_utc < '2026-12-01T12:00:00.000Z'`,
+    );
+    assert.equal(morning.length, 1, 'one appointment in the morning: the moved one at 09:07 or a new one at 09:00');
+    const moved = morning[0].id === appointment.id;
+    assert.equal(morning[0].start_utc, moved ? '2026-12-01T09:07:00.000Z' : START_UTC);
+    assert.equal(await t.count(`SELECT count(*) AS n FROM appointments WHERE agent = 'solo' AND status = 'booked'`), moved ? 1 : 2);
+  });
+
   it('the same request twice at once over two stores (a double submit reaching two instances): one booking', async () => {
     const b = await t.another();
     const claim = { candidates: ['agent1', 'agent2'], ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW };
@@ -163,6 +247,27 @@ describe('appointments: the last free slot across threads (SQLite on disk)', () 
     t = tempDatabase();
   });
   afterEach(() => t.cleanup());
+
+  it("a booking that waits for another connection's write lock (a second instance) leaves the event loop free", async function () {
+    this.timeout(30_000);
+    const store = sqliteStoreOn(t.db);
+    // Another connection holds the write lock, as a second process on the same file does while it commits. It is in
+    // this very thread: if the booking's wait stood in SQLite's busy handler, nothing here could release the lock,
+    // and the booking would fail with SQLITE_BUSY after the connection's 5 s busy timeout.
+    const other = t.open();
+    other.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const booking = store.appointments
+      .create(newAppointment(1, START_UTC, END_UTC), { candidates: ['agent1'], ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW })
+      .finally(() => {
+        settled = true;
+      });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(settled, false, 'still waiting for the lock');
+    other.exec('COMMIT');
+    assert.equal((await booking).appointment.agent, 'agent1');
+    assert.equal(t.db.pragma('busy_timeout', { simple: true }), 5000, "the connection's busy timeout is back");
+  });
 
   it('four worker threads, each with its own connection, racing for the last place: exactly one wins', async function () {
     this.timeout(30_000);

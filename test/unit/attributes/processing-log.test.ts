@@ -7,6 +7,9 @@ import { migration as logboek } from '../../../lib/store/migrations/011-openklan
 import { SqliteProcessingLog } from '../../../lib/store/sqlite/processing-log';
 import { isUserError } from '../../../lib/errors';
 import { forEachEngine, type TestStore } from '../../support/engines';
+import { parseTraceparent, spanFor } from '../../../lib/trace/context';
+import { dataSubjectId } from '../../../lib/trace/data-subject';
+import { toLogboekRecord } from '../../../lib/trace/logboek';
 
 forEachEngine('attributes/processing log', (engine) => {
   let t: TestStore;
@@ -89,6 +92,55 @@ forEachEngine('attributes/processing log', (engine) => {
     const r = stored[0];
     assert.deepEqual([r.traceId, r.spanId, r.parentSpanId, r.statusCode, r.endedAt, r.processingActivityId], ['a'.repeat(32), 'b'.repeat(16), 'c'.repeat(16), 1, '2026-12-01T09:00:02.500Z', 'https://register.example/va/1']);
   });
+
+  it('the data subject is a pseudonym (Logboek dpl.core.data_subject_id, migration 016): never a BSN or other identifier', async () => {
+    const subject = dataSubjectId('installation-secret', '999993653')!;
+    const rec = await log.record({ appointmentId: 'S', actor: 'resident', action: 'verified', attributeKeys: ['bsn'], dataSubjectId: subject });
+    for (const raw of ['999993653', 'Jan Jansen', subject.toUpperCase(), subject.slice(1), `${subject}0`]) {
+      await assert.rejects(log.record({ appointmentId: 'S', actor: 'system', action: 'shown', dataSubjectId: raw }), (e: unknown) => isUserError(e) && /dataSubjectId/.test(e.message) && !e.message.includes(raw));
+    }
+    const [back] = await log.list({ appointmentId: 'S', limit: 10 });
+    assert.equal(back.id, rec.id);
+    assert.equal(back.dataSubjectId, subject);
+    assert.equal(await t.count("SELECT count(*) AS n FROM processing_log WHERE appointment_id = 'S'"), 1, 'nothing else written');
+    const line = toLogboekRecord(back, { name: 'idv', version: '0' });
+    assert.deepEqual(line.attributes.filter((a) => a.key.startsWith('dpl.core.data_subject')), [
+      { key: 'dpl.core.data_subject_id', value: subject },
+      { key: 'dpl.core.data_subject_id_type', value: 'BSN' },
+    ]);
+    assert.ok(!JSON.stringify(line).includes('999993653'));
+  });
+});
+
+describe('Logboek helpers: the data subject pseudonym and incoming traceparent', () => {
+  it('the pseudonym is keyed, stable per installation, 64 hex, and only for a BSN', () => {
+    const a = dataSubjectId('secret-A', '999993653');
+    assert.match(String(a), /^[0-9a-f]{64}$/);
+    assert.equal(dataSubjectId('secret-A', '999993653'), a, 'the same person, the same pseudonym');
+    assert.notEqual(dataSubjectId('secret-B', '999993653'), a, 'another installation, another pseudonym');
+    assert.notEqual(dataSubjectId('secret-A', '999990019'), a);
+    for (const notBsn of ['', '12345678', '1234567890', 'Jan Jansen', ' 999993653']) assert.equal(dataSubjectId('secret-A', notBsn), undefined);
+  });
+
+  it('parses traceparent as W3C Trace Context says, and continues it with a new span', () => {
+    const t = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const p = '00f067aa0ba902b7';
+    assert.deepEqual(parseTraceparent(`00-${t}-${p}-01`), { traceId: t, spanId: p });
+    assert.deepEqual(parseTraceparent(`00-${t}-${p}-00`), { traceId: t, spanId: p }, 'not sampled is still a trace');
+    assert.deepEqual(parseTraceparent(`01-${t}-${p}-01-later-fields`), { traceId: t, spanId: p }, 'a later version: its first four fields');
+    for (const bad of [undefined, 42, ['a'], '', `00-${t.toUpperCase()}-${p}-01`, `00-${'0'.repeat(32)}-${p}-01`, `00-${t}-${'0'.repeat(16)}-01`,
+      `ff-${t}-${p}-01`, `00-${t}-${p}-01-x`, `01-${t}-${p}-01x`, `00-${t}-${p}`, `00-${t.slice(1)}-${p}-01`, `0-${t}-${p}-01`, `00-${t}-${p}-01,00-${t}-${p}-01`, 'x'.repeat(600)]) {
+      assert.equal(parseTraceparent(bad), undefined, String(bad).slice(0, 80));
+    }
+    const cont = spanFor(`00-${t}-${p}-01`);
+    assert.equal(cont.traceId, t);
+    assert.equal(cont.parentSpanId, p);
+    assert.match(cont.spanId, /^[0-9a-f]{16}$/);
+    assert.notEqual(cont.spanId, p);
+    const fresh = spanFor('garbage');
+    assert.notEqual(fresh.traceId, t);
+    assert.equal(fresh.parentSpanId, undefined);
+  });
 });
 
 describe('attributes/processing log: SQLite migrations 004, 006 and 011', () => {
@@ -117,6 +169,8 @@ describe('attributes/processing log: SQLite migrations 004, 006 and 011', () => 
     assert.throws(() => db.prepare("INSERT INTO processing_log (at, appointment_id, actor, action) VALUES ('x', 'A', 'agent1', 'booking_viewed')").run(), /CHECK/);
     db.exec(bookingViewed.up);
     db.exec(logboek.up);
+    // The repository also writes migration 016's column (its other statements are about staff tables this chain lacks).
+    db.exec('ALTER TABLE processing_log ADD COLUMN data_subject_id TEXT');
     const kept = await log.list({ limit: 10 });
     assert.deepEqual(kept.map((r) => [r.id, r.action, r.attributeKeys]), [[1, 'shown', ['bsn']]]);
     const [old] = await log.list({ limit: 10 });

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { isStoreFault } from '../../../lib/store/faults';
 import { createStoreProbe } from '../../../lib/store/health';
+import { startCheckpointer, type Checkpointer } from '../../../lib/store/sqlite/checkpointer';
 import { tempDb, type TempDb } from '../links/temp-db';
 
 /** chattr +i / -i (root): the file can be neither written nor replaced, whatever its permissions. */
@@ -14,15 +15,18 @@ describe('store health: a real, bounded write', function () {
   this.timeout(20_000);
   let t: TempDb;
   let locked: string[] = [];
+  let checkpointer: Checkpointer | undefined;
   beforeEach(() => {
     t = tempDb('idv-store-health-');
     // A write first, so the WAL file exists as it does in a running runtime.
     t.db.prepare("INSERT INTO kv (key, value) VALUES ('x', 'y')").run();
   });
-  afterEach(() => {
+  afterEach(async () => {
     // Every path, also a failed assertion, gives the files back before removing them.
     if (locked.length) immutable(false, locked);
     locked = [];
+    await checkpointer?.close();
+    checkpointer = undefined;
     t.cleanup();
   });
 
@@ -39,12 +43,17 @@ describe('store health: a real, bounded write', function () {
     assert.deepEqual(await createStoreProbe(t.db).check(), { ok: true });
   });
 
-  for (const [what, suffixes] of [
-    ['database and WAL immutable', ['', '-wal']],
-    ['only the database file immutable (writes land in the WAL, the checkpoint fails)', ['']],
+  for (const [what, suffixes, thread] of [
+    ['database and WAL immutable', ['', '-wal'], false],
+    ['only the database file immutable (writes land in the WAL, the checkpoint fails)', [''], false],
+    ['only the database file immutable, checkpoints on their own thread (lib/store/sqlite/checkpointer.ts)', [''], true],
   ] as const) {
     it(`detects a store that can read but not write: ${what}; recovers and says so once`, async () => {
-      const probe = createStoreProbe(t.db);
+      checkpointer = thread ? startCheckpointer(t.db, t.file, { everyMs: 60_000 }) : undefined;
+      // The thread starts at its first checkpoint, while the file is still writable (as in a running runtime).
+      await checkpointer?.checkpoint();
+      assert.equal(checkpointer?.onThread ?? false, thread);
+      const probe = createStoreProbe(t.db, checkpointer?.checkpoint);
       let woke = 0;
       probe.on('writable', () => woke++);
       freeze(suffixes.map((s) => t.file + s));

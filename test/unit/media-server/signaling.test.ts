@@ -127,16 +127,19 @@ describe('media-server/signaling (real worker, real WebSocket)', function () {
       assert.equal((await agent.request('getStats')).consumers.length, 0);
     });
 
-    it('gives a late joiner consumers for what the other side already sends', async () => {
+    it('gives a late joiner consumers for what the other side already sends, video first', async () => {
       const a = appointment();
       const resident = await connect(a.resident);
       const r = await joinCall(resident);
-      const p = await resident.request('produce', { transportId: r.send.id, kind: 'audio', rtpParameters: rtpParametersFor('audio', 3333) });
+      const audio = await resident.request('produce', { transportId: r.send.id, kind: 'audio', rtpParameters: rtpParametersFor('audio', 3333) });
+      const video = await resident.request('produce', { transportId: r.send.id, kind: 'video', rtpParameters: rtpParametersFor('video', 4444) });
       const agent = await connect(a.agent);
       await joinCall(agent);
-      const nc = await agent.waitFor((e) => e.method === 'newConsumer');
-      assert.equal(nc.data.producerId, p.id);
-      assert.equal((await agent.request('getStats')).consumers.length, 1, 'exactly one consumer, no duplicate');
+      await agent.waitFor(() => agent.inbox.filter((e) => e.method === 'newConsumer').length === 2);
+      const announced = agent.inbox.filter((e) => e.method === 'newConsumer').map((e) => e.data.producerId);
+      // The picture is what a joining person waits for: its consumer is announced (and so set up) before the sound's.
+      assert.deepEqual(announced, [video.id, audio.id]);
+      assert.equal((await agent.request('getStats')).consumers.length, 2, 'one consumer per producer, no duplicate');
     });
 
     it('lets a second connection in the same role replace the first', async () => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { once } from 'node:events';
 import type { AppointmentStore } from '../../../lib/appointments/store';
 import { createOpenKlantClient } from '../../../lib/openklant/client';
-import { ContactRegistrar, type RegisteredEvent, type RegistrationFailedEvent } from '../../../lib/openklant/registrar';
+import { ContactRegistrar, type PartijLookupEvent, type RegisteredEvent, type RegistrationFailedEvent } from '../../../lib/openklant/registrar';
 import { hashToken, newToken } from '../../../lib/security/tokens';
 import { createSqliteAppointmentStore } from '../../../lib/store/sqlite/appointments';
 import { createSqliteContactRegistrations } from '../../../lib/store/sqlite/contact-registrations';
@@ -95,7 +95,11 @@ describe('Open Klant contact registration (stand-in validating against the Klant
     const r = registrar();
     const id = await appointment(appointments);
     liveBsn.set(id, BSN);
-    await r.resolvePartij(id);
+    const lookups: PartijLookupEvent[] = [];
+    r.on('partijLookup', (e) => lookups.push(e));
+    // In the verification's trace, with the verified person's pseudonym (Logboek data subject), never the BSN.
+    await r.resolvePartij(id, { traceId: 'a'.repeat(32), parentSpanId: 'b'.repeat(16), dataSubjectId: 'c'.repeat(64) });
+    assert.deepEqual(lookups.map((e) => [e.outcome, e.span.traceId, e.parentSpanId, e.dataSubjectId]), [['found', 'a'.repeat(32), 'b'.repeat(16), 'c'.repeat(64)]]);
     liveBsn.delete(id); // the call ended: the attribute set and the BSN are gone
     const done = outcome(r, id);
     const { registration, created } = await r.add(id, true);
@@ -103,6 +107,8 @@ describe('Open Klant contact registration (stand-in validating against the Klant
     const e = (await done) as RegisteredEvent;
     assert.ok(e.klantcontactUuid, 'registered');
     assert.deepEqual(e.codes, []);
+    assert.equal(e.dataSubjectId, 'c'.repeat(64), 'the pseudonym travels with the registration (its Logboek record)');
+    assert.equal(registration.dataSubjectId, 'c'.repeat(64));
 
     const [search] = ok.requests.filter((q) => q.operationId === 'partijenList');
     assert.equal(search.query.partijIdentificator__objectId, BSN);
@@ -186,6 +192,46 @@ describe('Open Klant contact registration (stand-in validating against the Klant
     assert.ok(e.klantcontactUuid);
     assert.deepEqual(retries, ['openklant_server_error', 'openklant_timeout']);
     assert.equal(ok.klantcontacten.size, before + 1);
+  });
+
+  it('a maak-klantcontact carried out but answered after the timeout: the retry finds the contact by its reference and registers nothing twice', async () => {
+    const r = registrar({ timeoutMs: 300 });
+    const id = await appointment(appointments);
+    const other = await appointment(appointments);
+    const before = ok.klantcontacten.size;
+    ok.failNext(1, 'late', 'maakKlantcontactCreate');
+    const retries: string[] = [];
+    r.on('failed', (e) => e.appointmentId === id && retries.push(e.errorCode));
+    const done = outcome(r, id);
+    await r.add(id, true);
+    const e = (await done) as RegisteredEvent;
+    assert.deepEqual(retries, ['openklant_timeout']);
+    assert.equal(ok.klantcontacten.size, before + 1, 'one klantcontact, though the first answer never reached us');
+    const posts = ok.requests.filter((q) => q.operationId === 'maakKlantcontactCreate' && (q.body as { onderwerpobject?: unknown }).onderwerpobject);
+    const mine = posts.filter((q) => JSON.stringify(q.body).includes(id));
+    assert.equal(mine.length, 1, 'maak-klantcontact sent once');
+    const stored = [...ok.klantcontacten.entries()].find(([, b]) => JSON.stringify(b).includes(id))!;
+    assert.equal(e.klantcontactUuid, stored[0], 'the contact found is the one the first attempt registered');
+    assert.deepEqual((mine[0].body as { onderwerpobject: unknown }).onderwerpobject, {
+      onderwerpobjectidentificator: { codeObjecttype: 'videoafspraak', codeRegister: 'idvideo', codeSoortObjectId: 'afspraak-id', objectId: id },
+    });
+    const lookups = ok.requests.filter((q) => q.operationId === 'klantcontactenList' && q.query.onderwerpobject__onderwerpobjectidentificatorObjectId === id);
+    assert.equal(lookups.length, 1, 'looked up before the retry only');
+    assert.equal(lookups[0].status, 200, 'the lookup passed the specification');
+    assert.equal(lookups[0].query.onderwerpobject__onderwerpobjectidentificatorCodeRegister, 'idvideo');
+    // A first attempt does not ask (nothing can exist yet); another appointment's contact is not taken for this one.
+    const d2 = outcome(r, other);
+    await r.add(other, true);
+    const e2 = (await d2) as RegisteredEvent;
+    assert.notEqual(e2.klantcontactUuid, e.klantcontactUuid);
+    assert.equal(ok.requests.filter((q) => q.operationId === 'klantcontactenList' && q.query.onderwerpobject__onderwerpobjectidentificatorObjectId === other).length, 0);
+    // The retry after a timeout where nothing was stored still registers (the lookup finds none).
+    const third = await appointment(appointments);
+    ok.failNext(1, 'timeout', 'maakKlantcontactCreate');
+    const d3 = outcome(r, third);
+    await r.add(third, true);
+    assert.ok(((await d3) as RegisteredEvent).klantcontactUuid);
+    assert.equal([...ok.klantcontacten.values()].filter((b) => JSON.stringify(b).includes(third)).length, 1);
   });
 
   it('a failed actor link is retried without registering the contact a second time', async () => {

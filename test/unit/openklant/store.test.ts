@@ -40,9 +40,10 @@ forEachEngine('openklant/contact registrations (the port of lib/openklant/store.
 
   it('one per appointment, leased claims, progress under the lease, back-off, done; ids and codes only', async () => {
     const id = await appointment(t.store.appointments);
-    const base = { appointmentId: id, source: 'okl-1', contactMade: true, identified: true, partijUuid: '5f0f8a54-7a43-4e0c-9a39-1b0f1e3c2a11', maxAttempts: 3, traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), createdAt: at(0) };
+    const base = { appointmentId: id, source: 'okl-1', contactMade: true, identified: true, partijUuid: '5f0f8a54-7a43-4e0c-9a39-1b0f1e3c2a11', dataSubjectId: 'd'.repeat(64), maxAttempts: 3, traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), createdAt: at(0) };
     const first = await regs.add(base);
     assert.equal(first.created, true);
+    assert.equal(first.registration.dataSubjectId, 'd'.repeat(64), 'the data subject pseudonym (migration 016) is kept');
     assert.equal((await regs.add({ ...base, contactMade: false })).created, false, 'the second add returns the first');
     assert.equal(await regs.nextDueAt(['okl-1']), at(0));
     assert.deepEqual(await regs.claimDue(['other'], lease(0), 10), [], 'another Open Klant does not take it');

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import express from 'express';
 import { editorGuard } from '../../../lib/editor/guard';
 import { createEditorSessions, type EditorSessions } from '../../../lib/editor/sessions';
@@ -118,6 +118,31 @@ async function signIn(b: HttpBrowser, rp: Rp, account: string, start = '/login/s
   return b.loginAt(page, account, stop);
 }
 
+/** The provider session (`sid`) of the ID token `b`'s session at `rp` was opened with. */
+async function sidOf(rp: Rp, b: HttpBrowser): Promise<string> {
+  const cookie = [...b.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const idToken = await rp.auth.idTokenOf({ headers: { cookie } } as express.Request);
+  const sid = (JSON.parse(Buffer.from(String(idToken).split('.')[1] ?? '', 'base64url').toString('utf8')) as { sid?: string }).sid;
+  assert.ok(sid, 'the provider puts sid in the ID token');
+  return sid;
+}
+
+/** A token signed with HMAC under the client secret: what a provider never sends as a logout token here. */
+function hs256(claims: Record<string, unknown>, secret: string): string {
+  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${part({ alg: 'HS256', typ: 'logout+jwt' })}.${part(claims)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+/** Waits for a condition (the provider posts its logout token while the browser confirms). */
+async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const atCallback = (rp: Rp) => (u: string) => u.startsWith(`${rp.base}/login/sso/callback`);
 
 describe('staff sign-in through the gemeente provider (SSO)', function () {
@@ -131,7 +156,7 @@ describe('staff sign-in through the gemeente provider (SSO)', function () {
     idp = await startStaffIdp({ accounts: ACCOUNTS });
     rp = await startRp(dir, 'on', envFor(idp));
     rpOff = await startRp(dir, 'off', envFor(idp), false);
-    await idp.configure(uris(rp, rpOff));
+    await idp.configure({ ...uris(rp, rpOff), backchannelLogoutUri: `${rp.base}/login/sso/backchannel-logout` });
   });
   after(async () => {
     await rp?.close();
@@ -376,6 +401,80 @@ describe('staff sign-in through the gemeente provider (SSO)', function () {
     assert.equal(((await grant.json()) as { error: string }).error, 'unsupported_grant_type');
 
     assert.equal((await signIn(new HttpBrowser(), rpOff, 'sub-anna')).url, `${rpOff.base}/agent`, 'the gemeente account works');
+  });
+
+  it('a sign-out at the provider ends the person\'s sessions here and their editor token (Back-Channel Logout 1.0)', async () => {
+    const b = new HttpBrowser();
+    assert.equal((await signIn(b, rp, 'sub-anna')).url, `${rp.base}/agent`);
+    const other = new HttpBrowser();
+    assert.equal((await signIn(other, rp, 'sub-anna')).url, `${rp.base}/agent`);
+    const sids = rp.db.prepare("SELECT sso_sid FROM staff_sessions WHERE username = 'anna@gemeente.test'").all() as { sso_sid: string | null }[];
+    assert.ok(sids.length >= 2 && sids.every((r) => /^[0-9a-f]{64}$/.test(r.sso_sid ?? '')), 'the provider session of each sign-in is kept, hashed');
+    const { token } = await rp.editor.issue('anna@gemeente.test');
+    // The person signs out at the provider itself (another application's sign-out link): no id_token_hint.
+    const confirm = await b.follow(`${idp.issuer}/session/end`);
+    await b.confirmLogout(confirm).catch(() => undefined);
+    await until(async () => (await b.request(`${rp.base}/agent`)).status === 303).catch((e: Error) => {
+      throw new Error(`${e.message}\n${rp.logs.slice(-5).join('\n')}`);
+    });
+    assert.equal((await other.request(`${rp.base}/agent`)).status, 303, 'every session of the person ended');
+    assert.equal(await rp.editor.validate(token), null);
+    assert.ok(rp.logs.some((l) => /staff back-channel logout: \d+ session\(s\) of 1 person\(s\) ended/.test(l)), rp.logs.join('\n'));
+  });
+
+  it('hostile logout tokens: 400 with a plain sentence, nothing ended; a token is used once; one naming only the sid works', async () => {
+    const b = new HttpBrowser();
+    assert.equal((await signIn(b, rp, 'sub-karin')).url, `${rp.base}/kcc/afspraak`);
+    const now = Math.floor(Date.now() / 1000);
+    const good = () => ({ iss: idp.issuer, aud: idp.clientId, iat: now, jti: randomBytes(12).toString('hex'), sub: 'sub-karin', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } });
+    const post = (form: Record<string, string>) => new HttpBrowser().request(`${rp.base}/login/sso/backchannel-logout`, { form });
+    const without = (k: string) => {
+      const c: Record<string, unknown> = good();
+      delete c[k];
+      return c;
+    };
+    const cases: [string, Promise<string> | string, RegExp][] = [
+      ['none', '', /has no logout_token/],
+      ['garbage', 'niet-een-token', /not a signed JWT/],
+      ['unsigned', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(good())).toString('base64url')}.`, /not a signed JWT/],
+      ['too large', 'a'.repeat(20_000), /not a signed JWT/],
+      ['foreign key', idp.signLogoutToken(good(), { foreignKey: true }), /not signed with the provider's key/],
+      ['other audience', idp.signLogoutToken({ ...good(), aud: 'another-client' }), /not meant for this client/],
+      ['other issuer', idp.signLogoutToken({ ...good(), iss: 'https://evil.example' }), /from another issuer/],
+      ['nonce', idp.signLogoutToken({ ...good(), nonce: 'n-0S6_WzA2Mj' }), /must not carry a nonce/],
+      ['no events', idp.signLogoutToken(without('events')), /lacks a valid events/],
+      ['wrong event', idp.signLogoutToken({ ...good(), events: { 'http://schemas.openid.net/event/other': {} } }), /does not carry the back-channel logout event/],
+      ['event not an object', idp.signLogoutToken({ ...good(), events: { 'http://schemas.openid.net/event/backchannel-logout': true } }), /does not carry the back-channel logout event/],
+      ['no jti', idp.signLogoutToken(without('jti')), /lacks a valid jti/],
+      ['no iat', idp.signLogoutToken(without('iat')), /lacks a valid claim|unusable iat/],
+      ['old', idp.signLogoutToken({ ...good(), iat: now - 3600 }), /too old/],
+      ['future', idp.signLogoutToken({ ...good(), iat: now + 3600 }), /in the future|unusable iat/],
+      ['expired', idp.signLogoutToken({ ...good(), exp: now - 120 }), /expired/],
+      ['no sub or sid', idp.signLogoutToken(without('sub')), /neither a sub nor a sid/],
+      ['an access token type', idp.signLogoutToken(good(), { header: { typ: 'at+jwt' } }), /type other than logout\+jwt/],
+      ['HS256 with the client secret', hs256(good(), idp.clientSecret), /algorithm the provider announces|not signed with the provider's key/],
+    ];
+    for (const [name, token, message] of cases) {
+      const res = await post({ logout_token: await token });
+      assert.equal(res.status, 400, name);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      const body = (await res.json()) as { error: string; error_description: string };
+      assert.equal(body.error, 'invalid_request', name);
+      assert.match(body.error_description, message, name);
+      assert.doesNotMatch(JSON.stringify(body), /jose|JWS|Error:|at \/|node_modules/, name);
+    }
+    assert.equal((await b.request(`${rp.base}/kcc/afspraak`)).status, 200, 'nothing ended');
+
+    // Only the provider session: the person who signed in through it loses their sessions; the token is used once.
+    const sidOnly = await idp.signLogoutToken({ ...without('sub'), sid: await sidOf(rp, b) });
+    const first = await post({ logout_token: sidOnly });
+    assert.equal(first.status, 200);
+    assert.equal((await b.request(`${rp.base}/kcc/afspraak`)).status, 303);
+    const again = await post({ logout_token: sidOnly });
+    assert.equal(again.status, 400);
+    assert.match(((await again.json()) as { error_description: string }).error_description, /used before/);
+    // A valid token about somebody unknown here: 200, nothing to end (the provider need not know who signed in here).
+    assert.equal((await post({ logout_token: await idp.signLogoutToken({ ...good(), sub: 'sub-niemand' }) })).status, 200);
   });
 
   it('the editor: its login goes to auth/strategy, which turns an administrator\'s session into a token; sign-out goes to the provider', async () => {
