@@ -11,6 +11,7 @@ import { deviceFor, sameCapabilities, takeLoadedDevice } from './parts/media-dev
 import { MediaWatch, type MediaProblemKind } from './parts/media-health';
 import { markJoin } from './parts/join-marks';
 import { mediaNotices } from './parts/media-notices';
+import { qualityTally } from './parts/quality-report';
 
 export type CallState = 'connecting' | 'joined' | 'reconnecting' | 'ended' | 'replaced' | 'failed';
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
@@ -853,6 +854,7 @@ export function createStage(opts: {
     extra.dataset.count = String(wanted.length);
     document.body.dataset.remoteTiles = String(wanted.length);
   };
+  const tally = qualityTally();
   const client = new CallClient({
     url: opts.url,
     primaryRole: opts.otherRole,
@@ -880,6 +882,7 @@ export function createStage(opts: {
     onRemoteVideo: (on) => notices.remoteVideo(on),
     onMediaProblem: (kind) => notices.problem(kind),
     onQuality: (q) => {
+      tally.note(q);
       quality.dataset.quality = q;
       quality.textContent = t[q] ?? q;
     },

@@ -6,7 +6,7 @@ import { composeAppointmentMail } from '../mail/compose';
 import { DEFAULT_TEMPLATES, type MailKind, type MailLang, type MailTemplate } from '../mail/templates';
 import type { Outbox, OutgoingMail } from '../mail/outbox';
 import type { NewOutboxRecord } from '../mail/outbox-store';
-import { emailReminders, type ReminderChannel } from '../reminders/channel';
+import { emailReminders, smsReminders, type ReminderChannel } from '../reminders/channel';
 import { reminderMoments } from '../reminders/schedule';
 import type { SmsOutbox } from '../sms/outbox';
 import { composeSms, SMS_KINDS } from '../sms/texts';
@@ -172,17 +172,27 @@ export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: Appoint
     );
   }
   effects.mails = mails.map((m) => deps.outbox.prepare(m));
+  const smsWanted = Boolean(ev.resident.sms && ev.resident.phone);
+  const smsVia = smsWanted && ctx.sms && deps.sms ? { gateway: ctx.sms.gateway, texts: ctx.sms.texts, outbox: deps.sms } : undefined;
+  if (smsWanted && !smsVia) skipped.push('sms-unconfigured');
+  if (smsVia) {
+    const lang = ev.resident.lang;
+    const composed = composeSms('sms-confirmation', lang, { municipality: ctx.municipality, start: a.start, link: links.resident }, smsVia.texts[lang]);
+    effects.sms = [smsVia.outbox.prepare({ kind: 'sms-confirmation', appointmentId: a.id, gateway: smsVia.gateway, to: ev.resident.phone as string, text: composed.text })];
+  }
   // Reminders: rows with their own moment, planned now with the same links, stored in the same transaction.
   const moments = reminderMoments(new Date(Date.parse(a.start)).toISOString(), config.reminderLeadsMs, deps.now?.() ?? new Date());
   if (moments.length > 0) {
     const channels: ReminderChannel[] = [
       ...(residentMail ? [emailReminders(deps.outbox, (lang) => override(config, 'resident-reminder', lang))] : []),
+      // The node's own SMS text is the confirmation's; reminders take the default reminder texts (lib/sms/texts.ts).
+      ...(smsVia ? [smsReminders(smsVia.outbox, smsVia.gateway)] : []),
       ...(deps.reminderChannels ?? []),
     ];
     const input = {
       appointmentId: a.id,
       lang: ev.resident.lang,
-      resident: { name: ev.resident.name, email: residentMail ? ev.resident.email : '' },
+      resident: { name: ev.resident.name, email: residentMail ? ev.resident.email : '', phone: ev.resident.phone ?? null, sms: Boolean(smsVia) },
       start: a.start,
       end: a.end,
       opensAt: window.validFrom,
@@ -193,14 +203,11 @@ export async function planBooked(deps: PlanDeps, ctx: NotifyContext, ev: Appoint
       links: { access: links.resident, ...(cancelLink ? { cancel: cancelLink } : {}), ...(rescheduleLink ? { reschedule: rescheduleLink } : {}) },
       moments,
     };
-    for (const channel of channels) effects.mails.push(...(channel.plan(input).mails ?? []));
-  }
-  if (ev.resident.sms && ev.resident.phone) {
-    if (ctx.sms && deps.sms) {
-      const lang = ev.resident.lang;
-      const composed = composeSms('sms-confirmation', lang, { municipality: ctx.municipality, start: a.start, link: links.resident }, ctx.sms.texts[lang]);
-      effects.sms = [deps.sms.prepare({ kind: 'sms-confirmation', appointmentId: a.id, gateway: ctx.sms.gateway, to: ev.resident.phone, text: composed.text })];
-    } else skipped.push('sms-unconfigured');
+    for (const channel of channels) {
+      const planned = channel.plan(input);
+      effects.mails.push(...(planned.mails ?? []));
+      if (planned.sms?.length) effects.sms = [...(effects.sms ?? []), ...planned.sms];
+    }
   }
   return {
     effects,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type nodemailer from 'nodemailer';
 import type { NewOutboxRecord, OutboxRecord, OutboxStore } from './outbox-store';
 import { headerSafe, normalizeEmail } from './sanitize';
+import { scheduleOf } from '../outbox/schedule';
 import { OutboxWorker, type SendFailure, type WorkerOptions } from '../outbox/worker';
 import { classifySendError, failureCode } from './smtp-errors';
 import type { MailTransport } from './transport';
@@ -101,16 +102,9 @@ export class Outbox extends OutboxWorker<OutboxRecord> {
     }
     const id = randomUUID();
     const now = this.clock().toISOString();
-    let nextAttemptAt = now;
-    let notAfter: string | undefined;
-    if (mail.sendAt !== undefined || mail.notAfter !== undefined) {
-      const sendAt = mail.sendAt === undefined ? Date.parse(now) : Date.parse(mail.sendAt);
-      const until = Date.parse(mail.notAfter ?? '');
-      if (!Number.isFinite(until)) throw new Error('notAfter must be an ISO 8601 time (a scheduled mail needs one)');
-      if (!Number.isFinite(sendAt) || sendAt >= until) throw new Error('sendAt must be an ISO 8601 time before notAfter');
-      nextAttemptAt = new Date(sendAt).toISOString();
-      notAfter = new Date(until).toISOString();
-    }
+    const schedule = scheduleOf(now, mail.sendAt, mail.notAfter);
+    const nextAttemptAt = schedule?.nextAttemptAt ?? now;
+    const notAfter = schedule?.notAfter;
     const record: NewOutboxRecord = {
       id,
       kind: mail.kind,

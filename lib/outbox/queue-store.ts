@@ -17,7 +17,7 @@ export interface QueuedRecord {
   lastError?: string;
   /**
    * A scheduled message (a reminder, issue 14): useless after this UTC instant (the appointment's start). Deleted
-   * unsent once it has passed, and with the appointment's cancellation or move. Mail only (migration 012).
+   * unsent once it has passed, and with the appointment's cancellation or move. Mail (migration 012) and SMS (015).
    */
   notAfter?: string;
   createdAt: string;

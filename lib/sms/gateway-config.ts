@@ -12,6 +12,8 @@ import type { SmsSend } from './outbox';
  * - spryng: Spryng REST API v1, `POST https://rest.spryngsms.com/v1/messages`, `Authorization: Bearer <key>`,
  *   JSON `{encoding: "auto", route: "business", originator, recipients: ["316…"], body, reference}`.
  * - generic-json / generic-form: any gateway that takes one POST; the body template is the administrator's.
+ * - demo: no request at all; in demo mode the SMS is caught in memory and shown at /dev/sms (lib/sms/catcher.ts),
+ *   in production a gateway with this preset sends nothing and SMS stays off (nodes/common/config-nodes.ts).
  */
 export const PRESETS = {
   'generic-json': {
@@ -41,6 +43,14 @@ export const PRESETS = {
     authHeader: 'X-CM-PRODUCTTOKEN',
     authPrefix: '',
     body: '{"messages":{"msg":[{"from":"{{from}}","to":[{"number":"{{to_00}}"}],"body":{"type":"auto","content":"{{text}}"},"reference":"{{reference}}"}]}}',
+  },
+  demo: {
+    // Never requested: the demo catcher takes the SMS in memory. A loopback address keeps the shared checks simple.
+    url: 'http://127.0.0.1/dev/sms',
+    contentType: 'application/json',
+    authHeader: 'Authorization',
+    authPrefix: '',
+    body: '{"to":"{{to}}","text":"{{text}}","reference":"{{reference}}"}',
   },
   spryng: {
     url: 'https://rest.spryngsms.com/v1/messages',

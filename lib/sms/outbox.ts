@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { scheduleOf } from '../outbox/schedule';
 import { OutboxWorker, type SendFailure, type WorkerOptions } from '../outbox/worker';
 import { countSegments } from './gsm7';
-import type { NewSmsRecord, SmsOutboxStore, SmsRecord } from './outbox-store';
+import type { DeliveryStatus, NewSmsRecord, ReportOutcome, SmsOutboxStore, SmsRecord } from './outbox-store';
 import { isDutchMobileE164 } from './phone';
 
 /** An SMS handed to the outbox. */
@@ -14,6 +15,10 @@ export interface OutgoingSms {
   /** E.164 Dutch mobile number (lib/sms/phone.ts). */
   to: string;
   text: string;
+  /** A scheduled SMS (a reminder): not sent before this instant (ISO 8601); default now. Needs `notAfter`. */
+  sendAt?: string;
+  /** A scheduled SMS is deleted unsent once this instant (the appointment's start) has passed. */
+  notAfter?: string;
 }
 
 /** What a gateway needs for one SMS. `reference` is the outbox id: a gateway can use it to spot a re-send. */
@@ -68,6 +73,7 @@ export class SmsOutbox extends OutboxWorker<SmsRecord> {
     if (typeof sms.text !== 'string' || sms.text.trim() === '') throw new Error('text must not be empty');
     if (countSegments(sms.text).segments > MAX_SEGMENTS) throw new Error(`text needs more than ${MAX_SEGMENTS} SMS parts`);
     const now = this.clock().toISOString();
+    const schedule = scheduleOf(now, sms.sendAt, sms.notAfter);
     return {
       id: randomUUID(),
       kind: sms.kind,
@@ -76,7 +82,8 @@ export class SmsOutbox extends OutboxWorker<SmsRecord> {
       to: sms.to,
       text: sms.text,
       maxAttempts: this.backoff.maxAttempts,
-      nextAttemptAt: now,
+      nextAttemptAt: schedule?.nextAttemptAt ?? now,
+      ...(schedule ? { notAfter: schedule.notAfter } : {}),
       createdAt: now,
     };
   }
@@ -89,10 +96,23 @@ export class SmsOutbox extends OutboxWorker<SmsRecord> {
     return { id: record.id };
   }
 
+  /** Records a gateway's delivery report (lib/sms/delivery-route.ts); see SmsOutboxStore.report. */
+  report(reference: string, gateway: string, status: DeliveryStatus, code: string | undefined, atIso: string): Promise<ReportOutcome> {
+    return this.store.report(reference, gateway, status, code, atIso);
+  }
+
   protected async send(record: SmsRecord): Promise<SendFailure | undefined> {
     const gateway = this.gateway(record.gateway);
     // The config node is not deployed (yet, or any more): wait within the attempt budget, it may come back.
     if (!gateway) return { code: 'ENOGATEWAY', permanent: false };
-    return gateway.send({ to: record.to, text: record.text, reference: record.id });
+    const failure = await gateway.send({ to: record.to, text: record.text, reference: record.id });
+    if (!failure) {
+      // Kept for the gateway's delivery report (ids and kind only). A failed write costs only that report's match
+      // (it is answered as unknown); it must not make the SMS go out again.
+      await this.store
+        .accepted({ reference: record.id, gateway: record.gateway, kind: record.kind, ...(record.appointmentId ? { appointmentId: record.appointmentId } : {}), acceptedAt: this.clock().toISOString() })
+        .catch(() => undefined);
+    }
+    return failure;
   }
 }

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { ZONE } from '../time';
-import type { CountRow, DurationRow, Period, Statistics, StatisticsFacts } from './types';
+import type { CountRow, DurationRow, Period, QualityRow, Statistics, StatisticsFacts } from './types';
 
 /** Counts below this are shown as "< 5" (and in the CSV as "<5"): a small cell can point at one resident. */
 export const SUPPRESS_BELOW = 5;
@@ -42,6 +42,45 @@ function medians<T>(items: readonly T[], seconds: (t: T) => number | null, at: (
     });
 }
 
+/**
+ * Quality per period and side: the calls that reported and the share of their summed time per state, in whole
+ * percentages (largest remainder, so the three add up to 100).
+ */
+function qualityShares(items: StatisticsFacts['quality'], period: Period): QualityRow[] {
+  const map = new Map<string, { period: string; side: QualityRow['side']; calls: number; g: number; p: number; n: number }>();
+  for (const q of items) {
+    const p = periodOf(q.at, period);
+    const id = `${p}\n${q.side}`;
+    const row = map.get(id) ?? { period: p, side: q.side, calls: 0, g: 0, p: 0, n: 0 };
+    row.calls++;
+    row.g += q.goodMs;
+    row.p += q.poorMs;
+    row.n += q.noneMs;
+    map.set(id, row);
+  }
+  return [...map.values()]
+    .sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : a.side < b.side ? -1 : 1))
+    .map((r) => {
+      const total = r.g + r.p + r.n;
+      const [goodPct, poorPct, nonePct] = total > 0 ? percentages([r.g, r.p, r.n], total) : [0, 0, 0];
+      return { period: r.period, side: r.side, calls: r.calls, goodPct, poorPct, nonePct };
+    });
+}
+
+/** Whole percentages of `parts` that add up to 100 (largest remainder method). */
+export function percentages(parts: readonly number[], total: number): number[] {
+  const exact = parts.map((x) => (x / total) * 100);
+  const floors = exact.map(Math.floor);
+  let left = 100 - floors.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => ({ i, rest: x - Math.floor(x) })).sort((a, b) => b.rest - a.rest);
+  for (const { i } of order) {
+    if (left <= 0) break;
+    floors[i]++;
+    left--;
+  }
+  return floors;
+}
+
 /** Turns the raw facts into counts and medians per period. Pure; no suppression yet (the view does it). */
 export function aggregate(f: StatisticsFacts, period: Period): Statistics {
   return {
@@ -54,6 +93,7 @@ export function aggregate(f: StatisticsFacts, period: Period): Statistics {
     callDuration: medians(f.outcomes.filter((o) => o.outcome === 'completed'), (o) => o.durationSeconds, (o) => o.at, period),
     identificationRequests: count(f.identifications.filter((i) => !i.verified), (i) => i.method, (i) => i.at, period),
     identificationSuccesses: count(f.identifications.filter((i) => i.verified), (i) => i.method, (i) => i.at, period),
+    quality: qualityShares(f.quality, period),
   };
 }
 

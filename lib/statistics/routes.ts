@@ -10,7 +10,7 @@ import type { Csrf } from '../http/csrf';
 import { logoutForm } from '../staff/login-page';
 import { ZONE } from '../time';
 import { aggregate, shownCount, shownMedian, SUPPRESS_BELOW } from './aggregate';
-import type { CountRow, DurationRow, Period, StatisticsStore } from './types';
+import type { CountRow, DurationRow, Period, QualityRow, StatisticsStore } from './types';
 
 const TEXT = {
   nl: {
@@ -40,9 +40,15 @@ const TEXT = {
     none: 'Geen gegevens in deze periode.',
     chart: 'Afspraken gemaakt per periode (staafdiagram; de tabel eronder bevat dezelfde cijfers)',
     hidden: 'niet getoond',
-    notCovered: 'Verbindingskwaliteit wordt niet bewaard en staat daarom niet in deze statistiek.',
+    quality: 'Verbindingskwaliteit per kant (aandeel van de gesprekstijd)',
+    side: 'Kant',
+    calls: 'Gesprekken',
+    good: 'Goed',
+    poor: 'Matig of slecht',
+    noMedia: 'Geen beeld en geluid',
+    qualityNote: 'De pagina van het gesprek meet pakketverlies en vertraging; bewaard wordt per gesprek en per kant alleen hoe lang de verbinding goed, matig of slecht was of zonder beeld en geluid. Bij minder dan 5 gesprekken staan de aandelen er niet.',
     bad: 'Kies een geldige periode van hoogstens 366 dagen, met "van" niet na "tot en met".',
-    keys: { website: 'website', phone: 'telefoon (KCC)', resident: 'inwoner', staff: 'medewerker', moved: 'verplaatst', completed: 'afgerond', resident_no_show: 'inwoner niet gekomen', agent_no_show: 'medewerker niet gekomen', cancelled: 'geannuleerd' } as Record<string, string>,
+    keys: { website: 'website', phone: 'telefoon (KCC)', resident: 'inwoner', staff: 'medewerker', agent: 'medewerker', moved: 'verplaatst', completed: 'afgerond', resident_no_show: 'inwoner niet gekomen', agent_no_show: 'medewerker niet gekomen', cancelled: 'geannuleerd' } as Record<string, string>,
   },
   en: {
     title: 'Video calling statistics',
@@ -71,9 +77,15 @@ const TEXT = {
     none: 'No data in this period.',
     chart: 'Appointments made per period (bar chart; the table below holds the same figures)',
     hidden: 'not shown',
-    notCovered: 'Connection quality is not stored and is therefore not in these statistics.',
+    quality: 'Connection quality per side (share of the call time)',
+    side: 'Side',
+    calls: 'Calls',
+    good: 'Good',
+    poor: 'Fair or poor',
+    noMedia: 'No picture or sound',
+    qualityNote: 'The call page measures packet loss and delay; per call and per side only how long the connection was good, fair or poor, or without picture and sound is kept. With fewer than 5 calls the shares are not shown.',
     bad: 'Choose a valid period of at most 366 days, with "from" not after "up to".',
-    keys: { website: 'website', phone: 'phone (KCC)', resident: 'resident', staff: 'employee', moved: 'moved', completed: 'completed', resident_no_show: 'resident did not come', agent_no_show: 'employee did not come', cancelled: 'cancelled' } as Record<string, string>,
+    keys: { website: 'website', phone: 'phone (KCC)', resident: 'resident', staff: 'employee', agent: 'employee', moved: 'moved', completed: 'completed', resident_no_show: 'resident did not come', agent_no_show: 'employee did not come', cancelled: 'cancelled' } as Record<string, string>,
   },
 } as const;
 
@@ -134,6 +146,13 @@ export function statisticsRouter(o: StatisticsRoutesOptions): Router {
       for (const name of DURATION_TABLES) {
         for (const row of stats[name]) lines.push([name, row.period, 'median_seconds', row.count < SUPPRESS_BELOW ? '' : String(row.medianSeconds)].map(csvCell).join(','));
       }
+      for (const row of stats.quality) {
+        const shown = row.calls >= SUPPRESS_BELOW;
+        for (const [key, pct] of [['calls', undefined], ['good_pct', row.goodPct], ['poor_pct', row.poorPct], ['no_media_pct', row.nonePct]] as const) {
+          const value = pct === undefined ? shownCount(row.calls).replace(' ', '') : shown ? String(pct) : '';
+          lines.push(['quality', row.period, `${row.side}_${key}`, value].map(csvCell).join(','));
+        }
+      }
       res.setHeader('Content-Disposition', `attachment; filename="statistiek-${q.from}-${q.to}.csv"`);
       return res.type('text/csv; charset=utf-8').send(`${lines.join('\r\n')}\r\n`);
     }
@@ -158,6 +177,19 @@ export function statisticsRouter(o: StatisticsRoutesOptions): Router {
 <thead class="utrecht-table__header"><tr class="utrecht-table__row"><th class="utrecht-table__header-cell" scope="col">${t.period}</th><th class="utrecht-table__header-cell" scope="col">${t.medianOf}</th><th class="utrecht-table__header-cell" scope="col">${t.median}</th></tr></thead>
 <tbody class="utrecht-table__body">${rows.map((x) => html`<tr class="utrecht-table__row"><th class="utrecht-table__header-cell" scope="row">${x.period}</th><td class="utrecht-table__cell utrecht-table__cell--numeric">${shownCount(x.count)}</td><td class="utrecht-table__cell utrecht-table__cell--numeric">${shownMedian(x) ?? t.hidden}</td></tr>`)}</tbody>
 </table></div>`;
+    };
+
+    const qualityTable = (id: string, rows: QualityRow[]): SafeHtml => {
+      if (!rows.length) return html`<h2 class="utrecht-heading-2" id="${id}">${t.quality}</h2><p class="utrecht-paragraph">${t.none}</p>`;
+      const pct = (row: QualityRow, n: number) => (row.calls >= SUPPRESS_BELOW ? `${n} %` : t.hidden);
+      const head = [t.side, t.calls, t.good, t.poor, t.noMedia];
+      return html`<h2 class="utrecht-heading-2" id="${id}">${t.quality}</h2>
+<div class="idv-table-wrap" role="region" aria-labelledby="${id}" tabindex="0"><table class="utrecht-table idv-table">
+<caption class="idv-visually-hidden">${t.quality}</caption>
+<thead class="utrecht-table__header"><tr class="utrecht-table__row"><th class="utrecht-table__header-cell" scope="col">${t.period}</th>${head.map((h) => html`<th class="utrecht-table__header-cell" scope="col">${h}</th>`)}</tr></thead>
+<tbody class="utrecht-table__body">${rows.map((x) => html`<tr class="utrecht-table__row"><th class="utrecht-table__header-cell" scope="row">${x.period}</th><td class="utrecht-table__cell">${label(x.side)}</td><td class="utrecht-table__cell utrecht-table__cell--numeric">${shownCount(x.calls)}</td><td class="utrecht-table__cell utrecht-table__cell--numeric">${pct(x, x.goodPct)}</td><td class="utrecht-table__cell utrecht-table__cell--numeric">${pct(x, x.poorPct)}</td><td class="utrecht-table__cell utrecht-table__cell--numeric">${pct(x, x.nonePct)}</td></tr>`)}</tbody>
+</table></div>
+<p class="utrecht-paragraph">${t.qualityNote}</p>`;
     };
 
     // Bookings per period as bars; a suppressed count gets no bar (its height would tell the number).
@@ -200,7 +232,7 @@ ${bars.map(([p, n], i) => {
 ${chart}
 ${COUNT_TABLES.map((name) => countTable(`t-${name}`, t[name], stats[name]))}
 ${DURATION_TABLES.map((name) => durationTable(`t-${name}`, t[name], stats[name]))}
-<p class="utrecht-paragraph">${t.notCovered}</p>`,
+${qualityTable('t-quality', stats.quality)}`,
       }),
     );
   }));

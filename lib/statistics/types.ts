@@ -19,6 +19,29 @@ export interface DurationRow {
   medianSeconds: number;
 }
 
+/** Connection quality of one side in one period: how many calls reported, and the share of their time per state. */
+export interface QualityRow {
+  period: string;
+  side: QualitySide;
+  /** Calls (appointments) this side reported on. */
+  calls: number;
+  /** Whole percentages of the reported time: good, degraded (fair or poor), no media. */
+  goodPct: number;
+  poorPct: number;
+  nonePct: number;
+}
+
+export type QualitySide = 'resident' | 'agent';
+
+/** What one page reports at the end of (a part of) a call: milliseconds per state, nothing else. */
+export interface QualityReport {
+  goodMs: number;
+  /** Fair or poor (web/call-client.ts: 2 % loss or 250 ms round trip and worse). */
+  poorMs: number;
+  /** Connected to the call but no media measured (the other side absent, or nothing arriving). */
+  noneMs: number;
+}
+
 export interface StatisticsQuery {
   /** UTC bounds of the whole range [fromUtc, toUtc). */
   fromUtc: string;
@@ -39,12 +62,18 @@ export interface Statistics {
   callDuration: DurationRow[];
   identificationRequests: CountRow[];
   identificationSuccesses: CountRow[];
+  quality: QualityRow[];
 }
 
 /** Reads the raw facts the statistics are made of (rows without any personal field); lib/store/sqlite/statistics.ts. */
 export interface StatisticsStore {
   /** Instants (UTC ISO) with their key for each kind of fact in [fromUtc, toUtc). */
   facts(fromUtc: string, toUtc: string): Promise<StatisticsFacts>;
+  /**
+   * Adds a page's quality report to the appointment's figures for that side (call_quality, migration 015): a reload
+   * or a second call adds up. Aggregate milliseconds only; nothing about who or what was said.
+   */
+  recordQuality(appointmentId: string, side: QualitySide, report: QualityReport, atIso: string): Promise<void>;
 }
 
 export interface StatisticsFacts {
@@ -54,4 +83,6 @@ export interface StatisticsFacts {
   outcomes: { at: string; outcome: string; durationSeconds: number | null }[];
   waits: { at: string; seconds: number }[];
   identifications: { at: string; method: string; verified: boolean }[];
+  /** Per appointment (by its start) and side: milliseconds per state. */
+  quality: ({ at: string; side: QualitySide } & QualityReport)[];
 }

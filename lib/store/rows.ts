@@ -9,7 +9,7 @@ import type { AppointmentEvent, EventFacts } from '../events/types';
 import type { LinkRole, StoredCallSession, StoredLink } from '../links/types';
 import type { OutboxRecord } from '../mail/outbox-store';
 import type { QueuedRecord } from '../outbox/queue-store';
-import type { SmsRecord } from '../sms/outbox-store';
+import type { SmsDelivery, SmsRecord } from '../sms/outbox-store';
 import { parseRoles, type StaffAccount, type StaffUser } from '../staff/types';
 
 export { parseRoles } from '../staff/types';
@@ -183,15 +183,47 @@ export function toOutboxRecord(row: OutboxRow): OutboxRecord {
   };
 }
 
-/** A row of sms_outbox (migration 013). */
+/** A row of sms_outbox (migration 013; not_after since 015). */
 export interface SmsRow extends QueueRow {
+  not_after?: string | null;
   gateway: string;
   to_number: string;
   text_body: string;
 }
 
 export function toSmsRecord(row: SmsRow): SmsRecord {
-  return { ...queueFields(row), gateway: row.gateway, to: row.to_number, text: row.text_body };
+  return {
+    ...queueFields(row),
+    ...(row.not_after !== null && row.not_after !== undefined ? { notAfter: row.not_after } : {}),
+    gateway: row.gateway,
+    to: row.to_number,
+    text: row.text_body,
+  };
+}
+
+/** A row of sms_deliveries (migration 015). */
+export interface SmsDeliveryRow {
+  reference: string;
+  gateway: string;
+  kind: string;
+  appointment_id: string | null;
+  status: SmsDelivery['status'];
+  code: string | null;
+  accepted_at: string;
+  reported_at: string | null;
+}
+
+export function toSmsDelivery(row: SmsDeliveryRow): SmsDelivery {
+  return {
+    reference: row.reference,
+    gateway: row.gateway,
+    kind: row.kind,
+    ...(row.appointment_id !== null ? { appointmentId: row.appointment_id } : {}),
+    status: row.status,
+    ...(row.code !== null ? { code: row.code } : {}),
+    acceptedAt: row.accepted_at,
+    ...(row.reported_at !== null ? { reportedAt: row.reported_at } : {}),
+  };
 }
 
 export interface EventRow {

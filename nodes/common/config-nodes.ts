@@ -25,15 +25,18 @@ export interface ScheduleNode extends Node {
 export interface SmsGatewayNode extends Node {
   gateway?: GatewayConfig;
   problems: string[];
+  /** The demo catcher (preset `demo`) outside demo mode: valid, but it offers nothing and SMS is off. */
+  demoOff?: boolean;
 }
 
 /**
- * The SMS gateway a node refers to: undefined when none is selected (SMS off), the node when it is valid, or an
- * error naming what is wrong.
+ * The SMS gateway a node refers to: undefined when none is selected or it is the demo catcher outside demo mode (SMS
+ * off), the node when it is valid, or an error naming what is wrong.
  */
 export function smsGatewayOf(RED: NodeAPI, id: unknown): SmsGatewayNode | undefined {
   if (!id) return undefined;
   const n = configNode<SmsGatewayNode>(RED, id, 'idv-sms-gateway');
+  if (n.demoOff) return undefined;
   if (!n.gateway) throw new Error(`the SMS gateway "${n.name || n.id}" is invalid: ${n.problems.join('; ')}`);
   return n;
 }

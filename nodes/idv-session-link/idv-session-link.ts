@@ -17,7 +17,7 @@ import { getServices } from '../../lib/services';
 import type { InstanceSettings } from '../../lib/settings-node';
 import { faultCode } from '../../lib/store/faults';
 import { storeProbeOf } from '../../lib/store/health';
-import { smsServiceOf, type SmsService } from '../../lib/sms/service';
+import { smsServiceOf, type DeliveryFailure, type SmsService } from '../../lib/sms/service';
 import { settingsOf, smsGatewayOf, type SmsGatewayNode } from '../common/config-nodes';
 import { upstreamOf } from '../common/flow-graph';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../common/node-red';
@@ -30,7 +30,7 @@ interface MailProblem {
   appointmentId?: string;
   attempt: number;
   /** 'expired': a reminder whose moment passed while nothing could send it (runtime down, clock jump), dropped unsent. */
-  status: 'retrying' | 'failed' | 'delivered' | 'expired';
+  status: 'retrying' | 'failed' | 'delivered' | 'expired' | 'undelivered';
   errorCode?: string;
   /** No further attempts will be made (failed for good, or delivered after earlier problems). */
   final: boolean;
@@ -177,6 +177,9 @@ export = function register(RED: NodeAPI): void {
     sms?.outbox.on('retrying', onSmsRetrying);
     sms?.outbox.on('failed', onSmsFailed);
     sms?.outbox.on('sent', onSmsSent);
+    // The gateway's own later report that an SMS it accepted did not arrive (lib/sms/delivery-route.ts).
+    const onUndelivered = (e: DeliveryFailure) => problem({ id: e.id, kind: e.kind, ...(e.appointmentId ? { appointmentId: e.appointmentId } : {}), attempt: 0, status: 'undelivered', ...(e.errorCode ? { errorCode: e.errorCode } : {}), final: true }, 'sms');
+    sms?.reports.on('undelivered', onUndelivered);
     refresh();
 
     const noteSkipped = (skipped: Skipped[], agent: string) => {
@@ -274,6 +277,7 @@ export = function register(RED: NodeAPI): void {
       sms?.outbox.off('retrying', onSmsRetrying);
       sms?.outbox.off('failed', onSmsFailed);
       sms?.outbox.off('sent', onSmsSent);
+      sms?.reports.off('undelivered', onUndelivered);
       release();
       this.status({});
       // A hand-off in progress finishes (it is one transaction); the next start or another node picks up the rest.

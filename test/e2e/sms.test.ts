@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Browser } from 'playwright-core';
 import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
 import { waitFor } from '../support/call-media';
@@ -20,6 +21,8 @@ import { startSmsGateway, type SmsGatewayStandIn } from '../support/sms-gateway'
 
 const SECRET = 'e2e-credential-secret-sms-0123456789abcdef';
 const GATEWAY_KEY = 'Bearer sms-key-42-secret';
+/** The secret of the delivery-report URL (idv-sms-gateway credential reportToken). */
+const REPORT_SECRET = 'report-secret-0123456789abcdefghijklmnopqrstuv';
 
 function flows(gatewayUrl: string) {
   return [
@@ -66,7 +69,7 @@ describe('SMS through the runtime (gateway stand-in on loopback)', function () {
     gw = await startSmsGateway();
     dataDir = tempDir('idv-sms-e2e-');
     fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(flows(gw.url), null, 2));
-    writeFlowCredentials(dataDir, SECRET, { 'sms-gw': { authValue: GATEWAY_KEY } });
+    writeFlowCredentials(dataDir, SECRET, { 'sms-gw': { authValue: GATEWAY_KEY, reportToken: REPORT_SECRET } });
     rt = await startRuntime({ dataDir, env: { IDV_CREDENTIAL_SECRET: SECRET }, timeoutMs: 60_000 });
   });
   after(async () => {
@@ -128,7 +131,8 @@ describe('SMS through the runtime (gateway stand-in on loopback)', function () {
     assert.match(out, /sms: \{[^}]*status: 'retrying'/);
     assert.match(out, /final: false/);
     const health = (await (await fetch(`${base}/healthz`)).json()) as { sms?: { detail?: string } };
-    assert.match(health.sms?.detail ?? '', /^1 waiting, 0 scheduled, 0 failed/);
+    // Scheduled: the SMS reminders of the appointment (its 1 h reminder when the slot is more than an hour away).
+    assert.match(health.sms?.detail ?? '', /^1 waiting, [0-2] scheduled, 0 failed/);
   });
 
   it('a resident asks for an SMS in Chromium; the SMS carries the link, which opens the call; nothing secret in the log', async () => {
@@ -186,6 +190,77 @@ describe('SMS through the runtime (gateway stand-in on loopback)', function () {
     assert.ok(!/\/v\/[A-Za-z0-9_-]{43}/.test(log), 'no access link in the log');
     for (const number of ['31612345678', '0612345678', '06-12345678', '31687654321', '8765 4321']) assert.ok(!log.includes(number), `no phone number in the log (${number})`);
     assert.ok(!log.includes('sms-key-42'), 'no gateway credential in the log');
+  });
+
+  it('records the gateway\'s delivery reports by reference behind a secret URL; a failure goes to output 2 with its code; hostile reports write nothing', async () => {
+    const base = (rt as RuntimeHandle).url;
+    const before = gw.requests.length;
+    const res = await fetch(`${base}/afspraak`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ start: await firstSlot(base), name: 'Rita Rapport', email: 'rita@example.org', topic: 'Paspoort aanvragen', sms: 'ja', phone: '06 22334455' }),
+    });
+    assert.equal(res.status, 201);
+    const reference = await waitFor('the confirmation at the gateway', async () => {
+      const mine = gw.requests.slice(before).map((r) => JSON.parse(r.body) as { to: string; reference: string }).find((b) => b.to === '+31622334455');
+      return mine?.reference;
+    });
+    const db = new Database(path.join(dataDir, 'idvideo.sqlite'), { readonly: true, fileMustExist: true });
+    const row = () => db.prepare('SELECT status, code, kind FROM sms_deliveries WHERE reference = ?').get(reference) as { status: string; code: string | null; kind: string } | undefined;
+    try {
+      await waitFor('the acceptance noted', async () => row());
+      assert.deepEqual(row(), { status: 'accepted', code: null, kind: 'sms-confirmation' });
+      const url = `${base}/sms/afleverrapport/${REPORT_SECRET}`;
+      const post = (body: string, type = 'application/json') => fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+      const hostile: [string, Promise<Response>, number, RegExp][] = [
+        ['a wrong secret of the right shape', fetch(`${base}/sms/afleverrapport/${'x'.repeat(40)}?reference=${reference}&status=delivered`), 404, /not known/],
+        ['junk instead of a secret', fetch(`${base}/sms/afleverrapport/%3Cscript%3E?reference=${reference}&status=delivered`), 404, /not known/],
+        ['an unknown reference', fetch(`${url}?reference=00000000-0000-4000-8000-000000000000&status=delivered`), 404, /No SMS with this reference/],
+        ['no reference', fetch(`${url}?status=delivered`), 400, /^reference:/],
+        ['a number as reference', post(JSON.stringify({ reference: 12345, status: 'delivered' })), 400, /^reference:/],
+        ['a status nobody knows', post(JSON.stringify({ reference, status: 'maybe' })), 400, /^status:/],
+        ['a list instead of one report', post(JSON.stringify([{ reference, status: 'delivered' }])), 400, /flat JSON object/],
+        ['XML', post(`<report reference="${reference}"/>`, 'application/xml'), 415, /application\/json/],
+        ['a huge body', post(JSON.stringify({ reference, status: 'delivered', pad: 'x'.repeat(20_000) })), 413, /./],
+        ['broken JSON', post('{"reference": '), 400, /./],
+        ['PUT', fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' }), 405, /GET or POST/],
+      ];
+      // The body parser's refusals are logged (throttled), by status and path with the secret redacted.
+      (rt as RuntimeHandle).log.allow(/^\[idv\] refused \((400|413)\) on POST \/sms\/afleverrapport\/\[redacted\]$/);
+      for (const [what, pending, status, message] of hostile) {
+        const r = await pending;
+        const text = await r.text();
+        assert.equal(r.status, status, `${what}: ${text}`);
+        assert.match((JSON.parse(text) as { message?: string }).message ?? '', message, what);
+        assert.ok(!/node_modules|at .+\.js|body-parser|SyntaxError/.test(text), `${what}: no stack, path or library in the answer`);
+      }
+      assert.deepEqual(row(), { status: 'accepted', code: null, kind: 'sms-confirmation' }, 'nothing written by any of them');
+
+      // MessageBird-style form report of a failure: recorded with the gateway's code, and output 2 says so.
+      const failed = await post(`reference=${reference}&status=delivery_failed&statusErrorCode=EC_ABSENT_SUBSCRIBER&recipient=31622334455`, 'application/x-www-form-urlencoded');
+      assert.equal(failed.status, 200);
+      assert.deepEqual(await failed.json(), { recorded: true, status: 'failed' });
+      assert.deepEqual(row(), { status: 'failed', code: 'EC_ABSENT_SUBSCRIBER', kind: 'sms-confirmation' });
+      const out = await waitFor('the undelivered SMS on output 2', async () => {
+        const o = (rt as RuntimeHandle).output();
+        const at = o.indexOf("status: 'undelivered'");
+        return at < 0 ? undefined : o.slice(Math.max(0, at - 300), at + 200);
+      });
+      assert.match(out, new RegExp(`id: '${reference}'`));
+      assert.match(out, /errorCode: 'EC_ABSENT_SUBSCRIBER'/);
+      // A replayed or late report changes nothing: the first final state stays.
+      const late = await fetch(`${url}?reference=${reference}&status=delivered`);
+      assert.deepEqual(await late.json(), { recorded: false, status: 'failed' });
+      assert.equal(row()?.status, 'failed');
+      assert.ok(!(rt as RuntimeHandle).output().includes(REPORT_SECRET), 'the report secret is not in the log');
+      assert.ok(!(rt as RuntimeHandle).output().includes('22334455'), 'nor the number');
+      // Guessing secrets is limited per network.
+      let last = 0;
+      for (let i = 0; i < 31 && last !== 429; i++) last = (await fetch(`${base}/sms/afleverrapport/${'g'.repeat(32)}${String(i).padStart(3, '0')}`)).status;
+      assert.equal(last, 429);
+    } finally {
+      db.close();
+    }
   });
 
   it('an SMS in flight when the runtime is killed goes out after the restart, with the same reference', async () => {

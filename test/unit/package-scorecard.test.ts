@@ -58,7 +58,8 @@ describe('package scorecard (offline part of node-red-dev validate)', () => {
     // (reminders, moves, outcomes, calendar feed, statistics) added about 20 kB of server code: 700 kB became 730 kB.
     // Issue 15's second round (the idv-staff-sso node with its help and editor checks, back-channel logout, the Logboek
     // data subject, example 16) about 15 kB more; with issue 13's extras merged the package measured 751 kB: 765 kB.
-    assert.ok(packed.size < 765_000, `packed size ${packed.size} B`);
+    // Issue 14's SMS reminders, /dev/sms, delivery reports and connection quality add about 19 kB (770 kB measured).
+    assert.ok(packed.size < 785_000, `packed size ${packed.size} B`);
   });
 
   it('lists every node folder, each with its editor file, help and messages in en-US and nl', () => {

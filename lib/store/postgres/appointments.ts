@@ -87,8 +87,10 @@ export function createPostgresAppointmentStore(pg: Pg): AppointmentStore {
         const [row] = await q.query<Row>(SQL.cancel, [atUtc, cancelledBy, id]);
         if (!row) return null;
         await q.run(SQL.unclaim, [id]);
-        // Reminders die with the appointment in this very transaction (a reminder due meanwhile finds nothing).
+        // Reminders die with the appointment in this very transaction (a reminder due meanwhile finds nothing), by
+        // mail and by SMS; an SMS confirmation still waiting carries a link that dies now.
         await outboxWrites(q).discardScheduled(id);
+        await queueDiscard(q, 'sms_outbox', id);
         // The resident's mails keep the language they booked in, also when an employee cancels.
         let lang = event.facts?.lang;
         if (!lang) {

@@ -20,8 +20,8 @@ export function queueDiscard(q: Query, table: QueueTable, appointmentId: string,
  * for each other and a message is never sent by two of them; a worker that dies leaves its lease to expire (or to
  * its own restart's reclaim).
  */
-/** Tables with scheduled rows (`not_after`, migration 012): reminders are mails. */
-const SCHEDULED: Record<QueueTable, boolean> = { mail_outbox: true, sms_outbox: false };
+/** Tables with scheduled rows (`not_after`: mail since migration 012, SMS since 015): reminders. */
+const SCHEDULED: Record<QueueTable, boolean> = { mail_outbox: true, sms_outbox: true };
 
 export function postgresQueue<Row extends { next_attempt_at: string; created_at: string }, R extends QueuedRecord>(
   pg: Pg,

@@ -26,6 +26,8 @@ export function createPostgresRetentionStore(pg: Pg): RetentionStore {
         await q.run(`DELETE FROM sms_outbox WHERE appointment_id = ANY($1::text[]) AND status IN ('pending', 'failed')`, [ids]);
         // The third participant's address (migration 017) goes with the resident's.
         await q.run(`UPDATE call_guests SET email = NULL WHERE appointment_id = ANY($1::text[])`, [ids]);
+        // The pseudonym kept for an Open Klant registration's own record (migration 016); the processing log keeps its copy.
+        await q.run(`UPDATE contact_registrations SET data_subject_id = NULL WHERE appointment_id = ANY($1::text[])`, [ids]);
         await q.run(
           `INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys, detail)
            SELECT $2, id, 'system', 'resident_data_erased', $3::jsonb, 'retention' FROM unnest($1::text[]) AS id`,

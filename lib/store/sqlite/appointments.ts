@@ -206,8 +206,9 @@ export function createSqliteAppointmentStore(db: Db): AppointmentStore {
     if (stmt.cancel.run(at, by, id).changes !== 1) return null;
     stmt.unclaim.run(id);
     // Reminders die with the appointment in this very transaction, not when the hand-off of the event runs: a
-    // reminder falling due in between must find nothing to send.
+    // reminder falling due in between must find nothing to send. Unsent SMS (reminders, a confirmation) likewise.
     outbox.discardScheduled(id);
+    smsDiscard(id);
     // The resident's mails keep the language they booked in, also when an employee cancels.
     let lang = event.facts?.lang;
     if (!lang) {

@@ -4,8 +4,8 @@ import type { QueueClaim, QueuedRecord, QueueStore } from '../../outbox/queue-st
 /** The outbox tables this helper serves; a fixed list, so a table name never comes from outside. */
 export type QueueTable = 'mail_outbox' | 'sms_outbox';
 
-/** Tables with scheduled rows (`not_after`, migration 012): reminders are mails. */
-const SCHEDULED: Record<QueueTable, boolean> = { mail_outbox: true, sms_outbox: false };
+/** Tables with scheduled rows (`not_after`: mail since migration 012, SMS since 015): reminders. */
+const SCHEDULED: Record<QueueTable, boolean> = { mail_outbox: true, sms_outbox: true };
 
 /**
  * The queue half of an outbox store on SQLite (lib/outbox/queue-store.ts), for any table with the shared columns:

@@ -16,6 +16,9 @@ export function createSqliteRetentionStore(db: Database): RetentionStore {
   const sms = db.prepare<[string]>(`DELETE FROM sms_outbox WHERE appointment_id = ? AND status IN ('pending', 'failed')`);
   // The third participant's address (migration 017) goes with the resident's.
   const guest = db.prepare<[string]>(`UPDATE call_guests SET email = NULL WHERE appointment_id = ?`);
+  // The verified person's pseudonym kept for an Open Klant registration's own record (migration 016); the processing
+  // log keeps its copy, which is what the Logboek standard asks the log for.
+  const subject = db.prepare<[string]>(`UPDATE contact_registrations SET data_subject_id = NULL WHERE appointment_id = ?`);
   const log = db.prepare<[string, string, string]>(
     `INSERT INTO processing_log (at, appointment_id, actor, action, attribute_keys, detail)
      VALUES (?, ?, 'system', 'resident_data_erased', ?, 'retention')`,
@@ -28,6 +31,7 @@ export function createSqliteRetentionStore(db: Database): RetentionStore {
       mails.run(id);
       sms.run(id);
       guest.run(id);
+      subject.run(id);
       log.run(now, id, keys);
     }
     return ids;

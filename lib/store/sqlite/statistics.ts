@@ -4,7 +4,7 @@ import type { StatisticsStore } from '../../statistics/types';
 /**
  * The statistics' raw facts from SQLite: booking channel and topic, cancellations, moves (appointments.sequence),
  * outcomes (migration 012), the waiting time from the processing log's participant_joined lines (resident first,
- * agent later), and identification attempts and successes by method. No name, e-mail, phone, remark or id leaves.
+ * agent later), identification attempts and successes by method, and connection quality per side (migration 015). No name, e-mail, phone, remark or id leaves.
  */
 export function createSqliteStatisticsStore(db: Database): StatisticsStore {
   const q = {
@@ -28,6 +28,15 @@ export function createSqliteStatisticsStore(db: Database): StatisticsStore {
     identifications: db.prepare<[string, string], { at: string; method: string | null; action: string }>(
       `SELECT at, method_id AS method, action FROM processing_log WHERE action IN ('method_chosen', 'verified') AND at >= ? AND at < ?`,
     ),
+    quality: db.prepare<[string, string], { at: string; side: 'resident' | 'agent'; g: number; p: number; n: number }>(
+      `SELECT a.start_utc AS at, q.side, q.good_ms AS g, q.poor_ms AS p, q.none_ms AS n FROM call_quality q JOIN appointments a ON a.id = q.appointment_id
+       WHERE a.start_utc >= ? AND a.start_utc < ?`,
+    ),
+    recordQuality: db.prepare(
+      `INSERT INTO call_quality (appointment_id, side, good_ms, poor_ms, none_ms, updated_at) VALUES (@id, @side, @g, @p, @n, @at)
+       ON CONFLICT (appointment_id, side) DO UPDATE SET good_ms = good_ms + excluded.good_ms, poor_ms = poor_ms + excluded.poor_ms,
+         none_ms = none_ms + excluded.none_ms, updated_at = excluded.updated_at`,
+    ),
   };
   return {
     async facts(from, to) {
@@ -41,7 +50,11 @@ export function createSqliteStatisticsStore(db: Database): StatisticsStore {
           .filter((r) => r.r && r.g && r.g >= r.r)
           .map((r) => ({ at: r.at, seconds: Math.round((Date.parse(r.g) - Date.parse(r.r)) / 1000) })),
         identifications: q.identifications.all(from, to).map((r) => ({ at: r.at, method: r.method ?? 'onbekend', verified: r.action === 'verified' })),
+        quality: q.quality.all(from, to).map((r) => ({ at: r.at, side: r.side, goodMs: r.g, poorMs: r.p, noneMs: r.n })),
       };
+    },
+    async recordQuality(id, side, r, at) {
+      q.recordQuality.run({ id, side, g: r.goodMs, p: r.poorMs, n: r.noneMs, at });
     },
   };
 }

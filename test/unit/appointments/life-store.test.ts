@@ -94,7 +94,13 @@ forEachEngine('appointment life store', (engine) => {
         id, a.id, status, NOW, NOW, NOW,
       );
     }
+    // The pseudonym an Open Klant registration keeps for its own record (migration 016) goes too.
+    await s.contactRegistrations.add({
+      appointmentId: a.id, source: 'ok', contactMade: true, identified: true, dataSubjectId: 'f'.repeat(64), maxAttempts: 3,
+      traceId: '0'.repeat(31) + '1', spanId: '0'.repeat(15) + '1', createdAt: NOW,
+    });
     assert.deepEqual(await s.retention.eraseEnded('2026-12-01T09:30:00.000Z', '2026-12-31T00:00:00.000Z', 10), [a.id]);
+    assert.equal(await t.count('SELECT count(*) AS n FROM contact_registrations WHERE data_subject_id IS NOT NULL'), 0);
     assert.deepEqual(await s.retention.eraseEnded('2026-12-01T09:30:00.000Z', '2026-12-31T00:00:00.000Z', 10), []);
     assert.equal(await t.count('SELECT count(*) AS n FROM sms_outbox WHERE appointment_id = ?', a.id), 0);
     assert.equal(await t.count('SELECT sms_opt_in AS n FROM appointments WHERE id = ?', a.id), 0);

@@ -54,7 +54,8 @@ describe('SMS gateway client (stand-in gateway on loopback)', function () {
     assert.equal(form.headers['x-api-key'], 'k-2');
     assert.equal(new URLSearchParams(form.body).get('text'), SMS.text);
     assert.equal(new URLSearchParams(form.body).get('to'), '+31612345678');
-    assert.deepEqual(PRESET_NAMES.sort(), ['cm', 'generic-form', 'generic-json', 'messagebird', 'spryng']);
+    // 'demo' sends no request: the demo catcher takes the SMS (lib/sms/catcher.ts, test/e2e/sms-demo.test.ts).
+    assert.deepEqual(PRESET_NAMES.sort(), ['cm', 'demo', 'generic-form', 'generic-json', 'messagebird', 'spryng']);
   });
 
   it('keeps quotes, newlines, ampersands and placeholder-like text as data, never as structure', () => {

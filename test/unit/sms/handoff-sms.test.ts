@@ -11,7 +11,8 @@ import { SmsOutbox } from '../../../lib/sms/outbox';
 import { forEachEngine, type TestStore } from '../../support/engines';
 
 const config = (() => {
-  const r = validateSessionLinkConfig({ openBeforeMinutes: 30, validAfterMinutes: 60, sendResident: true, sendAgent: false, agentEmails: [] });
+  // Reminders off: this file is about the confirmation (SMS reminders: test/unit/reminders/sms-reminders.test.ts).
+  const r = validateSessionLinkConfig({ openBeforeMinutes: 30, validAfterMinutes: 60, sendResident: true, sendAgent: false, agentEmails: [], reminderHours: 'off' });
   assert.ok(r.ok);
   return r.config;
 })();
