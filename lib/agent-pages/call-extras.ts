@@ -1,4 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { callMemory } from '../call/call-memory';
 import type { Appointment } from '../appointments/store';
 import type { ProcessingLogEntry } from '../attributes/processing-log';
 import type { CallChat } from '../call/chat';
@@ -59,25 +60,25 @@ export function callExtrasRouter(o: CallExtrasRoutesOptions): Router {
     });
   const body = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
 
-  r.get('/agent/appointments/:id/chat.json', ...o.guard, handle(false, async (req, res, a, x) => {
+  r.get('/agent/appointments/:id/chat.json', callMemory, ...o.guard, handle(false, async (req, res, a, x) => {
     const after = Number(req.query.after ?? 0);
     res.json({ messages: x.chat.history(a.id, 'agent', Number.isInteger(after) && after > 0 ? after : 0) });
   }));
 
   // "Verwijder nu" for the chat: every message goes from memory, the resident's (and guest's) page empties its log.
-  r.post('/agent/appointments/:id/chat/delete', ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
+  r.post('/agent/appointments/:id/chat/delete', callMemory, ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
     const had = x.chat.forget(a.id);
     for (const role of ['resident', 'guest'] as const) x.media.publish(a.id, role, { method: 'chatDeleted', data: {} });
     if (had) await x.record({ appointmentId: a.id, actor: req.staff!.username, action: 'chat_deleted', detail: 'agent_deleted' });
     res.json({ deleted: had });
   }));
 
-  r.get('/agent/appointments/:id/documents.json', ...o.guard, handle(false, async (_req, res, a, x) => {
+  r.get('/agent/appointments/:id/documents.json', callMemory, ...o.guard, handle(false, async (_req, res, a, x) => {
     res.json({ documents: x.documents.forAppointment(a.id) });
   }));
 
   // The document itself: never run, never sniffed. An image shows inline in a sandbox; a PDF is a download.
-  r.get('/agent/appointments/:id/documents/:documentId', ...o.guard, handle(false, async (req, res, a, x) => {
+  r.get('/agent/appointments/:id/documents/:documentId', callMemory, ...o.guard, handle(false, async (req, res, a, x) => {
     const id = String(req.params.documentId);
     const doc = DOC_ID.test(id) ? x.documents.view(id, a.id, req.staff!.username) : undefined;
     if (!doc) return sendJsonError(res, 404, 'gone', AGENT[pickLang(req)].documentGone);
@@ -87,18 +88,18 @@ export function callExtrasRouter(o: CallExtrasRoutesOptions): Router {
     res.type(doc.mime).send(doc.bytes);
   }));
 
-  r.post('/agent/appointments/:id/documents/:documentId/delete', ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
+  r.post('/agent/appointments/:id/documents/:documentId/delete', callMemory, ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
     const deleted = x.documents.delete(String(req.params.documentId), a.id, 'agent_deleted');
     if (!deleted) return sendJsonError(res, 404, 'gone', AGENT[pickLang(req)].documentGone);
     res.json({ deleted: true });
   }));
 
-  r.get('/agent/appointments/:id/guest.json', ...o.guard, handle(false, async (_req, res, a, x) => {
+  r.get('/agent/appointments/:id/guest.json', callMemory, ...o.guard, handle(false, async (_req, res, a, x) => {
     const g = await x.guests.get(a.id);
     res.json({ guest: g && !g.removedAt ? { kind: g.kind, invitedAt: g.invitedAt, waiting: x.media.guestWaiting(a.id), present: x.presence.get(a.id).guest === true } : null });
   }));
 
-  r.post('/agent/appointments/:id/guest', ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
+  r.post('/agent/appointments/:id/guest', callMemory, ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
     const b = body(req);
     // A new invitation replaces an earlier guest: whoever is in the call with the old link goes.
     x.media.removeGuest(a.id);
@@ -106,7 +107,7 @@ export function callExtrasRouter(o: CallExtrasRoutesOptions): Router {
     res.status(201).json({ guest: { kind: g.kind, invitedAt: g.invitedAt, waiting: false, present: false } });
   }));
 
-  r.post('/agent/appointments/:id/guest/admit', ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
+  r.post('/agent/appointments/:id/guest/admit', callMemory, ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
     const g = await x.guests.get(a.id);
     if (!g || g.removedAt) return sendJsonError(res, 404, 'no_guest', AGENT[pickLang(req)].guestNone);
     x.chat.guestAdmitted(a.id);
@@ -116,7 +117,7 @@ export function callExtrasRouter(o: CallExtrasRoutesOptions): Router {
     res.json({ admitted });
   }));
 
-  r.post('/agent/appointments/:id/guest/remove', ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
+  r.post('/agent/appointments/:id/guest/remove', callMemory, ...o.guard, ...bodyParsers('2kb'), handle(true, async (req, res, a, x) => {
     const removed = await x.guests.remove(a.id, req.staff!.username);
     x.media.removeGuest(a.id);
     if (!removed) return sendJsonError(res, 404, 'no_guest', AGENT[pickLang(req)].guestNone);

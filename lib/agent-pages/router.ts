@@ -1,4 +1,5 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
+import { callMemory } from '../call/call-memory';
 import type { ProcessingLogEntry } from '../attributes/processing-log';
 import type { Appointment, AppointmentStore } from '../appointments/store';
 import { callExtrasRouter, type CallExtras } from './call-extras';
@@ -21,6 +22,11 @@ import { dashboardWindow, timeInWords } from './when';
 export interface AgentPagesOptions {
   appointments: AppointmentStore;
   presence: (appointmentId: string) => Presence;
+  /**
+   * Who is in rooms held by other instances (several instances: the room directory), for appointments this
+   * instance's own tracker does not see; default none.
+   */
+  roomPresence?: (appointmentIds: readonly string[]) => Promise<Map<string, Presence>>;
   requireAgent: RequestHandler;
   csrf: Csrf;
   secure: boolean;
@@ -77,6 +83,9 @@ const APPOINTMENT_ID = /^[A-Za-z0-9_-]{1,200}$/;
  * live over `/ws?channel=agent`), and `GET /agent/call/<id>` (an agent's access link lands here: the dashboard with
  * that call opened). Sign-in with the agent role is required for all of it.
  */
+/** Someone is in the appointment's room on this instance (then this instance holds the room). */
+const isHere = (p: Presence): boolean => p.resident || p.agent || p.guest === true;
+
 export function agentPagesRouter(o: AgentPagesOptions): Router {
   const days = o.days ?? 14;
   const now = o.now ?? (() => new Date());
@@ -96,9 +105,12 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
     const w = dashboardWindow(t, days);
     const rows = (await o.appointments.listForAgent(username, w.fromUtc, w.toUtc)).filter((a) => a.status === 'booked');
     const outcomes = o.outcomes ? await o.outcomes(rows.map((a) => a.id)) : new Map<string, { outcome: string; durationSeconds: number | null }>();
+    const local = new Map(rows.map((a) => [a.id, o.presence(a.id)]));
+    const elsewhere = rows.filter((a) => !isHere(local.get(a.id)!)).map((a) => a.id);
+    const remote = o.roomPresence && elsewhere.length ? await o.roomPresence(elsewhere) : new Map<string, Presence>();
     return rows
       .map((a) => {
-        const p = o.presence(a.id);
+        const p = remote.get(a.id) ?? local.get(a.id)!;
         const done = outcomes.get(a.id);
         return {
           ...(done ? { outcome: done.outcome, ...(done.durationSeconds !== null ? { durationMinutes: Math.max(1, Math.round(done.durationSeconds / 60)) } : {}) } : {}),
@@ -138,7 +150,7 @@ export function agentPagesRouter(o: AgentPagesOptions): Router {
   r.use(callExtrasRouter({ own, extras: () => o.extras?.(), guard, csrf: o.csrf, publicUrl: o.publicUrl }));
 
   // A chat message (the first form: a short message to a waiting resident) from the agent of their own appointment.
-  r.post('/agent/appointments/:id/message', ...guard, ...bodyParsers('2kb'), asyncRoute(async (req, res) => {
+  r.post('/agent/appointments/:id/message', callMemory, ...guard, ...bodyParsers('2kb'), asyncRoute(async (req, res) => {
     const lang = pickLang(req);
     if (!sameOrigin(req, o.publicUrl?.()) || !o.csrf.verify(req)) return sendJsonError(res, 403, 'csrf', AGENT[lang].reload);
     const a = await own(req);

@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import { callMemory } from '../call/call-memory';
 import type { AppointmentStore } from '../appointments/store';
 import { notValidPage } from '../access/pages';
 import { html } from '../http/html';
@@ -44,7 +45,7 @@ export function callPagesRouter(o: CallPagesOptions): Router {
   };
 
   // The chat so far, for a page that (re)connects: the resident all of it, a guest what came after their admission.
-  r.get('/call/chat.json', securityHeaders(), noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), asyncRoute(async (req, res) => {
+  r.get('/call/chat.json', callMemory, securityHeaders(), noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), asyncRoute(async (req, res) => {
     const s = await session(req);
     if (!s || s.role === 'agent') return noSession(res);
     const after = Number(req.query.after ?? 0);
@@ -52,7 +53,7 @@ export function callPagesRouter(o: CallPagesOptions): Router {
   }));
 
   // A chat message from the resident (also while waiting) or an admitted guest. JSON only and same origin (CSRF).
-  r.post('/call/chat', securityHeaders(), noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), express.json({ limit: '8kb', strict: true }), asyncRoute(async (req, res) => {
+  r.post('/call/chat', callMemory, securityHeaders(), noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), express.json({ limit: '8kb', strict: true }), asyncRoute(async (req, res) => {
     if (!req.is('application/json') || !sameOrigin(req, o.publicUrl?.())) return sendJsonError(res, 403, 'forbidden', 'Vernieuw de pagina. / Reload the page.');
     const s = await session(req);
     if (!s || s.role === 'agent') return noSession(res);
@@ -73,6 +74,7 @@ export function callPagesRouter(o: CallPagesOptions): Router {
   // what the bytes say). Not a simple CORS request (image/*, application/pdf), and same origin: no CSRF from elsewhere.
   r.post(
     '/call/documents',
+    callMemory,
     securityHeaders(),
     noStore,
     rateLimit(createRateLimiter({ windowMs: 10 * 60_000, max: 20 })),
@@ -98,7 +100,7 @@ export function callPagesRouter(o: CallPagesOptions): Router {
 
   // The resident withdraws a document she shared ("Intrekken"): gone from memory at once, the agent's list follows
   // through the 'deleted' event. Only her own appointment's documents; anything else looks like an unknown one.
-  r.post('/call/documents/:documentId/delete', securityHeaders(), noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), asyncRoute(async (req, res) => {
+  r.post('/call/documents/:documentId/delete', callMemory, securityHeaders(), noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), asyncRoute(async (req, res) => {
     if (!sameOrigin(req, o.publicUrl?.())) return sendJsonError(res, 403, 'forbidden', 'Vernieuw de pagina. / Reload the page.');
     const s = await session(req);
     if (!s || s.role !== 'resident') return noSession(res);

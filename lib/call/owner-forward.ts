@@ -9,15 +9,31 @@ import type { Services } from '../services';
 import { callCookieName } from './cookie';
 import { linkServiceOf } from './deps';
 import { runningCallService } from './service';
+import { PINNED, RECOGNISED, type Marked } from './call-memory';
+import { acceptRelay, RELAY_PATH } from '../instances/agent-relay';
 
+/*
+ * The kinds of request that read or change a call's memory, and how each names its appointment. A route that touches
+ * call memory carries `callMemory` in its handler chain; test/e2e/instances.test.ts lists every mounted route that
+ * does (the route census) and checks each is recognised here, and at run time a marked request this table does not
+ * recognise is refused instead of being answered from the wrong instance's memory.
+ */
 /** Agent requests about one appointment's live call state (chat, documents, guest, identification). */
-const AGENT_PATH = /^\/(?:auth\/agent\/appointments|agent\/appointments)\/([^/?#]{1,200})(?:\/(?:request|chat\.json|chat\/delete|documents\.json|documents\/[^?#]*|guest\.json|guest(?:\/admit|\/remove)?))?$/;
-/** The agent's panel reads and deletes a set with the appointment in the query (`?appointment=`). */
-const SET_PATH = /^\/auth\/agent\/sets\/[^/?#]{1,100}(?:\/delete)?$/;
+const AGENT_PATH = /^\/(?:auth\/agent\/appointments|agent\/appointments)\/([^/?#]{1,200})(?:\/(?:request|message|chat\.json|chat\/delete|documents\.json|documents\/[^?#]*|guest\.json|guest(?:\/admit|\/remove)?))?$/;
+/**
+ * The agent's panel reads and deletes a set, and a flow fetches a shared document once, with the appointment in the
+ * query (`?appointment=`): the set id and the fetch token are known only to the owner's memory.
+ */
+const SET_PATH = /^\/(?:auth\/agent\/sets\/[^/?#]{1,100}(?:\/delete)?|idv\/documents\/[^/?#]{1,100})$/;
 /** The resident's requests whose answer lives in the call's memory (identification, chat, documents). */
 const RESIDENT_PATH = /^\/(?:auth\/(?:start|callback|pending|decline|idcontact\/return\/[^/?#]{1,100})|call\/chat(?:\.json)?|call\/documents(?:\/[^?#]*)?)$/;
 /** An ID Contact auth plugin posts the (encrypted) result to the attr_url: its attempt names the appointment. */
 const ATTR_PATH = /^\/auth\/idcontact\/attributes\/([^/?#]{1,100})$/;
+
+/** Whether a request path is one of the kinds above (a request about a call's memory). */
+export function isCallMemoryPath(path: string): boolean {
+  return AGENT_PATH.test(path) || SET_PATH.test(path) || RESIDENT_PATH.test(path) || ATTR_PATH.test(path);
+}
 
 async function appointmentOf(services: Services, req: Request): Promise<string | undefined> {
   const agent = AGENT_PATH.exec(req.path);
@@ -57,9 +73,19 @@ export function ownerForward(services: Services): RequestHandler {
   return (req, res, next) => {
     const pinning = runningCallService(services)?.pinning;
     if (!pinning) return next();
+    // Another instance's push for an agent's dashboard here (chat, which never goes through the database).
+    if (req.path === RELAY_PATH) return acceptRelay(req, res, pinning.link, (username, message) => runningCallService(services)?.hub.publish(username, message));
+    const m = req as Marked;
+    m[PINNED] = services.log;
     const forwarded = pinning.link.check(req);
     if (forwarded === 'invalid') return sendJsonError(res, 403, 'forbidden', 'This request is not allowed.');
-    if (forwarded === 'valid') return next();
+    // Forwarded by another instance, which recognised it: this is the owner.
+    if (forwarded === 'valid') {
+      m[RECOGNISED] = true;
+      return next();
+    }
+    if (!isCallMemoryPath(req.path)) return next();
+    m[RECOGNISED] = true;
     void (async () => {
       const appointmentId = await appointmentOf(services, req);
       if (!appointmentId) return next();

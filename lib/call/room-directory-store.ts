@@ -4,6 +4,13 @@ export interface InstanceRef {
   url: string;
 }
 
+/** Who is in a room: the flags the agent's dashboard shows (lib/call/presence.ts `Presence`). */
+export interface RoomPresence {
+  resident: boolean;
+  agent: boolean;
+  guest: boolean;
+}
+
 /** A live instance of the directory (heartbeat within its lease). */
 export interface LiveInstance extends InstanceRef {
   draining: boolean;
@@ -36,6 +43,17 @@ export interface RoomDirectoryStore {
   heartbeat(me: InstanceRef, appointmentIds: readonly string[], leaseMs: number, draining: boolean): Promise<void>;
   /** Instances whose heartbeat is within its lease. */
   liveInstances(): Promise<LiveInstance[]>;
+  /**
+   * Instances other than `me` whose last heartbeat's lease ended more than `graceMs` ago: their process is taken to
+   * be gone (a live instance renews every third of its lease). Ids only.
+   */
+  lapsedInstances(me: string, graceMs: number): Promise<string[]>;
+  /**
+   * The owner records who is in its room now (on each join and leave); only while `me` holds the room. Three flags.
+   */
+  setPresence(appointmentId: string, me: string, presence: RoomPresence): Promise<void>;
+  /** Who is in the rooms of these appointments, for rooms with a live owner; others are absent from the map. */
+  presenceOf(appointmentIds: readonly string[]): Promise<Map<string, RoomPresence>>;
   /** Forgets an instance and its rooms (a clean stop, or one found dead). */
   forget(instanceId: string): Promise<void>;
 }

@@ -11,6 +11,13 @@ export interface RoomPinningOptions {
   /** Appointments with a room or a signaling connection on this instance right now. */
   active(): readonly string[];
   draining(): boolean;
+  /**
+   * Called once an instance is taken to be gone (its address refused a connection, or its heartbeat lapsed by more
+   * than a lease): ends the leases that instance held on jobs (hand-offs, mails, SMS) so a live instance does them
+   * now instead of after their own, much longer leases. Must be idempotent (several survivors may call it). The
+   * instance is forgotten only after it resolved; a rejection is retried at the next heartbeat.
+   */
+  onInstanceGone?(instanceId: string): Promise<void>;
   log: { warn(m: string): void };
 }
 
@@ -50,11 +57,19 @@ export class RoomPinning {
       const ids = new Set([...this.o.active(), ...this.claimed.keys()]);
       try {
         await this.o.directory.heartbeat(this.o.me, [...ids], this.o.leaseMs, this.o.draining());
+        // A lapse of one more lease: a heartbeat delayed by a busy event loop is not taken for a dead process.
+        for (const dead of await this.o.directory.lapsedInstances(this.o.me.instanceId, this.o.leaseMs)) await this.gone(dead);
       } catch (e) {
         this.o.log.warn(`room directory heartbeat failed: ${(e as Error).message}`);
       }
     });
     return this.beating;
+  }
+
+  /** An instance is gone: its job leases end (onInstanceGone), then the directory forgets it and its rooms. */
+  private async gone(instanceId: string): Promise<void> {
+    await this.o.onInstanceGone?.(instanceId);
+    await this.o.directory.forget(instanceId);
   }
 
   /**
@@ -88,7 +103,7 @@ export class RoomPinning {
   async ownerGone(appointmentId: string, dead: InstanceRef): Promise<RoomRoute> {
     const { directory, me, leaseMs } = this.o;
     const owner = await directory.takeOver(appointmentId, dead.instanceId, me, leaseMs);
-    await directory.forget(dead.instanceId).catch(() => undefined);
+    await this.gone(dead.instanceId).catch((e: unknown) => this.o.log.warn(`taking over from a stopped instance: ${(e as Error).message}`));
     if (owner.instanceId !== me.instanceId) return { local: false, owner };
     this.claimed.set(appointmentId, Date.now());
     return LOCAL;

@@ -38,6 +38,8 @@ export function callRoutes(services: Services, o: CallRoutesOptions): Router {
     agentPagesRouter({
       appointments,
       presence: (id) => o.presence()?.(id) ?? NOBODY,
+      // Several instances: rooms held elsewhere are read from the directory (one query per list).
+      roomPresence: async (ids) => (runningCallService(services)?.pinning ? services.store.rooms.presenceOf(ids) : new Map()),
       requireAgent: services.staff.requireStaff('agent'),
       csrf: services.csrf,
       secure: services.secure,

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AppointmentStore } from '../appointments/store';
 import type { LinkService } from '../links';
-import { createAgentHub, type AgentHub } from '../realtime/agent-hub';
+import { createAgentHub, type AgentHub, type HubMessage } from '../realtime/agent-hub';
 import { createAgentPush, relayAgentPushes, type AgentPush } from '../realtime/agent-push';
 import type { Services } from '../services';
 import { createMediaServer, defaultListenIp, type MediaServer } from '../../media-server';
@@ -19,6 +19,8 @@ import { drainStateOf } from '../runtime/drain';
 import { instanceIdOf } from '../runtime/instance';
 import { forwardUpgrade, InstanceLink } from '../runtime/instance-link';
 import { RoomPinning, type RoomRoute } from './room-pinning';
+import { reclaimJobsOf } from '../instances/reclaim';
+import { relayToPeers } from '../instances/agent-relay';
 
 /** The process-wide call machinery: one media server, one agent hub, one presence view, whatever nodes come and go. */
 export interface CallService {
@@ -109,15 +111,19 @@ async function start(services: Services): Promise<CallService> {
   };
   /** The appointment's agent username, for pushes on the dashboard's live channel and the log's actor. */
   const agentOf = async (appointmentId: string): Promise<string | undefined> => (await appointments.get(appointmentId).catch(() => null))?.agent.toLowerCase();
-  // References (document kind and size, a guest waiting) go to the agent's dashboards on every instance. Chat text
-  // goes to this instance's dashboards only: it must not pass through the database (PostgreSQL may spill its
-  // notification queue to disk), and the call it belongs to runs here.
+  // References (document kind and size, a guest waiting) go to the agent's dashboards on every instance through the
+  // store's pub/sub. Chat text must not pass through the database (PostgreSQL may spill its notification queue to
+  // disk): it goes to this instance's dashboards and, with several instances, straight to the others over the
+  // instance link (lib/instances/agent-relay.ts).
   const toAgent = (appointmentId: string, message: { type: string } & Record<string, unknown>, local = false): void => {
     void agentOf(appointmentId)
       .then(async (agent) => {
         if (!agent) return;
-        if (local) hub.publish(agent, { ...message, appointmentId });
-        else await push.publish(agent, { ...message, appointmentId });
+        if (!local) return void (await push.publish(agent, { ...message, appointmentId }));
+        const full: HubMessage = { ...message, appointmentId } as HubMessage;
+        hub.publish(agent, full);
+        // Several instances: the agent's dashboard may be connected to another one; straight there, not via the store.
+        if (pinning) await relayToPeers(pinning.link, await services.store.rooms.liveInstances(), agent, full);
       })
       .catch((e: unknown) => services.log.warn(`dashboard push failed: ${(e as Error).message}`));
   };
@@ -176,6 +182,14 @@ async function start(services: Services): Promise<CallService> {
   media.events.on('lobby', (e: LobbyEvent) => toAgent(e.appointmentId, { type: 'guest', waiting: e.waiting }));
 
   const pinning = startPinning(services, media);
+  if (pinning) {
+    // Who is in the room, beside its owner in the directory: an agent's dashboard on another instance reads it there.
+    presence.on('presence', (appointmentId: string, p: Presence) => {
+      void services.store.rooms
+        .setPresence(appointmentId, pinning.rooms.me.instanceId, { resident: p.resident, agent: p.agent, guest: p.guest === true })
+        .catch((e: unknown) => services.log.warn(`room presence not recorded: ${(e as Error).message}`));
+    });
+  }
   const attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     if (queryOf(req).get('channel') === 'agent') {
@@ -277,6 +291,7 @@ function startPinning(services: Services, media: MediaServer): { rooms: RoomPinn
     leaseMs: inst.leaseSeconds * 1000,
     active: () => media.activeAppointments(),
     draining: () => drainStateOf(services).draining,
+    onInstanceGone: async (id) => void (await reclaimJobsOf(services, id)),
     log: services.log,
   });
   drainStateOf(services).on('draining', () => void rooms.beat());

@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import { callMemory } from '../call/call-memory';
 import { asyncRoute, noStore, sendJsonError } from '../http/security';
 import { createRateLimiter, rateLimit } from '../http/rate-limit';
 import type { DocumentService } from './service';
@@ -14,7 +15,7 @@ export const FETCH_PATH = '/idv/documents';
  */
 export function documentFetchRouter(documents: () => DocumentService | undefined): Router {
   const r = express.Router();
-  r.get(`${FETCH_PATH}/:token`, noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), asyncRoute(async (req, res) => {
+  r.get(`${FETCH_PATH}/:token`, callMemory, noStore, rateLimit(createRateLimiter({ windowMs: 60_000, max: 60 })), asyncRoute(async (req, res) => {
     const doc = documents()?.redeemFetch(String(req.params.token));
     if (!doc) return sendJsonError(res, 404, 'not_found', 'This fetch link is unknown, used or expired.');
     res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");

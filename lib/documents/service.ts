@@ -215,7 +215,7 @@ export class DocumentService extends EventEmitter<DocumentEvents> {
    * A flow asks for a document by id (idv-fetch-document): a one-time link token, valid FETCH_SECONDS and no longer
    * than the document. Only the token's hash is kept. Throws 404 when the document is gone.
    */
-  issueFetch(documentId: unknown): { token: string; expiresAt: string; kind: DocumentKind; size: number } {
+  issueFetch(documentId: unknown): { token: string; expiresAt: string; kind: DocumentKind; size: number; appointmentId: string } {
     const d = this.get(documentId);
     if (!d) throw new UserError(404, 'document_gone', 'the document does not exist (any more): deleted, ended with the call or expired');
     const token = newToken();
@@ -223,7 +223,7 @@ export class DocumentService extends EventEmitter<DocumentEvents> {
     if (ms < 1 || !this.fetches.put(hashToken(token), { documentId: d.documentId }, ms)) {
       throw new UserError(503, 'fetch_unavailable', 'no fetch link can be issued right now');
     }
-    return { token, expiresAt: new Date(this.now() + ms).toISOString(), kind: d.kind, size: d.size };
+    return { token, expiresAt: new Date(this.now() + ms).toISOString(), kind: d.kind, size: d.size, appointmentId: d.appointmentId };
   }
 
   /** Redeems a fetch token once: the bytes, or undefined (unknown, used, expired, document gone). */

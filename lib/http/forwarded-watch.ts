@@ -13,8 +13,11 @@ import type { RequestHandler } from 'express';
  * a line per request. Probes straight to the runtime (`/healthz`, `/readyz`, `/metrics` without the header: a load
  * balancer's health check, a Prometheus scrape) are not counted.
  */
-/** Paths a load balancer or monitoring asks the runtime directly, not through the proxy. */
-const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+/**
+ * Paths a load balancer or monitoring asks the runtime directly, not through the proxy, and the push another instance
+ * relays to this one (lib/instances/agent-relay.ts RELAY_PATH: instance to instance, answered 404 to anyone else).
+ */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/_idv/instance/agent-push']);
 
 export function forwardedHeaderWatch(o: { trustProxy: number; log: (line: string) => void; intervalMs?: number; now?: () => number }): RequestHandler {
   const interval = o.intervalMs ?? 60_000;

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { callMemory } from '../call/call-memory';
 import * as path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import { finishFailureText } from '../auth/messages';
@@ -106,7 +107,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
     );
   };
 
-  r.get('/auth/start', ...pages, rateLimit(residentLimiter), asyncRoute(async (req, res) => {
+  r.get('/auth/start', callMemory, ...pages, rateLimit(residentLimiter), asyncRoute(async (req, res) => {
     const { session, cookie } = await callSessionOf(services, req);
     try {
       const url = await id.start(req.query.request, req.query.method, session, cookie);
@@ -117,14 +118,14 @@ export function identificationRouter(services: Services, id: IdentificationServi
     }
   }));
 
-  r.get('/auth/callback', ...pages, rateLimit(residentLimiter), asyncRoute(async (req, res) => {
+  r.get('/auth/callback', callMemory, ...pages, rateLimit(residentLimiter), asyncRoute(async (req, res) => {
     const { session, cookie } = await callSessionOf(services, req);
     const outcome: 'ok' | FailureReason = await id.finish(req.originalUrl, session, cookie);
     // Back into the call; the code (never a value) lets the call page say how it went.
     res.redirect(303, `/call?idv-auth=${encodeURIComponent(outcome)}`);
   }));
 
-  r.get('/auth/pending', ...pages, rateLimit(pollLimiter), asyncRoute(async (req, res) => {
+  r.get('/auth/pending', callMemory, ...pages, rateLimit(pollLimiter), asyncRoute(async (req, res) => {
     const { session } = await callSessionOf(services, req);
     if (!session || session.role !== 'resident') return sendJsonError(res, 401, 'call_session_required', 'No call session');
     const lang = pickLang(req);
@@ -133,7 +134,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
     res.json({ request: id.pendingFor(session) ?? null, shared: id.sharedWithAgent(session), texts: RESIDENT_TEXTS[lang], ...(outcome ? { outcome } : {}) });
   }));
 
-  r.post('/auth/decline', ...pages, rateLimit(residentLimiter), express.json({ limit: '2kb', strict: true }), asyncRoute(async (req, res) => {
+  r.post('/auth/decline', callMemory, ...pages, rateLimit(residentLimiter), express.json({ limit: '2kb', strict: true }), asyncRoute(async (req, res) => {
     // JSON only and same origin: a foreign page can neither send this content type without CORS nor forge Origin.
     if (!req.is('application/json') || !sameOrigin(req, services.config.publicUrl)) return sendJsonError(res, 403, 'forbidden', 'Forbidden');
     const { session } = await callSessionOf(services, req);
@@ -146,7 +147,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
   // before they can fill the processing log.
   const resultLimiter = createRateLimiter({ windowMs: 60_000, max: 600 });
   const unknownLimiter = createRateLimiter({ windowMs: 60_000, max: 20 });
-  r.post('/auth/idcontact/attributes/:token', securityHeaders(), noStore, rateLimit(resultLimiter), asyncRoute(async (req, res) => {
+  r.post('/auth/idcontact/attributes/:token', callMemory, securityHeaders(), noStore, rateLimit(resultLimiter), asyncRoute(async (req, res) => {
     const token = String(req.params.token);
     if (!(await id.idContact().attemptForAttr(token)) && !(await unknownLimiter.hit(clientKey(req))).ok) {
       res.setHeader('Connection', 'close');
@@ -161,7 +162,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
 
   // ID Contact: the resident comes back into the call (comm_url); a result in the query is taken out of the address
   // bar at once by the 303.
-  r.get('/auth/idcontact/return/:token', ...pages, rateLimit(residentLimiter), asyncRoute(async (req, res) => {
+  r.get('/auth/idcontact/return/:token', callMemory, ...pages, rateLimit(residentLimiter), asyncRoute(async (req, res) => {
     const { session, cookie } = await callSessionOf(services, req);
     const outcome = await id.returnFromIdContact(String(req.params.token), req.query as Record<string, unknown>, session, cookie);
     res.redirect(303, `/call?idv-auth=${encodeURIComponent(outcome)}`);
@@ -186,7 +187,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
     res.type('image/svg+xml').send(svg);
   });
 
-  r.get('/auth/agent/appointments/:appointmentId', ...pages, agent, asyncRoute(async (req, res) => {
+  r.get('/auth/agent/appointments/:appointmentId', callMemory, ...pages, agent, asyncRoute(async (req, res) => {
     const username = req.staff!.username;
     const appointmentId = String(req.params.appointmentId);
     const { owned, sets } = await id.setsForAppointment(appointmentId, username);
@@ -195,13 +196,13 @@ export function identificationRouter(services: Services, id: IdentificationServi
     res.json({ sets, notices: id.noticesFor(appointmentId, Number.isFinite(after) ? after : 0), purposes: id.purposeList(), csrf: services.csrf.issue(req, res) });
   }));
 
-  r.post('/auth/agent/appointments/:appointmentId/request', ...pages, agent, ...bodyParsers('2kb'), asyncRoute(async (req, res) => {
+  r.post('/auth/agent/appointments/:appointmentId/request', callMemory, ...pages, agent, ...bodyParsers('2kb'), asyncRoute(async (req, res) => {
     if (!sameOrigin(req, services.config.publicUrl) || !services.csrf.verify(req)) return sendJsonError(res, 403, 'csrf', 'Vernieuw de pagina en probeer het opnieuw. / Reload the page and try again.');
     await id.ask(String(req.params.appointmentId), req.staff!.username, (req.body as { purpose?: unknown } | undefined)?.purpose, req.headers.traceparent);
     res.status(202).json({ asked: true });
   }));
 
-  r.get('/auth/agent/sets/:setId', ...pages, agent, asyncRoute(async (req, res) => {
+  r.get('/auth/agent/sets/:setId', callMemory, ...pages, agent, asyncRoute(async (req, res) => {
     const set = await id.setForAgent(String(req.params.setId), req.staff!.username);
     if (!set) return sendJsonError(res, 404, 'gone', 'Deze gegevens bestaan niet (meer). / This data does not exist (any more).');
     const lang = pickLang(req);
@@ -219,7 +220,7 @@ export function identificationRouter(services: Services, id: IdentificationServi
     res.type('application/json').send(body);
   }));
 
-  r.post('/auth/agent/sets/:setId/delete', ...pages, agent, ...bodyParsers('2kb'), asyncRoute(async (req, res) => {
+  r.post('/auth/agent/sets/:setId/delete', callMemory, ...pages, agent, ...bodyParsers('2kb'), asyncRoute(async (req, res) => {
     if (!sameOrigin(req, services.config.publicUrl) || !services.csrf.verify(req)) return sendJsonError(res, 403, 'csrf', 'Vernieuw de pagina en probeer het opnieuw. / Reload the page and try again.');
     const deleted = await id.deleteByAgent(String(req.params.setId), req.staff!.username);
     if (!deleted) return sendJsonError(res, 404, 'gone', 'Deze gegevens bestaan niet (meer). / This data does not exist (any more).');

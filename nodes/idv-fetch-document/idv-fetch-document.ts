@@ -31,7 +31,9 @@ export = function register(RED: NodeAPI): void {
       }
       try {
         const f = call.documents.issueFetch(msg.documentId);
-        send({ ...msg, document: { id: msg.documentId, kind: f.kind, size: f.size, url: `${base}${FETCH_PATH}/${f.token}`, expiresAt: f.expiresAt } });
+        // The appointment in the query lets any instance send the fetch to the one whose memory holds the document.
+        const url = `${base}${FETCH_PATH}/${f.token}?appointment=${encodeURIComponent(f.appointmentId)}`;
+        send({ ...msg, document: { id: msg.documentId, kind: f.kind, size: f.size, url, expiresAt: f.expiresAt } });
         this.status({ fill: 'green', shape: 'dot', text: 'idv-fetch-document.status.issued' });
         done();
       } catch (e) {

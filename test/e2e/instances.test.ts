@@ -17,29 +17,61 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import sharp from 'sharp';
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import { Client } from '../support/http-client';
 import { defaultFlowsOpenNow } from '../support/flows';
-import { freePort, NGINX } from '../support/nginx';
+import { metric, startInstances, type Balancer, type Instances } from '../support/instances';
 import { freshDatabase } from '../support/postgres';
-import { DEMO_PASSWORD, ROOT, startRuntime, tempDir, waitHealthy, type RuntimeHandle } from '../support/runtime';
+import { DEMO_PASSWORD, ROOT, tempDir, type RuntimeHandle } from '../support/runtime';
+import type { CensusEntry } from '../support/route-census';
+import { isCallMemoryPath } from '../../lib/call/owner-forward';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser';
 import { assertMediaFlows, mediaFlow, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 
-const SECRET = 'instance-link-secret-for-the-tests-0123456789';
 const BSN = '999993653';
-const CREDENTIAL_SECRET = 'credential-secret-shared-by-both-instances-42';
+const CHAT = 'Mijn paspoort is verlopen, kenmerk 4711-chat';
+
+/**
+ * The default flows, with the document link the flows' idv-fetch-document makes fetched by an http request node (as
+ * a flow that files documents would) and the fetch's status posted to `collector`.
+ */
+function flowsFetchingDocuments(collector: string): Record<string, unknown>[] {
+  const flows = defaultFlowsOpenNow(ROOT);
+  const fetchNode = flows.find((n) => n.id === 'fetch-document')!;
+  const z = fetchNode.z;
+  fetchNode.wires = [['test-fetch-url']];
+  flows.push(
+    { id: 'test-fetch-url', type: 'change', z, rules: [{ t: 'set', p: 'url', pt: 'msg', to: 'document.url', tot: 'msg' }], wires: [['test-fetch']] },
+    { id: 'test-fetch', type: 'http request', z, method: 'GET', ret: 'bin', paytoqs: 'ignore', url: '', wires: [['test-report']] },
+    {
+      id: 'test-report',
+      type: 'change',
+      z,
+      rules: [
+        { t: 'set', p: 'payload', pt: 'msg', to: '$string(statusCode)', tot: 'jsonata' },
+        { t: 'set', p: 'url', pt: 'msg', to: collector, tot: 'str' },
+        { t: 'delete', p: 'headers', pt: 'msg' },
+      ],
+      wires: [['test-post']],
+    },
+    { id: 'test-post', type: 'http request', z, method: 'POST', ret: 'txt', paytoqs: 'ignore', url: '', wires: [[]] },
+  );
+  return flows;
+}
 
 /** One participant's signaling connection, as web/call-client.ts drives it. */
 class Signaling {
   ws!: WebSocket;
   readonly notes: { method: string; data: Record<string, unknown> }[] = [];
+  /** Messages of the agent dashboard's live channel (`{type, …}`). */
+  readonly pushes: Record<string, unknown>[] = [];
   private next = 1;
   private readonly waiting = new Map<number, (m: { ok: boolean; data?: unknown; error?: { code: string } }) => void>();
   closed = false;
@@ -56,6 +88,7 @@ class Signaling {
     this.ws.on('message', (raw) => {
       const m = JSON.parse(String(raw)) as { response?: boolean; id?: number; notification?: boolean; method?: string; data?: Record<string, unknown>; ok: boolean };
       if (m.notification) this.notes.push({ method: m.method ?? '', data: m.data ?? {} });
+      else if (typeof (m as { type?: unknown }).type === 'string') this.pushes.push(m as unknown as Record<string, unknown>);
       else if (m.response && typeof m.id === 'number') this.waiting.get(m.id)?.(m);
     });
     this.ws.on('close', () => (this.closed = true));
@@ -91,88 +124,6 @@ class Signaling {
   }
 }
 
-/** A metric's value on one instance (a scrape straight to its socket, as Prometheus on the machine does). */
-async function metric(rt: RuntimeHandle, line: RegExp): Promise<number> {
-  const text = await (await fetch(`${rt.url}/metrics`)).text();
-  const m = new RegExp(`^${line.source} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
-/** Debian's nginx, round-robin over the runtimes, WebSocket upgrade, as a load balancer in front of instances. */
-interface Balancer {
-  stop(): Promise<void>;
-  log(): string;
-  /** Rewrites the config so the identification callback always goes to the runtime on `port`, and reloads nginx. */
-  callbackTo(port: number): Promise<void>;
-}
-
-async function startBalancer(dir: string, port: number, upstreams: number[]): Promise<Balancer> {
-  const conf = path.join(dir, 'nginx.conf');
-  const write = (callbackPort?: number) => fs.writeFileSync(
-    conf,
-    [
-      'daemon off;',
-      'worker_processes 1;',
-      `pid ${dir}/nginx.pid;`,
-      `error_log ${dir}/error.log notice;`,
-      ...(process.getuid?.() === 0 ? ['user root;'] : []),
-      'events { worker_connections 256; }',
-      'http {',
-      `  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;`,
-      `  log_format up '$request_method $uri $status $upstream_addr';`,
-      `  access_log ${dir}/access.log up;`,
-      `  upstream idvideo { ${upstreams.map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join(' ')} }`,
-      "  map $http_upgrade $connection_upgrade { default upgrade; '' close; }",
-      '  server {',
-      `    listen 127.0.0.1:${port};`,
-      ...(callbackPort
-        ? ['    location = /auth/callback {', `      proxy_pass http://127.0.0.1:${callbackPort};`, '      proxy_set_header Host $http_host;', '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;', '    }']
-        : []),
-      '    location / {',
-      '      proxy_pass http://idvideo;',
-      '      proxy_http_version 1.1;',
-      '      proxy_set_header Upgrade $http_upgrade;',
-      '      proxy_set_header Connection $connection_upgrade;',
-      '      proxy_set_header Host $http_host;',
-      '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-      '      proxy_set_header X-Forwarded-Proto $scheme;',
-      '      proxy_read_timeout 1h;',
-      '      proxy_connect_timeout 2s;',
-      '    }',
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  write();
-  const args = ['-p', `${dir}/`, '-e', `${dir}/error.log`, '-c', conf];
-  const check = spawnSync(NGINX, ['-t', ...args], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`nginx -t refused the config:\n${check.stderr}`);
-  const proc: ChildProcess = spawn(NGINX, args, { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  await waitFor('nginx listening', () => new Promise<boolean>((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
-    s.on('error', () => resolve(false));
-  }), 10_000, 50);
-  return {
-    async callbackTo(p) {
-      write(p);
-      const t = spawnSync(NGINX, ['-t', ...args], { encoding: 'utf8' });
-      if (t.status !== 0) throw new Error(`nginx -t refused the config:\n${t.stderr}`);
-      const count = () => (fs.readFileSync(`${dir}/error.log`, 'utf8').match(/start worker process/g) ?? []).length;
-      const workers = count();
-      const reloaded = spawnSync(NGINX, ['-s', 'reload', ...args], { encoding: 'utf8' });
-      if (reloaded.status !== 0) throw new Error(`nginx reload failed:\n${reloaded.stderr}`);
-      await waitFor('nginx runs the new config', async () => count() > workers, 10_000, 50);
-    },
-    log: () => (fs.existsSync(`${dir}/access.log`) ? fs.readFileSync(`${dir}/access.log`, 'utf8') : ''),
-    stop: async () => {
-      if (proc.exitCode === null) proc.kill('SIGQUIT');
-      await exited;
-    },
-  };
-}
-
 describe('two instances behind nginx on one PostgreSQL (rooms pinned to an instance)', function () {
   this.timeout(150_000);
   let dbUrl: string;
@@ -180,8 +131,12 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
   let smtp: TestSmtpServer;
   let lb: Balancer;
   let base: string;
+  let instances: Instances;
+  let censusFile: string;
+  /** What the flows' document fetch reported (the fetch's HTTP status), posted to this test's collector. */
+  let collector: http.Server;
+  const collected: string[] = [];
   const runtimes: RuntimeHandle[] = [];
-  const dirs: string[] = [];
   const sockets: Signaling[] = [];
   let appointmentId = '';
   let agentName = '';
@@ -200,46 +155,35 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
       await pgStart.end();
     }
     smtp = await startTestSmtp();
-    const lbPort = await freePort();
-    base = `http://127.0.0.1:${lbPort}`;
-    const ports = [await freePort(), await freePort()];
-    await Promise.all(
-      ports.map(async (port, i) => {
-        const dataDir = tempDir(`idv-instances-${i}-`);
-        dirs.push(dataDir);
-        fs.writeFileSync(path.join(dataDir, 'flows.json'), JSON.stringify(defaultFlowsOpenNow(ROOT), null, 2));
-        runtimes[i] = await startRuntime({
-          dataDir,
-          timeoutMs: 60_000,
-          env: {
-            PORT: String(port),
-            IDV_DATABASE_URL: dbUrl,
-            IDV_MEDIA_WORKERS: '1',
-            IDV_PUBLIC_URL: base,
-            IDV_CREDENTIAL_SECRET: CREDENTIAL_SECRET,
-            IDV_INSTANCE_SECRET: SECRET,
-            IDV_ROOM_LEASE_SECONDS: '6',
-            IDV_DRAIN_SECONDS: '2',
-            // Behind the test's nginx, as in production: the balancer's X-Forwarded-For names the client.
-            IDV_TRUST_PROXY: '1',
-            SMTP_URL: smtp.url,
-          },
-        });
-      }),
-    );
-    for (const rt of runtimes) assert.equal((await waitHealthy(rt.url)).status, 200);
-    const lbDir = tempDir('idv-instances-nginx-');
-    dirs.push(lbDir);
-    lb = await startBalancer(lbDir, lbPort, ports);
+    censusFile = path.join(tempDir('idv-instances-census-'), 'census.json');
+    collector = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        collected.push(body);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    instances = await startInstances({
+      dbUrl,
+      smtpUrl: smtp.url,
+      flows: flowsFetchingDocuments(`http://127.0.0.1:${(collector.address() as AddressInfo).port}/fetched`),
+      // The route census (test/support/route-census.ts): every route the runtime mounts, with its handlers' names.
+      nodeArgs: ['--require', path.join(ROOT, 'dist', 'test', 'support', 'route-census.js')],
+      env: { IDV_ROUTE_CENSUS_FILE: censusFile },
+    });
+    ({ base, lb } = instances);
+    runtimes.push(...instances.runtimes);
   });
 
   after(async () => {
     for (const s of sockets) s.close();
     await browser?.close();
-    await lb?.stop();
-    for (const rt of runtimes) await rt?.stop('SIGKILL');
+    await instances?.stop();
     await smtp?.stop();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    if (censusFile) fs.rmSync(path.dirname(censusFile), { recursive: true, force: true });
+    await new Promise((resolve) => collector?.close(resolve));
   });
 
   it('a resident books through the balancer, gets the link by mail, and the agent signs in through it', async () => {
@@ -280,10 +224,54 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
   let res: Signaling;
   let ag: Signaling;
 
+  it("every mounted route that reads a call's memory (marked callMemory) is one owner-forward sends to the room's owner", async () => {
+    runtimes[0].proc.kill('SIGUSR2');
+    const entries = await waitFor('the route census', async () => (fs.existsSync(censusFile) ? (JSON.parse(fs.readFileSync(censusFile, 'utf8')) as CensusEntry[]) : undefined), 10_000, 50);
+    const routes = entries.filter((e) => e.kind === 'route');
+    const marked = routes.filter((e) => e.handlers?.includes('idvCallMemory'));
+    // Identification (10), the agent's chat, documents and guest (10), the resident's chat, documents and withdrawal
+    // (4), a flow's document fetch (1): if a router stops being mounted or loses its marks, this count says so.
+    assert.ok(marked.length >= 25, `call-memory routes found: ${marked.map((e) => e.path).join(' ')}`);
+    const sample = (p: string) => p.replace(/:[A-Za-z]+/g, 'x1');
+    const missed = marked.filter((e) => !isCallMemoryPath(sample(e.path)));
+    assert.deepEqual(missed.map((e) => `${e.methods.join(',')} ${e.path}`), [], 'marked routes that owner-forward does not send to the owner');
+    // These pages need no call memory (the store and the directory answer them on any instance), so they carry no mark.
+    for (const p of ['/agent/call/:id', '/agent/appointments.json', '/call', '/agent']) {
+      const route = routes.find((e) => e.path === p);
+      assert.ok(route, `${p} is mounted`);
+      assert.equal(route.handlers?.includes('idvCallMemory'), false, `${p} reads no call memory`);
+    }
+  });
+
   it('resident and agent reach different instances and still meet on one router', async () => {
+    // The dashboard's live channel, open on each instance straight (whichever one nginx would pick).
+    const hubs = runtimes.map((rt) => new Signaling(`${rt.url.replace('http', 'ws')}/ws?channel=agent`, { origin: base, cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ') }));
+    sockets.push(...hubs);
+    for (const h of hubs) await h.open();
     res = connect(resident);
     await res.open();
     await res.join();
+    // Whichever instance the agent's requests land on, the resident is seen waiting: live and on (re)load.
+    for (const [i, h] of hubs.entries()) {
+      await waitFor(`the waiting resident pushed to the dashboard on instance ${i + 1}`, async () => h.pushes.some((m) => m.type === 'presence' && m.appointmentId === appointmentId && m.resident === true), 10_000);
+    }
+    // The resident's chat reaches the agent's dashboard on both instances: text goes instance to instance, never
+    // through the database (the search for values below looks for it too).
+    const chat = await resident.request('POST', '/call/chat', { json: { text: CHAT } });
+    assert.equal(chat.status, 201, await chat.text());
+    for (const [i, h] of hubs.entries()) {
+      await waitFor(`the chat pushed to the dashboard on instance ${i + 1}`, async () => h.pushes.some((m) => m.type === 'chat' && (m.message as { text?: string }).text === CHAT), 10_000);
+    }
+    const relay = await fetch(`${base}/_idv/instance/agent-push?sha256=x`, { method: 'POST', body: JSON.stringify({ username: agentName, message: { type: 'chat', message: { text: 'x' } } }), headers: { 'content-type': 'application/json' } });
+    assert.equal(relay.status, 404, 'the relay takes nothing from outside');
+    for (const rt of runtimes) {
+      const list = (await (await fetch(`${rt.url}/agent/appointments.json`, { headers: { cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; '), accept: 'application/json', 'x-forwarded-for': '127.0.0.1' } })).json()) as { appointments: { id: string; residentPresent: boolean; agentPresent: boolean }[] };
+      const row = list.appointments.find((a) => a.id === appointmentId);
+      assert.deepEqual([row?.residentPresent, row?.agentPresent], [true, false], `the dashboard list on ${rt.url} shows the resident waiting`);
+      const page = await fetch(`${rt.url}/agent/call/${appointmentId}`, { redirect: 'manual', headers: { cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'x-forwarded-for': '127.0.0.1' } });
+      assert.equal(page.status, 303);
+      assert.equal(page.headers.get('location'), `/agent?call=${appointmentId}`, `the call page on ${rt.url}`);
+    }
     const before = (await Promise.all(runtimes.map((rt) => metric(rt, /idv_instance_forwards_total\{kind="websocket"\}/)))).reduce((a, b) => a + b, 0);
     ag = connect(agent, `?appointment=${encodeURIComponent(appointmentId)}`);
     await ag.open();
@@ -309,6 +297,32 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     const forged = await agent.get(`/auth/agent/appointments/${encodeURIComponent(appointmentId)}`, { accept: 'application/json', 'x-idv-instance-forward': `x.${Date.now()}.${'A'.repeat(43)}` });
     assert.equal(forged.status, 403);
     assert.doesNotMatch(await forged.text(), /hmac|secret|stack|node_modules/i);
+  });
+
+  it("a flow's one-time document fetch through the balancer reaches the owner's memory from the other instance", async () => {
+    const rooms = await Promise.all(runtimes.map((rt) => metric(rt, /idv_media_rooms/)));
+    const other = runtimes[1 - rooms.indexOf(1)];
+    await lb.pin('/idv/documents/', other.port);
+    const before = await metric(other, /idv_instance_forwards_total\{kind="request"\}/);
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: 'white' } }).jpeg().toBuffer();
+    // A fresh connection: nginx's reload just closed the workers that held fetch's pooled keep-alive connections.
+    const shared = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${base}/call/documents`, { method: 'POST', agent: false, headers: { 'content-type': 'image/jpeg', origin: base, cookie: [...resident.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end(jpeg);
+    });
+    assert.equal(shared.status, 201, shared.body);
+    // The owner's dashboard node emits the share, its flow's idv-fetch-document makes the link, an http request node
+    // fetches it through nginx, which sends it to the instance without the document.
+    const status = await waitFor('the flow fetched the document', async () => collected[0], 20_000);
+    assert.equal(status, '200', 'the fetch got the document');
+    const fetches = lb.log().split('\n').filter((l) => l.startsWith('GET /idv/documents/'));
+    assert.ok(fetches.length === 1 && fetches[0].endsWith(` 200 127.0.0.1:${other.port}`), `through the other instance (${fetches.join(' | ')})`);
+    assert.ok((await metric(other, /idv_instance_forwards_total\{kind="request"\}/)) > before, 'which passed it on to the owner');
   });
 
   let browser: Browser;
@@ -364,7 +378,7 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     await assertMediaFlows(residentPage, 'resident back in the call');
   });
 
-  it('no attribute value in PostgreSQL (every table, the WAL files) or in the logs', async () => {
+  it('no attribute value and no chat text in PostgreSQL (every table, the WAL files) or in the logs', async () => {
     const pg = new PgClient({ connectionString: dbUrl });
     await pg.connect();
     try {
@@ -372,7 +386,7 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
       assert.ok(tables.length > 10);
       for (const t of tables) {
         const { rows } = await pg.query(`SELECT t::text AS row FROM "${t.table_schema}"."${t.table_name}" t`);
-        for (const r of rows as { row: string }[]) assert.ok(!r.row.includes(BSN) && !r.row.includes('Jan Jansen'), `a value in ${t.table_name}`);
+        for (const r of rows as { row: string }[]) assert.ok(!r.row.includes(BSN) && !r.row.includes('Jan Jansen') && !r.row.includes(CHAT), `a value or chat text in ${t.table_name}`);
       }
       await pg.query('CHECKPOINT').catch(() => undefined);
       const dataDir = (await pg.query('SHOW data_directory')).rows[0].data_directory as string;
@@ -384,11 +398,12 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
         const bytes = fs.readFileSync(path.join(wal, f)).subarray(f === walStart.file_name ? walStart.file_offset : 0);
         assert.equal(bytes.indexOf(BSN), -1, `the BSN in WAL file ${f}`);
         assert.equal(bytes.indexOf('Jan Jansen'), -1, `the name in WAL file ${f}`);
+        assert.equal(bytes.indexOf(CHAT), -1, `chat text in WAL file ${f}`);
       }
     } finally {
       await pg.end();
     }
-    for (const rt of runtimes) assert.doesNotMatch(rt.output(), new RegExp(`${BSN}|Jan Jansen`));
+    for (const rt of runtimes) assert.doesNotMatch(rt.output(), new RegExp(`${BSN}|Jan Jansen|4711-chat`));
   });
 
   it("SIGKILL of the room's owner during the call: the browsers reconnect through nginx and media flows again on the survivor, within a measured bound", async () => {

@@ -18,9 +18,11 @@ export interface CensusEntry {
   methods: string[];
   /** The full path as a pattern: literal segments and :params; a RegExp's literal prefix followed by '*'. */
   path: string;
+  /** For routes: the names of the handler functions in the chain (markers such as `idvCallMemory` among them). */
+  handlers?: string[];
 }
 
-type Traced = { __path?: unknown; __subApp?: unknown; route?: { path: unknown; methods: Record<string, boolean> }; handle?: unknown };
+type Traced = { __path?: unknown; __subApp?: unknown; route?: { path: unknown; methods: Record<string, boolean>; stack?: { handle?: { name?: string } }[] }; handle?: unknown };
 type StackOwner = { stack?: Traced[] };
 type AppLike = { _router?: StackOwner; handle?: unknown; set?: unknown };
 
@@ -97,7 +99,8 @@ function walk(stack: Traced[], prefix: string, out: CensusEntry[], seen: Set<unk
     const here = prefix + pathText(layer.__path);
     if (layer.route) {
       const methods = Object.keys(layer.route.methods).filter((m) => layer.route!.methods[m]).map((m) => (m === '_all' ? 'ALL' : m.toUpperCase()));
-      out.push({ kind: 'route', methods, path: prefix + pathText(layer.route.path) || '/' });
+      const handlers = (layer.route.stack ?? []).map((l) => l.handle?.name ?? '').filter(Boolean);
+      out.push({ kind: 'route', methods, path: prefix + pathText(layer.route.path) || '/', handlers });
       continue;
     }
     const inner = (layer.__subApp as AppLike | undefined)?._router?.stack ?? (layer.handle as StackOwner | undefined)?.stack;

@@ -1,11 +1,11 @@
-import type { InstanceRef, RoomDirectoryStore } from '../../call/room-directory-store';
+import type { InstanceRef, RoomDirectoryStore, RoomPresence } from '../../call/room-directory-store';
 
 /**
  * The room directory of one process (SQLite is one instance's store): every room is this instance's, so a claim
  * always answers `me`. Kept in memory with the same lease rules, so the code above it runs unchanged.
  */
 export function createLocalRoomDirectory(now: () => number = Date.now): RoomDirectoryStore {
-  const rooms = new Map<string, InstanceRef & { until: number }>();
+  const rooms = new Map<string, InstanceRef & { until: number; presence?: RoomPresence }>();
   const instances = new Map<string, InstanceRef & { until: number; draining: boolean }>();
   const live = (appointmentId: string) => {
     const r = rooms.get(appointmentId);
@@ -15,7 +15,7 @@ export function createLocalRoomDirectory(now: () => number = Date.now): RoomDire
     async claim(appointmentId, me, leaseMs) {
       const r = live(appointmentId);
       if (r && r.instanceId !== me.instanceId) return { instanceId: r.instanceId, url: r.url };
-      rooms.set(appointmentId, { ...me, until: now() + leaseMs });
+      rooms.set(appointmentId, { ...me, until: now() + leaseMs, ...(r?.presence ? { presence: r.presence } : {}) });
       return { ...me };
     },
     async takeOver(appointmentId, dead, me, leaseMs) {
@@ -38,6 +38,21 @@ export function createLocalRoomDirectory(now: () => number = Date.now): RoomDire
     },
     async liveInstances() {
       return [...instances.values()].filter((i) => i.until > now()).map((i) => ({ instanceId: i.instanceId, url: i.url, draining: i.draining }));
+    },
+    async setPresence(appointmentId, me, presence) {
+      const r = rooms.get(appointmentId);
+      if (r?.instanceId === me) r.presence = { ...presence };
+    },
+    async presenceOf(appointmentIds) {
+      const out = new Map<string, RoomPresence>();
+      for (const id of appointmentIds) {
+        const p = live(id)?.presence;
+        if (p) out.set(id, { ...p });
+      }
+      return out;
+    },
+    async lapsedInstances(me, graceMs) {
+      return [...instances.values()].filter((i) => i.instanceId !== me && i.until < now() - graceMs).map((i) => i.instanceId);
     },
     async forget(instanceId) {
       instances.delete(instanceId);

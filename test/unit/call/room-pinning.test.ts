@@ -12,8 +12,8 @@ describeOnPostgres('room directory and pinning across two instances [postgres]',
   let t: TestStore;
   let other: Store;
   const pinnings: RoomPinning[] = [];
-  const pin = (store: Store, me: typeof A, o: { draining?: () => boolean; active?: () => string[]; leaseMs?: number } = {}) => {
-    const p = new RoomPinning({ directory: store.rooms, me, leaseMs: o.leaseMs ?? 60_000, active: o.active ?? (() => []), draining: o.draining ?? (() => false), log: quiet });
+  const pin = (store: Store, me: typeof A, o: { draining?: () => boolean; active?: () => string[]; leaseMs?: number; onInstanceGone?: (id: string) => Promise<void> } = {}) => {
+    const p = new RoomPinning({ directory: store.rooms, me, leaseMs: o.leaseMs ?? 60_000, active: o.active ?? (() => []), draining: o.draining ?? (() => false), onInstanceGone: o.onInstanceGone, log: quiet });
     pinnings.push(p);
     return p;
   };
@@ -75,6 +75,51 @@ describeOnPostgres('room directory and pinning across two instances [postgres]',
     assert.equal(notTheOwner.local, false, 'a stale report about another instance takes nothing');
     assert.deepEqual(await b.ownerGone('appt-refused', A), { local: true });
     assert.equal((await t.store.rooms.owner('appt-refused'))?.instanceId, B.instanceId);
+  });
+
+  it('an instance whose heartbeat lapsed by more than a lease is reported gone once (its jobs are resumed) and forgotten; a refused one at once', async () => {
+    const gone: string[] = [];
+    let fail = true;
+    const b = pin(other, B, {
+      leaseMs: 2000,
+      onInstanceGone: async (id) => {
+        if (fail) throw new Error('store down');
+        gone.push(id);
+      },
+    });
+    await b.beat();
+    // A's last heartbeat: lease over 1 s ago (within the grace of one more lease: a stalled loop, not taken as dead).
+    await t.exec(`INSERT INTO media_instances (instance_id, url, draining, expires_at) VALUES (?, ?, false, now() - interval '1 second')`, A.instanceId, A.url);
+    await b.beat();
+    assert.deepEqual(gone, []);
+    // Over a lease more: gone. The first report fails (store down): A is kept and reported again at the next beat.
+    await t.exec(`UPDATE media_instances SET expires_at = now() - interval '3 seconds' WHERE instance_id = ?`, A.instanceId);
+    await b.beat();
+    assert.equal(await t.count(`SELECT count(*) AS n FROM media_instances WHERE instance_id = '${A.instanceId}'`), 1, 'kept while its jobs could not be resumed');
+    fail = false;
+    await b.beat();
+    await b.beat();
+    assert.deepEqual(gone, [A.instanceId], 'reported once, then forgotten');
+    assert.equal(await t.count(`SELECT count(*) AS n FROM media_instances WHERE instance_id = '${A.instanceId}'`), 0);
+    // A refused address: reported at once, without waiting for the lease.
+    await t.exec(`INSERT INTO media_instances (instance_id, url, draining, expires_at) VALUES (?, ?, false, now() + interval '1 minute')`, A.instanceId, A.url);
+    await t.exec(`INSERT INTO media_rooms (appointment_id, instance_id, url, expires_at) VALUES ('appt-gone', ?, ?, now() + interval '1 minute')`, A.instanceId, A.url);
+    assert.deepEqual(await b.ownerGone('appt-gone', A), { local: true });
+    assert.deepEqual(gone, [A.instanceId, A.instanceId]);
+  });
+
+  it("who is in a room is kept beside it by its owner only, read for live rooms, and starts empty with a new owner", async () => {
+    const a = pin(t.store, A, { leaseMs: 2000 });
+    const b = pin(other, B, { leaseMs: 2000 });
+    await Promise.all([a.beat(), b.beat()]);
+    assert.deepEqual(await a.routeConnection('appt-p'), { local: true });
+    await t.store.rooms.setPresence('appt-p', A.instanceId, { resident: true, agent: false, guest: false });
+    await other.rooms.setPresence('appt-p', B.instanceId, { resident: false, agent: true, guest: true });
+    assert.deepEqual([...(await other.rooms.presenceOf(['appt-p', 'appt-none']))], [['appt-p', { resident: true, agent: false, guest: false }]], 'only the owner writes; read on any instance');
+    await t.exec(`UPDATE media_rooms SET expires_at = now() - interval '1 second' WHERE appointment_id = 'appt-p'`);
+    assert.equal((await other.rooms.presenceOf(['appt-p'])).size, 0, 'a room whose lease ended shows nobody');
+    assert.deepEqual(await b.routeConnection('appt-p'), { local: true });
+    assert.deepEqual(await other.rooms.presenceOf(['appt-p']), new Map([['appt-p', { resident: false, agent: false, guest: false }]]), 'a new owner starts empty');
   });
 
   it('a heartbeat renews the active rooms and drops the ended ones; a clean stop gives all up', async () => {
