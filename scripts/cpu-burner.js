@@ -13,6 +13,10 @@
 'use strict';
 const { Worker, isMainThread, workerData } = require('node:worker_threads');
 const { fork } = require('node:child_process');
+const { setInterval } = require('node:timers');
+
+/** This file: forked as the burner process, and run again by each worker thread. */
+const SELF = module.filename;
 
 /** Upper bound of any burn, whatever was asked (seconds): a forgotten burner must not hold the machine for long. */
 const MAX_SECONDS = 3600;
@@ -31,7 +35,7 @@ function spin(until) {
 function startBurner({ workers, seconds = 600 }) {
   const n = Math.floor(Number(workers));
   if (!(n >= 1 && n <= 64)) throw new Error(`cpu burner: workers must be a whole number from 1 to 64, not ${JSON.stringify(workers)}`);
-  const child = fork(__filename, [String(n), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(SELF, [String(n), String(seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let stopped = false;
   return {
     pid: child.pid,
@@ -53,7 +57,7 @@ function main() {
   const seconds = Math.min(asked, MAX_SECONDS);
   const until = Date.now() + seconds * 1000;
   const threads = [];
-  for (let i = 0; i < n; i++) threads.push(new Worker(__filename, { workerData: { until } }));
+  for (let i = 0; i < n; i++) threads.push(new Worker(SELF, { workerData: { until } }));
   process.stderr.write(`[cpu-burner] pid ${process.pid}: ${n} busy thread(s) for at most ${seconds} s\n`);
   const end = (why) => {
     process.stderr.write(`[cpu-burner] pid ${process.pid}: stopped (${why})\n`);

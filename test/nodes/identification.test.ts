@@ -585,6 +585,11 @@ describe('identification nodes and routes', function () {
     });
 
     it('the Logboek mapping: one trace per identification, linked spans, traceparent to the provider, a JSON Lines export', async () => {
+      // Its own successful identification, shown to the agent (not one an earlier test left: IDV_TEST_ORDER).
+      const n = shown.length;
+      assert.equal(await fullRun(appointments.a1, 'digid'), 'ok');
+      await until('the show node output', () => shown[n]);
+      await id.callEnded(appointments.a1);
       const admin = agentClient('admin');
       const res = await admin.get(`/admin-log/export.jsonl?appointment=${appointments.a1}`);
       assert.equal(res.status, 200);
@@ -623,8 +628,11 @@ describe('identification nodes and routes', function () {
     });
 
     it('/admin-log: admin only, names and codes, never values', async () => {
-      // Its own rows: one verification, its deletion at the end of the call, and one cancelled at the provider.
+      // Its own rows: one verification (shown to the agent: the show node's output comes after the callback, so wait
+      // for it), its deletion at the end of the call, and one cancelled at the provider.
+      const n = shown.length;
       assert.equal(await fullRun(appointments.a1, 'digid'), 'ok');
+      await until('the show node output', () => shown[n]);
       await id.callEnded(appointments.a1);
       await expectFailure(await fullRun(appointments.a1, 'digid', { redirectUri: REDIRECT_URI, login: 'cancel' }), 'cancelled');
       const admin = agentClient('admin');
