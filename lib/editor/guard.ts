@@ -87,14 +87,22 @@ function notHere(res: Response, message: string): void {
 }
 
 /**
- * Two admin API inputs Node-RED 4.1 itself does not handle in our configuration: it throws a TypeError (which its log
- * shows as an error line) before answering. Both features are off here, so they are answered 404 before Node-RED:
+ * Admin API inputs Node-RED 4.1 itself does not handle in our configuration: it throws a TypeError (which its log
+ * shows as an error line) before answering. A message catalogue without a language is refused 400 (see below); the
+ * other two features are off here, so they are answered 404 before Node-RED:
  * - `/settings/user/keys*`, the SSH keys of the projects feature: projects are off (settings.ts `editorTheme.projects`),
  *   and Node-RED still mounts the routes, which read `settings.projects.ssh` of a projects module never loaded.
  * - the context API with `?store=` while no context stores are configured: Node-RED compares the name with a store
  *   list that does not exist (`stores.indexOf`). Without a store the API works, and that is all the editor asks then.
  */
 function refuseUnavailable(r: Router, contextStores: readonly string[]): void {
+  // The node message catalogues without ?lng=: Node-RED hands i18next no language (TypeError, 'indexOf') and answers
+  // 400 with that library message as the text. The editor always names the language.
+  r.get([/^\/nodes\/messages(?:\/|$)/, /^\/nodes\/.+\/messages\/?$/], (req, res, next) => {
+    if (typeof req.query.lng === 'string' && req.query.lng !== '') return next();
+    res.status(400).setHeader('Cache-Control', 'no-store');
+    res.json({ error: 'language_required', message: 'Say which language the messages are for, e.g. ?lng=nl or ?lng=en-US.' });
+  });
   r.use('/settings/user/keys', (_req, res) => notHere(res, 'SSH keys belong to the projects feature, which is switched off.'));
   r.use('/context', (req, res, next) => {
     const store = req.query.store;

@@ -23,7 +23,7 @@ const PASSWORD = 'crawler password 2026!';
 
 const STACK_FRAME = /\bat [^\s]+ \(?[^)]*:\d+:\d+\)?|\bat <anonymous>/;
 const FILE_PATH = /(?:\/node_modules\/|\/(?:work|tmp|home|root|usr|srv|opt|var)\/[\w.-]+|[A-Z]:\\)/;
-const ERROR_NAME = /\b(?:[A-Z][A-Za-z]*)?Error:|\bURIError\b|\bENOENT\b|\bEACCES\b/;
+const ERROR_NAME = /\b(?:[A-Z][A-Za-z]*)?Error:|\bURIError\b|\bENOENT\b|\bEACCES\b|Cannot read propert(?:y|ies) of|is not a function\b/;
 const LIBRARY = /\b(?:express|node-red|nodered|passport|oauth2orize|body-parser|serve-static|finalhandler|better-sqlite3|sqlite|nodemailer|openid-client|mediasoup|node-cache|rate-limiter-flexible)\b/i;
 
 interface Target {
@@ -155,7 +155,7 @@ for (const mode of ['demo', 'production'] as const) {
       assert.ok(entries.length > 60, `${entries.length} routes`);
     });
 
-    it('answers the admin routes of features that are off (SSH keys, named context stores) 404 before Node-RED', async () => {
+    it('answers the admin inputs Node-RED fails on (SSH keys, named context stores: off; catalogues without a language) before Node-RED', async () => {
       // Node-RED itself throws a TypeError on these (an error line in its log); the editor guard answers them first.
       const token = await editorToken(rt);
       for (const headers of [{}, { authorization: `Bearer ${token}` }] as Record<string, string>[]) {
@@ -167,16 +167,26 @@ for (const mode of ['demo', 'production'] as const) {
           ['GET', '/admin/context/global?store=file', /No context stores are configured/],
           ['GET', '/admin/context/flow/abc/key?store=memory', /No context stores are configured/],
           ['DELETE', '/admin/context/global/key?store=default', /No context stores are configured/],
+          // Not a feature that is off: Node-RED fails on a message catalogue without a language (it answers 400 with
+          // its TypeError's words); the editor always sends ?lng=.
+          ['GET', '/admin/nodes/messages', /Say which language/],
+          ['GET', '/admin/nodes/messages/nope-not-here', /Say which language/],
+          ['GET', '/admin/nodes/node-red/inject/messages', /Say which language/],
         ] as const) {
           const res = await fetch(`${rt.url}${p}`, { method, headers });
           const body = await res.text();
-          assert.equal(res.status, 404, `${method} ${p}`);
+          assert.equal(res.status, /Say which language/.test(words.source) ? 400 : 404, `${method} ${p}`);
+          assert.doesNotMatch(body, /Cannot read properties|TypeError/, `${method} ${p}`);
           assert.match(body, words, `${method} ${p}`);
         }
       }
-      // Without a store the context API is Node-RED's and works for the administrator (the editor's context sidebar).
+      // Without a store the context API is Node-RED's and works for the administrator (the editor's context sidebar),
+      // and so do the message catalogues in a language.
       const global = await fetch(`${rt.url}/admin/context/global`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(global.status, 200, 'context without a store');
+      for (const p of ['/admin/nodes/messages?lng=nl', '/admin/nodes/node-red/inject/messages?lng=en-US']) {
+        assert.equal((await fetch(`${rt.url}${p}`, { headers: { authorization: `Bearer ${token}` } })).status, 200, p);
+      }
     });
 
     it('sends Strict-Transport-Security only for an https public URL (production), never in demo over http', async () => {

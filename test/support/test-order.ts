@@ -10,7 +10,7 @@
  * Each suite's shuffle is seeded by the run's seed and the suite's full title, so one suite's order does not change
  * when another file is added. The root suite (the files) keeps the order mocha was given. A suite whose tests are the
  * steps of one story (each test builds on the state the previous one left) says so with `keepOrder(this, why)`: its
- * own tests stay in order, its child suites are still reordered.
+ * tests and child suites, and theirs, run as written. Every keepOrder is a debt: the reason says what to untangle.
  */
 import Mocha from 'mocha';
 
@@ -75,6 +75,12 @@ export function keepOrder(suite: Mocha.Suite, why: string): void {
   (suite as Mocha.Suite & { [KEEP]?: string })[KEEP] = why;
 }
 
+/** True when the suite or one of its parents was marked with keepOrder. */
+function keptInOrder(suite: Mocha.Suite | undefined): boolean {
+  for (let s = suite; s; s = s.parent) if ((s as Mocha.Suite & { [KEEP]?: string })[KEEP]) return true;
+  return false;
+}
+
 const order = parseTestOrder(process.env.IDV_TEST_ORDER);
 if (order.kind !== 'written') {
   // runSuite is mocha's (protected in its types) step that runs one suite's tests, then its child suites.
@@ -82,9 +88,9 @@ if (order.kind !== 'written') {
   const proto = Mocha.Runner.prototype as unknown as { runSuite: RunSuite };
   const runSuite = proto.runSuite;
   proto.runSuite = function (this: Mocha.Runner, suite: Mocha.Suite, fn: (err?: unknown) => void) {
-    if (!suite.root) {
+    if (!suite.root && !keptInOrder(suite)) {
       const key = suite.fullTitle();
-      if (!(suite as Mocha.Suite & { [KEEP]?: string })[KEEP]) suite.tests = reorder(suite.tests, order, key);
+      suite.tests = reorder(suite.tests, order, key);
       suite.suites = reorder(suite.suites, order, `${key}\u0000suites`);
     }
     return runSuite.call(this, suite, fn);
