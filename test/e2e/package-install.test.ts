@@ -128,6 +128,9 @@ function startHost(nodeRedDir: string, userDir: string, env: NodeJS.ProcessEnv):
  */
 function allowHostNotices(log: WatchedLog): void {
   log.allow(/ - \[warn\] Projects disabled : editorTheme\.projects\.enabled=false$/, / - \[warn\] Encrypted credentials not found$/);
+  // Demo mode's identity provider (as for the embedded runtime, test/support/runtime.ts): oidc-provider with its
+  // in-memory store on purpose, and the library wants Node 22 (README: Node 20.19+).
+  log.allow(/^oidc-provider WARNING: (a quick start development-only in-memory adapter is used|Unsupported runtime\. Use Node\.js v22)/);
 }
 
 type Status = { fill?: string; shape?: string; text?: string };
@@ -236,6 +239,9 @@ describe(`the npm package installed into a fresh Node-RED user directory (Node-R
     it('without a media worker: the runtime says what to run, the dashboard node is red with the command, the rest runs', async () => {
       fs.copyFileSync(path.join(ROOT, 'flows', 'flows.json'), path.join(userDir, 'flows.json'));
       host = await startNodeRed(nodeRedDir, userDir, { ...env, IDV_SKIP_WORKER: '' });
+      // What this test is about, said once by the media server and once by the dashboard node (with the command).
+      await host.log.expectLine(/ - \[error\] media server could not start: mediasoup worker binary not found .* Run: cd .* && npx idv-provision-worker/);
+      await host.log.expectLine(/ - \[error\] \[idv-agent-dashboard:[^\]]*\] idv-agent-dashboard: mediasoup worker binary not found .* npx idv-provision-worker/);
       const s = await waitForStatuses(host.url, (m) => m.get('agent-dashboard')?.fill === 'red', 'the dashboard reports the missing worker');
       // A message key: the editor shows it in its user's language, both with the command.
       assert.equal(s.get('agent-dashboard')?.text, 'idv-agent-dashboard.status.workerMissing');
