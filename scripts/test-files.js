@@ -9,11 +9,20 @@
  * The runtime set: every unit and node test (fast; they load every native addon and library the product uses:
  * better-sqlite3, sharp, jose, openid-client, the mediasoup worker through media-server), plus the end-to-end tests
  * that start the real runtime, Node-RED, a real call and the installed package on that Node.
+ *
+ * Order and load (issue 18: the suite must not depend on either):
+ *   IDV_TEST_ORDER=reverse | shuffle:<seed> | shuffle   files in reverse or a seeded shuffle (plain "shuffle" picks a
+ *       seed and prints it); mocha orders the tests inside each file the same way (test/support/test-order.ts).
+ *   IDV_TEST_BURN=<n>   runs the set with n busy CPU threads beside it (scripts/cpu-burner.js), stopped when mocha
+ *       ends and after IDV_TEST_BURN_SECONDS (default 3600) at the latest.
+ * Paths given as arguments (files or directories under dist/test) replace the set; other arguments go to mocha:
+ *   IDV_TEST_ORDER=shuffle:7 node scripts/test-files.js dist/test/unit dist/test/nodes
  */
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
+const { startBurner } = require('./cpu-burner');
 
 const root = path.resolve(__dirname, '..');
 const tests = path.join(root, 'dist', 'test');
@@ -42,13 +51,61 @@ function files(set) {
   return all.filter((f) => f.startsWith(path.join('dist', 'test', 'unit')) || f.startsWith(path.join('dist', 'test', 'nodes')) || e2e.includes(f));
 }
 
+/** Arguments naming existing paths select the files (directories walked); the rest are mocha options. */
+function splitArgs(args) {
+  const chosen = [];
+  const rest = [];
+  for (const a of args) {
+    const p = path.resolve(root, a);
+    if (!a.startsWith('-') && fs.existsSync(p)) chosen.push(...(fs.statSync(p).isDirectory() ? walk(p) : [path.relative(root, p)]));
+    // A mistyped file name must not turn into a run of the whole set.
+    else if (!a.startsWith('-') && /\.js$|^dist\//.test(a)) throw new Error(`no such test file or directory: ${a}`);
+    else rest.push(a);
+  }
+  return { chosen, rest };
+}
+
+/** The file order asked for by IDV_TEST_ORDER (same forms as test/support/test-order.ts, plus bare "shuffle"). */
+function fileOrder(value) {
+  if (!value || value === 'written') return { name: 'written', apply: (l) => l };
+  if (value === 'reverse') return { name: 'reverse', apply: (l) => [...l].reverse() };
+  if (value === 'shuffle' || /^shuffle:\d{1,15}$/.test(value)) {
+    const seed = value === 'shuffle' ? Math.floor(Math.random() * 1e9) : Number(value.slice('shuffle:'.length));
+    // The same mulberry32 as the in-file order, seeded by the run's seed (see test-order.ts).
+    let a = seed >>> 0;
+    const rnd = () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const apply = (l) => {
+      const out = [...l];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [out[i], out[j]] = [out[j], out[i]];
+      }
+      return out;
+    };
+    return { name: `shuffle:${seed}`, apply };
+  }
+  throw new Error(`IDV_TEST_ORDER must be "written", "reverse", "shuffle" or "shuffle:<whole number>", not ${JSON.stringify(value)}`);
+}
+
 let list;
+let mochaArgs;
+let order;
 try {
-  list = files(process.env.IDV_TEST_SET);
+  const { chosen, rest } = splitArgs(process.argv.slice(2));
+  list = chosen.length ? chosen : files(process.env.IDV_TEST_SET);
+  mochaArgs = rest;
+  order = fileOrder(process.env.IDV_TEST_ORDER);
 } catch (e) {
   process.stderr.write(`${e.message}\n`);
   process.exit(2);
 }
+list = order.apply(list);
 if (process.env.IDV_TEST_SET === 'runtime') process.stderr.write(`[test-files] runtime set: ${list.length} files\n`);
 // The store suites run on both engines in the full set; on the second Node.js version SQLite is enough (the PostgreSQL
 // driver is plain JavaScript): one PostgreSQL cluster per CI run (test/support/engines.ts, IDV_TEST_ENGINES).
@@ -57,6 +114,25 @@ if (process.env.IDV_TEST_SET === 'runtime' && !env.IDV_TEST_ENGINES) {
   env.IDV_TEST_ENGINES = 'sqlite';
   process.stderr.write('[test-files] store suites on SQLite only (PostgreSQL ran in the full set)\n');
 }
-const mocha = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), ...list, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
+if (order.name !== 'written') {
+  // A bare "shuffle" becomes its seed, so mocha orders inside files with the same one and the run can be repeated.
+  env.IDV_TEST_ORDER = order.name;
+  process.stderr.write(`[test-files] order ${order.name} (repeat with IDV_TEST_ORDER=${order.name})\n`);
+}
+let burner;
+if (process.env.IDV_TEST_BURN) {
+  const seconds = Number(process.env.IDV_TEST_BURN_SECONDS || 3600);
+  try {
+    burner = startBurner({ workers: process.env.IDV_TEST_BURN, seconds });
+  } catch (e) {
+    process.stderr.write(`IDV_TEST_BURN: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`[test-files] under load: ${process.env.IDV_TEST_BURN} busy thread(s), burner pid ${burner.pid}\n`);
+}
+const mocha = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), ...list, ...mochaArgs], { cwd: root, stdio: 'inherit', env });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => mocha.kill(sig));
-mocha.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+mocha.on('exit', (code, signal) => {
+  burner?.stop();
+  process.exit(code ?? (signal ? 1 : 0));
+});

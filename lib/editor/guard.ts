@@ -58,6 +58,11 @@ export interface EditorGuardOptions {
   publicUrl: () => string;
   /** Palette catalogue origins the editor may fetch (demo mode only). */
   catalogues?: readonly string[];
+  /**
+   * Names of the context stores configured in Node-RED's settings (`contextStorage`); none (the default, as
+   * settings.ts has none) means a `?store=` on the context API is refused here, see `refuseUnavailable`.
+   */
+  contextStores?: readonly string[];
   log: (msg: string) => void;
 }
 
@@ -76,12 +81,42 @@ export function bearer(req: Request): string | undefined {
   return scheme === 'Bearer' && value ? value : undefined;
 }
 
+function notHere(res: Response, message: string): void {
+  res.status(404).setHeader('Cache-Control', 'no-store');
+  res.json({ error: 'not_found', message });
+}
+
+/**
+ * Admin API inputs Node-RED 4.1 itself does not handle in our configuration: it throws a TypeError (which its log
+ * shows as an error line) before answering. A message catalogue without a language is refused 400 (see below); the
+ * other two features are off here, so they are answered 404 before Node-RED:
+ * - `/settings/user/keys*`, the SSH keys of the projects feature: projects are off (settings.ts `editorTheme.projects`),
+ *   and Node-RED still mounts the routes, which read `settings.projects.ssh` of a projects module never loaded.
+ * - the context API with `?store=` while no context stores are configured: Node-RED compares the name with a store
+ *   list that does not exist (`stores.indexOf`). Without a store the API works, and that is all the editor asks then.
+ */
+function refuseUnavailable(r: Router, contextStores: readonly string[]): void {
+  // The node message catalogues without ?lng=: Node-RED hands i18next no language (TypeError, 'indexOf') and answers
+  // 400 with that library message as the text. The editor always names the language.
+  r.get([/^\/nodes\/messages(?:\/|$)/, /^\/nodes\/.+\/messages\/?$/], (req, res, next) => {
+    if (typeof req.query.lng === 'string' && req.query.lng !== '') return next();
+    res.status(400).setHeader('Cache-Control', 'no-store');
+    res.json({ error: 'language_required', message: 'Say which language the messages are for, e.g. ?lng=nl or ?lng=en-US.' });
+  });
+  r.use('/settings/user/keys', (_req, res) => notHere(res, 'SSH keys belong to the projects feature, which is switched off.'));
+  r.use('/context', (req, res, next) => {
+    const store = req.query.store;
+    if (store === undefined || (typeof store === 'string' && contextStores.includes(store))) return next();
+    notHere(res, contextStores.length ? 'There is no context store by that name.' : 'No context stores are configured: leave out the store parameter.');
+  });
+}
+
 /**
  * Mounted at the editor's path before Node-RED's admin app. Sends the editor's security headers; refuses
  * cross-origin preflights (Node-RED would answer them with `Access-Control-Allow-Origin: *`); and is the editor's
  * sign-in: POST auth/token (the OAuth 2 password grant the editor and node-red-admin use) counts in the sign-in limit,
  * checks the staff account (admin role), and issues a token of ours; POST auth/revoke ends it. A refused attempt
- * creates nothing.
+ * creates nothing. Admin routes of features that are off are answered 404 here (`refuseUnavailable`).
  */
 export function editorGuard(o: EditorGuardOptions): Router {
   const r = express.Router();
@@ -101,6 +136,8 @@ export function editorGuard(o: EditorGuardOptions): Router {
     }
     next();
   });
+
+  refuseUnavailable(r, o.contextStores ?? []);
 
   const body = [express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 }), express.json({ limit: '4kb', strict: true })];
   const editorPath = o.editorPath ?? '/admin';

@@ -21,7 +21,8 @@ import { identificationServiceOf, UNKNOWN_APPOINTMENT, type IdentificationServic
 import { newToken } from '../../lib/security/tokens';
 import { initServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
-import { Client } from '../support/http-client';
+import { Client, ownLoopbackAddress } from '../support/http-client';
+import { keepOrder } from '../support/test-order';
 import { appointmentNow, captureProcessOutput, openWs as openWsWith, residentClient, until } from '../support/identification-test';
 import { startIdContactStandIn, type StandIn } from '../support/idcontact-core';
 import { generateKeys, sealAuthResult, unsignedJws, type KeyPairPem } from '../support/idcontact-tokens';
@@ -56,6 +57,10 @@ const VALUES = [PERSON.bsn, PERSON.fullname, PERSON.email, 'NL91TEST0417164300',
 const captured: string[] = [];
 
 describe('identification through an ID Contact core (nodes, stand-in core)', function () {
+  // Not yet independent of order (IDV_TEST_ORDER=reverse fails 20 of 27): the start_communication tests fill the
+  // agent group step by step (503 "no agent free" only after the unplanned appointments before it), and a verified
+  // set they leave in the attribute cache is seen by the bad-input tests, which expect an empty cache.
+  keepOrder(this, 'start_communication tests fill the agent group in steps and leave a set in the attribute cache');
   this.timeout(60_000);
   let services: Services;
   let id: IdentificationService;
@@ -536,8 +541,15 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
     });
 
     it('a flood of calls is rate limited', async () => {
+      // From its own loopback address (its own budget), so the other tests' calls as the core are never 429 whatever
+      // the order they run in (IDV_TEST_ORDER).
+      const flooder = new Client(pluginBase(), pluginBase(), { localAddress: ownLoopbackAddress() });
       const statuses: number[] = [];
-      for (let i = 0; i < 130 && !statuses.includes(429); i++) statuses.push((await core.startCommunication(pluginBase(), { purpose: 'report_move' }, { authorization: basic('wrong-secret-guess-000000000000000') })).status);
+      for (let i = 0; i < 130 && !statuses.includes(429); i++) {
+        const res = await flooder.request('POST', '/start_communication', { json: { purpose: 'report_move' }, headers: { authorization: basic('wrong-secret-guess-000000000000000') } });
+        statuses.push(res.status);
+        await res.arrayBuffer();
+      }
       assert.ok(statuses.includes(429));
     });
   });

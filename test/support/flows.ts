@@ -58,3 +58,28 @@ export function productionFlows(root: string, agent: { username: string; display
   }
   return flows;
 }
+
+/** A node of a flow file, as Node-RED stores it. */
+export type FlowNode = Record<string, unknown> & { id: string; type: string; z?: string };
+
+/** What Import → Examples does to a flow: every node gets a new id, and references follow. */
+export function importCopy(flow: FlowNode[], prefix: string): FlowNode[] {
+  const ids = new Map(flow.map((n) => [n.id, `${prefix}${n.id}`]));
+  return JSON.parse(JSON.stringify(flow), (_k, v: unknown) => (typeof v === 'string' && ids.has(v) ? ids.get(v) : v)) as FlowNode[];
+}
+
+/**
+ * A node of this flow that waits for a credential an import lacks: an idv-request-auth node offering a
+ * client_secret_basic method or an ID Contact core, an idv-idcontact-session node on a core (its decryption key), or an
+ * idv-register-contact node on an Open Klant (its API token).
+ */
+export function waitsForCredentials(flow: FlowNode[], id: string): boolean {
+  const node = flow.find((n) => n.id === id);
+  const isCore = (ref: unknown) => flow.some((m) => m.id === ref && m.type === 'idv-idcontact-core');
+  if (node?.type === 'idv-idcontact-session') return isCore(node.core);
+  // Open Klant's API token.
+  if (node?.type === 'idv-register-contact') return flow.some((m) => m.id === node.openklant && m.type === 'idv-openklant');
+  if (node?.type !== 'idv-request-auth') return false;
+  if (isCore(node.idcontact)) return true;
+  return ['method1', 'method2', 'method3', 'method4'].some((slot) => flow.some((m) => m.id === node[slot] && m.clientAuth === 'client_secret_basic'));
+}

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { watchLog, type WatchedLog } from './server-log';
+import { watchNodeRedOutput, type WatchedLog } from './server-log';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEMO_PASSWORD = 'test-demo-password-42';
@@ -56,25 +56,13 @@ export function startRuntime(
   };
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script ?? path.join(ROOT, 'dist', 'settings.js')], { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const log = watchLog(`runtime in ${dataDir}`);
+  const log = watchNodeRedOutput(`runtime in ${dataDir}`, proc, (text) => (out += text));
   // Node-RED's start-up notices, not faults: projects are off on purpose (settings.ts), and a new data dir has no
   // flows_cred.json before the first deploy with credentials.
   log.allow(/ - \[warn\] Projects disabled : editorTheme\.projects\.enabled=false$/, / - \[warn\] Encrypted credentials not found$/);
   // The demo identity provider (demo mode only) is oidc-provider with its in-memory store, on purpose; the library
   // also says it wants Node 22 (README: Node 20.19+; see the closing note of issue 18).
   log.allow(/^oidc-provider WARNING: (a quick start development-only in-memory adapter is used|Unsupported runtime\. Use Node\.js v22)/);
-  const partial = { stdout: '', stderr: '' };
-  const feed = (stream: 'stdout' | 'stderr') => (d: Buffer) => {
-    const text = d.toString();
-    out += text;
-    const lines = (partial[stream] + text).split('\n');
-    partial[stream] = lines.pop() ?? '';
-    for (const line of lines) {
-      if (stream === 'stderr' ? line.trim() !== '' : / - \[(warn|error|fatal)\] /.test(line)) log.push(line);
-    }
-  };
-  proc.stdout?.on('data', feed('stdout'));
-  proc.stderr?.on('data', feed('stderr'));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

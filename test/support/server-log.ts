@@ -7,6 +7,7 @@
  * The check runs after every test through test/support/log-check-hooks.ts, which .mocharc.json loads (so
  * `npx mocha dist/test/…/x.test.js` checks the same way `npm test` does).
  */
+import type { ChildProcess } from 'node:child_process';
 import type { Logger } from '../../lib/services';
 
 export interface WatchedLog {
@@ -57,6 +58,28 @@ class Source implements WatchedLog {
 /** A watched source fed by hand (e.g. a child process's output, see runtime.ts). */
 export function watchLog(name: string): WatchedLog & { push(line: string): void } {
   return new Source(name);
+}
+
+/**
+ * Watches a Node-RED process's output (the embedded runtime of test/support/runtime.ts, or a plain Node-RED running
+ * the installed package): every non-empty stderr line and every stdout line in Node-RED's `[warn]`/`[error]`/`[fatal]`
+ * format is a watched line. `onText` gets all output as it comes (for `output()` and start-up waits).
+ */
+export function watchNodeRedOutput(name: string, proc: ChildProcess, onText: (text: string) => void): WatchedLog {
+  const log = new Source(name);
+  const partial = { stdout: '', stderr: '' };
+  const feed = (stream: 'stdout' | 'stderr') => (d: Buffer) => {
+    const text = d.toString();
+    onText(text);
+    const lines = (partial[stream] + text).split('\n');
+    partial[stream] = lines.pop() ?? '';
+    for (const line of lines) {
+      if (stream === 'stderr' ? line.trim() !== '' : / - \[(warn|error|fatal)\] /.test(line)) log.push(line);
+    }
+  };
+  proc.stdout?.on('data', feed('stdout'));
+  proc.stderr?.on('data', feed('stderr'));
+  return log;
 }
 
 /**

@@ -36,41 +36,52 @@ describe('staff-account command', function () {
     assert.doesNotMatch(run(dir, ['list']).stdout, /bram/i);
   });
 
-  it('password, disable and remove end every session of the account (staff and editor); enable lets it sign in again', async () => {
-    assert.equal(run(dir, ['add', 'cees', '--name', 'Cees', '--roles', 'admin,agent'], 'a long enough password\n').status, 0);
-    const sessions = async (fn: (store: SqliteStaffStore) => Promise<unknown>) => {
-      const db = openDatabase(path.join(dir, 'idvideo.sqlite'));
-      try {
-        return await fn(new SqliteStaffStore(db));
-      } finally {
-        db.close();
-      }
-    };
-    const open = () =>
-      sessions(async (st) => {
-        await st.createSession('a'.repeat(64), 'cees', new Date().toISOString());
-        await st.createSession(`editor:${'b'.repeat(64)}`, 'cees', new Date().toISOString());
-      });
-    const count = () => sessions(async (st) => Number(!!(await st.getSession('a'.repeat(64)))) + Number(!!(await st.getSession(`editor:${'b'.repeat(64)}`))));
+  /** An admin account of its own for each test (any order), with one staff and one editor session to end. */
+  const sessionsOf = async (fn: (store: SqliteStaffStore) => Promise<unknown>) => {
+    const db = openDatabase(path.join(dir, 'idvideo.sqlite'));
+    try {
+      return await fn(new SqliteStaffStore(db));
+    } finally {
+      db.close();
+    }
+  };
+  const staffKey = (who: string) => `${who}-${'a'.repeat(60)}`;
+  const editorKey = (who: string) => `editor:${who}-${'b'.repeat(60)}`;
+  const open = (who: string) =>
+    sessionsOf(async (st) => {
+      await st.createSession(staffKey(who), who, new Date().toISOString());
+      await st.createSession(editorKey(who), who, new Date().toISOString());
+    });
+  const count = (who: string) => sessionsOf(async (st) => Number(!!(await st.getSession(staffKey(who)))) + Number(!!(await st.getSession(editorKey(who)))));
+  const addAdmin = async (who: string) => {
+    assert.equal(run(dir, ['add', who, '--name', who, '--roles', 'admin,agent'], 'a long enough password\n').status, 0);
+    await open(who);
+  };
 
-    await open();
+  // One account action per test: each spawns a few CLI processes, which take seconds on a busy machine.
+  it('a password change ends every session of the account (staff and editor)', async () => {
+    await addAdmin('cees');
     const pw = run(dir, ['password', 'cees'], 'another long password\n');
     assert.match(pw.stdout, /2 session\(s\) ended/);
-    assert.equal(await count(), 0);
+    assert.equal(await count('cees'), 0);
+  });
 
-    await open();
-    assert.match(run(dir, ['disable', 'cees']).stdout, /disabled; 2 session\(s\) ended/);
-    assert.equal(await count(), 0);
-    assert.equal(((await sessions((st) => st.getUser('cees'))) as { disabled: boolean }).disabled, true);
-    assert.match(run(dir, ['list']).stdout, /^cees\tadmin,agent\tCees\t\(disabled\)$/m);
-    run(dir, ['enable', 'cees']);
-    assert.equal(((await sessions((st) => st.getUser('cees'))) as { disabled: boolean }).disabled, false);
+  it('disable ends every session of the account; enable lets it sign in again', async () => {
+    await addAdmin('dirk');
+    assert.match(run(dir, ['disable', 'dirk']).stdout, /disabled; 2 session\(s\) ended/);
+    assert.equal(await count('dirk'), 0);
+    assert.equal(((await sessionsOf((st) => st.getUser('dirk'))) as { disabled: boolean }).disabled, true);
+    assert.match(run(dir, ['list']).stdout, /^dirk\tadmin,agent\tdirk\t\(disabled\)$/m);
+    run(dir, ['enable', 'dirk']);
+    assert.equal(((await sessionsOf((st) => st.getUser('dirk'))) as { disabled: boolean }).disabled, false);
+  });
 
-    await open();
-    assert.match(run(dir, ['remove', 'cees']).stdout, /removed; 2 session\(s\) ended/);
-    assert.equal(await count(), 0);
-    assert.equal(await sessions((st) => st.getUser('cees')), undefined);
-    assert.equal(run(dir, ['disable', 'cees']).status, 2, 'no such account');
+  it('remove ends every session and the account; commands on a missing account or unknown commands exit 2', async () => {
+    await addAdmin('eva');
+    assert.match(run(dir, ['remove', 'eva']).stdout, /removed; 2 session\(s\) ended/);
+    assert.equal(await count('eva'), 0);
+    assert.equal(await sessionsOf((st) => st.getUser('eva')), undefined);
+    assert.equal(run(dir, ['disable', 'eva']).status, 2, 'no such account');
     assert.equal(run(dir, ['frobnicate', 'x']).status, 2);
   });
 
