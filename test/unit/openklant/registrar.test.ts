@@ -95,6 +95,9 @@ describe('Open Klant contact registration (stand-in validating against the Klant
     const r = registrar();
     const id = await appointment(appointments);
     liveBsn.set(id, BSN);
+    // Only this test's requests: the stand-in keeps every earlier test's too (any order, IDV_TEST_ORDER).
+    const before = ok.requests.length;
+    const mine = () => ok.requests.slice(before);
     const lookups: PartijLookupEvent[] = [];
     r.on('partijLookup', (e) => lookups.push(e));
     // In the verification's trace, with the verified person's pseudonym (Logboek data subject), never the BSN.
@@ -110,10 +113,10 @@ describe('Open Klant contact registration (stand-in validating against the Klant
     assert.equal(e.dataSubjectId, 'c'.repeat(64), 'the pseudonym travels with the registration (its Logboek record)');
     assert.equal(registration.dataSubjectId, 'c'.repeat(64));
 
-    const [search] = ok.requests.filter((q) => q.operationId === 'partijenList');
+    const [search] = mine().filter((q) => q.operationId === 'partijenList');
     assert.equal(search.query.partijIdentificator__objectId, BSN);
     assert.equal(search.query.partijIdentificator__codeSoortObjectId, 'bsn');
-    const post = ok.requests.filter((q) => q.operationId === 'maakKlantcontactCreate').at(-1)!;
+    const post = mine().filter((q) => q.operationId === 'maakKlantcontactCreate').at(-1)!;
     assert.equal(post.status, 201, 'the request passed the specification');
     const body = post.body as { klantcontact: Record<string, unknown>; betrokkene: Record<string, unknown> };
     assert.equal(body.klantcontact.kanaal, 'video');
@@ -121,13 +124,13 @@ describe('Open Klant contact registration (stand-in validating against the Klant
     assert.equal(body.klantcontact.indicatieContactGelukt, true);
     assert.deepEqual(body.betrokkene.wasPartij, { uuid: PARTIJ });
     assert.equal(body.betrokkene.contactnaam, undefined, 'the partij, not the name typed at booking');
-    const link = ok.requests.filter((q) => q.operationId === 'actorklantcontactenCreate').at(-1)!;
+    const link = mine().filter((q) => q.operationId === 'actorklantcontactenCreate').at(-1)!;
     assert.equal(link.status, 201);
     assert.deepEqual(link.body, { actor: { uuid: ACTOR }, klantcontact: { uuid: e.klantcontactUuid } });
-    for (const q of ok.requests.filter((x) => x !== search)) {
+    for (const q of mine().filter((x) => x !== search)) {
       assert.match(q.traceparent ?? '', new RegExp(`^00-${registration.traceId}-[0-9a-f]{16}-01$`), 'the registration\'s trace on each call');
     }
-    assert.equal(ok.requests.every((q) => q.authorization === `Token ${ok.token}`), true);
+    assert.equal(mine().every((q) => q.authorization === `Token ${ok.token}`), true);
 
     // Ids only on disk: the BSN is nowhere in the database files, the row holds the partij uuid.
     tmp.db.pragma('wal_checkpoint(TRUNCATE)');
