@@ -133,6 +133,16 @@ export class AttributeCache extends EventEmitter<{ expired: [AttributeSetEvent];
     return this.cache.keys().filter((id) => this.cache.get(id)?.appointmentId === appointmentId);
   }
 
+  /** The appointments that have a live set here (ids only), e.g. to keep their call's room on this instance. */
+  appointments(): string[] {
+    const ids = new Set<string>();
+    for (const id of this.cache.keys()) {
+      const set = this.cache.get(id);
+      if (set) ids.add(set.appointmentId);
+    }
+    return [...ids];
+  }
+
   stats(): AttributeCacheStats {
     return { sets: this.cache.size, hits: this.hits, misses: this.misses };
   }

@@ -90,6 +90,15 @@ export class RoomPinning {
     return LOCAL;
   }
 
+  /**
+   * Call memory for the appointment was just stored here, possibly before anyone connected (lib/call/room-holds.ts):
+   * claims its room here when nobody live holds it, so every participant is sent to that memory. The caller keeps the
+   * id in `active()` while the memory lives. A draining instance claims nothing (answers where the room is, if anywhere).
+   */
+  async hold(appointmentId: string): Promise<RoomRoute> {
+    return this.o.draining() ? this.routeRequest(appointmentId) : this.routeConnection(appointmentId);
+  }
+
   /** Where a request about the appointment's call (chat, identification, documents) goes: its room's owner, or here. */
   async routeRequest(appointmentId: string): Promise<RoomRoute> {
     const owner = await this.o.directory.owner(appointmentId);

@@ -19,6 +19,7 @@ import { drainStateOf } from '../runtime/drain';
 import { instanceIdOf } from '../runtime/instance';
 import { forwardUpgrade, InstanceLink } from '../runtime/instance-link';
 import { RoomPinning, type RoomRoute } from './room-pinning';
+import { roomHoldsOf } from './room-holds';
 import { reclaimJobsOf } from '../instances/reclaim';
 import { relayToPeers } from '../instances/agent-relay';
 
@@ -236,6 +237,7 @@ async function start(services: Services): Promise<CallService> {
     for (const [server, fn] of attached) server.off('upgrade', fn);
     attached.clear();
     stopRelay();
+    roomHoldsOf(services).onPlaced(undefined);
     await pinning?.rooms.close();
     presence.close();
     chat.close();
@@ -285,16 +287,24 @@ function startPinning(services: Services, media: MediaServer): { rooms: RoomPinn
     return undefined;
   }
   const link = new InstanceLink(inst.secret, instanceIdOf(services));
+  const holds = roomHoldsOf(services);
   const rooms = new RoomPinning({
     directory: services.store.rooms,
     me: { instanceId: link.instanceId, url: inst.url },
     leaseMs: inst.leaseSeconds * 1000,
-    active: () => media.activeAppointments(),
+    // Rooms with a connection here, and rooms whose call memory (verified sets) lives here before or beside one.
+    active: () => [...media.activeAppointments(), ...holds.held()],
     draining: () => drainStateOf(services).draining,
     onInstanceGone: async (id) => void (await reclaimJobsOf(services, id)),
     log: services.log,
   });
   drainStateOf(services).on('draining', () => void rooms.beat());
+  holds.onPlaced(async (appointmentId) => {
+    const route = await rooms.hold(appointmentId);
+    // Identification requests are forwarded to the owner, so only a set stored while another instance took the room
+    // in between lands here: its values stay here (never copied); the agent's panel will not find them there.
+    if (!route.local) services.log.warn(`verified attributes were stored on an instance that does not hold the call's room (owner ${route.owner.instanceId})`);
+  });
   return { rooms, link };
 }
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AppointmentStore } from '../appointments/store';
 import { AttributeCache, type AttributeSet } from '../attributes/cache';
+import { roomHoldsOf } from '../call/room-holds';
 import type { ProcessingLog, ProcessingLogEntry } from '../attributes/processing-log';
 import { createOidcFlows, type OidcFlows, type OidcFlowsOptions } from '../auth/oidc';
 import type { Attribute } from '../auth/claims';
@@ -86,6 +87,8 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
   readonly log: ProcessingLog;
   readonly requests: RequestRegistry;
   private readonly services: Services;
+  /** Ends this service's part in the room holds (lib/call/room-holds.ts) at close. */
+  private readonly releaseHold: () => void;
   private readonly channels: IdentificationChannels;
   private readonly appointments: AppointmentStore;
   private readonly now: () => number;
@@ -127,6 +130,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     this.log = o.services.store.processingLog;
     this.requests = new RequestRegistry({ now: this.now });
     this.cache.on('expired', (e) => void this.expired(e.attributeSetId, e.appointmentId));
+    this.releaseHold = roomHoldsOf(o.services).addSource(() => this.cache.appointments());
   }
 
   /** The callback URL registered with the providers: <public URL>/auth/callback. */
@@ -481,6 +485,8 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     let attributeSetId: string | undefined;
     try {
       attributeSetId = this.cache.put({ appointmentId: result.appointmentId, requestId: result.requestId, methodId: result.methodId, ...(result.acr ? { acr: result.acr } : {}), attributes }, this.ttlSec);
+      // With several instances the set pins the call's room here (it may be stored before anyone joined).
+      await roomHoldsOf(this.services).placed(result.appointmentId);
       const spanId = verification.spanId ?? newSpanId();
       const traceId = verification.traceId ?? newTraceId();
       // Logboek dpl.core.data_subject_id: a keyed pseudonym of the verified BSN (lib/trace/data-subject.ts), never the BSN.
@@ -553,6 +559,8 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
     let attributeSetId: string | undefined;
     try {
       attributeSetId = this.cache.put({ appointmentId, requestId, methodId, attributes }, this.ttlSec);
+      // A session the core started has no room yet: the set pins it here, so resident and agent are sent to these values.
+      await roomHoldsOf(this.services).placed(appointmentId);
       this.setMeta.set(attributeSetId, { appointmentId, methodId, keys: attributeKeys });
       await this.record({ appointmentId, actor: 'resident', action: 'verified', purpose, methodId, attributeKeys, ...(input.extraDropped ? { detail: 'unrequested_dropped' } : {}) });
     } catch (e) {
@@ -796,6 +804,7 @@ export class IdentificationService extends EventEmitter<{ verified: [VerifiedEve
 
   close(): void {
     this.stopCallEnded?.();
+    this.releaseHold();
     this.idcFlows?.close();
     this.cache.close();
     this.setMeta.clear();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Store } from '../../../lib/store/store';
 import { RoomPinning } from '../../../lib/call/room-pinning';
+import { RoomHolds } from '../../../lib/call/room-holds';
 import { InstanceLink, FORWARD_HEADER } from '../../../lib/runtime/instance-link';
 import { describeOnPostgres, ENGINES, type TestStore } from '../../support/engines';
 
@@ -134,6 +135,58 @@ describeOnPostgres('room directory and pinning across two instances [postgres]',
     await a.close();
     assert.equal(await t.store.rooms.owner('appt-h1'), undefined);
     assert.equal((await t.store.rooms.liveInstances()).some((i) => i.instanceId === A.instanceId), false);
+  });
+
+  it('a verified set stored before anyone joined pins the room where it lives, kept while the set lives, then let go', async () => {
+    // As lib/call/service.ts wires it: active() = rooms with a connection + the appointments RoomHolds reports.
+    const holds = new RoomHolds();
+    let live = ['appt-held'];
+    holds.addSource(() => live);
+    const leaseMs = 600;
+    const a = pin(t.store, A, { leaseMs, active: () => holds.held() });
+    const b = pin(other, B, { leaseMs });
+    holds.onPlaced(async (id) => void (await a.hold(id)));
+    await Promise.all([a.beat(), b.beat()]);
+    // An ID Contact core started the session on A with its result: nobody has connected yet.
+    await holds.placed('appt-held');
+    assert.equal((await t.store.rooms.owner('appt-held'))?.instanceId, A.instanceId, 'claimed where the values are');
+    // After a whole lease (the claim's own memory is gone), the heartbeat still keeps the room for the live set.
+    const since = Date.now();
+    while (Date.now() - since <= leaseMs) await new Promise((r) => setTimeout(r, 50));
+    await a.beat();
+    const route = await b.routeConnection('appt-held');
+    assert.equal(!route.local && route.owner.instanceId, A.instanceId, 'the first connection, on B, is sent to A');
+    // The set ended (expired, deleted or the call ended): the next heartbeat gives the room up (no connection here).
+    live = [];
+    await a.beat();
+    assert.equal(await t.store.rooms.owner('appt-held'), undefined);
+    // A draining instance claims nothing for a new hold.
+    const c = pin(t.store, { instanceId: 'instance-c', url: 'http://127.0.0.1:4' }, { leaseMs, draining: () => true });
+    await c.beat();
+    assert.equal((await c.hold('appt-drain')).local, true, 'nobody holds it: answered here, nothing claimed');
+    assert.equal(await t.store.rooms.owner('appt-drain'), undefined);
+  });
+});
+
+describe('room holds (call memory outside a room)', () => {
+  it('merges its sources, forwards a placement to the one listener, never rejects, and stops after removal', async () => {
+    const holds = new RoomHolds();
+    const off = holds.addSource(() => ['x', 'y']);
+    holds.addSource(() => ['y', 'z']);
+    assert.deepEqual(holds.held().sort(), ['x', 'y', 'z']);
+    off();
+    assert.deepEqual(holds.held().sort(), ['y', 'z']);
+    await holds.placed('nobody-listens');
+    const seen: string[] = [];
+    holds.onPlaced(async (id) => {
+      seen.push(id);
+      throw new Error('directory down');
+    });
+    await holds.placed('appt-1');
+    assert.deepEqual(seen, ['appt-1']);
+    holds.onPlaced(undefined);
+    await holds.placed('appt-2');
+    assert.deepEqual(seen, ['appt-1']);
   });
 });
 
