@@ -1,13 +1,17 @@
 import type { RegisteredEvent, RegistrationFailedEvent } from '../../lib/openklant/registrar';
+import { OUTCOME_CODES } from '../../lib/outcomes/types';
 import { configNode, type OpenKlantNode } from '../common/config-nodes';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../common/node-red';
 import { currentSettings } from '../common/settings';
 
 const APPOINTMENT_RE = /^[A-Za-z0-9_-]{1,100}$/;
+/** The outcomes idv-agent-dashboard sends (`msg.event: "outcome"`). */
+const OUTCOMES = new Set<string>(OUTCOME_CODES);
 
 /**
- * Registers each appointment's contact in Open Klant: a `callEnded` message of idv-agent-dashboard (contact made), or a
- * message with `msg.contactMade = false` for a no-show. The registration is queued durably by the idv-openklant config
+ * Registers each appointment's contact in Open Klant: a `callEnded` message of idv-agent-dashboard (contact made), its
+ * `outcome` message (a no-show of either side: contact not made; cancelled: nothing), or a message with
+ * `msg.contactMade` true or false. An appointment is registered once, whichever message comes first. The registration is queued durably by the idv-openklant config
  * node; output 1 tells when it is registered, output 2 when an attempt failed (codes only). Messages carry ids and
  * codes: never the BSN, a name or an address.
  */
@@ -51,13 +55,21 @@ export = function register(RED: NodeAPI): void {
       this.status({ fill: 'green', shape: 'ring', text: 'idv-register-contact.status.ready' });
 
       this.on('input', (msg: NodeMessage, _send: SendFn, done: DoneFn) => {
-        const m = msg as NodeMessage & { appointment?: { id?: unknown }; contactMade?: unknown; event?: unknown };
+        const m = msg as NodeMessage & { appointment?: { id?: unknown }; contactMade?: unknown; event?: unknown; outcome?: unknown };
         const id = m.appointment?.id;
         if (typeof id !== 'string' || !APPOINTMENT_RE.test(id)) return done(new Error('msg.appointment.id is missing or malformed'));
         if (m.contactMade !== undefined && typeof m.contactMade !== 'boolean') return done(new Error('msg.contactMade must be true or false'));
-        // A callEnded message means the call took place; anything else must say whether contact was made.
-        const contactMade = typeof m.contactMade === 'boolean' ? m.contactMade : m.event === 'callEnded' ? true : undefined;
-        if (contactMade === undefined) return done(new Error("msg.contactMade is required unless msg.event is 'callEnded'"));
+        let fromEvent: boolean | undefined;
+        if (m.event === 'callEnded') fromEvent = true;
+        else if (m.event === 'outcome') {
+          // idv-agent-dashboard's outcome of an appointment (lib/outcomes): a no-show of either side is a contact that
+          // did not take place; a cancelled appointment is no contact at all, so nothing is registered.
+          if (!OUTCOMES.has(String(m.outcome))) return done(new Error('msg.outcome is not an appointment outcome'));
+          if (m.outcome === 'cancelled') return done();
+          fromEvent = m.outcome === 'completed';
+        }
+        const contactMade = typeof m.contactMade === 'boolean' ? m.contactMade : fromEvent;
+        if (contactMade === undefined) return done(new Error("msg.contactMade is required unless msg.event is 'callEnded' or 'outcome'"));
         registrar
           .add(id, contactMade)
           .then(() => done())

@@ -110,6 +110,48 @@ describe('idv-register-contact with idv-openklant (flows against a stand-in Open
     assert.equal(ok.requests.find((q) => q.operationId === 'partijenList')?.traceparent, `00-${lookup.traceId}-${lookup.spanId}-01`);
   });
 
+  it("the dashboard's outcome messages: a no-show of either side registers a contact not made, completed one made, cancelled nothing; once per appointment", async () => {
+    await load();
+    const errors: string[] = [];
+    node('reg').on('call:error', (call: never) => errors.push(String((call as { firstArg: Error }).firstArg?.message ?? call)));
+    const made = async (m: Record<string, unknown>) => {
+      const got = next('done');
+      node('reg').receive(m);
+      const msg = await got;
+      const post = ok.requests.filter((q) => q.operationId === 'maakKlantcontactCreate').at(-1)!;
+      return { msg, gelukt: (post.body as { klantcontact: { indicatieContactGelukt: boolean } }).klantcontact.indicatieContactGelukt };
+    };
+    for (const [outcome, contact] of [['resident_no_show', false], ['agent_no_show', false], ['completed', true]] as const) {
+      const id = await appointment();
+      const { msg, gelukt } = await made({ topic: 'outcome', event: 'outcome', appointment: { id }, outcome });
+      assert.equal((msg.appointment as { id: string }).id, id);
+      assert.equal(msg.contactMade, contact, outcome);
+      assert.equal(gelukt, contact, `${outcome}: indicatieContactGelukt`);
+    }
+    // A cancelled appointment was no contact: nothing is registered, no error; the next message still registers.
+    const cancelled = await appointment();
+    const posts = () => ok.requests.filter((q) => q.operationId === 'maakKlantcontactCreate').length;
+    const before = posts();
+    node('reg').receive({ topic: 'outcome', event: 'outcome', appointment: { id: cancelled }, outcome: 'cancelled', cancelledBy: 'resident' });
+    const marker = await appointment();
+    await made({ event: 'outcome', appointment: { id: marker }, outcome: 'resident_no_show' });
+    assert.equal(posts(), before + 1, 'only the marker was registered');
+    // callEnded after the outcome (or the other way round): one registration per appointment.
+    const count = await (async () => {
+      node('reg').receive({ event: 'callEnded', appointment: { id: marker } });
+      const again = await appointment();
+      await made({ event: 'callEnded', appointment: { id: again } });
+      return posts();
+    })();
+    assert.equal(count, before + 2, 'the marker was not registered a second time');
+    // An outcome the dashboard never sends is refused with a plain sentence.
+    node('reg').receive({ event: 'outcome', appointment: { id: marker }, outcome: '<script>' });
+    node('reg').receive({ event: 'outcome', appointment: { id: marker } });
+    const deadline = Date.now() + 5000;
+    while (errors.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(errors, ['msg.outcome is not an appointment outcome', 'msg.outcome is not an appointment outcome']);
+  });
+
   it('refuses bad messages with a clear error and reports a wrong token on the second output', async () => {
     await load({}, 'wrong-token-0123456789');
     const errors: string[] = [];
@@ -126,7 +168,7 @@ describe('idv-register-contact with idv-openklant (flows against a stand-in Open
     assert.deepEqual(Object.keys(f).filter((k) => !['_msgid'].includes(k)).sort(), ['appointment', 'attempt', 'code', 'eventId', 'final', 'nextAttemptAt', 'topic', 'traceId']);
     assert.equal(errors.length, 3);
     assert.match(errors[0], /appointment\.id is missing or malformed/);
-    assert.match(errors[1], /contactMade is required/);
+    assert.match(errors[1], /contactMade is required unless msg.event is 'callEnded' or 'outcome'/);
     assert.match(errors[2], /contactMade must be true or false/);
   });
 
