@@ -854,7 +854,9 @@ export function createStage(opts: {
     extra.dataset.count = String(wanted.length);
     document.body.dataset.remoteTiles = String(wanted.length);
   };
-  const tally = qualityTally();
+  // The agent's page joins with ?appointment=<id> (no call cookie): its quality report names the appointment the same way.
+  const appointment = new URL(opts.url, location.href).searchParams.get('appointment');
+  const tally = qualityTally(appointment ? `/call/quality?appointment=${encodeURIComponent(appointment)}` : undefined);
   const client = new CallClient({
     url: opts.url,
     primaryRole: opts.otherRole,
@@ -865,6 +867,8 @@ export function createStage(opts: {
     tracks: () => opts.local()?.getTracks() ?? [],
     onState: (s) => {
       banner.hidden = s !== 'reconnecting';
+      // The call is over: its quality is reported now, as people often leave the page open after the end.
+      if (s === 'ended' || s === 'replaced' || s === 'failed') tally.end();
       opts.onState(s);
     },
     onPeer: (role, present, reason) => {

@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Router } from 'express';
-import { requireCallSession } from '../access/call-session';
+import { authenticateCall, type CallAuthDeps } from '../call/authenticate';
+import { appointmentStoreOf, linkServiceOf } from '../call/deps';
 import { createRateLimiter, rateLimit } from '../http/rate-limit';
 import { noStore, sameOrigin, securityHeaders, sendJsonError, asyncRoute } from '../http/security';
 import type { Services } from '../services';
@@ -31,10 +32,11 @@ export function parseQualityReport(body: unknown): { ok: true; report: QualityRe
 }
 
 /**
- * `POST /call/quality` (issue 14, point 6): a call page (resident or agent, by its live call session; the agent also
- * signed in as that agent) reports how long its media was good, fair-or-poor or absent. Stored added up per
- * appointment and side (call_quality, migration 015) for the manager's statistics; a guest's report is taken and
- * dropped (204). JSON only, same origin, 4 kB, limited per client. 400 for a bad report, 401/403 without the session.
+ * `POST /call/quality[?appointment=<id>]` (issue 14, point 6): a call page reports how long its media was good,
+ * fair-or-poor or absent. Whoever may join the call may report (the resident's call-session cookie; the agent signed
+ * in, with the appointment as the agent's page joins it). Stored added up per appointment and side (call_quality,
+ * migration 015) for the manager's statistics; a guest's report is taken and dropped (204). JSON only, same origin,
+ * 4 kB, limited per client. 400 for a bad report, 401 for someone who may not join, 403 from another origin.
  */
 export function qualityRouter(services: Services): Router {
   const r = express.Router();
@@ -46,11 +48,15 @@ export function qualityRouter(services: Services): Router {
     if (err?.type === 'entity.too.large') return sendJsonError(res, 413, 'too_large', 'body: at most 4 kB');
     sendJsonError(res, 400, 'bad_report', 'body: a JSON object {good, poor, none} in milliseconds');
   };
-  r.post(QUALITY_PATH, securityHeaders(), noStore, express.json({ limit: '4kb', strict: true, type: () => true }), body, limit, requireCallSession({ services }), asyncRoute(async (req, res) => {
+  // Who may report is who may join the call (lib/call/authenticate.ts): the resident's (or guest's) call-session
+  // cookie, or the signed-in agent with `?appointment=<id>` of their own booked appointment, as the agent's page joins.
+  const deps = (): CallAuthDeps => ({ links: linkServiceOf(services), appointments: appointmentStoreOf(services), staff: services.staff, secure: services.secure });
+  r.post(QUALITY_PATH, securityHeaders(), noStore, express.json({ limit: '4kb', strict: true, type: () => true }), body, limit, asyncRoute(async (req, res) => {
     if (!sameOrigin(req, services.config.publicUrl || undefined)) return sendJsonError(res, 403, 'forbidden', 'Vernieuw de pagina. / Reload the page.');
+    const session = await authenticateCall(req, deps());
+    if (!session) return sendJsonError(res, 401, 'call_session_required', 'Open the call through your link, or sign in as its agent.');
     const parsed = parseQualityReport(req.body);
     if (!parsed.ok) return sendJsonError(res, 400, 'bad_report', parsed.message);
-    const session = req.callSession!;
     if (session.role === 'resident' || session.role === 'agent') {
       await services.store.statistics.recordQuality(session.appointmentId, session.role, parsed.report, new Date().toISOString());
     }

@@ -7,6 +7,8 @@
  * /healthz).
  */
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import { LOG_CODES } from '../../lib/identification/texts';
 import { axeViolations, describeViolations } from '../support/browser';
@@ -22,6 +24,8 @@ describe('a call and an identification through the real runtime and its default 
   let resident: Page;
   let agent: Page;
   let appointmentId: string;
+  /** When the resident first started the call (the quality reports cannot cover more than the time since). */
+  let callStarted = 0;
 
   before(async () => {
     h = await startWithDefaultFlows('idv-runtime-call-');
@@ -64,6 +68,7 @@ describe('a call and an identification through the real runtime and its default 
     await resident.goto(link);
     assert.equal(new URL(resident.url()).pathname, '/call');
     await resident.locator('#start-call:enabled').waitFor({ timeout: 20_000 });
+    callStarted = Date.now();
     await resident.click('#start-call');
     await resident.locator('#waiting').waitFor({ state: 'visible' });
     const dashboards: Page[] = [];
@@ -158,6 +163,7 @@ describe('a call and an identification through the real runtime and its default 
     const axe = await axeViolations(stranger);
     assert.equal(axe.length, 0, describeViolations(axe));
 
+
     // The agent ends the call; nobody presses "Verwijder nu".
     await agent.click('#hang-up');
     await resident.locator('#ended').waitFor({ state: 'visible', timeout: 20_000 });
@@ -165,6 +171,26 @@ describe('a call and an identification through the real runtime and its default 
     await waitFor('the values gone from the runtime', async () => (await values()).status() === 404);
     const healthAfter = (await (await fetch(`${h.base}/healthz`)).json()) as { identification: { detail: string } };
     assert.match(healthAfter.identification.detail, /^0 attribute sets/);
+
+    // Both pages reported the call's connection quality at its end (statistics, issue 14): milliseconds per state for
+    // each side, adding up to a good part of the call, never more than it lasted.
+    const quality = () => {
+      const db = new Database(path.join(h.rt.dataDir, 'idvideo.sqlite'), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare('SELECT side, good_ms, poor_ms, none_ms FROM call_quality WHERE appointment_id = ? ORDER BY side').all(appointmentId) as { side: string; good_ms: number; poor_ms: number; none_ms: number }[];
+      } finally {
+        db.close();
+      }
+    };
+    await waitFor('both sides reported the quality', async () => quality().length === 2).catch((e: Error) => {
+      throw new Error(`${e.message}; rows: ${JSON.stringify(quality())}`);
+    });
+    const callMs = Date.now() - callStarted;
+    for (const q of quality()) {
+      const total = q.good_ms + q.poor_ms + q.none_ms;
+      assert.ok(total >= 1000 && total <= callMs, `${q.side}: ${total} ms reported for a call of ${callMs} ms`);
+    }
+    assert.deepEqual(quality().map((q) => q.side), ['agent', 'resident']);
 
     const admin = await newPage();
     await signIn(admin, h.base, 'admin', `/admin-log?appointment=${appointmentId}`);

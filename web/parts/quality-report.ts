@@ -12,6 +12,8 @@ export interface QualityTally {
   note(q: Quality): void;
   /** Sends what was added up since the last report (at least one second of it) and starts again. */
   flush(): void;
+  /** The call is over: sends what was added up and counts nothing more (time after the end is not call time). */
+  end(): void;
 }
 
 export function qualityTally(path = '/call/quality', now: () => number = () => performance.now()): QualityTally {
@@ -46,5 +48,9 @@ export function qualityTally(path = '/call/quality', now: () => number = () => p
       state = q;
     },
     flush,
+    end() {
+      flush();
+      state = undefined;
+    },
   };
 }
