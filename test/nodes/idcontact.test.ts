@@ -22,7 +22,6 @@ import { newToken } from '../../lib/security/tokens';
 import { initServices, type Services } from '../../lib/services';
 import { hashPassword } from '../../lib/staff/password';
 import { Client, ownLoopbackAddress } from '../support/http-client';
-import { keepOrder } from '../support/test-order';
 import { appointmentNow, captureProcessOutput, openWs as openWsWith, residentClient, until } from '../support/identification-test';
 import { startIdContactStandIn, type StandIn } from '../support/idcontact-core';
 import { generateKeys, sealAuthResult, unsignedJws, type KeyPairPem } from '../support/idcontact-tokens';
@@ -57,10 +56,6 @@ const VALUES = [PERSON.bsn, PERSON.fullname, PERSON.email, 'NL91TEST0417164300',
 const captured: string[] = [];
 
 describe('identification through an ID Contact core (nodes, stand-in core)', function () {
-  // Not yet independent of order (IDV_TEST_ORDER=reverse fails 20 of 27): the start_communication tests fill the
-  // agent group step by step (503 "no agent free" only after the unplanned appointments before it), and a verified
-  // set they leave in the attribute cache is seen by the bad-input tests, which expect an empty cache.
-  keepOrder(this, 'start_communication tests fill the agent group in steps and leave a set in the attribute cache');
   this.timeout(60_000);
   let services: Services;
   let id: IdentificationService;
@@ -217,8 +212,17 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
     core.delivery = 'attr_url';
     core.resultOverride = undefined;
   });
+  let startedEnded = 0;
+  // Every test leaves what it made behind it gone, so the next one (in any order, IDV_TEST_ORDER) starts the same:
+  // the attribute cache empty, and the agent group of /start_communication free (its unplanned sessions cancelled).
   afterEach(async () => {
     for (const a of Object.values(appointments)) await id.callEnded(a);
+    const store = appointmentStoreOf(services);
+    for (const m of started.slice(startedEnded)) {
+      await id.callEnded(m.appointment.id);
+      if ((await store.get(m.appointment.id))?.status === 'booked') assert.ok(await store.cancel(m.appointment.id, null, new Date().toISOString()));
+    }
+    startedEnded = started.length;
   });
 
   it("the core's methods in the pop-up; /start with exactly the auth-only body; the plugin's POST to the attr_url; back in the call; values for the agent", async () => {
@@ -310,12 +314,13 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
       it(`${what} -> ${status} ${reason}`, async () => {
         const c = await resident(appointments.a1);
         const { attrUrl, commUrl } = await begin(c);
+        const failedBefore = failed.length;
         const res = await postResult(attrUrl, await make());
         assert.equal(res.status, status);
         const text = await res.text();
         assert.ok(!/\sat \S+:\d+|\/work\/|jose|Error:/.test(text), `no internals in the answer: ${text}`);
         await expectRefused(appointments.a1, reason);
-        const f = await until('the failure output', () => failed.find((m) => m.reason === reason));
+        const f = await until('the failure output', () => failed.slice(failedBefore).find((m) => m.reason === reason));
         assert.equal(f.method, 'idc-digid');
         assert.equal(f.attributeSetId, undefined);
         // The resident coming back reads the outcome; the one-time attr_url is spent.
@@ -348,15 +353,16 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
     });
 
     it('a guessed attr_url -> 404, logged as unknown_attr_url; a flood of guesses is cut off before it fills the log', async () => {
+      const unknownBefore = (await logOf(UNKNOWN_APPOINTMENT)).length;
       const res = await postResult(`${base}${ATTR_PATH}${newToken()}`, await seal({ bsn: PERSON.bsn }));
       assert.equal(res.status, 404);
       assert.equal(sets(), 0);
-      const unknown = await logOf(UNKNOWN_APPOINTMENT);
+      const unknown = (await logOf(UNKNOWN_APPOINTMENT)).slice(unknownBefore);
       assert.ok(unknown.some((r) => r.detail === 'unknown_attr_url'));
       const statuses: number[] = [];
       for (let i = 0; i < 25; i++) statuses.push((await postResult(`${base}${ATTR_PATH}${newToken()}`, 'x')).status);
       assert.ok(statuses.includes(429), 'guessing is rate limited');
-      assert.ok((await logOf(UNKNOWN_APPOINTMENT)).length <= 21, 'the log holds at most the budget of guesses');
+      assert.ok((await logOf(UNKNOWN_APPOINTMENT)).length - unknownBefore <= 21, 'the log holds at most the budget of guesses');
     });
 
     it("the attr_url of a request the agent replaced -> 410 expired; a result brought to another call's comm_url -> wrong_session", async () => {
@@ -380,8 +386,9 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
         core.faults.sessionOptions = fault;
         await resident(appointments.a1, true);
         const pushes = residentPushes.length;
+        const messages = agentMessages.length;
         await assert.rejects(ask(), /ID Contact core cannot be reached/);
-        const notice = await until('the agent notice', () => agentMessages.find((m) => m.state === 'unavailable'));
+        const notice = await until('the agent notice', () => agentMessages.slice(messages).find((m) => m.state === 'unavailable'));
         assert.match(notice.text.nl, /niet bereikbaar/);
         await until('the resident notice', () => residentPushes.slice(pushes).find((m) => m.method === 'identificationUnavailable'));
         assert.equal(id.requests.forAppointment(appointments.a1), undefined);
@@ -490,6 +497,7 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
     it('refuses callers and bodies that are not the core: wrong or missing secret, other content types, 1 MB, malformed JSON, another purpose, bad auth_result', async () => {
       const count = (await unplanned()).length;
       const setsBefore = sets();
+      const unknownBefore = (await logOf(UNKNOWN_APPOINTMENT)).length;
       const none = await core.startCommunication(pluginBase(), { purpose: 'report_move' });
       assert.equal(none.status, 401);
       const wrong = await core.startCommunication(pluginBase(), { purpose: 'report_move' }, { authorization: basic(`${START_SECRET}x`) });
@@ -514,7 +522,7 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
         const r = await core.startCommunication(pluginBase(), { purpose: 'report_move', auth_result: token }, { authorization: basic(START_SECRET) });
         assert.equal(r.status, 400, reason);
         assert.equal(r.json?.error, reason);
-        assert.ok((await logOf(UNKNOWN_APPOINTMENT)).some((l) => l.detail === reason), `log has ${reason}`);
+        assert.ok((await logOf(UNKNOWN_APPOINTMENT)).slice(unknownBefore).some((l) => l.detail === reason), `log has ${reason}`);
       }
       assert.equal((await unplanned()).length, count, 'nothing created');
       assert.equal(sets(), setsBefore, 'nothing cached');
@@ -532,7 +540,15 @@ describe('identification through an ID Contact core (nodes, stand-in core)', fun
     });
 
     it('no agent of the group free now -> 503, nothing created', async () => {
-      // agent3 and agent4 each hold a session of the tests above (30 minutes from now).
+      // This test fills the group itself: agent3 and agent4 each get a session of 30 minutes from now.
+      const agents: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const before = started.length;
+        const res = await core.startCommunication(pluginBase(), { purpose: 'report_move' }, { authorization: basic(START_SECRET) });
+        assert.equal(res.status, 200, JSON.stringify(res.json));
+        agents.push((await until('the started message', () => started[before])).appointment.agent);
+      }
+      assert.deepEqual(agents.sort(), ['agent3', 'agent4'], 'one session for each agent of the group');
       const count = (await unplanned()).length;
       const res = await core.startCommunication(pluginBase(), { purpose: 'report_move' }, { authorization: basic(START_SECRET) });
       assert.equal(res.status, 503);

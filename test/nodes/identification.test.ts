@@ -27,7 +27,6 @@ import { helper, startServices, stopServices } from '../support/node-red';
 import { loginWithHttp, startTestOp, type TestOp } from '../support/oidc-provider';
 import { tempDir } from '../support/runtime';
 import { startHostileOp, type HostileOp } from '../unit/auth/hostile-op';
-import { keepOrder } from '../support/test-order';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settingsNode = require('../../nodes/idv-settings/idv-settings');
@@ -64,10 +63,6 @@ const VALUES = ['999993653', '999990019', '123456789', 'Jan Jansen', 'Sophie de 
 const captured: string[] = [];
 
 describe('identification nodes and routes', function () {
-  // Not yet independent of order (IDV_TEST_ORDER=reverse fails 3): the Logboek and /admin-log tests need a set the
-  // agent was shown by the happy-path tests; the JWKS-500 test proves its fault only while no earlier test made the
-  // client fetch (and cache) the hostile provider's JWKS.
-  keepOrder(this, 'the log tests read rows of the happy path; the JWKS fault needs a JWKS not yet cached');
   this.timeout(60_000);
   let services: Services;
   let id: IdentificationService;
@@ -75,6 +70,13 @@ describe('identification nodes and routes', function () {
   let base: string;
   let op: TestOp;
   let hop: HostileOp;
+  /**
+   * One misbehaving provider of its own for each fault test (method "hostile-<fault>" on idv-request-auth "ra-faults"):
+   * the client caches a provider's discovery and JWKS, so a JWKS answering 500 proves its fault only where no other
+   * test made the client fetch that provider's JWKS before (IDV_TEST_ORDER: any order).
+   */
+  const FAULTS = ['token', 'jwks', 'userinfo'] as const;
+  const faultOps = {} as Record<(typeof FAULTS)[number], HostileOp>;
   let downIssuer: string;
   let skewMs = 0;
   const appointments: Record<'a1' | 'a2' | 'b1', string> = { a1: '', a2: '', b1: '' };
@@ -107,6 +109,7 @@ describe('identification nodes and routes', function () {
 
     op = await startTestOp({ redirectUri: REDIRECT_URI, accounts: ACCOUNTS, onRequest: (r) => providerCalls.push(r) });
     hop = await startHostileOp('hostile-client');
+    for (const f of FAULTS) faultOps[f] = await startHostileOp('hostile-client');
     const closed = http.createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     downIssuer = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
@@ -128,7 +131,10 @@ describe('identification nodes and routes', function () {
       { id: 'm-jwt', ...digidMethod, methodId: 'digid-jwt', displayName: 'DigiD (test, private_key_jwt)', issuer: op.issuer, clientId: op.jwtClient.clientId, clientAuth: 'private_key_jwt' },
       { id: 'm-hostile', type: 'idv-auth-method', methodId: 'hostile', displayName: 'Hostile', logo: 'generic', issuer: hop.issuer, clientId: 'hostile-client', clientAuth: 'client_secret_basic', scopes: 'openid', claims, allowInsecureLoopback: true },
       { id: 'm-down', type: 'idv-auth-method', methodId: 'down', displayName: 'Down', logo: 'generic', issuer: downIssuer, clientId: 'down', clientAuth: 'client_secret_basic', scopes: 'openid', claims: JSON.stringify([{ claim: 'bsn', key: 'bsn', labelNl: 'BSN', labelEn: 'BSN', kind: 'bsn' }]), allowInsecureLoopback: true },
+      ...FAULTS.map((f) => ({ id: `m-hostile-${f}`, type: 'idv-auth-method', methodId: `hostile-${f}`, displayName: `Hostile (${f})`, logo: 'generic', issuer: faultOps[f].issuer, clientId: 'hostile-client', clientAuth: 'client_secret_basic', scopes: 'openid', claims, allowInsecureLoopback: true })),
       { id: 'ra', type: 'idv-request-auth', settings: 'c1', method1: 'm-secret', method2: 'm-jwt', method3: 'm-hostile', method4: 'm-down', attributes: 'bsn, name, birthdate', purposes: 'Paspoort aanvragen\nAdres controleren', processingActivities: [{ purpose: 'Paspoort aanvragen', activity: ACTIVITY_PASPOORT }], wires: [['out']] },
+      // The same request settings with the fault providers only; no panel button (that one is "ra"'s).
+      { id: 'ra-faults', type: 'idv-request-auth', settings: 'c1', method1: 'm-hostile-token', method2: 'm-hostile-jwks', method3: 'm-hostile-userinfo', button: false, attributes: 'bsn, name, birthdate', purposes: 'Paspoort aanvragen\nAdres controleren', processingActivities: [{ purpose: 'Paspoort aanvragen', activity: ACTIVITY_PASPOORT }], wires: [['out']] },
       { id: 'rcv', type: 'idv-receive-attributes', settings: 'c1', wires: [['show', 'verified'], ['failed']] },
       { id: 'show', type: 'idv-show-to-agent', wires: [['shown']] },
       { id: 'out', type: 'helper' },
@@ -141,12 +147,13 @@ describe('identification nodes and routes', function () {
       'm-jwt': { privateKey: JSON.stringify(op.jwtClient.privateJwk) },
       'm-hostile': { clientSecret: 'a-long-enough-secret-1234' },
       'm-down': { clientSecret: 'a-long-enough-secret-1234' },
+      ...Object.fromEntries(FAULTS.map((f) => [`m-hostile-${f}`, { clientSecret: 'a-long-enough-secret-1234' }])),
     });
     helper.getNode('out').on('input', (m: Msg) => outs.push(m));
     helper.getNode('verified').on('input', (m: Msg) => verified.push(m));
     helper.getNode('failed').on('input', (m: Msg) => failed.push(m));
     helper.getNode('shown').on('input', (m: Msg) => shown.push(m));
-    for (const n of ['ra', 'rcv', 'show']) helper.getNode(n).on('call:error', (call: Msg) => nodeErrors.push(String((call.args[0] as Error)?.message ?? call.args[0])));
+    for (const n of ['ra', 'ra-faults', 'rcv', 'show']) helper.getNode(n).on('call:error', (call: Msg) => nodeErrors.push(String((call.args[0] as Error)?.message ?? call.args[0])));
 
     const app = services.app();
     assert.ok(app, 'the nodes mounted their routes on httpNode');
@@ -167,6 +174,7 @@ describe('identification nodes and routes', function () {
     await new Promise<void>((r) => server?.close(() => r()));
     await op?.close();
     await hop?.close();
+    for (const f of FAULTS) await faultOps[f]?.close();
     const dir = services?.config.dataDir;
     const db = dir ? path.join(dir, 'idvideo.sqlite') : undefined;
     const files = db ? [db, `${db}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f).toString('latin1')) : [];
@@ -198,9 +206,9 @@ describe('identification nodes and routes', function () {
   }
 
   /** Sends msg into idv-request-auth; resolves with its output, or rejects with the node's error. */
-  async function ask(appointmentId: string, extra: Msg = {}): Promise<Msg> {
+  async function ask(appointmentId: string, extra: Msg = {}, node = 'ra'): Promise<Msg> {
     const before = { outs: outs.length, errors: nodeErrors.length };
-    helper.getNode('ra').receive({ appointment: { id: appointmentId }, agent: 'agent1', purpose: 'Paspoort aanvragen', ...extra });
+    helper.getNode(node).receive({ appointment: { id: appointmentId }, agent: 'agent1', purpose: 'Paspoort aanvragen', ...extra });
     await until('idv-request-auth to answer', () => outs.length > before.outs || nodeErrors.length > before.errors);
     if (nodeErrors.length > before.errors) throw new Error(nodeErrors[nodeErrors.length - 1]);
     return outs[outs.length - 1];
@@ -211,7 +219,7 @@ describe('identification nodes and routes', function () {
     const res = await c.get(`/auth/start?request=${encodeURIComponent(requestId)}&method=${encodeURIComponent(method)}`);
     assert.equal(res.status, 303, `start answered ${res.status}`);
     const location = res.headers.get('location') ?? '';
-    assert.ok(location.startsWith(op.issuer) || location.startsWith(hop.issuer), 'redirected to the provider');
+    assert.ok([op, hop, ...Object.values(faultOps)].some((p) => location.startsWith(p.issuer)), 'redirected to the provider');
     return location;
   }
 
@@ -527,22 +535,27 @@ describe('identification nodes and routes', function () {
       assert.equal((await c.get('/auth/pending', { accept: 'application/json' }).then((r) => r.json()) as Msg).request.requestId, requestId, 'the resident may choose another method');
     });
 
-    for (const [what, set] of [
-      ['a slow token endpoint', (h: HostileOp) => (h.mode.token = 'hang')],
-      ['a JWKS answering 500', (h: HostileOp) => (h.mode.jwks = '500')],
-      ['a userinfo endpoint answering 500', (h: HostileOp) => (h.mode.userinfo = '500')],
+    for (const [what, fault, set] of [
+      ['a slow token endpoint', 'token', (h: HostileOp) => (h.mode.token = 'hang')],
+      ['a JWKS answering 500', 'jwks', (h: HostileOp) => (h.mode.jwks = '500')],
+      ['a userinfo endpoint answering 500', 'userinfo', (h: HostileOp) => (h.mode.userinfo = '500')],
     ] as const) {
       it(`${what} -> provider_error within the deadline`, async () => {
-        hop.mode = { discovery: 'ok', token: 'ok', jwks: 'ok', userinfo: 'ok' };
+        // Its own provider: only this test's requests ever reach it (nothing cached from another test).
+        const p = faultOps[fault];
+        p.mode = { discovery: 'ok', token: 'ok', jwks: 'ok', userinfo: 'ok' };
+        const jwksHits = p.hits['/jwks'] ?? 0;
         const c = await resident(appointments.a1);
-        const { requestId } = await ask(appointments.a1, { methods: ['hostile'] });
-        const to = new URL(await start(c, requestId, 'hostile'));
-        hop.nonce = to.searchParams.get('nonce') ?? '';
-        set(hop);
+        const { requestId } = await ask(appointments.a1, { methods: [`hostile-${fault}`] }, 'ra-faults');
+        const to = new URL(await start(c, requestId, `hostile-${fault}`));
+        assert.ok(to.href.startsWith(p.issuer), "to this test's own provider");
+        p.nonce = to.searchParams.get('nonce') ?? '';
+        set(p);
         const t0 = Date.now();
-        const outcome = await callback(c, `${REDIRECT_URI}?code=code-1&state=${to.searchParams.get('state')}&iss=${encodeURIComponent(hop.issuer)}`);
+        const outcome = await callback(c, `${REDIRECT_URI}?code=code-1&state=${to.searchParams.get('state')}&iss=${encodeURIComponent(p.issuer)}`);
         assert.ok(Date.now() - t0 < 10_000, 'bounded by the 1.5 s deadline, far below the 30 s default');
-        hop.mode = { discovery: 'ok', token: 'ok', jwks: 'ok', userinfo: 'ok' };
+        p.mode = { discovery: 'ok', token: 'ok', jwks: 'ok', userinfo: 'ok' };
+        if (fault === 'jwks') assert.ok((p.hits['/jwks'] ?? 0) > jwksHits, 'the client asked for the JWKS (and got 500)');
         await expectFailure(outcome, 'provider_error');
       });
     }
@@ -576,6 +589,21 @@ describe('identification nodes and routes', function () {
   });
 
   describe('the panel button and the processing log page', () => {
+    /**
+     * An identification of the test's own on appointment a1 that the agent was shown ("shown" is logged when the
+     * agent's side fetches the values, not when idv-show-to-agent sends): returns the trace id of its verification.
+     */
+    async function shownIdentification(): Promise<string> {
+      const verifiedBefore = verified.length;
+      assert.equal(await fullRun(appointments.a1, 'digid'), 'ok');
+      const v = await until('the verified output', () => verified.slice(verifiedBefore).find((m) => m.appointment.id === appointments.a1));
+      assert.equal((await agentClient('agent1').get(`/auth/agent/sets/${v.attributeSetId}`, { accept: 'application/json' })).status, 200);
+      const log = await newLog(appointments.a1);
+      assert.deepEqual(log.map((r) => r.action), ['requested', 'method_chosen', 'verified', 'shown']);
+      assert.ok(log.every((r) => r.traceId === log[0].traceId), 'one trace');
+      return String(log[0].traceId);
+    }
+
     it('"Vraag identificatie" on the panel (CSRF, own appointment, listed purpose) runs through idv-request-auth', async () => {
       const agent = agentClient('agent1');
       const state = (await (await agent.get(`/auth/agent/appointments/${appointments.a1}`, { accept: 'application/json' })).json()) as Msg;
@@ -630,6 +658,7 @@ describe('identification nodes and routes', function () {
     });
 
     it('the Logboek mapping: one trace per identification, linked spans, traceparent to the provider, a JSON Lines export', async () => {
+      const traceId = await shownIdentification();
       const admin = agentClient('admin');
       const res = await admin.get(`/admin-log/export.jsonl?appointment=${appointments.a1}`);
       assert.equal(res.status, 200);
@@ -645,9 +674,10 @@ describe('identification nodes and routes', function () {
         assert.ok(typeof l.start_time === 'number' && typeof l.end_time === 'number' && (l.end_time as number) >= (l.start_time as number));
         assert.ok(String(l.name).startsWith('idv.'));
       }
-      // A successful identification: requested → method chosen → verified → shown, one trace, spans pointing at the request / verification.
-      const verified = lines.find((l) => l.name === 'idv.verified')!;
-      const trace = lines.filter((l) => l.trace_id === verified.trace_id);
+      // This test's identification: requested → method chosen → verified → shown, one trace, spans pointing at the request / verification.
+      const trace = lines.filter((l) => l.trace_id === traceId);
+      const verified = trace.find((l) => l.name === 'idv.verified')!;
+      assert.ok(verified, "this test's verification is in the export");
       const requested = trace.find((l) => l.name === 'idv.requested')!;
       assert.ok(requested, 'the request is in the verification\'s trace');
       assert.equal(verified.parent_span_id, requested.span_id);
@@ -675,8 +705,9 @@ describe('identification nodes and routes', function () {
     });
 
     it('/admin-log: admin only, names and codes, never values', async () => {
-      // Its own rows: one verification, its deletion at the end of the call, and one cancelled at the provider.
-      assert.equal(await fullRun(appointments.a1, 'digid'), 'ok');
+      // Its own rows: one verification the agent was shown, its deletion at the end of the call, and one cancelled at
+      // the provider.
+      await shownIdentification();
       await id.callEnded(appointments.a1);
       await expectFailure(await fullRun(appointments.a1, 'digid', { redirectUri: REDIRECT_URI, login: 'cancel' }), 'cancelled');
       const admin = agentClient('admin');
