@@ -320,7 +320,11 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     // fetches it through nginx, which sends it to the instance without the document.
     const status = await waitFor('the flow fetched the document', async () => collected[0], 20_000);
     assert.equal(status, '200', 'the fetch got the document');
-    const fetches = lb.log().split('\n').filter((l) => l.startsWith('GET /idv/documents/'));
+    // nginx writes a line after it answered: wait for it rather than read the log at once.
+    const fetches = await waitFor('nginx logged the fetch', async () => {
+      const lines = lb.log().split('\n').filter((l) => l.startsWith('GET /idv/documents/'));
+      return lines.length > 0 ? lines : undefined;
+    });
     assert.ok(fetches.length === 1 && fetches[0].endsWith(` 200 127.0.0.1:${other.port}`), `through the other instance (${fetches.join(' | ')})`);
     assert.ok((await metric(other, /idv_instance_forwards_total\{kind="request"\}/)) > before, 'which passed it on to the owner');
   });
@@ -367,7 +371,10 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
     await residentPage.click('button[name="do"][value="login"]');
     await residentPage.locator('button[name="do"][value="allow"]').click();
     await residentPage.waitForURL((u) => u.pathname === '/call', { timeout: 30_000 });
-    const callbacks = lb.log().split('\n').filter((l) => l.startsWith('GET /auth/callback'));
+    const callbacks = await waitFor('nginx logged the callback', async () => {
+      const lines = lb.log().split('\n').filter((l) => l.startsWith('GET /auth/callback'));
+      return lines.length > 0 ? lines : undefined;
+    });
     assert.ok(callbacks.length > 0 && callbacks.every((l) => l.endsWith(`:${runtimes[1 - owner].port}`)), `the callback landed on the other instance (${callbacks.join(' | ')})`);
     assert.ok((await metric(runtimes[1 - owner], /idv_instance_forwards_total\{kind="request"\}/)) > forwardsBefore, 'and was passed on to the owner');
     const verified = agentPage.locator('.idv-ident-verified');
@@ -391,11 +398,16 @@ describe('two instances behind nginx on one PostgreSQL (rooms pinned to an insta
       await pg.query('CHECKPOINT').catch(() => undefined);
       const dataDir = (await pg.query('SHOW data_directory')).rows[0].data_directory as string;
       const wal = path.join(dataDir, 'pg_wal');
-      // WAL file names sort in write order (timeline, segment); the first one is read from this suite's start on.
-      const files = fs.readdirSync(wal).filter((n) => /^[0-9A-F]{24}$/.test(n) && n >= walStart.file_name);
+      // WAL file names sort in write order (timeline, segment); the first one is read from this suite's start on, the
+      // last one up to where PostgreSQL has written now. Beyond that point a segment file holds stale bytes: PostgreSQL
+      // recycles old segment files by renaming them ahead, so they still carry what earlier files of the run wrote.
+      const walEnd = (await pg.query(`SELECT file_name, file_offset FROM pg_walfile_name_offset(pg_current_wal_insert_lsn())`)).rows[0] as { file_name: string; file_offset: number };
+      const files = fs.readdirSync(wal).filter((n) => /^[0-9A-F]{24}$/.test(n) && n >= walStart.file_name && n <= walEnd.file_name);
       assert.ok(files.includes(walStart.file_name), 'the WAL written since the suite started is still there to search');
+      assert.ok(files.includes(walEnd.file_name), 'the WAL written until now is there to search');
       for (const f of files) {
-        const bytes = fs.readFileSync(path.join(wal, f)).subarray(f === walStart.file_name ? walStart.file_offset : 0);
+        const whole = fs.readFileSync(path.join(wal, f));
+        const bytes = whole.subarray(f === walStart.file_name ? walStart.file_offset : 0, f === walEnd.file_name ? walEnd.file_offset : whole.length);
         assert.equal(bytes.indexOf(BSN), -1, `the BSN in WAL file ${f}`);
         assert.equal(bytes.indexOf('Jan Jansen'), -1, `the name in WAL file ${f}`);
         assert.equal(bytes.indexOf(CHAT), -1, `chat text in WAL file ${f}`);
