@@ -24,6 +24,7 @@ import { freePort, makeTestCert, NGINX, proxyRequest, siteFromShipped, startNgin
 import { TEST_RTC_ENV } from '../support/ports';
 import { ROOT, runRuntimeExpectingExit, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp';
+import { keepOrder } from '../support/test-order';
 
 const HOST = 'video.gemeente.test';
 const PASSWORD = 'een lang wachtwoord voor de test';
@@ -59,6 +60,9 @@ function envFile(file: string): Record<string, string> {
 }
 
 describe('production behind the shipped nginx site and systemd unit (issue 20)', function () {
+  // One production set-up, checked step by step: the first steps start the runtime, the last stops it with SIGTERM
+  // (found by IDV_TEST_ORDER=reverse under the CPU burner).
+  keepOrder(this, 'the first steps start the production runtime and the last one stops it');
   this.timeout(300_000);
 
   let dir: string;

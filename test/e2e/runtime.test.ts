@@ -5,11 +5,14 @@ import * as path from 'node:path';
 import { axeViolations, describeViolations, launchBrowser } from '../support/browser';
 import { Client } from '../support/http-client';
 import { DEMO_PASSWORD, runRuntimeExpectingExit, startRuntime, tempDir, waitHealthy, type RuntimeHandle } from '../support/runtime';
+import { keepOrder } from '../support/test-order';
 
 describe('embedded runtime', function () {
   this.timeout(90_000);
 
-  describe('started in demo mode', () => {
+  describe('started in demo mode', function () {
+    // Its last step stops the runtime every other step uses (found by IDV_TEST_ORDER=reverse).
+    keepOrder(this, 'the last step stops the shared runtime with SIGTERM');
     let rt: RuntimeHandle;
     before(async () => (rt = await startRuntime()));
     after(async () => {
