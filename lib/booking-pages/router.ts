@@ -428,17 +428,22 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
 <p class="utrecht-paragraph"><a class="utrecht-link" href="${req.baseUrl}">${t.another}</a></p>`);
     };
 
+    /** The appointment of a cancel/change link's token, or undefined once "link not valid" (404) was answered. */
+    const byCancelToken = async (req: Request, res: Response, lang: Lang): Promise<Appointment | undefined> => {
+      try {
+        return await service.appointmentForCancelToken(req.params.token);
+      } catch (e) {
+        if (isUserError(e)) return void linkInvalid(req, res, lang);
+        throw e;
+      }
+    };
+
     // GET only shows what would be cancelled: mail scanners and link previews open links, and must not cancel.
     inner.get('/annuleren/:token', asyncRoute(async (req, res) => {
       const lang = pickLang(req, res, o.secure);
       if (await limited(req, res, reads, clientKey(req), false, lang)) return;
-      let a: Appointment;
-      try {
-        a = await service.appointmentForCancelToken(req.params.token);
-      } catch (e) {
-        if (isUserError(e)) return linkInvalid(req, res, lang);
-        throw e;
-      }
+      const a = await byCancelToken(req, res, lang);
+      if (!a) return;
       page(req, res, 200, lang, texts(lang).cancelTitle,
         cancelConfirmMain(lang, when(a, lang), `${req.baseUrl}/annuleren/${req.params.token}`, csrf.issue(req, res), req.baseUrl));
     }));
@@ -463,13 +468,8 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
     inner.get('/wijzigen/:token', asyncRoute(async (req, res) => {
       const lang = pickLang(req, res, o.secure);
       if (await limited(req, res, reads, clientKey(req), false, lang)) return;
-      let a: Appointment;
-      try {
-        a = await service.appointmentForCancelToken(req.params.token);
-      } catch (e) {
-        if (isUserError(e)) return linkInvalid(req, res, lang);
-        throw e;
-      }
+      const a = await byCancelToken(req, res, lang);
+      if (!a) return;
       const day = askedDay(req.query.day);
       const action = `${req.baseUrl}/wijzigen/${req.params.token}`;
       if (day === null) return renderMove(req, res, { lang, a, action, home: req.baseUrl, summary: [{ href: 'day-0', message: texts(lang).badDay }], status: 400 });
@@ -480,13 +480,8 @@ ${logoutForm(lang, csrf.issue(req, res), req.staff.displayName)}`;
       const lang = pickLang(req);
       if (await limited(req, res, perClient, clientKey(req), false, lang)) return;
       if (!csrf.verify(req)) return sendErrorPage(req, res, 403, texts(lang).csrf, '', o.branding());
-      let a: Appointment;
-      try {
-        a = await service.appointmentForCancelToken(req.params.token);
-      } catch (e) {
-        if (isUserError(e)) return linkInvalid(req, res, lang);
-        throw e;
-      }
+      const a = await byCancelToken(req, res, lang);
+      if (!a) return;
       const action = `${req.baseUrl}/wijzigen/${req.params.token}`;
       try {
         await postMove(req, res, lang, a, action, req.baseUrl,
