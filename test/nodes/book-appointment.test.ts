@@ -487,6 +487,12 @@ describe('idv-book-appointment node', function () {
       assert.match(a.text, /ongeldig of verlopen/);
       const main = (t: string) => t.slice(t.indexOf('<main'), t.indexOf('</main>'));
       assert.equal(main(a.text), main(b.text));
+      // The change link ("Afspraak wijzigen") carries the same token: the same answer, also with a day asked for.
+      for (const path of [`/afspraak/wijzigen/${'A'.repeat(43)}`, '/afspraak/wijzigen/%3Cscript%3E', `/afspraak/wijzigen/${'A'.repeat(43)}?day=2026-12-01`]) {
+        const c = await supertest(app()).get(path).expect(404);
+        assert.equal(main(c.text), main(a.text), path);
+        assert.doesNotMatch(c.text, /<script>/);
+      }
     });
   });
 
