@@ -34,6 +34,7 @@ import { startTestSmtp, type TestSmtpServer } from '../support/smtp';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser';
 import { assertMediaFlows, mediaFlow, RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
+import { keepOrder } from '../support/test-order';
 
 const BSN = '999993653';
 const CHAT = 'Mijn paspoort is verlopen, kenmerk 4711-chat';
@@ -125,6 +126,10 @@ class Signaling {
 }
 
 describe('two instances behind nginx on one PostgreSQL (rooms pinned to an instance)', function () {
+  // One call's story across two instances (starting both costs ~20 s): the booking step makes the appointment and the
+  // sessions every later step uses, the call steps build on the room the previous one made, and the last two kill and
+  // drain the instances (found by IDV_TEST_ORDER=reverse).
+  keepOrder(this, 'the first step books the appointment the later steps call in; the last two steps stop the instances');
   this.timeout(150_000);
   let dbUrl: string;
   let walStart: { file_name: string; file_offset: number };

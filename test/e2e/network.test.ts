@@ -56,25 +56,10 @@ describe('calls over real networks: NAT, firewalls, TURN, loss, outages (e2e, ne
     }
     net = createTestNetwork();
     ca = makeTestCa(net.turnIp);
-    // As README recommends: TURN over UDP, and TURNS on 443 for networks that allow nothing else.
-    const turnUrls = [`turn:${net.turnIp}:3478`, `turns:${net.turnIp}:443?transport=tcp`];
-    const tlsUrl = turnUrls[1];
-    coturn = await startCoturn(
-      coturnConfig({
-        'listening-ip': net.turnIp,
-        'static-auth-secret': SECRET,
-        realm: 'turn.idv.test',
-        cert: ca.cert,
-        pkey: ca.key,
-        'allowed-peer-ip': net.serverIp,
-        syslog: null,
-      }),
-      async () => (await probeTurn({ url: tlsUrl, secret: SECRET, ca: ca.caPem, timeoutMs: 500 })).outcome === 'ok',
-      net.ns.turn,
-    );
+    await startTurn();
     s = await startCallServer({
       host: net.serverIp,
-      env: { IDV_MEDIA_LISTEN_IP: net.serverIp, IDV_TURN_URLS: turnUrls.join(','), IDV_TURN_SECRET: SECRET },
+      env: { IDV_MEDIA_LISTEN_IP: net.serverIp, IDV_TURN_URLS: turnUrls().join(','), IDV_TURN_SECRET: SECRET },
       tweak: (c) => {
         if (c.media.turn) c.media.turn.maxTtlSeconds = TURN_TTL_S;
       },
@@ -108,6 +93,37 @@ describe('calls over real networks: NAT, firewalls, TURN, loss, outages (e2e, ne
     await coturn?.stop();
     net?.destroy();
   });
+
+  // Every test starts on an open, unimpaired network with TURN running, whatever the test before it left (a failed
+  // one included), so they pass in any order (IDV_TEST_ORDER).
+  beforeEach(async () => {
+    net.setRouterFilter([]);
+    await net.clearImpairment();
+    await startTurn();
+  });
+
+  /** As README recommends: TURN over UDP, and TURNS on 443 for networks that allow nothing else. */
+  function turnUrls(): string[] {
+    return [`turn:${net.turnIp}:3478`, `turns:${net.turnIp}:443?transport=tcp`];
+  }
+
+  /** Starts coturn in its namespace unless it runs (test (f) stops it; every test that needs it starts it again). */
+  async function startTurn(): Promise<void> {
+    if (coturn) return;
+    coturn = await startCoturn(
+      coturnConfig({
+        'listening-ip': net.turnIp,
+        'static-auth-secret': SECRET,
+        realm: 'turn.idv.test',
+        cert: ca.cert,
+        pkey: ca.key,
+        'allowed-peer-ip': net.serverIp,
+        syslog: null,
+      }),
+      async () => (await probeTurn({ url: turnUrls()[1], secret: SECRET, ca: ca.caPem, timeoutMs: 500 })).outcome === 'ok',
+      net.ns.turn,
+    );
+  }
 
   /** The resident joins afresh (new browser context: new ICE) under the network as it is now. */
   async function residentJoins(): Promise<void> {
@@ -250,7 +266,9 @@ describe('calls over real networks: NAT, firewalls, TURN, loss, outages (e2e, ne
       }, 40_000, 200);
       return Date.now() - t0;
     };
-    await resident.evaluate('window.__idvNoReload = true');
+    // Its own call, not the one the test before left (order independence).
+    await residentJoins();
+    await bothSeeAndHear('(e) before the outage');
     net.setRouterFilter(['drop']);
     await new Promise((r) => setTimeout(r, 10_000));
     net.setRouterFilter([]);
@@ -268,7 +286,6 @@ describe('calls over real networks: NAT, firewalls, TURN, loss, outages (e2e, ne
   it('(f) TURN down: a direct call still works; a network that needs TURN is told in words within a bound', async () => {
     await coturn?.stop();
     coturn = undefined;
-    net.setRouterFilter([]);
     await residentJoins();
     await bothSeeAndHear('(f) direct without TURN');
     net.setRouterFilter(onlyAllow([`ip daddr ${net.serverIp} tcp dport ${s.port}`, `ip daddr ${net.turnIp} tcp dport 443`]));

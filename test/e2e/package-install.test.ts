@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import { importCopy, waitsForCredentials, type FlowNode } from '../support/flows';
 import { ROOT, tempDir } from '../support/runtime';
+import { keepOrder } from '../support/test-order';
 import { watchNodeRedOutput, type WatchedLog } from '../support/server-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -179,6 +180,10 @@ const WAITS_FOR_CREDENTIALS = /\[error\] .*(clientSecret: required for client_se
 
 
 describe(`the npm package installed into a fresh Node-RED user directory (Node-RED ${NODE_RED_5 ? 5 : '4.1'} on Node ${NODE_MAJOR})`, function () {
+  // One installation, checked step by step (found by IDV_TEST_ORDER=reverse): the first step installs the tarball
+  // every later step runs; on Node 20 the worker-missing step must see the install before it provisions the worker
+  // the next steps use, and the last step deploys into the Node-RED the step before it started.
+  keepOrder(this, 'the install step makes the user directory, the worker step provisions what the next steps run on');
   this.timeout(300_000);
   const work = tempDir('idv-package-');
   const userDir = path.join(work, 'node-red');

@@ -35,6 +35,29 @@ export async function linkFromMail(page: Page, base: string, to: string, prefix 
   }, 30_000);
 }
 
+/** Today's date in Amsterdam plus `offsetDays`, as YYYY-MM-DD (the booking API's day format). */
+export function amsterdamDay(offsetDays = 0): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' }).format(new Date(Date.now() + offsetDays * 86_400_000));
+}
+
+/**
+ * Books the first free slot of the next three days through the JSON API (as a gemeente's own front end would), so a
+ * test has its own appointment and mails instead of reading another test's. Returns the appointment's id and start.
+ * Throws (with the answer) unless the booking was confirmed with 201.
+ */
+export async function bookThroughApi(base: string, who: { name: string; email: string; topic?: string }): Promise<{ id: string; start: string }> {
+  const slots = (await (await fetch(`${base}/afspraak/slots?from=${amsterdamDay(0)}&to=${amsterdamDay(2)}`)).json()) as Array<{ start: string }>;
+  assert.ok(slots.length > 0, 'a free slot in the next three days');
+  const res = await fetch(`${base}/afspraak`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ start: slots[0].start, topic: who.topic ?? 'Paspoort aanvragen', name: who.name, email: who.email }),
+  });
+  const body = await res.text();
+  assert.equal(res.status, 201, body);
+  return { id: (JSON.parse(body) as { id: string }).id, start: slots[0].start };
+}
+
 /** A runtime with the default flows open now (see defaultFlowsOpenNow) and one browser, for a browser test file. */
 export interface PagesHarness {
   rt: RuntimeHandle;
