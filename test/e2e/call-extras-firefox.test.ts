@@ -17,11 +17,13 @@ import { defaultFlowsOpenNow } from '../support/flows';
 import { signIn } from '../support/pages';
 import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp';
+import { keepOrder } from '../support/test-order';
 
 const RESIDENT = 'firefox.inwoner@example.nl';
 const GUEST = 'firefox.tolk@example.nl';
 
 describe('chat and a call of three with a Firefox resident (default flows, Firefox ESR + Chromium)', function () {
+  keepOrder(this, "the chat step starts the Firefox resident's call that the call of three continues");
   this.timeout(240_000);
   let rt: RuntimeHandle;
   let smtp: TestSmtpServer;

@@ -16,6 +16,7 @@ import { layoutProblems, smallTargets, VIEWPORTS } from '../support/layout';
 import { signIn } from '../support/pages';
 import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
 import { startTestSmtp, type ReceivedMail, type TestSmtpServer } from '../support/smtp';
+import { keepOrder } from '../support/test-order';
 
 const H = 3600_000;
 const SHOTS = process.env.IDV_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : tempDir('idv-shots-');
@@ -28,6 +29,7 @@ const FIRST_GUEST = 'gebarentolk.kcc@example.nl';
 const SECOND_GUEST = 'tolk.kcc@example.nl';
 
 describe('the KCC invites a third participant; moves and cancellations tell the guest (default flows, Chromium)', function () {
+  keepOrder(this, "one booking's story: the first step books and invites the guest the next steps replace, move and cancel, and the last searches the log for every address they used");
   this.timeout(240_000);
   let rt: RuntimeHandle;
   let smtp: TestSmtpServer;

@@ -17,6 +17,7 @@ import { defaultFlowsOpenNow } from '../support/flows';
 import { layoutProblems, smallTargets, VIEWPORTS } from '../support/layout';
 import { linkFromMail, signIn } from '../support/pages';
 import { ROOT, startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { keepOrder } from '../support/test-order';
 
 const SHOTS = process.env.IDV_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : tempDir('idv-shots-');
 const CHAT_SECRET = 'Mijn klantnummer is KN-4471-ZZ';
@@ -54,6 +55,7 @@ async function controlsFit(page: Page, parts: string[], what: string): Promise<v
 }
 
 describe('chat, documents, screen sharing and a third participant (default flows, Chromium)', function () {
+  keepOrder(this, "one call's story: the first step books and starts the call the next steps chat, share and invite in, and the last checks that the call's end deleted what they made");
   this.timeout(300_000);
   let rt: RuntimeHandle;
   let browser: Browser;

@@ -19,12 +19,14 @@ import { RECORD_PEER_CONNECTIONS, waitFor } from '../support/call-media';
 import { amsterdamClocksAroundNow, box, layoutProblems, lineCount, lookOf, radioPairs, selectTextFits, smallTargets, VIEWPORTS, withinViewport } from '../support/layout';
 import { linkFromMail, signIn, startWithDefaultFlows, type PagesHarness } from '../support/pages';
 import type { RuntimeHandle } from '../support/runtime';
+import { keepOrder } from '../support/test-order';
 
 const NAME = 'Jan Jansen-Verbeek';
 const EMAIL = 'jan.verbeek@example.nl';
 const SHOTS = process.env.IDV_LAYOUT_SHOTS;
 
 describe('the call on a phone and in the agent workspace: layout, states, messages, end (Chromium)', function () {
+  keepOrder(this, 'one call from waiting room to hang-up: each step continues the state the step before left (waiting, joined, identified, dropped, ended), and the last reads the log the call wrote');
   this.timeout(300_000);
   let rt: RuntimeHandle;
   let browser: Browser;
@@ -89,6 +91,28 @@ describe('the call on a phone and in the agent workspace: layout, states, messag
 
   async function statusOf(page: Page): Promise<string> {
     return (await page.locator('#status').textContent()) ?? '';
+  }
+
+  /**
+   * Records every text the page's #status and main show from now on (a MutationObserver in the page), so a check of
+   * "never afterwards" sees a message that came and went, not only the text at the moment it looks.
+   */
+  async function recordStatus(page: Page): Promise<() => Promise<string[]>> {
+    await page.evaluate(`(() => {
+      window.__idvStatusSeen = [];
+      const note = () => window.__idvStatusSeen.push((document.querySelector('#status')?.textContent ?? '') + ' | ' + (document.querySelector('main')?.innerText ?? ''));
+      new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    })()`);
+    return async () => (await page.evaluate('window.__idvStatusSeen.slice()')) as string[];
+  }
+
+  /** Waits until the server shows nobody in this appointment's room: no message of the room can reach a page after. */
+  async function roomEmpty(p: Page): Promise<void> {
+    await waitFor('the server shows the room empty', async () => {
+      const list = (await (await p.request.get(`${base}/agent/appointments.json`)).json()) as { appointments: Array<{ id: string; residentPresent: boolean; agentPresent: boolean }> };
+      const row = list.appointments.find((a) => a.id === appointmentId);
+      return row !== undefined && !row.residentPresent && !row.agentPresent;
+    }, 20_000);
   }
 
   it('device check and waiting room fit a phone', async () => {
@@ -206,9 +230,11 @@ describe('the call on a phone and in the agent workspace: layout, states, messag
     await resident.click('a.idv-identify-method[data-method="demo-digid"]');
     await resident.waitForURL((u) => u.pathname.startsWith('/interaction/'));
     await atSizes(resident, 'test provider', [VIEWPORTS.phoneSmall, VIEWPORTS.phone]);
-    for (const p of await radioPairs(resident)) assert.notEqual(await lookOf(resident, p.checked), await lookOf(resident, p.unchecked), 'the chosen test person looks chosen');
-    await axe(resident, 'test provider: login');
     await resident.check('input[name="account"][value="jan"]');
+    const pairs = await radioPairs(resident);
+    assert.ok(pairs.length > 0, 'a chosen and an unchosen test person to compare');
+    for (const p of pairs) assert.notEqual(await lookOf(resident, p.checked), await lookOf(resident, p.unchecked), 'the chosen test person looks chosen');
+    await axe(resident, 'test provider: login');
     await resident.click('button[name="do"][value="login"]');
     await resident.locator('button[name="do"][value="allow"]').waitFor();
     await atSizes(resident, 'test provider consent', [VIEWPORTS.phoneSmall]);
@@ -252,11 +278,15 @@ describe('the call on a phone and in the agent workspace: layout, states, messag
 
     await agent.click('#hang-up');
     await resident.locator('#ended').waitFor({ state: 'visible', timeout: 15_000 });
+    const seen = await recordStatus(resident);
     assert.match(await resident.locator('#ended-heading').innerText(), /De medewerker heeft het gesprek beëindigd/);
     assert.match(await resident.locator('#ended-text').innerText(), /neemt de gemeente contact met u op/);
     assert.equal(await resident.locator('#rejoin').isVisible(), true);
-    await new Promise((r) => setTimeout(r, 1500));
+    // "It stays so": once the server has nobody in the room, nothing of the call can change the page any more; every
+    // text shown until then (recorded, not sampled) said it ended.
+    await roomEmpty(agent);
     assert.match(await statusOf(resident), /De medewerker heeft het gesprek beëindigd/, 'and it stays so');
+    assert.deepEqual((await seen()).filter((t) => /De medewerker is in het gesprek|even weg/.test(t)), [], 'never back to "in the call" or "away"');
     await atSizes(resident, 'ended by the agent', [VIEWPORTS.phoneSmall, VIEWPORTS.phone]);
     await axe(resident, 'ended by the agent');
     await agent.locator('#call').waitFor({ state: 'hidden' });
@@ -273,10 +303,14 @@ describe('the call on a phone and in the agent workspace: layout, states, messag
     await resident.locator('#call').waitFor({ state: 'visible', timeout: 30_000 });
     await resident.click('#hang-up');
     await resident.locator('#ended').waitFor({ state: 'visible' });
+    const seen = await recordStatus(resident);
     assert.match(await resident.locator('#ended-heading').innerText(), /U heeft opgehangen/);
     await waitFor('the agent hears the resident left', async () => /De inwoner heeft het gesprek verlaten/.test(await statusOf(agent)), 15_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The agent leaves too: once the server has nobody in the room, no message of it can reach the resident's page.
+    if (await agent.locator('#hang-up').isVisible()) await agent.click('#hang-up');
+    await roomEmpty(agent);
     assert.doesNotMatch(await resident.locator('main').innerText(), /De medewerker is in het gesprek/);
+    assert.deepEqual((await seen()).filter((t) => /De medewerker is in het gesprek/.test(t)), [], 'never "in the call" after the hang-up');
     await axe(resident, 'own hang-up');
   });
 

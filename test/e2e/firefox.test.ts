@@ -111,5 +111,13 @@ describe('calls with Firefox ESR (e2e, WebDriver BiDi)', function () {
     await agent.click('#idv-ident-ask');
     await resident.locator('dialog.idv-identify-dialog[open]').waitFor({ timeout: 15_000 });
     assert.match(await resident.locator('dialog.idv-identify-dialog[open]').innerText(), /De medewerker vraagt u om in te loggen/);
+    // Leave the room as the other test does, so either can run first (IDV_TEST_ORDER).
+    await resident.keyboard.press('Escape');
+    await resident.locator('dialog.idv-identify-dialog').waitFor({ state: 'detached', timeout: 10_000 });
+    await resident.click('#hang-up');
+    await resident.locator('#ended').waitFor({ state: 'visible' });
+    await agent.close();
+    await resident.context().close();
+    await waitFor('the room empty', async () => !h.call.presence.get(h.appointmentId).resident);
   });
 });

@@ -23,6 +23,7 @@ import { startIdContactStandIn, type StandIn } from '../support/idcontact-core';
 import { generateKeys, type KeyPairPem } from '../support/idcontact-tokens';
 import { signIn } from '../support/pages';
 import { startRuntime, tempDir, type RuntimeHandle } from '../support/runtime';
+import { keepOrder } from '../support/test-order';
 
 const SECRET = 'e2e-credential-secret-0123456789abcdef';
 const START_SECRET = 'e2e-start-communication-secret-0123456789';
@@ -34,6 +35,7 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('ID Video in ID Contact (runtime, stand-in core, Chromium)', function () {
+  keepOrder(this, 'the first step starts the ID Contact session the next steps identify in, and the last needs the first agent still busy with it');
   this.timeout(120_000);
   let rt: RuntimeHandle;
   let browser: Browser;

@@ -19,6 +19,7 @@ import { freshDatabase } from '../support/postgres';
 import { DEMO_PASSWORD, ROOT } from '../support/runtime';
 import { startTestSmtp, type ReceivedMail, type TestSmtpServer } from '../support/smtp';
 import { waitFor } from '../support/call-media';
+import { keepOrder } from '../support/test-order';
 
 const BURST = 120;
 const CLIENTS = 10;
@@ -64,6 +65,7 @@ async function available(url: string, start: string): Promise<number> {
 }
 
 describe('two instances behind nginx: KCC cancels across instances; SIGKILL during a booking burst', function () {
+  keepOrder(this, 'the burst kills instance 1 for good (there is no restart of it), and the KCC steps need both instances');
   this.timeout(240_000);
   let dbUrl: string;
   let smtp: TestSmtpServer;

@@ -18,6 +18,7 @@ import { AGENT_PASSWORD, startCallServer, type CallServer } from '../support/cal
 import { assertMediaFlows, mediaFlow, RECORD_PEER_CONNECTIONS, selectedPaths, waitFor, type SelectedPath } from '../support/call-media';
 import { coturnConfig, makeTestCa, startCoturn, type Coturn, type TestCa } from '../support/coturn';
 import { createTestNetwork, netnsProblem, onlyAllow, type TestNetwork } from '../support/netns';
+import { skipBecause } from '../support/skip';
 
 const SECRET = 'network-test-turn-secret-0123456789';
 /** Short-lived TURN credentials, so case (c) can rejoin after they ran out within the test. */
@@ -50,10 +51,7 @@ describe('calls over real networks: NAT, firewalls, TURN, loss, outages (e2e, ne
   const figures: string[] = [];
 
   before(async function () {
-    if (problem) {
-      console.log(`      (skipped: ${problem})`);
-      this.skip();
-    }
+    if (problem) skipBecause(this, problem);
     net = createTestNetwork();
     ca = makeTestCa(net.turnIp);
     await startTurn();

@@ -9,6 +9,7 @@ import { probeTurn } from '../../media-server';
 import { coturnConfig, makeTestCa, startCoturn, type Coturn, type TestCa } from '../support/coturn';
 import { runRuntimeExpectingExit, startRuntime } from '../support/runtime';
 import { TEST_RTC_ENV } from '../support/ports';
+import { skipBecause } from '../support/skip';
 
 const SECRET = 'turn-check-secret-0123456789abcdef';
 
@@ -28,10 +29,7 @@ describe('TURN secret checked at start (real coturn, real runtime)', function ()
   let tls: number;
 
   before(async function () {
-    if (process.getuid?.() !== 0) {
-      console.log('      (skipped: coturn tests run as root, as CI does)');
-      this.skip();
-    }
+    if (process.getuid?.() !== 0) skipBecause(this, 'coturn tests run as root, as CI does');
     ca = makeTestCa('127.0.0.1');
     plain = await freePort();
     tls = await freePort();

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { clockOffsetMs } from './fake-clock';
 
 /** Debian's Firefox ESR (`firefox-esr`); FIREFOX_PATH overrides. No browser is downloaded. */
 export function firefoxPath(): string {
@@ -17,8 +18,8 @@ export function firefoxPath(): string {
  * Firefox ESR driven over WebDriver BiDi (puppeteer-core), with fake camera and microphone and without the permission
  * prompt: the counterpart of test/support/browser.ts's Chromium flags.
  */
-export function launchFirefox(prefs: Record<string, unknown> = {}): Promise<Browser> {
-  return puppeteer.launch({
+export async function launchFirefox(prefs: Record<string, unknown> = {}): Promise<Browser> {
+  const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: firefoxPath(),
     headless: true,
@@ -31,4 +32,33 @@ export function launchFirefox(prefs: Record<string, unknown> = {}): Promise<Brow
       ...prefs,
     },
   });
+  return clockOffsetMs === 0 ? browser : withShiftedClock(browser);
+}
+
+/**
+ * Under `npm run test:clock` the servers run on a shifted clock (test/support/fake-clock.ts); Chromium's pages get
+ * Playwright's clock (browser.ts), Firefox's pages this: Date.now() and `new Date()` shifted by the same offset before
+ * any page script runs. Time keeps running.
+ */
+function withShiftedClock(browser: Browser): Browser {
+  const shift = `(() => {
+    const RealDate = Date;
+    class ShiftedDate extends RealDate {
+      constructor(...args) { if (args.length === 0) super(RealDate.now() + ${clockOffsetMs}); else super(...args); }
+      static now() { return RealDate.now() + ${clockOffsetMs}; }
+    }
+    globalThis.Date = ShiftedDate;
+  })()`;
+  const createContext = browser.createBrowserContext.bind(browser);
+  browser.createBrowserContext = async (options) => {
+    const ctx = await createContext(options);
+    const newPage = ctx.newPage.bind(ctx);
+    ctx.newPage = async (...args: Parameters<typeof newPage>) => {
+      const page = await newPage(...args);
+      await page.evaluateOnNewDocument(shift);
+      return page;
+    };
+    return ctx;
+  };
+  return browser;
 }
