@@ -314,6 +314,11 @@ describe('idv-book-appointment node', function () {
     });
 
     it('pages through the days within the horizon, keeping the topic', async () => {
+      // The pages count from the product's own today, read per request; so this test reads it right before them, not
+      // the file's fixed `today`: a file run that passes midnight (npm run test:clock -- --at <date>T23:59:59+01:00)
+      // then leaves only the few milliseconds of this test's requests as a window, not the whole file's run.
+      const now = DateTime.now().setZone(ZONE).startOf('day');
+      const day = (n: number) => now.plus({ days: n }).toFormat('yyyy-MM-dd');
       const first = await supertest(app()).get(`/afspraak?topic=${encodeURIComponent(topics[1])}`).expect(200);
       const later = /<a class="utrecht-pagination__relative-link[^"]*" rel="next" href="([^"]+)">Latere dagen<\/a>/.exec(first.text)?.[1].replace(/&amp;/g, '&');
       assert.equal(later, `/afspraak?from=${day(14)}&topic=${encodeURIComponent(topics[1]).replace(/%20/g, '+')}`);
