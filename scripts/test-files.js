@@ -17,6 +17,8 @@
  *       ends and after IDV_TEST_BURN_SECONDS (default 3600) at the latest.
  * Paths given as arguments (files or directories under dist/test) replace the set; other arguments go to mocha:
  *   IDV_TEST_ORDER=shuffle:7 node scripts/test-files.js dist/test/unit dist/test/nodes
+ * Refused before anything runs (exit 2, with the reason): `--exit` (or `exit` in .mocharc.json), which would hide open
+ * handles, and a configuration that lets a committed `.only` pass (runnerConfigProblems; test/unit/test-runner.test.ts).
  */
 'use strict';
 const fs = require('node:fs');
@@ -65,6 +67,34 @@ function splitArgs(args) {
   return { chosen, rest };
 }
 
+/** The config files mocha would read besides .mocharc.json (it takes the first it finds, in this order). */
+const OTHER_MOCHA_CONFIGS = ['.mocharc.js', '.mocharc.cjs', '.mocharc.yaml', '.mocharc.yml', '.mocharc.jsonc'];
+
+/**
+ * What in the mocha configuration under `dir` would let the suite lie (issue 18), as sentences (none: fine):
+ * `exit: true` ends mocha when the tests end even if a server, socket or timer is still open, which hides exactly the
+ * open handles a close handler should have released; without `forbid-only: true` a committed `.only` runs one test
+ * and passes. Also refused: a second config file (mocha would read it instead of .mocharc.json) and a "mocha" key in
+ * package.json (merged in by mocha). Throws only when .mocharc.json cannot be read as JSON.
+ */
+function runnerConfigProblems(dir) {
+  const problems = [];
+  const rc = JSON.parse(fs.readFileSync(path.join(dir, '.mocharc.json'), 'utf8'));
+  if (rc.exit) problems.push('.mocharc.json sets "exit": mocha would end with handles still open and hide them; remove it');
+  if (rc['forbid-only'] !== true) problems.push('.mocharc.json must set "forbid-only": true, so a committed .only fails the run');
+  for (const f of OTHER_MOCHA_CONFIGS) if (fs.existsSync(path.join(dir, f))) problems.push(`${f} exists: mocha would read it instead of .mocharc.json; keep one config`);
+  const pkg = path.join(dir, 'package.json');
+  if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).mocha !== undefined) problems.push('package.json has a "mocha" key: keep the configuration in .mocharc.json');
+  return problems;
+}
+
+/** Mocha options the suite refuses from the command line (same reason as `exit` above), as sentences. */
+function refusedArgs(args) {
+  return args
+    .filter((a) => a === '--exit' || a.startsWith('--exit=') || a === '--no-forbid-only')
+    .map((a) => `${a} is refused: ${a.startsWith('--exit') ? 'it hides open handles (a server, socket or timer a test left open)' : 'a committed .only must fail the run'}`);
+}
+
 /** The file order asked for by IDV_TEST_ORDER (same forms as test/support/test-order.ts, plus bare "shuffle"). */
 function fileOrder(value) {
   if (!value || value === 'written') return { name: 'written', apply: (l) => l };
@@ -93,46 +123,53 @@ function fileOrder(value) {
   throw new Error(`IDV_TEST_ORDER must be "written", "reverse", "shuffle" or "shuffle:<whole number>", not ${JSON.stringify(value)}`);
 }
 
-let list;
-let mochaArgs;
-let order;
-try {
-  const { chosen, rest } = splitArgs(process.argv.slice(2));
-  list = chosen.length ? chosen : files(process.env.IDV_TEST_SET);
-  mochaArgs = rest;
-  order = fileOrder(process.env.IDV_TEST_ORDER);
-} catch (e) {
-  process.stderr.write(`${e.message}\n`);
-  process.exit(2);
-}
-list = order.apply(list);
-if (process.env.IDV_TEST_SET === 'runtime') process.stderr.write(`[test-files] runtime set: ${list.length} files\n`);
-// The store suites run on both engines in the full set; on the second Node.js version SQLite is enough (the PostgreSQL
-// driver is plain JavaScript): one PostgreSQL cluster per CI run (test/support/engines.ts, IDV_TEST_ENGINES).
-const env = { ...process.env };
-if (process.env.IDV_TEST_SET === 'runtime' && !env.IDV_TEST_ENGINES) {
-  env.IDV_TEST_ENGINES = 'sqlite';
-  process.stderr.write('[test-files] store suites on SQLite only (PostgreSQL ran in the full set)\n');
-}
-if (order.name !== 'written') {
-  // A bare "shuffle" becomes its seed, so mocha orders inside files with the same one and the run can be repeated.
-  env.IDV_TEST_ORDER = order.name;
-  process.stderr.write(`[test-files] order ${order.name} (repeat with IDV_TEST_ORDER=${order.name})\n`);
-}
-let burner;
-if (process.env.IDV_TEST_BURN) {
-  const seconds = Number(process.env.IDV_TEST_BURN_SECONDS || 3600);
+function main() {
+  let list;
+  let mochaArgs;
+  let order;
   try {
-    burner = startBurner({ workers: process.env.IDV_TEST_BURN, seconds });
+    const refused = [...refusedArgs(process.argv.slice(2)), ...runnerConfigProblems(root)];
+    if (refused.length) throw new Error(refused.join('\n'));
+    const { chosen, rest } = splitArgs(process.argv.slice(2));
+    list = chosen.length ? chosen : files(process.env.IDV_TEST_SET);
+    mochaArgs = rest;
+    order = fileOrder(process.env.IDV_TEST_ORDER);
   } catch (e) {
-    process.stderr.write(`IDV_TEST_BURN: ${e.message}\n`);
+    process.stderr.write(`${e.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`[test-files] under load: ${process.env.IDV_TEST_BURN} busy thread(s), burner pid ${burner.pid}\n`);
+  list = order.apply(list);
+  if (process.env.IDV_TEST_SET === 'runtime') process.stderr.write(`[test-files] runtime set: ${list.length} files\n`);
+  // The store suites run on both engines in the full set; on the second Node.js version SQLite is enough (the PostgreSQL
+  // driver is plain JavaScript): one PostgreSQL cluster per CI run (test/support/engines.ts, IDV_TEST_ENGINES).
+  const env = { ...process.env };
+  if (process.env.IDV_TEST_SET === 'runtime' && !env.IDV_TEST_ENGINES) {
+    env.IDV_TEST_ENGINES = 'sqlite';
+    process.stderr.write('[test-files] store suites on SQLite only (PostgreSQL ran in the full set)\n');
+  }
+  if (order.name !== 'written') {
+    // A bare "shuffle" becomes its seed, so mocha orders inside files with the same one and the run can be repeated.
+    env.IDV_TEST_ORDER = order.name;
+    process.stderr.write(`[test-files] order ${order.name} (repeat with IDV_TEST_ORDER=${order.name})\n`);
+  }
+  let burner;
+  if (process.env.IDV_TEST_BURN) {
+    const seconds = Number(process.env.IDV_TEST_BURN_SECONDS || 3600);
+    try {
+      burner = startBurner({ workers: process.env.IDV_TEST_BURN, seconds });
+    } catch (e) {
+      process.stderr.write(`IDV_TEST_BURN: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`[test-files] under load: ${process.env.IDV_TEST_BURN} busy thread(s), burner pid ${burner.pid}\n`);
+  }
+  const mocha = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), ...list, ...mochaArgs], { cwd: root, stdio: 'inherit', env });
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => mocha.kill(sig));
+  mocha.on('exit', (code, signal) => {
+    burner?.stop();
+    process.exit(code ?? (signal ? 1 : 0));
+  });
 }
-const mocha = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), ...list, ...mochaArgs], { cwd: root, stdio: 'inherit', env });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => mocha.kill(sig));
-mocha.on('exit', (code, signal) => {
-  burner?.stop();
-  process.exit(code ?? (signal ? 1 : 0));
-});
+
+if (require.main === module) main();
+module.exports = { runnerConfigProblems, refusedArgs };

@@ -27,12 +27,24 @@ interface Msg {
 const PASSWORD = 'test-password-for-staff-42';
 const PUBLIC_URL = 'https://video.testdorp.example';
 
-/** Local date n days from today in Amsterdam, and an instant on it with the offset Amsterdam has then. */
-const day = (n: number) => DateTime.now().setZone(ZONE).startOf('day').plus({ days: n }).toFormat('yyyy-MM-dd');
+/**
+ * "Today" in Amsterdam, read once when this file's tests start (in `before`), not at module load and not per call:
+ * mocha loads every file first, and under a clock near midnight (npm run test:clock -- --at 23:50) a date read at load
+ * or in one test could be a day behind the one read later, so "a closing day" could land on the absence day. The
+ * schedule (closing day, absences) and every date the tests send are built from this one value.
+ */
+let today: DateTime | undefined;
+/** Fixes `today` for the file once; both top-level suites call it, so either may run alone or first. */
+const fixToday = () => (today ??= DateTime.now().setZone(ZONE).startOf('day'));
+/** Local date n days from `today` in Amsterdam, and an instant on it with the offset Amsterdam has then. */
+const day = (n: number) => {
+  if (!today) throw new Error('day() before the suite fixed today');
+  return today.plus({ days: n }).toFormat('yyyy-MM-dd');
+};
 const at = (n: number, clock: string) => DateTime.fromISO(`${day(n)}T${clock}`, { zone: ZONE }).toISO({ suppressMilliseconds: true }) as string;
 
 const everyDay = [{ from: '09:00', to: '17:00' }];
-const schedule = {
+const schedule = () => ({
   id: 's1',
   type: 'idv-schedule',
   openingHours: { mon: everyDay, tue: everyDay, wed: everyDay, thu: everyDay, fri: everyDay, sat: everyDay, sun: everyDay },
@@ -45,12 +57,12 @@ const schedule = {
     { username: 'agent1', displayName: 'Anna', absences: [{ from: day(6), to: day(6) }] },
     { username: 'agent2', displayName: 'Bram', absences: [{ from: day(6), to: day(6) }] },
   ],
-};
+});
 const topics = ['Paspoort aanvragen', 'Verhuizing doorgeven'];
 const common = { type: 'idv-book-appointment', schedule: 's1', settings: 'c1', topics, phone: 'optional', wires: [['out']] };
-const flow = [
+const flow = () => [
   { id: 'c1', type: 'idv-settings', municipality: 'Gemeente Testdorp', publicUrl: PUBLIC_URL, fromAddress: 'video@testdorp.example' },
-  schedule,
+  schedule(),
   { id: 'b1', ...common, mode: 'resident', path: '/afspraak', limitPerIp: 1000, limitPerEmail: 1000, corsOrigins: 'https://www.testdorp.example', privacyUrl: 'https://www.testdorp.example/privacy' },
   { id: 'b2', ...common, mode: 'resident', path: '/flood', limitPerIp: 5, limitPerEmail: 1000 },
   { id: 'b3', ...common, mode: 'resident', path: '/flood-mail', limitPerIp: 1000, limitPerEmail: 3 },
@@ -95,11 +107,12 @@ describe('idv-book-appointment node', function () {
   const msgs: Msg[] = [];
 
   before(async () => {
+    fixToday();
     const s = startServices();
     const hash = await hashPassword(PASSWORD);
     await s.staffStore.upsertUser({ username: 'kcc1', displayName: 'Karin KCC', roles: ['kcc'], passwordHash: hash });
     await s.staffStore.upsertUser({ username: 'agent1', displayName: 'Anna', roles: ['agent'], passwordHash: hash });
-    await helper.load([settingsNode, scheduleNode, bookNode], flow);
+    await helper.load([settingsNode, scheduleNode, bookNode], flow());
     helper.getNode('out').on('input', (msg: Record<string, unknown>) => {
       if (typeof msg.barrier === 'number') barriers.get(msg.barrier)?.();
       else msgs.push(msg as unknown as Msg);
@@ -179,16 +192,17 @@ describe('idv-book-appointment node', function () {
       assert.equal(msgs[0].appointment.topic, topics[0]);
     });
 
-    const bad: [string, Record<string, unknown>, number, string, string?][] = [
+    // Dated patches are functions: the table is built when mocha loads the file, before `today` is fixed.
+    const bad: [string, Record<string, unknown> | (() => Record<string, unknown>), number, string, string?][] = [
       ['an impossible date', { start: '2026-02-30T10:00:00+01:00' }, 400, 'start'],
       ['month 13', { start: '2026-13-01T10:00:00+01:00' }, 400, 'start'],
-      ['24:00', { start: `${day(3)}T24:00:00+01:00` }, 400, 'start'],
-      ['an off-grid time', { start: at(3, '09:07') }, 400, 'start', 'slot_off_grid'],
-      ['another offset than Amsterdam has', { start: `${day(3)}T10:00:00+05:00` }, 400, 'start'],
-      ['the wall clock as UTC', { start: `${day(3)}T10:00:00Z` }, 400, 'start'],
-      ['the past', { start: at(-1, '10:00') }, 400, 'start', 'slot_past'],
-      ['beyond the horizon', { start: at(40, '10:00') }, 400, 'start', 'slot_beyond_horizon'],
-      ['a closing day', { start: at(5, '10:00') }, 400, 'start', 'slot_closed'],
+      ['24:00', () => ({ start: `${day(3)}T24:00:00+01:00` }), 400, 'start'],
+      ['an off-grid time', () => ({ start: at(3, '09:07') }), 400, 'start', 'slot_off_grid'],
+      ['another offset than Amsterdam has', () => ({ start: `${day(3)}T10:00:00+05:00` }), 400, 'start'],
+      ['the wall clock as UTC', () => ({ start: `${day(3)}T10:00:00Z` }), 400, 'start'],
+      ['the past', () => ({ start: at(-1, '10:00') }), 400, 'start', 'slot_past'],
+      ['beyond the horizon', () => ({ start: at(40, '10:00') }), 400, 'start', 'slot_beyond_horizon'],
+      ['a closing day', () => ({ start: at(5, '10:00') }), 400, 'start', 'slot_closed'],
       ['e-mail with CR/LF', { email: 'a@example.nl\r\nBcc: victim@example.nl' }, 400, 'email'],
       ['several addresses', { email: 'a@example.nl, b@example.nl' }, 400, 'email'],
       ['a quoted local part', { email: '"a b"@example.nl' }, 400, 'email'],
@@ -206,7 +220,7 @@ describe('idv-book-appointment node', function () {
     for (const [what, patch, status, field, code] of bad) {
       it(`refuses ${what} with a ${status} naming the field, and creates nothing`, async () => {
         const before = count();
-        const res = await json('/afspraak', { ...resident({ start: at(4, '14:00') }), ...patch }).expect(status);
+        const res = await json('/afspraak', { ...resident({ start: at(4, '14:00') }), ...(typeof patch === 'function' ? patch() : patch) }).expect(status);
         assert.ok(res.body.fields?.[field], JSON.stringify(res.body));
         if (code) assert.equal(res.body.error, code);
         assert.equal(count(), before);
@@ -300,6 +314,11 @@ describe('idv-book-appointment node', function () {
     });
 
     it('pages through the days within the horizon, keeping the topic', async () => {
+      // The pages count from the product's own today, read per request; so this test reads it right before them, not
+      // the file's fixed `today`: a file run that passes midnight (npm run test:clock -- --at <date>T23:59:59+01:00)
+      // then leaves only the few milliseconds of this test's requests as a window, not the whole file's run.
+      const now = DateTime.now().setZone(ZONE).startOf('day');
+      const day = (n: number) => now.plus({ days: n }).toFormat('yyyy-MM-dd');
       const first = await supertest(app()).get(`/afspraak?topic=${encodeURIComponent(topics[1])}`).expect(200);
       const later = /<a class="utrecht-pagination__relative-link[^"]*" rel="next" href="([^"]+)">Latere dagen<\/a>/.exec(first.text)?.[1].replace(/&amp;/g, '&');
       assert.equal(later, `/afspraak?from=${day(14)}&topic=${encodeURIComponent(topics[1]).replace(/%20/g, '+')}`);
@@ -569,7 +588,10 @@ describe('idv-book-appointment node', function () {
 });
 
 describe('idv-book-appointment node lifecycle', () => {
-  before(() => startServices());
+  before(() => {
+    fixToday();
+    startServices();
+  });
   after(async () => {
     await helper.unload();
     await stopServices();
@@ -587,7 +609,7 @@ describe('idv-book-appointment node lifecycle', () => {
 
   it('a second node on a path another node serves goes red and names that node; the first keeps serving', async () => {
     await helper.load([scheduleNode, bookNode], [
-      schedule,
+      schedule(),
       { id: 'first', type: 'idv-book-appointment', name: 'Boeken via website', schedule: 's1', mode: 'resident', path: '/afspraak', topics, wires: [[]] },
       { id: 'same', type: 'idv-book-appointment', schedule: 's1', mode: 'resident', path: '/afspraak', topics, wires: [[]] },
       { id: 'under', type: 'idv-book-appointment', schedule: 's1', mode: 'kcc', path: '/afspraak/kcc', topics, wires: [[]] },
@@ -603,14 +625,14 @@ describe('idv-book-appointment node lifecycle', () => {
     await supertest(app()).get('/voorbeeld/afspraak').expect(200);
     // A redeploy without the first node frees the path.
     await helper.unload();
-    await helper.load([scheduleNode, bookNode], [schedule, { id: 'same', type: 'idv-book-appointment', schedule: 's1', mode: 'resident', path: '/afspraak', topics, wires: [[]] }]);
+    await helper.load([scheduleNode, bookNode], [schedule(), { id: 'same', type: 'idv-book-appointment', schedule: 's1', mode: 'resident', path: '/afspraak', topics, wires: [[]] }]);
     assert.equal(statusesOf('same').at(-1)?.text, 'idv-book-appointment.status.ready');
     await helper.unload();
   });
 
   it('shows a red status and serves nothing when misconfigured; removes its routes on close', async () => {
     await helper.load([scheduleNode, bookNode], [
-      schedule,
+      schedule(),
       { id: 'good', type: 'idv-book-appointment', schedule: 's1', mode: 'resident', path: '/afspraak', topics, wires: [[]] },
       { id: 'bad', type: 'idv-book-appointment', schedule: 's1', mode: 'resident', path: '/admin/afspraak', topics, wires: [[]] },
       { id: 'orphan', type: 'idv-book-appointment', schedule: 'missing', mode: 'resident', path: '/zonder-rooster', wires: [[]] },

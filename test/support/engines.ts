@@ -172,13 +172,30 @@ export const TESTED_ENGINES: ReadonlySet<StoreEngine> = (() => {
   return new Set(raw as StoreEngine[]);
 })();
 
-/** `describe` for suites that need PostgreSQL itself (several instances on one database); pending when deselected. */
-export const describeOnPostgres: Mocha.SuiteFunction | Mocha.PendingSuiteFunction = TESTED_ENGINES.has('postgres') ? describe : describe.skip;
+/**
+ * The reason a deselected engine's suite is skipped, added to its title: `describe.skip` alone shows only pending
+ * tests, and a skip must say why in the output (as test/support/skip.ts `skipBecause` does for a single test). The
+ * title carries it, so the spec reporter prints it once per suite and every pending test's full title (JSON reporter)
+ * names it. Not a `before` hook with `skipBecause`: the suites' own `after` hooks would then run on fixtures their
+ * skipped `before` hooks never made.
+ */
+export function deselectedBecause(engine: StoreEngine): string {
+  return `(skipped: IDV_TEST_ENGINES=${process.env.IDV_TEST_ENGINES ?? ''} leaves ${engine === 'postgres' ? 'PostgreSQL' : 'SQLite'} out; the full run tests it)`;
+}
+
+/** `describe` for one engine: as is when this run tests it, else skipped with the reason in its title. */
+function describeFor(engine: StoreEngine): (title: string, fn: (this: Mocha.Suite) => void) => Mocha.Suite | void {
+  if (TESTED_ENGINES.has(engine)) return describe;
+  return (title, fn) => describe.skip(`${title} ${deselectedBecause(engine)}`, fn);
+}
+
+/** `describe` for suites that need PostgreSQL itself (several instances on one database); pending, with the reason, when deselected. */
+export const describeOnPostgres = describeFor('postgres');
 
 /** Declares the suite once per engine: `describe('<title> [sqlite]')` and `describe('<title> [postgres]')`. */
 export function forEachEngine(title: string, suite: (engine: EngineUnderTest) => void): void {
   for (const engine of ENGINES) {
-    (TESTED_ENGINES.has(engine.name) ? describe : describe.skip)(`${title} [${engine.name}]`, () => {
+    describeFor(engine.name)(`${title} [${engine.name}]`, () => {
       if (engine.name === 'postgres') {
         // The first PostgreSQL suite of a run starts the cluster (pg_ctl waits at most 30 s); the tests keep their own
         // timeouts.

@@ -9,6 +9,7 @@ import { sqliteStoreOn } from '../../../lib/store/sqlite';
 import { forEachEngine, type TestStore } from '../../support/engines';
 import { fixedClock, newAppointment, serviceOn, tempDatabase, testSchedule } from './support';
 import { skipBecause } from '../../support/skip';
+import { until } from '../../support/identification-test';
 
 const NOW = '2026-11-30T08:00:00.000Z';
 const START = '2026-12-01T10:00:00+01:00';
@@ -167,6 +168,7 @@ forEachEngine('appointments: the last free slot under concurrency', (engine) => 
     const other = new Client({ connectionString: t.url });
     await other.connect();
     try {
+      const [{ pid }] = (await other.query('SELECT pg_backend_pid() AS pid')).rows as { pid: number }[];
       await other.query('BEGIN');
       await other.query(`SELECT idv_lock_agent_span('solo', '2026-12-01T08:52:00.000Z', '2026-12-01T09:22:00.000Z')`);
       const [{ n }] = (await other.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`)).rows;
@@ -179,7 +181,10 @@ forEachEngine('appointments: the last free slot under concurrency', (engine) => 
       const waiting = t.store.appointments.create(newAppointment(701, '2026-12-01T09:21:00.000Z', '2026-12-01T09:31:00.000Z'), claim).finally(() => {
         settled = true;
       });
-      await new Promise((r) => setTimeout(r, 300));
+      // Waiting is shown by PostgreSQL itself, not by a pause: a session of the store asks for an advisory lock the
+      // other instance holds and is not granted it. A booking that did not wait would settle instead (checked first).
+      const blocked = `SELECT count(*)::int AS n FROM pg_locks l WHERE l.locktype = 'advisory' AND NOT l.granted AND ${Number(pid)} = ANY(pg_blocking_pids(l.pid))`;
+      await until('the clashing booking to wait for the other instance\'s span lock', async () => settled || (await t.count(blocked)) > 0, 15_000);
       assert.equal(settled, false, 'a booking that could clash waits for the lock');
       await other.query('ROLLBACK');
       assert.equal((await waiting).appointment.startUtc, '2026-12-01T09:21:00.000Z', 'the other one did not book: this one stands');
@@ -257,13 +262,22 @@ describe('appointments: the last free slot across threads (SQLite on disk)', () 
     // and the booking would fail with SQLITE_BUSY after the connection's 5 s busy timeout.
     const other = t.open();
     other.exec('BEGIN IMMEDIATE');
+    // The booking's write attempts, seen on the real connection: each one sets the busy timeout to 0 first
+    // (lib/store/sqlite/immediate.ts). A second attempt means the first was turned away by the lock and retried on a
+    // timer, with this test's code running in between: waiting proven by a condition, not by a pause.
+    let attempts = 0;
+    const pragma = t.db.pragma.bind(t.db);
+    t.db.pragma = ((source: string, options?: { simple?: boolean }) => {
+      if (source === 'busy_timeout = 0') attempts++;
+      return pragma(source, options);
+    }) as typeof t.db.pragma;
     let settled = false;
     const booking = store.appointments
       .create(newAppointment(1, START_UTC, END_UTC), { candidates: ['agent1'], ...DAY, bufferMinutes: 0, idempotentSinceUtc: NOW })
       .finally(() => {
         settled = true;
       });
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the booking to be turned away by the lock and try again', () => settled || attempts >= 2, 15_000);
     assert.equal(settled, false, 'still waiting for the lock');
     other.exec('COMMIT');
     assert.equal((await booking).appointment.agent, 'agent1');

@@ -142,7 +142,11 @@ describeOnPostgres('room directory and pinning across two instances [postgres]',
     const holds = new RoomHolds();
     let live = ['appt-held'];
     holds.addSource(() => live);
-    const leaseMs = 600;
+    // The test must outlive one whole lease, and then a heartbeat and B's lookup must come within the renewed one:
+    // RoomPinning reads Date.now() and the database's now(), so no clock can be injected. 3 s is wider than any stall
+    // a loaded machine gives between a beat (the pinning's own timer also beats every lease/3) and the lookup after
+    // it, at the cost of one 3 s wait.
+    const leaseMs = 3000;
     const a = pin(t.store, A, { leaseMs, active: () => holds.held() });
     const b = pin(other, B, { leaseMs });
     holds.onPlaced(async (id) => void (await a.hold(id)));

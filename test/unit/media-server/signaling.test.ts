@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
 import WebSocket from 'ws';
+import { until } from '../../support/identification-test';
 import { FAKE_DTLS, joinCall, rtpParametersFor, SignalClient, startHarness, upgradeStatus, type Harness } from './harness';
 import { routerRtpCapabilities, turnPassword, type CallEndedEvent, type PeerEvent, type RoomClosedEvent } from '../../../media-server';
 
@@ -339,7 +340,9 @@ describe('media-server/signaling (real worker, real WebSocket)', function () {
       ws.send(JSON.stringify({ request: true, id: 1, method: 'getRouterRtpCapabilities' }));
       ws.send(JSON.stringify({ request: true, id: 2, method: 'createWebRtcTransport', data: { direction: 'send' } }));
       ws.terminate();
-      await new Promise((r) => setTimeout(r, 300));
+      // The server has seen the socket go (it was this test's only connection; earlier tests' clients are closed by
+      // afterEach and counted out as well), with requests of it possibly still in flight: then it must still be well.
+      await until('the server to close the vanished connection', () => h.media.health().connections === 0, 15_000);
       assert.equal(h.media.health().ok, true);
       const c = await connect(a.resident);
       assert.ok((await joinCall(c)).send.id);

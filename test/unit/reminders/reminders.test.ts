@@ -60,11 +60,14 @@ describe('reminders: planned with the booking, sent once by the outbox (SQLite, 
   const outboxes: Outbox[] = [];
 
   const START = '2026-12-03T09:00:00.000Z';
+  // Long enough that the local test server always connects and greets in time on a busy machine (as in
+  // outbox.test.ts): a spurious timeout would turn an expected send into a retry. No test here waits for a timeout.
+  const SMTP_TIMEOUTS = { connectionTimeoutMs: 2000, greetingTimeoutMs: 2000, socketTimeoutMs: 4000 };
 
   function outbox(instanceId = 'inst-A'): Outbox {
     const o = createOutbox({
       store: createSqliteOutboxStore(t.db),
-      transport: createMailTransport({ host: '127.0.0.1', port: smtp.port, secure: false }, { env: {}, timeouts: { connectionTimeoutMs: 500, greetingTimeoutMs: 500, socketTimeoutMs: 2000 } }),
+      transport: createMailTransport({ host: '127.0.0.1', port: smtp.port, secure: false }, { env: {}, timeouts: SMTP_TIMEOUTS }),
       now: () => clock,
       messageIdHost: 'video.example.nl',
       from: { address: 'video@gemeente.example' },

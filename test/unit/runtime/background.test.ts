@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { FaultLog } from '../../../lib/runtime/fault-log';
 import { loadOrCreateInstanceId } from '../../../lib/runtime/instance';
 import { startPeriodic } from '../../../lib/runtime/periodic';
+import { until } from '../../support/identification-test';
 
 const storeFault = () => Object.assign(new Error('attempt to write a readonly database /srv/idv/idvideo.sqlite'), { code: 'SQLITE_READONLY' });
 
@@ -35,6 +36,7 @@ describe('background loops: bounded logging and backoff', () => {
     const warnings: string[] = [];
     let failing = true;
     const began = Date.now();
+    let restore = () => undefined as unknown;
     const loop = startPeriodic({
       name: 'test loop',
       everyMs: 10_000,
@@ -54,15 +56,26 @@ describe('background loops: bounded logging and backoff', () => {
       assert.equal(loop.failing, true);
       assert.equal(warnings.length, 1, 'one line for all of it');
       failing = false;
+      // Delays of the timers set from here on (this test's own 10 ms polls among them).
+      const scheduled: number[] = [];
+      const realSetTimeout = globalThis.setTimeout;
+      globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...rest: unknown[]) => {
+        scheduled.push(ms ?? 0);
+        return realSetTimeout(fn, ms, ...rest);
+      }) as typeof setTimeout;
+      restore = () => (globalThis.setTimeout = realSetTimeout);
       loop.kick();
       while (loop.failing && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
       assert.equal(loop.failing, false);
       const after = runs.length;
-      await new Promise((r) => setTimeout(r, 300));
-      // A kick that arrived during a run asks for one more right after it; then the 10 s period holds.
+      // A kick that arrived during a run asks for one more right after it; then the loop sets its next run a whole
+      // period (10 s) away. The loop's own timer is seen being set (setTimeout watched here), so "back to its period"
+      // is a condition met, not a pause in which a back-off run (at most 1 s away) merely did not happen to come.
+      await until('the loop to set its next run 10 s away', () => scheduled.includes(10_000));
       assert.ok(runs.length <= after + 1, `back to its 10 s period (${runs.length - after} more runs)`);
       assert.match(warnings[1], /working again/);
     } finally {
+      restore();
       await loop.stop();
     }
   });

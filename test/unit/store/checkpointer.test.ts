@@ -58,8 +58,22 @@ describe('SQLite WAL checkpoints on a thread of their own (lib/store/sqlite/chec
   it('a quiet store starts no thread (a small WAL stays with the connection until it grows)', async () => {
     const s = open(1024 * 1024);
     write(s, 16, 'b');
-    // Several timer rounds: the WAL changed, but is below the size that starts the thread.
-    await new Promise((r) => setTimeout(r, 200));
+    // The checkpointer's timer looks at the WAL with fs.promises.stat and decides right after the answer (in the same
+    // run of microtasks). Counting the looks at the WAL that began after the write, answered, shows the timer has seen
+    // the changed, small WAL twice: had it started the thread, onThread would be true by now.
+    const wal = `${file}-wal`;
+    const stat = fs.promises.stat;
+    let looked = 0;
+    fs.promises.stat = ((p: fs.PathLike, o?: fs.StatOptions) =>
+      (stat as (p: fs.PathLike, o?: fs.StatOptions) => Promise<fs.Stats>)(p, o).then((st) => {
+        if (p === wal) looked++;
+        return st;
+      })) as typeof fs.promises.stat;
+    try {
+      await until('the timer to look at the grown WAL twice', () => looked >= 2);
+    } finally {
+      fs.promises.stat = stat;
+    }
     assert.equal(sqliteCheckpointerOf(s)?.onThread, false);
   });
 
