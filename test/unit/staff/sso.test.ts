@@ -413,7 +413,8 @@ describe('staff sign-in through the gemeente provider (SSO)', function () {
     const { token } = await rp.editor.issue('anna@gemeente.test');
     // The person signs out at the provider itself (another application's sign-out link): no id_token_hint.
     const confirm = await b.follow(`${idp.issuer}/session/end`);
-    await b.confirmLogout(confirm).catch(() => undefined);
+    const signedOut = await b.confirmLogout(confirm);
+    assert.equal(signedOut.status, 200, `the provider's sign-out ended on its page: ${signedOut.url}`);
     await until(async () => (await b.request(`${rp.base}/agent`)).status === 303).catch((e: Error) => {
       throw new Error(`${e.message}\n${rp.logs.slice(-5).join('\n')}`);
     });
