@@ -16,10 +16,18 @@ export interface IdentificationChannels {
 }
 
 /**
+ * How long nobody may be connected to a call before it counts as ended for identification (verified values and open
+ * requests are deleted), in milliseconds. Long enough for a reload or a reconnect (a few seconds, more on a busy
+ * machine), short against the retention time of minutes. The agent's "Ophangen" and a closed media room end it at once.
+ */
+export const EVERYONE_LEFT_GRACE_MS = 10_000;
+
+/**
  * The call service's media server and agent hub. The call service starts on first use; when it cannot start (no media
  * worker) nothing is pushed and the pages still find the open request by polling (GET /auth/pending).
  */
-export function callServiceChannels(services: Services): IdentificationChannels {
+export function callServiceChannels(services: Services, o: { everyoneLeftGraceMs?: number } = {}): IdentificationChannels {
+  const everyoneLeftGraceMs = o.everyoneLeftGraceMs ?? EVERYONE_LEFT_GRACE_MS;
   const call = () => getCallService(services);
   return {
     async toResident(appointmentId, method, data) {
@@ -44,19 +52,39 @@ export function callServiceChannels(services: Services): IdentificationChannels 
       call()
         .then((cs) => {
           if (stopped) return;
+          // Appointments nobody is connected to, with the timer that ends their call unless someone comes back.
+          const empty = new Map<string, NodeJS.Timeout>();
+          const forget = (appointmentId: string) => {
+            clearTimeout(empty.get(appointmentId));
+            empty.delete(appointmentId);
+          };
           const listener = (e: { event: string; appointmentId: string }) => {
-            if (e.event === 'callEnded') fn(e.appointmentId);
+            if (e.event !== 'callEnded') return;
+            forget(e.appointmentId);
+            fn(e.appointmentId);
           };
           // The media room lingers up to a minute after the last participant left (for a quick rejoin); verified
-          // values should not: they go as soon as nobody is in the call any more.
-          const everyoneLeft = (appointmentId: string, p: { resident: boolean; agent: boolean }) => {
-            if (!p.resident && !p.agent) fn(appointmentId);
+          // values should not: they go once nobody has been in the call for EVERYONE_LEFT_GRACE_MS. Not at the very
+          // moment both are out: a reload or a reconnect of one side while the other is briefly away (at DigiD, or
+          // its own connection blipping) is not the end of the call, and ending it there deleted the values and the
+          // open request under the people still in it (seen under load in runtime-call.test.ts).
+          const presence = (appointmentId: string, p: { resident: boolean; agent: boolean }) => {
+            if (p.resident || p.agent) return forget(appointmentId);
+            if (empty.has(appointmentId)) return;
+            const timer = setTimeout(() => {
+              empty.delete(appointmentId);
+              const now = cs.presence.get(appointmentId);
+              if (!now.resident && !now.agent) fn(appointmentId);
+            }, everyoneLeftGraceMs);
+            timer.unref();
+            empty.set(appointmentId, timer);
           };
           cs.presence.on('call', listener);
-          cs.presence.on('presence', everyoneLeft);
+          cs.presence.on('presence', presence);
           off = () => {
             cs.presence.off('call', listener);
-            cs.presence.off('presence', everyoneLeft);
+            cs.presence.off('presence', presence);
+            for (const id of [...empty.keys()]) forget(id);
           };
         })
         .catch(() => undefined);

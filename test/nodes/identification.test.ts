@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { getCallService } from '../../lib/call/service';
+import { callServiceChannels, EVERYONE_LEFT_GRACE_MS } from '../../lib/identification/channels';
 import { loadConfig } from '../../lib/config';
 import { DEMO_ACCOUNTS, DIGID_ACR_ORDER, type DemoAccount } from '../../lib/demo/idp';
 import { demoMethods } from '../../lib/identification/demo';
@@ -391,7 +392,7 @@ describe('identification nodes and routes', function () {
       const res = await c.get(`/auth/start?request=${open.requestId}&method=digid`);
       assert.equal(res.status, 404, 'the open request went with the call');
     });
-    it('when both participants have left, the sets go at once, before the media room closes', async () => {
+    it('when both participants have left, the sets go after the short grace, before the media room closes', async () => {
       assert.equal(await fullRun(appointments.a1, 'digid'), 'ok');
       assert.ok(sets() > 0);
       const call = await getCallService(services);
@@ -400,10 +401,45 @@ describe('identification nodes and routes', function () {
       call.media.events.emit('peerJoined', peer('agent'));
       call.media.events.emit('peerLeft', peer('resident'));
       assert.ok(sets() > 0, 'the agent is still in the call: the values stay');
+      const left = Date.now();
       call.media.events.emit('peerLeft', peer('agent'));
-      await until('deletion when everyone left', () => sets() === 0);
+      await until('deletion when everyone left', () => sets() === 0, EVERYONE_LEFT_GRACE_MS + 8000);
+      assert.ok(Date.now() - left >= EVERYONE_LEFT_GRACE_MS - 50, `not before the grace (${Date.now() - left} ms)`);
       const log = await newLog(appointments.a1);
       assert.ok(log.some((r) => r.action === 'deleted' && r.detail === 'call_ended'));
+    });
+
+    it('nobody in the call for a moment (a reload while the other side reconnects) is not the end of the call; nobody for the grace is', async () => {
+      // The channel itself, with a short grace, on this runtime's call service and its presence.
+      const call = await getCallService(services);
+      const ended: string[] = [];
+      const listening = call.presence.listenerCount('presence');
+      const channels = callServiceChannels(services, { everyoneLeftGraceMs: 300 });
+      const stop = channels.onCallEnded((id) => ended.push(id));
+      try {
+        await until('the channel listening', () => call.presence.listenerCount('presence') > listening);
+        const id = `blip-${randomBytes(4).toString('hex')}`;
+        const peer = (role: 'resident' | 'agent') => ({ appointmentId: id, role });
+        call.media.events.emit('peerJoined', peer('resident'));
+        call.media.events.emit('peerJoined', peer('agent'));
+        call.media.events.emit('peerLeft', peer('resident'));
+        call.media.events.emit('peerLeft', peer('agent'));
+        // Back within the grace: the call goes on.
+        call.media.events.emit('peerJoined', peer('agent'));
+        // Past the grace, seen by a control call that does end: its timer starts after this call's would have, with
+        // the same grace, so this call's would have fired first (timers of one length fire in the order they were set).
+        const other = `${id}-other`;
+        call.media.events.emit('peerJoined', { appointmentId: other, role: 'resident' });
+        call.media.events.emit('peerLeft', { appointmentId: other, role: 'resident' });
+        await until('the control call ends after its grace', () => ended.includes(other), 5000);
+        assert.deepEqual(ended.filter((e) => e === id), [], 'a moment with nobody connected did not end the call');
+        // Now nobody for the whole grace: it ends, once.
+        call.media.events.emit('peerLeft', peer('agent'));
+        await until('the call ends after the grace', () => ended.includes(id), 5000);
+        assert.equal(ended.filter((e) => e === id).length, 1);
+      } finally {
+        stop();
+      }
     });
   });
 
