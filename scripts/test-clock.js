@@ -5,10 +5,12 @@
 //
 //   npm run test:clock                          all four clocks, the whole suite (after npm test has built dist/)
 //   npm run test:clock -- --at 23:50 dist/test/e2e/booking.test.js
+//   npm run test:clock -- dist/test/unit dist/test/nodes   (a directory: its *.test.js files)
 //
 // --at takes 15:15, 23:50, sunday, dst or an ISO 8601 instant with offset. Exit code: the first failing run's.
 'use strict';
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 const { DateTime } = require('luxon');
 
@@ -50,7 +52,9 @@ const clocks = [];
 const files = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--at') clocks.push(args[++i]);
-  else files.push(args[i]);
+  // A directory stands for its test files: mocha given a directory would load every .js in it, helper scripts too
+  // (test/unit/media-server/wrtc-peers-child.js exits its process when loaded), and stop silently with exit code 1.
+  else files.push(fs.existsSync(args[i]) && fs.statSync(args[i]).isDirectory() ? path.join(args[i], '**', '*.test.js') : args[i]);
 }
 if (clocks.length === 0) clocks.push('15:15', '23:50', 'sunday', 'dst');
 if (files.length === 0) files.push('dist/test/**/*.test.js');
