@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs tests with the wall clock of every Node process (mocha and the runtimes it starts) and every browser page
-// shifted to the hours that used to break them: 15:15 and 23:50 Amsterdam time today, a Sunday, and five minutes
+// shifted to the hours that used to break them: the next 15:15 and 23:50 Amsterdam time, a Sunday, and five minutes
 // before the next DST change (so the run crosses it). See test/support/fake-clock.ts.
 //
 //   npm run test:clock                          all four clocks, the whole suite (after npm test has built dist/)
@@ -28,13 +28,23 @@ function nextDstChange(from) {
   return lo.plus({ minutes: 1 });
 }
 
+/**
+ * The next time of day `hour:minute` in Amsterdam (today's, or tomorrow's once today's has passed). Ahead, never
+ * behind: the browsers keep cookies by the real clock, so a server clock set back past a cookie's Expires makes the
+ * cookie (e.g. the identity provider's interaction cookie) dead on arrival, a failure of the harness, not of the code.
+ */
+function nextTimeOfDay(today, hour, minute) {
+  const t = today.set({ hour, minute, second: 0, millisecond: 0 });
+  return t > today ? t : t.plus({ days: 1 });
+}
+
 function target(name, now) {
   const today = now.setZone(ZONE);
   switch (name) {
     case '15:15':
-      return today.set({ hour: 15, minute: 15, second: 0, millisecond: 0 });
+      return nextTimeOfDay(today, 15, 15);
     case '23:50':
-      return today.set({ hour: 23, minute: 50, second: 0, millisecond: 0 });
+      return nextTimeOfDay(today, 23, 50);
     case 'sunday':
       return today.plus({ days: (7 - today.weekday) % 7 || 7 }).set({ hour: 10, minute: 0, second: 0, millisecond: 0 });
     case 'dst':

@@ -83,12 +83,14 @@ function createItem(r: Row): HTMLLIElement {
     else clearBookingDetails(body);
   });
   li.append(head, details);
-  if (r.today) li.append(rowChat(r.id, t, csrf));
   return li;
 }
 
 function updateItem(li: HTMLLIElement, r: Row): void {
   const p = presence(r);
+  // Today's rows have a chat, and so does a resident waiting early for one of tomorrow's (just before midnight):
+  // whoever waits can be written to. Added once, when the row first qualifies.
+  if ((r.today || r.residentPresent) && !li.querySelector('.idv-row-chat')) li.append(rowChat(r.id, t, csrf));
   li.dataset.waiting = String(r.residentPresent && !r.agentPresent);
   li.querySelector('.idv-appointment-when')!.textContent = r.when;
   li.querySelector('.idv-appointment-topic')!.textContent = r.topic;

@@ -65,7 +65,7 @@ function newChat(id: string, domId: string, level: 3 | 4, t: Texts, csrf: Csrf, 
   return view;
 }
 
-/** The chat of one of today's rows, in a disclosure (loaded when opened, kept live afterwards). */
+/** The chat of a row (today's, or a waiting resident's), in a disclosure (loaded when opened, kept live afterwards). */
 export function rowChat(id: string, t: Texts, csrf: Csrf): HTMLDetailsElement {
   const details = el('details', 'idv-row-chat');
   const summary = el('summary', 'idv-row-chat-summary', t.chatHeading ?? 'Chat');
